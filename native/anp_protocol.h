@@ -1,0 +1,108 @@
+/*
+ * anp_protocol.h: the mod_authnz_node wire protocol, version 1 (docs/protocol.md).
+ * The single C copy of the constants in src/protocol/constants.ts; a test checks both agree.
+ * The codec (anp_protocol.c) is plain C with no APR, so the Node addon compiles the same source.
+ */
+#ifndef ANP_PROTOCOL_H
+#define ANP_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ANP_PROTOCOL_VERSION 1
+
+#define ANP_HEADER_LEN 7
+#define ANP_MAX_FRAME_LEN 65536
+#define ANP_MAX_FIELDS 256
+#define ANP_MAX_FIELD_LEN 8192
+
+/* Message kinds (requests); an answer's kind is the request's kind | ANP_ANSWER_BIT. */
+#define ANP_KIND_HELLO 0x01
+#define ANP_KIND_CHECK_PASSWORD 0x02
+#define ANP_KIND_GROUPS_FOR_USER 0x03
+#define ANP_KIND_HAS_PERMISSION 0x04
+#define ANP_KIND_GET_REALM_HASH 0x05
+#define ANP_KIND_ALLOW_ACCESS 0x06
+#define ANP_ANSWER_BIT 0x80
+
+/* Field tags */
+#define ANP_TAG_VERSION 1
+#define ANP_TAG_HANDLER 2
+#define ANP_TAG_USER 3
+#define ANP_TAG_PASSWORD 4
+#define ANP_TAG_REALM 5
+#define ANP_TAG_HOST 6
+#define ANP_TAG_GROUP 7
+#define ANP_TAG_PERMISSION 8
+#define ANP_TAG_ENV 9
+#define ANP_TAG_TIMEOUT_MS 10
+#define ANP_TAG_STATUS 11
+#define ANP_TAG_REASON 12
+#define ANP_TAG_HASH 13
+#define ANP_TAG_GROUP_HANDLER 14
+
+/* Answer statuses */
+#define ANP_STATUS_GRANTED 1
+#define ANP_STATUS_DENIED 2
+#define ANP_STATUS_USER_NOT_FOUND 3
+#define ANP_STATUS_ERROR 4
+
+/* Codec results */
+typedef enum {
+    ANP_OK = 0,
+    ANP_E_SHORT = -1,      /* not enough bytes yet: read more */
+    ANP_E_TOO_LARGE = -2,  /* frame, field count or field length over the limits */
+    ANP_E_MALFORMED = -3,  /* bad layout, unknown kind or tag, tag not allowed for the kind */
+    ANP_E_NOSPACE = -4     /* encoder: output buffer too small */
+} anp_result;
+
+typedef struct {
+    uint8_t tag;
+    uint16_t len;
+    const uint8_t *value; /* points into the decoded buffer */
+} anp_field;
+
+typedef struct {
+    uint8_t kind;
+    uint32_t request_id;
+    uint16_t field_count;
+    anp_field fields[ANP_MAX_FIELDS];
+} anp_message;
+
+/* Encoder over a caller-owned buffer. */
+typedef struct {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;        /* bytes written so far, including the 4-byte length prefix */
+    uint16_t field_count;
+    anp_result error;  /* first error, sticky */
+} anp_writer;
+
+/* Starts a frame of `kind` with `request_id` in buf[0..cap). */
+void anp_writer_init(anp_writer *w, uint8_t *buf, size_t cap, uint8_t kind, uint32_t request_id);
+/* Appends a field; errors are sticky and reported by anp_writer_finish. */
+void anp_put_field(anp_writer *w, uint8_t tag, const void *value, size_t len);
+void anp_put_str(anp_writer *w, uint8_t tag, const char *value); /* strlen(value) bytes */
+void anp_put_u8(anp_writer *w, uint8_t tag, uint8_t value);
+void anp_put_u16(anp_writer *w, uint8_t tag, uint16_t value);
+void anp_put_u32(anp_writer *w, uint8_t tag, uint32_t value);
+/* Writes the length prefix and field count; returns the frame's total size (>0) or an anp_result (<0). */
+long anp_writer_finish(anp_writer *w);
+
+/*
+ * If buf[0..len) starts with a whole frame, returns its total size (prefix included) and, when
+ * msg is not NULL, decodes it into *msg (field values point into buf). Returns ANP_E_SHORT when more
+ * bytes are needed, or another anp_result (<0) when the frame is bad.
+ */
+long anp_decode(const uint8_t *buf, size_t len, anp_message *msg);
+
+/* Value helpers: return ANP_OK, or ANP_E_MALFORMED when the field's length is wrong. */
+anp_result anp_field_u8(const anp_field *f, uint8_t *out);
+anp_result anp_field_u16(const anp_field *f, uint16_t *out);
+anp_result anp_field_u32(const anp_field *f, uint32_t *out);
+/* First field with `tag`, or NULL. */
+const anp_field *anp_find(const anp_message *msg, uint8_t tag);
+/* Whether `tag` may appear in a message of `kind` (requests and answers). */
+int anp_tag_allowed(uint8_t kind, uint8_t tag);
+
+#endif

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what `npm test` / `npm run demo` need on a fresh Debian 12 machine, then `npm ci` and the build.
+#   bash scripts/bootstrap.sh test|demo|bench
+# As root it installs missing Debian packages with apt-get; otherwise it prints the exact command and stops.
+set -euo pipefail
+mode=${1:-test}
+cd "$(dirname "$0")/.."
+
+# Build tools and the Apache headers for the module, plus Apache and Django for every mode.
+packages=(build-essential cmake pkg-config apache2 apache2-dev curl python3-django python3-argon2 python3-bcrypt)
+case "$mode" in
+  demo) ;;
+  test) packages+=(postgresql mariadb-server python3-psycopg2 python3-mysqldb subversion libapache2-mod-svn litmus rclone wget) ;;
+  bench) packages+=(postgresql python3-psycopg2 wrk libapache2-mod-wsgi-py3) ;;
+  *) echo "usage: $0 test|demo|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "bootstrap: installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  else
+    echo "bootstrap: missing Debian packages; run as root:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: npm ci" >&2
+  npm ci --no-fund --no-audit >&2
+fi
+# better-sqlite3 builds from source here (its prebuilt download is not reachable); make sure it loads.
+if ! node -e "require('better-sqlite3')(':memory:').close()" 2>/dev/null; then
+  echo "bootstrap: rebuilding better-sqlite3" >&2
+  npm rebuild better-sqlite3 >&2
+fi
+
+echo "bootstrap: npm run build" >&2
+npm run --silent build >&2

@@ -1,0 +1,48 @@
+// Wire constants of protocol version 1; the single TypeScript copy of native/anp_protocol.h.
+// docs/protocol.md specifies them; test/unit/protocol-constants.test.ts checks both files agree.
+
+export const PROTOCOL_VERSION = 1;
+
+export const HEADER_LEN = 7;
+export const MAX_FRAME_LEN = 65536;
+export const MAX_FIELDS = 256;
+export const MAX_FIELD_LEN = 8192;
+
+export const Kind = {
+  HELLO: 0x01,
+  CHECK_PASSWORD: 0x02,
+  GROUPS_FOR_USER: 0x03,
+  HAS_PERMISSION: 0x04,
+  GET_REALM_HASH: 0x05,
+  ALLOW_ACCESS: 0x06,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** An answer's kind is its request's kind with this bit set. */
+export const ANSWER_BIT = 0x80;
+
+export const Tag = {
+  VERSION: 1,
+  HANDLER: 2,
+  USER: 3,
+  PASSWORD: 4,
+  REALM: 5,
+  HOST: 6,
+  GROUP: 7,
+  PERMISSION: 8,
+  ENV: 9,
+  TIMEOUT_MS: 10,
+  STATUS: 11,
+  REASON: 12,
+  HASH: 13,
+  GROUP_HANDLER: 14,
+} as const;
+export type Tag = (typeof Tag)[keyof typeof Tag];
+
+export const Status = {
+  GRANTED: 1,
+  DENIED: 2,
+  USER_NOT_FOUND: 3,
+  ERROR: 4,
+} as const;
+export type Status = (typeof Status)[keyof typeof Status];
