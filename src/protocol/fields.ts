@@ -1,0 +1,114 @@
+// Building and reading field values. Readers check fixed widths themselves, so a caller holding a
+// Message that did not come from the decoder still gets a ProtocolError, never a wrong number.
+import { ProtocolError } from "./errors.js";
+import type { Field, Message } from "./message.js";
+
+export function bytesField(tag: number, value: Uint8Array): Field {
+  return { tag, value: Buffer.from(value) };
+}
+
+/** UTF-8 text. */
+export function textField(tag: number, value: string): Field {
+  return { tag, value: Buffer.from(value, "utf8") };
+}
+
+function checkedInt(value: number, max: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new ProtocolError("E_MALFORMED", `${what} out of range: ${value}`);
+  }
+  return value;
+}
+
+export function u8Field(tag: number, value: number): Field {
+  const buf = Buffer.alloc(1);
+  buf.writeUInt8(checkedInt(value, 0xff, "u8"));
+  return { tag, value: buf };
+}
+
+export function u16Field(tag: number, value: number): Field {
+  const buf = Buffer.alloc(2);
+  buf.writeUInt16BE(checkedInt(value, 0xffff, "u16"));
+  return { tag, value: buf };
+}
+
+export function u32Field(tag: number, value: number): Field {
+  const buf = Buffer.alloc(4);
+  buf.writeUInt32BE(checkedInt(value, 0xffff_ffff, "u32"));
+  return { tag, value: buf };
+}
+
+/** The first field with `tag`, or undefined. */
+export function firstField(msg: Message, tag: number): Field | undefined {
+  return msg.fields.find((field) => field.tag === tag);
+}
+
+/** Every field with `tag`, in frame order. */
+export function fieldsOf(msg: Message, tag: number): Field[] {
+  return msg.fields.filter((field) => field.tag === tag);
+}
+
+/** The value as UTF-8 (invalid sequences become U+FFFD; use wireString for user input). */
+export function readText(field: Field): string {
+  return field.value.toString("utf8");
+}
+
+function checkWidth(field: Field, width: number): void {
+  if (field.value.length !== width) {
+    throw new ProtocolError("E_MALFORMED", `tag ${field.tag} must be ${width} bytes, got ${field.value.length}`);
+  }
+}
+
+export function readU8(field: Field): number {
+  checkWidth(field, 1);
+  return field.value.readUInt8(0);
+}
+
+export function readU16(field: Field): number {
+  checkWidth(field, 2);
+  return field.value.readUInt16BE(0);
+}
+
+export function readU32(field: Field): number {
+  checkWidth(field, 4);
+  return field.value.readUInt32BE(0);
+}
+
+/** Text of the first field with `tag`, or undefined. */
+export function textOf(msg: Message, tag: number): string | undefined {
+  const field = firstField(msg, tag);
+  return field === undefined ? undefined : readText(field);
+}
+
+/** Texts of every field with `tag`. */
+export function textsOf(msg: Message, tag: number): string[] {
+  return fieldsOf(msg, tag).map(readText);
+}
+
+export function u8Of(msg: Message, tag: number): number | undefined {
+  const field = firstField(msg, tag);
+  return field === undefined ? undefined : readU8(field);
+}
+
+export function u16Of(msg: Message, tag: number): number | undefined {
+  const field = firstField(msg, tag);
+  return field === undefined ? undefined : readU16(field);
+}
+
+export function u32Of(msg: Message, tag: number): number | undefined {
+  const field = firstField(msg, tag);
+  return field === undefined ? undefined : readU32(field);
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * A user name or password as handlers see it: UTF-8 when the bytes are valid UTF-8, otherwise Latin-1,
+ * which maps every byte to one character (mod_wsgi's choice, docs/protocol.md "Frames").
+ */
+export function wireString(value: Uint8Array): string {
+  try {
+    return strictUtf8.decode(value);
+  } catch {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1");
+  }
+}
