@@ -1,0 +1,190 @@
+// Test harness: a real Debian apache2 in a throwaway ServerRoot on a free port, with
+// mod_authnz_node loaded from build/Release (or not, for reference runs with Apache's own
+// providers). Every failing test gets the error log: see printErrorLogOnFailure.
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, chmodSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
+import { renderHttpdConfig, type Mpm } from "../../src/demo/httpd-config.js";
+import { startHttpd, compiledInModules, descendants, APACHE_BINARY, type ProcessInfo } from "../../src/demo/httpd-process.js";
+import { httpRequest, basicAuthorization, type HeaderValue, type HttpResponse } from "../../src/demo/http-request.js";
+import { freePort } from "./ports.js";
+
+export type { Mpm } from "../../src/demo/httpd-config.js";
+export { basicAuthorization } from "../../src/demo/http-request.js";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const NODE_MODULE_PATH = join(REPO_ROOT, "build/Release/mod_authnz_node.so");
+export const WORKER_ENTRY = join(REPO_ROOT, "dist/worker.js");
+
+/** Paths a configuration may refer to; `conf` can be a function of them. */
+export interface ApacheLayout {
+  readonly root: string;
+  readonly docRoot: string;
+  readonly port: number;
+}
+
+export interface StartApacheOptions {
+  /** Directives after the base configuration (Locations, module directives). */
+  readonly conf: string | ((layout: ApacheLayout) => string);
+  readonly mpm?: Mpm;
+  /** Apache modules to load besides the base set, by short name ("authn_file", "authz_groupfile"). */
+  readonly modules?: readonly string[];
+  /** Load build/Release/mod_authnz_node.so (default true). */
+  readonly nodeModule?: boolean;
+  /** Files written under the DocumentRoot (relative path -> content). */
+  readonly files?: Readonly<Record<string, string>>;
+  readonly logLevel?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface RequestOptions {
+  readonly authorization?: HeaderValue | null;
+  readonly headers?: ReadonlyArray<readonly [string, HeaderValue]>;
+  readonly method?: string;
+}
+
+export interface ApacheServer extends ApacheLayout {
+  readonly pid: number;
+  readonly mpm: Mpm;
+  readonly confPath: string;
+  url(path: string): string;
+  request(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  /** The status for `path` with this Authorization header (null: none sent). */
+  status(path: string, authorization?: HeaderValue | null): Promise<number>;
+  /** The status for `path` with Basic credentials `user:password` sent as UTF-8. */
+  statusAs(path: string, user: string, password: string): Promise<number>;
+  errorLog(): string;
+  accessLog(): string;
+  /** Live processes under the httpd parent: its children and anything they or the module started. */
+  processes(): ProcessInfo[];
+  graceful(): Promise<void>;
+  /** Stops httpd, kills leftovers, removes the ServerRoot; returns the leftovers it had to kill. */
+  stop(): Promise<ProcessInfo[]>;
+}
+
+export class ApacheHarnessError extends Error {
+  readonly code = "ERR_APACHE_HARNESS";
+  constructor(message: string) {
+    super(message);
+    this.name = "ApacheHarnessError";
+  }
+}
+
+let compiledIn: Set<string> | undefined;
+
+function runAs(): { user: string; group: string } | null {
+  return process.getuid?.() === 0 ? { user: "www-data", group: "www-data" } : null;
+}
+
+export function nodeModuleBuilt(): boolean {
+  return existsSync(NODE_MODULE_PATH);
+}
+
+function writeServerRoot(options: StartApacheOptions, port: number): ApacheLayout & { confPath: string } {
+  const mpm = options.mpm ?? "event";
+  const root = mkdtempSync(join(tmpdir(), `anp-apache-${mpm}-`));
+  const docRoot = join(root, "htdocs");
+  mkdirSync(join(root, "run"), { recursive: true });
+  mkdirSync(docRoot, { recursive: true });
+  writeFileSync(join(docRoot, "index.html"), "<p>open</p>\n");
+  for (const [relative, content] of Object.entries(options.files ?? {})) {
+    const target = join(docRoot, relative);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, content);
+  }
+  const layout = { root, docRoot, port };
+  const body = typeof options.conf === "function" ? options.conf(layout) : options.conf;
+  compiledIn ??= compiledInModules();
+  const conf = renderHttpdConfig({
+    serverRoot: root,
+    port,
+    mpm,
+    documentRoot: docRoot,
+    extraModules: options.modules,
+    nodeModulePath: options.nodeModule === false ? null : NODE_MODULE_PATH,
+    compiledIn,
+    runAs: runAs(),
+    logLevel: options.logLevel,
+    body,
+  });
+  const confPath = join(root, "httpd.conf");
+  writeFileSync(confPath, conf);
+  // www-data (httpd's children and the worker) must read the tree; mkdtemp made it 0700.
+  execFileSync("chmod", ["-R", "a+rX", root]);
+  chmodSync(root, 0o755);
+  return { ...layout, confPath };
+}
+
+/** `apache2 -t` on a configuration: the result and everything it printed. Removes its ServerRoot. */
+export async function configTest(options: StartApacheOptions): Promise<{ ok: boolean; output: string }> {
+  const layout = writeServerRoot(options, await freePort());
+  try {
+    const run = spawnSync(APACHE_BINARY, ["-d", layout.root, "-f", layout.confPath, "-t"], { encoding: "utf8", env: options.env ?? process.env });
+    return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    rmSync(layout.root, { recursive: true, force: true });
+  }
+}
+
+export async function startApache(options: StartApacheOptions): Promise<ApacheServer> {
+  const mpm = options.mpm ?? "event";
+  const port = await freePort();
+  const layout = writeServerRoot(options, port);
+  const errorLogPath = join(layout.root, "error.log");
+  const accessLogPath = join(layout.root, "access.log");
+  let httpd;
+  try {
+    httpd = await startHttpd({ serverRoot: layout.root, confPath: layout.confPath, errorLogPath, port, env: options.env, readyPath: "/index.html" });
+  } catch (err) {
+    rmSync(layout.root, { recursive: true, force: true });
+    throw err;
+  }
+  const readLog = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : "");
+
+  const request = (path: string, requestOptions: RequestOptions = {}) => {
+    const headers: Array<readonly [string, HeaderValue]> = [...(requestOptions.headers ?? [])];
+    if (requestOptions.authorization != null) headers.push(["Authorization", requestOptions.authorization]);
+    return httpRequest({ port, path, method: requestOptions.method, headers });
+  };
+
+  let stopped: ProcessInfo[] | undefined;
+  return {
+    ...layout,
+    pid: httpd.pid,
+    mpm,
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    request,
+    status: async (path, authorization = null) => (await request(path, { authorization })).status,
+    statusAs: async (path, user, password) => (await request(path, { authorization: basicAuthorization(user, password) })).status,
+    errorLog: () => readLog(errorLogPath),
+    accessLog: () => readLog(accessLogPath),
+    processes: () => descendants(httpd.pid),
+    graceful: () => httpd.graceful(),
+    stop: async () => {
+      if (stopped) return stopped;
+      stopped = await httpd.stop();
+      if (process.env.ANP_KEEP_SERVER_ROOT) console.log(`kept ServerRoot ${layout.root}`);
+      else rmSync(layout.root, { recursive: true, force: true });
+      return stopped;
+    },
+  };
+}
+
+/**
+ * Registers an afterEach that prints the error log of the server(s) `current()` returns when the
+ * test just run failed, so a red test shows what Apache and the worker said.
+ */
+export function printErrorLogOnFailure(current: () => ApacheServer | ReadonlyArray<ApacheServer | undefined> | undefined): void {
+  afterEach((context) => {
+    if (context.task.result?.state !== "fail") return;
+    const found = current();
+    const servers = Array.isArray(found) ? found : [found];
+    for (const server of servers) {
+      if (!server) continue;
+      console.error(`--- error log of apache2 (${server.mpm}, port ${server.port}, ${server.root}) ---\n${server.errorLog()}--- end of error log ---`);
+    }
+  });
+}
