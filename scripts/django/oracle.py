@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""Django as a test oracle: reads one JSON command per line on stdin, writes one JSON answer per line.
+
+Run with Debian's Python (/usr/bin/python3, Django 3.2) and DJANGO_DB_URL (see settings.py). Each command
+is {"cmd": name, ...arguments}; each answer is {"ok": true, ...results} or
+{"ok": false, "error": message, "error_type": exception class}. The answers for check_password and
+groups_for_user come from django.contrib.auth.handlers.modwsgi itself, has_perm from User.has_perm
+(ModelBackend), so the tests compare the Node handler with Django's own code, not with a copy of it.
+
+Commands:
+  migrate                                          run every migration (creates permissions too)
+  create_user {username, password|null, is_active, is_superuser, groups, permissions,
+               hasher, iterations, encoded}        password null makes it unusable; encoded stores as is
+  create_group {name, permissions}
+  create_permission {app_label, model, codename, name}
+  set_password {username, password, hasher, iterations}
+  set_raw_password {username, encoded}
+  set_active {username, active}
+  delete_user {username}
+  get_password {username}                          -> {encoded}
+  check_password {username, password}              -> {result: true|false|null}  (modwsgi.check_password)
+  groups_for_user {username}                       -> {groups: [...]}             (modwsgi.groups_for_user)
+  has_perm {username, perm}                        -> {result, found}             (User.has_perm)
+  make_password {password, hasher, iterations}     -> {encoded}
+  check_encoded {password, encoded}                -> {result}  (hashers.check_password, no setter)
+  must_update {encoded}                            -> {result}  (what check_password's setter would do)
+  seed_demo                                        alice, bob, carol, jürgen (see seed_demo below)
+  version                                          -> {django, engine, custom_user, hashers}
+"""
+import json
+import os
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth import hashers  # noqa: E402
+from django.contrib.auth.handlers import modwsgi  # noqa: E402
+from django.contrib.auth.models import Group, Permission  # noqa: E402
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+UserModel = get_user_model()
+HAS_IS_ACTIVE = any(f.name == "is_active" for f in UserModel._meta.get_fields())
+
+
+def _user(username):
+    return UserModel._default_manager.get_by_natural_key(username)
+
+
+def _permission(perm):
+    app_label, codename = perm.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def _encode(password, hasher=None, iterations=None):
+    if password is None:
+        return hashers.make_password(None)
+    if iterations is not None:
+        instance = hashers.get_hasher(hasher or "default")
+        instance.iterations = int(iterations)
+        return instance.encode(password, instance.salt())
+    return hashers.make_password(password, hasher=hasher or "default")
+
+
+def migrate(_):
+    call_command("migrate", verbosity=0, interactive=False)
+    return {}
+
+
+def create_group(args):
+    group, _ = Group.objects.get_or_create(name=args["name"])
+    for perm in args.get("permissions", []):
+        group.permissions.add(_permission(perm))
+    return {"id": group.id}
+
+
+def create_permission(args):
+    content_type, _ = ContentType.objects.get_or_create(app_label=args["app_label"], model=args["model"])
+    permission, _ = Permission.objects.get_or_create(
+        content_type=content_type, codename=args["codename"], defaults={"name": args.get("name", args["codename"])}
+    )
+    return {"id": permission.id}
+
+
+def create_user(args):
+    extra = {"is_superuser": bool(args.get("is_superuser", False))}
+    if HAS_IS_ACTIVE:
+        extra["is_active"] = bool(args.get("is_active", True))
+    elif args.get("is_active") is False:
+        raise ValueError("this user model has no is_active field")
+    user = UserModel._default_manager.create_user(args["username"], password=args.get("password"), **extra)
+    if args.get("encoded") is not None or args.get("hasher") or args.get("iterations"):
+        user.password = args["encoded"] if args.get("encoded") is not None else _encode(
+            args.get("password"), args.get("hasher"), args.get("iterations")
+        )
+        user.save(update_fields=["password"])
+    for name in args.get("groups", []):
+        group, _ = Group.objects.get_or_create(name=name)
+        user.groups.add(group)
+    for perm in args.get("permissions", []):
+        user.user_permissions.add(_permission(perm))
+    return {"id": user.pk, "username": user.get_username(), "encoded": user.password}
+
+
+def set_password(args):
+    user = _user(args["username"])
+    user.password = _encode(args.get("password"), args.get("hasher"), args.get("iterations"))
+    user.save(update_fields=["password"])
+    return {"encoded": user.password}
+
+
+def set_raw_password(args):
+    user = _user(args["username"])
+    user.password = args["encoded"]
+    user.save(update_fields=["password"])
+    return {}
+
+
+def set_active(args):
+    user = _user(args["username"])
+    user.is_active = bool(args["active"])
+    user.save(update_fields=["is_active"])
+    return {}
+
+
+def delete_user(args):
+    _user(args["username"]).delete()
+    return {}
+
+
+def get_password(args):
+    return {"encoded": _user(args["username"]).password}
+
+
+def check_password(args):
+    return {"result": modwsgi.check_password({}, args["username"], args["password"])}
+
+
+def groups_for_user(args):
+    return {"groups": [name.decode("utf-8") for name in modwsgi.groups_for_user({}, args["username"])]}
+
+
+def has_perm(args):
+    try:
+        user = _user(args["username"])
+    except UserModel.DoesNotExist:
+        return {"result": False, "found": False}
+    return {"result": user.has_perm(args["perm"]), "found": True}
+
+
+def make_password(args):
+    return {"encoded": _encode(args.get("password"), args.get("hasher"), args.get("iterations"))}
+
+
+def check_encoded(args):
+    return {"result": hashers.check_password(args["password"], args["encoded"])}
+
+
+def must_update(args):
+    encoded = args["encoded"]
+    preferred = hashers.get_hasher("default")
+    try:
+        hasher = hashers.identify_hasher(encoded)
+    except ValueError:
+        return {"result": False}
+    return {"result": hasher.algorithm != preferred.algorithm or preferred.must_update(encoded)}
+
+
+def seed_demo(_):
+    """The demo's users: alice/wonderland and jürgen/pässwörd in secret-agents, bob/builder in no group,
+    carol/inactive inactive but in secret-agents. Idempotent: existing users get their password reset."""
+    demo = [
+        ("alice", "wonderland", True, ["secret-agents"]),
+        ("bob", "builder", True, []),
+        ("carol", "inactive", False, ["secret-agents"]),
+        ("jürgen", "pässwörd", True, ["secret-agents"]),
+    ]
+    group, _ = Group.objects.get_or_create(name="secret-agents")
+    for username, password, active, groups in demo:
+        if not HAS_IS_ACTIVE and not active:
+            continue
+        try:
+            user = _user(username)
+        except UserModel.DoesNotExist:
+            user = UserModel._default_manager.create_user(username, password=password)
+        user.set_password(password)
+        if HAS_IS_ACTIVE:
+            user.is_active = active
+        user.save()
+        user.groups.set([group] if groups else [])
+    return {"users": [d[0] for d in demo]}
+
+
+def version(_):
+    return {
+        "django": django.get_version(),
+        "engine": connection.vendor,
+        "custom_user": settings.AUTH_USER_MODEL,
+        "hashers": [h.algorithm for h in hashers.get_hashers()],
+        "pbkdf2_iterations": hashers.get_hasher("pbkdf2_sha256").iterations,
+    }
+
+
+COMMANDS = {f.__name__: f for f in [
+    migrate, create_group, create_permission, create_user, set_password, set_raw_password, set_active,
+    delete_user, get_password, check_password, groups_for_user, has_perm, make_password, check_encoded,
+    must_update, seed_demo, version,
+]}
+
+
+def main():
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            command = json.loads(line)
+            handler = COMMANDS[command["cmd"]]
+            answer = {"ok": True, **handler(command)}
+        except Exception as error:  # every failure is an answer; the caller decides
+            answer = {"ok": False, "error": str(error) or repr(error), "error_type": type(error).__name__}
+            traceback.print_exc(file=sys.stderr)
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

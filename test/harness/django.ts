@@ -1,0 +1,166 @@
+// Real Django (Debian's python3-django) as an oracle: spawns scripts/django/oracle.py with
+// /usr/bin/python3 and DJANGO_DB_URL, sends one JSON command per line and reads one JSON answer per line,
+// in order. The typed helpers below mirror oracle.py's commands.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { HarnessError } from "./server-process.js";
+
+export const DJANGO_PROJECT_DIR = fileURLToPath(new URL("../../scripts/django/", import.meta.url));
+export const ORACLE_SCRIPT = `${DJANGO_PROJECT_DIR}oracle.py`;
+/** Debian's Python, which has Django; the `python3` on PATH may not. */
+export const DEBIAN_PYTHON = "/usr/bin/python3";
+
+export interface DjangoOptions {
+  /** DJANGO_DB_URL: postgres://..., mysql://..., sqlite:///abs/path */
+  readonly databaseUrl: string;
+  /** Use accounts.EmailUser (email as USERNAME_FIELD, no is_active). */
+  readonly customUser?: boolean;
+  /** DJANGO_PASSWORD_HASHERS: algorithm names, first preferred. */
+  readonly hashers?: readonly string[];
+  /** DJANGO_PBKDF2_ITERATIONS: cheap PBKDF2 for tests. */
+  readonly pbkdf2Iterations?: number;
+}
+
+export interface CreateUserArgs {
+  readonly username: string;
+  /** null: an unusable password. */
+  readonly password: string | null;
+  readonly is_active?: boolean;
+  readonly is_superuser?: boolean;
+  readonly groups?: readonly string[];
+  readonly permissions?: readonly string[];
+  /** Hash with this algorithm instead of the preferred one. */
+  readonly hasher?: string;
+  /** Hash with this many PBKDF2 iterations (an "old" hash). */
+  readonly iterations?: number;
+  /** Store this encoded password verbatim. */
+  readonly encoded?: string;
+}
+
+export class DjangoOracleError extends HarnessError {
+  readonly errorType: string;
+  constructor(command: string, message: string, errorType: string) {
+    super(`oracle ${command}: ${errorType}: ${message}`);
+    this.errorType = errorType;
+  }
+}
+
+type Answer = { ok: true; [key: string]: unknown } | { ok: false; error: string; error_type: string };
+
+export class DjangoOracle {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #pending: Array<{ resolve: (answer: Answer) => void; reject: (error: Error) => void }> = [];
+  #stderr = "";
+  #exited = false;
+
+  constructor(options: DjangoOptions) {
+    const env: NodeJS.ProcessEnv = { ...process.env, DJANGO_DB_URL: options.databaseUrl, PYTHONUNBUFFERED: "1" };
+    delete env.PYTHONPATH;
+    delete env.PYTHONHOME;
+    if (options.customUser) env.DJANGO_CUSTOM_USER = "1";
+    else delete env.DJANGO_CUSTOM_USER;
+    if (options.hashers) env.DJANGO_PASSWORD_HASHERS = options.hashers.join(",");
+    if (options.pbkdf2Iterations !== undefined) env.DJANGO_PBKDF2_ITERATIONS = String(options.pbkdf2Iterations);
+    this.#child = spawn(DEBIAN_PYTHON, [ORACLE_SCRIPT], { env, cwd: DJANGO_PROJECT_DIR });
+    this.#child.stderr.on("data", (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString()).slice(-8000);
+    });
+    createInterface({ input: this.#child.stdout }).on("line", (line) => {
+      const waiter = this.#pending.shift();
+      if (!waiter) return;
+      try {
+        waiter.resolve(JSON.parse(line) as Answer);
+      } catch (error) {
+        waiter.reject(new HarnessError(`oracle wrote a line that is not JSON: ${line}`, { cause: error }));
+      }
+    });
+    this.#child.once("exit", (code, signal) => {
+      this.#exited = true;
+      for (const waiter of this.#pending.splice(0)) {
+        waiter.reject(new HarnessError(`oracle exited (${code ?? signal}):\n${this.#stderr}`));
+      }
+    });
+  }
+
+  /** Sends one command; resolves with its answer's fields, rejects with DjangoOracleError when ok is false. */
+  async request<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
+    if (this.#exited) throw new HarnessError(`oracle has exited:\n${this.#stderr}`);
+    const answer = await new Promise<Answer>((resolve, reject) => {
+      this.#pending.push({ resolve, reject });
+      this.#child.stdin.write(`${JSON.stringify({ cmd, ...args })}\n`);
+    });
+    if (!answer.ok) throw new DjangoOracleError(cmd, answer.error, answer.error_type);
+    return answer as unknown as T;
+  }
+
+  migrate(): Promise<unknown> {
+    return this.request("migrate");
+  }
+  createUser(args: CreateUserArgs): Promise<{ id: number; username: string; encoded: string }> {
+    return this.request("create_user", { ...args });
+  }
+  createGroup(name: string, permissions: readonly string[] = []): Promise<{ id: number }> {
+    return this.request("create_group", { name, permissions });
+  }
+  createPermission(appLabel: string, model: string, codename: string): Promise<{ id: number }> {
+    return this.request("create_permission", { app_label: appLabel, model, codename });
+  }
+  async setPassword(username: string, password: string | null, options: { hasher?: string; iterations?: number } = {}): Promise<string> {
+    return (await this.request<{ encoded: string }>("set_password", { username, password, ...options })).encoded;
+  }
+  async setRawPassword(username: string, encoded: string): Promise<void> {
+    await this.request("set_raw_password", { username, encoded });
+  }
+  async setActive(username: string, active: boolean): Promise<void> {
+    await this.request("set_active", { username, active });
+  }
+  async deleteUser(username: string): Promise<void> {
+    await this.request("delete_user", { username });
+  }
+  async getPassword(username: string): Promise<string> {
+    return (await this.request<{ encoded: string }>("get_password", { username })).encoded;
+  }
+  /** django.contrib.auth.handlers.modwsgi.check_password: true, false, or null (no such user / inactive). */
+  async checkPassword(username: string, password: string): Promise<boolean | null> {
+    return (await this.request<{ result: boolean | null }>("check_password", { username, password })).result;
+  }
+  /** django.contrib.auth.handlers.modwsgi.groups_for_user, names decoded from UTF-8. */
+  async groupsForUser(username: string): Promise<string[]> {
+    return (await this.request<{ groups: string[] }>("groups_for_user", { username })).groups;
+  }
+  /** User.has_perm (ModelBackend); false for an unknown user. */
+  async hasPerm(username: string, perm: string): Promise<boolean> {
+    return (await this.request<{ result: boolean }>("has_perm", { username, perm })).result;
+  }
+  async makePassword(password: string | null, options: { hasher?: string; iterations?: number } = {}): Promise<string> {
+    return (await this.request<{ encoded: string }>("make_password", { password, ...options })).encoded;
+  }
+  async checkEncoded(password: string, encoded: string): Promise<boolean> {
+    return (await this.request<{ result: boolean }>("check_encoded", { password, encoded })).result;
+  }
+  async mustUpdate(encoded: string): Promise<boolean> {
+    return (await this.request<{ result: boolean }>("must_update", { encoded })).result;
+  }
+  seedDemo(): Promise<{ users: string[] }> {
+    return this.request("seed_demo");
+  }
+  version(): Promise<{ django: string; engine: string; custom_user: string; hashers: string[]; pbkdf2_iterations: number }> {
+    return this.request("version");
+  }
+
+  /** Closes stdin and waits for the oracle to exit. */
+  async close(): Promise<void> {
+    if (this.#exited) return;
+    const exited = new Promise<void>((resolve) => this.#child.once("exit", () => resolve()));
+    this.#child.stdin.end();
+    await exited;
+  }
+}
+
+/** Starts an oracle; with `migrate`, runs Django's migrations first. */
+export async function startDjango(options: DjangoOptions & { migrate?: boolean }): Promise<DjangoOracle> {
+  const oracle = new DjangoOracle(options);
+  if (options.migrate ?? true) await oracle.migrate();
+  return oracle;
+}

@@ -1,0 +1,126 @@
+// A throwaway MariaDB 10.11 server for one test file: mariadb-install-db into a fresh datadir under /tmp,
+// mariadbd (dropping to the mysql user) on a free port on 127.0.0.1 and its own Unix socket, utf8mb4 with
+// utf8mb4_general_ci (Debian's default, so the case-insensitive matching of a real install is tested),
+// a database `django` and a password-less user `django` that owns it.
+// stop()/kill()/restart()/cleanup() as in postgres.ts.
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import mysql from "mysql2/promise";
+import { freePort } from "./ports.js";
+import { HarnessError, ServerProcess, run, waitUntilReady } from "./server-process.js";
+
+export interface MariaDBServer {
+  /** mysql://django@127.0.0.1:<port>/django */
+  readonly url: string;
+  readonly socketPath: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  /** Runs SQL as root (test setup and inspection only). */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function startMariaDB(): Promise<MariaDBServer> {
+  const uid = Number(execFileSync("id", ["-u", "mysql"]).toString().trim());
+  const gid = Number(execFileSync("id", ["-g", "mysql"]).toString().trim());
+  const root = mkdtempSync("/tmp/anp-mariadb-");
+  const dataDir = join(root, "data");
+  const socketPath = join(root, "mysqld.sock");
+  const logFile = join(root, "mariadb.log");
+  mkdirSync(dataDir);
+  chownSync(root, uid, gid);
+  chownSync(dataDir, uid, gid);
+  try {
+    await run("mariadb-install-db", [
+      "--no-defaults", `--datadir=${dataDir}`, "--user=mysql",
+      "--auth-root-authentication-method=normal", "--skip-test-db",
+    ]);
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+  const port = await freePort();
+  const database = "django";
+  const user = "django";
+  const rootConfig = { host: "127.0.0.1", port, user: "root", connectTimeout: 2000 };
+
+  let server: ServerProcess | undefined;
+  const start = async (): Promise<void> => {
+    server = new ServerProcess(
+      "mariadbd",
+      [
+        "--no-defaults", `--datadir=${dataDir}`, `--socket=${socketPath}`, `--port=${port}`,
+        "--bind-address=127.0.0.1", "--user=mysql", `--pid-file=${join(root, "mysqld.pid")}`,
+        "--skip-name-resolve", "--skip-log-bin",
+        "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
+        // A throwaway server: durability is not needed, speed on a shared machine is.
+        "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
+        "--max-connections=200",
+      ],
+      logFile,
+    );
+    await waitUntilReady(
+      server,
+      async () => {
+        const connection = await mysql.createConnection(rootConfig);
+        connection.on("error", () => {});
+        await connection.query("SELECT 1");
+        await connection.end();
+      },
+      logFile,
+    );
+  };
+
+  const query = async <R>(sql: string, params: unknown[] = []): Promise<R[]> => {
+    const connection = await mysql.createConnection({ ...rootConfig, database });
+    connection.on("error", () => {});
+    try {
+      const [rows] = await connection.query(sql, params);
+      return rows as R[];
+    } finally {
+      await connection.end().catch(() => {});
+    }
+  };
+
+  try {
+    await start();
+    const connection = await mysql.createConnection(rootConfig);
+    await connection.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
+    await connection.query(`CREATE USER '${user}'@'%'`);
+    // Django's test runner creates test databases; give the user everything on this private server.
+    await connection.query(`GRANT ALL PRIVILEGES ON *.* TO '${user}'@'%'`);
+    await connection.end();
+  } catch (error) {
+    await server?.kill();
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    url: `mysql://${user}@127.0.0.1:${port}/${database}`,
+    socketPath,
+    port,
+    database,
+    user,
+    query,
+    async stop() {
+      await server?.signal("SIGTERM");
+    },
+    async kill() {
+      await server?.kill();
+    },
+    async restart() {
+      if (server?.running) throw new HarnessError("restart: the MariaDB server is still running");
+      await start();
+    },
+    async cleanup() {
+      await server?.signal("SIGTERM");
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,137 @@
+// A throwaway PostgreSQL 15 server for one test file: initdb into a fresh directory under /tmp owned by
+// the postgres user (PostgreSQL refuses to run as root), listening on a free port on 127.0.0.1 and on a
+// private Unix socket directory, trust authentication, one database named `django`.
+// stop() is a clean shutdown, kill() a SIGKILL of the whole server (postmaster and backends) that keeps
+// the data, restart() starts it again on the same port; cleanup() stops it and removes the directory.
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import pg from "pg";
+import { freePort } from "./ports.js";
+import { HarnessError, ServerProcess, run, waitUntilReady } from "./server-process.js";
+
+const BIN = "/usr/lib/postgresql/15/bin";
+
+export interface PostgresServer {
+  /** postgres://postgres@127.0.0.1:<port>/django (TCP). */
+  readonly url: string;
+  /** postgres://postgres@/django?host=<socketDir>&port=<port> (Unix socket). */
+  readonly socketUrl: string;
+  readonly socketDir: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  /** Runs SQL as the superuser (test setup and inspection only). */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Fast shutdown (SIGINT); the data stays. */
+  stop(): Promise<void>;
+  /** SIGKILL to the postmaster and every backend, as in a crash; the data stays. */
+  kill(): Promise<void>;
+  /** Starts the stopped or killed server again on the same port and waits until it accepts connections. */
+  restart(): Promise<void>;
+  /** Stops the server and removes its directory. */
+  cleanup(): Promise<void>;
+}
+
+function ids(user: string): { uid: number; gid: number } {
+  const uid = Number(execFileSync("id", ["-u", user]).toString().trim());
+  const gid = Number(execFileSync("id", ["-g", user]).toString().trim());
+  return { uid, gid };
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const { uid, gid } = ids("postgres");
+  const root = mkdtempSync("/tmp/anp-pg-");
+  const dataDir = join(root, "data");
+  const socketDir = join(root, "socket");
+  const logFile = join(root, "postgres.log");
+  mkdirSync(socketDir);
+  chownSync(root, uid, gid);
+  chownSync(socketDir, uid, gid);
+  const asPostgres = { uid, gid, env: { ...process.env, HOME: root, LC_ALL: "C.UTF-8" }, cwd: root };
+  try {
+    await run(join(BIN, "initdb"), ["-D", dataDir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], asPostgres);
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+  const port = await freePort();
+  const database = "django";
+  const user = "postgres";
+  const adminConfig = { host: "127.0.0.1", port, user, database: "postgres", connectionTimeoutMillis: 2000 };
+
+  let server: ServerProcess | undefined;
+  const start = async (): Promise<void> => {
+    server = new ServerProcess(
+      join(BIN, "postgres"),
+      [
+        "-D", dataDir, "-p", String(port), "-k", socketDir,
+        "-c", "listen_addresses=127.0.0.1",
+        // A throwaway server: durability is not needed, speed on a shared machine is.
+        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        "-c", "max_connections=100", "-c", "shared_buffers=16MB",
+      ],
+      logFile,
+      asPostgres,
+    );
+    await waitUntilReady(
+      server,
+      async () => {
+        const client = new pg.Client(adminConfig);
+        client.on("error", () => {});
+        try {
+          await client.connect();
+          await client.query("SELECT 1");
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
+      logFile,
+    );
+  };
+
+  try {
+    await start();
+    const client = new pg.Client(adminConfig);
+    await client.connect();
+    await client.query(`CREATE DATABASE ${database} ENCODING 'UTF8'`);
+    await client.end();
+  } catch (error) {
+    await server?.kill();
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    url: `postgres://${user}@127.0.0.1:${port}/${database}`,
+    socketUrl: `postgres://${user}@/${database}?host=${encodeURIComponent(socketDir)}&port=${port}`,
+    socketDir,
+    port,
+    database,
+    user,
+    async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+      const client = new pg.Client({ ...adminConfig, database });
+      client.on("error", () => {});
+      await client.connect();
+      try {
+        return (await client.query<R>(sql, params)).rows;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
+    async stop() {
+      await server?.signal("SIGINT");
+    },
+    async kill() {
+      await server?.kill();
+    },
+    async restart() {
+      if (server?.running) throw new HarnessError("restart: the PostgreSQL server is still running");
+      await start();
+    },
+    async cleanup() {
+      await server?.signal("SIGINT");
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
