@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ANP_PROTOCOL_VERSION 1
 
 #define ANP_HEADER_LEN 7
@@ -86,13 +90,21 @@ void anp_put_str(anp_writer *w, uint8_t tag, const char *value); /* strlen(value
 void anp_put_u8(anp_writer *w, uint8_t tag, uint8_t value);
 void anp_put_u16(anp_writer *w, uint8_t tag, uint16_t value);
 void anp_put_u32(anp_writer *w, uint8_t tag, uint32_t value);
-/* Writes the length prefix and field count; returns the frame's total size (>0) or an anp_result (<0). */
+/*
+ * Writes the length prefix and field count; returns the frame's total size (>0) or an anp_result (<0).
+ * The finished frame is checked against the message rules, as anp_decode would, so a missing required
+ * field or a tag not allowed for the kind gives ANP_E_MALFORMED here rather than at the other end.
+ */
 long anp_writer_finish(anp_writer *w);
 
 /*
  * If buf[0..len) starts with a whole frame, returns its total size (prefix included) and, when
  * msg is not NULL, decodes it into *msg (field values point into buf). Returns ANP_E_SHORT when more
  * bytes are needed, or another anp_result (<0) when the frame is bad.
+ * Checks the layout first (length prefix, field count, field bounds, trailing bytes), then the message
+ * rules (known kind, allowed tags and their counts, fixed widths, STATUS 1..4, HASH as 32 lowercase hex).
+ * When msg is not NULL and the frame is bad, msg->kind and msg->request_id hold the frame's header (0 when
+ * the length prefix itself was bad) and msg->field_count is 0.
  */
 long anp_decode(const uint8_t *buf, size_t len, anp_message *msg);
 
@@ -104,5 +116,9 @@ anp_result anp_field_u32(const anp_field *f, uint32_t *out);
 const anp_field *anp_find(const anp_message *msg, uint8_t tag);
 /* Whether `tag` may appear in a message of `kind` (requests and answers). */
 int anp_tag_allowed(uint8_t kind, uint8_t tag);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

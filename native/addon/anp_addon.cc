@@ -1,0 +1,189 @@
+// anp_addon.cc: the Node addon of mod_authnz_node.
+//
+// peerCredentials(fd) gives the worker the uid/gid/pid of a Unix socket's peer (SO_PEERCRED), which
+// Node has no API for; the worker refuses connections from users other than httpd's.
+// encode()/decode() expose native/anp_protocol.c, the module's own codec, so tests can hold it to the
+// TypeScript codec byte for byte (test/unit/protocol-vectors.test.ts).
+#include <napi.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "anp_protocol.h"
+
+namespace {
+
+const char *ResultCode(long rv) {
+  switch (rv) {
+    case ANP_E_SHORT:
+      return "E_SHORT";
+    case ANP_E_TOO_LARGE:
+      return "E_TOO_LARGE";
+    case ANP_E_MALFORMED:
+      return "E_MALFORMED";
+    case ANP_E_NOSPACE:
+      return "E_NOSPACE";
+    default:
+      return "E_UNKNOWN";
+  }
+}
+
+Napi::Error CodedError(Napi::Env env, const std::string &code, const std::string &message) {
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+// A JS number that must be an integer in [0, max]; throws a TypeError otherwise.
+bool ToBoundedInt(Napi::Env env, const Napi::Value &value, double max, const char *what, uint32_t *out) {
+  if (!value.IsNumber()) {
+    Napi::TypeError::New(env, std::string(what) + " must be a number").ThrowAsJavaScriptException();
+    return false;
+  }
+  double d = value.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+    Napi::TypeError::New(env, std::string(what) + " out of range").ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = static_cast<uint32_t>(d);
+  return true;
+}
+
+// peerCredentials(fd: number): { uid, gid, pid }
+Napi::Value PeerCredentials(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint32_t fd = 0;
+  if (info.Length() < 1 || !ToBoundedInt(env, info[0], 2147483647.0, "fd", &fd)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "fd is required").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  std::memset(&cred, 0, sizeof(cred));
+  if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    int saved = errno;
+    CodedError(env, "E_PEERCRED", std::string("getsockopt(SO_PEERCRED): ") + std::strerror(saved))
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (len != sizeof(cred)) {
+    CodedError(env, "E_PEERCRED", "getsockopt(SO_PEERCRED): short answer").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("uid", Napi::Number::New(env, static_cast<double>(cred.uid)));
+  out.Set("gid", Napi::Number::New(env, static_cast<double>(cred.gid)));
+  out.Set("pid", Napi::Number::New(env, static_cast<double>(cred.pid)));
+  return out;
+}
+
+// encode(kind: number, requestId: number, fields: {tag: number, value: Buffer}[]): Buffer
+// Builds the frame with anp_writer; a codec error throws an Error whose code is E_TOO_LARGE,
+// E_MALFORMED or E_NOSPACE.
+Napi::Value Encode(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint32_t kind = 0;
+  uint32_t request_id = 0;
+  if (info.Length() < 3 || !info[2].IsArray()) {
+    Napi::TypeError::New(env, "encode(kind, requestId, fields[])").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!ToBoundedInt(env, info[0], 255.0, "kind", &kind) ||
+      !ToBoundedInt(env, info[1], 4294967295.0, "requestId", &request_id)) {
+    return env.Undefined();
+  }
+  Napi::Array fields = info[2].As<Napi::Array>();
+  std::vector<uint8_t> buf(ANP_MAX_FRAME_LEN + 4);
+  anp_writer w;
+  anp_writer_init(&w, buf.data(), buf.size(), static_cast<uint8_t>(kind), request_id);
+  for (uint32_t i = 0; i < fields.Length(); i++) {
+    Napi::Value item = fields.Get(i);
+    if (!item.IsObject()) {
+      Napi::TypeError::New(env, "each field must be {tag, value}").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object field = item.As<Napi::Object>();
+    uint32_t tag = 0;
+    if (!ToBoundedInt(env, field.Get("tag"), 255.0, "tag", &tag)) return env.Undefined();
+    Napi::Value value = field.Get("value");
+    if (!value.IsBuffer()) {
+      Napi::TypeError::New(env, "field value must be a Buffer").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Buffer<uint8_t> bytes = value.As<Napi::Buffer<uint8_t>>();
+    anp_put_field(&w, static_cast<uint8_t>(tag), bytes.Data(), bytes.Length());
+  }
+  long rv = anp_writer_finish(&w);
+  if (rv < 0) {
+    CodedError(env, ResultCode(rv), std::string("anp_writer_finish: ") + ResultCode(rv)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Buffer<uint8_t>::Copy(env, buf.data(), static_cast<size_t>(rv));
+}
+
+// decode(buf: Buffer): {size, message: {kind, requestId, fields}} | {error, kind, requestId}
+// Decoding errors are returned, not thrown, so property tests can compare them cheaply.
+Napi::Value Decode(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBuffer()) {
+    Napi::TypeError::New(env, "decode(buffer)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Buffer<uint8_t> input = info[0].As<Napi::Buffer<uint8_t>>();
+  // anp_message holds ANP_MAX_FIELDS fields; keep it off the (small) addon stack.
+  std::vector<anp_message> storage(1);
+  anp_message *msg = storage.data();
+  long rv = anp_decode(input.Data(), input.Length(), msg);
+  Napi::Object out = Napi::Object::New(env);
+  if (rv < 0) {
+    out.Set("error", Napi::String::New(env, ResultCode(rv)));
+    out.Set("kind", Napi::Number::New(env, msg->kind));
+    out.Set("requestId", Napi::Number::New(env, static_cast<double>(msg->request_id)));
+    return out;
+  }
+  Napi::Array fields = Napi::Array::New(env, msg->field_count);
+  for (uint32_t i = 0; i < msg->field_count; i++) {
+    Napi::Object field = Napi::Object::New(env);
+    field.Set("tag", Napi::Number::New(env, msg->fields[i].tag));
+    field.Set("value", Napi::Buffer<uint8_t>::Copy(env, msg->fields[i].value, msg->fields[i].len));
+    fields.Set(i, field);
+  }
+  Napi::Object message = Napi::Object::New(env);
+  message.Set("kind", Napi::Number::New(env, msg->kind));
+  message.Set("requestId", Napi::Number::New(env, static_cast<double>(msg->request_id)));
+  message.Set("fields", fields);
+  out.Set("size", Napi::Number::New(env, static_cast<double>(rv)));
+  out.Set("message", message);
+  return out;
+}
+
+// tagAllowed(kind, tag): boolean — anp_tag_allowed, for the rules cross-check.
+Napi::Value TagAllowed(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint32_t kind = 0;
+  uint32_t tag = 0;
+  if (info.Length() < 2 || !ToBoundedInt(env, info[0], 255.0, "kind", &kind) ||
+      !ToBoundedInt(env, info[1], 255.0, "tag", &tag)) {
+    if (!env.IsExceptionPending()) Napi::TypeError::New(env, "tagAllowed(kind, tag)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, anp_tag_allowed(static_cast<uint8_t>(kind), static_cast<uint8_t>(tag)) != 0);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
+  exports.Set("encode", Napi::Function::New(env, Encode, "encode"));
+  exports.Set("decode", Napi::Function::New(env, Decode, "decode"));
+  exports.Set("tagAllowed", Napi::Function::New(env, TagAllowed, "tagAllowed"));
+  exports.Set("protocolVersion", Napi::Number::New(env, ANP_PROTOCOL_VERSION));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(anp_addon, Init)
