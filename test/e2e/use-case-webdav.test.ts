@@ -1,0 +1,194 @@
+// Use case 3: a WebDAV share (mod_dav_fs) for the members of one Django group, proved with real
+// WebDAV clients: the litmus suite through our module as a member must pass exactly what it
+// passes on the same kind of share without authentication; a signed-in non-member gets 403 on
+// every method; rclone copies a tree up and back byte-identical. The configuration is
+// httpd-conf/examples/webdav/httpd.conf.in as shipped; the users are made by real Django.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { curlStatus, RcloneWebdav, runLitmus, type Credentials } from "../fixtures/use-cases/clients.js";
+import { seedDjango, type CheckSpec, type DjangoVerdict } from "../fixtures/use-cases/django.js";
+import {
+  giveToHttpdUser,
+  makeServerRoot,
+  printErrorLogOnFailure,
+  removeServerRoot,
+  startExample,
+  type ExampleServer,
+} from "../fixtures/use-cases/example-server.js";
+import { listTree, writeSampleTree } from "../fixtures/use-cases/trees.js";
+
+const GROUP = "share-members";
+const member: Credentials = { user: "maria", password: "dav-Share-2024!" };
+const outsider: Credentials = { user: "otto", password: "not-a-member-9" };
+const wrongPassword: Credentials = { user: member.user, password: "dav-Share-2025!" };
+
+// Every method a WebDAV client sends, reading and writing.
+const METHODS = ["OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK"] as const;
+
+const checks: CheckSpec[] = [member, outsider, wrongPassword].map((c) => ({ username: c.user, password: c.password }));
+
+let server: ExampleServer | undefined;
+let root: string | undefined;
+let work: string | undefined;
+let verdicts: DjangoVerdict[] = [];
+
+beforeAll(async () => {
+  root = makeServerRoot("webdav");
+  work = await mkdtemp(path.join(tmpdir(), "anp-webdav-clients-"));
+  for (const dir of ["htdocs", "run", "var", "dav/team", "dav/open", "django"]) await mkdir(path.join(root, dir), { recursive: true });
+  giveToHttpdUser(path.join(root, "dav"));
+  giveToHttpdUser(path.join(root, "var"));
+  const database = path.join(root, "django/db.sqlite3");
+  verdicts = await seedDjango(database, {
+    groups: [{ name: GROUP }, { name: "other-team" }],
+    users: [
+      { username: member.user, password: member.password, groups: [GROUP] },
+      { username: outsider.user, password: outsider.password, groups: ["other-team"] },
+    ],
+    checks,
+  });
+  server = await startExample({ example: "webdav", root, values: { MPM: "event", DATABASE: `sqlite://${database}` } });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  removeServerRoot(root);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+printErrorLogOnFailure(() => server);
+
+function running(): ExampleServer {
+  if (!server) throw new Error("apache2 did not start");
+  return server;
+}
+
+describe("use case: a WebDAV share for the members of one Django group", () => {
+  it("Django itself says who is a member (the expectations below come from here)", () => {
+    const [m, o, w] = verdicts;
+    expect(m).toMatchObject({ check_password: true });
+    expect(m?.groups).toContain(GROUP);
+    expect(o).toMatchObject({ check_password: true });
+    expect(o?.groups).not.toContain(GROUP);
+    expect(w).toMatchObject({ check_password: false });
+  });
+
+  it("answers each method by who asks: member passes, non-member 403, wrong password and no credentials 401", async () => {
+    const s = running();
+    const rows: Record<string, Record<string, number>> = {};
+    const who: Array<[string, Credentials | undefined]> = [
+      ["member", member],
+      ["non-member", outsider],
+      ["wrong password", wrongPassword],
+      ["no credentials", undefined],
+    ];
+    for (const method of METHODS) {
+      rows[method] = {};
+      for (const [label, credentials] of who) {
+        // Each method gets a target that exists for the member, so its answer is mod_dav's, not a 404.
+        const status = await curlStatus(s.url(`/team/probe-${label.replace(/ /g, "-")}.txt`), {
+          credentials,
+          method,
+          headers: methodHeaders(method, s, label),
+          body: method === "PUT" || method === "POST" ? "probe\n" : method === "LOCK" ? LOCK_BODY : undefined,
+        });
+        rows[method]![label] = status;
+      }
+    }
+    console.log("WebDAV status matrix (use-case-webdav):");
+    console.table(rows);
+    for (const method of METHODS) {
+      const row = rows[method]!;
+      // The member reaches mod_dav: whatever it answers, it is not an authentication or authorization refusal.
+      expect(row.member, `${method} as member`).not.toBe(401);
+      expect(row.member, `${method} as member`).not.toBe(403);
+      expect(row.member, `${method} as member`).not.toBe(500);
+      expect(row["non-member"], `${method} as non-member`).toBe(403);
+      expect(row["wrong password"], `${method} with a wrong password`).toBe(401);
+      expect(row["no credentials"], `${method} without credentials`).toBe(401);
+    }
+    // Nothing the refused requests asked for happened on disk.
+    expect(existsSync(path.join(s.root, "dav/team/probe-non-member.txt"))).toBe(false);
+    expect(existsSync(path.join(s.root, "dav/team/probe-no-credentials.txt"))).toBe(false);
+  });
+
+  it("passes the same litmus tests through the module as a member as without authentication", async () => {
+    const s = running();
+    const openDir = path.join(work!, "litmus-open");
+    const authDir = path.join(work!, "litmus-member");
+    await mkdir(openDir, { recursive: true });
+    await mkdir(authDir, { recursive: true });
+    const open = await runLitmus(s.url("/open/"), openDir);
+    const authenticated = await runLitmus(s.url("/team/"), authDir, member);
+    console.log(
+      `litmus without auth: ${open.passed}/${open.run} passed (${open.suites.map((x) => `${x.name} ${x.passed}/${x.run}`).join(", ")})\n` +
+        `litmus as a member through mod_authnz_node: ${authenticated.passed}/${authenticated.run} passed (${authenticated.suites.map((x) => `${x.name} ${x.passed}/${x.run}`).join(", ")})`,
+    );
+    // All five suites ran in both runs, so neither stopped early.
+    expect(open.suites.map((x) => x.name)).toEqual(["basic", "copymove", "props", "locks", "http"]);
+    expect(authenticated.suites.map((x) => x.name)).toEqual(open.suites.map((x) => x.name));
+    expect(open.run).toBeGreaterThan(0);
+    expect(authenticated.run).toBe(open.run);
+    expect(authenticated.passed).toBe(open.passed);
+    expect(authenticated.failures).toEqual(open.failures);
+    // And a non-member's litmus run fails from the first test that needs the share.
+    const outsiderDir = path.join(work!, "litmus-non-member");
+    await mkdir(outsiderDir, { recursive: true });
+    const refused = await runLitmus(s.url("/team/"), outsiderDir, outsider);
+    console.log(`litmus as a non-member: ${refused.passed}/${refused.run} passed`);
+    expect(refused.passed).toBeLessThan(open.passed);
+  });
+
+  it("copies a directory tree up and back down with rclone, byte-identical", async () => {
+    const s = running();
+    const source = path.join(work!, "rclone-source");
+    const back = path.join(work!, "rclone-back");
+    await writeSampleTree(source);
+    const rclone = new RcloneWebdav(s.url("/team/"), work!, member);
+    const up = await rclone.upload(source, "tree");
+    expect(up.code, up.stderr).toBe(0);
+    const down = await rclone.download("tree", back);
+    expect(down.code, down.stderr).toBe(0);
+    const sent = await listTree(source);
+    console.log(`rclone round trip: ${sent.size} entries (${[...sent.values()].filter((v) => v !== "dir").length} files)`);
+    expect(await listTree(back)).toEqual(sent);
+    // What reached the share's directory on disk is the same tree too.
+    expect(await listTree(path.join(s.root, "dav/team/tree"))).toEqual(sent);
+
+    // A non-member's rclone gets nothing and puts nothing.
+    const refusedBack = path.join(work!, "rclone-refused");
+    const refused = new RcloneWebdav(s.url("/team/"), work!, outsider);
+    const refusedDown = await refused.download("tree", refusedBack);
+    expect(refusedDown.code).not.toBe(0);
+    expect(existsSync(path.join(refusedBack, "README.txt"))).toBe(false);
+    const refusedUp = await refused.upload(source, "from-outsider");
+    expect(refusedUp.code).not.toBe(0);
+    expect(existsSync(path.join(s.root, "dav/team/from-outsider"))).toBe(false);
+  });
+});
+
+const LOCK_BODY =
+  '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>' +
+  "<D:locktype><D:write/></D:locktype><D:owner>use-case test</D:owner></D:lockinfo>";
+
+function methodHeaders(method: string, s: ExampleServer, label: string): string[] {
+  const tag = label.replace(/ /g, "-");
+  switch (method) {
+    case "COPY":
+    case "MOVE":
+      return [`Destination: ${s.url(`/team/${method.toLowerCase()}-target-${tag}.txt`)}`, "Overwrite: T"];
+    case "PROPFIND":
+      return ["Depth: 0"];
+    case "PROPPATCH":
+      return ["Content-Type: application/xml"];
+    case "LOCK":
+      return ["Content-Type: application/xml", "Timeout: Second-60"];
+    case "UNLOCK":
+      return ["Lock-Token: <opaquelocktoken:00000000-0000-0000-0000-000000000000>"];
+    default:
+      return [];
+  }
+}
