@@ -1,0 +1,149 @@
+// `npm run demo`: Apache httpd on a local port, mod_authnz_node protecting two pages against a
+// Django SQLite database made by real Django, until Ctrl-C. With --check (or DEMO_CHECK=1) it
+// asks every demo login's status itself, compares it with what Django says, and exits.
+//
+// Environment: DEMO_PORT (default: a free port), DEMO_CHECK=1, DEMO_STATE_DIR (kept afterwards).
+import { mkdtempSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderHttpdConfig } from "./httpd-config.js";
+import { startHttpd, compiledInModules, type HttpdProcess } from "./httpd-process.js";
+import { freePort } from "./free-port.js";
+import { runOracle } from "./django-oracle.js";
+import { DEMO_LOGINS, DEMO_GROUP, DEMO_PAGES, writeDemoSite, demoAuthConfig } from "./site.js";
+import { moduleServerDirectives } from "./module-directives.js";
+import { expectationsFromDjango, runChecks, formatChecks, type Expectation } from "./checks.js";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const modulePath = join(repoRoot, "build/Release/mod_authnz_node.so");
+
+function say(line = ""): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const unknown = argv.filter((arg) => arg !== "--check");
+  if (unknown.length > 0) {
+    process.stderr.write(`demo: unknown argument ${unknown[0]}\nusage: npm run demo [-- --check]   (env DEMO_PORT, DEMO_CHECK=1, DEMO_STATE_DIR)\n`);
+    return 2;
+  }
+  const check = argv.includes("--check") || process.env.DEMO_CHECK === "1";
+  if (!existsSync(modulePath)) {
+    process.stderr.write(`demo: ${modulePath} is missing; build with: npm run build\n`);
+    return 1;
+  }
+  const keepState = Boolean(process.env.DEMO_STATE_DIR);
+  const stateDir = process.env.DEMO_STATE_DIR ? resolve(process.env.DEMO_STATE_DIR) : mkdtempSync(join(tmpdir(), "mod-authnz-node-demo-"));
+  mkdirSync(stateDir, { recursive: true });
+
+  let httpd: HttpdProcess | undefined;
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    if (httpd) await httpd.stop();
+    if (!keepState) rmSync(stateDir, { recursive: true, force: true });
+  };
+
+  try {
+    const port = process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : await freePort();
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`DEMO_PORT must be a TCP port, got ${process.env.DEMO_PORT}`);
+    const serverRoot = join(stateDir, "httpd");
+    const docRoot = join(serverRoot, "htdocs");
+    const dataDir = join(stateDir, "django");
+    mkdirSync(docRoot, { recursive: true });
+    mkdirSync(join(serverRoot, "run"), { recursive: true });
+    mkdirSync(dataDir, { recursive: true });
+
+    say("demo: creating the Django database with Django's own migrate and seed_demo ...");
+    const databasePath = join(dataDir, "demo.sqlite3");
+    const databaseUrl = `sqlite://${databasePath}`;
+    const logins = DEMO_LOGINS;
+    const answers = await runOracle(repoRoot, databaseUrl, [
+      { cmd: "migrate" },
+      { cmd: "seed_demo" },
+      ...logins.flatMap((login) => [
+        { cmd: "check_password", username: login.user, password: login.password },
+        { cmd: "groups_for_user", username: login.user },
+      ]),
+    ]);
+    const expectations = expectationsFromDjango(logins, answers.slice(2), DEMO_GROUP);
+
+    writeDemoSite(docRoot);
+    const runAs = process.getuid?.() === 0 ? { user: "www-data", group: "www-data" } : null;
+    const conf = renderHttpdConfig({
+      serverRoot,
+      port,
+      mpm: "event",
+      documentRoot: docRoot,
+      nodeModulePath: modulePath,
+      compiledIn: compiledInModules(),
+      runAs,
+      logLevel: "info",
+      body: [moduleServerDirectives(repoRoot), demoAuthConfig(databaseUrl)].join("\n"),
+    });
+    const confPath = join(serverRoot, "httpd.conf");
+    writeFileSync(confPath, conf);
+    // Apache's children and the worker run as www-data when we are root: they must read the
+    // pages and the database (read-only: the Django handler only reads unless upgrade_hashes=on).
+    execFileSync("chmod", ["-R", "a+rX", stateDir]);
+    chmodSync(stateDir, 0o755);
+    if (runAs) execFileSync("chown", ["-R", `${runAs.user}:${runAs.group}`, dataDir]);
+
+    const errorLogPath = join(serverRoot, "error.log");
+    httpd = await startHttpd({ serverRoot, confPath, errorLogPath, port, readyPath: "/" });
+    const base = `http://127.0.0.1:${port}`;
+
+    say();
+    say(`mod_authnz_node demo: ${base}/`);
+    say(`  ${base}${DEMO_PAGES.members.path}  Require valid-user            (any active Django user)`);
+    say(`  ${base}${DEMO_PAGES.secret.path}   Require group ${DEMO_GROUP}  (Django group)`);
+    say();
+    say("Demo logins (made by Django in a SQLite database) and what Django says each should see:");
+    for (const expectation of expectations) say(`  ${describeExpectation(expectation)}`);
+    say();
+    say("Try:");
+    say(`  curl -i -u alice:wonderland ${base}${DEMO_PAGES.secret.path}`);
+    say(`  curl -i -u bob:builder ${base}${DEMO_PAGES.secret.path}`);
+    say();
+    say(`Server root ${serverRoot}, error log ${errorLogPath}`);
+
+    if (check) {
+      const results = await runChecks(port, expectations);
+      say();
+      say(formatChecks(results));
+      const failed = results.filter((result) => !result.ok);
+      say(failed.length === 0 ? `demo --check: all ${results.length} checks passed` : `demo --check: ${failed.length} of ${results.length} checks FAILED`);
+      if (failed.length > 0) process.stderr.write(`--- error log ---\n${readFileSync(errorLogPath, "utf8")}`);
+      await cleanup();
+      return failed.length === 0 ? 0 : 1;
+    }
+
+    say("Press Ctrl-C to stop Apache and the worker and remove the demo's files.");
+    const stopSignal = await new Promise<string>((resolveSignal) => {
+      process.once("SIGINT", () => resolveSignal("SIGINT"));
+      process.once("SIGTERM", () => resolveSignal("SIGTERM"));
+      void httpd?.exited.then((status) => resolveSignal(`apache2 exited (${String(status)})`));
+    });
+    say(`\ndemo: ${stopSignal}; stopping Apache and the worker ...`);
+    const exitedOnItsOwn = stopSignal.startsWith("apache2");
+    if (exitedOnItsOwn && existsSync(errorLogPath)) process.stderr.write(readFileSync(errorLogPath, "utf8"));
+    await cleanup();
+    say(keepState ? `demo: stopped; files kept in ${stateDir}` : "demo: stopped and cleaned up");
+    return exitedOnItsOwn ? 1 : 0;
+  } catch (err) {
+    process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    await cleanup();
+    return 1;
+  }
+}
+
+function describeExpectation(expectation: Expectation): string {
+  const { login, members, secret } = expectation;
+  const show = (status: number) => (status === 200 ? "200 (page)" : `${status} (asks again)`);
+  return `${`${login.user} / ${login.password}`.padEnd(22)} ${login.about.padEnd(55)} ${DEMO_PAGES.members.path} ${show(members)}, ${DEMO_PAGES.secret.path} ${show(secret)}`;
+}
+
+process.exitCode = await main(process.argv.slice(2));
