@@ -1,0 +1,212 @@
+// Writes protocol.json, the shared test vectors of the wire protocol (docs/protocol.md), from frames
+// laid out by hand here, independently of both codecs: `node test/vectors/generate.mjs`.
+// test/unit/protocol-vectors.test.ts runs every vector through the TypeScript codec and the C codec.
+//
+// A frame or value is written as hex, or as "parts": a list of hex strings and {fill, length} runs,
+// so the maximum-size frames stay short in the file.
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6 };
+const A = 0x80;
+const T = { VERSION: 1, HANDLER: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER: 14 };
+
+const hex = (n, bytes) => n.toString(16).padStart(bytes * 2, "0");
+const text = (s) => Buffer.from(s, "utf8").toString("hex");
+
+/** A value: {hex} or {fill, length}; `text` is only for readers of the file. */
+const v = {
+  text: (s) => ({ hex: text(s), text: s }),
+  hex: (h) => ({ hex: h }),
+  u8: (n) => ({ hex: hex(n, 1) }),
+  u16: (n) => ({ hex: hex(n, 2) }),
+  u32: (n) => ({ hex: hex(n, 4) }),
+  fill: (byte, length) => ({ fill: byte, length }),
+};
+
+const valueLength = (value) => ("fill" in value ? value.length : value.hex.length / 2);
+
+/** Frame parts for a message, laid out by hand: declared counts and lengths may be overridden to lie. */
+function frame(kind, requestId, fields, { count = fields.length, extra = "", bodyLength } = {}) {
+  const parts = [];
+  let body = 7 + extra.length / 2;
+  const fieldParts = [];
+  for (const f of fields) {
+    const len = f.len ?? valueLength(f.value);
+    fieldParts.push(hex(f.tag, 1) + hex(len, 2));
+    fieldParts.push("fill" in f.value ? { fill: f.value.fill, length: f.value.length } : f.value.hex);
+    body += 3 + valueLength(f.value);
+  }
+  parts.push(hex(bodyLength ?? body, 4) + hex(kind, 1) + hex(requestId, 4) + hex(count, 2));
+  parts.push(...fieldParts);
+  if (extra) parts.push(extra);
+  return compact(parts);
+}
+
+/** Joins adjacent hex strings; returns a hex string when there is no fill run. */
+function compact(parts) {
+  const out = [];
+  for (const p of parts) {
+    if (typeof p === "string" && typeof out[out.length - 1] === "string") out[out.length - 1] += p;
+    else if (p !== "") out.push(p);
+  }
+  return out.length === 1 && typeof out[0] === "string" ? { hex: out[0] } : { parts: out };
+}
+
+const f = (tag, value) => ({ tag, value });
+const spec = "type=django\ndatabase=sqlite:///srv/app/db.sqlite3";
+const script = "type=script\npath=/srv/auth.mjs\nreload=on";
+const hello = [f(T.VERSION, v.u16(1))];
+const checkBase = [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("alice")), f(T.PASSWORD, v.text("s3cret"))];
+const status = (s) => f(T.STATUS, v.u8(s));
+const hashValue = "939e7578ed9e3c518a452acee763bce9";
+
+const valid = [];
+function ok(name, kind, requestId, fields) {
+  valid.push({ name, frame: frame(kind, requestId, fields), message: { kind, requestId, fields } });
+}
+
+ok("HELLO request", K.HELLO, 0, hello);
+ok("CHECK_PASSWORD, required fields only", K.CHECK_PASSWORD, 1, checkBase);
+ok("CHECK_PASSWORD with environ, timeout, group handler and groups", K.CHECK_PASSWORD, 0x01020304, [
+  f(T.HANDLER, v.text(script)),
+  f(T.USER, v.text("Zoë")),
+  f(T.PASSWORD, v.text("pässwörd €")),
+  f(T.ENV, v.text("REQUEST_METHOD=GET")),
+  f(T.ENV, v.text("REQUEST_URI=/secret/")),
+  f(T.ENV, v.text("mod_authnz_node.location=/secret")),
+  f(T.TIMEOUT_MS, v.u32(5000)),
+  f(T.GROUP_HANDLER, v.text(spec)),
+  f(T.GROUP, v.text("secret-agents")),
+]);
+ok("CHECK_PASSWORD with Latin-1 user and password bytes (not UTF-8)", K.CHECK_PASSWORD, 2, [
+  f(T.HANDLER, v.text(script)),
+  f(T.USER, v.hex("5a6feb")),
+  f(T.PASSWORD, v.hex("e9e8ff00")),
+]);
+ok("CHECK_PASSWORD with empty user and password", K.CHECK_PASSWORD, 3, [f(T.HANDLER, v.text(spec)), f(T.USER, v.hex("")), f(T.PASSWORD, v.hex(""))]);
+ok("CHECK_PASSWORD, fields in any order", K.CHECK_PASSWORD, 4, [f(T.TIMEOUT_MS, v.u32(0xffffffff)), f(T.PASSWORD, v.text("p")), f(T.ENV, v.text("A=")), f(T.USER, v.text("u")), f(T.HANDLER, v.text(spec))]);
+ok("GROUPS_FOR_USER without groups", K.GROUPS_FOR_USER, 5, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("bob"))]);
+ok("GROUPS_FOR_USER with groups and environ", K.GROUPS_FOR_USER, 6, [
+  f(T.HANDLER, v.text(spec)), f(T.USER, v.text("bob")), f(T.GROUP, v.text("a")), f(T.GROUP, v.text("b c")), f(T.ENV, v.text("HTTPS=on")), f(T.TIMEOUT_MS, v.u32(250)),
+]);
+ok("HAS_PERMISSION with one permission", K.HAS_PERMISSION, 7, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("alice")), f(T.PERMISSION, v.text("svn.commit"))]);
+ok("HAS_PERMISSION with several permissions", K.HAS_PERMISSION, 8, [
+  f(T.HANDLER, v.text(spec)), f(T.USER, v.text("alice")), f(T.PERMISSION, v.text("svn.commit")), f(T.PERMISSION, v.text("auth.view_user")), f(T.TIMEOUT_MS, v.u32(1)),
+]);
+ok("GET_REALM_HASH", K.GET_REALM_HASH, 9, [f(T.HANDLER, v.text(script)), f(T.USER, v.text("alice")), f(T.REALM, v.text("Secret Area")), f(T.ENV, v.text("X=a=b"))]);
+ok("ALLOW_ACCESS", K.ALLOW_ACCESS, 0xffffffff, [f(T.HANDLER, v.text(script)), f(T.HOST, v.text("192.0.2.7"))]);
+ok("HELLO answer granted with version", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(1))]);
+ok("HELLO answer denied with reason", K.HELLO | A, 0, [status(2), f(T.REASON, v.text("protocol version 2 not supported")), f(T.VERSION, v.u16(1))]);
+ok("CHECK_PASSWORD answer granted", K.CHECK_PASSWORD | A, 1, [status(1)]);
+ok("CHECK_PASSWORD answer granted under another name, with groups", K.CHECK_PASSWORD | A, 2, [status(1), f(T.USER, v.text("alice@example.com")), f(T.GROUP, v.text("g1")), f(T.GROUP, v.text("g2"))]);
+ok("CHECK_PASSWORD answer denied", K.CHECK_PASSWORD | A, 3, [status(2)]);
+ok("CHECK_PASSWORD answer user not found", K.CHECK_PASSWORD | A, 4, [status(3)]);
+ok("CHECK_PASSWORD answer error with reason", K.CHECK_PASSWORD | A, 5, [f(T.REASON, v.text("database unreachable")), status(4)]);
+ok("GROUPS_FOR_USER answer with groups", K.GROUPS_FOR_USER | A, 6, [status(1), f(T.GROUP, v.text("secret-agents"))]);
+ok("GROUPS_FOR_USER answer denied, no groups", K.GROUPS_FOR_USER | A, 7, [status(2)]);
+ok("HAS_PERMISSION answer granted", K.HAS_PERMISSION | A, 8, [status(1)]);
+ok("GET_REALM_HASH answer with hash", K.GET_REALM_HASH | A, 9, [status(1), f(T.HASH, v.text(hashValue))]);
+ok("GET_REALM_HASH answer user not found", K.GET_REALM_HASH | A, 10, [status(3)]);
+ok("ALLOW_ACCESS answer no opinion", K.ALLOW_ACCESS | A, 11, [status(3)]);
+ok("CHECK_PASSWORD with a field of MAX_FIELD_LEN bytes", K.CHECK_PASSWORD, 12, [...checkBase, f(T.ENV, v.fill("41", 8192))]);
+ok("CHECK_PASSWORD with MAX_FIELDS fields", K.CHECK_PASSWORD, 13, [...checkBase, ...Array.from({ length: 253 }, (_, i) => f(T.ENV, v.text(`K${i}=v`)))]);
+{
+  // A body of exactly MAX_FRAME_LEN bytes: 7 header + 8 fields of 3+8192 + one ENV field filling the rest.
+  const envs = Array.from({ length: 7 }, () => f(T.ENV, v.fill("3d", 8192)));
+  const used = 7 + 3 * 3 + 1 + 5 + 6 + 7 * (3 + 8192) + 3;
+  const fields = [f(T.HANDLER, v.text("t")), f(T.USER, v.text("alice")), f(T.PASSWORD, v.text("s3cret")), ...envs, f(T.ENV, v.fill("3d", 65536 - used))];
+  ok("a body of exactly MAX_FRAME_LEN bytes", K.CHECK_PASSWORD, 14, fields);
+}
+
+const malformed = [];
+function bad(name, error, requestId, frameParts) {
+  malformed.push({ name, frame: frameParts, error, requestId });
+}
+const raw = (h) => ({ hex: h });
+
+bad("length 0", "E_MALFORMED", 0, raw("00000000"));
+bad("truncated header: length 6 with 6 body bytes", "E_MALFORMED", 0, raw("00000006" + "010000000100"));
+bad("length MAX_FRAME_LEN + 1", "E_TOO_LARGE", 0, raw("00010001"));
+bad("length 0xffffffff", "E_TOO_LARGE", 0, raw("ffffffff"));
+bad("length over the limit, header bytes present", "E_TOO_LARGE", 0, raw("00100000" + "0100000063" + "0001"));
+bad("field count MAX_FIELDS + 1", "E_TOO_LARGE", 21, frame(K.HELLO, 21, hello, { count: 257 }));
+bad("field count 0xffff", "E_TOO_LARGE", 22, frame(K.HELLO, 22, hello, { count: 0xffff }));
+bad("field count over the limit in an unknown kind (layout first)", "E_TOO_LARGE", 23, frame(0x07, 23, [], { count: 300 }));
+bad("field length MAX_FIELD_LEN + 1", "E_TOO_LARGE", 24, frame(K.CHECK_PASSWORD, 24, [...checkBase, { tag: T.ENV, value: v.fill("41", 8193) }]));
+bad("field length 0xffff declared, value short", "E_TOO_LARGE", 25, frame(K.HELLO, 25, [{ tag: T.VERSION, value: v.u16(1), len: 0xffff }]));
+bad("over-long field after an unknown tag (layout first)", "E_TOO_LARGE", 26, frame(K.HELLO, 26, [f(99, v.hex("")), f(T.ENV, v.fill("41", 8193))]));
+bad("field header past the end", "E_MALFORMED", 27, frame(K.HELLO, 27, hello, { count: 2, extra: "0100" }));
+bad("field value past the end", "E_MALFORMED", 28, frame(K.HELLO, 28, [{ tag: T.VERSION, value: v.u16(1), len: 3 }]));
+bad("field count 1 with no fields", "E_MALFORMED", 29, frame(K.HELLO, 29, [], { count: 1 }));
+bad("trailing byte after the last field", "E_MALFORMED", 30, frame(K.HELLO, 30, hello, { extra: "00" }));
+bad("field count 0 with a whole field after it", "E_MALFORMED", 31, frame(K.HELLO, 31, hello, { count: 0 }));
+for (const kind of [0x00, 0x07, 0x7f, 0x80, 0x87, 0xff]) {
+  bad(`unknown kind 0x${hex(kind, 1)}`, "E_MALFORMED", 40 + (kind & 7), frame(kind, 40 + (kind & 7), hello));
+}
+for (const tag of [0, 15, 255]) bad(`unknown tag ${tag}`, "E_MALFORMED", 50, frame(K.HELLO, 50, [...hello, f(tag, v.hex(""))]));
+bad("PASSWORD in GROUPS_FOR_USER", "E_MALFORMED", 51, frame(K.GROUPS_FOR_USER, 51, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u")), f(T.PASSWORD, v.text("p"))]));
+bad("STATUS in a request", "E_MALFORMED", 52, frame(K.HELLO, 52, [...hello, status(1)]));
+bad("HANDLER in an answer", "E_MALFORMED", 53, frame(K.CHECK_PASSWORD | A, 53, [status(1), f(T.HANDLER, v.text(spec))]));
+bad("USER in a HAS_PERMISSION answer", "E_MALFORMED", 54, frame(K.HAS_PERMISSION | A, 54, [status(1), f(T.USER, v.text("u"))]));
+bad("HASH in a CHECK_PASSWORD answer", "E_MALFORMED", 55, frame(K.CHECK_PASSWORD | A, 55, [status(1), f(T.HASH, v.text(hashValue))]));
+bad("VERSION in CHECK_PASSWORD", "E_MALFORMED", 56, frame(K.CHECK_PASSWORD, 56, [...checkBase, f(T.VERSION, v.u16(1))]));
+bad("GROUP_HANDLER in GROUPS_FOR_USER", "E_MALFORMED", 57, frame(K.GROUPS_FOR_USER, 57, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u")), f(T.GROUP_HANDLER, v.text(spec))]));
+bad("ENV in an answer", "E_MALFORMED", 58, frame(K.ALLOW_ACCESS | A, 58, [status(1), f(T.ENV, v.text("A=B"))]));
+bad("HELLO without VERSION", "E_MALFORMED", 60, frame(K.HELLO, 60, []));
+bad("CHECK_PASSWORD without PASSWORD", "E_MALFORMED", 61, frame(K.CHECK_PASSWORD, 61, checkBase.slice(0, 2)));
+bad("CHECK_PASSWORD without HANDLER", "E_MALFORMED", 62, frame(K.CHECK_PASSWORD, 62, checkBase.slice(1)));
+bad("answer without STATUS", "E_MALFORMED", 63, frame(K.CHECK_PASSWORD | A, 63, [f(T.REASON, v.text("x"))]));
+bad("HAS_PERMISSION without PERMISSION", "E_MALFORMED", 64, frame(K.HAS_PERMISSION, 64, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u"))]));
+bad("GET_REALM_HASH without REALM", "E_MALFORMED", 65, frame(K.GET_REALM_HASH, 65, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u"))]));
+bad("ALLOW_ACCESS without HOST", "E_MALFORMED", 66, frame(K.ALLOW_ACCESS, 66, [f(T.HANDLER, v.text(spec))]));
+bad("USER twice", "E_MALFORMED", 67, frame(K.CHECK_PASSWORD, 67, [...checkBase, f(T.USER, v.text("mallory"))]));
+bad("TIMEOUT_MS twice", "E_MALFORMED", 68, frame(K.GROUPS_FOR_USER, 68, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u")), f(T.TIMEOUT_MS, v.u32(1)), f(T.TIMEOUT_MS, v.u32(2))]));
+bad("STATUS twice", "E_MALFORMED", 69, frame(K.CHECK_PASSWORD | A, 69, [status(2), status(1)]));
+bad("REASON twice", "E_MALFORMED", 70, frame(K.CHECK_PASSWORD | A, 70, [status(4), f(T.REASON, v.text("a")), f(T.REASON, v.text("b"))]));
+bad("VERSION of 1 byte (u16)", "E_MALFORMED", 71, frame(K.HELLO, 71, [f(T.VERSION, v.hex("01"))]));
+bad("VERSION of 3 bytes (u16)", "E_MALFORMED", 72, frame(K.HELLO, 72, [f(T.VERSION, v.hex("000001"))]));
+bad("TIMEOUT_MS of 2 bytes (u32)", "E_MALFORMED", 73, frame(K.CHECK_PASSWORD, 73, [...checkBase, f(T.TIMEOUT_MS, v.hex("1388"))]));
+bad("TIMEOUT_MS of 8 bytes (u32)", "E_MALFORMED", 74, frame(K.CHECK_PASSWORD, 74, [...checkBase, f(T.TIMEOUT_MS, v.hex("0000000000001388"))]));
+bad("STATUS of 0 bytes (u8)", "E_MALFORMED", 75, frame(K.CHECK_PASSWORD | A, 75, [f(T.STATUS, v.hex(""))]));
+bad("STATUS of 2 bytes (u8)", "E_MALFORMED", 76, frame(K.CHECK_PASSWORD | A, 76, [f(T.STATUS, v.hex("0001"))]));
+for (const s of [0, 5, 0x81, 255]) bad(`STATUS ${s}`, "E_MALFORMED", 77, frame(K.CHECK_PASSWORD | A, 77, [status(s)]));
+bad("HASH of 31 hex digits", "E_MALFORMED", 78, frame(K.GET_REALM_HASH | A, 78, [status(1), f(T.HASH, v.text(hashValue.slice(1)))]));
+bad("HASH of 33 hex digits", "E_MALFORMED", 79, frame(K.GET_REALM_HASH | A, 79, [status(1), f(T.HASH, v.text(hashValue + "0"))]));
+bad("HASH in upper case", "E_MALFORMED", 80, frame(K.GET_REALM_HASH | A, 80, [status(1), f(T.HASH, v.text(hashValue.toUpperCase()))]));
+bad("HASH with a non-hex digit", "E_MALFORMED", 81, frame(K.GET_REALM_HASH | A, 81, [status(1), f(T.HASH, v.text("g" + hashValue.slice(1)))]));
+
+// Prefixes of valid frames: the decoder must ask for more bytes, never fail.
+const short = [
+  { name: "no bytes", frame: { hex: "" } },
+  { name: "3 bytes of the length prefix", frame: { hex: "000000" } },
+  { name: "length prefix only", frame: { hex: "0000000c" } },
+  { name: "length prefix and part of the header", frame: { hex: "0000000c0100000000" } },
+  { name: "all but the last byte of a HELLO", frame: { hex: "0000000c01000000000001010002" + "00" } },
+  { name: "header of a maximum-size frame", frame: { hex: "00010000" + "020000000e0009" } },
+];
+
+// Messages both encoders must refuse.
+const encodeErrors = [
+  { name: "a field of MAX_FIELD_LEN + 1 bytes", error: "E_TOO_LARGE", message: { kind: K.CHECK_PASSWORD, requestId: 1, fields: [...checkBase, f(T.ENV, v.fill("41", 8193))] } },
+  { name: "MAX_FIELDS + 1 fields", error: "E_TOO_LARGE", message: { kind: K.CHECK_PASSWORD, requestId: 2, fields: [...checkBase, ...Array.from({ length: 254 }, () => f(T.ENV, v.text("A=B")))] } },
+  { name: "a body of MAX_FRAME_LEN + 1 bytes", error: "E_TOO_LARGE", message: { kind: K.CHECK_PASSWORD, requestId: 3, fields: [...checkBase, ...Array.from({ length: 8 }, () => f(T.ENV, v.fill("3d", 8192)))] } },
+  { name: "a missing required field", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD, requestId: 4, fields: checkBase.slice(0, 2) } },
+  { name: "an answer without STATUS", error: "E_MALFORMED", message: { kind: K.HELLO | A, requestId: 0, fields: [f(T.VERSION, v.u16(1))] } },
+  { name: "an unknown kind", error: "E_MALFORMED", message: { kind: 0x09, requestId: 5, fields: [] } },
+  { name: "a tag not allowed for the kind", error: "E_MALFORMED", message: { kind: K.HELLO, requestId: 6, fields: [...hello, f(T.PASSWORD, v.text("p"))] } },
+  { name: "an unknown tag", error: "E_MALFORMED", message: { kind: K.HELLO, requestId: 7, fields: [...hello, f(42, v.hex(""))] } },
+  { name: "a STATUS of 2 bytes", error: "E_MALFORMED", message: { kind: K.HELLO | A, requestId: 8, fields: [f(T.STATUS, v.hex("0001"))] } },
+];
+
+const out = {
+  description:
+    "Shared wire-protocol vectors (docs/protocol.md), generated by test/vectors/generate.mjs. A frame or value is {hex} or {parts: [hex | {fill, length}]}; field values may carry text for readers. valid: frames and their messages (decode and encode both ways). malformed: frames both decoders reject with error and requestId. short: prefixes that need more bytes. encodeErrors: messages both encoders refuse.",
+  valid,
+  malformed,
+  short,
+  encodeErrors,
+};
+const target = fileURLToPath(new URL("./protocol.json", import.meta.url));
+writeFileSync(target, JSON.stringify(out, null, 1) + "\n");
+console.log(`wrote ${target}: ${valid.length} valid, ${malformed.length} malformed, ${short.length} short, ${encodeErrors.length} encode errors`);
