@@ -25,8 +25,42 @@ const member: Credentials = { user: "maria", password: "dav-Share-2024!" };
 const outsider: Credentials = { user: "otto", password: "not-a-member-9" };
 const wrongPassword: Credentials = { user: member.user, password: "dav-Share-2025!" };
 
-// Every method a WebDAV client sends, reading and writing.
-const METHODS = ["OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK"] as const;
+/**
+ * Every method a WebDAV client sends, reading and writing, in an order in which each one has
+ * something to act on for a member: PUT makes the file the next ones read, copy and delete.
+ * `name` is a path under the caller's own probe folder; MOVE and COPY name a Destination there.
+ */
+interface Probe {
+  readonly method: string;
+  readonly name: string;
+  readonly headers?: (folderUrl: string) => string[];
+  readonly body?: string;
+  /** What mod_dav answers a member on an otherwise empty share (proves the request got through). */
+  readonly memberStatus: readonly number[];
+}
+const LOCK_BODY =
+  '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>' +
+  "<D:locktype><D:write/></D:locktype><D:owner>use-case test</D:owner></D:lockinfo>";
+const PROPPATCH_BODY =
+  '<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:use-case">' +
+  "<D:set><D:prop><Z:note>probe</Z:note></D:prop></D:set></D:propertyupdate>";
+const PROBES: readonly Probe[] = [
+  { method: "OPTIONS", name: "", memberStatus: [200] },
+  { method: "MKCOL", name: "", memberStatus: [201] },
+  { method: "PUT", name: "file.txt", body: "probe\n", memberStatus: [201] },
+  { method: "GET", name: "file.txt", memberStatus: [200] },
+  { method: "HEAD", name: "file.txt", memberStatus: [200] },
+  { method: "PROPFIND", name: "file.txt", headers: () => ["Depth: 0"], memberStatus: [207] },
+  { method: "PROPPATCH", name: "file.txt", headers: () => ["Content-Type: application/xml"], body: PROPPATCH_BODY, memberStatus: [207] },
+  { method: "COPY", name: "file.txt", headers: (f) => [`Destination: ${f}copy.txt`], memberStatus: [201] },
+  { method: "MOVE", name: "copy.txt", headers: (f) => [`Destination: ${f}moved.txt`], memberStatus: [201] },
+  { method: "DELETE", name: "moved.txt", memberStatus: [204] },
+  { method: "LOCK", name: "locked.txt", headers: () => ["Content-Type: application/xml", "Timeout: Second-60"], body: LOCK_BODY, memberStatus: [200, 201] },
+  // A made-up lock token: mod_dav refuses it, but only after authorization let the request in.
+  { method: "UNLOCK", name: "locked.txt", headers: () => ["Lock-Token: <opaquelocktoken:00000000-0000-0000-0000-000000000000>"], memberStatus: [400, 409] },
+  // mod_dav_fs has no POST handler: the core's default handler answers, after authorization.
+  { method: "POST", name: "file.txt", body: "probe\n", memberStatus: [200, 405] },
+];
 
 const checks: CheckSpec[] = [member, outsider, wrongPassword].map((c) => ({ username: c.user, password: c.password }));
 
@@ -85,34 +119,29 @@ describe("use case: a WebDAV share for the members of one Django group", () => {
       ["wrong password", wrongPassword],
       ["no credentials", undefined],
     ];
-    for (const method of METHODS) {
-      rows[method] = {};
-      for (const [label, credentials] of who) {
-        // Each method gets a target that exists for the member, so its answer is mod_dav's, not a 404.
-        const status = await curlStatus(s.url(`/team/probe-${label.replace(/ /g, "-")}.txt`), {
-          credentials,
-          method,
-          headers: methodHeaders(method, s, label),
-          body: method === "PUT" || method === "POST" ? "probe\n" : method === "LOCK" ? LOCK_BODY : undefined,
-        });
-        rows[method]![label] = status;
+    for (const [label, credentials] of who) {
+      // Each caller works in a folder of its own, so a refused caller finds nothing made by another.
+      const folder = s.url(`/team/probe-${label.replace(/ /g, "-")}/`);
+      for (const probe of PROBES) {
+        const status = await curlStatus(folder + probe.name, { credentials, method: probe.method, headers: probe.headers?.(folder), body: probe.body });
+        (rows[probe.method] ??= {})[label] = status;
       }
     }
     console.log("WebDAV status matrix (use-case-webdav):");
     console.table(rows);
-    for (const method of METHODS) {
-      const row = rows[method]!;
-      // The member reaches mod_dav: whatever it answers, it is not an authentication or authorization refusal.
-      expect(row.member, `${method} as member`).not.toBe(401);
-      expect(row.member, `${method} as member`).not.toBe(403);
-      expect(row.member, `${method} as member`).not.toBe(500);
-      expect(row["non-member"], `${method} as non-member`).toBe(403);
-      expect(row["wrong password"], `${method} with a wrong password`).toBe(401);
-      expect(row["no credentials"], `${method} without credentials`).toBe(401);
+    for (const probe of PROBES) {
+      const row = rows[probe.method]!;
+      expect(probe.memberStatus, `${probe.method} as member`).toContain(row.member);
+      expect(row["non-member"], `${probe.method} as non-member`).toBe(403);
+      expect(row["wrong password"], `${probe.method} with a wrong password`).toBe(401);
+      expect(row["no credentials"], `${probe.method} without credentials`).toBe(401);
     }
-    // Nothing the refused requests asked for happened on disk.
-    expect(existsSync(path.join(s.root, "dav/team/probe-non-member.txt"))).toBe(false);
-    expect(existsSync(path.join(s.root, "dav/team/probe-no-credentials.txt"))).toBe(false);
+    // Nothing the refused requests asked for happened on disk; the member's did.
+    const team = path.join(s.root, "dav/team");
+    expect(existsSync(path.join(team, "probe-member/file.txt"))).toBe(true);
+    for (const refused of ["probe-non-member", "probe-wrong-password", "probe-no-credentials"]) {
+      expect(existsSync(path.join(team, refused))).toBe(false);
+    }
   });
 
   it("passes the same litmus tests through the module as a member as without authentication", async () => {
@@ -169,26 +198,3 @@ describe("use case: a WebDAV share for the members of one Django group", () => {
     expect(existsSync(path.join(s.root, "dav/team/from-outsider"))).toBe(false);
   });
 });
-
-const LOCK_BODY =
-  '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>' +
-  "<D:locktype><D:write/></D:locktype><D:owner>use-case test</D:owner></D:lockinfo>";
-
-function methodHeaders(method: string, s: ExampleServer, label: string): string[] {
-  const tag = label.replace(/ /g, "-");
-  switch (method) {
-    case "COPY":
-    case "MOVE":
-      return [`Destination: ${s.url(`/team/${method.toLowerCase()}-target-${tag}.txt`)}`, "Overwrite: T"];
-    case "PROPFIND":
-      return ["Depth: 0"];
-    case "PROPPATCH":
-      return ["Content-Type: application/xml"];
-    case "LOCK":
-      return ["Content-Type: application/xml", "Timeout: Second-60"];
-    case "UNLOCK":
-      return ["Lock-Token: <opaquelocktoken:00000000-0000-0000-0000-000000000000>"];
-    default:
-      return [];
-  }
-}
