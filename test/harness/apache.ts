@@ -61,7 +61,10 @@ export interface ApacheServer extends ApacheLayout {
   /** Live processes under the httpd parent: its children and anything they or the module started. */
   processes(): ProcessInfo[];
   graceful(): Promise<void>;
-  /** Stops httpd, kills leftovers, removes the ServerRoot; returns the leftovers it had to kill. */
+  /**
+   * Stops httpd, kills leftovers, removes the ServerRoot (set ANP_KEEP_SERVER_ROOT=1 to keep it);
+   * returns the leftovers it had to kill. The logs stay readable through errorLog()/accessLog().
+   */
   stop(): Promise<ProcessInfo[]>;
 }
 
@@ -151,6 +154,9 @@ export async function startApache(options: StartApacheOptions): Promise<ApacheSe
   };
 
   let stopped: ProcessInfo[] | undefined;
+  // The ServerRoot goes away on stop; failure reports still want the logs.
+  let finalErrorLog: string | undefined;
+  let finalAccessLog: string | undefined;
   return {
     ...layout,
     pid: httpd.pid,
@@ -159,13 +165,15 @@ export async function startApache(options: StartApacheOptions): Promise<ApacheSe
     request,
     status: async (path, authorization = null) => (await request(path, { authorization })).status,
     statusAs: async (path, user, password) => (await request(path, { authorization: basicAuthorization(user, password) })).status,
-    errorLog: () => readLog(errorLogPath),
-    accessLog: () => readLog(accessLogPath),
+    errorLog: () => finalErrorLog ?? readLog(errorLogPath),
+    accessLog: () => finalAccessLog ?? readLog(accessLogPath),
     processes: () => descendants(httpd.pid),
     graceful: () => httpd.graceful(),
     stop: async () => {
       if (stopped) return stopped;
       stopped = await httpd.stop();
+      finalErrorLog = readLog(errorLogPath);
+      finalAccessLog = readLog(accessLogPath);
       if (process.env.ANP_KEEP_SERVER_ROOT) console.log(`kept ServerRoot ${layout.root}`);
       else rmSync(layout.root, { recursive: true, force: true });
       return stopped;

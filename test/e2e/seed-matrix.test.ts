@@ -1,0 +1,318 @@
+// The seed's two Apache configurations with `wsgi` swapped for `node` (AuthBasicProvider node,
+// Require valid-user / Require group secret-agents, plus Require node-group), in a real Apache,
+// against a Django database made by real Django (SQLite and PostgreSQL), under mpm_event and
+// mpm_prefork. The expected status of every request is what Apache's own providers give for the
+// same users: a reference Apache with mod_authn_file + mod_authz_groupfile whose password and
+// group files are filled from Django's answers (modwsgi.check_password, groups_for_user).
+import { describe, test, expect, beforeAll, beforeEach, afterAll } from "vitest";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startApache, printErrorLogOnFailure, basicAuthorization, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer, type Mpm } from "../harness/apache.js";
+import { startDjango, type DjangoOracle } from "../harness/django.js";
+import { startPostgres, type PostgresServer } from "../harness/postgres.js";
+import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import type { HeaderValue } from "../../src/demo/http-request.js";
+
+const GROUP = "secret-agents";
+
+interface Credentials {
+  readonly user: string;
+  readonly password: string;
+}
+
+interface MatrixCase {
+  readonly name: string;
+  readonly authorization: HeaderValue | null;
+  /** Set for well-formed Basic credentials: Django is asked about them. */
+  readonly credentials?: Credentials;
+}
+
+const basic = (user: string, password: string): MatrixCase => ({
+  name: `${user} / ${password === "" ? '""' : password}`,
+  authorization: basicAuthorization(user, password),
+  credentials: { user, password },
+});
+
+const CASES: readonly MatrixCase[] = [
+  { ...basic("alice", "wonderland"), name: "alice (active, in group)" },
+  { ...basic("bob", "builder"), name: "bob (active, no group)" },
+  { ...basic("carol", "inactive"), name: "carol (inactive, in group)" },
+  { ...basic("nobody", "whatever"), name: "unknown user" },
+  { ...basic("alice", "wonderland!"), name: "alice, wrong password" },
+  { ...basic("jürgen", "pässwörd"), name: "jürgen / pässwörd (UTF-8)" },
+  { ...basic("alice", ""), name: "alice, empty password" },
+  { name: "no Authorization header", authorization: null },
+  { name: 'malformed: "Basic" alone', authorization: "Basic" },
+  { name: "malformed: not base64", authorization: "Basic !!!***" },
+  { name: "malformed: no colon", authorization: `Basic ${Buffer.from("alicewonderland").toString("base64")}` },
+  { name: "malformed: Bearer scheme", authorization: "Bearer abc.def" },
+];
+
+/** What Apache says for each location when the answer is clear from the seed itself. */
+const SPEC: Readonly<Record<string, { valid: number; group: number }>> = {
+  "alice (active, in group)": { valid: 200, group: 200 },
+  "bob (active, no group)": { valid: 200, group: 401 },
+  "carol (inactive, in group)": { valid: 401, group: 401 },
+  "unknown user": { valid: 401, group: 401 },
+  "alice, wrong password": { valid: 401, group: 401 },
+  "jürgen / pässwörd (UTF-8)": { valid: 200, group: 200 },
+  "alice, empty password": { valid: 401, group: 401 },
+  "no Authorization header": { valid: 401, group: 401 },
+};
+
+interface Location {
+  readonly path: string;
+  readonly require: string;
+  /** The same requirement with Apache's own providers (the reference server). */
+  readonly referenceRequire: string;
+  readonly kind: "valid" | "group";
+}
+
+const LOCATIONS: readonly Location[] = [
+  { path: "/valid/", require: "Require valid-user", referenceRequire: "Require valid-user", kind: "valid" },
+  { path: "/secret/", require: `Require group ${GROUP}`, referenceRequire: `Require group ${GROUP}`, kind: "group" },
+  { path: "/node-group/", require: `Require node-group ${GROUP}`, referenceRequire: `Require group ${GROUP}`, kind: "group" },
+];
+
+const FILES = Object.fromEntries(LOCATIONS.map((l) => [`${l.path.slice(1)}index.html`, `page ${l.path}\n`]));
+
+function location(path: string, lines: readonly string[]): string {
+  return [`<Location "${path}">`, "    AuthType Basic", '    AuthName "Top Secret"', ...lines.map((line) => `    ${line}`), "</Location>"].join("\n");
+}
+
+function nodeConfig(databaseUrl: string): string {
+  return [
+    moduleServerDirectives(REPO_ROOT),
+    ...LOCATIONS.map((l) => location(l.path, ["AuthBasicProvider node", `NodeAuthDjangoDatabase "${databaseUrl}"`, l.require])),
+  ].join("\n");
+}
+
+/** {SHA} is one of the formats apr_password_validate reads; the reference only needs it to match. */
+const sha = (password: string) => `{SHA}${createHash("sha1").update(password, "utf8").digest("base64")}`;
+
+interface DjangoView {
+  /** Users Django's check_password grants, with the password that granted them. */
+  readonly granted: ReadonlyMap<string, string>;
+  readonly groups: ReadonlyMap<string, readonly string[]>;
+}
+
+async function askDjango(oracle: DjangoOracle): Promise<DjangoView> {
+  const granted = new Map<string, string>();
+  const groups = new Map<string, readonly string[]>();
+  for (const c of CASES) {
+    if (!c.credentials) continue;
+    const { user, password } = c.credentials;
+    if ((await oracle.checkPassword(user, password)) === true) granted.set(user, password);
+    groups.set(user, await oracle.groupsForUser(user));
+  }
+  return { granted, groups };
+}
+
+function expectedFromDjango(view: DjangoView, c: MatrixCase, l: Location): number | undefined {
+  if (!c.credentials) return undefined;
+  const ok = view.granted.get(c.credentials.user) === c.credentials.password;
+  if (l.kind === "valid") return ok ? 200 : 401;
+  return ok && (view.groups.get(c.credentials.user) ?? []).includes(GROUP) ? 200 : 401;
+}
+
+async function startReference(view: DjangoView): Promise<ApacheServer> {
+  return startApache({
+    mpm: "event",
+    nodeModule: false,
+    modules: ["authn_file", "authz_groupfile"],
+    files: FILES,
+    conf: ({ root }) => {
+      const members = [...view.groups].filter(([, groups]) => groups.includes(GROUP)).map(([user]) => user);
+      writeFileSync(join(root, "htpasswd"), [...view.granted].map(([user, password]) => `${user}:${sha(password)}\n`).join(""));
+      writeFileSync(join(root, "groups"), `${GROUP}: ${members.join(" ")}\n`);
+      return LOCATIONS.map((l) =>
+        location(l.path, ["AuthBasicProvider file", `AuthUserFile "${root}/htpasswd"`, `AuthGroupFile "${root}/groups"`, l.referenceRequire]),
+      ).join("\n");
+    },
+  });
+}
+
+type Column = string;
+/** row key "case|path" -> column -> status */
+const matrix = new Map<string, Map<Column, number>>();
+const columns: Column[] = [];
+
+function record(column: Column, c: MatrixCase, l: Location, status: number): void {
+  if (!columns.includes(column)) columns.push(column);
+  const key = `${c.name}|${l.path}`;
+  if (!matrix.has(key)) matrix.set(key, new Map());
+  matrix.get(key)?.set(column, status);
+}
+
+async function runMatrix(server: ApacheServer, column: Column): Promise<Map<string, number>> {
+  const statuses = new Map<string, number>();
+  for (const c of CASES) {
+    for (const l of LOCATIONS) {
+      const status = await server.status(l.path, c.authorization);
+      record(column, c, l, status);
+      statuses.set(`${c.name}|${l.path}`, status);
+    }
+  }
+  return statuses;
+}
+
+function printMatrix(): void {
+  const header = ["case", "location", ...columns];
+  const rows = [...matrix].map(([key, byColumn]) => {
+    const [name, path] = key.split("|");
+    return [name ?? "", path ?? "", ...columns.map((column) => String(byColumn.get(column) ?? "-"))];
+  });
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => (row[i] ?? "").length)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  console.log(["Seed matrix (HTTP status per request):", line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n"));
+}
+
+afterAll(() => {
+  if (matrix.size > 0) printMatrix();
+});
+
+/** The servers the running test used: their error logs are printed when it fails. */
+const servers: Array<ApacheServer | undefined> = [];
+beforeEach(() => {
+  servers.length = 0;
+});
+printErrorLogOnFailure(() => servers);
+
+test("mod_authnz_node.so is built (npm run build:native)", () => {
+  expect(nodeModuleBuilt(), `${NODE_MODULE_PATH} is missing`).toBe(true);
+});
+
+interface Database {
+  readonly url: string;
+  cleanup(): Promise<void>;
+}
+
+const DATABASES: ReadonlyArray<{ name: string; start: () => Promise<Database> }> = [
+  {
+    name: "sqlite",
+    start: async () => {
+      const dir = mkdtempSync(join(tmpdir(), "anp-seed-sqlite-"));
+      // The worker runs as www-data and only reads; SQLite still needs the directory for its journal check.
+      chmodSync(dir, 0o755);
+      const path = join(dir, "db.sqlite3");
+      return { url: `sqlite://${path}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: "postgres",
+    start: async () => {
+      const pg: PostgresServer = await startPostgres();
+      return { url: pg.url, cleanup: () => pg.cleanup() };
+    },
+  },
+];
+
+const MPMS: readonly Mpm[] = ["event", "prefork"];
+
+describe.each(DATABASES)("Django on $name", ({ name, start }) => {
+  let database: Database;
+  let view: DjangoView;
+  let reference: Map<string, number>;
+  let referenceServer: ApacheServer;
+
+  beforeAll(async () => {
+    database = await start();
+    const oracle = await startDjango({ databaseUrl: database.url });
+    try {
+      await oracle.seedDemo();
+      view = await askDjango(oracle);
+    } finally {
+      await oracle.close();
+    }
+    if (name === "sqlite") chmodSync(database.url.slice("sqlite://".length), 0o644);
+    referenceServer = await startReference(view);
+    try {
+      reference = await runMatrix(referenceServer, `authn_file (${name} users)`);
+    } finally {
+      await referenceServer.stop();
+    }
+  });
+
+  afterAll(async () => {
+    await database?.cleanup();
+  });
+
+  test("the reference (Apache's own providers) agrees with Django and the seed", () => {
+    servers.push(referenceServer);
+    for (const c of CASES) {
+      for (const l of LOCATIONS) {
+        const key = `${c.name}|${l.path}`;
+        const fromDjango = expectedFromDjango(view, c, l);
+        if (fromDjango !== undefined) expect(reference.get(key), key).toBe(fromDjango);
+        const spec = SPEC[c.name];
+        if (spec) expect(reference.get(key), key).toBe(spec[l.kind]);
+      }
+    }
+  });
+
+  test.each(MPMS)(`mpm_%s: every status is the one Apache's own providers give`, async (mpm) => {
+    const server = await startApache({ mpm, files: FILES, conf: nodeConfig(database.url) });
+    servers.push(server);
+    try {
+      const statuses = await runMatrix(server, `node ${name} ${mpm}`);
+      const mismatches = [...reference].filter(([key, want]) => statuses.get(key) !== want).map(([key, want]) => `${key}: want ${want}, got ${statuses.get(key)}`);
+      expect(mismatches, `mismatches under mpm_${mpm}:\n${mismatches.join("\n")}\n--- error log ---\n${server.errorLog()}`).toEqual([]);
+      // No password may reach the error log, whatever happened.
+      for (const c of CASES) {
+        if (c.credentials && c.credentials.password.length >= 6) expect(server.errorLog()).not.toContain(c.credentials.password);
+      }
+    } finally {
+      const leftovers = await server.stop();
+      expect(leftovers.map((p) => p.command), "processes left after httpd stopped").toEqual([]);
+    }
+  });
+});
+
+describe("a handler script (NodeAuthUserScript / NodeAuthGroupScript)", () => {
+  const script = join(REPO_ROOT, "test/fixtures/e2e/handler.mjs");
+  let server: ApacheServer | undefined;
+
+  beforeAll(async () => {
+    server = await startApache({
+      mpm: "event",
+      files: { "script/index.html": "script valid\n", "script-group/index.html": "script group\n" },
+      conf: [
+        moduleServerDirectives(REPO_ROOT),
+        location("/script/", ["AuthBasicProvider node", `NodeAuthUserScript "${script}"`, "Require valid-user"]),
+        location("/script-group/", ["AuthBasicProvider node", `NodeAuthUserScript "${script}"`, `NodeAuthGroupScript "${script}"`, "Require group double-oh"]),
+      ].join("\n"),
+    });
+    servers.push(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("the script's answers become Apache's statuses, a throw fails closed with 500", async () => {
+    const s = server as ApacheServer;
+    const rows: Array<[string, string, number, number]> = [];
+    const expectStatus = async (what: string, path: string, user: string, password: string, want: number) => {
+      const got = await s.statusAs(path, user, password);
+      rows.push([what, path, want, got]);
+      return got;
+    };
+    const results = [
+      await expectStatus("agent, right password", "/script/", "agent", "double-oh-seven", 200),
+      await expectStatus("agent, in double-oh", "/script-group/", "agent", "double-oh-seven", 200),
+      await expectStatus("civilian, right password", "/script/", "civilian", "civvy", 200),
+      await expectStatus("civilian, not in double-oh", "/script-group/", "civilian", "civvy", 401),
+      await expectStatus("agent, wrong password", "/script/", "agent", "goldfinger", 401),
+      await expectStatus("unknown user (script returns null)", "/script/", "stranger", "x", 401),
+      await expectStatus("alias, renamed by the script", "/script/", "alias", "mask", 200),
+      await expectStatus("script throws", "/script/", "explode", "boom", 500),
+    ];
+    console.log(["Script handler (HTTP status):", ...rows.map(([what, path, want, got]) => `  ${what.padEnd(36)} ${path.padEnd(15)} want ${want} got ${got}`)].join("\n"));
+    expect(results).toEqual(rows.map((row) => row[2]));
+    // A string result renames httpd's user: the access log shows the new name, not the one sent.
+    expect(s.accessLog()).toMatch(/ renamed-agent "GET \/script\/ HTTP\/1\.0" 200 /);
+    expect(s.errorLog()).toContain("handler exploded on purpose");
+    expect(s.errorLog()).not.toContain("boom");
+  });
+});
