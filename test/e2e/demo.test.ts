@@ -1,0 +1,104 @@
+// `npm run demo` for real: dist/demo/main.js (built by `npm run build`, which `npm test` runs first)
+// with --check asks Apache every demo login's status and compares it with Django's answers; and
+// without it the demo serves until SIGINT, then leaves no process and no file behind.
+import { describe, test, expect } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT, basicAuthorization } from "../harness/apache.js";
+import { descendants, readProcess } from "../../src/demo/httpd-process.js";
+import { httpRequest } from "../../src/demo/http-request.js";
+
+const DEMO = join(REPO_ROOT, "dist/demo/main.js");
+
+interface Run {
+  readonly child: ChildProcess;
+  output(): string;
+  readonly exited: Promise<number | null>;
+}
+
+function startDemo(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const child = spawn(process.execPath, [DEMO, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.setEncoding("utf8").on("data", (text: string) => (output += text));
+  child.stderr?.setEncoding("utf8").on("data", (text: string) => (output += text));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(run: Run, text: string): Promise<void> {
+  // Bounded by the test's own timeout; the demo prints this once Apache answers.
+  while (!run.output().includes(text)) {
+    if (run.child.exitCode !== null) throw new Error(`demo exited (${run.child.exitCode}) before printing ${JSON.stringify(text)}:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("npm run demo", () => {
+  test("dist/demo/main.js is built (npm run build)", () => {
+    expect(existsSync(DEMO), `${DEMO} is missing`).toBe(true);
+  });
+
+  test("--check: every login gets what Django says, through Apache and the module", async () => {
+    const run = startDemo(["--check"]);
+    const code = await run.exited;
+    const output = run.output();
+    console.log(output);
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/demo --check: all \d+ checks passed/);
+    // The table the check printed: the seed's users land where the seed says.
+    const row = (credentials: string, path: string) => new RegExp(`\\| ${credentials.replace(/[/]/g, "\\/")}\\s*\\| ${path}\\s*\\| (\\d{3})\\s*\\| (\\S+)\\s*\\| ok`);
+    const expectRow = (credentials: string, path: string, status: number) => {
+      const match = row(credentials, path).exec(output);
+      expect(match?.slice(1, 3), `${credentials} ${path}`).toEqual([String(status), String(status)]);
+    };
+    expectRow("alice / wonderland", "/secret/", 200);
+    expectRow("bob / builder", "/members/", 200);
+    expectRow("bob / builder", "/secret/", 401);
+    expectRow("carol / inactive", "/members/", 401);
+    expectRow("jürgen / pässwörd", "/members/", 200);
+    expectRow("no credentials", "/members/", 401);
+  });
+
+  test("serves until SIGINT, then stops Apache and the worker and removes its files", async () => {
+    const state = mkdtempSync(join(tmpdir(), "anp-demo-test-"));
+    const stateDir = join(state, "demo");
+    try {
+      const run = startDemo([], { DEMO_STATE_DIR: stateDir });
+      await waitFor(run, "Press Ctrl-C");
+      const url = /mod_authnz_node demo: http:\/\/127\.0\.0\.1:(\d+)\//.exec(run.output());
+      expect(url, run.output()).not.toBeNull();
+      const port = Number(url?.[1]);
+      const secret = await httpRequest({ port, path: "/secret/", headers: [["Authorization", basicAuthorization("alice", "wonderland")]] });
+      expect(secret.status).toBe(200);
+      expect(secret.body).toContain("secret-agents page");
+      const bob = await httpRequest({ port, path: "/secret/", headers: [["Authorization", basicAuthorization("bob", "builder")]] });
+      expect(bob.status).toBe(401);
+
+      const tree = descendants(run.child.pid ?? -1);
+      expect(tree.some((p) => p.command.includes("apache2")), JSON.stringify(tree)).toBe(true);
+      run.child.kill("SIGINT");
+      expect(await run.exited, run.output()).toBe(0);
+      expect(run.output()).toContain("demo: SIGINT; stopping");
+      const survivors = tree.filter((p) => readProcess(p.pid)?.startTime === p.startTime);
+      expect(survivors.map((p) => p.command)).toEqual([]);
+      await expect(httpRequest({ port, path: "/" })).rejects.toThrow();
+      // DEMO_STATE_DIR is the user's: kept, as the demo says.
+      expect(run.output()).toContain(`files kept in ${stateDir}`);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  test("without DEMO_STATE_DIR, Ctrl-C removes the demo's temporary directory", async () => {
+    const run = startDemo([]);
+    await waitFor(run, "Press Ctrl-C");
+    const root = /Server root (\S+)\/httpd,/.exec(run.output())?.[1];
+    expect(root, run.output()).toBeDefined();
+    expect(existsSync(root as string)).toBe(true);
+    run.child.kill("SIGTERM");
+    expect(await run.exited, run.output()).toBe(0);
+    expect(existsSync(root as string)).toBe(false);
+  });
+});
