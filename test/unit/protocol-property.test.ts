@@ -1,0 +1,226 @@
+// Property tests of the codec with fast-check: round trips of arbitrary valid messages, a decoder that
+// never crashes, hangs or over-buffers on arbitrary bytes split anywhere, and the TypeScript and C codecs
+// (native/anp_protocol.c via the addon) agreeing on every input, valid or not.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  ANSWER_BIT,
+  decodeFrame,
+  encodeFrame,
+  FrameDecoder,
+  Kind,
+  MAX_FRAME_LEN,
+  ProtocolError,
+  Status,
+  Tag,
+  tagCardinality,
+  type Field,
+  type Message,
+} from "../../src/protocol/index.js";
+import { loadAddon, type Addon } from "../../src/native/index.js";
+
+const addon = loadAddon();
+if (addon === null) throw new Error("build the addon first: npm run build:native");
+const native: Addon = addon;
+
+const NUM_RUNS = 300;
+const REQUEST_KINDS = Object.values(Kind);
+const ALL_KINDS = [...REQUEST_KINDS, ...REQUEST_KINDS.map((k) => k | ANSWER_BIT)];
+const ALL_TAGS = Object.values(Tag);
+
+const hexDigits = "0123456789abcdef";
+
+/** A valid value for `tag`. */
+function valueArb(tag: number): fc.Arbitrary<Buffer> {
+  switch (tag) {
+    case Tag.VERSION:
+      return fc.integer({ min: 0, max: 0xffff }).map((n) => Buffer.from([n >> 8, n & 0xff]));
+    case Tag.TIMEOUT_MS:
+      return fc.integer({ min: 0, max: 0xffffffff }).map((n) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n);
+        return b;
+      });
+    case Tag.STATUS:
+      return fc.integer({ min: Status.GRANTED, max: Status.ERROR }).map((n) => Buffer.from([n]));
+    case Tag.HASH:
+      return fc.array(fc.constantFrom(...hexDigits), { minLength: 32, maxLength: 32 }).map((d) => Buffer.from(d.join("")));
+    default:
+      return fc.oneof(
+        fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+        fc.string({ unit: "grapheme", maxLength: 20 }).map((s) => Buffer.from(s, "utf8")),
+      );
+  }
+}
+
+/** How many times a tag appears, by its cardinality in the kind. */
+function countArb(kind: number, tag: number): fc.Arbitrary<number> {
+  switch (tagCardinality(kind, tag)) {
+    case "required":
+      return fc.constant(1);
+    case "optional":
+      return fc.integer({ min: 0, max: 1 });
+    case "repeated":
+      return fc.integer({ min: 0, max: 4 });
+    case "oneOrMore":
+      return fc.integer({ min: 1, max: 4 });
+    default:
+      return fc.constant(0);
+  }
+}
+
+/** An arbitrary valid message: any kind, each allowed tag as often as allowed, fields in any order. */
+const validMessageArb: fc.Arbitrary<Message> = fc
+  .record({ kind: fc.constantFrom(...ALL_KINDS), requestId: fc.integer({ min: 0, max: 0xffffffff }) })
+  .chain(({ kind, requestId }) =>
+    fc
+      .tuple(...ALL_TAGS.map((tag) => countArb(kind, tag).chain((n) => fc.array(valueArb(tag), { minLength: n, maxLength: n }).map((values) => values.map((value): Field => ({ tag, value }))))))
+      .chain((groups) => fc.shuffledSubarray(groups.flat(), { minLength: groups.flat().length, maxLength: groups.flat().length }))
+      .map((fields): Message => ({ kind, requestId, fields })),
+  );
+
+/** Possibly invalid messages: random kinds and tags, random lengths. */
+const anyMessageArb: fc.Arbitrary<Message> = fc.record({
+  kind: fc.oneof(fc.constantFrom(...ALL_KINDS), fc.integer({ min: 0, max: 0xff })),
+  requestId: fc.integer({ min: 0, max: 0xffffffff }),
+  fields: fc.array(
+    fc.record({
+      tag: fc.oneof(fc.constantFrom(...ALL_TAGS), fc.integer({ min: 0, max: 0xff })),
+      value: fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.constant(new Uint8Array(9000))).map((a) => Buffer.from(a)),
+    }),
+    { maxLength: 12 },
+  ),
+});
+
+function plain(msg: { kind: number; requestId: number; fields: readonly { tag: number; value: Buffer }[] }): unknown {
+  return { kind: msg.kind, requestId: msg.requestId, fields: msg.fields.map((f) => [f.tag, f.value.toString("hex")]) };
+}
+
+/** The TS one-shot decoder's verdict, in the addon's shape. */
+function tsDecode(buf: Buffer): unknown {
+  try {
+    const result = decodeFrame(buf);
+    if (result === null) return { error: "E_SHORT" };
+    return { size: result.size, message: plain(result.message) };
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    return { error: err.code, requestId: err.requestId };
+  }
+}
+
+function cDecode(buf: Buffer): unknown {
+  const result = native.decode(buf);
+  if ("error" in result) return result.error === "E_SHORT" ? { error: "E_SHORT" } : { error: result.error, requestId: result.requestId };
+  return { size: result.size, message: plain(result.message) };
+}
+
+function encodeVerdict(encode: () => Buffer): string {
+  try {
+    return encode().toString("hex");
+  } catch (err) {
+    return (err as { code: string }).code;
+  }
+}
+
+/** Valid frames with bytes flipped, cut, or inserted: inputs near the edge of validity. */
+const mutatedFrameArb: fc.Arbitrary<Buffer> = fc
+  .tuple(validMessageArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 0xff }), fc.constantFrom("flip", "cut", "insert")), { maxLength: 3 }))
+  .map(([msg, edits]) => {
+    let frame = encodeFrame(msg);
+    for (const [pos, byte, edit] of edits) {
+      const at = frame.length === 0 ? 0 : pos % frame.length;
+      if (edit === "flip") {
+        frame = Buffer.from(frame);
+        frame[at] = byte;
+      } else if (edit === "cut") frame = frame.subarray(0, at);
+      else frame = Buffer.concat([frame.subarray(0, at), Buffer.from([byte]), frame.subarray(at)]);
+    }
+    return frame;
+  });
+
+describe("round trips", () => {
+  it("decode(encode(m)) == m for arbitrary valid messages, in TypeScript and C", () => {
+    fc.assert(
+      fc.property(validMessageArb, (msg) => {
+        const frame = encodeFrame(msg);
+        const decoded = decodeFrame(frame);
+        expect(decoded?.size).toBe(frame.length);
+        expect(plain(decoded!.message)).toEqual(plain(msg));
+        expect(native.encode(msg.kind, msg.requestId, msg.fields).equals(frame)).toBe(true);
+        expect(cDecode(frame)).toEqual({ size: frame.length, message: plain(msg) });
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it("a stream of valid frames split anywhere decodes to the same messages", () => {
+    fc.assert(
+      fc.property(fc.array(validMessageArb, { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 8 }), (messages, cuts) => {
+        const stream = Buffer.concat(messages.map(encodeFrame));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const decoder = new FrameDecoder();
+        const out: Message[] = [];
+        let from = 0;
+        for (const point of [...points, stream.length]) {
+          out.push(...decoder.push(stream.subarray(from, point)));
+          from = point;
+        }
+        expect(out.map(plain)).toEqual(messages.map(plain));
+        expect(decoder.buffered).toBe(0);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe("the decoder on arbitrary bytes", () => {
+  const inputArb = fc.oneof(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), mutatedFrameArb);
+
+  it("only returns frames or throws ProtocolError, never holds more than one frame, wherever the bytes are split", () => {
+    fc.assert(
+      fc.property(fc.array(inputArb, { minLength: 1, maxLength: 6 }), (chunks) => {
+        const decoder = new FrameDecoder();
+        for (const chunk of chunks) {
+          try {
+            for (const msg of decoder.push(chunk)) expect(typeof msg.requestId).toBe("number");
+          } catch (err) {
+            expect(err).toBeInstanceOf(ProtocolError);
+            expect(["E_TOO_LARGE", "E_MALFORMED"]).toContain((err as ProtocolError).code);
+            return;
+          }
+          expect(decoder.buffered).toBeLessThanOrEqual(MAX_FRAME_LEN + 4);
+        }
+      }),
+      { numRuns: NUM_RUNS * 2 },
+    );
+  });
+
+  it("TypeScript and C give the same verdict (frame, more bytes, or error code and request id)", () => {
+    fc.assert(
+      fc.property(inputArb, (buf) => {
+        expect(tsDecode(buf)).toEqual(cDecode(buf));
+      }),
+      { numRuns: NUM_RUNS * 3 },
+    );
+  });
+
+  it("TypeScript and C encoders accept and refuse the same messages", () => {
+    fc.assert(
+      fc.property(anyMessageArb, (msg) => {
+        const ts = encodeVerdict(() => encodeFrame(msg));
+        const c = encodeVerdict(() => native.encode(msg.kind, msg.requestId, msg.fields));
+        expect(c).toBe(ts);
+      }),
+      { numRuns: NUM_RUNS * 2 },
+    );
+  });
+
+  it("the mutated inputs reach every verdict", () => {
+    // Guards the generators: if they stopped producing errors or frames, the properties above would be weak.
+    const verdicts = new Set(fc.sample(mutatedFrameArb, { numRuns: 400, seed: 42 }).map((b) => {
+      const v = tsDecode(b) as { error?: string };
+      return v.error ?? "frame";
+    }));
+    expect([...verdicts].sort()).toEqual(["E_MALFORMED", "E_SHORT", "E_TOO_LARGE", "frame"]);
+  });
+});
