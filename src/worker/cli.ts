@@ -1,0 +1,219 @@
+// The worker's command line and optional JSON config file, turned into one validated WorkerOptions.
+//   node dist/worker.js --socket <path> [--socket-mode 0600|0660] [--socket-group <name>]
+//     [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug]
+// Flags win over the config file. Every problem is a WorkerConfigError naming the flag or key.
+import { readFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
+import { WorkerConfigError } from "./errors.js";
+import { resolveId } from "./ids.js";
+import { isLogLevel, type LogLevel } from "./log.js";
+
+export interface WorkerOptions {
+  readonly socketPath: string;
+  /** 0o600 (only the worker's user) or 0o660 (plus socketGid). */
+  readonly socketMode: 0o600 | 0o660;
+  readonly socketGid: number | null;
+  /** Peers allowed besides the worker's own uid and root. */
+  readonly trustUids: readonly number[];
+  /** Upper bound of every request's deadline. */
+  readonly timeoutMs: number;
+  readonly logLevel: LogLevel;
+  /** Handler specs created at start, so a broken one shows in the log before the first request. */
+  readonly preload: readonly string[];
+}
+
+export const USAGE =
+  "usage: node dist/worker.js --socket <path> [--socket-mode 0600|0660] [--socket-group <name>] " +
+  "[--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug]";
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+const MAX_TIMEOUT_MS = 600_000;
+
+/** Raw values before validation; flags and config keys both land here. */
+interface RawOptions {
+  socket?: string;
+  socketMode?: string;
+  socketGroup?: string;
+  trustUids: string[];
+  timeoutMs?: string;
+  logLevel?: string;
+  preload: string[];
+}
+
+const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
+  "--socket": { key: "socket" },
+  "--socket-mode": { key: "socketMode" },
+  "--socket-group": { key: "socketGroup" },
+  "--trust-uid": { key: "trustUids", repeatable: true },
+  "--timeout-ms": { key: "timeoutMs" },
+  "--log-level": { key: "logLevel" },
+};
+
+/** Where each raw option came from, so errors name the flag the user actually wrote. */
+type Origin = Partial<Record<keyof RawOptions, string>>;
+
+export interface ParsedCommandLine {
+  readonly help: boolean;
+  readonly options: WorkerOptions | null;
+}
+
+export function parseCommandLine(argv: readonly string[], readFile: (path: string) => string = readUtf8): ParsedCommandLine {
+  const flags: RawOptions = { trustUids: [], preload: [] };
+  const origin: Origin = {};
+  let configPath: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--help" || arg === "-h") return { help: true, options: null };
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    let value: string | undefined;
+    if (name !== arg) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (name in FLAGS || name === "--config") i++;
+    }
+    if (name === "--config") {
+      if (value === undefined || value === "") throw new WorkerConfigError(name, "needs a value");
+      configPath = value;
+      continue;
+    }
+    const flag = FLAGS[name];
+    if (!flag) throw new WorkerConfigError(name, "unknown flag");
+    if (value === undefined) throw new WorkerConfigError(name, "needs a value");
+    if (flag.repeatable) (flags[flag.key] as string[]).push(value);
+    else {
+      if (flags[flag.key] !== undefined) throw new WorkerConfigError(name, "given twice");
+      (flags as unknown as Record<string, string>)[flag.key] = value;
+    }
+    origin[flag.key] = name;
+  }
+
+  const merged: RawOptions = configPath === undefined ? flags : mergeConfig(readConfig(configPath, readFile, origin), flags);
+  return { help: false, options: validate(merged, origin) };
+}
+
+function readUtf8(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+const CONFIG_KEYS: Record<string, keyof RawOptions> = {
+  socket: "socket",
+  socketMode: "socketMode",
+  socketGroup: "socketGroup",
+  trustUids: "trustUids",
+  timeoutMs: "timeoutMs",
+  logLevel: "logLevel",
+  handlers: "preload",
+};
+
+/** Reads the config file; records `config:<key>` as the origin of each key no flag has set. */
+function readConfig(path: string, readFile: (path: string) => string, origin: Origin): RawOptions {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    throw new WorkerConfigError("--config", `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new WorkerConfigError("--config", `${path} is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new WorkerConfigError("--config", `${path} must hold a JSON object`);
+  }
+  const raw: RawOptions = { trustUids: [], preload: [] };
+  for (const [key, value] of Object.entries(json)) {
+    const target = CONFIG_KEYS[key];
+    const where = `config:${key}`;
+    if (!target) throw new WorkerConfigError(where, "unknown key");
+    origin[target] ??= where;
+    if (target === "trustUids") {
+      if (!Array.isArray(value)) throw new WorkerConfigError(where, "must be an array of uids or user names");
+      raw.trustUids = value.map((v) => scalar(where, v));
+    } else if (target === "preload") {
+      if (!Array.isArray(value)) throw new WorkerConfigError(where, "must be an array of handler specs");
+      raw.preload = value.map((v) => specText(where, v));
+    } else {
+      (raw as unknown as Record<string, string>)[target] = scalar(where, value);
+    }
+  }
+  return raw;
+}
+
+function scalar(where: string, value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  throw new WorkerConfigError(where, "must be a string or a number");
+}
+
+/** A handler spec in the config file: spec text, or an object of keys (turned into `key=value` lines). */
+function specText(where: string, value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return Object.entries(value)
+      .map(([k, v]) => `${k}=${scalar(`${where}.${k}`, v)}`)
+      .join("\n");
+  }
+  throw new WorkerConfigError(where, "each handler must be spec text or an object of spec keys");
+}
+
+function mergeConfig(config: RawOptions, flags: RawOptions): RawOptions {
+  const merged: RawOptions = { ...config };
+  if (flags.socket !== undefined) merged.socket = flags.socket;
+  if (flags.socketMode !== undefined) merged.socketMode = flags.socketMode;
+  if (flags.socketGroup !== undefined) merged.socketGroup = flags.socketGroup;
+  if (flags.timeoutMs !== undefined) merged.timeoutMs = flags.timeoutMs;
+  if (flags.logLevel !== undefined) merged.logLevel = flags.logLevel;
+  if (flags.trustUids.length > 0) merged.trustUids = flags.trustUids;
+  return merged;
+}
+
+function validate(raw: RawOptions, origin: Origin): WorkerOptions {
+  const name = (key: keyof RawOptions, flag: string): string => origin[key] ?? flag;
+
+  if (raw.socket === undefined || raw.socket === "") throw new WorkerConfigError(name("socket", "--socket"), "is required");
+  if (!isAbsolute(raw.socket)) throw new WorkerConfigError(name("socket", "--socket"), "must be an absolute path");
+  // sun_path holds 108 bytes including the terminating NUL on Linux.
+  if (Buffer.byteLength(raw.socket) > 107) throw new WorkerConfigError(name("socket", "--socket"), "is longer than 107 bytes");
+
+  let socketMode: 0o600 | 0o660 = 0o600;
+  if (raw.socketMode !== undefined) {
+    if (raw.socketMode === "0600" || raw.socketMode === "600" || raw.socketMode === "384") socketMode = 0o600;
+    else if (raw.socketMode === "0660" || raw.socketMode === "660" || raw.socketMode === "432") socketMode = 0o660;
+    else throw new WorkerConfigError(name("socketMode", "--socket-mode"), `must be 0600 or 0660, not ${JSON.stringify(raw.socketMode)}`);
+  }
+
+  let socketGid: number | null = null;
+  if (raw.socketGroup !== undefined) {
+    const flag = name("socketGroup", "--socket-group");
+    if (socketMode !== 0o660) throw new WorkerConfigError(flag, "needs --socket-mode 0660 (a group cannot use a 0600 socket)");
+    socketGid = resolveId("group", raw.socketGroup);
+    if (socketGid === null) throw new WorkerConfigError(flag, `no such group ${JSON.stringify(raw.socketGroup)}`);
+  }
+
+  const trustUids: number[] = [];
+  for (const value of raw.trustUids) {
+    const uid = resolveId("passwd", value);
+    if (uid === null) throw new WorkerConfigError(name("trustUids", "--trust-uid"), `no such user ${JSON.stringify(value)}`);
+    if (!trustUids.includes(uid)) trustUids.push(uid);
+  }
+
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  if (raw.timeoutMs !== undefined) {
+    const n = /^\d+$/.test(raw.timeoutMs) ? Number(raw.timeoutMs) : NaN;
+    if (!(n >= 1 && n <= MAX_TIMEOUT_MS)) {
+      throw new WorkerConfigError(name("timeoutMs", "--timeout-ms"), `must be an integer from 1 to ${MAX_TIMEOUT_MS}`);
+    }
+    timeoutMs = n;
+  }
+
+  let logLevel: LogLevel = "info";
+  if (raw.logLevel !== undefined) {
+    if (!isLogLevel(raw.logLevel)) throw new WorkerConfigError(name("logLevel", "--log-level"), "must be error, warn, info or debug");
+    logLevel = raw.logLevel;
+  }
+
+  return { socketPath: raw.socket, socketMode, socketGid, trustUids, timeoutMs, logLevel, preload: raw.preload };
+}

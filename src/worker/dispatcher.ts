@@ -1,0 +1,136 @@
+// Turns one decoded request into one answer: finds the handler(s), calls the operation's method and
+// maps its result onto the status table of docs/protocol.md. Anything unexpected is ERROR, never a grant.
+import { Kind, Status } from "../protocol/constants.js";
+import type { HandlerRegistry } from "../handlers/registry.js";
+import type { CheckContext, Handler, PasswordVerdict } from "../handlers/types.js";
+import { errorAnswer, scrubSecret, type Answer } from "./answer.js";
+import type { WorkerRequest } from "./request.js";
+
+/** A handler that broke its contract with the worker (e.g. a built-in handler bug); answers ERROR. */
+export class HandlerContractError extends Error {
+  readonly code = "ERR_ANP_HANDLER_CONTRACT";
+  constructor(message: string) {
+    super(message);
+    this.name = "HandlerContractError";
+  }
+}
+
+const HEX_MD5 = /^[0-9a-f]{32}$/;
+
+/** httpd compares group names as apr_table_get does (mod_wsgi parity): ASCII case-insensitively. */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** The handler's groups that the request asked for, in the handler's spelling, each once. */
+export function matchGroups(userGroups: readonly string[], wanted: readonly string[]): string[] {
+  const wantedKeys = new Set(wanted.map(asciiLower));
+  const seen = new Set<string>();
+  const matched: string[] = [];
+  for (const group of userGroups) {
+    const key = asciiLower(group);
+    if (wantedKeys.has(key) && !seen.has(key)) {
+      seen.add(key);
+      matched.push(group);
+    }
+  }
+  return matched;
+}
+
+function need<T>(method: T | undefined, name: string): T {
+  if (method === undefined) throw new HandlerContractError(`handler has no ${name}`);
+  return method;
+}
+
+function checkGroups(groups: unknown): readonly string[] {
+  if (!Array.isArray(groups) || !groups.every((g) => typeof g === "string")) {
+    throw new HandlerContractError("groupsForUser must resolve to an array of strings");
+  }
+  return groups as readonly string[];
+}
+
+function checkVerdict(verdict: unknown): PasswordVerdict {
+  const v = verdict as Partial<PasswordVerdict & { user: unknown }> | null;
+  if (v?.kind === "denied" || v?.kind === "not_found") return v as PasswordVerdict;
+  if (v?.kind === "granted" && (v.user === undefined || (typeof v.user === "string" && v.user !== ""))) return v as PasswordVerdict;
+  throw new HandlerContractError("checkPassword must resolve to a granted, denied or not_found verdict");
+}
+
+export class Dispatcher {
+  readonly #registry: HandlerRegistry;
+
+  constructor(registry: HandlerRegistry) {
+    this.#registry = registry;
+  }
+
+  /**
+   * The answer for `req`. Rejects (and the caller answers ERROR) when a handler throws or breaks its
+   * contract; never resolves to a grant unless a handler positively granted.
+   */
+  async dispatch(req: WorkerRequest, signal: AbortSignal): Promise<Answer> {
+    const handler = await this.#registry.get(req.handlerSpec);
+    signal.throwIfAborted();
+    const ctx = (user: string, userBytes: Buffer): CheckContext => ({ environ: req.environ, user, userBytes, signal });
+    const user = req.user;
+    switch (req.kind) {
+      case Kind.CHECK_PASSWORD: {
+        if (user === null || req.password === null) throw new HandlerContractError("CHECK_PASSWORD without USER or PASSWORD");
+        const checkPassword = need(handler.checkPassword, "checkPassword").bind(handler);
+        const verdict = checkVerdict(await checkPassword(ctx(user.text, user.bytes), req.password.text, req.password.bytes));
+        if (verdict.kind === "denied") return { status: Status.DENIED };
+        if (verdict.kind === "not_found") return { status: Status.USER_NOT_FOUND };
+        const finalUser = verdict.user ?? user.text;
+        const answer: Answer = verdict.user === undefined ? { status: Status.GRANTED } : { status: Status.GRANTED, user: verdict.user };
+        if (req.groupHandlerSpec === null) return answer;
+        // Fold the (possibly renamed) user's groups into the grant, so the module needs no second trip.
+        const groupHandler = await this.#registry.get(req.groupHandlerSpec);
+        signal.throwIfAborted();
+        const groups = await this.#groupsOf(groupHandler, ctx(finalUser, finalUser === user.text ? user.bytes : Buffer.from(finalUser, "utf8")));
+        return { ...answer, groups: req.groups.length > 0 ? matchGroups(groups, req.groups) : [...groups] };
+      }
+      case Kind.GROUPS_FOR_USER: {
+        if (user === null) throw new HandlerContractError("GROUPS_FOR_USER without USER");
+        const groups = await this.#groupsOf(handler, ctx(user.text, user.bytes));
+        const matched = matchGroups(groups, req.groups);
+        return matched.length > 0 ? { status: Status.GRANTED, groups: matched } : { status: Status.DENIED };
+      }
+      case Kind.HAS_PERMISSION: {
+        if (user === null) throw new HandlerContractError("HAS_PERMISSION without USER");
+        const hasPermission = need(handler.hasPermission, "hasPermission").bind(handler);
+        const result: unknown = await hasPermission(ctx(user.text, user.bytes), req.permissions);
+        if (result === true) return { status: Status.GRANTED };
+        if (result === false) return { status: Status.DENIED };
+        throw new HandlerContractError("hasPermission must resolve to true or false");
+      }
+      case Kind.GET_REALM_HASH: {
+        if (user === null || req.realm === null) throw new HandlerContractError("GET_REALM_HASH without USER or REALM");
+        const getRealmHash = need(handler.getRealmHash, "getRealmHash").bind(handler);
+        const hash: unknown = await getRealmHash(ctx(user.text, user.bytes), req.realm);
+        if (hash === null) return { status: Status.USER_NOT_FOUND };
+        const lower = typeof hash === "string" ? hash.toLowerCase() : "";
+        if (!HEX_MD5.test(lower)) throw new HandlerContractError("getRealmHash must resolve to 32 hex digits or null");
+        return { status: Status.GRANTED, hash: lower };
+      }
+      case Kind.ALLOW_ACCESS: {
+        if (req.host === null) throw new HandlerContractError("ALLOW_ACCESS without HOST");
+        const allowAccess = need(handler.allowAccess, "allowAccess").bind(handler);
+        const result: unknown = await allowAccess(req.environ, req.host, signal);
+        if (result === true) return { status: Status.GRANTED };
+        if (result === false) return { status: Status.DENIED };
+        if (result === null) return { status: Status.USER_NOT_FOUND };
+        throw new HandlerContractError("allowAccess must resolve to true, false or null");
+      }
+    }
+  }
+
+  async #groupsOf(handler: Handler, ctx: CheckContext): Promise<readonly string[]> {
+    const groupsForUser = need(handler.groupsForUser, "groupsForUser").bind(handler);
+    return checkGroups(await groupsForUser(ctx));
+  }
+}
+
+/** The ERROR answer for a failed request: the error's message, with any trace of the password removed. */
+export function failureAnswer(err: unknown, req: Pick<WorkerRequest, "password"> | null): Answer {
+  const message = err instanceof Error ? err.message : `non-error thrown: ${typeof err}`;
+  return errorAnswer(scrubSecret(message, req?.password ?? null));
+}

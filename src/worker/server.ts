@@ -1,0 +1,94 @@
+// The listening side: accepts module connections on the socket file, refuses untrusted peers, and
+// stops gracefully (stop accepting, answer what is in flight, then close everything).
+import type { Server, Socket } from "node:net";
+import { lstatSync } from "node:fs";
+import { Connection, type ConnectionOptions } from "./connection.js";
+import type { Logger } from "./log.js";
+import { describePeer, type PeerPolicy } from "./peer.js";
+import { listenOnSocketFile, type SocketFileOptions } from "./socket-file.js";
+
+export interface WorkerServerOptions extends SocketFileOptions {
+  readonly logger: Logger;
+  readonly peers: PeerPolicy;
+  readonly connection: Omit<ConnectionOptions, "peer">;
+}
+
+export class WorkerServer {
+  readonly #options: WorkerServerOptions;
+  readonly #connections = new Set<Connection>();
+  #server: Server | null = null;
+  #socketIno: number | null = null;
+  #stopping = false;
+
+  constructor(options: WorkerServerOptions) {
+    this.#options = options;
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  async start(): Promise<void> {
+    this.#server = await listenOnSocketFile(this.#options, (socket) => this.#accept(socket));
+    this.#socketIno = lstatSync(this.#options.socketPath).ino;
+    this.#server.on("error", (err) => this.#options.logger.error(`listening socket: ${err.message}`));
+  }
+
+  #accept(socket: Socket): void {
+    const { logger, peers } = this.#options;
+    if (this.#stopping) {
+      socket.destroy();
+      return;
+    }
+    const verdict = peers.check(socket);
+    if (!verdict.allowed) {
+      logger.warn(`refused connection from ${describePeer(verdict.peer)}: ${verdict.reason}`);
+      socket.destroy();
+      return;
+    }
+    const peer = describePeer(verdict.peer);
+    logger.debug(`connection from ${peer}`);
+    const connection = new Connection(socket, { ...this.#options.connection, peer });
+    this.#connections.add(connection);
+    void connection.closed.then(() => {
+      this.#connections.delete(connection);
+      logger.debug(`connection from ${peer} closed`);
+    });
+  }
+
+  /**
+   * Stops accepting, lets requests in flight finish for up to `graceMs`, then closes whatever is left.
+   * Resolves when every connection is closed.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    const server = this.#server;
+    if (server !== null) {
+      // libuv unlinks the socket path on close. If a newer worker already replaced the file, that removes
+      // the newer worker's socket; the module then restarts that worker. Say so, since it cannot be avoided.
+      if (!this.#stillOurSocketFile()) this.#options.logger.warn("socket file was replaced by another process; closing removes it");
+      server.close();
+    }
+    for (const connection of this.#connections) connection.stop();
+    const allClosed = Promise.all([...this.#connections].map((c) => c.closed));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), graceMs);
+    });
+    const outcome = await Promise.race([allClosed.then(() => "closed" as const), graceOver]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      this.#options.logger.warn(`${this.#connections.size} connection(s) still busy after ${graceMs} ms; closing them`);
+      for (const connection of this.#connections) connection.destroy();
+      await allClosed;
+    }
+  }
+
+  #stillOurSocketFile(): boolean {
+    try {
+      return lstatSync(this.#options.socketPath).ino === this.#socketIno;
+    } catch {
+      return false;
+    }
+  }
+}
