@@ -5,7 +5,7 @@ import { join } from "node:path";
 export function moduleServerDirectives(repoRoot: string, options: { logLevel?: string } = {}): string {
   return [
     `NodeAuthNodeBinary "${process.execPath}"`,
-    `NodeAuthWorkerScript "${join(repoRoot, "dist/worker.js")}"`,
+    `NodeAuthWorker "${join(repoRoot, "dist/worker.js")}"`,
     ...(options.logLevel ? [`NodeAuthWorkerLogLevel ${options.logLevel}`] : []),
   ].join("\n");
 }

@@ -43,6 +43,8 @@ const CASES: readonly MatrixCase[] = [
   { ...basic("alice", "wonderland!"), name: "alice, wrong password" },
   { ...basic("jürgen", "pässwörd"), name: "jürgen / pässwörd (UTF-8)" },
   { ...basic("alice", ""), name: "alice, empty password" },
+  // What a client that encodes as Latin-1 sends: not UTF-8, so no such user (mod_wsgi 4.9 crashed here).
+  { name: "jürgen / pässwörd (Latin-1 bytes)", authorization: `Basic ${Buffer.from("jürgen:pässwörd", "latin1").toString("base64")}` },
   { name: "no Authorization header", authorization: null },
   { name: 'malformed: "Basic" alone', authorization: "Basic" },
   { name: "malformed: not base64", authorization: "Basic !!!***" },
@@ -59,6 +61,7 @@ const SPEC: Readonly<Record<string, { valid: number; group: number }>> = {
   "alice, wrong password": { valid: 401, group: 401 },
   "jürgen / pässwörd (UTF-8)": { valid: 200, group: 200 },
   "alice, empty password": { valid: 401, group: 401 },
+  "jürgen / pässwörd (Latin-1 bytes)": { valid: 401, group: 401 },
   "no Authorization header": { valid: 401, group: 401 },
 };
 
