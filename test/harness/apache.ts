@@ -60,6 +60,10 @@ export interface ApacheServer extends ApacheLayout {
   accessLog(): string;
   /** Live processes under the httpd parent: its children and anything they or the module started. */
   processes(): ProcessInfo[];
+  /** The live Node workers under httpd (command line runs dist/worker.js). */
+  workers(): ProcessInfo[];
+  /** httpd's own children (MPM processes), with their resident memory in KiB. */
+  children(): Array<ProcessInfo & { rssKb: number }>;
   graceful(): Promise<void>;
   /**
    * Stops httpd, kills leftovers, removes the ServerRoot (set ANP_KEEP_SERVER_ROOT=1 to keep it);
@@ -77,6 +81,16 @@ export class ApacheHarnessError extends Error {
 }
 
 let compiledIn: Set<string> | undefined;
+
+/** VmRSS of a process in KiB (0 when it has gone). */
+export function residentKb(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
 
 function runAs(): { user: string; group: string } | null {
   return process.getuid?.() === 0 ? { user: "www-data", group: "www-data" } : null;
@@ -168,6 +182,11 @@ export async function startApache(options: StartApacheOptions): Promise<ApacheSe
     errorLog: () => finalErrorLog ?? readLog(errorLogPath),
     accessLog: () => finalAccessLog ?? readLog(accessLogPath),
     processes: () => descendants(httpd.pid),
+    workers: () => descendants(httpd.pid).filter((p) => p.command.includes("worker.js")),
+    children: () =>
+      descendants(httpd.pid)
+        .filter((p) => p.ppid === httpd.pid && p.command.startsWith(APACHE_BINARY))
+        .map((p) => ({ ...p, rssKb: residentKb(p.pid) })),
     graceful: () => httpd.graceful(),
     stop: async () => {
       if (stopped) return stopped;
