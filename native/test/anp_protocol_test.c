@@ -1,0 +1,146 @@
+/*
+ * anp_protocol_test.c: checks the parts of anp_protocol.c that the addon does not reach (the typed
+ * writer helpers, buffer capacity, field readers, anp_find). Prints one TAP line per check and exits
+ * non-zero when one fails; test/unit/protocol-c.test.ts runs it.
+ */
+#include "anp_protocol.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int checks;
+static int failures;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        checks++;                                                                \
+        if (cond) {                                                              \
+            printf("ok %d - %s\n", checks, #cond);                               \
+        } else {                                                                 \
+            failures++;                                                          \
+            printf("not ok %d - %s (line %d)\n", checks, #cond, __LINE__);       \
+        }                                                                        \
+    } while (0)
+
+static int same_bytes(const uint8_t *buf, long len, const char *hex)
+{
+    long i;
+    if ((long)strlen(hex) != 2 * len) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned int byte;
+        if (sscanf(hex + 2 * i, "%2x", &byte) != 1 || byte != buf[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_typed_writers(void)
+{
+    uint8_t buf[128];
+    anp_writer w;
+    long n;
+    anp_message msg;
+    const anp_field *f;
+    uint8_t u8 = 0;
+    uint16_t u16 = 0;
+    uint32_t u32 = 0;
+
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 0x0a0b0c0d);
+    anp_put_str(&w, ANP_TAG_HANDLER, "h");
+    anp_put_str(&w, ANP_TAG_USER, "al");
+    anp_put_field(&w, ANP_TAG_PASSWORD, "", 0);
+    anp_put_u32(&w, ANP_TAG_TIMEOUT_MS, 5000);
+    n = anp_writer_finish(&w);
+    CHECK(n == 4 + 7 + 4 + 5 + 3 + 7);
+    CHECK(same_bytes(buf, n, "0000001a" "02" "0a0b0c0d" "0004" "020001" "68" "030002" "616c" "040000"
+                             "0a0004" "00001388"));
+    CHECK(anp_decode(buf, (size_t)n, NULL) == n);
+    CHECK(anp_decode(buf, (size_t)n - 1, NULL) == ANP_E_SHORT);
+    CHECK(anp_decode(buf, (size_t)n, &msg) == n);
+    CHECK(msg.kind == ANP_KIND_CHECK_PASSWORD && msg.request_id == 0x0a0b0c0d && msg.field_count == 4);
+    f = anp_find(&msg, ANP_TAG_USER);
+    CHECK(f != NULL && f->len == 2 && memcmp(f->value, "al", 2) == 0);
+    CHECK(f == &msg.fields[1]);
+    CHECK(anp_find(&msg, ANP_TAG_REALM) == NULL);
+    CHECK(anp_field_u32(anp_find(&msg, ANP_TAG_TIMEOUT_MS), &u32) == ANP_OK && u32 == 5000);
+    CHECK(anp_field_u16(anp_find(&msg, ANP_TAG_TIMEOUT_MS), &u16) == ANP_E_MALFORMED);
+    CHECK(anp_field_u8(anp_find(&msg, ANP_TAG_USER), &u8) == ANP_E_MALFORMED);
+    CHECK(anp_field_u32(NULL, &u32) == ANP_E_MALFORMED);
+
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HELLO | ANP_ANSWER_BIT, 0);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_GRANTED);
+    anp_put_u16(&w, ANP_TAG_VERSION, 0x0102);
+    n = anp_writer_finish(&w);
+    CHECK(same_bytes(buf, n, "00000010" "81" "00000000" "0002" "0b000101" "0100020102"));
+    CHECK(anp_decode(buf, (size_t)n, &msg) == n);
+    CHECK(anp_field_u8(anp_find(&msg, ANP_TAG_STATUS), &u8) == ANP_OK && u8 == ANP_STATUS_GRANTED);
+    CHECK(anp_field_u16(anp_find(&msg, ANP_TAG_VERSION), &u16) == ANP_OK && u16 == 0x0102);
+}
+
+static void test_writer_errors(void)
+{
+    uint8_t buf[64];
+    anp_writer w;
+
+    anp_writer_init(&w, buf, 10, ANP_KIND_HELLO, 1);
+    anp_put_u16(&w, ANP_TAG_VERSION, 1);
+    CHECK(anp_writer_finish(&w) == ANP_E_NOSPACE);
+
+    anp_writer_init(&w, buf, 12, ANP_KIND_HELLO, 1);
+    anp_put_u16(&w, ANP_TAG_VERSION, 1);
+    CHECK(anp_writer_finish(&w) == ANP_E_NOSPACE);
+
+    anp_writer_init(&w, buf, 16, ANP_KIND_HELLO, 1);
+    anp_put_u16(&w, ANP_TAG_VERSION, 1);
+    CHECK(anp_writer_finish(&w) == 16);
+
+    /* Errors are sticky: a later field that would fit does not clear them. */
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 1);
+    anp_put_str(&w, ANP_TAG_HANDLER, NULL);
+    anp_put_str(&w, ANP_TAG_USER, "u");
+    CHECK(w.error == ANP_E_MALFORMED);
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 1);
+    anp_put_field(&w, ANP_TAG_ENV, buf, ANP_MAX_FIELD_LEN + 1);
+    CHECK(anp_writer_finish(&w) == ANP_E_TOO_LARGE);
+
+    /* The message rules: a missing PASSWORD, then a STATUS in a request. */
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 1);
+    anp_put_str(&w, ANP_TAG_HANDLER, "h");
+    anp_put_str(&w, ANP_TAG_USER, "u");
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HELLO, 1);
+    anp_put_u16(&w, ANP_TAG_VERSION, 1);
+    anp_put_u8(&w, ANP_TAG_STATUS, 1);
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+}
+
+static void test_decode_errors_name_the_request(void)
+{
+    /* HELLO with request id 7 and an unknown tag 15. */
+    static const uint8_t frame[] = {0, 0, 0, 15, 1, 0, 0, 0, 7, 0, 2, 1, 0, 2, 0, 1, 15, 0, 0};
+    static const uint8_t long_prefix[] = {0, 1, 0, 1, 1, 0, 0, 0, 7};
+    anp_message msg;
+    CHECK(anp_decode(frame, sizeof(frame), &msg) == ANP_E_MALFORMED);
+    CHECK(msg.request_id == 7 && msg.kind == 1 && msg.field_count == 0);
+    CHECK(anp_decode(long_prefix, sizeof(long_prefix), &msg) == ANP_E_TOO_LARGE);
+    CHECK(msg.request_id == 0);
+    CHECK(anp_tag_allowed(ANP_KIND_GET_REALM_HASH | ANP_ANSWER_BIT, ANP_TAG_HASH));
+    CHECK(!anp_tag_allowed(ANP_KIND_GET_REALM_HASH, ANP_TAG_HASH));
+    CHECK(!anp_tag_allowed(0x07, ANP_TAG_VERSION));
+    CHECK(!anp_tag_allowed(ANP_KIND_HELLO, 0));
+}
+
+int main(void)
+{
+    test_typed_writers();
+    test_writer_errors();
+    test_decode_errors_name_the_request();
+    printf("1..%d\n", checks);
+    return failures == 0 ? 0 : 1;
+}
