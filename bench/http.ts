@@ -1,0 +1,245 @@
+// bench/http: authenticated requests against the same 3 KB file, side by side in one run (issue 5).
+//   npm run bench:http            (installs what is missing, builds, then runs this with vite-node)
+// Stages, each driven by wrk for BENCH_SECONDS (default 10):
+//   (a) no auth   (b) node + Django handler on PostgreSQL, repeat credentials   (c) 1,000 distinct users cycling
+//   (d) first verifications: the verified-credential cache off, Django 5.2's 1,000,000-round PBKDF2, vs crypto.pbkdf2
+//   (e) (b) while a second client floods wrong passwords   (f) the anchor (mod_wsgi + Django) when ../shared has it
+//   (g) (b) with 5-second row reuse (NodeAuthDjangoOption row_cache_seconds 5)
+// Prints a table (req/s, p50, p99, ratio to (a), ratio to (f), RSS) and writes it into docs/performance.md.
+import { execFileSync, spawnSync } from "node:child_process";
+import { pbkdf2 } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync, randomFillSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { startPostgres, type PostgresServer } from "../test/harness/postgres.js";
+import { startDjango, type DjangoOracle } from "../test/harness/django.js";
+import { residentKb, startApache, type ApacheServer } from "../test/harness/apache.js";
+import { freePort } from "../test/harness/ports.js";
+import { makePassword, djangoDefaults } from "../src/index.js";
+import { runWrk, type WrkResult } from "./lib/wrk.js";
+import { childrenOf, meanRssMiB } from "./lib/rss.js";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const CYCLING_USERS = Number(process.env.BENCH_USERS ?? 1000);
+const REPO = resolve(import.meta.dirname, "..");
+const ANCHOR = resolve(REPO, "../shared/anchors/modwsgi-django/start.sh");
+
+interface Row {
+  readonly stage: string;
+  readonly label: string;
+  readonly result: WrkResult | null;
+  readonly note?: string;
+}
+
+function fileOf3KB(): string {
+  const bytes = Buffer.alloc(2304);
+  randomFillSync(bytes);
+  return bytes.toString("base64").replace(/(.{76})/g, "$1\n");
+}
+
+function djangoLocation(path: string, databaseUrl: string, extra: string[] = []): string {
+  return [
+    `<Location "${path}">`,
+    "    AuthType Basic",
+    '    AuthName "Top Secret"',
+    "    AuthBasicProvider node",
+    `    NodeAuthDjangoDatabase "${databaseUrl}"`,
+    "    NodeAuthDjangoOption django_version 5.2",
+    ...extra.map((line) => `    ${line}`),
+    "    Require valid-user",
+    "</Location>",
+  ].join("\n");
+}
+
+async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[] }> {
+  await oracle.createGroup("secret-agents");
+  // Django 3.2 makes these hashes (260,000 rounds), as in the anchor's seed.
+  await oracle.createUser({ username: "alice", password: "wonderland", groups: ["secret-agents"] });
+  // A user whose hash is Django 5.2's default: 1,000,000 rounds, made by our own hasher (proven equal to Django's).
+  const preset = djangoDefaults("5.2");
+  await oracle.createUser({ username: "cold", password: null, encoded: await makePassword("cold-start", preset) });
+  // The cycling users: distinct salts, so each is its own cache entry. Their hashes use 10,000 rounds so
+  // that creating and first verifying 1,000 of them stays short; after the first request the cache answers.
+  const cyclingCredentials: string[] = [];
+  for (let i = 0; i < CYCLING_USERS; i++) {
+    const password = `pw-${i}`;
+    const encoded = await makePassword(password, { ...preset, hasher: "pbkdf2_sha256", iterations: 10_000 });
+    await oracle.createUser({ username: `user${i}`, password: null, encoded });
+    cyclingCredentials.push(`user${i}:${password}`);
+  }
+  return { cyclingCredentials };
+}
+
+async function pbkdf2PerSecond(seconds: number): Promise<number> {
+  const run = promisify(pbkdf2);
+  const deadline = Date.now() + seconds * 1000;
+  let done = 0;
+  // Two lanes per core keep libuv's pool busy on every core without queueing more than it can run.
+  const lanes = Array.from({ length: cpus().length * 2 }, async () => {
+    while (Date.now() < deadline) {
+      await run("cold-start", "saltsaltsaltsaltsaltsa", 1_000_000, 32, "sha256");
+      done++;
+    }
+  });
+  const started = Date.now();
+  await Promise.all(lanes);
+  return done / ((Date.now() - started) / 1000);
+}
+
+function startAnchor(pg: PostgresServer, port: number): string | null {
+  if (!existsSync(ANCHOR)) return null;
+  const run = spawnSync("bash", [ANCHOR], {
+    env: { ...process.env, PORT: String(port), PGHOST: pg.socketDir, PGPORT: String(pg.port), PGDATABASE: pg.database, PGUSER: pg.user },
+    encoding: "utf8",
+  });
+  if (run.status !== 0) {
+    console.error(`anchor did not start:\n${run.stderr}`);
+    return null;
+  }
+  return run.stdout.trim().split("\n").pop() ?? null;
+}
+
+function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : "–";
+}
+
+async function main(): Promise<void> {
+  const pg = await startPostgres();
+  let apache: ApacheServer | undefined;
+  let bare: ApacheServer | undefined;
+  let anchorRoot: string | null = null;
+  const rows: Row[] = [];
+  try {
+    const oracle = await startDjango({ databaseUrl: pg.url });
+    const { cyclingCredentials } = await seed(oracle);
+    await oracle.close();
+
+    const file = fileOf3KB();
+    const files = { "open/file.txt": file, "valid/file.txt": file, "cold/file.txt": file, "reuse/file.txt": file };
+    const dbUrl = pg.socketUrl;
+    apache = await startApache({
+      files,
+      logLevel: "warn",
+      conf: [
+        djangoLocation("/valid", dbUrl),
+        djangoLocation("/cold", dbUrl, ["NodeAuthDjangoOption verified_cache off"]),
+        djangoLocation("/reuse", dbUrl, ["NodeAuthDjangoOption row_cache_seconds 5"]),
+      ].join("\n"),
+    });
+    bare = await startApache({ files, logLevel: "warn", nodeModule: false, conf: "" });
+
+    const wrk = (path: string, server: ApacheServer, credentials?: string[], connections = CONNECTIONS) =>
+      runWrk({ url: server.url(path), seconds: SECONDS, connections, credentials });
+    const alice = ["alice:wonderland"];
+
+    // Warm both: the first verification of each credential is not what (b)/(c) measure.
+    await runWrk({ url: apache.url("/valid/file.txt"), seconds: 2, connections: 2, credentials: alice });
+    await runWrk({ url: apache.url("/valid/file.txt"), seconds: Math.max(5, SECONDS), connections: CONNECTIONS, credentials: cyclingCredentials });
+
+    rows.push({ stage: "a", label: "no auth (same Apache, same file)", result: await wrk("/open/file.txt", apache) });
+    const bareResult = await wrk("/open/file.txt", bare);
+    rows.push({ stage: "b", label: "node + Django/PostgreSQL, repeat credentials", result: await wrk("/valid/file.txt", apache, alice) });
+    rows.push({ stage: "c", label: `node, ${cyclingCredentials.length} distinct users cycling`, result: await wrk("/valid/file.txt", apache, cyclingCredentials) });
+    const coldResult = await wrk("/cold/file.txt", apache, ["cold:cold-start"], 4);
+    const pbkdf2Rate = await pbkdf2PerSecond(SECONDS);
+    rows.push({
+      stage: "d",
+      label: "first verifications (cache off, 1,000,000 rounds)",
+      result: coldResult,
+      note: `crypto.pbkdf2 on all cores: ${fmt(pbkdf2Rate, 2)}/s; ratio ${fmt(coldResult.requestsPerSecond / pbkdf2Rate, 2)}`,
+    });
+    const wrongPasswords = Array.from({ length: 64 }, (_, i) => `alice:wrong-${i}`);
+    const [flooded] = await Promise.all([
+      wrk("/valid/file.txt", apache, alice, 4),
+      runWrk({ url: apache.url("/valid/file.txt"), seconds: SECONDS, connections: 8, credentials: wrongPasswords }),
+    ]);
+    rows.push({ stage: "e", label: "(b) during a wrong-password flood", result: flooded });
+    rows.push({ stage: "g", label: "(b) with 5 s row reuse", result: await wrk("/reuse/file.txt", apache, alice) });
+
+    const anchorPort = await freePort();
+    anchorRoot = startAnchor(pg, anchorPort);
+    if (anchorRoot) {
+      const anchorUrl = `http://127.0.0.1:${anchorPort}/valid/file.txt`;
+      rows.push({ stage: "f", label: "anchor: mod_wsgi + Django 3.2 (same DB, same file)", result: await runWrk({ url: anchorUrl, seconds: SECONDS, connections: CONNECTIONS, credentials: alice }) });
+    } else {
+      rows.push({ stage: "f", label: "anchor: not available (../shared/anchors/modwsgi-django)", result: null });
+    }
+
+    const httpdChildren = apache.children();
+    const bareChildren = bare.children();
+    const workers = apache.workers();
+    const meanMiB = (list: ReadonlyArray<{ rssKb: number }>) => (list.length ? list.reduce((s, c) => s + c.rssKb, 0) / list.length / 1024 : Number.NaN);
+    const nodeRss = meanMiB(httpdChildren);
+    const bareRss = meanMiB(bareChildren);
+    const workerRss = workers.length ? workers.reduce((s, w) => s + residentKb(w.pid), 0) / 1024 : Number.NaN;
+    const anchorChildren = anchorRoot ? anchorChildrenRss(anchorRoot) : Number.NaN;
+
+    const baseline = rows.find((r) => r.stage === "a")?.result?.requestsPerSecond ?? Number.NaN;
+    const anchorRate = rows.find((r) => r.stage === "f")?.result?.requestsPerSecond ?? Number.NaN;
+    const table = renderTable(rows, baseline, anchorRate);
+    const memory = [
+      `| process | RSS (MiB) |`,
+      `|---|---|`,
+      `| Apache child with mod_authnz_node (mean of ${httpdChildren.length}) | ${fmt(nodeRss)} |`,
+      `| Apache child without the module (mean of ${bareChildren.length}) | ${fmt(bareRss)} |`,
+      `| Node worker | ${fmt(workerRss)} |`,
+      `| anchor's Apache child with mod_wsgi + Django (mean) | ${fmt(anchorChildren)} |`,
+    ].join("\n");
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, ${execFileSync("uname", ["-sr"]).toString().trim()}, node ${process.version}`;
+    const report = [
+      `Run: ${new Date().toISOString()} on ${machine}; wrk ${SECONDS} s per stage, ${CONNECTIONS} connections.`,
+      "",
+      table,
+      "",
+      `Same file without the module, in a second Apache: ${fmt(bareResult.requestsPerSecond, 0)} req/s.`,
+      "",
+      memory,
+      "",
+      ...rows.filter((r) => r.note).map((r) => `(${r.stage}) ${r.note}`),
+    ].join("\n");
+    console.log(report);
+    writePerformanceDoc(report);
+  } finally {
+    if (anchorRoot) spawnSync("/usr/sbin/apache2", ["-f", join(anchorRoot, "httpd.conf"), "-k", "stop"]);
+    await apache?.stop();
+    await bare?.stop();
+    await pg.cleanup();
+  }
+}
+
+function anchorChildrenRss(root: string): number {
+  const pid = Number(readFileSync(join(root, "httpd.pid"), "utf8").trim());
+  return meanRssMiB(childrenOf(pid, /apache2/));
+}
+
+function renderTable(rows: readonly Row[], baseline: number, anchorRate: number): string {
+  const lines = ["| stage | what | req/s | p50 (ms) | p99 (ms) | non-2xx | / (a) | / (f) |", "|---|---|---|---|---|---|---|---|"];
+  for (const row of rows) {
+    const r = row.result;
+    lines.push(
+      r
+        ? `| ${row.stage} | ${row.label} | ${fmt(r.requestsPerSecond, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.errors} | ${fmt(r.requestsPerSecond / baseline, 3)} | ${fmt(r.requestsPerSecond / anchorRate, 1)} |`
+        : `| ${row.stage} | ${row.label} | – | – | – | – | – | – |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+const MARK_BEGIN = "<!-- bench:http begin -->";
+const MARK_END = "<!-- bench:http end -->";
+
+function writePerformanceDoc(report: string): void {
+  const path = join(REPO, "docs/performance.md");
+  const current = existsSync(path) ? readFileSync(path, "utf8") : `# Performance\n\n${MARK_BEGIN}\n${MARK_END}\n`;
+  const begin = current.indexOf(MARK_BEGIN);
+  const end = current.indexOf(MARK_END);
+  const next =
+    begin >= 0 && end > begin
+      ? `${current.slice(0, begin + MARK_BEGIN.length)}\n${report}\n${current.slice(end)}`
+      : `${current}\n${MARK_BEGIN}\n${report}\n${MARK_END}\n`;
+  writeFileSync(path, next);
+}
+
+await main();

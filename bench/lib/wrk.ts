@@ -1,0 +1,81 @@
+// Runs wrk (Debian's package) against one URL for a fixed time and parses what it prints.
+// Per-request Authorization headers come from a Lua script that cycles through a list of credentials.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface WrkOptions {
+  readonly url: string;
+  readonly seconds: number;
+  readonly connections: number;
+  readonly threads?: number;
+  /** user:password pairs, sent round-robin as Basic credentials; none: no Authorization header. */
+  readonly credentials?: readonly string[];
+}
+
+export interface WrkResult {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  /** Responses other than 2xx/3xx, plus socket errors. */
+  readonly errors: number;
+}
+
+export async function runWrk(options: WrkOptions): Promise<WrkResult> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-wrk-"));
+  const script = join(dir, "script.lua");
+  writeFileSync(script, luaScript(options.credentials ?? []));
+  const args = [
+    `-t${options.threads ?? 1}`,
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    "--latency",
+    "-s",
+    script,
+    options.url,
+  ];
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))));
+  });
+  return parseWrk(output);
+}
+
+function luaScript(credentials: readonly string[]): string {
+  const headers = credentials.map((c) => `"Basic ${Buffer.from(c, "utf8").toString("base64")}"`);
+  return `
+local creds = { ${headers.join(", ")} }
+local n = 0
+request = function()
+  if #creds == 0 then return wrk.format("GET") end
+  n = n + 1
+  return wrk.format("GET", nil, { Authorization = creds[(n % #creds) + 1] })
+end
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH p50_us=%d p99_us=%d requests=%d\\n", latency:percentile(50), latency:percentile(99), summary.requests))
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
+  io.write(string.format("BENCH errors=%d\\n", errors))
+end
+`;
+}
+
+export function parseWrk(output: string): WrkResult {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  const latency = /BENCH p50_us=(\d+) p99_us=(\d+) requests=(\d+)/.exec(output);
+  const errors = /BENCH errors=(\d+)/.exec(output);
+  if (!rps || !latency || !errors) throw new Error(`cannot read wrk output:\n${output}`);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
+  return {
+    requestsPerSecond: Number(rps[1]),
+    p50Ms: Number(latency[1]) / 1000,
+    p99Ms: Number(latency[2]) / 1000,
+    requests: Number(latency[3]),
+    errors: Number(errors[1]) + (non2xx ? Number(non2xx[1]) : 0),
+  };
+}
