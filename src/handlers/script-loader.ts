@@ -38,7 +38,7 @@ export function resolveScript(path: string): ScriptTarget {
   else {
     let url: string;
     try {
-      url = import.meta.resolve(path);
+      url = resolvePackage(path);
     } catch (err) {
       throw new ScriptLoadError(`cannot resolve package ${JSON.stringify(path)}: ${(err as Error).message}`, { cause: err });
     }
@@ -46,6 +46,15 @@ export function resolveScript(path: string): ScriptTarget {
     file = fileURLToPath(url);
   }
   return { file, format: moduleFormat(file) };
+}
+
+/**
+ * ESM resolution from the worker's own location (import.meta.resolve); where that is missing (e.g.
+ * under a test runner's module transform), CommonJS resolution from the same place.
+ */
+function resolvePackage(specifier: string): string {
+  if (typeof import.meta.resolve === "function") return import.meta.resolve(specifier);
+  return pathToFileURL(createRequire(import.meta.url).resolve(specifier)).href;
 }
 
 /** Node's own rule: .mjs is ESM, .cjs is CommonJS, anything else follows the nearest package.json "type". */
