@@ -363,3 +363,12 @@ const anp_field *anp_find(const anp_message *msg, uint8_t tag)
     }
     return NULL;
 }
+
+void anp_wipe(void *p, size_t len)
+{
+    /* Writes through a volatile pointer, so the stores survive even when the buffer is freed next. */
+    volatile uint8_t *v = (volatile uint8_t *)p;
+    while (len-- > 0) {
+        *v++ = 0;
+    }
+}

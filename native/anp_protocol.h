@@ -116,6 +116,8 @@ anp_result anp_field_u32(const anp_field *f, uint32_t *out);
 const anp_field *anp_find(const anp_message *msg, uint8_t tag);
 /* Whether `tag` may appear in a message of `kind` (requests and answers). */
 int anp_tag_allowed(uint8_t kind, uint8_t tag);
+/* Zeroes len bytes at p in a way the compiler may not drop: for buffers that held a password. */
+void anp_wipe(void *p, size_t len);
 
 #ifdef __cplusplus
 }

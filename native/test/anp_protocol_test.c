@@ -136,8 +136,24 @@ static void test_decode_errors_name_the_request(void)
     CHECK(!anp_tag_allowed(ANP_KIND_HELLO, 0));
 }
 
+static void test_wipe(void)
+{
+    uint8_t secret[6] = {'s', '3', 'c', 'r', 'e', 't'};
+    uint8_t guard = 0x5a;
+    size_t i;
+    int zero = 1;
+    anp_wipe(secret, 5);
+    for (i = 0; i < 5; i++) {
+        zero = zero && secret[i] == 0;
+    }
+    CHECK(zero && secret[5] == 't' && guard == 0x5a);
+    anp_wipe(NULL, 0);
+    CHECK(1);
+}
+
 int main(void)
 {
+    test_wipe();
     test_typed_writers();
     test_writer_errors();
     test_decode_errors_name_the_request();

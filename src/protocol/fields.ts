@@ -1,5 +1,6 @@
 // Building and reading field values. Readers check fixed widths themselves, so a caller holding a
 // Message that did not come from the decoder still gets a ProtocolError, never a wrong number.
+import { Tag } from "./constants.js";
 import { ProtocolError } from "./errors.js";
 import type { Field, Message } from "./message.js";
 
@@ -111,4 +112,13 @@ export function wireString(value: Uint8Array): string {
   } catch {
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1");
   }
+}
+
+/**
+ * Overwrites the PASSWORD values of `msg` with zeros. The decoder gives each frame its own buffer, so
+ * this clears the password bytes the frame held once the check is done; strings already made from them
+ * are the garbage collector's, which is why handlers get the bytes too.
+ */
+export function wipePasswords(msg: Message): void {
+  for (const field of msg.fields) if (field.tag === Tag.PASSWORD) field.value.fill(0);
 }

@@ -17,3 +17,18 @@ it("native/test/anp_protocol_test passes every check", () => {
   expect(Number(plan?.[1])).toBeGreaterThanOrEqual(30);
   expect(run.stdout.split("\n").filter((line) => line.startsWith("ok ")).length).toBe(Number(plan?.[1]));
 });
+
+const fuzzer = fileURLToPath(new URL("../../build/Release/anp_protocol_fuzz", import.meta.url));
+
+// CMakeLists.txt builds the fuzz driver only when the compiler has ASan/UBSan (gcc on Debian does).
+it.runIf(existsSync(fuzzer))("the C decoder survives 2 million fuzzed frames under ASan and UBSan", () => {
+  const seed = String(1 + Math.floor(Math.random() * 1e9));
+  const run = spawnSync(fuzzer, ["2000000", seed], { encoding: "utf8" });
+  // The seed is in the summary line, so a failure can be replayed: anp_protocol_fuzz 2000000 <seed>.
+  expect(run.stderr, `seed ${seed}`).toBe("");
+  expect(run.status, `seed ${seed}: ${run.stdout}`).toBe(0);
+  const summary = /writer accepted (\d+) refused (\d+); decoder: (\d+) frames, (\d+) short, (\d+) too large, (\d+) malformed; 0 failures/.exec(run.stdout);
+  expect(summary, run.stdout).not.toBeNull();
+  // Every kind of outcome must have happened many times, or the fuzzer would prove little.
+  for (const count of summary!.slice(1)) expect(Number(count)).toBeGreaterThan(10_000);
+});

@@ -27,6 +27,7 @@ import {
   u8Field,
   u8Of,
   validateMessage,
+  wipePasswords,
   wireString,
   type Message,
 } from "../../src/protocol/index.js";
@@ -294,6 +295,16 @@ describe("field helpers", () => {
     expect(wireString(Buffer.alloc(0))).toBe("");
     const bytes = Buffer.from([0xef, 0xbb, 0xbf, 0x41]);
     expect(wireString(bytes)).toBe("\ufeffA");
+  });
+
+  it("wipePasswords zeroes the password bytes of a decoded frame and nothing else", () => {
+    const [msg] = new FrameDecoder().push(encodeFrame(checkPassword));
+    const password = firstField(msg!, Tag.PASSWORD)!.value;
+    expect(password.toString("utf8")).toBe("sécret");
+    wipePasswords(msg!);
+    expect([...password]).toEqual(new Array(Buffer.byteLength("sécret")).fill(0));
+    expect(textOf(msg!, Tag.USER)).toBe("alice");
+    expect(textsOf(msg!, Tag.ENV)).toEqual(["REQUEST_METHOD=GET", "REQUEST_URI=/"]);
   });
 
   it("validateMessage accepts what encodeFrame accepts", () => {
