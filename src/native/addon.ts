@@ -63,23 +63,47 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const addonPath = join(packageRoot, "build", "Release", "anp_addon.node");
 
 let cached: Addon | null | undefined;
+let failure: string | null = null;
 
-/** The addon, or null (with one line on stderr saying why) when it is not built or will not load. */
-export function loadAddon(): Addon | null {
-  if (cached !== undefined) return cached;
-  if (!existsSync(addonPath)) {
-    process.stderr.write(`mod_authnz_node: native addon not built (${addonPath} missing): run npm run build:native\n`);
-    cached = null;
-    return cached;
-  }
+function reportOnStderr(reason: string): void {
+  process.stderr.write(`mod_authnz_node: ${reason}\n`);
+}
+
+/** Loads the addon at `path`, or gives the reason it cannot (no caching, no logging). */
+export function loadAddonFrom(path: string): { addon: Addon } | { failure: string } {
+  if (!existsSync(path)) return { failure: `native addon not built (${path} missing): run npm run build:native` };
   try {
     const require = createRequire(import.meta.url);
-    cached = require(addonPath) as Addon;
+    const addon = require(path) as Addon;
+    if (typeof addon.peerCredentials !== "function" || typeof addon.decode !== "function") {
+      return { failure: `native addon ${path} lacks peerCredentials/decode: rebuild it` };
+    }
+    return { addon };
   } catch (err) {
-    process.stderr.write(`mod_authnz_node: native addon ${addonPath} failed to load: ${(err as Error).message}\n`);
-    cached = null;
+    return { failure: `native addon ${path} failed to load: ${(err as Error).message}` };
   }
+}
+
+/**
+ * The addon, or null when it is not built or will not load. The reason goes to `report` (by default one
+ * line on stderr) the first time only, and stays available from addonLoadFailure().
+ */
+export function loadAddon(report: (reason: string) => void = reportOnStderr): Addon | null {
+  if (cached !== undefined) return cached;
+  const result = loadAddonFrom(addonPath);
+  if ("addon" in result) {
+    cached = result.addon;
+    return cached;
+  }
+  cached = null;
+  failure = result.failure;
+  report(failure);
   return cached;
+}
+
+/** Why loadAddon() returned null, or null when it loaded (or was not tried yet). */
+export function addonLoadFailure(): string | null {
+  return failure;
 }
 
 /**

@@ -1,12 +1,12 @@
 // SO_PEERCRED through the addon, on real Unix socket connections from real client processes.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, mkdtempSync, openSync, closeSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadAddon, socketFd, socketPeerCredentials, type Addon } from "../../src/native/index.js";
+import { addonLoadFailure, addonPath, loadAddon, loadAddonFrom, socketFd, socketPeerCredentials, type Addon } from "../../src/native/index.js";
 
 const addon = loadAddon();
 if (addon === null) throw new Error("build the addon first: npm run build:native");
@@ -107,5 +107,24 @@ describe("peerCredentials", () => {
     expect(() => socketFd(client)).toThrow(expect.objectContaining({ code: "E_NO_FD" }));
     expect(() => native.peerCredentials(-1)).toThrow(TypeError);
     expect(() => native.peerCredentials(1.5)).toThrow(TypeError);
+  });
+});
+
+describe("loadAddon", () => {
+  it("loads the built addon once and caches it", () => {
+    expect(loadAddon()).toBe(native);
+    expect(addonLoadFailure()).toBeNull();
+    expect(addonPath.endsWith("build/Release/anp_addon.node")).toBe(true);
+  });
+
+  it("explains a missing or broken addon instead of throwing", () => {
+    const missing = loadAddonFrom(join(dir, "nothing.node"));
+    expect(missing).toEqual({ failure: expect.stringContaining("not built") });
+    const junk = join(dir, "junk.node");
+    writeFileSync(junk, "not an ELF file");
+    expect(loadAddonFrom(junk)).toEqual({ failure: expect.stringContaining("failed to load") });
+    const other = join(dir, "other.cjs");
+    writeFileSync(other, "module.exports = { hello: 1 };");
+    expect(loadAddonFrom(other)).toEqual({ failure: expect.stringContaining("lacks peerCredentials") });
   });
 });
