@@ -66,7 +66,8 @@ def _encode(password, hasher=None, iterations=None):
     if password is None:
         return hashers.make_password(None)
     if iterations is not None:
-        instance = hashers.get_hasher(hasher or "default")
+        # A fresh instance: get_hasher() returns Django's cached one, which must keep its settings.
+        instance = type(hashers.get_hasher(hasher or "default"))()
         instance.iterations = int(iterations)
         return instance.encode(password, instance.salt())
     return hashers.make_password(password, hasher=hasher or "default")

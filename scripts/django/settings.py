@@ -1,8 +1,8 @@
 """Settings of the small Django project the tests, the demo and the benches use.
 
 Everything comes from the environment:
-  DJANGO_DB_URL            postgres://user[:pw]@host[:port]/db (host may be a socket directory, or give
-                           ?host=/dir), mysql://... or mariadb://..., sqlite:///abs/path
+  DJANGO_DB_URL            postgres://user[:pw]@host[:port]/db (or ?host=/socket/dir&port=N),
+                           mysql://... or mariadb://... (or ?socket=/path/mysqld.sock), sqlite:///abs/path
   DJANGO_CUSTOM_USER=1     use accounts.EmailUser (email as USERNAME_FIELD, no is_active) as AUTH_USER_MODEL
   DJANGO_PASSWORD_HASHERS  comma list of algorithm names (pbkdf2_sha256, argon2, ...) or dotted class paths;
                            the first is the preferred one
@@ -44,6 +44,8 @@ def database_from_url(url):
     elif scheme in ("mysql", "mariadb"):
         config["ENGINE"] = "django.db.backends.mysql"
         config["OPTIONS"] = {"charset": "utf8mb4"}
+        if query.get("socket"):
+            config["HOST"] = query["socket"]
         if config["HOST"].startswith("/"):
             # MySQLdb takes a socket path through unix_socket, not HOST.
             config["OPTIONS"]["unix_socket"] = config["HOST"]

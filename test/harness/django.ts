@@ -55,7 +55,7 @@ export class DjangoOracle {
   #exited = false;
 
   constructor(options: DjangoOptions) {
-    const env: NodeJS.ProcessEnv = { ...process.env, DJANGO_DB_URL: options.databaseUrl, PYTHONUNBUFFERED: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, DJANGO_DB_URL: options.databaseUrl, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
     delete env.PYTHONPATH;
     delete env.PYTHONHOME;
     if (options.customUser) env.DJANGO_CUSTOM_USER = "1";

@@ -1,0 +1,93 @@
+// Turns a `type=django` handler spec (docs/protocol.md, "Handler specs") into DjangoHandler options.
+// Every problem is a DjangoConfigError naming the key, which the worker sends back as the ERROR reason.
+import type { HandlerSpec } from "../handlers/types.js";
+import { djangoDefaults, type HasherOptions } from "./hashers/index.js";
+import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
+import { DjangoConfigError } from "./errors.js";
+import { MAPPING_SPEC_KEYS, type UserModelMapping } from "./user-model.js";
+
+/** The Django release whose hasher settings apply when the spec names none: the newest, as the hashers' own default. */
+export const DEFAULT_DJANGO_VERSION = "6.1";
+export const DEFAULT_POOL_SIZE = 4;
+export const MAX_POOL_SIZE = 64;
+export const MAX_ROW_CACHE_SECONDS = 3600;
+export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
+
+export interface DjangoSettings {
+  readonly database: DatabaseLocation;
+  readonly mapping: Partial<UserModelMapping>;
+  readonly hasherOptions: HasherOptions;
+  readonly upgradeHashes: boolean;
+  readonly poolSize: number;
+  readonly rowCacheSeconds: number;
+}
+
+const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds"];
+const MAPPING_KEY_TO_FIELD = new Map(
+  (Object.entries(MAPPING_SPEC_KEYS) as Array<[keyof UserModelMapping, string]>).map(([field, key]) => [key, field]),
+);
+const NULLABLE_FIELDS = new Set<keyof UserModelMapping>(["isActiveColumn", "isSuperuserColumn"]);
+
+export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
+  for (const key of Object.keys(spec)) {
+    if (!SETTINGS_KEYS.includes(key) && !MAPPING_KEY_TO_FIELD.has(key)) {
+      throw new DjangoConfigError(key, "unknown key for type=django");
+    }
+  }
+  if (spec.type !== undefined && spec.type !== "django") throw new DjangoConfigError("type", `expected "django", got "${spec.type}"`);
+  if (spec.database === undefined || spec.database === "") throw new DjangoConfigError("database", "required (a database URL)");
+
+  const mapping: Partial<Record<keyof UserModelMapping, string | null>> = {};
+  for (const [key, field] of MAPPING_KEY_TO_FIELD) {
+    const value = spec[key];
+    if (value === undefined) continue;
+    if (value === "") {
+      if (!NULLABLE_FIELDS.has(field)) throw new DjangoConfigError(key, "must not be empty");
+      mapping[field] = null;
+    } else {
+      mapping[field] = value;
+    }
+  }
+
+  return {
+    database: parseDatabaseUrl(spec.database),
+    mapping: mapping as Partial<UserModelMapping>,
+    hasherOptions: hasherOptionsFrom(spec.django_version, spec.hashers),
+    upgradeHashes: onOff("upgrade_hashes", spec.upgrade_hashes, false),
+    poolSize: integer("pool_size", spec.pool_size, DEFAULT_POOL_SIZE, 1, MAX_POOL_SIZE),
+    rowCacheSeconds: integer("row_cache_seconds", spec.row_cache_seconds, 0, 0, MAX_ROW_CACHE_SECONDS),
+  };
+}
+
+/** Django's hasher settings for `version`, with PASSWORD_HASHERS replaced by `hashers` when given. */
+export function hasherOptionsFrom(version: string | undefined, hashers: string | undefined): HasherOptions {
+  let options: HasherOptions;
+  try {
+    options = djangoDefaults(version ?? DEFAULT_DJANGO_VERSION);
+  } catch (error) {
+    throw new DjangoConfigError("django_version", `unsupported Django version "${version}" (${(error as Error).message})`, { cause: error });
+  }
+  if (hashers === undefined) return options;
+  const names = hashers.split(",").map((name) => name.trim());
+  if (names.length === 0 || names.some((name) => !/^[a-z0-9_]+$/.test(name))) {
+    throw new DjangoConfigError("hashers", "expected comma-separated algorithm names, first preferred (e.g. pbkdf2_sha256,argon2)");
+  }
+  // The hashers library checks the names themselves (HasherOptionError naming the unknown algorithm).
+  return { ...options, hashers: names as unknown as HasherOptions["hashers"] };
+}
+
+function onOff(key: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === "on") return true;
+  if (value === "off") return false;
+  throw new DjangoConfigError(key, `expected on or off, got "${value}"`);
+}
+
+function integer(key: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) {
+    throw new DjangoConfigError(key, `expected an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return number;
+}

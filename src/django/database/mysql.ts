@@ -1,0 +1,72 @@
+// MySQL and MariaDB through a bounded mysql2 pool, with server-side prepared statements (execute()).
+// mysql2 removes a connection that failed from the pool, so after a server restart the next request
+// opens a fresh one. Comparisons use the column's collation, as Django's own queries do: on the usual
+// utf8mb4_general_ci, "Alice" finds "alice", exactly as Django's lookup does there.
+import mysql from "mysql2/promise";
+import { DatabaseError, DatabaseTimeoutError } from "../errors.js";
+import { describeLocation, type MysqlLocation } from "../database-url.js";
+import { MYSQL_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue } from "./types.js";
+
+export class MysqlDatabase implements Database {
+  readonly dialect = MYSQL_DIALECT;
+  readonly description: string;
+  readonly #pool: mysql.Pool;
+  readonly #timeoutMs: number;
+
+  constructor(location: MysqlLocation, options: DatabaseOptions, onIdleError?: (error: Error) => void) {
+    this.description = describeLocation(location);
+    this.#timeoutMs = options.queryTimeoutMs;
+    this.#pool = mysql.createPool({
+      ...(location.socketPath !== undefined ? { socketPath: location.socketPath } : { host: location.host, port: location.port }),
+      user: location.user,
+      password: location.password,
+      database: location.database,
+      // Django's MySQL backend connects with utf8mb4 too (settings OPTIONS charset).
+      charset: "UTF8MB4_GENERAL_CI",
+      connectionLimit: options.poolSize,
+      maxIdle: options.poolSize,
+      idleTimeout: 30_000,
+      connectTimeout: options.queryTimeoutMs,
+      waitForConnections: true,
+      // Requests beyond this many waiting for a connection fail at once instead of piling up.
+      queueLimit: 1000,
+      enableKeepAlive: true,
+    });
+    // Errors of idle connections surface on the underlying pool's connections; listen so none goes unhandled.
+    this.#pool.pool.on("connection", (connection) => {
+      connection.on("error", (error: Error) => onIdleError?.(error));
+    });
+  }
+
+  async query(sql: string, values: readonly SqlValue[]): Promise<Row[]> {
+    try {
+      const [rows] = await this.#pool.execute({ sql, timeout: this.#timeoutMs }, values as SqlValue[]);
+      return rows as Row[];
+    } catch (error) {
+      throw this.#wrap(error);
+    }
+  }
+
+  async execute(sql: string, values: readonly SqlValue[]): Promise<number> {
+    try {
+      const [result] = await this.#pool.execute({ sql, timeout: this.#timeoutMs }, values as SqlValue[]);
+      return (result as mysql.ResultSetHeader).affectedRows;
+    } catch (error) {
+      throw this.#wrap(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  #wrap(error: unknown): DatabaseError {
+    const driverCode = (error as { code?: unknown }).code;
+    const code = typeof driverCode === "string" ? driverCode : undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    if (code === "PROTOCOL_SEQUENCE_TIMEOUT" || code === "ETIMEDOUT" || /timeout/i.test(message)) {
+      return new DatabaseTimeoutError(`${this.description}: timed out after ${this.#timeoutMs} ms (${message})`, { cause: error, driverCode: code });
+    }
+    return new DatabaseError(`${this.description}: ${message}`, { cause: error, driverCode: code });
+  }
+}

@@ -1,0 +1,210 @@
+// The built-in Django handler: answers as django.contrib.auth.handlers.modwsgi does on current Django,
+// reading the user model's tables directly instead of running Python.
+//
+// - checkPassword: look the user up by USERNAME_FIELD with the database's own equality; an unknown or
+//   inactive user is "not found" after hashing the password once with the preferred hasher (Django 6.1's
+//   timing mitigation, so the answer time does not tell whether the user exists); otherwise Django's
+//   check_password: unusable -> denied, right -> granted. With upgrade_hashes=on, a right password whose
+//   hash Django would upgrade is rehashed and stored by compare-and-swap, so a concurrent change wins.
+// - groupsForUser: the group names of an active user; [] for unknown or inactive users.
+// - hasPermission: ModelBackend: inactive users have none, active superusers all, others the union of
+//   their own and their groups' permissions as "app_label.codename".
+// - getRealmHash is absent on purpose: Django stores no HA1 (MD5 of user:realm:password), so Digest
+//   authentication needs a script handler (docs/django.md).
+// Every database failure rejects with a DatabaseError; it is never mistaken for "no such user".
+import type { CheckContext, Handler, HandlerSpec, PasswordVerdict } from "../handlers/types.js";
+import { ConcurrencyLimiter } from "../cache/concurrency-limiter.js";
+import { createLogger } from "../worker/log.js";
+import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
+import { makePassword, verifyPassword, type HasherOptions } from "./hashers/index.js";
+import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
+import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
+import { openDatabase, type Database, type SqlValue } from "./database/index.js";
+import { DjangoConfigError, UserRowError } from "./errors.js";
+import { buildStatements, type Statements } from "./queries.js";
+import { RowCache } from "./row-cache.js";
+import { resolveMapping, type UserModelMapping } from "./user-model.js";
+
+export type DjangoLogLevel = "warn" | "info" | "debug";
+
+export interface DjangoHandlerOptions {
+  /** A database URL or an already parsed location. */
+  readonly database: string | DatabaseLocation;
+  /** Overrides of Django's auth_user schema (custom user models). */
+  readonly mapping?: Partial<UserModelMapping>;
+  /** PASSWORD_HASHERS and their parameters; default: djangoDefaults of config.ts's DEFAULT_DJANGO_VERSION. */
+  readonly hasherOptions?: HasherOptions;
+  /** Store upgraded hashes as Django's login does (needs UPDATE on the user table). Default false. */
+  readonly upgradeHashes?: boolean;
+  /** Most database connections (default 4, at most 64). */
+  readonly poolSize?: number;
+  /** Cache user rows this long (default 0: every check reads the database). */
+  readonly rowCacheSeconds?: number;
+  /** Deadline of each connection attempt and query (default 5000 ms). */
+  readonly queryTimeoutMs?: number;
+  /** Remembers verified (hash, password) pairs; null turns it off. Default: one per handler. */
+  readonly credentialCache?: VerifiedCredentialCache | null;
+  /** Bounds concurrent hashing; share one across handlers to bound the worker. Default: one per handler. */
+  readonly hashLimiter?: ConcurrencyLimiter;
+  /** Where events go (the worker's logger); no password ever reaches it. */
+  readonly log?: (level: DjangoLogLevel, message: string) => void;
+}
+
+/** What the handler needs of one user row. */
+interface UserRow {
+  readonly id: SqlValue;
+  readonly password: string;
+  readonly active: boolean;
+  readonly superuser: boolean;
+}
+
+export class DjangoHandler implements Handler {
+  readonly mapping: UserModelMapping;
+  readonly upgradeHashes: boolean;
+  readonly #database: Database;
+  readonly #statements: Statements;
+  readonly #hasherOptions: HasherOptions;
+  readonly #credentialCache: VerifiedCredentialCache | null;
+  readonly #hashLimiter: ConcurrencyLimiter;
+  readonly #rows: RowCache<UserRow | null>;
+  readonly #log: (level: DjangoLogLevel, message: string) => void;
+
+  constructor(options: DjangoHandlerOptions) {
+    const location = typeof options.database === "string" ? parseDatabaseUrl(options.database) : options.database;
+    const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
+    if (!Number.isSafeInteger(poolSize) || poolSize < 1 || poolSize > MAX_POOL_SIZE) {
+      throw new DjangoConfigError("pool_size", `expected an integer from 1 to ${MAX_POOL_SIZE}, got ${poolSize}`);
+    }
+    this.mapping = resolveMapping(options.mapping);
+    this.upgradeHashes = options.upgradeHashes ?? false;
+    this.#hasherOptions = options.hasherOptions ?? hasherOptionsFrom(undefined, undefined);
+    this.#credentialCache = options.credentialCache === undefined ? new VerifiedCredentialCache() : options.credentialCache;
+    this.#hashLimiter = options.hashLimiter ?? new ConcurrencyLimiter();
+    this.#rows = new RowCache((options.rowCacheSeconds ?? 0) * 1000);
+    this.#log = options.log ?? (() => {});
+    this.#database = openDatabase(
+      location,
+      { poolSize, queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, readOnly: !this.upgradeHashes },
+      (error) => this.#log("warn", `django handler: idle database connection failed (${this.#database.description}): ${error.message}`),
+    );
+    this.#statements = buildStatements(this.#database.dialect, this.mapping);
+  }
+
+  /** Where the handler reads users from, password masked. */
+  get description(): string {
+    return this.#database.description;
+  }
+
+  /**
+   * Django sees the password as a str and hashes its UTF-8 encoding, so the decoded `password` is what is
+   * checked; the raw bytes are not needed.
+   */
+  async checkPassword(ctx: CheckContext, password: string, _passwordBytes?: Buffer): Promise<PasswordVerdict> {
+    const user = await this.#findUser(ctx.user);
+    if (user === null || !user.active) {
+      // Hash anyway, so an unknown user costs what a known one does.
+      await this.#hashLimiter.run(() => makePassword(password, this.#hasherOptions), ctx.signal);
+      return { kind: "not_found" };
+    }
+    const { valid, mustUpdate } = await this.#verify(password, user.password, ctx.signal);
+    if (!valid) return { kind: "denied" };
+    if (mustUpdate && this.upgradeHashes) await this.#upgrade(ctx, user, password);
+    return { kind: "granted" };
+  }
+
+  async groupsForUser(ctx: CheckContext): Promise<readonly string[]> {
+    const user = await this.#findUser(ctx.user);
+    if (user === null || !user.active) return [];
+    const rows = await this.#database.query(this.#statements.groupNames, [user.id]);
+    return rows.map((row) => String(row.name));
+  }
+
+  async hasPermission(ctx: CheckContext, permissions: readonly string[]): Promise<boolean> {
+    const user = await this.#findUser(ctx.user);
+    if (user === null || !user.active) return false;
+    if (user.superuser) return true;
+    const rows = await this.#database.query(this.#statements.permissions, [user.id, user.id]);
+    const held = new Set(rows.map((row) => `${String(row.app_label)}.${String(row.codename)}`));
+    return permissions.some((permission) => held.has(permission));
+  }
+
+  async close(): Promise<void> {
+    this.#rows.clear();
+    await this.#database.close();
+  }
+
+  async #findUser(username: string): Promise<UserRow | null> {
+    const cached = this.#rows.get(username);
+    if (cached !== undefined) return cached.value;
+    const rows = await this.#database.query(this.#statements.userByName, [username]);
+    if (rows.length > 1) {
+      // Django's get_by_natural_key raises MultipleObjectsReturned here: an error, never a pick.
+      throw new UserRowError(`${this.mapping.userTable}.${this.mapping.usernameColumn} matches more than one row for this user`);
+    }
+    const row = rows[0];
+    let user: UserRow | null = null;
+    if (row !== undefined) {
+      if (typeof row.password !== "string") {
+        throw new UserRowError(`${this.mapping.userTable}.${this.mapping.passwordColumn} is not text for this user`);
+      }
+      user = {
+        id: row.user_id as SqlValue,
+        password: row.password,
+        active: this.mapping.isActiveColumn === null ? true : truthy(row.is_active),
+        superuser: this.mapping.isSuperuserColumn === null ? false : truthy(row.is_superuser),
+      };
+    }
+    this.#rows.set(username, user);
+    return user;
+  }
+
+  /** Django's verify_password, skipping the hasher for a (hash, password) pair that verified before. */
+  async #verify(password: string, encoded: string, signal: AbortSignal): Promise<{ valid: boolean; mustUpdate: boolean }> {
+    if (this.#credentialCache === null) {
+      return this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), signal);
+    }
+    const key = Buffer.from(password, "utf8");
+    try {
+      const hit = this.#credentialCache.lookup(encoded, key);
+      if (hit !== undefined) return { valid: true, mustUpdate: hit.mustUpdate };
+      const verdict = await this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), signal);
+      if (verdict.valid) this.#credentialCache.remember(encoded, key, verdict.mustUpdate);
+      return verdict;
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** Django's setter: rehash with the preferred hasher and store it unless the password changed meanwhile. */
+  async #upgrade(ctx: CheckContext, user: UserRow, password: string): Promise<void> {
+    const encoded = await this.#hashLimiter.run(() => makePassword(password, this.#hasherOptions), ctx.signal);
+    const changed = await this.#database.execute(this.#statements.upgradePassword, [encoded, user.id, user.password]);
+    this.#rows.delete(ctx.user);
+    this.#log(
+      changed === 1 ? "info" : "warn",
+      changed === 1
+        ? `django handler: upgraded the password hash of user id ${String(user.id)}`
+        : `django handler: password of user id ${String(user.id)} changed during the check; hash upgrade skipped`,
+    );
+  }
+}
+
+/**
+ * The handler for a `type=django` spec (src/handlers/registry.ts calls this). Without a `log`, warnings
+ * (idle connections that broke, skipped hash upgrades) go to stderr in the worker's one-line format.
+ */
+export function createDjangoHandler(spec: HandlerSpec, services: Pick<DjangoHandlerOptions, "credentialCache" | "hashLimiter" | "log"> = {}): DjangoHandler {
+  const settings = parseDjangoSpec(spec);
+  const log = services.log ?? defaultLog();
+  return new DjangoHandler({ ...settings, ...services, log });
+}
+
+function defaultLog(): (level: DjangoLogLevel, message: string) => void {
+  const logger = createLogger("warn");
+  return (level, message) => logger[level](message);
+}
+
+/** Django reads booleans through its converters; drivers give true/false (pg), 1/0 (MySQL, SQLite) or "1". */
+function truthy(value: unknown): boolean {
+  return value === true || value === 1 || value === 1n || value === "1" || value === "t" || value === "true";
+}

@@ -1,0 +1,55 @@
+// The handler's SQL, written once per dialect and user-model mapping. Identifiers come from a validated
+// mapping and are quoted for the dialect; every value is a placeholder. Columns are aliased so all
+// drivers return the same keys.
+import type { Dialect } from "./database/types.js";
+import type { UserModelMapping } from "./user-model.js";
+
+export interface Statements {
+  /** $1 = the USERNAME_FIELD value -> user_id, password[, is_active][, is_superuser]; LIMIT 2 to see duplicates. */
+  readonly userByName: string;
+  /** $1 = user id -> name */
+  readonly groupNames: string;
+  /** $1, $2 = user id -> app_label, codename: the user's own permissions and their groups' (ModelBackend). */
+  readonly permissions: string;
+  /** $1 = new encoded, $2 = user id, $3 = the encoded value that was verified (compare-and-swap). */
+  readonly upgradePassword: string;
+}
+
+export function buildStatements(dialect: Dialect, mapping: UserModelMapping): Statements {
+  const q = (identifier: string): string => dialect.quote(identifier);
+  const p = (index: number): string => dialect.placeholder(index);
+  const m = mapping;
+
+  const userColumns = [
+    `u.${q(m.userIdColumn)} AS ${q("user_id")}`,
+    `u.${q(m.passwordColumn)} AS ${q("password")}`,
+    ...(m.isActiveColumn === null ? [] : [`u.${q(m.isActiveColumn)} AS ${q("is_active")}`]),
+    ...(m.isSuperuserColumn === null ? [] : [`u.${q(m.isSuperuserColumn)} AS ${q("is_superuser")}`]),
+  ];
+  const userByName =
+    `SELECT ${userColumns.join(", ")} FROM ${q(m.userTable)} u ` +
+    `WHERE u.${q(m.usernameColumn)} = ${p(1)} LIMIT 2`;
+
+  const groupNames =
+    `SELECT g.${q("name")} AS ${q("name")} FROM ${q(m.groupTable)} g ` +
+    `INNER JOIN ${q(m.userGroupsTable)} ug ON ug.${q(m.userGroupsGroupColumn)} = g.${q("id")} ` +
+    `WHERE ug.${q(m.userGroupsUserColumn)} = ${p(1)}`;
+
+  const permissions =
+    `SELECT ct.${q("app_label")} AS ${q("app_label")}, perm.${q("codename")} AS ${q("codename")} ` +
+    `FROM ${q(m.permissionTable)} perm ` +
+    `INNER JOIN ${q(m.contentTypeTable)} ct ON ct.${q("id")} = perm.${q("content_type_id")} ` +
+    `WHERE perm.${q("id")} IN (SELECT up.${q("permission_id")} FROM ${q(m.userPermissionsTable)} up ` +
+    `WHERE up.${q(m.userPermissionsUserColumn)} = ${p(1)}) ` +
+    `OR perm.${q("id")} IN (SELECT gp.${q("permission_id")} FROM ${q(m.groupPermissionsTable)} gp ` +
+    `INNER JOIN ${q(m.userGroupsTable)} ug ON ug.${q(m.userGroupsGroupColumn)} = gp.${q("group_id")} ` +
+    `WHERE ug.${q(m.userGroupsUserColumn)} = ${p(2)})`;
+
+  // MySQL compares with the column's collation, usually case-insensitive; the swap must match exactly.
+  const expected = dialect.name === "mysql" ? `BINARY ${p(3)}` : p(3);
+  const upgradePassword =
+    `UPDATE ${q(m.userTable)} SET ${q(m.passwordColumn)} = ${p(1)} ` +
+    `WHERE ${q(m.userIdColumn)} = ${p(2)} AND ${q(m.passwordColumn)} = ${expected}`;
+
+  return { userByName, groupNames, permissions, upgradePassword };
+}

@@ -1,0 +1,71 @@
+// The Django handler on a real MariaDB 10.11 server started for this file (utf8mb4_general_ci, Debian's
+// default): answers compared with Django's own, including the case- and accent-insensitive lookups
+// Django gets there, the custom user model, hash upgrade, and a server killed mid-run that answers
+// errors (never "no such user") and is used again after it restarts.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DjangoHandler } from "../../src/django/handler.js";
+import { DatabaseError } from "../../src/django/errors.js";
+import { startMariaDB, type MariaDBServer } from "../harness/mariadb.js";
+import { startDjango, type DjangoOracle } from "../harness/django.js";
+import { context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
+
+let server: MariaDBServer;
+beforeAll(async () => {
+  server = await startMariaDB();
+  await server.query("CREATE DATABASE custom CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+});
+afterAll(async () => {
+  await server?.cleanup();
+});
+
+const customUrl = (): string => server.url.replace(/\/django$/, "/custom");
+const socketUrl = (): string => `mariadb://django@localhost/django?socket=${encodeURIComponent(server.socketPath)}`;
+
+describe("Django handler on MariaDB 10.11", () => {
+  defineComparisonSuite({ label: "auth.User over TCP", databaseUrl: () => server.url, caseInsensitive: true });
+  defineComparisonSuite({ label: "custom user model (email, no is_active)", databaseUrl: customUrl, customUser: true, caseInsensitive: true });
+  defineUpgradeSuite({ label: "auth.User over the Unix socket", databaseUrl: socketUrl });
+  defineUpgradeSuite({ label: "custom user model", databaseUrl: customUrl, customUser: true });
+
+  describe("failures", () => {
+    let oracle: DjangoOracle;
+    beforeAll(async () => {
+      oracle = await startDjango({ databaseUrl: server.url, pbkdf2Iterations: TEST_ITERATIONS });
+      await oracle.createUser({ username: "survivor", password: "still-here", groups: ["staff"], permissions: ["auth.view_user"] });
+    });
+    afterAll(async () => {
+      await oracle?.close();
+    });
+
+    it("answers errors, never 'no such user', while the server is killed, and recovers after restart", async () => {
+      const handler = new DjangoHandler({ database: server.url, hasherOptions: testHasherOptions(), poolSize: 4, queryTimeoutMs: 3000 });
+      try {
+        expect(await handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).toEqual({ kind: "granted" });
+        expect(await handler.groupsForUser(context("survivor"))).toEqual(["staff"]);
+
+        const inFlight = Array.from({ length: 40 }, () => handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here")));
+        await server.kill();
+        for (const outcome of await Promise.allSettled(inFlight)) {
+          if (outcome.status === "fulfilled") expect(outcome.value).toEqual({ kind: "granted" });
+          else expect(outcome.reason).toBeInstanceOf(DatabaseError);
+        }
+
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await expect(handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).rejects.toBeInstanceOf(DatabaseError);
+          await expect(handler.checkPassword(context("nobody"), "x", Buffer.from("x"))).rejects.toBeInstanceOf(DatabaseError);
+          await expect(handler.groupsForUser(context("survivor"))).rejects.toBeInstanceOf(DatabaseError);
+          await expect(handler.hasPermission(context("survivor"), ["auth.view_user"])).rejects.toBeInstanceOf(DatabaseError);
+        }
+
+        await server.restart();
+        expect(await handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).toEqual({ kind: "granted" });
+        expect(await handler.checkPassword(context("SURVIVOR"), "wrong", Buffer.from("wrong"))).toEqual({ kind: "denied" });
+        expect(await handler.checkPassword(context("nobody"), "x", Buffer.from("x"))).toEqual({ kind: "not_found" });
+        expect(await handler.groupsForUser(context("survivor"))).toEqual(await oracle.groupsForUser("survivor"));
+        expect(await handler.hasPermission(context("survivor"), ["auth.view_user"])).toBe(await oracle.hasPerm("survivor", "auth.view_user"));
+      } finally {
+        await handler.close();
+      }
+    });
+  });
+});

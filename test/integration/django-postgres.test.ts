@@ -1,0 +1,96 @@
+// The Django handler on a real PostgreSQL 15 server started for this file: answers compared with
+// Django's own, the custom user model, hash upgrade, a bounded pool under load, and a server killed
+// mid-run that answers errors (never "no such user") and is used again after it restarts.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DjangoHandler } from "../../src/django/handler.js";
+import { DatabaseError } from "../../src/django/errors.js";
+import { startPostgres, type PostgresServer } from "../harness/postgres.js";
+import { startDjango, type DjangoOracle } from "../harness/django.js";
+import { context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
+
+let server: PostgresServer;
+beforeAll(async () => {
+  server = await startPostgres();
+  await server.query("CREATE DATABASE custom ENCODING 'UTF8'");
+});
+afterAll(async () => {
+  await server?.cleanup();
+});
+
+const customUrl = (): string => server.url.replace(/\/django$/, "/custom");
+
+describe("Django handler on PostgreSQL 15", () => {
+  defineComparisonSuite({ label: "auth.User over TCP", databaseUrl: () => server.url });
+  defineComparisonSuite({ label: "custom user model (email, no is_active)", databaseUrl: customUrl, customUser: true });
+  defineUpgradeSuite({ label: "auth.User over the Unix socket", databaseUrl: () => server.socketUrl });
+  defineUpgradeSuite({ label: "custom user model", databaseUrl: customUrl, customUser: true });
+
+  describe("pool and failures", () => {
+    let oracle: DjangoOracle;
+    beforeAll(async () => {
+      oracle = await startDjango({ databaseUrl: server.url, pbkdf2Iterations: TEST_ITERATIONS });
+      await oracle.createUser({ username: "survivor", password: "still-here", groups: ["staff"], permissions: ["auth.view_user"] });
+      await oracle.createUser({ username: "second", password: "two" });
+    });
+    afterAll(async () => {
+      await oracle?.close();
+    });
+
+    it("serves 300 concurrent checks correctly through a pool of at most pool_size connections", async () => {
+      const handler = new DjangoHandler({ database: server.url, hasherOptions: testHasherOptions(), poolSize: 3 });
+      try {
+        const checks = Array.from({ length: 300 }, (_, i) => {
+          const [user, password, expected] = [
+            ["survivor", "still-here", "granted"],
+            ["second", "two", "granted"],
+            ["second", "nope", "denied"],
+            ["nobody", "x", "not_found"],
+          ][i % 4] as [string, string, string];
+          return handler.checkPassword(context(user), password, Buffer.from(password)).then((verdict) => ({ verdict: verdict.kind, expected }));
+        });
+        const connections = await server.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'mod_authnz_node'",
+        );
+        for (const { verdict, expected } of await Promise.all(checks)) expect(verdict).toBe(expected);
+        expect(Number(connections[0]?.n)).toBeLessThanOrEqual(3);
+        const after = await server.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'mod_authnz_node'");
+        expect(Number(after[0]?.n)).toBeGreaterThan(0);
+        expect(Number(after[0]?.n)).toBeLessThanOrEqual(3);
+      } finally {
+        await handler.close();
+      }
+    });
+
+    it("answers errors, never 'no such user', while the server is killed, and recovers after restart", async () => {
+      const handler = new DjangoHandler({ database: server.url, hasherOptions: testHasherOptions(), poolSize: 4, queryTimeoutMs: 3000 });
+      try {
+        expect(await handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).toEqual({ kind: "granted" });
+        expect(await handler.groupsForUser(context("survivor"))).toEqual(["staff"]);
+
+        // Checks in flight while the server dies: each one is either answered correctly or fails.
+        const inFlight = Array.from({ length: 40 }, () => handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here")));
+        await server.kill();
+        for (const outcome of await Promise.allSettled(inFlight)) {
+          if (outcome.status === "fulfilled") expect(outcome.value).toEqual({ kind: "granted" });
+          else expect(outcome.reason).toBeInstanceOf(DatabaseError);
+        }
+
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await expect(handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).rejects.toBeInstanceOf(DatabaseError);
+          await expect(handler.checkPassword(context("nobody"), "x", Buffer.from("x"))).rejects.toBeInstanceOf(DatabaseError);
+          await expect(handler.groupsForUser(context("survivor"))).rejects.toBeInstanceOf(DatabaseError);
+          await expect(handler.hasPermission(context("survivor"), ["auth.view_user"])).rejects.toBeInstanceOf(DatabaseError);
+        }
+
+        await server.restart();
+        expect(await handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).toEqual({ kind: "granted" });
+        expect(await handler.checkPassword(context("survivor"), "wrong", Buffer.from("wrong"))).toEqual({ kind: "denied" });
+        expect(await handler.checkPassword(context("nobody"), "x", Buffer.from("x"))).toEqual({ kind: "not_found" });
+        expect(await handler.groupsForUser(context("survivor"))).toEqual(await oracle.groupsForUser("survivor"));
+        expect(await handler.hasPermission(context("survivor"), ["auth.view_user"])).toBe(await oracle.hasPerm("survivor", "auth.view_user"));
+      } finally {
+        await handler.close();
+      }
+    });
+  });
+});
