@@ -1,0 +1,2 @@
+// Package root of mod-authnz-node: the parts usable as a library.
+export * from "./django/hashers/index.js";
