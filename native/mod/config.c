@@ -1,0 +1,549 @@
+/*
+ * config.c: directives, configuration records and their merges, and the handler spec text per directory.
+ *
+ * A bad value fails the configuration (httpd -t, apachectl configtest) with a message that names the
+ * directive and the problem; nothing is checked for the first time when a request arrives.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apr_strings.h"
+#include "apr_lib.h"
+#include "http_core.h"
+
+#include "mod_authnz_node.h"
+#include "config.h"
+
+#include <pwd.h>
+#include <sys/types.h>
+
+#ifndef ANP_DEFAULT_NODE
+#define ANP_DEFAULT_NODE "/usr/bin/node"
+#endif
+#ifndef ANP_DEFAULT_WORKER
+#define ANP_DEFAULT_WORKER "/usr/lib/mod_authnz_node/dist/worker.js"
+#endif
+
+/* The user-model mapping keys and settings of a type=django spec (docs/protocol.md). */
+typedef enum { ANP_OPT_IDENT, ANP_OPT_IDENT_OR_EMPTY, ANP_OPT_HASHERS, ANP_OPT_VERSION, ANP_OPT_FLAG,
+               ANP_OPT_COUNT } anp_option_kind;
+
+typedef struct {
+    const char *key;
+    anp_option_kind kind;
+} anp_django_option;
+
+static const anp_django_option django_options[] = {
+    {"user_table", ANP_OPT_IDENT},
+    {"user_id_column", ANP_OPT_IDENT},
+    {"username_column", ANP_OPT_IDENT},
+    {"password_column", ANP_OPT_IDENT},
+    {"is_active_column", ANP_OPT_IDENT_OR_EMPTY},
+    {"is_superuser_column", ANP_OPT_IDENT_OR_EMPTY},
+    {"group_table", ANP_OPT_IDENT},
+    {"user_groups_table", ANP_OPT_IDENT},
+    {"user_groups_user_column", ANP_OPT_IDENT},
+    {"user_groups_group_column", ANP_OPT_IDENT},
+    {"permission_table", ANP_OPT_IDENT},
+    {"content_type_table", ANP_OPT_IDENT},
+    {"group_permissions_table", ANP_OPT_IDENT},
+    {"user_permissions_table", ANP_OPT_IDENT},
+    {"user_permissions_user_column", ANP_OPT_IDENT},
+    {"hashers", ANP_OPT_HASHERS},
+    {"django_version", ANP_OPT_VERSION},
+    {"upgrade_hashes", ANP_OPT_FLAG},
+    {"pool_size", ANP_OPT_COUNT},
+    {"row_cache_seconds", ANP_OPT_COUNT},
+    {NULL, 0}
+};
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Value checks                                                                                      */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Spec text is line based, so a value must never carry a line break (or any other control byte). */
+static int has_control_bytes(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A SQL identifier as Django writes them, optionally schema-qualified ("schema.table"). */
+static int is_identifier(const char *s)
+{
+    if (!*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!apr_isalnum(*s) && *s != '_' && *s != '.' && *s != '$') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *check_option_value(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    const char *s;
+    char *end;
+
+    switch (opt->kind) {
+    case ANP_OPT_IDENT_OR_EMPTY:
+        if (!*value) {
+            return NULL;
+        }
+        /* fall through */
+    case ANP_OPT_IDENT:
+        if (!is_identifier(value)) {
+            return apr_psprintf(p, "%s must be a table or column name (letters, digits, _ . $), not '%s'",
+                                opt->key, value);
+        }
+        return NULL;
+    case ANP_OPT_HASHERS:
+        if (!*value) {
+            return apr_psprintf(p, "%s needs at least one algorithm name", opt->key);
+        }
+        for (s = value; *s; s++) {
+            if (!apr_isalnum(*s) && *s != '_' && *s != ',' && *s != ' ') {
+                return apr_psprintf(p, "%s is a comma-separated list of algorithm names "
+                                    "(e.g. pbkdf2_sha256,argon2), not '%s'", opt->key, value);
+            }
+        }
+        return NULL;
+    case ANP_OPT_VERSION:
+        s = value;
+        if (!apr_isdigit(*s)) {
+            return apr_psprintf(p, "%s must look like 3.2 or 5.0, not '%s'", opt->key, value);
+        }
+        while (apr_isdigit(*s)) s++;
+        if (*s++ != '.' || !apr_isdigit(*s)) {
+            return apr_psprintf(p, "%s must look like 3.2 or 5.0, not '%s'", opt->key, value);
+        }
+        while (apr_isdigit(*s)) s++;
+        if (*s) {
+            return apr_psprintf(p, "%s must look like 3.2 or 5.0, not '%s'", opt->key, value);
+        }
+        return NULL;
+    case ANP_OPT_FLAG:
+        if (strcasecmp(value, "on") && strcasecmp(value, "off")) {
+            return apr_psprintf(p, "%s must be on or off, not '%s'", opt->key, value);
+        }
+        return NULL;
+    case ANP_OPT_COUNT:
+        if (!apr_isdigit(*value) || (strtol(value, &end, 10), *end) || strlen(value) > 6) {
+            return apr_psprintf(p, "%s must be a whole number (0-999999), not '%s'", opt->key, value);
+        }
+        return NULL;
+    }
+    return "unknown option kind";
+}
+
+/* The database URL schemes the Django handler reads (docs/protocol.md, type=django). */
+static const char *check_database_url(apr_pool_t *p, const char *url)
+{
+    static const char *const schemes[] = {"postgres://", "postgresql://", "mysql://", "mariadb://", NULL};
+    int i;
+
+    if (has_control_bytes(url) || strchr(url, ' ')) {
+        return "the URL must not contain spaces or control characters";
+    }
+    if (!strncasecmp(url, "sqlite://", 9)) {
+        if (url[9] != '/' || url[10] == '\0') {
+            return apr_psprintf(p, "a SQLite URL needs an absolute path (sqlite:///abs/path/db.sqlite3), "
+                                "not '%s'", url);
+        }
+        return NULL;
+    }
+    for (i = 0; schemes[i]; i++) {
+        size_t n = strlen(schemes[i]);
+        if (!strncasecmp(url, schemes[i], n)) {
+            if (url[n] == '\0') {
+                return "the URL names no server or database";
+            }
+            return NULL;
+        }
+    }
+    /* Never echo the URL: it may carry a password. */
+    return "the URL must start with postgres://, postgresql://, mysql://, mariadb:// or sqlite:///";
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Handler specs                                                                                     */
+/* ------------------------------------------------------------------------------------------------ */
+
+static const char *render_script_spec(apr_pool_t *p, const anp_script_conf *script)
+{
+    return apr_pstrcat(p, "type=script\npath=", script->path, "\nreload=", script->reload ? "on" : "off",
+                       "\n", NULL);
+}
+
+static int compare_entries(const void *a, const void *b)
+{
+    return strcmp(((const apr_table_entry_t *)a)->key, ((const apr_table_entry_t *)b)->key);
+}
+
+/* Options are written sorted, so two sections with the same settings send the same text and the worker,
+ * which keeps one handler per distinct spec text, shares one database pool between them. */
+static const char *render_django_spec(apr_pool_t *p, const char *database, const apr_table_t *options)
+{
+    const char *spec = apr_pstrcat(p, "type=django\ndatabase=", database, "\n", NULL);
+    const apr_array_header_t *arr;
+    apr_table_entry_t *sorted;
+    int i;
+
+    if (!options || apr_is_empty_table(options)) {
+        return spec;
+    }
+    arr = apr_table_elts(options);
+    sorted = apr_pmemdup(p, arr->elts, sizeof(apr_table_entry_t) * arr->nelts);
+    qsort(sorted, arr->nelts, sizeof(apr_table_entry_t), compare_entries);
+    for (i = 0; i < arr->nelts; i++) {
+        spec = apr_pstrcat(p, spec, sorted[i].key, "=", sorted[i].val, "\n", NULL);
+    }
+    return spec;
+}
+
+/*
+ * Which handler answers what: a script named for the purpose wins, then the built-in Django handler.
+ * A location with only NodeAuthUserScript has no group handler, as with mod_wsgi's WSGIAuthUserScript
+ * alone; the providers log that and answer 500 rather than guess.
+ */
+static void render_specs(apr_pool_t *p, anp_dir_conf *conf)
+{
+    const char *django = NULL;
+
+    if (conf->django_database) {
+        django = render_django_spec(p, conf->django_database, conf->django_options);
+    }
+    conf->user_spec = conf->user_script ? render_script_spec(p, conf->user_script) : django;
+    conf->group_spec = conf->group_script ? render_script_spec(p, conf->group_script) : django;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Configuration records                                                                             */
+/* ------------------------------------------------------------------------------------------------ */
+
+void *anp_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    anp_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
+    (void)s;
+    conf->node_binary = ANP_DEFAULT_NODE;
+    conf->worker_script = ANP_DEFAULT_WORKER;
+    conf->worker_args = apr_array_make(p, 2, sizeof(const char *));
+    return conf;
+}
+
+/* Only the timeout may differ per virtual host; the worker settings are global (GLOBAL_ONLY). */
+void *anp_merge_server_conf(apr_pool_t *p, void *base_, void *add_)
+{
+    const anp_server_conf *base = base_, *add = add_;
+    anp_server_conf *conf = apr_pmemdup(p, base, sizeof(*conf));
+    if (add->timeout) {
+        conf->timeout = add->timeout;
+    }
+    return conf;
+}
+
+apr_interval_time_t anp_server_timeout(const server_rec *s)
+{
+    const anp_server_conf *conf = ap_get_module_config(s->module_config, &authnz_node_module);
+    return conf->timeout ? conf->timeout : ANP_DEFAULT_TIMEOUT;
+}
+
+void *anp_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    anp_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+    conf->location = dir;
+    return conf;
+}
+
+/*
+ * Each field is inherited unless the inner section sets it; Django options merge key by key.
+ * When the inner section sets none of the handler fields its parent's rendered specs are reused as
+ * they are, so most request-time merges allocate nothing for the specs.
+ */
+void *anp_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
+{
+    const anp_dir_conf *base = base_, *add = add_;
+    anp_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->location = add->location ? add->location : base->location;
+    conf->user_script = add->user_script ? add->user_script : base->user_script;
+    conf->group_script = add->group_script ? add->group_script : base->group_script;
+    conf->django_database = add->django_database ? add->django_database : base->django_database;
+    if (add->django_options && base->django_options) {
+        conf->django_options = apr_table_overlay(p, base->django_options, add->django_options);
+        apr_table_compress(conf->django_options, APR_OVERLAP_TABLES_SET);
+    }
+    else {
+        conf->django_options = add->django_options ? add->django_options : base->django_options;
+    }
+
+    if (!add->user_script && !add->group_script && !add->django_database && !add->django_options) {
+        conf->user_spec = base->user_spec;
+        conf->group_spec = base->group_spec;
+    }
+    else if (!base->user_script && !base->group_script && !base->django_database && !base->django_options) {
+        conf->user_spec = add->user_spec;
+        conf->group_spec = add->group_spec;
+    }
+    else {
+        render_specs(p, conf);
+    }
+    return conf;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Directive handlers                                                                                */
+/* ------------------------------------------------------------------------------------------------ */
+
+static anp_server_conf *server_conf(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &authnz_node_module);
+}
+
+static const char *set_script(cmd_parms *cmd, void *dconf, const char *path, const char *option)
+{
+    anp_dir_conf *conf = dconf;
+    anp_script_conf *script = apr_pcalloc(cmd->pool, sizeof(*script));
+
+    if (!*path || has_control_bytes(path)) {
+        return apr_psprintf(cmd->pool, "%s: the script path must not be empty or contain control characters",
+                            cmd->cmd->name);
+    }
+    /* A relative path would depend on the worker's working directory; a bare package name is fine. */
+    if (path[0] == '.') {
+        return apr_psprintf(cmd->pool, "%s: '%s' is relative: give an absolute path (or a package name)",
+                            cmd->cmd->name, path);
+    }
+    script->path = path;
+    if (option) {
+        if (!strcasecmp(option, "reload=on")) {
+            script->reload = 1;
+        }
+        else if (strcasecmp(option, "reload=off")) {
+            return apr_psprintf(cmd->pool, "%s: unknown option '%s' (expected reload=on or reload=off)",
+                                cmd->cmd->name, option);
+        }
+    }
+    if (cmd->info == (void *)ANP_DIRECTIVE_USER_SCRIPT) {
+        conf->user_script = script;
+    }
+    else {
+        conf->group_script = script;
+    }
+    render_specs(cmd->pool, conf);
+    return NULL;
+}
+
+static const char *set_django_database(cmd_parms *cmd, void *dconf, const char *url)
+{
+    anp_dir_conf *conf = dconf;
+    const char *err = check_database_url(cmd->pool, url);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    conf->django_database = url;
+    render_specs(cmd->pool, conf);
+    return NULL;
+}
+
+static const char *set_django_option(cmd_parms *cmd, void *dconf, const char *key, const char *value)
+{
+    anp_dir_conf *conf = dconf;
+    const anp_django_option *opt;
+    const char *err;
+
+    for (opt = django_options; opt->key; opt++) {
+        if (!strcmp(opt->key, key)) {
+            break;
+        }
+    }
+    if (!opt->key) {
+        return apr_psprintf(cmd->pool, "%s: unknown key '%s' (see docs/module.md for the list)",
+                            cmd->cmd->name, key);
+    }
+    if (has_control_bytes(value)) {
+        return apr_psprintf(cmd->pool, "%s: the value of %s must not contain control characters",
+                            cmd->cmd->name, key);
+    }
+    if ((err = check_option_value(cmd->pool, opt, value)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    if (!conf->django_options) {
+        conf->django_options = apr_table_make(cmd->pool, 4);
+    }
+    else if (apr_table_get(conf->django_options, key)) {
+        return apr_psprintf(cmd->pool, "%s: %s is given twice in this section", cmd->cmd->name, key);
+    }
+    apr_table_setn(conf->django_options, opt->key, value);
+    render_specs(cmd->pool, conf);
+    return NULL;
+}
+
+static const char *absolute_file(cmd_parms *cmd, const char *path)
+{
+    if (!*path || has_control_bytes(path)) {
+        return apr_psprintf(cmd->pool, "%s: the path must not be empty or contain control characters",
+                            cmd->cmd->name);
+    }
+    if (path[0] != '/') {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be an absolute path", cmd->cmd->name, path);
+    }
+    return NULL;
+}
+
+static const char *set_node_binary(cmd_parms *cmd, void *dummy, const char *path)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dummy;
+    if (err || (err = absolute_file(cmd, path))) {
+        return err;
+    }
+    server_conf(cmd)->node_binary = path;
+    return NULL;
+}
+
+static const char *set_worker_script(cmd_parms *cmd, void *dummy, const char *path)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dummy;
+    if (err || (err = absolute_file(cmd, path))) {
+        return err;
+    }
+    server_conf(cmd)->worker_script = path;
+    return NULL;
+}
+
+static const char *set_socket(cmd_parms *cmd, void *dummy, const char *path)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *resolved;
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    if (!*path || has_control_bytes(path)) {
+        return apr_psprintf(cmd->pool, "%s: the path must not be empty or contain control characters",
+                            cmd->cmd->name);
+    }
+    resolved = ap_runtime_dir_relative(cmd->pool, path);
+    if (!resolved) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, path);
+    }
+    if (strlen(resolved) > ANP_MAX_SOCKET_PATH) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is longer than a Unix socket path may be (%d bytes)",
+                            cmd->cmd->name, resolved, ANP_MAX_SOCKET_PATH);
+    }
+    server_conf(cmd)->socket_path = resolved;
+    return NULL;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *dummy, const char *value)
+{
+    apr_interval_time_t timeout;
+    (void)dummy;
+    /* A bare number is seconds, like httpd's own Timeout; "ms" (or "s", "mi") may follow it. */
+    if (ap_timeout_parameter_parse(value, &timeout, "s") != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (e.g. 5, 5s or 2500ms)", cmd->cmd->name, value);
+    }
+    if (timeout < ANP_MIN_TIMEOUT || timeout > ANP_MAX_TIMEOUT) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is out of range (100ms to 300s)", cmd->cmd->name, value);
+    }
+    server_conf(cmd)->timeout = timeout;
+    return NULL;
+}
+
+static const char *set_worker_user(cmd_parms *cmd, void *dummy, const char *name)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    struct passwd pwd, *found = NULL;
+    char buf[4096];
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    /* Checked now so that a typo fails configtest rather than the worker's start. */
+    if (getpwnam_r(name, &pwd, buf, sizeof(buf), &found) != 0 || !found) {
+        return apr_psprintf(cmd->pool, "%s: no such user '%s'", cmd->cmd->name, name);
+    }
+    server_conf(cmd)->worker_user = name;
+    return NULL;
+}
+
+static const char *set_worker_log_level(cmd_parms *cmd, void *dummy, const char *level)
+{
+    static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    int i;
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    for (i = 0; levels[i]; i++) {
+        if (!strcmp(levels[i], level)) {
+            server_conf(cmd)->worker_log_level = levels[i];
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is not one of error, warn, info, debug", cmd->cmd->name, level);
+}
+
+static const char *add_worker_arg(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    /* The module's own flags are fixed by the module; letting them be repeated would make two sockets. */
+    if (!strcmp(arg, "--socket") || !strcmp(arg, "--trust-uid") || !strncmp(arg, "--socket=", 9)) {
+        return apr_psprintf(cmd->pool, "%s: %s is set by the module (use NodeAuthSocket)", cmd->cmd->name, arg);
+    }
+    *(const char **)apr_array_push(server_conf(cmd)->worker_args) = arg;
+    return NULL;
+}
+
+const command_rec anp_directives[] = {
+    AP_INIT_TAKE12(ANP_DIRECTIVE_USER_SCRIPT, set_script, (void *)ANP_DIRECTIVE_USER_SCRIPT, ACCESS_CONF,
+                   "A handler script for AuthBasicProvider/AuthDigestProvider node, written against "
+                   "mod_wsgi's check_password/get_realm_hash contract: an absolute path (or package name), "
+                   "optionally followed by reload=on to load a changed file again"),
+    AP_INIT_TAKE12(ANP_DIRECTIVE_GROUP_SCRIPT, set_script, (void *)ANP_DIRECTIVE_GROUP_SCRIPT, ACCESS_CONF,
+                   "A handler script for Require node-group/group/node-permission (mod_wsgi's "
+                   "groups_for_user contract): an absolute path (or package name), optionally followed by "
+                   "reload=on"),
+    AP_INIT_TAKE1(ANP_DIRECTIVE_DJANGO_DATABASE, set_django_database, NULL, ACCESS_CONF,
+                  "Use the built-in Django handler on this database, no script needed: postgres://, "
+                  "postgresql://, mysql://, mariadb:// or sqlite:///abs/path URL"),
+    AP_INIT_TAKE2("NodeAuthDjangoOption", set_django_option, NULL, ACCESS_CONF,
+                  "A setting of the built-in Django handler: a user-model mapping key (user_table, "
+                  "username_column, is_active_column, ...) or hashers, django_version, upgrade_hashes, "
+                  "pool_size, row_cache_seconds, followed by its value"),
+    AP_INIT_TAKE1("NodeAuthNodeBinary", set_node_binary, NULL, RSRC_CONF,
+                  "Absolute path of the node executable that runs the worker (default: the node that "
+                  "built the module)"),
+    AP_INIT_TAKE1("NodeAuthWorker", set_worker_script, NULL, RSRC_CONF,
+                  "Absolute path of the worker's entry script (default: dist/worker.js of the build)"),
+    AP_INIT_TAKE1("NodeAuthWorkerScript", set_worker_script, NULL, RSRC_CONF,
+                  "Same as NodeAuthWorker"),
+    AP_INIT_TAKE1("NodeAuthSocket", set_socket, NULL, RSRC_CONF,
+                  "Path of the worker's Unix socket, relative to DefaultRuntimeDir unless absolute; its "
+                  "directory is made by the module and reserved for the worker (default: "
+                  "authnz_node.<httpd pid>/worker.sock under DefaultRuntimeDir)"),
+    AP_INIT_TAKE1("NodeAuthTimeout", set_timeout, NULL, RSRC_CONF,
+                  "How long one check may take before it fails with 500: seconds, or a number "
+                  "followed by ms (default 5s, 100ms to 300s)"),
+    AP_INIT_TAKE1("NodeAuthWorkerUser", set_worker_user, NULL, RSRC_CONF,
+                  "The user the worker runs as, with that user's groups (default: httpd's User)"),
+    AP_INIT_TAKE1("NodeAuthWorkerLogLevel", set_worker_log_level, NULL, RSRC_CONF,
+                  "The worker's log level: error, warn, info or debug (default: the worker's, info)"),
+    AP_INIT_ITERATE("NodeAuthWorkerArgs", add_worker_arg, NULL, RSRC_CONF,
+                    "Extra arguments appended to the worker's command line, e.g. --config /etc/x.json"),
+    {NULL}
+};

@@ -1,0 +1,69 @@
+/*
+ * config.h: the module's directives, its per-server and per-directory configuration, and the handler
+ * spec text (docs/protocol.md, "Handler specs") each directory sends to the worker.
+ * Configuration is read-only once httpd has parsed it, so request threads share it without locks.
+ */
+#ifndef ANP_CONFIG_H
+#define ANP_CONFIG_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "apr_tables.h"
+
+/* NodeAuthTimeout's default and bounds. */
+#define ANP_DEFAULT_TIMEOUT apr_time_from_msec(5000)
+#define ANP_MIN_TIMEOUT apr_time_from_msec(100)
+#define ANP_MAX_TIMEOUT apr_time_from_sec(300)
+
+/* The longest path a Unix socket address can hold (sun_path minus its NUL). */
+#define ANP_MAX_SOCKET_PATH 107
+
+typedef struct {
+    /* Global settings (main server only; a virtual host may not set them). */
+    const char *node_binary;       /* NodeAuthNodeBinary; default ANP_DEFAULT_NODE */
+    const char *worker_script;     /* NodeAuthWorker; default ANP_DEFAULT_WORKER */
+    const char *socket_path;       /* NodeAuthSocket, absolute; NULL: a default under DefaultRuntimeDir */
+    const char *worker_user;       /* NodeAuthWorkerUser; NULL: httpd's User */
+    const char *worker_log_level;  /* NodeAuthWorkerLogLevel; NULL: the worker's default */
+    apr_array_header_t *worker_args; /* NodeAuthWorkerArgs: extra arguments, appended as given */
+    /* Per virtual host. */
+    apr_interval_time_t timeout;   /* NodeAuthTimeout; 0: unset (ANP_DEFAULT_TIMEOUT) */
+} anp_server_conf;
+
+typedef struct {
+    const char *path;   /* absolute path of the script (or a package specifier) */
+    int reload;         /* reload=on */
+} anp_script_conf;
+
+typedef struct {
+    /* The <Location>/<Directory> path this configuration was written in (NULL: server level). */
+    const char *location;
+    const anp_script_conf *user_script;   /* NodeAuthUserScript */
+    const anp_script_conf *group_script;  /* NodeAuthGroupScript */
+    const char *django_database;          /* NodeAuthDjangoDatabase */
+    apr_table_t *django_options;          /* NodeAuthDjangoOption key value; NULL: none here */
+    /*
+     * Rendered handler specs, kept in step with the fields above: at config time by every directive,
+     * and by the merge when a section changes something its parent set.
+     * user_spec answers CHECK_PASSWORD and GET_REALM_HASH; group_spec GROUPS_FOR_USER and HAS_PERMISSION.
+     */
+    const char *user_spec;
+    const char *group_spec;
+} anp_dir_conf;
+
+extern const command_rec anp_directives[];
+
+void *anp_create_server_conf(apr_pool_t *p, server_rec *s);
+void *anp_merge_server_conf(apr_pool_t *p, void *base, void *add);
+void *anp_create_dir_conf(apr_pool_t *p, char *dir);
+void *anp_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/* NodeAuthTimeout in effect for a server. */
+apr_interval_time_t anp_server_timeout(const server_rec *s);
+
+/* The directive names, for messages. */
+#define ANP_DIRECTIVE_USER_SCRIPT "NodeAuthUserScript"
+#define ANP_DIRECTIVE_GROUP_SCRIPT "NodeAuthGroupScript"
+#define ANP_DIRECTIVE_DJANGO_DATABASE "NodeAuthDjangoDatabase"
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * mod_authnz_node.c: the module record and its hooks.
+ *
+ * Apache httpd 2.4 authenticates and authorizes users against a Django project (or a handler script
+ * written for mod_wsgi's WSGIAuthUserScript) by asking a supervised Node worker over a Unix socket.
+ *
+ *   register_hooks  providers (providers.c) and the hooks below
+ *   check_config    under -t and at the first start: say who answers `Require group`
+ *   post_config     start the worker, once per generation, skipping the first configuration pass
+ *   child_init      each child's connection pool (conn_pool.c)
+ */
+#define ANP_MODULE_RECORD
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "ap_mpm.h"
+
+#include "mod_authnz_node.h"
+#include "config.h"
+#include "conn_pool.h"
+#include "providers.h"
+#include "worker_supervisor.h"
+
+/* process->pool userdata: set by the first post_config pass, which must not start a worker. */
+#define ANP_FIRST_PASS_KEY "mod_authnz_node_first_pass"
+
+static int anp_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    /* Only in the pass that -t stops after (and the first pass of a start): the message reaches the console. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        anp_log_group_owner(s, 1);
+    }
+    return OK;
+}
+
+static int anp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    void *first_pass = NULL;
+
+    (void)plog;
+    /* httpd reads its configuration twice at startup; the first pass runs before it detaches, and a
+     * worker started then would belong to a process that is about to exit. */
+    apr_pool_userdata_get(&first_pass, ANP_FIRST_PASS_KEY, s->process->pool);
+    if (!first_pass) {
+        apr_pool_userdata_set((const void *)1, ANP_FIRST_PASS_KEY, apr_pool_cleanup_null, s->process->pool);
+        return OK;
+    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
+        || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL) {
+        return OK;
+    }
+    anp_log_group_owner(s, 0);
+    return anp_worker_start(pconf, ptemp, s);
+}
+
+static void anp_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    anp_pool_child_init(pchild, s);
+}
+
+static void anp_register_hooks(apr_pool_t *p)
+{
+    anp_register_providers(p);
+    ap_hook_check_config(anp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(anp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(anp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(authnz_node) = {
+    STANDARD20_MODULE_STUFF,
+    anp_create_dir_conf,
+    anp_merge_dir_conf,
+    anp_create_server_conf,
+    anp_merge_server_conf,
+    anp_directives,
+    anp_register_hooks,
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    AP_MODULE_FLAG_NONE
+#endif
+};

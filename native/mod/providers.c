@@ -1,0 +1,312 @@
+/*
+ * providers.c: authn "node", authz "node-group" (alias "group") and "node-permission".
+ */
+#include <string.h>
+
+#include "apr_strings.h"
+#include "ap_provider.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_request.h"
+#include "mod_auth.h"
+#include "ap_expr.h"
+
+#include "anp_protocol.h"
+#include "mod_authnz_node.h"
+#include "config.h"
+#include "environ.h"
+#include "providers.h"
+#include "rpc.h"
+
+static anp_dir_conf *dir_conf(request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &authnz_node_module);
+}
+
+static const char *where(const anp_dir_conf *conf)
+{
+    return conf->location ? conf->location : "(server)";
+}
+
+static void prepare(request_rec *r, const anp_dir_conf *conf, anp_request *req, uint8_t kind, const char *spec,
+                    const char *user)
+{
+    memset(req, 0, sizeof(*req));
+    req->kind = kind;
+    req->handler = spec;
+    req->user = user;
+    req->env = anp_build_environ(r, conf->location);
+    req->timeout = anp_server_timeout(r->server);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* authn "node"                                                                                      */
+/* ------------------------------------------------------------------------------------------------ */
+
+static authn_status check_password(request_rec *r, const char *user, const char *password)
+{
+    const anp_dir_conf *conf = dir_conf(r);
+    anp_request req;
+    anp_answer ans;
+
+    if (!conf->user_spec) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0501) "AuthBasicProvider node at %s has no handler: set NodeAuthUserScript or "
+                      "NodeAuthDjangoDatabase", where(conf));
+        return AUTH_GENERAL_ERROR;
+    }
+    prepare(r, conf, &req, ANP_KIND_CHECK_PASSWORD, conf->user_spec, user);
+    req.password = password;
+    if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0502) "checking the password of user '%s' failed: %s", user, ans.reason);
+        return AUTH_GENERAL_ERROR;
+    }
+    switch (ans.status) {
+    case ANP_STATUS_GRANTED:
+        if (ans.user && *ans.user && strcmp(ans.user, user)) {
+            /* The handler named the user differently (mod_wsgi lets a script do this): httpd follows. */
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          ANPLOGNO(0503) "user '%s' authenticated as '%s'", user, ans.user);
+            r->user = apr_pstrdup(r->pool, ans.user);
+        }
+        return AUTH_GRANTED;
+    case ANP_STATUS_DENIED:
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ANPLOGNO(0504) "user '%s': wrong password%s%s", user,
+                      ans.reason ? ": " : "", ans.reason ? ans.reason : "");
+        return AUTH_DENIED;
+    case ANP_STATUS_USER_NOT_FOUND:
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ANPLOGNO(0505) "user '%s': not found or inactive%s%s", user,
+                      ans.reason ? ": " : "", ans.reason ? ans.reason : "");
+        return AUTH_USER_NOT_FOUND;
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0506) "the worker could not check the password of user '%s': %s", user,
+                      ans.reason ? ans.reason : "no reason given");
+        return AUTH_GENERAL_ERROR;
+    }
+}
+
+static authn_status get_realm_hash(request_rec *r, const char *user, const char *realm, char **rethash)
+{
+    const anp_dir_conf *conf = dir_conf(r);
+    anp_request req;
+    anp_answer ans;
+
+    if (!conf->user_spec) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0507) "AuthDigestProvider node at %s has no handler: set NodeAuthUserScript or "
+                      "NodeAuthDjangoDatabase", where(conf));
+        return AUTH_GENERAL_ERROR;
+    }
+    prepare(r, conf, &req, ANP_KIND_GET_REALM_HASH, conf->user_spec, user);
+    req.realm = realm;
+    if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0508) "getting the realm hash of user '%s' failed: %s", user, ans.reason);
+        return AUTH_GENERAL_ERROR;
+    }
+    switch (ans.status) {
+    case ANP_STATUS_GRANTED:
+        if (!ans.hash) {
+            break;
+        }
+        *rethash = apr_pstrdup(r->pool, ans.hash);
+        return AUTH_USER_FOUND;
+    case ANP_STATUS_USER_NOT_FOUND:
+        return AUTH_USER_NOT_FOUND;
+    case ANP_STATUS_DENIED:
+        return AUTH_DENIED;
+    default:
+        break;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  ANPLOGNO(0509) "the worker could not give the realm hash of user '%s': %s", user,
+                  ans.reason ? ans.reason : "no hash in the answer");
+    return AUTH_GENERAL_ERROR;
+}
+
+static const authn_provider authn_node = {
+    check_password,
+    get_realm_hash,
+};
+
+/* ------------------------------------------------------------------------------------------------ */
+/* authz "node-group", "group", "node-permission"                                                    */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Require arguments: an ap_expr string (so %{REMOTE_USER} and friends work), split into words like
+ * mod_authz_groupfile does, so a quoted Django group name may hold spaces. */
+static const char *parse_words(cmd_parms *cmd, const char *require_line, const void **parsed, const char *what)
+{
+    const char *err = NULL;
+    ap_expr_info_t *expr;
+
+    if (!require_line || !*require_line || !*(require_line + strspn(require_line, " \t"))) {
+        return apr_psprintf(cmd->pool, "Require %s needs at least one %s", what,
+                            !strcmp(what, ANP_PROVIDER_PERMISSION) ? "permission (app_label.codename)"
+                                                                    : "group name");
+    }
+    expr = ap_expr_parse_cmd(cmd, require_line, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
+    if (err) {
+        return apr_psprintf(cmd->pool, "Require %s: cannot parse '%s': %s", what, require_line, err);
+    }
+    *parsed = expr;
+    return NULL;
+}
+
+static const char *parse_group_line(cmd_parms *cmd, const char *require_line, const void **parsed)
+{
+    return parse_words(cmd, require_line, parsed, ANP_PROVIDER_GROUP);
+}
+
+/* Permissions are "app_label.codename"; a line without expressions is checked now, not per request. */
+static const char *parse_permission_line(cmd_parms *cmd, const char *require_line, const void **parsed)
+{
+    const char *err = parse_words(cmd, require_line, parsed, ANP_PROVIDER_PERMISSION);
+    const char *rest = require_line;
+    const char *word;
+
+    if (err || strstr(require_line, "%{")) {
+        return err;
+    }
+    while (*(word = ap_getword_conf(cmd->temp_pool, &rest))) {
+        const char *dot = strchr(word, '.');
+        if (!dot || dot == word || !dot[1]) {
+            return apr_psprintf(cmd->pool, "Require %s: '%s' is not app_label.codename",
+                                ANP_PROVIDER_PERMISSION, word);
+        }
+    }
+    return NULL;
+}
+
+static apr_array_header_t *require_words(request_rec *r, const void *parsed, const char **err)
+{
+    apr_array_header_t *words = apr_array_make(r->pool, 4, sizeof(const char *));
+    const char *line = ap_expr_str_exec(r, (const ap_expr_info_t *)parsed, err);
+    const char *word;
+
+    if (*err) {
+        return NULL;
+    }
+    while (line && *(word = ap_getword_conf(r->pool, &line))) {
+        *(const char **)apr_array_push(words) = word;
+    }
+    return words;
+}
+
+static authz_status ask_worker(request_rec *r, const char *require_line, const void *parsed, uint8_t kind,
+                               const char *what)
+{
+    const anp_dir_conf *conf = dir_conf(r);
+    apr_array_header_t *words;
+    const char *err = NULL;
+    anp_request req;
+    anp_answer ans;
+
+    /* Before authentication (first authz pass) there is no user yet: ask for one, cost nothing. */
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (!conf->group_spec) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0510) "Require %s at %s has no handler: set NodeAuthGroupScript or "
+                      "NodeAuthDjangoDatabase", what, where(conf));
+        return AUTHZ_GENERAL_ERROR;
+    }
+    words = require_words(r, parsed, &err);
+    if (err) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0511) "Require %s %s: cannot evaluate the expression: %s", what, require_line, err);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    if (words->nelts == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      ANPLOGNO(0512) "Require %s %s: the expression gave no names; user '%s' is denied",
+                      what, require_line, r->user);
+        return AUTHZ_DENIED;
+    }
+    prepare(r, conf, &req, kind, conf->group_spec, r->user);
+    if (kind == ANP_KIND_HAS_PERMISSION) {
+        req.permissions = words;
+    }
+    else {
+        req.groups = words;
+    }
+    if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0513) "Require %s: checking user '%s' failed: %s", what, r->user, ans.reason);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    switch (ans.status) {
+    case ANP_STATUS_GRANTED:
+        return AUTHZ_GRANTED;
+    case ANP_STATUS_DENIED:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      ANPLOGNO(0514) "Require %s %s: user '%s' has none of them", what, require_line, r->user);
+        return AUTHZ_DENIED;
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0515) "Require %s: the worker could not check user '%s': %s", what, r->user,
+                      ans.reason ? ans.reason : "no reason given");
+        return AUTHZ_GENERAL_ERROR;
+    }
+}
+
+static authz_status group_check(request_rec *r, const char *require_line, const void *parsed)
+{
+    const char *name = apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE);
+    return ask_worker(r, require_line, parsed, ANP_KIND_GROUPS_FOR_USER, name ? name : ANP_PROVIDER_GROUP);
+}
+
+static authz_status permission_check(request_rec *r, const char *require_line, const void *parsed)
+{
+    return ask_worker(r, require_line, parsed, ANP_KIND_HAS_PERMISSION, ANP_PROVIDER_PERMISSION);
+}
+
+static const authz_provider authz_group = {
+    group_check,
+    parse_group_line,
+};
+
+static const authz_provider authz_permission = {
+    permission_check,
+    parse_permission_line,
+};
+
+void anp_register_providers(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, ANP_PROVIDER_AUTHN, AUTHN_PROVIDER_VERSION, &authn_node,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, ANP_PROVIDER_GROUP, AUTHZ_PROVIDER_VERSION, &authz_group,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    /* The same provider as "group": the last LoadModule to register a name owns it (provider.c keeps one). */
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, ANP_PROVIDER_GROUP_ALIAS, AUTHZ_PROVIDER_VERSION,
+                              &authz_group, AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, ANP_PROVIDER_PERMISSION, AUTHZ_PROVIDER_VERSION,
+                              &authz_permission, AP_AUTH_INTERNAL_PER_CONF);
+}
+
+void anp_log_group_owner(server_rec *s, int to_console)
+{
+    const void *owner = ap_lookup_provider(AUTHZ_PROVIDER_GROUP, ANP_PROVIDER_GROUP_ALIAS, AUTHZ_PROVIDER_VERSION);
+    int groupfile = ap_find_linked_module("mod_authz_groupfile.c") != NULL;
+    server_rec *log_to = to_console ? NULL : s;
+
+    if (owner == &authz_group && groupfile) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, log_to,
+                     ANPLOGNO(0101) "Require group is answered by mod_authnz_node (Django groups), not by "
+                     "mod_authz_groupfile, because mod_authnz_node was loaded after it; group files need "
+                     "Require file-group");
+    }
+    else if (owner != &authz_group) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, log_to,
+                     ANPLOGNO(0102) "Require group is answered by %s, not by mod_authnz_node, because that "
+                     "module was loaded after it; use Require node-group for Django groups",
+                     groupfile ? "mod_authz_groupfile" : "another module");
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, log_to,
+                     ANPLOGNO(0103) "Require group is answered by mod_authnz_node");
+    }
+}

@@ -1,0 +1,300 @@
+/*
+ * rpc.c: encode, send, await and decode one check.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "apr_strings.h"
+#include "http_log.h"
+#include "http_request.h"
+
+#include "anp_protocol.h"
+#include "mod_authnz_node.h"
+#include "conn_pool.h"
+#include "rpc.h"
+#include "worker_supervisor.h"
+
+/* The worker answers ERROR just before TIMEOUT_MS passes; wait a little longer to read that answer. */
+#define ANP_ANSWER_GRACE apr_time_from_msec(500)
+#define ANP_FRAME_CAP (4 + ANP_MAX_FRAME_LEN)
+
+/* Zeroes memory that held a password in a way the compiler may not drop as a dead store. */
+static void wipe(void *buf, apr_size_t len)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+    explicit_bzero(buf, len);
+#else
+    volatile unsigned char *p = buf;
+    while (len--) {
+        *p++ = 0;
+    }
+#endif
+}
+
+/* Appends a field only if it fits, leaving the frame valid: ENV entries are optional context. */
+static int put_if_fits(anp_writer *w, uint8_t tag, const char *value)
+{
+    apr_size_t len = strlen(value);
+    if (len > ANP_MAX_FIELD_LEN || w->field_count >= ANP_MAX_FIELDS || w->len + 3 + len > w->cap) {
+        return 0;
+    }
+    anp_put_field(w, tag, value, len);
+    return 1;
+}
+
+static void put_all(anp_writer *w, uint8_t tag, const apr_array_header_t *values)
+{
+    int i;
+    if (values) {
+        for (i = 0; i < values->nelts; i++) {
+            anp_put_str(w, tag, APR_ARRAY_IDX(values, i, const char *));
+        }
+    }
+}
+
+/* Encodes the request; returns its size or an anp_result (<0). Required fields first, ENV last. */
+static long encode_request(uint8_t *buf, const anp_request *req, int *env_dropped)
+{
+    anp_writer w;
+    int i;
+
+    anp_writer_init(&w, buf, ANP_FRAME_CAP, req->kind, 0);
+    anp_put_str(&w, ANP_TAG_HANDLER, req->handler);
+    anp_put_str(&w, ANP_TAG_USER, req->user);
+    if (req->password) {
+        anp_put_str(&w, ANP_TAG_PASSWORD, req->password);
+    }
+    if (req->realm) {
+        anp_put_str(&w, ANP_TAG_REALM, req->realm);
+    }
+    put_all(&w, ANP_TAG_GROUP, req->groups);
+    put_all(&w, ANP_TAG_PERMISSION, req->permissions);
+    anp_put_u32(&w, ANP_TAG_TIMEOUT_MS, (uint32_t)apr_time_as_msec(req->timeout));
+    *env_dropped = 0;
+    if (req->env && w.error == ANP_OK) {
+        for (i = 0; i < req->env->nelts; i++) {
+            if (!put_if_fits(&w, ANP_TAG_ENV, APR_ARRAY_IDX(req->env, i, const char *))) {
+                (*env_dropped)++;
+            }
+        }
+    }
+    return anp_writer_finish(&w);
+}
+
+/* The request id sits right after the length prefix and the kind byte. */
+static void set_request_id(uint8_t *frame, uint32_t id)
+{
+    frame[5] = (uint8_t)(id >> 24);
+    frame[6] = (uint8_t)(id >> 16);
+    frame[7] = (uint8_t)(id >> 8);
+    frame[8] = (uint8_t)id;
+}
+
+static uint32_t read_u32(const uint8_t *b)
+{
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+typedef enum { READ_OK, READ_CLOSED, READ_FAILED } read_outcome;
+
+/* Reads one whole frame and decodes it into *msg (values point into a buffer from p). */
+static read_outcome read_frame(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message *msg,
+                               const char **reason)
+{
+    uint8_t prefix[4];
+    uint8_t *frame;
+    uint32_t len;
+    apr_status_t rv;
+    long rc;
+
+    rv = anp_conn_read(conn, prefix, sizeof(prefix), deadline);
+    if (rv == APR_EOF) {
+        *reason = "the worker closed the connection";
+        return READ_CLOSED;
+    }
+    if (rv != APR_SUCCESS) {
+        *reason = rv == APR_TIMEUP ? "no answer from the worker before the timeout (NodeAuthTimeout)"
+                                   : apr_psprintf(p, "reading from the worker: %pm", &rv);
+        return READ_FAILED;
+    }
+    len = read_u32(prefix);
+    if (len < ANP_HEADER_LEN || len > ANP_MAX_FRAME_LEN) {
+        *reason = apr_psprintf(p, "the worker sent a frame of impossible length %u", len);
+        return READ_FAILED;
+    }
+    frame = apr_palloc(p, 4 + len);
+    memcpy(frame, prefix, 4);
+    rv = anp_conn_read(conn, frame + 4, len, deadline);
+    if (rv != APR_SUCCESS) {
+        *reason = rv == APR_TIMEUP ? "the worker's answer did not arrive before the timeout (NodeAuthTimeout)"
+                                   : "the worker closed the connection in the middle of an answer";
+        return READ_FAILED;
+    }
+    rc = anp_decode(frame, 4 + len, msg);
+    if (rc != (long)(4 + len)) {
+        *reason = apr_psprintf(p, "the worker's answer is malformed (codec result %ld)", rc);
+        return READ_FAILED;
+    }
+    return READ_OK;
+}
+
+static int answer_status(const anp_message *msg)
+{
+    const anp_field *f = anp_find(msg, ANP_TAG_STATUS);
+    uint8_t status = 0;
+    if (!f || anp_field_u8(f, &status) != ANP_OK) {
+        return 0;
+    }
+    return status;
+}
+
+/* HELLO on a new connection: the worker must speak our protocol version before it sees a check. */
+static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message *msg, const char **reason)
+{
+    uint8_t buf[64];
+    anp_writer w;
+    long len;
+
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HELLO, 0);
+    anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
+    len = anp_writer_finish(&w);
+    if (len < 0) {
+        *reason = "cannot encode HELLO";
+        return 0;
+    }
+    if (anp_conn_write(conn, buf, (apr_size_t)len, deadline) != APR_SUCCESS) {
+        *reason = "the worker closed the connection during HELLO (is this uid trusted by the worker?)";
+        return 0;
+    }
+    if (read_frame(conn, deadline, p, msg, reason) != READ_OK) {
+        if (!strcmp(*reason, "the worker closed the connection")) {
+            *reason = "the worker closed the connection during HELLO (is this uid trusted by the worker?)";
+        }
+        return 0;
+    }
+    if (msg->kind != (ANP_KIND_HELLO | ANP_ANSWER_BIT) || msg->request_id != 0
+        || answer_status(msg) != ANP_STATUS_GRANTED) {
+        *reason = apr_psprintf(p, "the worker refused protocol version %d", ANP_PROTOCOL_VERSION);
+        return 0;
+    }
+    return 1;
+}
+
+static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_answer *ans)
+{
+    int i;
+
+    ans->status = answer_status(msg);
+    ans->groups = apr_array_make(p, 4, sizeof(const char *));
+    for (i = 0; i < msg->field_count; i++) {
+        const anp_field *f = &msg->fields[i];
+        const char *value = apr_pstrmemdup(p, (const char *)f->value, f->len);
+        switch (f->tag) {
+        case ANP_TAG_REASON:
+            ans->reason = value;
+            break;
+        case ANP_TAG_USER:
+            ans->user = value;
+            break;
+        case ANP_TAG_HASH:
+            ans->hash = value;
+            break;
+        case ANP_TAG_GROUP:
+            *(const char **)apr_array_push(ans->groups) = value;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* One attempt. *retry is set when a pooled connection proved closed before the worker saw the request. */
+static apr_status_t attempt(request_rec *r, uint8_t *frame, apr_size_t frame_len, uint8_t kind,
+                            apr_time_t deadline, anp_answer *ans, int *retry)
+{
+    anp_message *msg = apr_palloc(r->pool, sizeof(*msg));
+    anp_conn *conn = anp_pool_take();
+    int reused = conn != NULL;
+    uint32_t id;
+    apr_status_t rv;
+    read_outcome outcome;
+    const char *reason = NULL;
+
+    *retry = 0;
+    if (!conn) {
+        conn = anp_conn_connect(anp_worker_socket_path(), deadline, r->pool, &reason);
+        if (!conn) {
+            ans->reason = reason;
+            return APR_ECONNREFUSED;
+        }
+        if (!hello(conn, deadline, r->pool, msg, &reason)) {
+            anp_conn_close(conn);
+            ans->reason = reason;
+            return APR_EGENERAL;
+        }
+    }
+    id = conn->next_id++;
+    if (conn->next_id == 0) {
+        conn->next_id = 1;
+    }
+    set_request_id(frame, id);
+
+    rv = anp_conn_write(conn, frame, frame_len, deadline);
+    if (rv != APR_SUCCESS) {
+        anp_conn_close(conn);
+        *retry = reused && rv == APR_EOF;
+        ans->reason = rv == APR_TIMEUP ? "sending to the worker timed out"
+                                       : "the worker closed the connection";
+        return rv;
+    }
+    outcome = read_frame(conn, deadline, r->pool, msg, &reason);
+    if (outcome != READ_OK) {
+        anp_conn_close(conn);
+        *retry = reused && outcome == READ_CLOSED;
+        ans->reason = reason;
+        return APR_EGENERAL;
+    }
+    if (msg->kind != (kind | ANP_ANSWER_BIT) || msg->request_id != id) {
+        /* The worker answers ERROR with request id 0 to a frame it could not read, then closes. */
+        anp_conn_close(conn);
+        copy_answer(r->pool, msg, ans);
+        ans->reason = apr_psprintf(r->pool, "the worker answered kind 0x%02x id %u to kind 0x%02x id %u%s%s",
+                                   msg->kind, msg->request_id, kind, id, ans->reason ? ": " : "",
+                                   ans->reason ? ans->reason : "");
+        return APR_EGENERAL;
+    }
+    copy_answer(r->pool, msg, ans);
+    anp_pool_give_back(conn);
+    return APR_SUCCESS;
+}
+
+apr_status_t anp_rpc_call(request_rec *r, const anp_request *req, anp_answer *ans)
+{
+    apr_time_t deadline = apr_time_now() + req->timeout + ANP_ANSWER_GRACE;
+    uint8_t *frame = apr_palloc(r->pool, ANP_FRAME_CAP);
+    int env_dropped = 0, retry = 0;
+    apr_status_t rv;
+    long len;
+
+    memset(ans, 0, sizeof(*ans));
+    len = encode_request(frame, req, &env_dropped);
+    if (len < 0) {
+        wipe(frame, ANP_FRAME_CAP);
+        ans->reason = apr_psprintf(r->pool, "cannot encode the request (codec result %ld): a user name, "
+                                   "handler spec or Require argument is over the protocol's limits", len);
+        return APR_EGENERAL;
+    }
+    if (env_dropped) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      ANPLOGNO(0402) "%d environ entries did not fit in the request and were left out", env_dropped);
+    }
+    rv = attempt(r, frame, (apr_size_t)len, req->kind, deadline, ans, &retry);
+    if (rv != APR_SUCCESS && retry) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      ANPLOGNO(0403) "a pooled connection was closed (%s); trying once on a new one", ans->reason);
+        memset(ans, 0, sizeof(*ans));
+        rv = attempt(r, frame, (apr_size_t)len, req->kind, deadline, ans, &retry);
+    }
+    wipe(frame, (apr_size_t)len);
+    return rv;
+}

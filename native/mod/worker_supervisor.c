@@ -1,0 +1,485 @@
+/*
+ * worker_supervisor.c: start, watch, restart and stop the Node worker (httpd's parent process only).
+ *
+ * The worker is forked by hand rather than with apr_proc_create because the privilege drop must include
+ * initgroups(): apr_procattr_user_set() only calls setgid/setuid, which would leave root's supplementary
+ * groups to the worker. The parent is single-threaded when it forks (post_config and the MPM's
+ * maintenance loop), so the child may call initgroups() and getpwnam-like functions before exec.
+ *
+ * Supervision follows mod_cgid's daemon: apr_proc_other_child_register() has the MPM tell us when the
+ * worker dies (the MPM reaps it); we start a new one unless httpd is stopping. A worker that dies soon
+ * after its start is restarted after a delay that doubles up to ANP_MAX_RESTART_DELAY; the delay is
+ * spent in the new child before exec, so the parent never sleeps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "apr_strings.h"
+#include "apr_thread_proc.h"
+#include "apr_portable.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "ap_mpm.h"
+#include "unixd.h"
+
+#include "mod_authnz_node.h"
+#include "config.h"
+#include "worker_supervisor.h"
+
+extern char **environ;
+
+/* A worker that lived this long is restarted at once; one that died sooner waits. */
+#define ANP_STABLE_RUN apr_time_from_sec(10)
+#define ANP_MAX_RESTART_DELAY 30 /* seconds */
+/* How long the pconf cleanup waits for the worker after SIGTERM (it promises 2 s) before SIGKILL. */
+#define ANP_STOP_GRACE apr_time_from_sec(3)
+/* The status the forked child exits with when it cannot become the worker (exec failed, setuid failed). */
+#define ANP_EXIT_SPAWN_FAILED 254
+/* The worker's status for bad flags or configuration: starting it again cannot help. */
+#define ANP_EXIT_BAD_CONFIG 2
+
+typedef struct {
+    apr_pool_t *pconf;
+    server_rec *server;
+    const char *const *argv;    /* built once per generation, before any fork */
+    const char *socket_dir;     /* removed at stop when the module made it */
+    const char *socket_path;
+    int remove_dir;
+    uid_t uid;                  /* the worker's identity when httpd runs as root */
+    gid_t gid;
+    const char *user_name;
+    int drop_privileges;
+    int log_fd;                 /* the ErrorLog's descriptor, for the worker's stdout and stderr */
+    apr_proc_t *proc;           /* the current worker, NULL when none runs */
+    apr_time_t started;
+    int restart_delay;          /* seconds the next start waits, after a quick death */
+    int stopping;
+    pid_t parent_pid;           /* httpd's parent: only it may stop the worker */
+} anp_supervisor;
+
+/* One per generation: the DSO is loaded again each generation, so this starts out zeroed. */
+static anp_supervisor *supervisor;
+
+const char *anp_worker_socket_path(void)
+{
+    return supervisor ? supervisor->socket_path : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The child side of fork(): only async-signal-safe calls where possible, then exec.                 */
+/* ------------------------------------------------------------------------------------------------ */
+
+static void child_fail(const char *what, int err)
+{
+    char line[512];
+    int n = snprintf(line, sizeof(line), "mod_authnz_node worker[%ld]: error: ANP0310: cannot start the worker: "
+                     "%s: %s\n", (long)getpid(), what, strerror(err));
+    if (n > 0) {
+        ssize_t ignored = write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        (void)ignored;
+    }
+    _exit(ANP_EXIT_SPAWN_FAILED);
+}
+
+static void close_inherited_fds(void)
+{
+#ifdef SYS_close_range
+    /* httpd's listeners, logs and pipes must not stay open in the worker. */
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) {
+        return;
+    }
+#endif
+    {
+        long fd, max = sysconf(_SC_OPEN_MAX);
+        for (fd = 3; fd < (max > 0 ? max : 65536); fd++) {
+            close((int)fd);
+        }
+    }
+}
+
+static void become_worker(const anp_supervisor *sv, int delay)
+{
+    sigset_t all;
+    int devnull;
+
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    /* httpd ignores SIGPIPE; exec keeps ignored signals ignored. Node sets its own handling. */
+    signal(SIGPIPE, SIG_DFL);
+    /* Out of httpd's process group, so a terminal's Ctrl-C reaches httpd, which then stops us itself. */
+    setsid();
+
+    devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0 && devnull != STDIN_FILENO) {
+        dup2(devnull, STDIN_FILENO);
+    }
+    if (sv->log_fd >= 0) {
+        dup2(sv->log_fd, STDOUT_FILENO);
+        dup2(sv->log_fd, STDERR_FILENO);
+    }
+    else {
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+    }
+    close_inherited_fds();
+
+    if (delay > 0) {
+        sleep((unsigned)delay);
+    }
+    if (sv->drop_privileges) {
+        if (setgid(sv->gid) != 0) {
+            child_fail("setgid", errno);
+        }
+        if (initgroups(sv->user_name, sv->gid) != 0) {
+            child_fail("initgroups", errno);
+        }
+        if (setuid(sv->uid) != 0) {
+            child_fail("setuid", errno);
+        }
+    }
+    /* After setuid (which clears it): if httpd's parent is killed outright, the worker goes too. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1) {
+        _exit(0);
+    }
+    if (chdir("/") != 0) {
+        child_fail("chdir /", errno);
+    }
+    execve(sv->argv[0], (char *const *)sv->argv, environ);
+    child_fail(sv->argv[0], errno);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The parent side                                                                                   */
+/* ------------------------------------------------------------------------------------------------ */
+
+static void maintenance(int reason, void *data, int status);
+
+static apr_status_t spawn(anp_supervisor *sv)
+{
+    apr_proc_t *proc;
+    pid_t pid;
+    int delay = sv->restart_delay;
+
+    pid = fork();
+    if (pid < 0) {
+        apr_status_t rv = errno;
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, sv->server, ANPLOGNO(0301) "fork for the worker failed");
+        return rv;
+    }
+    if (pid == 0) {
+        become_worker(sv, delay);
+        _exit(ANP_EXIT_SPAWN_FAILED); /* not reached */
+    }
+    proc = apr_pcalloc(sv->pconf, sizeof(*proc));
+    proc->pid = pid;
+    sv->proc = proc;
+    sv->started = apr_time_now() + apr_time_from_sec(delay);
+    apr_proc_other_child_register(proc, maintenance, sv, NULL, sv->pconf);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sv->server,
+                 ANPLOGNO(0302) "started worker pid %" APR_PID_T_FMT " (%s %s) on %s as %s%s%s",
+                 pid, sv->argv[0], sv->argv[1], sv->socket_path,
+                 sv->drop_privileges ? sv->user_name : "httpd's user",
+                 delay ? apr_psprintf(sv->pconf, ", after a %d s delay", delay) : "", "");
+    return APR_SUCCESS;
+}
+
+static int httpd_stopping(void)
+{
+    int state = AP_MPMQ_STARTING;
+    if (ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS && state == AP_MPMQ_STOPPING) {
+        return 1;
+    }
+    return 0;
+}
+
+/* Called by APR in the parent: DEATH/LOST after the MPM reaped the worker, UNREGISTER from pconf's cleanup. */
+static void maintenance(int reason, void *data, int status)
+{
+    anp_supervisor *sv = data;
+    int exit_code;
+
+    switch (reason) {
+    case APR_OC_REASON_DEATH:
+    case APR_OC_REASON_LOST:
+        apr_proc_other_child_unregister(sv);
+        if (reason == APR_OC_REASON_LOST && sv->proc) {
+            /* Lost track of it, but it may still run: never leave two workers on one socket. */
+            kill(sv->proc->pid, SIGTERM);
+        }
+        sv->proc = NULL;
+        exit_code = (reason == APR_OC_REASON_DEATH && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+        if (sv->stopping || httpd_stopping()) {
+            return;
+        }
+        if (exit_code == ANP_EXIT_BAD_CONFIG || exit_code == ANP_EXIT_SPAWN_FAILED) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
+                         ANPLOGNO(0303) "the worker could not start (exit status %d, see its message above); "
+                         "checks fail with 500 until the configuration is fixed and httpd restarted", exit_code);
+            return;
+        }
+        if (apr_time_now() - sv->started >= ANP_STABLE_RUN) {
+            sv->restart_delay = 0;
+        }
+        else {
+            sv->restart_delay = sv->restart_delay ? sv->restart_delay * 2 : 1;
+            if (sv->restart_delay > ANP_MAX_RESTART_DELAY) {
+                sv->restart_delay = ANP_MAX_RESTART_DELAY;
+            }
+        }
+        if (reason == APR_OC_REASON_DEATH && WIFSIGNALED(status)) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
+                         ANPLOGNO(0304) "the worker died of signal %d; starting a new one", WTERMSIG(status));
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
+                         ANPLOGNO(0305) "the worker exited (status %d); starting a new one", exit_code);
+        }
+        spawn(sv);
+        break;
+    case APR_OC_REASON_UNREGISTER:
+        /* pconf is being cleared: stop_worker() below does the rest. */
+        sv->stopping = 1;
+        break;
+    case APR_OC_REASON_RESTART:
+    case APR_OC_REASON_UNWRITABLE:
+    case APR_OC_REASON_RUNNING:
+    default:
+        break;
+    }
+}
+
+/*
+ * pconf cleanup (graceful restart, restart, stop): SIGTERM, wait for the worker to finish what it has
+ * in flight, SIGKILL if it does not, and reap it, so a new generation never finds a second worker.
+ */
+static apr_status_t stop_worker(void *data)
+{
+    anp_supervisor *sv = data;
+    apr_time_t give_up;
+    pid_t pid;
+
+    if (getpid() != sv->parent_pid) {
+        /* A child process tearing down its copy of pconf: the worker is the parent's business. */
+        return APR_SUCCESS;
+    }
+    sv->stopping = 1;
+    if (sv->proc) {
+        pid = sv->proc->pid;
+        apr_proc_other_child_unregister(sv);
+        sv->proc = NULL;
+        if (kill(pid, SIGTERM) == 0) {
+            give_up = apr_time_now() + ANP_STOP_GRACE;
+            while (waitpid(pid, NULL, WNOHANG) == 0) {
+                if (apr_time_now() > give_up) {
+                    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sv->server,
+                                 ANPLOGNO(0306) "worker pid %" APR_PID_T_FMT " did not stop after SIGTERM; "
+                                 "sending SIGKILL", pid);
+                    kill(pid, SIGKILL);
+                    waitpid(pid, NULL, 0);
+                    break;
+                }
+                apr_sleep(apr_time_from_msec(20));
+            }
+        }
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, sv->server, ANPLOGNO(0307) "worker pid %" APR_PID_T_FMT " stopped",
+                     pid);
+    }
+    unlink(sv->socket_path);
+    if (sv->remove_dir) {
+        rmdir(sv->socket_dir);
+    }
+    supervisor = NULL;
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Setup (post_config)                                                                               */
+/* ------------------------------------------------------------------------------------------------ */
+
+static int lookup_user(apr_pool_t *p, const char *name, uid_t *uid, gid_t *gid, server_rec *s)
+{
+    struct passwd pwd, *found = NULL;
+    char buf[4096];
+
+    if (getpwnam_r(name, &pwd, buf, sizeof(buf), &found) != 0 || !found) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, ANPLOGNO(0311) "NodeAuthWorkerUser: no such user '%s'", name);
+        return 0;
+    }
+    *uid = pwd.pw_uid;
+    *gid = pwd.pw_gid;
+    (void)p;
+    return 1;
+}
+
+/*
+ * The socket's directory belongs to the worker: the worker creates the socket itself, unlinking a stale
+ * one, so nobody else may write there. When httpd's children run as another user than the worker they
+ * need to search the directory (0710, group = httpd's Group) and the socket gets mode 0660.
+ */
+static int prepare_socket_dir(anp_supervisor *sv, uid_t httpd_uid, gid_t httpd_gid, int shared)
+{
+    struct stat st;
+    mode_t mode = shared ? 0710 : 0700;
+
+    if (mkdir(sv->socket_dir, mode) != 0 && errno != EEXIST) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server,
+                     ANPLOGNO(0312) "cannot create the worker's socket directory %s", sv->socket_dir);
+        return 0;
+    }
+    if (lstat(sv->socket_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
+                     ANPLOGNO(0313) "%s is not a directory: it cannot hold the worker's socket", sv->socket_dir);
+        return 0;
+    }
+    if (geteuid() == 0) {
+        if (chown(sv->socket_dir, sv->uid, shared ? httpd_gid : sv->gid) != 0) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server,
+                         ANPLOGNO(0314) "cannot give %s to the worker's user", sv->socket_dir);
+            return 0;
+        }
+    }
+    else if (st.st_uid != geteuid()) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
+                     ANPLOGNO(0315) "%s belongs to another user: it cannot hold the worker's socket", sv->socket_dir);
+        return 0;
+    }
+    if (chmod(sv->socket_dir, mode) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server, ANPLOGNO(0316) "cannot chmod %s", sv->socket_dir);
+        return 0;
+    }
+    (void)httpd_uid;
+    return 1;
+}
+
+int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+{
+    const anp_server_conf *conf = ap_get_module_config(s->module_config, &authnz_node_module);
+    anp_supervisor *sv = apr_pcalloc(pconf, sizeof(*sv));
+    apr_array_header_t *argv = apr_array_make(pconf, 16, sizeof(const char *));
+    uid_t httpd_uid;
+    gid_t httpd_gid;
+    const char *slash;
+    int shared, i;
+    apr_os_file_t log_fd;
+
+    (void)ptemp;
+    sv->pconf = pconf;
+    sv->server = s;
+    sv->parent_pid = getpid();
+
+    /* Who the children are (they connect) and who the worker is (it listens). */
+    if (geteuid() == 0) {
+        httpd_uid = ap_unixd_config.user_id;
+        httpd_gid = ap_unixd_config.group_id;
+        sv->drop_privileges = 1;
+        if (conf->worker_user) {
+            sv->user_name = conf->worker_user;
+            if (!lookup_user(pconf, conf->worker_user, &sv->uid, &sv->gid, s)) {
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+        else {
+            sv->user_name = ap_unixd_config.user_name;
+            sv->uid = ap_unixd_config.user_id;
+            sv->gid = ap_unixd_config.group_id;
+        }
+        if (sv->uid == 0) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         ANPLOGNO(0317) "the worker runs as root: set User or NodeAuthWorkerUser to an "
+                         "unprivileged user");
+        }
+    }
+    else {
+        httpd_uid = sv->uid = geteuid();
+        httpd_gid = sv->gid = getegid();
+        sv->user_name = "";
+    }
+    shared = sv->uid != httpd_uid;
+
+    if (conf->socket_path) {
+        sv->socket_path = conf->socket_path;
+    }
+    else {
+        const char *dir = ap_runtime_dir_relative(pconf, apr_psprintf(pconf, "authnz_node.%" APR_PID_T_FMT,
+                                                                      getpid()));
+        sv->socket_path = apr_pstrcat(pconf, dir, "/worker.sock", NULL);
+        sv->remove_dir = 1;
+    }
+    if (strlen(sv->socket_path) > ANP_MAX_SOCKET_PATH) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     ANPLOGNO(0318) "the worker's socket path %s is too long for a Unix socket: set NodeAuthSocket "
+                     "or a shorter DefaultRuntimeDir", sv->socket_path);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    slash = strrchr(sv->socket_path, '/');
+    sv->socket_dir = apr_pstrndup(pconf, sv->socket_path, slash && slash != sv->socket_path
+                                                              ? (apr_size_t)(slash - sv->socket_path) : 1);
+    if (!prepare_socket_dir(sv, httpd_uid, httpd_gid, shared)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *(const char **)apr_array_push(argv) = conf->node_binary;
+    *(const char **)apr_array_push(argv) = conf->worker_script;
+    *(const char **)apr_array_push(argv) = "--socket";
+    *(const char **)apr_array_push(argv) = sv->socket_path;
+    if (shared) {
+        struct group grp, *found = NULL;
+        char buf[4096];
+        *(const char **)apr_array_push(argv) = "--socket-mode";
+        *(const char **)apr_array_push(argv) = "0660";
+        if (getgrgid_r(httpd_gid, &grp, buf, sizeof(buf), &found) == 0 && found) {
+            *(const char **)apr_array_push(argv) = "--socket-group";
+            *(const char **)apr_array_push(argv) = apr_pstrdup(pconf, grp.gr_name);
+        }
+    }
+    *(const char **)apr_array_push(argv) = "--trust-uid";
+    *(const char **)apr_array_push(argv) = apr_psprintf(pconf, "%ld", (long)httpd_uid);
+    *(const char **)apr_array_push(argv) = "--timeout-ms";
+    *(const char **)apr_array_push(argv) = apr_psprintf(pconf, "%" APR_TIME_T_FMT,
+                                                        apr_time_as_msec(anp_server_timeout(s)));
+    if (conf->worker_log_level) {
+        *(const char **)apr_array_push(argv) = "--log-level";
+        *(const char **)apr_array_push(argv) = conf->worker_log_level;
+    }
+    for (i = 0; i < conf->worker_args->nelts; i++) {
+        *(const char **)apr_array_push(argv) = APR_ARRAY_IDX(conf->worker_args, i, const char *);
+    }
+    *(const char **)apr_array_push(argv) = NULL;
+    sv->argv = (const char *const *)argv->elts;
+
+    if (access(conf->node_binary, X_OK) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
+                     ANPLOGNO(0319) "NodeAuthNodeBinary %s is not an executable file", conf->node_binary);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (access(conf->worker_script, R_OK) != 0) {
+        /* Not fatal: the build may come later; checks fail with 500 meanwhile, and the log says why. */
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s,
+                     ANPLOGNO(0320) "NodeAuthWorker %s cannot be read: was the worker built (npm run build)?",
+                     conf->worker_script);
+    }
+
+    /* httpd's stderr is the main ErrorLog once logs are open; use the log's own descriptor when there is one. */
+    sv->log_fd = -1;
+    if (s->error_log && apr_os_file_get(&log_fd, s->error_log) == APR_SUCCESS) {
+        sv->log_fd = log_fd;
+    }
+
+    supervisor = sv;
+    apr_pool_cleanup_register(pconf, sv, stop_worker, apr_pool_cleanup_null);
+    if (spawn(sv) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}

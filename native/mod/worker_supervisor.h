@@ -1,0 +1,22 @@
+/*
+ * worker_supervisor.h: the Node worker's life, in httpd's parent process.
+ *
+ * One worker per httpd generation: started in post_config (never under -t, never in the first
+ * configuration pass), restarted with a growing delay when it dies, and stopped by the pconf cleanup
+ * that runs on every graceful restart and stop, so the next generation starts exactly one new one.
+ */
+#ifndef ANP_WORKER_SUPERVISOR_H
+#define ANP_WORKER_SUPERVISOR_H
+
+#include "httpd.h"
+
+/*
+ * The socket path of this generation. Set in post_config, before the MPM forks its children, so every
+ * child reads the same value; NULL before that.
+ */
+const char *anp_worker_socket_path(void);
+
+/* Starts the worker (post_config, second pass). Returns OK, or a non-OK status that aborts the start. */
+int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+
+#endif
