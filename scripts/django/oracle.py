@@ -47,7 +47,8 @@ from django.contrib.auth.handlers import modwsgi  # noqa: E402
 from django.contrib.auth.models import Group, Permission  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+from django.db.utils import InterfaceError, OperationalError  # noqa: E402
 
 UserModel = get_user_model()
 HAS_IS_ACTIVE = any(f.name == "is_active" for f in UserModel._meta.get_fields())
@@ -227,7 +228,13 @@ def main():
         try:
             command = json.loads(line)
             handler = COMMANDS[command["cmd"]]
-            answer = {"ok": True, **handler(command)}
+            try:
+                answer = {"ok": True, **handler(command)}
+            except (OperationalError, InterfaceError):
+                # The database went away and came back (the tests kill servers): Django drops a broken
+                # connection at the end of a request; do that and try the command once more.
+                connections.close_all()
+                answer = {"ok": True, **handler(command)}
         except Exception as error:  # every failure is an answer; the caller decides
             answer = {"ok": False, "error": str(error) or repr(error), "error_type": type(error).__name__}
             traceback.print_exc(file=sys.stderr)

@@ -67,8 +67,10 @@ export async function startPostgres(): Promise<PostgresServer> {
       [
         "-D", dataDir, "-p", String(port), "-k", socketDir,
         "-c", "listen_addresses=127.0.0.1",
-        // A throwaway server: durability is not needed, speed on a shared machine is.
-        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        // A throwaway server: it must survive a killed process (kill()), not a power cut.
+        // fsync=off still writes the WAL at each commit, so a SIGKILL (kill()) loses nothing committed;
+        // synchronous_commit stays on for that reason.
+        "-c", "fsync=off", "-c", "full_page_writes=off",
         "-c", "max_connections=100", "-c", "shared_buffers=16MB",
       ],
       logFile,
