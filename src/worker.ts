@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const logger = createLogger(options.logLevel);
   const uid = process.getuid?.() ?? 0;
 
-  const addon = loadAddon();
+  const addon = loadAddon((reason) => logger.warn(`native addon: ${reason}`));
   if (addon === null && (options.trustUids.length > 0 || options.socketMode === 0o660)) {
     // Without SO_PEERCRED the worker cannot tell trusted peers from the rest of a group: fail closed.
     fatalConfig(

@@ -6,7 +6,7 @@ import type { Socket } from "node:net";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../protocol/constants.js";
 import { FrameDecoder, encodeFrame } from "../protocol/codec.js";
 import { ProtocolError } from "../protocol/errors.js";
-import { u16Field, u16Of, u8Field, textField } from "../protocol/fields.js";
+import { u16Field, u16Of, u8Field, textField, wipePasswords } from "../protocol/fields.js";
 import type { Message } from "../protocol/message.js";
 import { answerMessage, errorAnswer, type Answer } from "./answer.js";
 import { requestBudget, withDeadline } from "./deadline.js";
@@ -116,10 +116,11 @@ export class Connection {
       return this.#fail(msg.requestId, err instanceof RequestError ? err.message : String(err));
     }
     if (this.#stopping) {
+      wipePasswords(msg);
       this.#send(req.kind, req.requestId, errorAnswer(new ShuttingDownError().message));
       return;
     }
-    this.#run(req);
+    this.#run(req, () => wipePasswords(msg));
   }
 
   #onHello(msg: Message): void {
@@ -147,7 +148,8 @@ export class Connection {
     this.#greeted = true;
   }
 
-  #run(req: WorkerRequest): void {
+  /** `done` runs once the request is answered (or dropped): it wipes the password bytes. */
+  #run(req: WorkerRequest, done: () => void): void {
     const { dispatcher, timeoutMs } = this.#options;
     const started = process.hrtime.bigint();
     this.#inFlight.add(req.requestId);
@@ -156,6 +158,7 @@ export class Connection {
     withDeadline(budget, this.#gone.signal, () => new DeadlineError(), (signal) => dispatcher.dispatch(req, signal))
       .catch((err: unknown) => failureAnswer(err, req))
       .then((answer) => {
+        done();
         this.#inFlight.delete(req.requestId);
         this.#log(req, answer, started);
         if (!this.#gone.signal.aborted) this.#send(req.kind, req.requestId, answer);

@@ -129,8 +129,25 @@ export class Dispatcher {
   }
 }
 
+/**
+ * Errors whose messages the worker writes itself from what it knows (codes, keys, types, never values
+ * a handler had in hand), so they cannot hold the password and need no scrubbing. Scrubbing them would
+ * only garble them when the password is short ("deadline e[password]ceeded" for a password "x").
+ */
+const WORKER_WORDED_ERRORS: ReadonlySet<string> = new Set([
+  "ERR_ANP_DEADLINE",
+  "ERR_ANP_SHUTTING_DOWN",
+  "ERR_ANP_HANDLER_CONTRACT",
+  "ERR_ANP_SPEC",
+  "ERR_ANP_TOO_MANY_HANDLERS",
+  "ERR_ANP_SCRIPT_MISSING",
+  "ERR_ANP_SCRIPT_RESULT",
+]);
+
 /** The ERROR answer for a failed request: the error's message, with any trace of the password removed. */
 export function failureAnswer(err: unknown, req: Pick<WorkerRequest, "password"> | null): Answer {
-  const message = err instanceof Error ? err.message : `non-error thrown: ${typeof err}`;
-  return errorAnswer(scrubSecret(message, req?.password ?? null));
+  if (!(err instanceof Error)) return errorAnswer(`non-error thrown: ${typeof err}`);
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && WORKER_WORDED_ERRORS.has(code)) return errorAnswer(err.message);
+  return errorAnswer(scrubSecret(err.message, req?.password ?? null));
 }
