@@ -62,6 +62,8 @@ typedef struct {
     int drop_privileges;
     int log_fd;                 /* the ErrorLog's descriptor, for the worker's stdout and stderr */
     apr_proc_t *proc;           /* the current worker, NULL when none runs */
+    int registered;             /* APR's other-child registration for proc exists (unregistering a
+                                 * missing one crashes APR, so this is tracked exactly) */
     apr_time_t started;
     int restart_delay;          /* seconds the next start waits, after a quick death */
     int stopping;
@@ -186,12 +188,21 @@ static apr_status_t spawn(anp_supervisor *sv)
     sv->proc = proc;
     sv->started = apr_time_now() + apr_time_from_sec(delay);
     apr_proc_other_child_register(proc, maintenance, sv, NULL, sv->pconf);
+    sv->registered = 1;
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sv->server,
                  ANPLOGNO(0302) "started worker pid %" APR_PID_T_FMT " (%s %s) on %s as %s%s%s",
                  pid, sv->argv[0], sv->argv[1], sv->socket_path,
                  sv->drop_privileges ? sv->user_name : "httpd's user",
                  delay ? apr_psprintf(sv->pconf, ", after a %d s delay", delay) : "", "");
     return APR_SUCCESS;
+}
+
+static void unregister(anp_supervisor *sv)
+{
+    if (sv->registered) {
+        apr_proc_other_child_unregister(sv); /* calls maintenance(UNREGISTER), which clears the flag */
+        sv->registered = 0;
+    }
 }
 
 static int httpd_stopping(void)
@@ -203,60 +214,54 @@ static int httpd_stopping(void)
     return 0;
 }
 
-/* Called by APR in the parent: DEATH/LOST after the MPM reaped the worker, UNREGISTER from pconf's cleanup. */
+/*
+ * Called by APR in the parent: DEATH after the MPM reaped the worker (status is its exit code or the
+ * signal that killed it; APR does not say which), LOST when the MPM lost track of it, and UNREGISTER
+ * whenever the registration goes away (also from our own unregister call below), which means nothing here.
+ */
 static void maintenance(int reason, void *data, int status)
 {
     anp_supervisor *sv = data;
-    int exit_code;
+    pid_t pid;
 
-    switch (reason) {
-    case APR_OC_REASON_DEATH:
-    case APR_OC_REASON_LOST:
-        apr_proc_other_child_unregister(sv);
-        if (reason == APR_OC_REASON_LOST && sv->proc) {
-            /* Lost track of it, but it may still run: never leave two workers on one socket. */
-            kill(sv->proc->pid, SIGTERM);
-        }
-        sv->proc = NULL;
-        exit_code = (reason == APR_OC_REASON_DEATH && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-        if (sv->stopping || httpd_stopping()) {
-            return;
-        }
-        if (exit_code == ANP_EXIT_BAD_CONFIG || exit_code == ANP_EXIT_SPAWN_FAILED) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
-                         ANPLOGNO(0303) "the worker could not start (exit status %d, see its message above); "
-                         "checks fail with 500 until the configuration is fixed and httpd restarted", exit_code);
-            return;
-        }
-        if (apr_time_now() - sv->started >= ANP_STABLE_RUN) {
-            sv->restart_delay = 0;
-        }
-        else {
-            sv->restart_delay = sv->restart_delay ? sv->restart_delay * 2 : 1;
-            if (sv->restart_delay > ANP_MAX_RESTART_DELAY) {
-                sv->restart_delay = ANP_MAX_RESTART_DELAY;
-            }
-        }
-        if (reason == APR_OC_REASON_DEATH && WIFSIGNALED(status)) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
-                         ANPLOGNO(0304) "the worker died of signal %d; starting a new one", WTERMSIG(status));
-        }
-        else {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
-                         ANPLOGNO(0305) "the worker exited (status %d); starting a new one", exit_code);
-        }
-        spawn(sv);
-        break;
-    case APR_OC_REASON_UNREGISTER:
-        /* pconf is being cleared: stop_worker() below does the rest. */
-        sv->stopping = 1;
-        break;
-    case APR_OC_REASON_RESTART:
-    case APR_OC_REASON_UNWRITABLE:
-    case APR_OC_REASON_RUNNING:
-    default:
-        break;
+    if (reason == APR_OC_REASON_UNREGISTER) {
+        sv->registered = 0;
+        return;
     }
+    if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST) {
+        return;
+    }
+    pid = sv->proc ? sv->proc->pid : 0;
+    sv->proc = NULL;
+    unregister(sv);
+    if (reason == APR_OC_REASON_LOST && pid > 0) {
+        /* Lost track of it, but it may still run: never leave two workers on one socket. */
+        kill(pid, SIGTERM);
+    }
+    if (sv->stopping || httpd_stopping()) {
+        return;
+    }
+    if (apr_time_now() - sv->started >= ANP_STABLE_RUN) {
+        sv->restart_delay = 0;
+    }
+    else {
+        sv->restart_delay = sv->restart_delay ? sv->restart_delay * 2 : 1;
+        if (sv->restart_delay > ANP_MAX_RESTART_DELAY) {
+            sv->restart_delay = ANP_MAX_RESTART_DELAY;
+        }
+    }
+    if (reason == APR_OC_REASON_DEATH && (status == ANP_EXIT_BAD_CONFIG || status == ANP_EXIT_SPAWN_FAILED)) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
+                     ANPLOGNO(0303) "worker pid %" APR_PID_T_FMT " could not start (status %d, see its message "
+                     "above); checks fail with 500 meanwhile; trying again in %d s", pid, status, sv->restart_delay);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
+                     ANPLOGNO(0304) "worker pid %" APR_PID_T_FMT " %s (exit status or signal %d); starting a new "
+                     "one%s", pid, reason == APR_OC_REASON_LOST ? "was lost" : "died", status,
+                     sv->restart_delay ? apr_psprintf(sv->pconf, " in %d s", sv->restart_delay) : "");
+    }
+    spawn(sv);
 }
 
 /*
@@ -276,8 +281,8 @@ static apr_status_t stop_worker(void *data)
     sv->stopping = 1;
     if (sv->proc) {
         pid = sv->proc->pid;
-        apr_proc_other_child_unregister(sv);
         sv->proc = NULL;
+        unregister(sv);
         if (kill(pid, SIGTERM) == 0) {
             give_up = apr_time_now() + ANP_STOP_GRACE;
             while (waitpid(pid, NULL, WNOHANG) == 0) {
