@@ -55,6 +55,12 @@ const FIXED_WIDTH: Readonly<Partial<Record<number, number>>> = {
 
 const HASH_LEN = 32;
 
+const KNOWN_TAGS: ReadonlySet<number> = new Set(Object.values(Tag));
+
+export function isKnownTag(tag: number): boolean {
+  return KNOWN_TAGS.has(tag);
+}
+
 export function isKnownKind(kind: number): boolean {
   return RULES[kind] !== undefined;
 }
@@ -123,10 +129,4 @@ export function validateMessage(msg: Message): void {
       throw malformed(`missing required tag ${tag}`);
     }
   }
-}
-
-const KNOWN_TAGS: ReadonlySet<number> = new Set(Object.values(Tag));
-
-export function isKnownTag(tag: number): boolean {
-  return KNOWN_TAGS.has(tag);
 }
