@@ -329,13 +329,15 @@ static int lookup_user(apr_pool_t *p, const char *name, uid_t *uid, gid_t *gid, 
 
 /*
  * The socket's directory belongs to the worker: the worker creates the socket itself, unlinking a stale
- * one, so nobody else may write there. When httpd's children run as another user than the worker they
- * need to search the directory (0710, group = httpd's Group) and the socket gets mode 0660.
+ * one, so nobody else may write there. When httpd's children run as another user than the worker
+ * (NodeAuthWorkerUser), the directory gets httpd's Group, mode 2710: the children may reach the socket
+ * through the group, and the set-group-ID bit gives the socket that group too, so the worker need not be
+ * a member of it; the worker makes the socket 0660 (--socket-mode).
  */
 static int prepare_socket_dir(anp_supervisor *sv, uid_t httpd_uid, gid_t httpd_gid, int shared)
 {
     struct stat st;
-    mode_t mode = shared ? 0710 : 0700;
+    mode_t mode = shared ? (S_ISGID | 0710) : 0700;
 
     if (mkdir(sv->socket_dir, mode) != 0 && errno != EEXIST) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server,
@@ -439,14 +441,8 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     *(const char **)apr_array_push(argv) = "--socket";
     *(const char **)apr_array_push(argv) = sv->socket_path;
     if (shared) {
-        struct group grp, *found = NULL;
-        char buf[4096];
         *(const char **)apr_array_push(argv) = "--socket-mode";
         *(const char **)apr_array_push(argv) = "0660";
-        if (getgrgid_r(httpd_gid, &grp, buf, sizeof(buf), &found) == 0 && found) {
-            *(const char **)apr_array_push(argv) = "--socket-group";
-            *(const char **)apr_array_push(argv) = apr_pstrdup(pconf, grp.gr_name);
-        }
     }
     *(const char **)apr_array_push(argv) = "--trust-uid";
     *(const char **)apr_array_push(argv) = apr_psprintf(pconf, "%ld", (long)httpd_uid);
