@@ -20,6 +20,10 @@ export interface MariaDBServer {
   /** Runs SQL as root (test setup and inspection only). */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   stop(): Promise<void>;
+  /** SIGSTOP to the server: connections stay open, nothing answers (a hung server). */
+  suspend(): void;
+  /** SIGCONT after suspend(). */
+  resume(): void;
   kill(): Promise<void>;
   restart(): Promise<void>;
   cleanup(): Promise<void>;
@@ -112,6 +116,12 @@ export async function startMariaDB(): Promise<MariaDBServer> {
     query,
     async stop() {
       await server?.signal("SIGTERM");
+    },
+    suspend() {
+      server?.suspend();
+    },
+    resume() {
+      server?.resume();
     },
     async kill() {
       await server?.kill();

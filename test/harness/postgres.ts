@@ -27,6 +27,10 @@ export interface PostgresServer {
   stop(): Promise<void>;
   /** SIGKILL to the postmaster and every backend, as in a crash; the data stays. */
   kill(): Promise<void>;
+  /** SIGSTOP to the server and its backends: connections stay open, nothing answers (a hung server). */
+  suspend(): void;
+  /** SIGCONT after suspend(). */
+  resume(): void;
   /** Starts the stopped or killed server again on the same port and waits until it accepts connections. */
   restart(): Promise<void>;
   /** Stops the server and removes its directory. */
@@ -123,6 +127,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
     async stop() {
       await server?.signal("SIGINT");
+    },
+    suspend() {
+      server?.suspend();
+    },
+    resume() {
+      server?.resume();
     },
     async kill() {
       await server?.kill();

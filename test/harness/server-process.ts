@@ -2,7 +2,7 @@
 // start a long-running server in its own process group (so kill() takes its children with it, by id),
 // and wait for readiness by polling a probe instead of sleeping blindly.
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { openSync, closeSync, readFileSync } from "node:fs";
+import { openSync, closeSync, readFileSync, readdirSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 
 export class HarnessError extends Error {
@@ -61,45 +61,88 @@ export class ServerProcess {
     return this.#running;
   }
 
-  /** Sends `signal` to the server's whole process group and waits for the leader to exit. */
+  /** Sends `signal` to the server's process group and waits for it to exit (SIGKILL after `timeoutMs`). */
   async signal(signal: NodeJS.Signals, timeoutMs = 30_000): Promise<void> {
     if (!this.#running) return;
-    try {
-      process.kill(-this.pid, signal);
-    } catch {
-      // Already gone.
-    }
-    const timer = delay(timeoutMs).then(() => "timeout" as const);
-    if ((await Promise.race([this.#exited.then(() => "exited" as const), timer])) === "timeout") {
-      process.kill(-this.pid, "SIGKILL");
-      await this.#exited;
-    }
+    this.resume(); // a suspended server cannot act on the signal otherwise
+    signalPid(-this.pid, signal);
+    const timeout = new AbortController();
+    const timer = delay(timeoutMs, "timeout" as const, { signal: timeout.signal }).catch(() => "cancelled" as const);
+    const first = await Promise.race([this.#exited.then(() => "exited" as const), timer]);
+    timeout.abort();
+    if (first === "timeout") await this.kill();
   }
 
-  /** SIGKILL to the whole group (leader and children), as in a crash. */
+  /**
+   * SIGSTOP to the server and every process it started: it keeps its sockets open but answers nothing
+   * (a hung server). Descendants are signalled one by one because some servers (PostgreSQL's backends)
+   * put each child in a process group of its own.
+   */
+  suspend(): void {
+    if (!this.#running) return;
+    signalPid(this.pid, "SIGSTOP");
+    for (const pid of descendantsOf(this.pid)) signalPid(pid, "SIGSTOP");
+  }
+
+  /** SIGCONT to the server and its descendants after suspend(). */
+  resume(): void {
+    if (!this.#running) return;
+    for (const pid of descendantsOf(this.pid)) signalPid(pid, "SIGCONT");
+    signalPid(this.pid, "SIGCONT");
+  }
+
+  /** SIGKILL to the server and every process it started, as in a crash (or the OOM killer). */
   async kill(): Promise<void> {
     if (!this.#running) return;
-    try {
-      process.kill(-this.pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
+    const children = descendantsOf(this.pid);
+    signalPid(-this.pid, "SIGKILL");
+    for (const pid of children) signalPid(pid, "SIGKILL");
     await this.#exited;
-    // Children in the group (backends) may outlive the leader for a moment; wait until the group is empty.
-    for (let i = 0; i < 200; i++) {
-      try {
-        process.kill(-this.pid, 0);
-      } catch {
-        return;
-      }
-      try {
-        process.kill(-this.pid, "SIGKILL");
-      } catch {
-        return;
-      }
-      await delay(25);
+    // Wait until the children are gone too, so a restart does not meet their locks or shared memory.
+    for (let i = 0; i < 400 && children.some((pid) => alive(pid)); i++) await delay(25);
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    // A zombie still "exists" for kill(0); /proc tells them apart.
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** Every live process descended from `root`, from /proc (parents before children). */
+export function descendantsOf(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid ...; comm may contain spaces and parentheses, so split after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parentOf.set(Number(entry), Number(fields[1]));
+    } catch {
+      // The process ended while we looked.
     }
   }
+  const found: number[] = [];
+  let frontier = [root];
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (const [pid, ppid] of parentOf) if (frontier.includes(ppid)) next.push(pid);
+    found.push(...next);
+    frontier = next;
+  }
+  return found;
 }
 
 /**

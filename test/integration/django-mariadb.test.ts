@@ -4,7 +4,7 @@
 // errors (never "no such user") and is used again after it restarts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DjangoHandler } from "../../src/django/handler.js";
-import { DatabaseError } from "../../src/django/errors.js";
+import { DatabaseError, DatabaseTimeoutError } from "../../src/django/errors.js";
 import { startMariaDB, type MariaDBServer } from "../harness/mariadb.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
@@ -35,6 +35,35 @@ describe("Django handler on MariaDB 10.11", () => {
     });
     afterAll(async () => {
       await oracle?.close();
+    });
+
+    it("answers timeout errors while the server hangs (SIGSTOP), and recovers when it answers again", async () => {
+      const handler = new DjangoHandler({ database: server.url, hasherOptions: testHasherOptions(), poolSize: 2, queryTimeoutMs: 1000 });
+      try {
+        // One idle pooled connection exists when the server stops: requests meet both a silent open
+        // connection (query timeout) and connection attempts that get no handshake (connect timeout).
+        expect(await handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).toEqual({ kind: "granted" });
+        server.suspend();
+        let outcomes: PromiseSettledResult<unknown>[];
+        try {
+          outcomes = await Promise.allSettled([
+            handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here")),
+            handler.checkPassword(context("nobody"), "x", Buffer.from("x")),
+            handler.groupsForUser(context("survivor")),
+          ]);
+        } finally {
+          server.resume();
+        }
+        for (const outcome of outcomes) {
+          expect(outcome.status).toBe("rejected");
+          if (outcome.status === "rejected") expect(outcome.reason).toBeInstanceOf(DatabaseTimeoutError);
+        }
+        expect(await handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).toEqual({ kind: "granted" });
+        expect(await handler.checkPassword(context("nobody"), "x", Buffer.from("x"))).toEqual({ kind: "not_found" });
+        expect(await handler.groupsForUser(context("survivor"))).toEqual(["staff"]);
+      } finally {
+        await handler.close();
+      }
     });
 
     it("answers errors, never 'no such user', while the server is killed, and recovers after restart", async () => {

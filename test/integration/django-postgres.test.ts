@@ -3,7 +3,7 @@
 // mid-run that answers errors (never "no such user") and is used again after it restarts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DjangoHandler } from "../../src/django/handler.js";
-import { DatabaseError } from "../../src/django/errors.js";
+import { DatabaseError, DatabaseTimeoutError } from "../../src/django/errors.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
@@ -56,6 +56,35 @@ describe("Django handler on PostgreSQL 15", () => {
         const after = await server.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'mod_authnz_node'");
         expect(Number(after[0]?.n)).toBeGreaterThan(0);
         expect(Number(after[0]?.n)).toBeLessThanOrEqual(3);
+      } finally {
+        await handler.close();
+      }
+    });
+
+    it("answers timeout errors while the server hangs (SIGSTOP), and recovers when it answers again", async () => {
+      const handler = new DjangoHandler({ database: server.url, hasherOptions: testHasherOptions(), poolSize: 2, queryTimeoutMs: 1000 });
+      try {
+        // One idle pooled connection exists when the server stops: requests meet both a silent open
+        // connection (query timeout) and connection attempts that get no handshake (connect timeout).
+        expect(await handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).toEqual({ kind: "granted" });
+        server.suspend();
+        let outcomes: PromiseSettledResult<unknown>[];
+        try {
+          outcomes = await Promise.allSettled([
+            handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here")),
+            handler.checkPassword(context("nobody"), "x", Buffer.from("x")),
+            handler.groupsForUser(context("survivor")),
+          ]);
+        } finally {
+          server.resume();
+        }
+        for (const outcome of outcomes) {
+          expect(outcome.status).toBe("rejected");
+          if (outcome.status === "rejected") expect(outcome.reason).toBeInstanceOf(DatabaseTimeoutError);
+        }
+        expect(await handler.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).toEqual({ kind: "granted" });
+        expect(await handler.checkPassword(context("nobody"), "x", Buffer.from("x"))).toEqual({ kind: "not_found" });
+        expect(await handler.groupsForUser(context("survivor"))).toEqual(["staff"]);
       } finally {
         await handler.close();
       }

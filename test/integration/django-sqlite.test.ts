@@ -2,11 +2,13 @@
 // custom user model, hash upgrade, and a database file that is missing and then appears.
 import { mkdtempSync, rmSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { DjangoHandler } from "../../src/django/handler.js";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { DjangoHandler, createDjangoHandler } from "../../src/django/handler.js";
+import { HandlerRegistry } from "../../src/handlers/registry.js";
+import { ConcurrencyLimiter } from "../../src/cache/concurrency-limiter.js";
 import { DatabaseError } from "../../src/django/errors.js";
 import { startDjango } from "../harness/django.js";
-import { context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
+import { asDjango, context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
 
 const dir = mkdtempSync("/tmp/anp-django-sqlite-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,5 +52,64 @@ describe("Django handler on SQLite", () => {
     } finally {
       await handler.close();
     }
+  });
+
+  it("hashes with the preferred hasher before answering 'no such user' for unknown and inactive users", async () => {
+    // The hash limiter has one slot, held here: a check that hashes has to wait for it. An unknown or
+    // inactive user's check does wait, so it hashes as a known user's would (no fast path to time).
+    const limiter = new ConcurrencyLimiter(1);
+    const handler = new DjangoHandler({ database: authUrl, hasherOptions: testHasherOptions(), hashLimiter: limiter, credentialCache: null });
+    try {
+      let release = (): void => {};
+      const blocker = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+      const unknown = handler.checkPassword(context("nobody"), "x", Buffer.from("x"));
+      const inactive = handler.checkPassword(context("carol"), "inactive", Buffer.from("inactive"));
+      await vi.waitFor(() => expect(limiter.queued).toBe(2), { timeout: 60_000, interval: 5 });
+      release();
+      await blocker;
+      expect(await unknown).toEqual({ kind: "not_found" });
+      expect(await inactive).toEqual({ kind: "not_found" });
+      expect(limiter.running).toBe(0);
+    } finally {
+      await handler.close();
+    }
+  });
+
+  it("is configured from handler spec text through the worker's registry (custom user model, Django 3.2 preset)", async () => {
+    const oracle = await startDjango({ databaseUrl: customUrl, customUser: true, pbkdf2Iterations: TEST_ITERATIONS });
+    const registry = new HandlerRegistry();
+    try {
+      const spec = [
+        "type=django",
+        `database=${customUrl}`,
+        "user_table=accounts_emailuser",
+        "username_column=email",
+        "is_active_column=",
+        "user_groups_table=accounts_emailuser_groups",
+        "user_groups_user_column=emailuser_id",
+        "user_permissions_table=accounts_emailuser_user_permissions",
+        "user_permissions_user_column=emailuser_id",
+        "django_version=3.2",
+        "hashers=pbkdf2_sha256,pbkdf2_sha1,argon2,bcrypt_sha256",
+      ].join("\n");
+      const handler = await registry.get(spec);
+      expect(handler).toBeInstanceOf(DjangoHandler);
+      expect(await registry.get(spec)).toBe(handler); // one instance per spec text
+      for (const [name, password] of [["alice@example.org", "wonderland"], ["alice@example.org", "nope"], ["ALICE@example.org", "wonderland"], ["nobody@example.org", "x"]]) {
+        const verdict = await handler.checkPassword?.(context(name as string), password as string, Buffer.from(password as string));
+        expect(verdict && asDjango(verdict)).toBe(await oracle.checkPassword(name as string, password as string));
+      }
+      expect([...((await handler.groupsForUser?.(context("jürgen@example.org"))) ?? [])].sort()).toEqual((await oracle.groupsForUser("jürgen@example.org")).sort());
+      expect(await handler.hasPermission?.(context("alice@example.org"), ["auth.add_group"])).toBe(await oracle.hasPerm("alice@example.org", "auth.add_group"));
+      expect(handler.getRealmHash).toBeUndefined(); // Django stores no HA1: Digest needs a script handler
+    } finally {
+      await registry.closeAll();
+      await oracle.close();
+    }
+  });
+
+  it("refuses a spec with an unknown key or an unsafe identifier, naming the key", () => {
+    expect(() => createDjangoHandler({ type: "django", database: authUrl, user_tabel: "x" })).toThrow(/user_tabel/);
+    expect(() => createDjangoHandler({ type: "django", database: authUrl, user_table: "auth_user; DROP TABLE auth_user" })).toThrow(/user_table/);
   });
 });
