@@ -2,6 +2,7 @@
 //   node dist/worker.js --socket <path> [--socket-mode 0600|0660] [--socket-group <name>]
 //     [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug]
 // Exit status: 0 after SIGTERM/SIGHUP, 2 for a bad flag or config (the message names it), 1 for a crash.
+import { ConcurrencyLimiter } from "./cache/concurrency-limiter.js";
 import { HandlerRegistry } from "./handlers/registry.js";
 import { ScriptHandler } from "./handlers/script.js";
 import { describeSpec, parseSpec } from "./handlers/spec.js";
@@ -69,7 +70,11 @@ async function main(): Promise<void> {
   }
   if (addon === null) logger.warn("native addon not loaded: peers are not checked (the 0600 socket still admits only this uid and root)");
 
-  const registry = new HandlerRegistry({ onCreate: (description) => logger.info(`handler ready: ${description}`) });
+  const registry = new HandlerRegistry({
+    onCreate: (description) => logger.info(`handler ready: ${description}`),
+    // One hashing bound for the whole worker, so many Django specs cannot multiply the hashing load.
+    djangoServices: { log: (level, message) => logger[level](message), hashLimiter: new ConcurrencyLimiter() },
+  });
   try {
     checkSocketDirectory(options.socketPath, uid);
     if (removeStaleSocket(options.socketPath)) logger.info(`removed stale socket ${options.socketPath}`);

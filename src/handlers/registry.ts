@@ -34,12 +34,18 @@ export interface HandlerRegistryOptions {
   readonly onCreate?: (description: string) => void;
   /** Where the Django handler module is imported from; tests point it elsewhere to see the failure path. */
   readonly djangoHandlerModule?: string;
+  /** Shared by every Django handler: the worker's log and one bound on concurrent hashing. */
+  readonly djangoServices?: DjangoServices;
 }
 
-// A variable specifier keeps TypeScript from requiring the module at compile time.
+/** The second argument of createDjangoHandler (src/django/handler.ts). */
+export type DjangoServices = NonNullable<Parameters<typeof import("../django/handler.js").createDjangoHandler>[1]>;
+
+// A variable specifier: the module is loaded only when a Django spec is first used, and tests can
+// point the registry at a module that does not exist.
 const DJANGO_HANDLER_MODULE = "../django/handler.js";
 
-async function createDjangoHandler(spec: HandlerSpec, from: string): Promise<Handler> {
+async function createDjangoHandler(spec: HandlerSpec, from: string, services: DjangoServices): Promise<Handler> {
   let module: { createDjangoHandler?: unknown };
   try {
     module = (await import(from)) as { createDjangoHandler?: unknown };
@@ -49,7 +55,7 @@ async function createDjangoHandler(spec: HandlerSpec, from: string): Promise<Han
   if (typeof module.createDjangoHandler !== "function") {
     throw new HandlerUnavailableError("django handler unavailable (src/django/handler.ts exports no createDjangoHandler)");
   }
-  return (module.createDjangoHandler as (spec: HandlerSpec) => Handler | Promise<Handler>)(spec);
+  return (module.createDjangoHandler as (spec: HandlerSpec, services: DjangoServices) => Handler | Promise<Handler>)(spec, services);
 }
 
 export class HandlerRegistry {
@@ -63,7 +69,9 @@ export class HandlerRegistry {
     this.#maxHandlers = options.maxHandlers ?? 256;
     this.#factories = {
       script: options.factories?.script ?? ((spec) => createScriptHandler(spec)),
-      django: options.factories?.django ?? ((spec) => createDjangoHandler(spec, options.djangoHandlerModule ?? DJANGO_HANDLER_MODULE)),
+      django:
+        options.factories?.django ??
+        ((spec) => createDjangoHandler(spec, options.djangoHandlerModule ?? DJANGO_HANDLER_MODULE, options.djangoServices ?? {})),
     };
     this.#onCreate = options.onCreate;
   }

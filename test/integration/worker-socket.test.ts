@@ -2,229 +2,31 @@
 // Unix socket with the protocol codec: handshake, every operation, hundreds of requests in flight,
 // deadlines, broken handlers and clients, reloading, socket permissions, peer checks and SIGTERM.
 // No timing is asserted: order is forced with gates in the handler fixture, never with sleeps.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
-import { connect, createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FrameDecoder, encodeFrame, encodeRawFrame } from "../../src/protocol/codec.js";
+import { encodeFrame, encodeRawFrame } from "../../src/protocol/codec.js";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
-import { bytesField, fieldsOf, textField, textOf, u16Field, u16Of, u32Field, u8Of } from "../../src/protocol/fields.js";
-import type { Field, Message } from "../../src/protocol/message.js";
+import { textField, textOf, u16Of, u32Field } from "../../src/protocol/fields.js";
+import type { Message } from "../../src/protocol/message.js";
+import { Client, FIXTURES, WorkerHarness, check, env, group, groupsOf, handler, password, reason, status, user, type WorkerProcess } from "./worker-harness.js";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const FIXTURES = join(REPO, "test/fixtures/handlers");
 const BASIC = `type=script\npath=${FIXTURES}/basic.mjs`;
 const SNAKE = `type=script\npath=${FIXTURES}/snake.cjs`;
 const FAULTY = `type=script\npath=${FIXTURES}/faulty.mjs`;
 
-let scratch: string;
-let workerJs: string;
-
-/**
- * Compiles src/ into a private package directory (its own dist/, with links to the repository's
- * node_modules and build/), so this file never races another test that rebuilds the shared dist/.
- */
-function buildWorker(): string {
-  const pkg = join(scratch, "pkg");
-  mkdirSync(pkg);
-  copyFileSync(join(REPO, "package.json"), join(pkg, "package.json"));
-  symlinkSync(join(REPO, "node_modules"), join(pkg, "node_modules"));
-  // A copy of the addon, not a link to build/: another test may be rebuilding build/ right now.
-  const addon = join(REPO, "build/Release/anp_addon.node");
-  const privateAddon = join(pkg, "build/Release/anp_addon.node");
-  mkdirSync(join(pkg, "build/Release"), { recursive: true });
-  if (existsSync(addon)) copyFileSync(addon, privateAddon);
-  else spawnSync(process.execPath, [join(REPO, "node_modules/cmake-js/bin/cmake-js"), "compile", "--out", join(pkg, "build")], { cwd: REPO, stdio: "ignore" });
-  if (!existsSync(privateAddon)) throw new Error("native addon could not be built (npm run build:native)");
-  const tsc = spawnSync(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", join(REPO, "tsconfig.json"), "--outDir", join(pkg, "dist")], {
-    encoding: "utf8",
-  });
-  // tsc exits non-zero when any part of the tree has a type error; it still emits. What matters here is the worker.
-  const js = join(pkg, "dist/worker.js");
-  if (!existsSync(js)) throw new Error(`worker not built:\n${tsc.stdout}\n${tsc.stderr}`);
-  return js;
-}
-
+let harness: WorkerHarness;
 beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), "anp-worker-it-"));
-  chmodSync(scratch, 0o755); // nobody must reach the socket directories inside for the peer test
-  workerJs = buildWorker();
+  harness = WorkerHarness.create();
 });
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => harness.cleanup());
 
-let dirCount = 0;
-/** A fresh socket directory, mode 0700 and owned by us, as the module creates it. */
-function socketDir(mode = 0o700): string {
-  const dir = join(scratch, `s${dirCount++}`);
-  mkdirSync(dir, { mode });
-  chmodSync(dir, mode);
-  return dir;
-}
-
-class WorkerProcess {
-  readonly lines: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly #waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-
-  constructor(readonly child: ChildProcess, readonly socketPath: string) {
-    let partial = "";
-    child.stderr?.setEncoding("utf8");
-    child.stderr?.on("data", (chunk: string) => {
-      partial += chunk;
-      const parts = partial.split("\n");
-      partial = parts.pop() ?? "";
-      for (const line of parts) {
-        this.lines.push(line);
-        for (const waiter of [...this.#waiters]) {
-          if (waiter.pattern.test(line)) {
-            this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-            waiter.resolve(line);
-          }
-        }
-      }
-    });
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  }
-
-  /** Resolves with the first stderr line matching `pattern` (already seen or still to come). */
-  waitForLine(pattern: RegExp): Promise<string> {
-    const seen = this.lines.find((l) => pattern.test(l));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve) => this.#waiters.push({ pattern, resolve }));
-  }
-
-  get log(): string {
-    return this.lines.join("\n");
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
-    await this.exited;
-  }
-}
-
-const running: WorkerProcess[] = [];
-afterAll(async () => {
-  await Promise.all(running.map((w) => w.stop()));
-});
-
-function spawnWorker(args: string[], socketPath = join(socketDir(), "worker.sock")): WorkerProcess {
-  const child = spawn(process.execPath, [workerJs, "--socket", socketPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const worker = new WorkerProcess(child, socketPath);
-  running.push(worker);
-  return worker;
-}
-
-async function startWorker(args: string[] = [], socketPath?: string): Promise<WorkerProcess> {
-  const worker = spawnWorker(args, socketPath);
-  const ready = await Promise.race([worker.waitForLine(/info: listening on /), worker.exited.then((e) => e)]);
-  if (typeof ready !== "string") throw new Error(`worker exited (${JSON.stringify(ready)}) before listening:\n${worker.log}`);
-  return worker;
-}
-
-/** A module-side connection: sends frames, collects answers by request id, in arrival order. */
-class Client {
-  readonly answers: Message[] = [];
-  readonly #pending = new Map<number, (m: Message) => void>();
-  readonly #decoder = new FrameDecoder();
-  readonly closed: Promise<void>;
-  #nextId = 1;
-  decodeError: Error | null = null;
-
-  private constructor(readonly socket: Socket) {
-    socket.on("data", (chunk) => {
-      let messages: Message[];
-      try {
-        messages = this.#decoder.push(chunk);
-      } catch (err) {
-        this.decodeError = err as Error;
-        return;
-      }
-      for (const m of messages) {
-        this.answers.push(m);
-        const resolveAnswer = this.#pending.get(m.requestId);
-        this.#pending.delete(m.requestId);
-        resolveAnswer?.(m);
-      }
-    });
-    socket.on("error", () => {});
-    this.closed = new Promise((r) => socket.once("close", () => r()));
-  }
-
-  static connect(path: string): Promise<Client> {
-    return new Promise((resolveClient, reject) => {
-      const socket = connect(path, () => resolveClient(new Client(socket)));
-      socket.once("error", reject);
-    });
-  }
-
-  static async greeted(path: string): Promise<Client> {
-    const client = await Client.connect(path);
-    const answer = await client.hello();
-    expect(u8Of(answer, Tag.STATUS)).toBe(Status.GRANTED);
-    return client;
-  }
-
-  /** The answer to request `id`, or null if the connection closes first. */
-  answerTo(id: number): Promise<Message | null> {
-    const already = this.answers.find((a) => a.requestId === id);
-    if (already) return Promise.resolve(already);
-    return Promise.race([new Promise<Message>((r) => this.#pending.set(id, r)), this.closed.then(() => null)]);
-  }
-
-  hello(version = PROTOCOL_VERSION): Promise<Message> {
-    this.socket.write(encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, version)] }));
-    return this.answerTo(0).then((m) => {
-      if (m === null) throw new Error("closed before HELLO answer");
-      return m;
-    });
-  }
-
-  send(kind: number, fields: Field[], requestId = this.#nextId++): number {
-    this.socket.write(encodeFrame({ kind, requestId, fields }));
-    return requestId;
-  }
-
-  async request(kind: number, fields: Field[]): Promise<Message> {
-    const id = this.send(kind, fields);
-    const answer = await this.answerTo(id);
-    if (answer === null) throw new Error(`connection closed before answer ${id}`);
-    expect(answer.kind).toBe(kind | ANSWER_BIT);
-    return answer;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-const handler = (spec: string): Field => textField(Tag.HANDLER, spec);
-const user = (name: string | Buffer): Field => (typeof name === "string" ? textField(Tag.USER, name) : bytesField(Tag.USER, name));
-const password = (pw: string | Buffer): Field => (typeof pw === "string" ? textField(Tag.PASSWORD, pw) : bytesField(Tag.PASSWORD, pw));
-const env = (entry: string): Field => textField(Tag.ENV, entry);
-const group = (name: string): Field => textField(Tag.GROUP, name);
-const status = (m: Message): number | undefined => u8Of(m, Tag.STATUS);
-const reason = (m: Message): string => textOf(m, Tag.REASON) ?? "";
-const groupsOf = (m: Message): string[] => fieldsOf(m, Tag.GROUP).map((f) => f.value.toString("utf8"));
-
-const check = (client: Client, spec: string, name: string | Buffer, pw: string | Buffer, extra: Field[] = []) =>
-  client.request(Kind.CHECK_PASSWORD, [handler(spec), user(name), password(pw), ...extra]);
+const startWorker = (args: string[] = [], socketPath?: string): Promise<WorkerProcess> => harness.startWorker(args, socketPath);
+const spawnWorker = (args: string[], socketPath?: string): WorkerProcess => harness.spawnWorker(args, socketPath);
+const socketDir = (mode?: number): string => harness.socketDir(mode);
 
 describe("worker over its socket", () => {
   let worker: WorkerProcess;
@@ -525,7 +327,7 @@ describe("worker over its socket", () => {
 
 describe("worker script reloading", () => {
   it("reloads a changed script before the next request only with reload=on", async () => {
-    const dir = join(scratch, "reload");
+    const dir = join(harness.scratch, "reload");
     mkdirSync(dir);
     const esm = join(dir, "auth.mjs");
     const cjs = join(dir, "auth.cjs");
@@ -606,13 +408,13 @@ describe("worker start-up and permissions", () => {
   });
 
   it("loads the handlers of a config file at start and exits 2 if one is broken", async () => {
-    const config = join(scratch, "config.json");
+    const config = join(harness.scratch, "config.json");
     writeFileSync(config, JSON.stringify({ logLevel: "info", handlers: [{ type: "script", path: `${FIXTURES}/basic.mjs` }] }));
     const worker = await startWorker(["--config", config]);
     expect(worker.log).toMatch(new RegExp(`info: loaded handler script:${FIXTURES}/basic\\.mjs`));
     await worker.stop();
 
-    const broken = join(scratch, "broken.json");
+    const broken = join(harness.scratch, "broken.json");
     writeFileSync(broken, JSON.stringify({ handlers: [`type=script\npath=${FIXTURES}/no-such.mjs`] }));
     const failing = spawnWorker(["--config", broken]);
     expect((await failing.exited).code).toBe(2);
