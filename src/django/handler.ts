@@ -16,7 +16,7 @@ import type { CheckContext, Handler, HandlerSpec, PasswordVerdict } from "../han
 import { ConcurrencyLimiter } from "../cache/concurrency-limiter.js";
 import { createLogger } from "../worker/log.js";
 import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
-import { makePassword, verifyPassword, type HasherOptions } from "./hashers/index.js";
+import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type HasherOptions } from "./hashers/index.js";
 import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { openDatabase, type Database, type SqlValue } from "./database/index.js";
@@ -77,7 +77,7 @@ export class DjangoHandler implements Handler {
     }
     this.mapping = resolveMapping(options.mapping);
     this.upgradeHashes = options.upgradeHashes ?? false;
-    this.#hasherOptions = options.hasherOptions ?? hasherOptionsFrom(undefined, undefined);
+    this.#hasherOptions = checkedHasherOptions(options.hasherOptions ?? hasherOptionsFrom(undefined, undefined));
     this.#credentialCache = options.credentialCache === undefined ? new VerifiedCredentialCache() : options.credentialCache;
     this.#hashLimiter = options.hashLimiter ?? new ConcurrencyLimiter();
     this.#rows = new RowCache((options.rowCacheSeconds ?? 0) * 1000);
@@ -202,6 +202,18 @@ export function createDjangoHandler(spec: HandlerSpec, services: Pick<DjangoHand
 function defaultLog(): (level: DjangoLogLevel, message: string) => void {
   const logger = createLogger("warn");
   return (level, message) => logger[level](message);
+}
+
+/** Validates the hasher settings now, so a bad `hashers` list fails the spec instead of every check. */
+function checkedHasherOptions(options: HasherOptions): HasherOptions {
+  try {
+    return resolveOptions(options);
+  } catch (error) {
+    if (error instanceof HasherOptionError) {
+      throw new DjangoConfigError(error.option === "hashers" ? "hashers" : `hasherOptions.${error.option}`, error.message, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /** Django reads booleans through its converters; drivers give true/false (pg), 1/0 (MySQL, SQLite) or "1". */

@@ -139,6 +139,11 @@ describe("parseDjangoSpec", () => {
     for (const [spec, key] of cases) expect(configError(() => parseDjangoSpec(spec)).key).toBe(key);
   });
 
+  it("checks the hashers list when the handler is created from a spec", () => {
+    expect(configError(() => createDjangoHandler({ ...base, hashers: "pbkdf2_sha256,rot13" })).key).toBe("hashers");
+    expect(configError(() => createDjangoHandler({ ...base, hashers: "argon2,argon2" })).key).toBe("hashers");
+  });
+
   it("checks identifiers when the handler is created from a spec", () => {
     expect(configError(() => createDjangoHandler({ ...base, username_column: "name' OR 1=1" })).key).toBe("username_column");
   });
