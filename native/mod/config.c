@@ -444,12 +444,40 @@ static const char *set_socket(cmd_parms *cmd, void *dummy, const char *path)
     return NULL;
 }
 
+/* "5", "5s" or "2500ms": httpd's ap_timeout_parameter_parse() looks at the unit's first letter only and
+ * would take "soon" for seconds, so the whole value is checked here. */
+static int parse_duration(const char *value, apr_interval_time_t *out)
+{
+    apr_int64_t n = 0;
+    const char *c = value;
+
+    if (!apr_isdigit(*c)) {
+        return 0;
+    }
+    for (; apr_isdigit(*c); c++) {
+        n = n * 10 + (*c - '0');
+        if (n > 100000000) {
+            return 0;
+        }
+    }
+    if (!strcmp(c, "ms")) {
+        *out = apr_time_from_msec(n);
+    }
+    else if (!*c || !strcmp(c, "s")) {
+        *out = apr_time_from_sec(n);
+    }
+    else {
+        return 0;
+    }
+    return 1;
+}
+
 static const char *set_timeout(cmd_parms *cmd, void *dummy, const char *value)
 {
     apr_interval_time_t timeout;
     (void)dummy;
-    /* A bare number is seconds, like httpd's own Timeout; "ms" (or "s", "mi") may follow it. */
-    if (ap_timeout_parameter_parse(value, &timeout, "s") != APR_SUCCESS) {
+    /* A bare number is seconds, like httpd's own Timeout. */
+    if (!parse_duration(value, &timeout)) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (e.g. 5, 5s or 2500ms)", cmd->cmd->name, value);
     }
     if (timeout < ANP_MIN_TIMEOUT || timeout > ANP_MAX_TIMEOUT) {

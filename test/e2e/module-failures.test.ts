@@ -1,0 +1,298 @@
+// The module's failure cases in a real Apache with the real worker (issue 4, "Failure cases"):
+// the worker killed while httpd runs, the worker hanging, a connection from a uid the worker does not
+// trust, ten graceful restarts, and configurations that `apache2 -t` must refuse. Everything fails
+// closed: a check that cannot be answered is a 500, never a 200.
+//
+// The handler is a script fixture (test/fixtures/module/handler.mjs), so no database is involved and
+// every status below follows from that file alone.
+import { describe, test, expect, beforeAll, afterAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  startApache,
+  configTest,
+  printErrorLogOnFailure,
+  nodeModuleBuilt,
+  NODE_MODULE_PATH,
+  REPO_ROOT,
+  type ApacheServer,
+  type Mpm,
+} from "../harness/apache.js";
+import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+
+const FIXTURES = join(REPO_ROOT, "test/fixtures/module");
+const HANDLER = join(FIXTURES, "handler.mjs");
+const HELLO_CLIENT = join(FIXTURES, "hello-client.mjs");
+const IS_ROOT = process.getuid?.() === 0;
+
+const FILES = {
+  "valid/index.html": "valid\n",
+  "group/index.html": "group\n",
+  "perm/index.html": "perm\n",
+};
+
+function location(path: string, lines: readonly string[]): string {
+  return [`<Location "${path}">`, "    AuthType Basic", '    AuthName "failures"', ...lines.map((l) => `    ${l}`), "</Location>"].join("\n");
+}
+
+function moduleConf(serverLines: readonly string[] = []): string {
+  const handler = [`AuthBasicProvider node`, `NodeAuthUserScript "${HANDLER}"`, `NodeAuthGroupScript "${HANDLER}"`];
+  return [
+    moduleServerDirectives(REPO_ROOT),
+    ...serverLines,
+    location("/valid/", [...handler, "Require valid-user"]),
+    location("/group/", [...handler, "Require group secret-agents"]),
+    location("/perm/", [...handler, "Require node-permission files.view_file"]),
+  ].join("\n");
+}
+
+/** Polls `probe` until it returns true; gives up after `attempts` tries (a bound on work, not a timed assertion). */
+async function eventually(probe: () => Promise<boolean>, attempts = 200, pauseMs = 100): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (await probe()) return true;
+    await sleep(pauseMs);
+  }
+  return false;
+}
+
+function workerPids(server: ApacheServer): number[] {
+  return server.workers().map((p) => p.pid);
+}
+
+/** The one worker's socket, found under the ServerRoot's DefaultRuntimeDir. */
+function socketPath(server: ApacheServer): string {
+  const run = join(server.root, "run");
+  for (const dir of readdirSync(run)) {
+    const candidate = join(run, dir, "worker.sock");
+    try {
+      if (statSync(candidate).isSocket()) return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error(`no worker socket under ${run}`);
+}
+
+interface HelloResult {
+  readonly answer?: string;
+  readonly closed?: boolean;
+  readonly error?: string;
+}
+
+/** Runs the HELLO client as uid:gid (root drops to them with setpriv, without supplementary groups). */
+function helloAs(uid: number, gid: number, socket: string): HelloResult {
+  const run = spawnSync("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", process.execPath, HELLO_CLIENT, socket], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  const line = run.stdout.trim().split("\n").pop() ?? "";
+  if (!line) throw new Error(`hello client printed nothing (status ${String(run.status)}): ${run.stderr}`);
+  return JSON.parse(line) as HelloResult;
+}
+
+/** kind and STATUS of a HELLO answer frame given as hex. */
+function parseHelloAnswer(hex: string): { kind: number; status: number | undefined } {
+  const frame = Buffer.from(hex, "hex");
+  const kind = frame[4] ?? 0;
+  let status: number | undefined;
+  let at = 11;
+  const count = frame.readUInt16BE(9);
+  for (let i = 0; i < count && at + 3 <= frame.length; i++) {
+    const tag = frame[at] ?? 0;
+    const len = frame.readUInt16BE(at + 1);
+    if (tag === 11 && len === 1) status = frame[at + 3];
+    at += 3 + len;
+  }
+  return { kind, status };
+}
+
+function uidOf(user: string): number {
+  return Number(spawnSync("id", ["-u", user], { encoding: "utf8" }).stdout.trim());
+}
+
+const servers: Array<ApacheServer | undefined> = [];
+printErrorLogOnFailure(() => servers);
+
+test("mod_authnz_node.so is built (npm run build:native)", () => {
+  expect(nodeModuleBuilt(), `${NODE_MODULE_PATH} is missing`).toBe(true);
+});
+
+describe.each<Mpm>(["event", "prefork"])("mpm_%s", (mpm) => {
+  let server: ApacheServer;
+
+  beforeAll(async () => {
+    server = await startApache({ mpm, conf: moduleConf(["NodeAuthTimeout 1500ms"]), files: FILES, logLevel: "info authnz_node:debug" });
+    servers.push(server);
+  });
+  afterAll(async () => {
+    const leftovers = await server?.stop();
+    // httpd's stop must take the worker with it: the harness kills and reports anything left behind.
+    expect((leftovers ?? []).filter((p) => p.command.includes("worker.js"))).toEqual([]);
+  });
+
+  test("the handler script's answers come through (the baseline the failures are measured against)", async () => {
+    expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+    expect(await server.statusAs("/valid/", "alice", "wrong")).toBe(401);
+    expect(await server.statusAs("/valid/", "nobody", "x")).toBe(401);
+    expect(await server.statusAs("/group/", "alice", "wonderland")).toBe(200);
+    expect(await server.statusAs("/group/", "bob", "builder")).toBe(401);
+    expect(await server.statusAs("/perm/", "alice", "wonderland")).toBe(200);
+    expect(await server.statusAs("/perm/", "bob", "builder")).toBe(401);
+    expect(workerPids(server)).toHaveLength(1);
+  });
+
+  test("credentials never reach the worker's environ (the script fails the check if they do)", async () => {
+    const response = await server.request("/valid/", {
+      authorization: `Basic ${Buffer.from("alice:wonderland").toString("base64")}`,
+      headers: [
+        ["Cookie", "sessionid=abc"],
+        ["Proxy-Authorization", "Basic eDp5"],
+      ],
+    });
+    expect(response.status).toBe(200);
+  });
+
+  test("a hanging worker: 500 after NodeAuthTimeout, httpd keeps serving, and 200 again once it answers", async () => {
+    const [pid] = workerPids(server);
+    expect(pid).toBeDefined();
+    process.kill(pid as number, "SIGSTOP");
+    try {
+      // More checks at once than one child has threads under event, all stuck on the stopped worker...
+      const stuck = Array.from({ length: mpm === "prefork" ? 6 : 12 }, () => server.statusAs("/valid/", "alice", "wonderland"));
+      // ...while a page without auth is still served: the checks do not exhaust httpd's threads.
+      expect(await server.status("/index.html")).toBe(200);
+      expect(await Promise.all(stuck)).toEqual(Array.from({ length: stuck.length }, () => 500));
+    } finally {
+      process.kill(pid as number, "SIGCONT");
+    }
+    expect(server.errorLog()).toMatch(/ANP0502: checking the password of user 'alice' failed: no answer from the worker before the timeout/);
+    expect(await eventually(async () => (await server.statusAs("/valid/", "alice", "wonderland")) === 200)).toBe(true);
+    expect(await server.statusAs("/valid/", "alice", "wrong")).toBe(401);
+    expect(workerPids(server)).toEqual([pid]);
+  });
+
+  test("a killed worker: checks fail closed (500) until the module has started a new one, then 200, no manual step", async () => {
+    const [pid] = workerPids(server);
+    expect(pid).toBeDefined();
+    // Stopped first, so the checks below deterministically meet a worker that cannot answer...
+    process.kill(pid as number, "SIGSTOP");
+    expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(500);
+    // ...then killed: the module must notice and start another without anyone's help.
+    process.kill(pid as number, "SIGKILL");
+    const seen = new Set<number>();
+    const recovered = await eventually(async () => {
+      const status = await server.statusAs("/group/", "alice", "wonderland");
+      seen.add(status);
+      return status === 200;
+    });
+    expect(recovered).toBe(true);
+    // Nothing but "could not check" and the real answer, ever: no 401 for a good password, no grant by accident.
+    expect([...seen].every((s) => s === 200 || s === 500)).toBe(true);
+    expect(await server.statusAs("/group/", "bob", "builder")).toBe(401);
+    const now = workerPids(server);
+    expect(now).toHaveLength(1);
+    expect(now[0]).not.toBe(pid);
+    expect(server.errorLog()).toMatch(new RegExp(`ANP0304: worker pid ${String(pid)} died \\(exit status or signal 9\\)`));
+  });
+
+  test("ten graceful restarts leave exactly one worker, a new one each time, and checks keep working", async () => {
+    const seen = new Set(workerPids(server));
+    for (let i = 0; i < 10; i++) {
+      await server.graceful();
+      expect(await eventually(async () => (await server.statusAs("/valid/", "alice", "wonderland")) === 200)).toBe(true);
+      const pids = workerPids(server);
+      expect(pids).toHaveLength(1);
+      seen.add(pids[0] as number);
+    }
+    // One worker per generation: the first one and ten replacements, each stopped by its generation's cleanup.
+    expect(seen.size).toBe(11);
+    expect((server.errorLog().match(/ANP0307: worker pid \d+ stopped/g) ?? []).length).toBeGreaterThanOrEqual(10);
+    expect(await server.statusAs("/valid/", "alice", "wrong")).toBe(401);
+  });
+});
+
+describe.skipIf(!IS_ROOT)("a worker under its own user (NodeAuthWorkerUser nobody)", () => {
+  let server: ApacheServer;
+
+  beforeAll(async () => {
+    server = await startApache({ mpm: "event", conf: moduleConf(["NodeAuthWorkerUser nobody"]), files: FILES, logLevel: "info authnz_node:debug" });
+    servers.push(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("runs as that user with only that user's groups, and httpd's children still reach it", async () => {
+    const [pid] = workerPids(server);
+    expect(pid).toBeDefined();
+    const status = spawnSync("cat", [`/proc/${String(pid)}/status`], { encoding: "utf8" }).stdout;
+    const nobody = uidOf("nobody");
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${String(nobody)}\\s`, "m"));
+    const groups = (status.match(/^Groups:\s*(.*)$/m)?.[1] ?? "").trim().split(/\s+/).filter(Boolean).map(Number);
+    // root's supplementary groups (0 among them) must not leak into the worker.
+    expect(groups).not.toContain(0);
+    expect(await server.statusAs("/group/", "alice", "wonderland")).toBe(200);
+  });
+
+  test("a connection from an untrusted uid is refused; httpd's uid is answered", () => {
+    const socket = socketPath(server);
+    const wwwData = uidOf("www-data");
+    const daemonUid = uidOf("daemon");
+    // daemon with httpd's group reaches the socket through the directory's group, and the worker refuses it.
+    const refused = helloAs(daemonUid, wwwData, socket);
+    expect(refused.answer).toBeUndefined();
+    expect(refused.closed === true || refused.error === "ECONNRESET" || refused.error === "EPIPE").toBe(true);
+    expect(server.errorLog()).toMatch(new RegExp(`refused connection from uid ${String(daemonUid)}`));
+    // The same client as httpd's user gets a HELLO answer: the refusal is about the uid, not the client.
+    const answered = helloAs(wwwData, wwwData, socket);
+    expect(answered.answer).toBeDefined();
+    expect(parseHelloAnswer(answered.answer as string)).toEqual({ kind: 0x81, status: 1 });
+    // Without httpd's group the socket's directory keeps it out altogether.
+    expect(helloAs(daemonUid, daemonUid, socket).error).toBe("EACCES");
+  });
+});
+
+describe("apache2 -t", () => {
+  const refuses: ReadonlyArray<readonly [string, string, RegExp]> = [
+    ["an unknown Django option", location("/x/", ["AuthBasicProvider node", "NodeAuthDjangoDatabase sqlite:///tmp/x.sqlite3", "NodeAuthDjangoOption user_tabel x", "Require valid-user"]), /NodeAuthDjangoOption: unknown key 'user_tabel'/],
+    ["a bad Django option value", location("/x/", ["NodeAuthDjangoOption upgrade_hashes maybe"]), /NodeAuthDjangoOption: upgrade_hashes must be on or off/],
+    ["an unsupported database URL", location("/x/", ["NodeAuthDjangoDatabase oracle://db/x"]), /NodeAuthDjangoDatabase: the URL must start with postgres:\/\//],
+    ["a relative SQLite path", location("/x/", ["NodeAuthDjangoDatabase sqlite://db.sqlite3"]), /NodeAuthDjangoDatabase: a SQLite URL needs an absolute path/],
+    ["a bad script option", location("/x/", [`NodeAuthUserScript "${HANDLER}" reload=sometimes`]), /NodeAuthUserScript: unknown option 'reload=sometimes'/],
+    ["a relative script path", location("/x/", ["NodeAuthUserScript ./auth.js"]), /NodeAuthUserScript: '.\/auth.js' is relative/],
+    ["a bad timeout", "NodeAuthTimeout soon", /NodeAuthTimeout: 'soon' is not a duration/],
+    ["a timeout out of range", "NodeAuthTimeout 10ms", /NodeAuthTimeout: '10ms' is out of range/],
+    ["an unknown worker user", "NodeAuthWorkerUser no-such-user-here", /NodeAuthWorkerUser: no such user 'no-such-user-here'/],
+    ["a relative node binary", "NodeAuthNodeBinary bin/node", /NodeAuthNodeBinary: 'bin\/node' must be an absolute path/],
+    ["a bad worker log level", "NodeAuthWorkerLogLevel chatty", /NodeAuthWorkerLogLevel: 'chatty' is not one of/],
+    ["a worker argument the module owns", "NodeAuthWorkerArgs --socket /tmp/x.sock", /NodeAuthWorkerArgs: --socket is set by the module/],
+    ["a permission that is not app_label.codename", location("/x/", ["Require node-permission view_file"]), /Require node-permission: 'view_file' is not app_label.codename/],
+    ["Require node-group with no group", location("/x/", ["Require node-group"]), /Require node-group needs at least one group name/],
+    ["a worker setting in a virtual host", "<VirtualHost *:80>\nNodeAuthWorkerUser nobody\n</VirtualHost>", /NodeAuthWorkerUser cannot occur within <VirtualHost> section/],
+  ];
+
+  test.each(refuses)("refuses %s, naming the directive and the problem", async (_name, conf, message) => {
+    const result = await configTest({ conf });
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(message);
+  });
+
+  test("accepts a complete configuration, and starts no worker doing so", async () => {
+    const result = await configTest({ conf: moduleConf(["NodeAuthTimeout 3", "NodeAuthWorkerLogLevel warn"]) });
+    expect(result.output).toMatch(/Syntax OK/);
+    expect(result.ok).toBe(true);
+    // Under -t the error log is stderr: a worker start (post_config) would have said ANP0302 here.
+    expect(result.output).not.toMatch(/ANP0302/);
+  });
+
+  test("says who answers Require group when mod_authz_groupfile is loaded too", async () => {
+    // The harness loads extra modules before mod_authnz_node, so the module registers `group` last and wins.
+    const result = await configTest({ conf: moduleConf(), modules: ["authz_groupfile"] });
+    expect(result.ok).toBe(true);
+    expect(result.output).toMatch(/ANP0101: Require group is answered by mod_authnz_node \(Django groups\), not by mod_authz_groupfile/);
+    const without = await configTest({ conf: moduleConf() });
+    expect(without.output).not.toMatch(/ANP0101/);
+  });
+});
