@@ -91,11 +91,17 @@ export interface HttpdProcess {
   stderr(): string;
   /** SIGUSR1, then waits until the new generation has logged that it resumed. */
   graceful(): Promise<void>;
-  /** SIGTERM, waits for the parent, then SIGKILLs whatever it left; returns the leftovers it killed. */
+  /**
+   * SIGTERM, waits for the parent, gives what it started a short grace to exit, then SIGKILLs what
+   * is left; returns those leftovers.
+   */
   stop(): Promise<ProcessInfo[]>;
 }
 
 const RESUMED = /resuming normal operations/g;
+
+/** How long processes httpd started may take to exit after it has (the worker's stop budget is 2 s). */
+const LEFTOVER_GRACE_MS = 5000;
 
 function countResumed(errorLogPath: string): number {
   if (!existsSync(errorLogPath)) return 0;
@@ -103,9 +109,12 @@ function countResumed(errorLogPath: string): number {
 }
 
 export async function startHttpd(options: StartHttpdOptions): Promise<HttpdProcess> {
+  // Its own session and process group: in the foreground, mpm_prefork signals its whole process
+  // group when it stops (killpg), which would otherwise include this process.
   const child: ChildProcess = spawn(APACHE_BINARY, ["-d", options.serverRoot, "-f", options.confPath, "-DFOREGROUND"], {
     env: options.env ?? process.env,
     stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
   });
   let stderr = "";
   child.stderr?.setEncoding("utf8");
@@ -152,8 +161,11 @@ export async function startHttpd(options: StartHttpdOptions): Promise<HttpdProce
       await exited;
       clearTimeout(forced);
     }
-    // Apache waits for its children on SIGTERM, and the module stops its worker; anything still
-    // alive is a leak, killed here so one failing test cannot poison the next.
+    // Apache waits for its children on SIGTERM, and the module stops its worker (which also gets
+    // SIGTERM when httpd exits and has 2 s to finish). Anything alive after that grace is a leak,
+    // killed here so one failing test cannot poison the next, and reported to the caller.
+    const graceEnds = Date.now() + LEFTOVER_GRACE_MS;
+    while (tree.some(isSameProcessAlive) && Date.now() < graceEnds) await sleep(50);
     const leftovers = tree.filter(isSameProcessAlive);
     for (const info of leftovers) {
       try {
