@@ -13,6 +13,7 @@ import {
   makeUnusablePassword,
   MalformedHashError,
   UnknownHasherError,
+  UnhashablePasswordError,
   UnsupportedHasherError,
   verifyPassword,
   type HasherOptions,
@@ -106,6 +107,7 @@ describe("plain bcrypt over 72 bytes", () => {
   it("refuses NUL bytes as pyca/bcrypt does (Django would raise): false", async () => {
     const result = await verifyPassword(Buffer.from("lèt\0mein"), DJANGO_VECTORS[12]!.encoded, ALL);
     expect(result).toMatchObject({ valid: false, failure: "unhashable-password" });
+    expect(result.error).toBeInstanceOf(UnhashablePasswordError);
   });
 });
 
@@ -239,9 +241,14 @@ describe("corrupt and truncated encodings", () => {
       "md5$$3f86d0d3d465b7b458c231bf3555c0e3ab",
     ];
     for (const encoded of malformed) {
-      const result = await verifyPassword(LETMEIN, encoded, ALL);
+      let result;
+      // Not computed, so the preferred hasher (pbkdf2_sha256 in ALL) runs instead: one PBKDF2 job each.
+      const jobs = await countJobs("PBKDF2REQUEST", async () => {
+        result = await verifyPassword(LETMEIN, encoded, ALL);
+      });
       expect(result, encoded).toMatchObject({ valid: false, failure: "malformed" });
-      expect(result.error, encoded).toBeInstanceOf(MalformedHashError);
+      expect(result!.error, encoded).toBeInstanceOf(MalformedHashError);
+      expect(jobs, encoded).toBe(1);
     }
   });
 });

@@ -1,7 +1,8 @@
 // Django's check_password/verify_password and make_password over the hashers. Verification never throws for
 // anything about the stored value: an unusable, empty, unknown, disabled, malformed or unsupported hash gives
-// `valid: false` (with the reason), and in each of those cases the preferred hasher has first run once on a
-// random string, so that the answer takes about as long as a real check (Django's fix for CVE-2024-39329).
+// `valid: false` (with the reason), and in each of those cases the preferred hasher runs once on a random
+// string, so that the answer takes about as long as a real check (Django's fix for CVE-2024-39329, extended
+// here to malformed values, where Django raises).
 import { HasherError, HasherOptionError } from "./errors.js";
 import { passwordBytes, randomString } from "./encoding.js";
 import { createHasher, preferredHasher } from "./hasher-set.js";
@@ -88,14 +89,12 @@ export async function verifyPassword(password: string | Buffer, encoded: string,
     const valid = await hasher.verify(bytes, encoded);
     if (!valid && !hasherChanged && mustUpdate) await hasher.hardenRuntime(bytes, encoded);
     return { valid, mustUpdate };
-  } catch (error) {
-    if (!(error instanceof HasherError)) {
-      // A failure of the primitive itself (e.g. out of memory): still an answer, never a grant.
-      return { valid: false, mustUpdate: false, failure: "malformed", error: new HasherError(`${algorithm}: hashing failed`, { cause: error }) };
-    }
-    // Django raises for these; the worker must not, so they become false. Where the stored value could not
-    // even be computed, the preferred hasher runs instead, so the failure costs as much as a check.
-    if (error.code === "ERR_HASHER_UNSUPPORTED") await runPreferredOnce(resolved);
+  } catch (caught) {
+    // Django raises for these (or, for a few malformed argon2 strings, answers False); the worker must not
+    // raise, so they become false. The stored value was not computed, so the preferred hasher runs instead:
+    // a broken or odd hash must not answer faster than a real check and so reveal itself.
+    const error = caught instanceof HasherError ? caught : new HasherError(`${algorithm}: hashing failed`, { cause: caught });
+    await runPreferredOnce(resolved);
     return { valid: false, mustUpdate: false, failure: failureOf(error), error };
   } finally {
     // Wipe our own UTF-8 copy; a Buffer given by the caller is the caller's to wipe.
