@@ -9,7 +9,7 @@
 // The two modes alternate (direct, library, direct, library, ...) so that a slow phase of a shared machine
 // affects both; each rate is the total work of its mode divided by its total time.
 import { pbkdf2, timingSafeEqual } from "node:crypto";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { promisify } from "node:util";
 import { djangoDefaults, makePassword, verifyPassword } from "../dist/index.js";
@@ -87,7 +87,8 @@ const ratio = libraryRate / directRate;
 const sorted = [...roundRatios].sort((a, b) => a - b);
 const medianRatio = (sorted[Math.floor((sorted.length - 1) / 2)] + sorted[Math.ceil((sorted.length - 1) / 2)]) / 2;
 console.log(
-  `pbkdf2_sha256 ${iterations} rounds, ${ops * rounds} verifications per mode, concurrency ${concurrency}, ${availableParallelism()} cores\n` +
+  `pbkdf2_sha256 ${iterations} rounds, ${ops * rounds} verifications per mode, concurrency ${concurrency}, ${availableParallelism()} cores, ` +
+    `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} (other processes skew single rounds; the alternation shares the skew)\n` +
     `crypto.pbkdf2 direct: ${directRate.toFixed(3)} verifications/s\n` +
     `verifyPassword:       ${libraryRate.toFixed(3)} verifications/s\n` +
     `ratio: ${ratio.toFixed(3)} (target >= 0.95) ${ratio >= 0.95 ? "OK" : "BELOW TARGET"}; median of per-round ratios ${medianRatio.toFixed(3)}`,
