@@ -7,10 +7,19 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configTest } from "../harness/apache.js";
 import { curlStatus, wgetFetch, type Credentials } from "../fixtures/use-cases/clients.js";
 import { seedDjango, type CheckSpec, type DjangoVerdict } from "../fixtures/use-cases/django.js";
-import { makeServerRoot, printErrorLogOnFailure, removeServerRoot, startExample, type ExampleServer } from "../fixtures/use-cases/example-server.js";
+import {
+  makeServerRoot,
+  printErrorLogOnFailure,
+  removeServerRoot,
+  startExample,
+  type ExampleServer,
+  EXAMPLES_DIR,
+} from "../fixtures/use-cases/example-server.js";
 
 const GROUP = "report-readers";
 
@@ -141,5 +150,13 @@ describe.each(["event", "prefork"] as const)("use case: protected static and med
     for (const caller of CALLERS) {
       if (caller.credentials) expect(log).not.toContain(caller.credentials.password);
     }
+  });
+});
+
+describe("the Debian site file static-files/django-media.conf", () => {
+  it("passes apache2 -t with mod_authnz_node and the modules its header enables", async () => {
+    const site = readFileSync(path.join(EXAMPLES_DIR, "static-files/django-media.conf"), "utf8");
+    const result = await configTest({ conf: site, modules: [] });
+    expect(result.ok, result.output).toBe(true);
   });
 });

@@ -6,11 +6,12 @@
 // httpd-conf/examples/subversion/httpd.conf.in are exercised. Users, groups and permissions are
 // made by real Django, and who may do what is taken from Django's own has_perm.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configTest } from "../harness/apache.js";
 import { SvnClient, type Credentials, type ProgramResult } from "../fixtures/use-cases/clients.js";
 import { seedDjango, type CheckSpec, type DjangoVerdict } from "../fixtures/use-cases/django.js";
 import {
@@ -20,6 +21,7 @@ import {
   removeServerRoot,
   startExample,
   type ExampleServer,
+  EXAMPLES_DIR,
 } from "../fixtures/use-cases/example-server.js";
 
 const VIEW = "repos.view_repository";
@@ -202,3 +204,11 @@ describe.each([
 function accessLogLines(): string[] {
   return (server?.accessLog() ?? "").split("\n").filter(Boolean);
 }
+
+describe("the Debian site file subversion/django-svn.conf", () => {
+  it("passes apache2 -t with mod_authnz_node and the modules its header enables", async () => {
+    const site = readFileSync(path.join(EXAMPLES_DIR, "subversion/django-svn.conf"), "utf8");
+    const result = await configTest({ conf: site, modules: ["dav", "dav_svn"] });
+    expect(result.ok, result.output).toBe(true);
+  });
+});

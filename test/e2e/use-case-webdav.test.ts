@@ -4,10 +4,11 @@
 // every method; rclone copies a tree up and back byte-identical. The configuration is
 // httpd-conf/examples/webdav/httpd.conf.in as shipped; the users are made by real Django.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configTest } from "../harness/apache.js";
 import { curlStatus, RcloneWebdav, runLitmus, type Credentials } from "../fixtures/use-cases/clients.js";
 import { seedDjango, type CheckSpec, type DjangoVerdict } from "../fixtures/use-cases/django.js";
 import {
@@ -17,6 +18,7 @@ import {
   removeServerRoot,
   startExample,
   type ExampleServer,
+  EXAMPLES_DIR,
 } from "../fixtures/use-cases/example-server.js";
 import { listTree, writeSampleTree } from "../fixtures/use-cases/trees.js";
 
@@ -196,5 +198,13 @@ describe("use case: a WebDAV share for the members of one Django group", () => {
     const refusedUp = await refused.upload(source, "from-outsider");
     expect(refusedUp.code).not.toBe(0);
     expect(existsSync(path.join(s.root, "dav/team/from-outsider"))).toBe(false);
+  });
+});
+
+describe("the Debian site file webdav/django-webdav.conf", () => {
+  it("passes apache2 -t with mod_authnz_node and the modules its header enables", async () => {
+    const site = readFileSync(path.join(EXAMPLES_DIR, "webdav/django-webdav.conf"), "utf8");
+    const result = await configTest({ conf: site, modules: ["dav", "dav_fs"] });
+    expect(result.ok, result.output).toBe(true);
   });
 });
