@@ -3,7 +3,7 @@
 // asks every demo login's status itself, compares it with what Django says, and exits.
 //
 // Environment: DEMO_PORT (default: a free port), DEMO_CHECK=1, DEMO_STATE_DIR (kept afterwards).
-import { mkdtempSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
@@ -50,6 +50,10 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const port = process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : await freePort();
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`DEMO_PORT must be a TCP port, got ${process.env.DEMO_PORT}`);
+    // As root, Apache's children and the worker run as www-data: they must reach the state dir.
+    const runAs = process.getuid?.() === 0 ? { user: "www-data", group: "www-data" } : null;
+    const closed = runAs ? closedAncestor(stateDir) : null;
+    if (closed) throw new Error(`www-data cannot reach ${stateDir}: ${closed} is not searchable by others (chmod o+x it, or pick another DEMO_STATE_DIR)`);
     const serverRoot = join(stateDir, "httpd");
     const docRoot = join(serverRoot, "htdocs");
     const dataDir = join(stateDir, "django");
@@ -72,7 +76,6 @@ async function main(argv: readonly string[]): Promise<number> {
     const expectations = expectationsFromDjango(logins, answers.slice(2), DEMO_GROUP);
 
     writeDemoSite(docRoot);
-    const runAs = process.getuid?.() === 0 ? { user: "www-data", group: "www-data" } : null;
     const conf = renderHttpdConfig({
       serverRoot,
       port,
@@ -137,6 +140,14 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
     await cleanup();
     return 1;
+  }
+}
+
+/** The first directory above `dir` that users other than its owner cannot enter, if any. */
+function closedAncestor(dir: string): string | null {
+  for (let current = dirname(dir); ; current = dirname(current)) {
+    if ((statSync(current).mode & 0o001) === 0) return current;
+    if (current === dirname(current)) return null;
   }
 }
 

@@ -3,7 +3,7 @@
 // without it the demo serves until SIGINT, then leaves no process and no file behind.
 import { describe, test, expect } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, basicAuthorization } from "../harness/apache.js";
@@ -63,6 +63,8 @@ describe("npm run demo", () => {
 
   test("serves until SIGINT, then stops Apache and the worker and removes its files", async () => {
     const state = mkdtempSync(join(tmpdir(), "anp-demo-test-"));
+    // Apache's children and the worker run as www-data: they must be able to enter the directory.
+    chmodSync(state, 0o755);
     const stateDir = join(state, "demo");
     try {
       const run = startDemo([], { DEMO_STATE_DIR: stateDir });
@@ -86,6 +88,18 @@ describe("npm run demo", () => {
       await expect(httpRequest({ port, path: "/" })).rejects.toThrow();
       // DEMO_STATE_DIR is the user's: kept, as the demo says.
       expect(run.output()).toContain(`files kept in ${stateDir}`);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  test("a DEMO_STATE_DIR that www-data cannot enter is refused with the reason", async () => {
+    if (process.getuid?.() !== 0) return;
+    const state = mkdtempSync(join(tmpdir(), "anp-demo-closed-"));
+    try {
+      const run = startDemo(["--check"], { DEMO_STATE_DIR: join(state, "demo") });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`www-data cannot reach ${join(state, "demo")}: ${state} is not searchable by others`);
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
