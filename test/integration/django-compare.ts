@@ -149,6 +149,17 @@ export function defineComparisonSuite(options: ComparisonSuiteOptions): void {
       expect(compared).toBeGreaterThan(probes.size * 2);
     });
 
+    it("fails exactly where Django fails: a NUL byte in the user name", async () => {
+      // PostgreSQL refuses NUL in text (psycopg2 raises, pg gets an error); SQLite and MariaDB just find nobody.
+      const outcome = <T>(promise: Promise<T>): Promise<{ answer: T } | { error: true }> =>
+        promise.then((answer) => ({ answer }), () => ({ error: true as const }));
+      for (const name of ["alice\u0000", "\u0000"]) {
+        const mine = await outcome(handler.checkPassword(context(name), "wonderland", Buffer.from("wonderland")).then(asDjango));
+        expect(mine).toEqual(await outcome(oracle.checkPassword(name, "wonderland")));
+        expect(await outcome(handler.groupsForUser(context(name)).then((groups) => [...groups]))).toEqual(await outcome(oracle.groupsForUser(name)));
+      }
+    });
+
     it("grants the non-ASCII user and denies the unusable password (fixture sanity)", async () => {
       const jurgen = customUser ? "jürgen@example.org" : "jürgen";
       const nopass = customUser ? "nopass@example.org" : "nopass";

@@ -37,6 +37,39 @@ describe("Django handler on MariaDB 10.11", () => {
       await oracle?.close();
     });
 
+    it("needs only SELECT with upgrade_hashes off, through a pool of at most pool_size connections", async () => {
+      await server.query("CREATE USER 'authreader'@'%'");
+      for (const table of ["auth_user", "auth_group", "auth_user_groups", "auth_permission", "django_content_type", "auth_group_permissions", "auth_user_user_permissions"]) {
+        await server.query(`GRANT SELECT ON django.${table} TO 'authreader'@'%'`);
+      }
+      const readerUrl = server.url.replace("mysql://django@", "mysql://authreader@");
+      const created = await oracle.createUser({ username: "outdated", password: "pw", iterations: 100, groups: ["staff"] });
+      const reader = new DjangoHandler({ database: readerUrl, hasherOptions: testHasherOptions(), poolSize: 3 });
+      const upgrader = new DjangoHandler({ database: readerUrl, hasherOptions: testHasherOptions(), upgradeHashes: true });
+      try {
+        const checks = Array.from({ length: 300 }, (_, i) =>
+          i % 3 === 0
+            ? reader.checkPassword(context("OUTDATED"), "pw", Buffer.from("pw")).then((v) => expect(v).toEqual({ kind: "granted" }))
+            : i % 3 === 1
+              ? reader.groupsForUser(context("outdated")).then((groups) => expect(groups).toEqual(["staff"]))
+              : reader.hasPermission(context("survivor"), ["auth.view_user"]).then((yes) => expect(yes).toBe(true)),
+        );
+        const during = await server.query<{ n: number }>("SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE USER = 'authreader'");
+        await Promise.all(checks);
+        expect(Number(during[0]?.n)).toBeLessThanOrEqual(3);
+        const after = await server.query<{ n: number }>("SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE USER = 'authreader'");
+        expect(Number(after[0]?.n)).toBeGreaterThan(0);
+        expect(Number(after[0]?.n)).toBeLessThanOrEqual(3);
+
+        // With upgrades on, the refused UPDATE is an error (as Django's save() would be), and nothing changes.
+        await expect(upgrader.checkPassword(context("outdated"), "pw", Buffer.from("pw"))).rejects.toBeInstanceOf(DatabaseError);
+        expect(await oracle.getPassword("outdated")).toBe(created.encoded);
+      } finally {
+        await reader.close();
+        await upgrader.close();
+      }
+    });
+
     it("answers timeout errors while the server hangs (SIGSTOP), and recovers when it answers again", async () => {
       const handler = new DjangoHandler({ database: server.url, hasherOptions: testHasherOptions(), poolSize: 2, queryTimeoutMs: 1000 });
       try {

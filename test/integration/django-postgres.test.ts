@@ -61,6 +61,33 @@ describe("Django handler on PostgreSQL 15", () => {
       }
     });
 
+    it("needs only SELECT with upgrade_hashes off; with it on, a refused UPDATE answers an error and writes nothing", async () => {
+      await server.query("CREATE ROLE authreader LOGIN");
+      await server.query(
+        "GRANT SELECT ON auth_user, auth_group, auth_user_groups, auth_permission, django_content_type, " +
+          "auth_group_permissions, auth_user_user_permissions TO authreader",
+      );
+      const readerUrl = server.url.replace("postgres://postgres@", "postgres://authreader@");
+      const created = await oracle.createUser({ username: "outdated", password: "pw", iterations: 100, groups: ["staff"] });
+      const reader = new DjangoHandler({ database: readerUrl, hasherOptions: testHasherOptions(), poolSize: 2 });
+      const upgrader = new DjangoHandler({ database: readerUrl, hasherOptions: testHasherOptions(), upgradeHashes: true });
+      try {
+        expect(await reader.checkPassword(context("outdated"), "pw", Buffer.from("pw"))).toEqual({ kind: "granted" });
+        expect(await reader.groupsForUser(context("outdated"))).toEqual(["staff"]);
+        expect(await reader.hasPermission(context("survivor"), ["auth.view_user"])).toBe(true);
+        const connections = await server.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'authreader'");
+        expect(Number(connections[0]?.n)).toBeLessThanOrEqual(2);
+
+        await expect(upgrader.checkPassword(context("outdated"), "pw", Buffer.from("pw"))).rejects.toBeInstanceOf(DatabaseError);
+        expect(await oracle.getPassword("outdated")).toBe(created.encoded);
+        // A current hash needs no write, so the same handler still grants other users.
+        expect(await upgrader.checkPassword(context("survivor"), "still-here", Buffer.from("still-here"))).toEqual({ kind: "granted" });
+      } finally {
+        await reader.close();
+        await upgrader.close();
+      }
+    });
+
     it("answers timeout errors while the server hangs (SIGSTOP), and recovers when it answers again", async () => {
       const handler = new DjangoHandler({ database: server.url, hasherOptions: testHasherOptions(), poolSize: 2, queryTimeoutMs: 1000 });
       try {
