@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configTest } from "../harness/apache.js";
 import { curlStatus, wgetFetch, type Credentials } from "../fixtures/use-cases/clients.js";
+import { formatTable } from "../fixtures/use-cases/report.js";
 import { seedDjango, type CheckSpec, type DjangoVerdict } from "../fixtures/use-cases/django.js";
 import {
   makeServerRoot,
@@ -137,8 +138,7 @@ describe.each(["event", "prefork"] as const)("use case: protected static and med
       }
       table[caller.label] = row;
     }
-    console.log(`static/media status matrix (use-case-static-files, mpm_${mpm}):`);
-    console.table(table);
+    console.log(formatTable(`static/media status matrix (use-case-static-files, mpm_${mpm}):`, table));
     expect(mismatches).toEqual([]);
     // The matrix is not trivially uniform: each area has callers let in and callers kept out.
     expect(CALLERS.map((c) => expectedStatus("media", verdictOf(c)))).toEqual(expect.arrayContaining([200, 401]));

@@ -35,6 +35,14 @@ const superuser: Credentials = { user: "root-admin", password: "super-User-5" };
 const wrongPassword: Credentials = { user: committer.user, password: "commit-Rights-2" };
 
 const ALL = [committer, reader, stranger, inactive, superuser, wrongPassword];
+const ROLES = new Map<Credentials, string>([
+  [committer, "committer"],
+  [reader, "reader"],
+  [stranger, "no permission"],
+  [inactive, "inactive"],
+  [superuser, "superuser"],
+  [wrongPassword, "wrong password"],
+]);
 const checks: CheckSpec[] = ALL.map((c) => ({ username: c.user, password: c.password, permissions: [VIEW, COMMIT] }));
 
 // svn's error codes: E175013 is the HTTP 403 "forbidden" of the DAV layer, E215004 "no more
@@ -58,7 +66,7 @@ function verdict(c: Credentials): DjangoVerdict {
 async function svn(client: SvnClient, label: string, args: string[], who: Credentials, cwd?: string): Promise<ProgramResult> {
   const result = await client.run(args, who, cwd);
   const lines = (result.stdout + result.stderr).split("\n").filter((l) => /Committed revision|Checked out revision|svn: E\d+|^r\d+ \|/.test(l));
-  transcript.push(`$ svn ${args[0]} (${label}, as ${who.user}) -> exit ${result.code}`, ...lines.map((l) => `    ${l.trim()}`));
+  transcript.push(`$ svn ${args[0]} (${label}, as ${who.user}: ${ROLES.get(who) ?? "?"}) -> exit ${result.code}`, ...lines.map((l) => `    ${l.trim()}`));
   return result;
 }
 
@@ -177,12 +185,17 @@ describe.each([
     expect(checkout.code).not.toBe(0);
     expect(checkout.stderr).toMatch(FORBIDDEN);
     expect(existsSync(wc) ? (await readdir(wc)).filter((n) => n !== ".svn") : []).toEqual([]);
+    const before = accessLogLines().length;
     const log = await svn(client, style, ["log", url], stranger);
     expect(log.code).not.toBe(0);
     expect(log.stdout).not.toContain("commit");
     const list = await client.run(["list", url], stranger);
     expect(list.code).not.toBe(0);
     expect(list.stdout).toBe("");
+    // Every request Apache saw from this user was refused with 403: nothing was served.
+    const answered = accessLogLines().slice(before).filter((l) => l.includes(` ${stranger.user} `));
+    expect(answered.length).toBeGreaterThan(0);
+    expect(answered.filter((l) => !/" 403 /.test(l))).toEqual([]);
   });
 
   it.each([

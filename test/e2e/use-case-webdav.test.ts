@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configTest } from "../harness/apache.js";
 import { curlStatus, RcloneWebdav, runLitmus, type Credentials } from "../fixtures/use-cases/clients.js";
+import { formatTable } from "../fixtures/use-cases/report.js";
 import { seedDjango, type CheckSpec, type DjangoVerdict } from "../fixtures/use-cases/django.js";
 import {
   giveToHttpdUser,
@@ -129,8 +130,7 @@ describe("use case: a WebDAV share for the members of one Django group", () => {
         (rows[probe.method] ??= {})[label] = status;
       }
     }
-    console.log("WebDAV status matrix (use-case-webdav):");
-    console.table(rows);
+    console.log(formatTable("WebDAV status matrix (use-case-webdav), HTTP status per method and caller:", rows));
     for (const probe of PROBES) {
       const row = rows[probe.method]!;
       expect(probe.memberStatus, `${probe.method} as member`).toContain(row.member);
