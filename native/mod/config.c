@@ -16,6 +16,8 @@
 #include "config.h"
 
 #include <pwd.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #ifndef ANP_DEFAULT_NODE
@@ -401,9 +403,13 @@ static const char *absolute_file(cmd_parms *cmd, const char *path)
 static const char *set_node_binary(cmd_parms *cmd, void *dummy, const char *path)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    struct stat st;
     (void)dummy;
     if (err || (err = absolute_file(cmd, path))) {
         return err;
+    }
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an executable file", cmd->cmd->name, path);
     }
     server_conf(cmd)->node_binary = path;
     return NULL;

@@ -28,6 +28,7 @@ const HELLO_CLIENT = join(FIXTURES, "hello-client.mjs");
 const IS_ROOT = process.getuid?.() === 0;
 
 const FILES = {
+  "digest/index.html": "digest\n",
   "valid/index.html": "valid\n",
   "group/index.html": "group\n",
   "perm/index.html": "perm\n",
@@ -37,7 +38,18 @@ function location(path: string, lines: readonly string[]): string {
   return [`<Location "${path}">`, "    AuthType Basic", '    AuthName "failures"', ...lines.map((l) => `    ${l}`), "</Location>"].join("\n");
 }
 
-function moduleConf(serverLines: readonly string[] = []): string {
+const DIGEST_LOCATION = [
+  '<Location "/digest/">',
+  "    AuthType Digest",
+  '    AuthName "digest realm"',
+  "    AuthDigestProvider node",
+  `    NodeAuthUserScript "${HANDLER}"`,
+  "    Require valid-user",
+  "</Location>",
+].join("\n");
+
+/** The locations every server here has; `digest` adds one for AuthDigestProvider (needs mod_auth_digest). */
+function moduleConf(serverLines: readonly string[] = [], options: { digest?: boolean } = {}): string {
   const handler = [`AuthBasicProvider node`, `NodeAuthUserScript "${HANDLER}"`, `NodeAuthGroupScript "${HANDLER}"`];
   return [
     moduleServerDirectives(REPO_ROOT),
@@ -45,6 +57,7 @@ function moduleConf(serverLines: readonly string[] = []): string {
     location("/valid/", [...handler, "Require valid-user"]),
     location("/group/", [...handler, "Require group secret-agents"]),
     location("/perm/", [...handler, "Require node-permission files.view_file"]),
+    options.digest === true ? DIGEST_LOCATION : "",
   ].join("\n");
 }
 
@@ -108,6 +121,15 @@ function parseHelloAnswer(hex: string): { kind: number; status: number | undefin
   return { kind, status };
 }
 
+/** curl with HTTP Digest (the harness speaks Basic only); returns the status code. */
+function digestStatus(server: ApacheServer, path: string, user: string, password: string): number {
+  const run = spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--digest", "-u", `${user}:${password}`, server.url(path)], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return Number(run.stdout);
+}
+
 function uidOf(user: string): number {
   return Number(spawnSync("id", ["-u", user], { encoding: "utf8" }).stdout.trim());
 }
@@ -123,7 +145,13 @@ describe.each<Mpm>(["event", "prefork"])("mpm_%s", (mpm) => {
   let server: ApacheServer;
 
   beforeAll(async () => {
-    server = await startApache({ mpm, conf: moduleConf(["NodeAuthTimeout 1500ms"]), files: FILES, logLevel: "info authnz_node:debug" });
+    server = await startApache({
+      mpm,
+      conf: moduleConf(["NodeAuthTimeout 1500ms"], { digest: true }),
+      files: FILES,
+      modules: ["auth_digest"],
+      logLevel: "info authnz_node:debug",
+    });
     servers.push(server);
   });
   afterAll(async () => {
@@ -141,6 +169,12 @@ describe.each<Mpm>(["event", "prefork"])("mpm_%s", (mpm) => {
     expect(await server.statusAs("/perm/", "alice", "wonderland")).toBe(200);
     expect(await server.statusAs("/perm/", "bob", "builder")).toBe(401);
     expect(workerPids(server)).toHaveLength(1);
+  });
+
+  test("AuthDigestProvider node: the worker's HA1 lets the right password in and keeps others out", () => {
+    expect(digestStatus(server, "/digest/", "alice", "wonderland")).toBe(200);
+    expect(digestStatus(server, "/digest/", "alice", "wrong")).toBe(401);
+    expect(digestStatus(server, "/digest/", "nobody", "x")).toBe(401);
   });
 
   test("credentials never reach the worker's environ (the script fails the check if they do)", async () => {
@@ -266,6 +300,8 @@ describe("apache2 -t", () => {
     ["a timeout out of range", "NodeAuthTimeout 10ms", /NodeAuthTimeout: '10ms' is out of range/],
     ["an unknown worker user", "NodeAuthWorkerUser no-such-user-here", /NodeAuthWorkerUser: no such user 'no-such-user-here'/],
     ["a relative node binary", "NodeAuthNodeBinary bin/node", /NodeAuthNodeBinary: 'bin\/node' must be an absolute path/],
+    ["a node binary that does not exist", "NodeAuthNodeBinary /no/such/node", /NodeAuthNodeBinary: '\/no\/such\/node' is not an executable file/],
+    ["a node binary that is a directory", "NodeAuthNodeBinary /usr/bin", /NodeAuthNodeBinary: '\/usr\/bin' is not an executable file/],
     ["a bad worker log level", "NodeAuthWorkerLogLevel chatty", /NodeAuthWorkerLogLevel: 'chatty' is not one of/],
     ["a worker argument the module owns", "NodeAuthWorkerArgs --socket /tmp/x.sock", /NodeAuthWorkerArgs: --socket is set by the module/],
     ["a permission that is not app_label.codename", location("/x/", ["Require node-permission view_file"]), /Require node-permission: 'view_file' is not app_label.codename/],
