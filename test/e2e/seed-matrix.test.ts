@@ -350,3 +350,49 @@ describe("a handler script (NodeAuthUserScript / NodeAuthGroupScript)", () => {
     expect(s.errorLog()).not.toContain("boom");
   });
 });
+
+// Apache keeps one provider per name and the module loaded last takes `group`; the module says in
+// the error log which one answers. Checked in both load orders, with a group file that disagrees
+// with the script's groups, so the status shows who answered.
+describe("Require group next to mod_authz_groupfile", () => {
+  const script = join(REPO_ROOT, "test/fixtures/e2e/handler.mjs");
+  const groupfile = `LoadModule authz_groupfile_module /usr/lib/apache2/modules/mod_authz_groupfile.so`;
+  const conf = (root: string, groupfileFirst: boolean) => {
+    // The group file puts civilian, not agent, in double-oh; the script says the opposite.
+    writeFileSync(join(root, "groups"), "double-oh: civilian\n");
+    return [
+      // The harness loads mod_authnz_node before this body: a LoadModule here comes after it.
+      ...(groupfileFirst ? [] : [groupfile]),
+      moduleServerDirectives(REPO_ROOT),
+      ...["/group/", "/node-group/"].map((path) =>
+        location(path, [
+          "AuthBasicProvider node",
+          `NodeAuthUserScript "${script}"`,
+          `NodeAuthGroupScript "${script}"`,
+          `AuthGroupFile "${root}/groups"`,
+          path === "/group/" ? "Require group double-oh" : "Require node-group double-oh",
+        ]),
+      ),
+    ].join("\n");
+  };
+  const files = { "group/index.html": "g\n", "node-group/index.html": "n\n" };
+
+  test.each([
+    { order: "mod_authz_groupfile loaded first", groupfileFirst: true, logId: "ANP0101", groupAnsweredBy: "node" },
+    { order: "mod_authz_groupfile loaded last", groupfileFirst: false, logId: "ANP0102", groupAnsweredBy: "groupfile" },
+  ])("$order: Require group is answered by $groupAnsweredBy, and the log says so ($logId)", async ({ groupfileFirst, logId, groupAnsweredBy }) => {
+    const server = await startApache({ mpm: "event", files, modules: groupfileFirst ? ["authz_groupfile"] : [], conf: ({ root }) => conf(root, groupfileFirst) });
+    servers.push(server);
+    try {
+      const agent = await server.statusAs("/group/", "agent", "double-oh-seven");
+      const civilian = await server.statusAs("/group/", "civilian", "civvy");
+      expect([agent, civilian]).toEqual(groupAnsweredBy === "node" ? [200, 401] : [401, 200]);
+      // node-group is always the module's.
+      expect(await server.statusAs("/node-group/", "agent", "double-oh-seven")).toBe(200);
+      expect(await server.statusAs("/node-group/", "civilian", "civvy")).toBe(401);
+      expect(server.errorLog()).toContain(`${logId}: `);
+    } finally {
+      await server.stop();
+    }
+  });
+});
