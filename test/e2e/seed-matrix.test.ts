@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startApache, printErrorLogOnFailure, basicAuthorization, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer, type Mpm } from "../harness/apache.js";
+import { startApache, printErrorLogOnFailure, basicAuthorization, nodeModuleBuilt, residentKb, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer, type Mpm } from "../harness/apache.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
@@ -394,5 +394,49 @@ describe("Require group next to mod_authz_groupfile", () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+// The issue asks for the module's memory per Apache child against httpd without it. Same
+// configuration, same requests (a valid-user location served 100 times), with mod_authnz_node
+// answering through the script handler, and with Apache's own mod_authn_file.
+describe("resident memory per Apache child", () => {
+  const script = join(REPO_ROOT, "test/fixtures/e2e/handler.mjs");
+  const REQUESTS = 100;
+
+  test.each(MPMS)("mpm_%s: with the module, a child holds at most a few MB more than without", async (mpm) => {
+    const measure = async (withNode: boolean) => {
+      const server = await startApache({
+        mpm,
+        nodeModule: withNode,
+        modules: withNode ? [] : ["authn_file"],
+        files: { "valid/index.html": "v\n" },
+        conf: ({ root }) => {
+          writeFileSync(join(root, "htpasswd"), `agent:${sha("double-oh-seven")}\n`);
+          const provider = withNode ? ["AuthBasicProvider node", `NodeAuthUserScript "${script}"`] : ["AuthBasicProvider file", `AuthUserFile "${root}/htpasswd"`];
+          return [...(withNode ? [moduleServerDirectives(REPO_ROOT)] : []), location("/valid/", [...provider, "Require valid-user"])].join("\n");
+        },
+      });
+      servers.push(server);
+      try {
+        for (let i = 0; i < REQUESTS; i++) expect(await server.statusAs("/valid/", "agent", "double-oh-seven")).toBe(200);
+        const children = server.children();
+        const average = children.reduce((sum, child) => sum + child.rssKb, 0) / children.length;
+        const worker = server.workers().reduce((sum, w) => sum + residentKb(w.pid), 0);
+        return { average, count: children.length, worker };
+      } finally {
+        await server.stop();
+      }
+    };
+    const without = await measure(false);
+    const withNode = await measure(true);
+    console.log(
+      `RSS per Apache child, mpm_${mpm}, after ${REQUESTS} Basic-auth requests: ` +
+        `without mod_authnz_node ${(without.average / 1024).toFixed(1)} MiB (${without.count} children), ` +
+        `with it ${(withNode.average / 1024).toFixed(1)} MiB (${withNode.count} children); ` +
+        `the Node worker (one for all children) ${(withNode.worker / 1024).toFixed(1)} MiB`,
+    );
+    expect(withNode.worker).toBeGreaterThan(0);
+    expect(withNode.average - without.average).toBeLessThan(8 * 1024);
   });
 });
