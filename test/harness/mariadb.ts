@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
 import { freePort } from "./ports.js";
-import { HarnessError, ServerProcess, run, waitUntilReady } from "./server-process.js";
+import { HarnessError, ServerProcess, forgetDirectory, removeOnExit, run, waitUntilReady } from "./server-process.js";
 
 export interface MariaDBServer {
   /** mysql://django@127.0.0.1:<port>/django */
@@ -33,6 +33,7 @@ export async function startMariaDB(): Promise<MariaDBServer> {
   const uid = Number(execFileSync("id", ["-u", "mysql"]).toString().trim());
   const gid = Number(execFileSync("id", ["-g", "mysql"]).toString().trim());
   const root = mkdtempSync("/tmp/anp-mariadb-");
+  removeOnExit(root);
   const dataDir = join(root, "data");
   const socketPath = join(root, "mysqld.sock");
   const logFile = join(root, "mariadb.log");
@@ -133,6 +134,7 @@ export async function startMariaDB(): Promise<MariaDBServer> {
     async cleanup() {
       await server?.signal("SIGTERM");
       rmSync(root, { recursive: true, force: true });
+      forgetDirectory(root);
     },
   };
 }

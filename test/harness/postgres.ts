@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import pg from "pg";
 import { freePort } from "./ports.js";
-import { HarnessError, ServerProcess, run, waitUntilReady } from "./server-process.js";
+import { HarnessError, ServerProcess, forgetDirectory, removeOnExit, run, waitUntilReady } from "./server-process.js";
 
 const BIN = "/usr/lib/postgresql/15/bin";
 
@@ -46,6 +46,7 @@ function ids(user: string): { uid: number; gid: number } {
 export async function startPostgres(): Promise<PostgresServer> {
   const { uid, gid } = ids("postgres");
   const root = mkdtempSync("/tmp/anp-pg-");
+  removeOnExit(root);
   const dataDir = join(root, "data");
   const socketDir = join(root, "socket");
   const logFile = join(root, "postgres.log");
@@ -144,6 +145,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     async cleanup() {
       await server?.signal("SIGINT");
       rmSync(root, { recursive: true, force: true });
+      forgetDirectory(root);
     },
   };
 }

@@ -2,7 +2,7 @@
 // start a long-running server in its own process group (so kill() takes its children with it, by id),
 // and wait for readiness by polling a probe instead of sleeping blindly.
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { openSync, closeSync, readFileSync, readdirSync } from "node:fs";
+import { openSync, closeSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 
 export class HarnessError extends Error {
@@ -28,6 +28,33 @@ export function run(command: string, args: readonly string[], options: SpawnOpti
   });
 }
 
+/**
+ * Servers still running and directories still to remove when this process exits without cleaning up
+ * (a crashed or interrupted test run): the servers run in their own process groups, so nothing else would
+ * stop them.
+ */
+const leftovers = { servers: new Set<ServerProcess>(), directories: new Set<string>() };
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const server of leftovers.servers) server.killNow();
+    for (const directory of leftovers.directories) rmSync(directory, { recursive: true, force: true });
+  });
+}
+
+/** Removes `directory` when this process exits, unless forgetDirectory() was called first. */
+export function removeOnExit(directory: string): void {
+  installExitHook();
+  leftovers.directories.add(directory);
+}
+
+export function forgetDirectory(directory: string): void {
+  leftovers.directories.delete(directory);
+}
+
 /** A server process started in its own process group, its output appended to `logFile`. */
 export class ServerProcess {
   readonly #child: ChildProcess;
@@ -41,16 +68,25 @@ export class ServerProcess {
     } finally {
       closeSync(log);
     }
+    installExitHook();
+    leftovers.servers.add(this);
     this.#exited = new Promise((resolve) => {
-      this.#child.once("exit", () => {
+      const done = (): void => {
         this.#running = false;
+        leftovers.servers.delete(this);
         resolve();
-      });
-      this.#child.once("error", () => {
-        this.#running = false;
-        resolve();
-      });
+      };
+      this.#child.once("exit", done);
+      this.#child.once("error", done);
     });
+  }
+
+  /** Synchronous SIGKILL of the server and its descendants, for the exit hook (no waiting possible there). */
+  killNow(): void {
+    if (!this.#running) return;
+    const children = descendantsOf(this.pid);
+    signalPid(-this.pid, "SIGKILL");
+    for (const pid of children) signalPid(pid, "SIGKILL");
   }
 
   get pid(): number {
