@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configTest } from "../harness/apache.js";
 import { curlStatus, RcloneWebdav, runLitmus, type Credentials } from "../fixtures/use-cases/clients.js";
 import { formatTable } from "../fixtures/use-cases/report.js";
-import { seedDjango, type CheckSpec, type DjangoVerdict } from "../fixtures/use-cases/django.js";
+import { seedDjango, type CheckSpec, type DjangoVerdict, type SeedSpec } from "../fixtures/use-cases/django.js";
 import {
   giveToHttpdUser,
   makeServerRoot,
@@ -71,6 +71,19 @@ let server: ExampleServer | undefined;
 let root: string | undefined;
 let work: string | undefined;
 let verdicts: DjangoVerdict[] = [];
+let databasePath = "";
+
+/** The share's Django users; `member` overrides what the admin changed about the member. */
+function seedSpec(change: { password?: string; is_active?: boolean; groups?: string[] }): SeedSpec {
+  return {
+    groups: [{ name: GROUP }, { name: "other-team" }],
+    users: [
+      { username: member.user, password: change.password ?? member.password, is_active: change.is_active ?? true, groups: change.groups ?? [GROUP] },
+      { username: outsider.user, password: outsider.password, groups: ["other-team"] },
+    ],
+    checks: change.password ? [...checks, { username: member.user, password: change.password }] : checks,
+  };
+}
 
 beforeAll(async () => {
   root = makeServerRoot("webdav");
@@ -79,14 +92,8 @@ beforeAll(async () => {
   giveToHttpdUser(path.join(root, "dav"));
   giveToHttpdUser(path.join(root, "var"));
   const database = path.join(root, "django/db.sqlite3");
-  verdicts = await seedDjango(database, {
-    groups: [{ name: GROUP }, { name: "other-team" }],
-    users: [
-      { username: member.user, password: member.password, groups: [GROUP] },
-      { username: outsider.user, password: outsider.password, groups: ["other-team"] },
-    ],
-    checks,
-  });
+  databasePath = database;
+  verdicts = await seedDjango(database, seedSpec({}));
   server = await startExample({ example: "webdav", root, values: { MPM: "event", DATABASE: `sqlite://${database}` } });
 });
 
@@ -198,6 +205,38 @@ describe("use case: a WebDAV share for the members of one Django group", () => {
     const refusedUp = await refused.upload(source, "from-outsider");
     expect(refusedUp.code).not.toBe(0);
     expect(existsSync(path.join(s.root, "dav/team/from-outsider"))).toBe(false);
+  });
+  it("applies a change made in Django from the next request on, without a restart", async () => {
+    const s = running();
+    const propfind = (who: Credentials) => curlStatus(s.url("/team/"), { credentials: who, method: "PROPFIND", headers: ["Depth: 0"] });
+    const rows: Record<string, Record<string, string | number>> = {};
+    expect(await propfind(member)).toBe(207);
+
+    // The admin removes the member from the group.
+    let now = await seedDjango(databasePath, seedSpec({ groups: ["other-team"] }));
+    expect(now[0]?.groups).not.toContain(GROUP);
+    rows["removed from the group"] = { "old password": await propfind(member) };
+    expect(rows["removed from the group"]!["old password"]).toBe(403);
+
+    // Back in the group, with a new password: the old one (verified and cached before) no longer works.
+    const changed: Credentials = { user: member.user, password: "a-New-Password-7" };
+    now = await seedDjango(databasePath, seedSpec({ password: changed.password }));
+    expect(now[0]?.check_password).toBe(false);
+    expect(now.at(-1)?.check_password).toBe(true);
+    rows["new password set"] = { "old password": await propfind(member), "new password": await propfind(changed) };
+    expect(rows["new password set"]).toEqual({ "old password": 401, "new password": 207 });
+
+    // Deactivated: refused like an unknown user, even with the right password.
+    now = await seedDjango(databasePath, seedSpec({ password: changed.password, is_active: false }));
+    expect(now.at(-1)?.check_password).toBeNull();
+    rows["deactivated"] = { "new password": await propfind(changed) };
+    expect(rows["deactivated"]!["new password"]).toBe(401);
+
+    // Restored as at the start.
+    await seedDjango(databasePath, seedSpec({}));
+    rows["restored"] = { "old password": await propfind(member) };
+    expect(rows["restored"]!["old password"]).toBe(207);
+    console.log(formatTable("WebDAV PROPFIND as the member after each change made in Django:", rows));
   });
 });
 
