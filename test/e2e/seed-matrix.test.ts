@@ -341,12 +341,15 @@ describe("a handler script (NodeAuthUserScript / NodeAuthGroupScript)", () => {
       await expectStatus("unknown user (script returns null)", "/script/", "stranger", "x", 401),
       await expectStatus("alias, renamed by the script", "/script/", "alias", "mask", 200),
       await expectStatus("script throws", "/script/", "explode", "boom", 500),
+      await expectStatus("grouchy, right password", "/script/", "grouchy", "grr", 200),
+      await expectStatus("grouchy, groupsForUser throws", "/script-group/", "grouchy", "grr", 500),
     ];
     console.log(["Script handler (HTTP status):", ...rows.map(([what, path, want, got]) => `  ${what.padEnd(36)} ${path.padEnd(15)} want ${want} got ${got}`)].join("\n"));
     expect(results).toEqual(rows.map((row) => row[2]));
     // A string result renames httpd's user: the access log shows the new name, not the one sent.
     expect(s.accessLog()).toMatch(/ renamed-agent "GET \/script\/ HTTP\/1\.0" 200 /);
     expect(s.errorLog()).toContain("handler exploded on purpose");
+    expect(s.errorLog()).toContain("group lookup exploded on purpose");
     expect(s.errorLog()).not.toContain("boom");
   });
 });
