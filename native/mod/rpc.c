@@ -52,13 +52,37 @@ static void put_all(anp_writer *w, uint8_t tag, const apr_array_header_t *values
     }
 }
 
+static apr_size_t fields_size(const apr_array_header_t *values)
+{
+    apr_size_t size = 0;
+    int i;
+    if (values) {
+        for (i = 0; i < values->nelts; i++) {
+            size += 3 + strlen(APR_ARRAY_IDX(values, i, const char *));
+        }
+    }
+    return size;
+}
+
+/* The frame's size if everything fits, capped at the protocol's limit: a check allocates what it needs
+ * from r->pool rather than 64 KiB every time. */
+static apr_size_t frame_capacity(const anp_request *req)
+{
+    apr_size_t size = 4 + ANP_HEADER_LEN;
+    size += 3 + strlen(req->handler) + 3 + strlen(req->user) + 3 + 4; /* HANDLER, USER, TIMEOUT_MS */
+    size += req->password ? 3 + strlen(req->password) : 0;
+    size += req->realm ? 3 + strlen(req->realm) : 0;
+    size += fields_size(req->groups) + fields_size(req->permissions) + fields_size(req->env);
+    return size < ANP_FRAME_CAP ? size : ANP_FRAME_CAP;
+}
+
 /* Encodes the request; returns its size or an anp_result (<0). Required fields first, ENV last. */
-static long encode_request(uint8_t *buf, const anp_request *req, int *env_dropped)
+static long encode_request(uint8_t *buf, apr_size_t cap, const anp_request *req, int *env_dropped)
 {
     anp_writer w;
     int i;
 
-    anp_writer_init(&w, buf, ANP_FRAME_CAP, req->kind, 0);
+    anp_writer_init(&w, buf, cap, req->kind, 0);
     anp_put_str(&w, ANP_TAG_HANDLER, req->handler);
     anp_put_str(&w, ANP_TAG_USER, req->user);
     if (req->password) {
@@ -271,15 +295,16 @@ static apr_status_t attempt(request_rec *r, uint8_t *frame, apr_size_t frame_len
 apr_status_t anp_rpc_call(request_rec *r, const anp_request *req, anp_answer *ans)
 {
     apr_time_t deadline = apr_time_now() + req->timeout + ANP_ANSWER_GRACE;
-    uint8_t *frame = apr_palloc(r->pool, ANP_FRAME_CAP);
+    apr_size_t cap = frame_capacity(req);
+    uint8_t *frame = apr_palloc(r->pool, cap);
     int env_dropped = 0, retry = 0;
     apr_status_t rv;
     long len;
 
     memset(ans, 0, sizeof(*ans));
-    len = encode_request(frame, req, &env_dropped);
+    len = encode_request(frame, cap, req, &env_dropped);
     if (len < 0) {
-        wipe(frame, ANP_FRAME_CAP);
+        wipe(frame, cap);
         ans->reason = apr_psprintf(r->pool, "cannot encode the request (codec result %ld): a user name, "
                                    "handler spec or Require argument is over the protocol's limits", len);
         return APR_EGENERAL;

@@ -141,7 +141,7 @@ test("mod_authnz_node.so is built (npm run build:native)", () => {
   expect(nodeModuleBuilt(), `${NODE_MODULE_PATH} is missing`).toBe(true);
 });
 
-describe.each<Mpm>(["event", "prefork"])("mpm_%s", (mpm) => {
+describe.each<Mpm>(["event", "worker", "prefork"])("mpm_%s", (mpm) => {
   let server: ApacheServer;
 
   beforeAll(async () => {
@@ -186,6 +186,15 @@ describe.each<Mpm>(["event", "prefork"])("mpm_%s", (mpm) => {
       ],
     });
     expect(response.status).toBe(200);
+  });
+
+  test("headers beyond the frame's 64 KiB are left out of the environ, and the check still answers", async () => {
+    const headers = Array.from({ length: 90 }, (_, i) => [`X-Filler-${String(i)}`, "f".repeat(1000)] as const);
+    const response = await server.request("/valid/", { authorization: `Basic ${Buffer.from("alice:wonderland").toString("base64")}`, headers });
+    expect(response.status).toBe(200);
+    expect(server.errorLog()).toMatch(/ANP0402: \d+ environ entries did not fit in the request and were left out/);
+    const wrong = await server.request("/valid/", { authorization: `Basic ${Buffer.from("alice:nope").toString("base64")}`, headers });
+    expect(wrong.status).toBe(401);
   });
 
   test("a hanging worker: 500 after NodeAuthTimeout, httpd keeps serving, and 200 again once it answers", async () => {
