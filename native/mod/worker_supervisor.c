@@ -115,10 +115,18 @@ static void become_worker(const anp_supervisor *sv, int delay)
     sigset_t all;
     int devnull;
 
+    static const int reset[] = {SIGTERM, SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE, SIGCHLD, SIGALRM,
+                                SIGXCPU, SIGXFSZ, SIGQUIT};
+    size_t i;
+
+    /* Until exec (and while a restart delay is spent) httpd's parent's handlers would still run here:
+     * a SIGTERM from the pconf cleanup must end this process, not set httpd's shutdown flag. Ignored
+     * signals (httpd ignores SIGPIPE) would stay ignored across exec. */
+    for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++) {
+        signal(reset[i], SIG_DFL);
+    }
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
-    /* httpd ignores SIGPIPE; exec keeps ignored signals ignored. Node sets its own handling. */
-    signal(SIGPIPE, SIG_DFL);
     /* Out of httpd's process group, so a terminal's Ctrl-C reaches httpd, which then stops us itself. */
     setsid();
 
