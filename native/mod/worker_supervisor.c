@@ -159,8 +159,8 @@ static void become_worker(const anp_supervisor *sv, int delay)
     }
     /* After setuid (which clears it): if httpd's parent is killed outright, the worker goes too. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() == 1) {
-        _exit(0);
+    if (getppid() != sv->parent_pid) {
+        _exit(0); /* httpd's parent died before the line above took effect */
     }
     if (chdir("/") != 0) {
         child_fail("chdir /", errno);
@@ -198,10 +198,9 @@ static apr_status_t spawn(anp_supervisor *sv)
     apr_proc_other_child_register(proc, maintenance, sv, NULL, sv->pconf);
     sv->registered = 1;
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sv->server,
-                 ANPLOGNO(0302) "started worker pid %" APR_PID_T_FMT " (%s %s) on %s as %s%s%s",
+                 ANPLOGNO(0302) "started worker pid %" APR_PID_T_FMT " (%s %s) on %s as %s%s",
                  pid, sv->argv[0], sv->argv[1], sv->socket_path,
-                 sv->drop_privileges ? sv->user_name : "httpd's user",
-                 delay ? apr_psprintf(sv->pconf, ", after a %d s delay", delay) : "", "");
+                 sv->drop_privileges ? sv->user_name : "httpd's user", delay ? ", after a restart delay" : "");
     return APR_SUCCESS;
 }
 
@@ -266,8 +265,8 @@ static void maintenance(int reason, void *data, int status)
     else {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
                      ANPLOGNO(0304) "worker pid %" APR_PID_T_FMT " %s (exit status or signal %d); starting a new "
-                     "one%s", pid, reason == APR_OC_REASON_LOST ? "was lost" : "died", status,
-                     sv->restart_delay ? apr_psprintf(sv->pconf, " in %d s", sv->restart_delay) : "");
+                     "one in %d s", pid, reason == APR_OC_REASON_LOST ? "was lost" : "died", status,
+                     sv->restart_delay);
     }
     spawn(sv);
 }
