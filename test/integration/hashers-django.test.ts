@@ -208,6 +208,43 @@ describe("Django makes, we verify", () => {
   });
 });
 
+describe("enabled hashers and odd passwords", () => {
+  it("a hash of a hasher missing from PASSWORD_HASHERS never verifies, on either side", async () => {
+    await oracle.ok(djangoSettings(EVERYTHING));
+    const made: Array<{ hasher: AlgorithmName; encoded: string }> = [];
+    for (const hasher of ALL_HASHERS.filter((h) => h !== "argon2")) {
+      made.push({ hasher, encoded: (await oracle.ok({ cmd: "make", password: "lètmein", hasher })).encoded as string });
+    }
+    for (const enabled of [["pbkdf2_sha256"], ["bcrypt_sha256", "md5"], ["unsalted_sha1", "pbkdf2_sha1"]] as AlgorithmName[][]) {
+      const settings: Settings = { name: enabled.join(","), hashers: enabled, pbkdf2Iterations: 1000, bcryptRounds: 4 };
+      await oracle.ok(djangoSettings(settings));
+      for (const { hasher, encoded } of made) {
+        const django = await djangoCheck("lètmein", encoded);
+        expect(django.result, `${hasher} with ${enabled.join(",")}`).toBe(enabled.includes(hasher));
+        await expectSameAnswer("enabled-subset", hasher, "lètmein", encoded, ourOptions(settings));
+      }
+    }
+  });
+
+  it("a NUL byte: plain bcrypt raises in Django and is false here; bcrypt_sha256 and the others agree", async () => {
+    await oracle.ok(djangoSettings(EVERYTHING));
+    const options = ourOptions(EVERYTHING);
+    const password = "lèt\u0000mein";
+    for (const hasher of ["bcrypt_sha256", "pbkdf2_sha256", "md5", "unsalted_sha1"] as const) {
+      const { encoded } = (await oracle.ok({ cmd: "make", password, hasher })) as { encoded: string };
+      const ours = await makePassword(password, { ...options, hasher });
+      expect((await djangoCheck(password, ours)).result, hasher).toBe(true);
+      expect((await djangoCheck("lèt", ours)).result, hasher).toBe(false);
+      await expectSameAnswer("nul-byte", hasher, password, encoded, options);
+      await expectSameAnswer("nul-byte", hasher, "lèt", encoded, options);
+    }
+    const plain = (await oracle.ok({ cmd: "make", password: "lètmein", hasher: "bcrypt" })).encoded as string;
+    expect((await djangoCheck(password, plain)).error).toMatch(/NUL/);
+    expect(await verifyPassword(password, plain, options)).toMatchObject({ valid: false, failure: "unhashable-password" });
+    count("nul-byte", "bcrypt (Django raises)");
+  });
+});
+
 describe("we make, Django verifies", () => {
   beforeAll(async () => {
     await oracle.ok(djangoSettings(EVERYTHING));
