@@ -64,7 +64,7 @@ let dataDir = "";
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "anp-static-django-"));
   database = path.join(dataDir, "db.sqlite3");
-  verdicts = await seedDjango(database, {
+  verdicts = await seedDjango(`sqlite://${database}`, {
     groups: [{ name: GROUP }],
     users: [
       { username: "alice", password: "wonderland-7", groups: [GROUP] },

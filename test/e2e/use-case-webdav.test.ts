@@ -93,7 +93,7 @@ beforeAll(async () => {
   giveToHttpdUser(path.join(root, "var"));
   const database = path.join(root, "django/db.sqlite3");
   databasePath = database;
-  verdicts = await seedDjango(database, seedSpec({}));
+  verdicts = await seedDjango(`sqlite://${database}`, seedSpec({}));
   server = await startExample({ example: "webdav", root, values: { MPM: "event", DATABASE: `sqlite://${database}` } });
 });
 
@@ -213,27 +213,27 @@ describe("use case: a WebDAV share for the members of one Django group", () => {
     expect(await propfind(member)).toBe(207);
 
     // The admin removes the member from the group.
-    let now = await seedDjango(databasePath, seedSpec({ groups: ["other-team"] }));
+    let now = await seedDjango(`sqlite://${databasePath}`, seedSpec({ groups: ["other-team"] }));
     expect(now[0]?.groups).not.toContain(GROUP);
     rows["removed from the group"] = { "old password": await propfind(member) };
     expect(rows["removed from the group"]!["old password"]).toBe(403);
 
     // Back in the group, with a new password: the old one (verified and cached before) no longer works.
     const changed: Credentials = { user: member.user, password: "a-New-Password-7" };
-    now = await seedDjango(databasePath, seedSpec({ password: changed.password }));
+    now = await seedDjango(`sqlite://${databasePath}`, seedSpec({ password: changed.password }));
     expect(now[0]?.check_password).toBe(false);
     expect(now.at(-1)?.check_password).toBe(true);
     rows["new password set"] = { "old password": await propfind(member), "new password": await propfind(changed) };
     expect(rows["new password set"]).toEqual({ "old password": 401, "new password": 207 });
 
     // Deactivated: refused like an unknown user, even with the right password.
-    now = await seedDjango(databasePath, seedSpec({ password: changed.password, is_active: false }));
+    now = await seedDjango(`sqlite://${databasePath}`, seedSpec({ password: changed.password, is_active: false }));
     expect(now.at(-1)?.check_password).toBeNull();
     rows["deactivated"] = { "new password": await propfind(changed) };
     expect(rows["deactivated"]!["new password"]).toBe(401);
 
     // Restored as at the start.
-    await seedDjango(databasePath, seedSpec({}));
+    await seedDjango(`sqlite://${databasePath}`, seedSpec({}));
     rows["restored"] = { "old password": await propfind(member) };
     expect(rows["restored"]!["old password"]).toBe(207);
     console.log(formatTable("WebDAV PROPFIND as the member after each change made in Django:", rows));
