@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach } from "vitest";
+import { afterAll, afterEach } from "vitest";
 import { renderHttpdConfig, type Mpm } from "../../src/demo/httpd-config.js";
 import { startHttpd, compiledInModules, descendants, APACHE_BINARY, type ProcessInfo } from "../../src/demo/httpd-process.js";
 import { httpRequest, basicAuthorization, type HeaderValue, type HttpResponse } from "../../src/demo/http-request.js";
@@ -81,6 +81,39 @@ export class ApacheHarnessError extends Error {
 }
 
 let compiledIn: Set<string> | undefined;
+
+/**
+ * httpd runs in its own process group and the worker in its own session, so nothing else stops
+ * them when a test process exits without calling stop() (a crash, an interrupted run): the exit
+ * hook kills them by pid and removes their ServerRoots.
+ */
+const running = new Map<number, string>();
+let exitHookInstalled = false;
+const forgotten = new Set<ApacheServer>();
+
+// A test file that forgets stop() still gets its servers stopped when the file is done.
+afterAll(async () => {
+  for (const server of forgotten) await server.stop();
+});
+
+function killOnExit(pid: number, root: string): void {
+  running.set(pid, root);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const [httpdPid, serverRoot] of running) {
+      const tree = descendants(httpdPid);
+      for (const target of [-httpdPid, ...tree.map((p) => p.pid)]) {
+        try {
+          process.kill(target, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(serverRoot, { recursive: true, force: true });
+    }
+  });
+}
 
 /** VmRSS of a process in KiB (0 when it has gone). */
 export function residentKb(pid: number): number {
@@ -159,6 +192,7 @@ export async function startApache(options: StartApacheOptions): Promise<ApacheSe
     rmSync(layout.root, { recursive: true, force: true });
     throw err;
   }
+  killOnExit(httpd.pid, layout.root);
   const readLog = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : "");
 
   const request = (path: string, requestOptions: RequestOptions = {}) => {
@@ -167,11 +201,11 @@ export async function startApache(options: StartApacheOptions): Promise<ApacheSe
     return httpRequest({ port, path, method: requestOptions.method, headers });
   };
 
-  let stopped: ProcessInfo[] | undefined;
+  let stopping: Promise<ProcessInfo[]> | undefined;
   // The ServerRoot goes away on stop; failure reports still want the logs.
   let finalErrorLog: string | undefined;
   let finalAccessLog: string | undefined;
-  return {
+  const self: ApacheServer = {
     ...layout,
     pid: httpd.pid,
     mpm,
@@ -188,16 +222,20 @@ export async function startApache(options: StartApacheOptions): Promise<ApacheSe
         .filter((p) => p.ppid === httpd.pid && p.command.startsWith(APACHE_BINARY))
         .map((p) => ({ ...p, rssKb: residentKb(p.pid) })),
     graceful: () => httpd.graceful(),
-    stop: async () => {
-      if (stopped) return stopped;
-      stopped = await httpd.stop();
-      finalErrorLog = readLog(errorLogPath);
-      finalAccessLog = readLog(accessLogPath);
-      if (process.env.ANP_KEEP_SERVER_ROOT) console.log(`kept ServerRoot ${layout.root}`);
-      else rmSync(layout.root, { recursive: true, force: true });
-      return stopped;
-    },
+    stop: () =>
+      (stopping ??= (async () => {
+        const leftovers = await httpd.stop();
+        running.delete(httpd.pid);
+        forgotten.delete(self);
+        finalErrorLog = readLog(errorLogPath);
+        finalAccessLog = readLog(accessLogPath);
+        if (process.env.ANP_KEEP_SERVER_ROOT) console.log(`kept ServerRoot ${layout.root}`);
+        else rmSync(layout.root, { recursive: true, force: true });
+        return leftovers;
+      })()),
   };
+  forgotten.add(self);
+  return self;
 }
 
 /**
