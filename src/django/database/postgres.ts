@@ -1,6 +1,7 @@
 // PostgreSQL through a bounded pg Pool. pg drops a client whose connection broke, so after a server
 // restart the next checkout opens a fresh connection: recovery needs no action here. An idle client's
 // error is reported on the pool and must be listened to, or it would crash the worker.
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { DatabaseError, DatabaseTimeoutError } from "../errors.js";
 import { describeLocation, type PostgresLocation } from "../database-url.js";
@@ -11,6 +12,7 @@ export class PostgresDatabase implements Database {
   readonly description: string;
   readonly #pool: pg.Pool;
   readonly #timeoutMs: number;
+  readonly #names = new Map<string, string>();
 
   constructor(location: PostgresLocation, options: DatabaseOptions, onIdleError?: (error: Error) => void) {
     this.description = describeLocation(location);
@@ -35,7 +37,7 @@ export class PostgresDatabase implements Database {
 
   async query(sql: string, values: readonly SqlValue[]): Promise<Row[]> {
     try {
-      const result = await this.#pool.query({ text: sql, values: values as SqlValue[] });
+      const result = await this.#pool.query({ name: this.#statementName(sql), text: sql, values: values as SqlValue[] });
       return result.rows as Row[];
     } catch (error) {
       throw this.#wrap(error);
@@ -44,11 +46,24 @@ export class PostgresDatabase implements Database {
 
   async execute(sql: string, values: readonly SqlValue[]): Promise<number> {
     try {
-      const result = await this.#pool.query({ text: sql, values: values as SqlValue[] });
+      const result = await this.#pool.query({ name: this.#statementName(sql), text: sql, values: values as SqlValue[] });
       return result.rowCount ?? 0;
     } catch (error) {
       throw this.#wrap(error);
     }
+  }
+
+  /**
+   * Named statements are parsed and planned once per connection instead of once per query. The handler
+   * has a handful of fixed statements, so the names stay few.
+   */
+  #statementName(sql: string): string {
+    let name = this.#names.get(sql);
+    if (name === undefined) {
+      name = `anp_${createHash("sha256").update(sql).digest("hex").slice(0, 24)}`;
+      this.#names.set(sql, name);
+    }
+    return name;
   }
 
   async close(): Promise<void> {
