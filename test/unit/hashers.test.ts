@@ -144,6 +144,21 @@ describe("identifyHasher", () => {
     expect(() => identifyHasher("PBKDF2_SHA256$1$a$b")).toThrow(UnknownHasherError);
   });
 
+  it("never puts a value without $ (maybe a plaintext password) into the error", () => {
+    for (const stored of ["hunter2-plaintext", "a".repeat(40), "my secret$"]) {
+      let caught: unknown;
+      try {
+        identifyHasher(stored);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(UnknownHasherError);
+      expect((caught as Error).message).not.toContain(stored.replace("$", ""));
+      expect((caught as UnknownHasherError).algorithm).toBeNull();
+    }
+    expect(() => identifyHasher("whirlpool$x")).toThrow("unknown password hashing algorithm 'whirlpool'");
+  });
+
   it("with options, refuses algorithms that are not enabled", () => {
     expect(() => identifyHasher("md5$salt$abc", { hashers: ["pbkdf2_sha256"] })).toThrow(DisabledHasherError);
     expect(identifyHasher("md5$salt$abc", { hashers: ["pbkdf2_sha256", "md5"] })).toBe("md5");

@@ -10,12 +10,17 @@ export class HasherError extends Error {
   }
 }
 
-/** The encoded value names no hasher Django has ever shipped (Django: "Unknown password hashing algorithm"). */
+/**
+ * The encoded value names no hasher Django has ever shipped (Django: "Unknown password hashing algorithm").
+ * `algorithm` is the name read from the value only when it has the shape of one (a `$`-terminated identifier);
+ * otherwise it is null, because a value without `$` may be a plaintext password or a bare digest that
+ * must not reach a log.
+ */
 export class UnknownHasherError extends HasherError {
   override readonly code = "ERR_HASHER_UNKNOWN";
-  readonly algorithm: string;
-  constructor(algorithm: string) {
-    super(`unknown password hashing algorithm ${JSON.stringify(algorithm.slice(0, 40))}`);
+  readonly algorithm: string | null;
+  constructor(algorithm: string | null) {
+    super(algorithm === null ? "stored value names no password hashing algorithm" : `unknown password hashing algorithm '${algorithm}'`);
     this.name = "UnknownHasherError";
     this.algorithm = algorithm;
   }

@@ -25,7 +25,10 @@ export function identifyHasher(encoded: string, options?: HasherOptions): Algori
 /** identifyHasher against already resolved options; `null` checks only that the name is a Django hasher. */
 export function identifyEnabled(encoded: string, options: ResolvedOptions | null): AlgorithmName {
   const name = algorithmOf(encoded);
-  if (!isAlgorithmName(name)) throw new UnknownHasherError(name);
+  if (!isAlgorithmName(name)) {
+    const shaped = encoded.includes("$") && /^[A-Za-z0-9_-]{1,32}$/.test(name);
+    throw new UnknownHasherError(shaped ? name : null);
+  }
   if (options !== null && !options.hashers.includes(name)) throw new DisabledHasherError(name);
   return name;
 }
