@@ -1,6 +1,6 @@
 // The Django handler on SQLite files made by real Django: answers compared with Django's own, the
 // custom user model, hash upgrade, and a database file that is missing and then appears.
-import { mkdtempSync, rmSync, copyFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { DjangoHandler, createDjangoHandler } from "../../src/django/handler.js";
@@ -22,7 +22,7 @@ describe("Django handler on SQLite", () => {
   defineUpgradeSuite({ label: "auth.User", databaseUrl: () => authUrl });
   defineUpgradeSuite({ label: "custom user model", databaseUrl: () => customUrl, customUser: true });
 
-  it("answers errors while the database file is missing and recovers when it appears, without a new handler", async () => {
+  it("answers errors while the database file is missing, recovers when it appears, follows a replaced file", async () => {
     const path = join(dir, "late.sqlite3");
     const handler = new DjangoHandler({ database: `sqlite://${path}`, hasherOptions: testHasherOptions() });
     try {
@@ -40,6 +40,20 @@ describe("Django handler on SQLite", () => {
 
       expect(await handler.checkPassword(context("late"), "pw", Buffer.from("pw"))).toEqual({ kind: "granted" });
       expect(await handler.groupsForUser(context("late"))).toEqual(["g"]);
+
+      // Another database is renamed over it (a restore or a deploy): the open handle must not keep the old one.
+      const replacement = join(dir, "replacement.sqlite3");
+      const other = await startDjango({ databaseUrl: `sqlite://${replacement}`, pbkdf2Iterations: TEST_ITERATIONS });
+      await other.createUser({ username: "late", password: "new-pw", groups: ["h"] });
+      await other.close();
+      renameSync(replacement, path);
+      expect(await handler.checkPassword(context("late"), "pw", Buffer.from("pw"))).toEqual({ kind: "denied" });
+      expect(await handler.checkPassword(context("late"), "new-pw", Buffer.from("new-pw"))).toEqual({ kind: "granted" });
+      expect(await handler.groupsForUser(context("late"))).toEqual(["h"]);
+
+      // And removed: errors again, never "no such user".
+      rmSync(path);
+      await expect(handler.checkPassword(context("late"), "new-pw", Buffer.from("new-pw"))).rejects.toBeInstanceOf(DatabaseError);
     } finally {
       await handler.close();
     }

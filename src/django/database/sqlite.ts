@@ -3,8 +3,10 @@
 // for the measurement), cheaper than handing them to a thread. The one way such a call could block the
 // event loop for long is waiting for another process's write lock, so the busy timeout is kept short: a
 // locked database answers ERROR after `busyTimeoutMs` rather than stalling every other request.
-// The file is opened lazily and reopened after an error that may mean it was replaced, so a database
-// that is missing at startup or restored from a backup is picked up without restarting the worker.
+// The file is opened lazily, and reopened after an error or when the path names another file than the
+// open one, so a database that is missing at startup or restored from a backup is picked up without
+// restarting the worker.
+import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import { DatabaseError, DatabaseTimeoutError } from "../errors.js";
 import { describeLocation, type SqliteLocation } from "../database-url.js";
@@ -20,6 +22,8 @@ export class SqliteDatabase implements Database {
   readonly #readOnly: boolean;
   readonly #busyTimeoutMs: number;
   #db: BetterSqlite3.Database | undefined;
+  /** Device and inode of the file #db has open. */
+  #identity: { readonly dev: number; readonly ino: number } | undefined;
   readonly #statements = new Map<string, BetterSqlite3.Statement>();
   #closed = false;
 
@@ -46,6 +50,7 @@ export class SqliteDatabase implements Database {
   #run<T>(sql: string, call: (statement: BetterSqlite3.Statement) => T): T {
     if (this.#closed) throw new DatabaseError(`${this.description}: closed`);
     try {
+      this.#reopenIfReplaced();
       return call(this.#statement(sql));
     } catch (error) {
       const code = (error as { code?: unknown }).code;
@@ -60,10 +65,25 @@ export class SqliteDatabase implements Database {
     }
   }
 
+  /**
+   * Django (CONN_MAX_AGE=0) opens the file anew for every request, so a database moved into place (a
+   * restore, a deploy) is seen at once. An open handle would keep reading the old file, so the path's
+   * identity is checked before each statement (one stat(), about a microsecond).
+   */
+  #reopenIfReplaced(): void {
+    if (this.#db === undefined) return;
+    const now = statSync(this.#path, { throwIfNoEntry: false });
+    if (now === undefined || now.ino !== this.#identity?.ino || now.dev !== this.#identity.dev) this.#reset();
+  }
+
   #statement(sql: string): BetterSqlite3.Statement {
     let statement = this.#statements.get(sql);
     if (statement === undefined) {
-      this.#db ??= new BetterSqlite3(this.#path, { readonly: this.#readOnly, fileMustExist: true, timeout: this.#busyTimeoutMs });
+      if (this.#db === undefined) {
+        const identity = statSync(this.#path, { throwIfNoEntry: false });
+        this.#db = new BetterSqlite3(this.#path, { readonly: this.#readOnly, fileMustExist: true, timeout: this.#busyTimeoutMs });
+        this.#identity = identity;
+      }
       statement = this.#db.prepare(sql);
       this.#statements.set(sql, statement);
     }
@@ -78,6 +98,7 @@ export class SqliteDatabase implements Database {
       // Closing a handle that already failed can fail again; nothing to do about it.
     }
     this.#db = undefined;
+    this.#identity = undefined;
   }
 }
 
