@@ -66,6 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const databaseUrl = `sqlite://${databasePath}`;
     const logins = DEMO_LOGINS;
     const answers = await runOracle(repoRoot, databaseUrl, [
+      { cmd: "version" },
       { cmd: "migrate" },
       { cmd: "seed_demo" },
       ...logins.flatMap((login) => [
@@ -73,7 +74,8 @@ async function main(argv: readonly string[]): Promise<number> {
         { cmd: "groups_for_user", username: login.user },
       ]),
     ]);
-    const expectations = expectationsFromDjango(logins, answers.slice(2), DEMO_GROUP);
+    const djangoVersion = djangoSeries(answers[0]?.django);
+    const expectations = expectationsFromDjango(logins, answers.slice(3), DEMO_GROUP);
 
     writeDemoSite(docRoot);
     const conf = renderHttpdConfig({
@@ -85,7 +87,7 @@ async function main(argv: readonly string[]): Promise<number> {
       compiledIn: compiledInModules(),
       runAs,
       logLevel: "info",
-      body: [moduleServerDirectives(repoRoot), demoAuthConfig(databaseUrl)].join("\n"),
+      body: [moduleServerDirectives(repoRoot), demoAuthConfig(databaseUrl, djangoVersion)].join("\n"),
     });
     const confPath = join(serverRoot, "httpd.conf");
     writeFileSync(confPath, conf);
@@ -141,6 +143,17 @@ async function main(argv: readonly string[]): Promise<number> {
     await cleanup();
     return 1;
   }
+}
+
+/**
+ * "3.2" from Django's version "3.2.25": the handler's hasher parameters (PBKDF2 iterations and the
+ * like) must be those of the Django that made the hashes, or a wrong password costs the newer,
+ * larger work factor (Django's harden_runtime) while a right one costs the stored one.
+ */
+function djangoSeries(version: unknown): string {
+  const match = typeof version === "string" ? /^(\d+\.\d+)/.exec(version) : null;
+  if (!match?.[1]) throw new Error(`oracle.py reported no Django version (${JSON.stringify(version)})`);
+  return match[1];
 }
 
 /** The first directory above `dir` that users other than its owner cannot enter, if any. */

@@ -49,8 +49,11 @@ export function writeDemoSite(docRoot: string): void {
   writeFileSync(join(docRoot, "secret", "index.html"), page("Secret", `<p>${DEMO_PAGES.secret.marker}: you are in the Django group ${DEMO_GROUP}.</p>`));
 }
 
-/** The <Location> blocks: the built-in Django handler, no script. */
-export function demoAuthConfig(databaseUrl: string): string {
+/**
+ * The <Location> blocks: the built-in Django handler, no script, set to the hasher parameters of
+ * `djangoVersion` (the Django that made the database).
+ */
+export function demoAuthConfig(databaseUrl: string, djangoVersion: string): string {
   const location = (path: string, require: string) =>
     [
       `<Location "${path}">`,
@@ -58,6 +61,7 @@ export function demoAuthConfig(databaseUrl: string): string {
       '    AuthName "mod_authnz_node demo"',
       "    AuthBasicProvider node",
       `    NodeAuthDjangoDatabase "${databaseUrl}"`,
+      `    NodeAuthDjangoOption django_version ${djangoVersion}`,
       `    ${require}`,
       "</Location>",
     ].join("\n");

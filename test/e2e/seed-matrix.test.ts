@@ -95,10 +95,16 @@ function location(path: string, lines: readonly string[]): string {
   return [`<Location "${path}">`, "    AuthType Basic", '    AuthName "Top Secret"', ...lines.map((line) => `    ${line}`), "</Location>"].join("\n");
 }
 
-function nodeConfig(databaseUrl: string): string {
+/**
+ * The seed's locations with the built-in Django handler, set to the hasher parameters of the Django
+ * that made the database (else a wrong password pays the newest Django's work factor).
+ */
+function nodeConfig(databaseUrl: string, djangoVersion: string): string {
   return [
     moduleServerDirectives(REPO_ROOT),
-    ...LOCATIONS.map((l) => location(l.path, ["AuthBasicProvider node", `NodeAuthDjangoDatabase "${databaseUrl}"`, l.require])),
+    ...LOCATIONS.map((l) =>
+      location(l.path, ["AuthBasicProvider node", `NodeAuthDjangoDatabase "${databaseUrl}"`, `NodeAuthDjangoOption django_version ${djangoVersion}`, l.require]),
+    ),
   ].join("\n");
 }
 
@@ -240,6 +246,7 @@ describe.each(DATABASES)("Django on $name", ({ name, start }) => {
   let view: DjangoView;
   let reference: Map<string, number>;
   let referenceServer: ApacheServer;
+  let djangoVersion: string;
 
   beforeAll(async () => {
     database = await start();
@@ -247,6 +254,7 @@ describe.each(DATABASES)("Django on $name", ({ name, start }) => {
     try {
       await oracle.seedDemo();
       view = await askDjango(oracle);
+      djangoVersion = /^\d+\.\d+/.exec((await oracle.version()).django)?.[0] ?? "unknown";
     } finally {
       await oracle.close();
     }
@@ -279,7 +287,7 @@ describe.each(DATABASES)("Django on $name", ({ name, start }) => {
   });
 
   test.each(MPMS)(`mpm_%s: every status is Apache's own providers' (Django's for Latin-1 bytes)`, async (mpm) => {
-    const server = await startApache({ mpm, files: FILES, conf: nodeConfig(database.url) });
+    const server = await startApache({ mpm, files: FILES, conf: nodeConfig(database.url, djangoVersion) });
     servers.push(server);
     try {
       const statuses = await runMatrix(server, `node ${name} ${mpm}`);
