@@ -116,7 +116,8 @@ async function main(): Promise<void> {
     },
   });
   await server.start();
-  logger.info(`listening on ${options.socketPath}`);
+  // Always written, whatever --log-level says: supervisors and tests wait for this line.
+  (logger.enabled("info") ? logger : createLogger("info")).info(`listening on ${options.socketPath}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
