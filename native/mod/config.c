@@ -57,6 +57,7 @@ static const anp_django_option django_options[] = {
     {"upgrade_hashes", ANP_OPT_FLAG},
     {"pool_size", ANP_OPT_COUNT},
     {"row_cache_seconds", ANP_OPT_COUNT},
+    {"verified_cache", ANP_OPT_FLAG},
     {NULL, 0}
 };
 
@@ -558,7 +559,7 @@ const command_rec anp_directives[] = {
     AP_INIT_TAKE2("NodeAuthDjangoOption", set_django_option, NULL, ACCESS_CONF,
                   "A setting of the built-in Django handler: a user-model mapping key (user_table, "
                   "username_column, is_active_column, ...) or hashers, django_version, upgrade_hashes, "
-                  "pool_size, row_cache_seconds, followed by its value"),
+                  "pool_size, row_cache_seconds, verified_cache, followed by its value"),
     AP_INIT_TAKE1("NodeAuthNodeBinary", set_node_binary, NULL, RSRC_CONF,
                   "Absolute path of the node executable that runs the worker (default: the node that "
                   "built the module)"),

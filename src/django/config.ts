@@ -20,9 +20,11 @@ export interface DjangoSettings {
   readonly upgradeHashes: boolean;
   readonly poolSize: number;
   readonly rowCacheSeconds: number;
+  /** Remember verified (stored hash, password) pairs (spec key verified_cache, default on); off: every check hashes. */
+  readonly verifiedCache: boolean;
 }
 
-const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds"];
+const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache"];
 const MAPPING_KEY_TO_FIELD = new Map(
   (Object.entries(MAPPING_SPEC_KEYS) as Array<[keyof UserModelMapping, string]>).map(([field, key]) => [key, field]),
 );
@@ -56,6 +58,7 @@ export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
     upgradeHashes: onOff("upgrade_hashes", spec.upgrade_hashes, false),
     poolSize: integer("pool_size", spec.pool_size, DEFAULT_POOL_SIZE, 1, MAX_POOL_SIZE),
     rowCacheSeconds: integer("row_cache_seconds", spec.row_cache_seconds, 0, 0, MAX_ROW_CACHE_SECONDS),
+    verifiedCache: onOff("verified_cache", spec.verified_cache, true),
   };
 }
 

@@ -194,9 +194,10 @@ export class DjangoHandler implements Handler {
  * (idle connections that broke, skipped hash upgrades) go to stderr in the worker's one-line format.
  */
 export function createDjangoHandler(spec: HandlerSpec, services: Pick<DjangoHandlerOptions, "credentialCache" | "hashLimiter" | "log"> = {}): DjangoHandler {
-  const settings = parseDjangoSpec(spec);
+  const { verifiedCache, ...settings } = parseDjangoSpec(spec);
   const log = services.log ?? defaultLog();
-  return new DjangoHandler({ ...settings, ...services, log });
+  // verified_cache=off (for measuring first verifications, or for the wary) overrides the worker's shared cache.
+  return new DjangoHandler({ ...settings, ...services, ...(verifiedCache ? {} : { credentialCache: null }), log });
 }
 
 function defaultLog(): (level: DjangoLogLevel, message: string) => void {
