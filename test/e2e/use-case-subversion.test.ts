@@ -238,6 +238,11 @@ describe.each(["SQLite", "PostgreSQL"] as const)("Subversion use case on %s", (b
   function accessLogLines(): string[] {
     return (server?.accessLog() ?? "").split("\n").filter(Boolean);
   }
+  it("never wrote a password into the error log, whatever was refused", () => {
+    const log = server!.errorLog();
+    expect(log.length).toBeGreaterThan(0);
+    for (const who of ALL) expect(log).not.toContain(who.password);
+  });
 });
 
 describe("the Debian site file subversion/django-svn.conf", () => {

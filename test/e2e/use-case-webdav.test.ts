@@ -238,6 +238,13 @@ describe("use case: a WebDAV share for the members of one Django group", () => {
     expect(rows["restored"]!["old password"]).toBe(207);
     console.log(formatTable("WebDAV PROPFIND as the member after each change made in Django:", rows));
   });
+  it("never wrote a password into the error log", () => {
+    const log = running().errorLog();
+    expect(log.length).toBeGreaterThan(0);
+    for (const password of [member.password, outsider.password, wrongPassword.password, "a-New-Password-7"]) {
+      expect(log).not.toContain(password);
+    }
+  });
 });
 
 describe("the Debian site file webdav/django-webdav.conf", () => {
