@@ -4,6 +4,7 @@
 // Nothing here hard-codes an expected answer where Django can be asked instead; the few fixed
 // expectations (e.g. "jürgen is granted") check that the fixture is what it claims to be.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { DjangoHandler, type DjangoHandlerOptions } from "../../src/django/handler.js";
 import { djangoDefaults, type HasherOptions } from "../../src/django/hashers/index.js";
 import type { CheckContext, PasswordVerdict } from "../../src/handlers/types.js";
@@ -147,6 +148,29 @@ export function defineComparisonSuite(options: ComparisonSuiteOptions): void {
       // The fixture really exercises all three answers.
       expect(granted).toBeGreaterThanOrEqual(users.filter((u) => u.password !== null && u.is_active !== false).length);
       expect(compared).toBeGreaterThan(probes.size * 2);
+    });
+
+    it("matches Django on random spellings of the user names (case, spaces, Unicode normalisation, accents)", async () => {
+      const known = users.filter((user) => user.password !== null);
+      const spelling = fc.record({
+        index: fc.nat({ max: known.length - 1 }),
+        flips: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+        form: fc.constantFrom("NFC", "NFD", "NFKC", "strip-accents"),
+        before: fc.constantFrom("", " ", "\t"),
+        after: fc.constantFrom("", " ", "  ", "\u00a0"),
+      });
+      await fc.assert(
+        fc.asyncProperty(spelling, async ({ index, flips, form, before, after }) => {
+          const user = known[index] as Fixture;
+          let name = [...user.username].map((c, i) => (flips[i % flips.length] ? c.toUpperCase() : c)).join("");
+          name = form === "strip-accents" ? name.normalize("NFD").replace(/\p{M}/gu, "") : name.normalize(form);
+          name = `${before}${name}${after}`;
+          const password = user.password as string;
+          const mine = asDjango(await handler.checkPassword(context(name), password, Buffer.from(password)));
+          expect({ name, answer: mine }).toEqual({ name, answer: await oracle.checkPassword(name, password) });
+        }),
+        { numRuns: 120 },
+      );
     });
 
     it("fails exactly where Django fails: a NUL byte in the user name", async () => {
