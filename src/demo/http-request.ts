@@ -12,6 +12,8 @@ export interface HttpRequest {
   readonly method?: string;
   /** Sent in this order, as given; a Buffer value goes out byte for byte. */
   readonly headers?: ReadonlyArray<readonly [string, HeaderValue]>;
+  /** Give up when the connection is idle this long (default 120 s): a hung server must not hang us. */
+  readonly idleLimitMs?: number;
 }
 
 export interface HttpResponse {
@@ -44,9 +46,14 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect({ host, port: request.port });
+    socket.setTimeout(request.idleLimitMs ?? 120_000, () =>
+      socket.destroy(new HttpRequestError(`no answer to ${request.path} on port ${request.port} for ${request.idleLimitMs ?? 120_000} ms`)),
+    );
     socket.on("connect", () => socket.end(Buffer.concat(head)));
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", (err) => reject(new HttpRequestError(`request ${request.path} on port ${request.port} failed: ${err.message}`, { cause: err })));
+    socket.on("error", (err) =>
+      reject(err instanceof HttpRequestError ? err : new HttpRequestError(`request ${request.path} on port ${request.port} failed: ${err.message}`, { cause: err })),
+    );
     socket.on("close", (hadError) => {
       if (hadError) return;
       try {

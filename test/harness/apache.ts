@@ -72,14 +72,6 @@ export interface ApacheServer extends ApacheLayout {
   stop(): Promise<ProcessInfo[]>;
 }
 
-export class ApacheHarnessError extends Error {
-  readonly code = "ERR_APACHE_HARNESS";
-  constructor(message: string) {
-    super(message);
-    this.name = "ApacheHarnessError";
-  }
-}
-
 let compiledIn: Set<string> | undefined;
 
 /**
