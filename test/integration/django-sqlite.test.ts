@@ -89,6 +89,26 @@ describe("Django handler on SQLite", () => {
     }
   });
 
+  it("upgrades to the preferred hasher of the `hashers` setting (argon2 first), as Django with the same PASSWORD_HASHERS", async () => {
+    const url = `sqlite://${join(dir, "argon-first.sqlite3")}`;
+    const hashers = ["argon2", "pbkdf2_sha256", "pbkdf2_sha1", "bcrypt_sha256"];
+    const oracle = await startDjango({ databaseUrl: url, hashers, pbkdf2Iterations: TEST_ITERATIONS });
+    const handler = createDjangoHandler({ type: "django", database: url, django_version: "3.2", hashers: hashers.join(","), upgrade_hashes: "on" });
+    try {
+      const created = await oracle.createUser({ username: "legacy", password: "pw", hasher: "pbkdf2_sha256" });
+      expect(await oracle.mustUpdate(created.encoded)).toBe(true);
+      expect(await handler.checkPassword(context("legacy"), "pw", Buffer.from("pw"))).toEqual({ kind: "granted" });
+      const stored = await oracle.getPassword("legacy");
+      expect(stored.startsWith("argon2$argon2id$v=19$m=102400,t=2,p=8$")).toBe(true);
+      expect(await oracle.mustUpdate(stored)).toBe(false);
+      expect(await oracle.checkPassword("legacy", "pw")).toBe(true);
+      expect(await oracle.getPassword("legacy")).toBe(stored); // Django did not rehash it either
+    } finally {
+      await handler.close();
+      await oracle.close();
+    }
+  });
+
   it("is configured from handler spec text through the worker's registry (custom user model, Django 3.2 preset)", async () => {
     const oracle = await startDjango({ databaseUrl: customUrl, customUser: true, pbkdf2Iterations: TEST_ITERATIONS });
     const registry = new HandlerRegistry();
