@@ -67,12 +67,6 @@ const PROBES: readonly Probe[] = [
 
 const checks: CheckSpec[] = [member, outsider, wrongPassword].map((c) => ({ username: c.user, password: c.password }));
 
-let server: ExampleServer | undefined;
-let root: string | undefined;
-let work: string | undefined;
-let verdicts: DjangoVerdict[] = [];
-let databasePath = "";
-
 /** The share's Django users; `member` overrides what the admin changed about the member. */
 function seedSpec(change: { password?: string; is_active?: boolean; groups?: string[] }): SeedSpec {
   return {
@@ -85,165 +79,179 @@ function seedSpec(change: { password?: string; is_active?: boolean; groups?: str
   };
 }
 
-beforeAll(async () => {
-  root = makeServerRoot("webdav");
-  work = await mkdtemp(path.join(tmpdir(), "anp-webdav-clients-"));
-  for (const dir of ["htdocs", "run", "var", "dav/team", "dav/open", "django"]) await mkdir(path.join(root, dir), { recursive: true });
-  giveToHttpdUser(path.join(root, "dav"));
-  giveToHttpdUser(path.join(root, "var"));
-  const database = path.join(root, "django/db.sqlite3");
-  databasePath = database;
-  verdicts = await seedDjango(`sqlite://${database}`, seedSpec({}));
-  server = await startExample({ example: "webdav", root, values: { MPM: "event", DATABASE: `sqlite://${database}` } });
-});
+// The whole use case under both MPMs: litmus's hundreds of authenticated requests go through
+// the module's per-process connection pool, with threads (event) and without (prefork).
+describe.each(["event", "prefork"] as const)("WebDAV use case under mpm_%s", (mpm) => {
+  let server: ExampleServer | undefined;
+  let root: string | undefined;
+  let work: string | undefined;
+  let verdicts: DjangoVerdict[] = [];
+  let databasePath = "";
 
-afterAll(async () => {
-  await server?.stop();
-  removeServerRoot(root);
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
-printErrorLogOnFailure(() => server);
-
-function running(): ExampleServer {
-  if (!server) throw new Error("apache2 did not start");
-  return server;
-}
-
-describe("use case: a WebDAV share for the members of one Django group", () => {
-  it("Django itself says who is a member (the expectations below come from here)", () => {
-    const [m, o, w] = verdicts;
-    expect(m).toMatchObject({ check_password: true });
-    expect(m?.groups).toContain(GROUP);
-    expect(o).toMatchObject({ check_password: true });
-    expect(o?.groups).not.toContain(GROUP);
-    expect(w).toMatchObject({ check_password: false });
+  beforeAll(async () => {
+    root = makeServerRoot(`webdav-${mpm}`);
+    work = await mkdtemp(path.join(tmpdir(), "anp-webdav-clients-"));
+    for (const dir of ["htdocs", "run", "var", "dav/team", "dav/open", "django"]) await mkdir(path.join(root, dir), { recursive: true });
+    giveToHttpdUser(path.join(root, "dav"));
+    giveToHttpdUser(path.join(root, "var"));
+    const database = path.join(root, "django/db.sqlite3");
+    databasePath = database;
+    verdicts = await seedDjango(`sqlite://${database}`, seedSpec({}));
+    server = await startExample({ example: "webdav", root, values: { MPM: mpm, DATABASE: `sqlite://${database}` } });
   });
 
-  it("answers each method by who asks: member passes, non-member 403, wrong password and no credentials 401", async () => {
-    const s = running();
-    const rows: Record<string, Record<string, number>> = {};
-    const who: Array<[string, Credentials | undefined]> = [
-      ["member", member],
-      ["non-member", outsider],
-      ["wrong password", wrongPassword],
-      ["no credentials", undefined],
-    ];
-    for (const [label, credentials] of who) {
-      // Each caller works in a folder of its own, so a refused caller finds nothing made by another.
-      const folder = s.url(`/team/probe-${label.replace(/ /g, "-")}/`);
-      for (const probe of PROBES) {
-        const status = await curlStatus(folder + probe.name, { credentials, method: probe.method, headers: probe.headers?.(folder), body: probe.body });
-        (rows[probe.method] ??= {})[label] = status;
+  afterAll(async () => {
+    await server?.stop();
+    removeServerRoot(root);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  printErrorLogOnFailure(() => server);
+
+  function running(): ExampleServer {
+    if (!server) throw new Error("apache2 did not start");
+    return server;
+  }
+
+  describe(`use case: a WebDAV share for the members of one Django group (mpm_${mpm})`, () => {
+    it("Django itself says who is a member (the expectations below come from here)", () => {
+      const [m, o, w] = verdicts;
+      expect(m).toMatchObject({ check_password: true });
+      expect(m?.groups).toContain(GROUP);
+      expect(o).toMatchObject({ check_password: true });
+      expect(o?.groups).not.toContain(GROUP);
+      expect(w).toMatchObject({ check_password: false });
+    });
+
+    it("answers each method by who asks: member passes, non-member 403, wrong password and no credentials 401", async () => {
+      const s = running();
+      const rows: Record<string, Record<string, number>> = {};
+      const who: Array<[string, Credentials | undefined]> = [
+        ["member", member],
+        ["non-member", outsider],
+        ["wrong password", wrongPassword],
+        ["no credentials", undefined],
+      ];
+      for (const [label, credentials] of who) {
+        // Each caller works in a folder of its own, so a refused caller finds nothing made by another.
+        const folder = s.url(`/team/probe-${label.replace(/ /g, "-")}/`);
+        for (const probe of PROBES) {
+          const status = await curlStatus(folder + probe.name, { credentials, method: probe.method, headers: probe.headers?.(folder), body: probe.body });
+          (rows[probe.method] ??= {})[label] = status;
+        }
       }
-    }
-    console.log(formatTable("WebDAV status matrix (use-case-webdav), HTTP status per method and caller:", rows));
-    for (const probe of PROBES) {
-      const row = rows[probe.method]!;
-      expect(probe.memberStatus, `${probe.method} as member`).toContain(row.member);
-      expect(row["non-member"], `${probe.method} as non-member`).toBe(403);
-      expect(row["wrong password"], `${probe.method} with a wrong password`).toBe(401);
-      expect(row["no credentials"], `${probe.method} without credentials`).toBe(401);
-    }
-    // Nothing the refused requests asked for happened on disk; the member's did.
-    const team = path.join(s.root, "dav/team");
-    expect(existsSync(path.join(team, "probe-member/file.txt"))).toBe(true);
-    for (const refused of ["probe-non-member", "probe-wrong-password", "probe-no-credentials"]) {
-      expect(existsSync(path.join(team, refused))).toBe(false);
-    }
-  });
+      console.log(formatTable(`WebDAV status matrix (use-case-webdav, mpm_${mpm}), HTTP status per method and caller:`, rows));
+      for (const probe of PROBES) {
+        const row = rows[probe.method]!;
+        expect(probe.memberStatus, `${probe.method} as member`).toContain(row.member);
+        expect(row["non-member"], `${probe.method} as non-member`).toBe(403);
+        expect(row["wrong password"], `${probe.method} with a wrong password`).toBe(401);
+        expect(row["no credentials"], `${probe.method} without credentials`).toBe(401);
+      }
+      // Nothing the refused requests asked for happened on disk; the member's did.
+      const team = path.join(s.root, "dav/team");
+      expect(existsSync(path.join(team, "probe-member/file.txt"))).toBe(true);
+      for (const refused of ["probe-non-member", "probe-wrong-password", "probe-no-credentials"]) {
+        expect(existsSync(path.join(team, refused))).toBe(false);
+      }
+    });
 
-  it("passes the same litmus tests through the module as a member as without authentication", async () => {
-    const s = running();
-    const openDir = path.join(work!, "litmus-open");
-    const authDir = path.join(work!, "litmus-member");
-    await mkdir(openDir, { recursive: true });
-    await mkdir(authDir, { recursive: true });
-    const open = await runLitmus(s.url("/open/"), openDir);
-    const authenticated = await runLitmus(s.url("/team/"), authDir, member);
-    console.log(
-      `litmus without auth: ${open.passed}/${open.run} passed (${open.suites.map((x) => `${x.name} ${x.passed}/${x.run}`).join(", ")})\n` +
-        `litmus as a member through mod_authnz_node: ${authenticated.passed}/${authenticated.run} passed (${authenticated.suites.map((x) => `${x.name} ${x.passed}/${x.run}`).join(", ")})`,
-    );
-    // All five suites ran in both runs, so neither stopped early.
-    expect(open.suites.map((x) => x.name)).toEqual(["basic", "copymove", "props", "locks", "http"]);
-    expect(authenticated.suites.map((x) => x.name)).toEqual(open.suites.map((x) => x.name));
-    expect(open.run).toBeGreaterThan(0);
-    expect(authenticated.run).toBe(open.run);
-    expect(authenticated.passed).toBe(open.passed);
-    expect(authenticated.failures).toEqual(open.failures);
-    // And a non-member's litmus run fails from the first test that needs the share.
-    const outsiderDir = path.join(work!, "litmus-non-member");
-    await mkdir(outsiderDir, { recursive: true });
-    const refused = await runLitmus(s.url("/team/"), outsiderDir, outsider);
-    console.log(`litmus as a non-member: ${refused.passed}/${refused.run} passed`);
-    expect(refused.passed).toBeLessThan(open.passed);
-  });
+    it("passes the same litmus tests through the module as a member as without authentication", async () => {
+      const s = running();
+      const openDir = path.join(work!, "litmus-open");
+      const authDir = path.join(work!, "litmus-member");
+      await mkdir(openDir, { recursive: true });
+      await mkdir(authDir, { recursive: true });
+      const open = await runLitmus(s.url("/open/"), openDir);
+      const logBefore = s.accessLog().split("\n").length;
+      const authenticated = await runLitmus(s.url("/team/"), authDir, member);
+      // Every request litmus made to the share was checked: the access log names the member on each.
+      const checked = s.accessLog().split("\n").slice(logBefore - 1).filter((l) => l.includes(` ${member.user} "`)).length;
+      console.log(
+        `litmus (mpm_${mpm}) without auth: ${open.passed}/${open.run} passed (${open.suites.map((x) => `${x.name} ${x.passed}/${x.run}`).join(", ")})\n` +
+          `litmus as a member through mod_authnz_node: ${authenticated.passed}/${authenticated.run} passed (${authenticated.suites.map((x) => `${x.name} ${x.passed}/${x.run}`).join(", ")}), ${checked} authenticated requests`,
+      );
+      expect(checked).toBeGreaterThan(authenticated.run);
+      // All five suites ran in both runs, so neither stopped early.
+      expect(open.suites.map((x) => x.name)).toEqual(["basic", "copymove", "props", "locks", "http"]);
+      expect(authenticated.suites.map((x) => x.name)).toEqual(open.suites.map((x) => x.name));
+      expect(open.run).toBeGreaterThan(0);
+      expect(authenticated.run).toBe(open.run);
+      expect(authenticated.passed).toBe(open.passed);
+      expect(authenticated.failures).toEqual(open.failures);
+      // And a non-member's litmus run fails from the first test that needs the share.
+      const outsiderDir = path.join(work!, "litmus-non-member");
+      await mkdir(outsiderDir, { recursive: true });
+      const refused = await runLitmus(s.url("/team/"), outsiderDir, outsider);
+      console.log(`litmus as a non-member: ${refused.passed}/${refused.run} passed`);
+      expect(refused.passed).toBeLessThan(open.passed);
+    });
 
-  it("copies a directory tree up and back down with rclone, byte-identical", async () => {
-    const s = running();
-    const source = path.join(work!, "rclone-source");
-    const back = path.join(work!, "rclone-back");
-    await writeSampleTree(source);
-    const rclone = new RcloneWebdav(s.url("/team/"), work!, member);
-    const up = await rclone.upload(source, "tree");
-    expect(up.code, up.stderr).toBe(0);
-    const down = await rclone.download("tree", back);
-    expect(down.code, down.stderr).toBe(0);
-    const sent = await listTree(source);
-    console.log(`rclone round trip: ${sent.size} entries (${[...sent.values()].filter((v) => v !== "dir").length} files)`);
-    expect(await listTree(back)).toEqual(sent);
-    // What reached the share's directory on disk is the same tree too.
-    expect(await listTree(path.join(s.root, "dav/team/tree"))).toEqual(sent);
+    it("copies a directory tree up and back down with rclone, byte-identical", async () => {
+      const s = running();
+      const source = path.join(work!, "rclone-source");
+      const back = path.join(work!, "rclone-back");
+      await writeSampleTree(source);
+      const rclone = new RcloneWebdav(s.url("/team/"), work!, member);
+      const up = await rclone.upload(source, "tree");
+      expect(up.code, up.stderr).toBe(0);
+      const down = await rclone.download("tree", back);
+      expect(down.code, down.stderr).toBe(0);
+      const sent = await listTree(source);
+      console.log(`rclone round trip: ${sent.size} entries (${[...sent.values()].filter((v) => v !== "dir").length} files)`);
+      expect(await listTree(back)).toEqual(sent);
+      // What reached the share's directory on disk is the same tree too.
+      expect(await listTree(path.join(s.root, "dav/team/tree"))).toEqual(sent);
 
-    // A non-member's rclone gets nothing and puts nothing.
-    const refusedBack = path.join(work!, "rclone-refused");
-    const refused = new RcloneWebdav(s.url("/team/"), work!, outsider);
-    const refusedDown = await refused.download("tree", refusedBack);
-    expect(refusedDown.code).not.toBe(0);
-    expect(existsSync(path.join(refusedBack, "README.txt"))).toBe(false);
-    const refusedUp = await refused.upload(source, "from-outsider");
-    expect(refusedUp.code).not.toBe(0);
-    expect(existsSync(path.join(s.root, "dav/team/from-outsider"))).toBe(false);
-  });
-  it("applies a change made in Django from the next request on, without a restart", async () => {
-    const s = running();
-    const propfind = (who: Credentials) => curlStatus(s.url("/team/"), { credentials: who, method: "PROPFIND", headers: ["Depth: 0"] });
-    const rows: Record<string, Record<string, string | number>> = {};
-    expect(await propfind(member)).toBe(207);
+      // A non-member's rclone gets nothing and puts nothing.
+      const refusedBack = path.join(work!, "rclone-refused");
+      const refused = new RcloneWebdav(s.url("/team/"), work!, outsider);
+      const refusedDown = await refused.download("tree", refusedBack);
+      expect(refusedDown.code).not.toBe(0);
+      expect(existsSync(path.join(refusedBack, "README.txt"))).toBe(false);
+      const refusedUp = await refused.upload(source, "from-outsider");
+      expect(refusedUp.code).not.toBe(0);
+      expect(existsSync(path.join(s.root, "dav/team/from-outsider"))).toBe(false);
+    });
+    it("applies a change made in Django from the next request on, without a restart", async () => {
+      const s = running();
+      const propfind = (who: Credentials) => curlStatus(s.url("/team/"), { credentials: who, method: "PROPFIND", headers: ["Depth: 0"] });
+      const rows: Record<string, Record<string, string | number>> = {};
+      expect(await propfind(member)).toBe(207);
 
-    // The admin removes the member from the group.
-    let now = await seedDjango(`sqlite://${databasePath}`, seedSpec({ groups: ["other-team"] }));
-    expect(now[0]?.groups).not.toContain(GROUP);
-    rows["removed from the group"] = { "old password": await propfind(member) };
-    expect(rows["removed from the group"]!["old password"]).toBe(403);
+      // The admin removes the member from the group.
+      let now = await seedDjango(`sqlite://${databasePath}`, seedSpec({ groups: ["other-team"] }));
+      expect(now[0]?.groups).not.toContain(GROUP);
+      rows["removed from the group"] = { "old password": await propfind(member) };
+      expect(rows["removed from the group"]!["old password"]).toBe(403);
 
-    // Back in the group, with a new password: the old one (verified and cached before) no longer works.
-    const changed: Credentials = { user: member.user, password: "a-New-Password-7" };
-    now = await seedDjango(`sqlite://${databasePath}`, seedSpec({ password: changed.password }));
-    expect(now[0]?.check_password).toBe(false);
-    expect(now.at(-1)?.check_password).toBe(true);
-    rows["new password set"] = { "old password": await propfind(member), "new password": await propfind(changed) };
-    expect(rows["new password set"]).toEqual({ "old password": 401, "new password": 207 });
+      // Back in the group, with a new password: the old one (verified and cached before) no longer works.
+      const changed: Credentials = { user: member.user, password: "a-New-Password-7" };
+      now = await seedDjango(`sqlite://${databasePath}`, seedSpec({ password: changed.password }));
+      expect(now[0]?.check_password).toBe(false);
+      expect(now.at(-1)?.check_password).toBe(true);
+      rows["new password set"] = { "old password": await propfind(member), "new password": await propfind(changed) };
+      expect(rows["new password set"]).toEqual({ "old password": 401, "new password": 207 });
 
-    // Deactivated: refused like an unknown user, even with the right password.
-    now = await seedDjango(`sqlite://${databasePath}`, seedSpec({ password: changed.password, is_active: false }));
-    expect(now.at(-1)?.check_password).toBeNull();
-    rows["deactivated"] = { "new password": await propfind(changed) };
-    expect(rows["deactivated"]!["new password"]).toBe(401);
+      // Deactivated: refused like an unknown user, even with the right password.
+      now = await seedDjango(`sqlite://${databasePath}`, seedSpec({ password: changed.password, is_active: false }));
+      expect(now.at(-1)?.check_password).toBeNull();
+      rows["deactivated"] = { "new password": await propfind(changed) };
+      expect(rows["deactivated"]!["new password"]).toBe(401);
 
-    // Restored as at the start.
-    await seedDjango(`sqlite://${databasePath}`, seedSpec({}));
-    rows["restored"] = { "old password": await propfind(member) };
-    expect(rows["restored"]!["old password"]).toBe(207);
-    console.log(formatTable("WebDAV PROPFIND as the member after each change made in Django:", rows));
-  });
-  it("never wrote a password into the error log", () => {
-    const log = running().errorLog();
-    expect(log.length).toBeGreaterThan(0);
-    for (const password of [member.password, outsider.password, wrongPassword.password, "a-New-Password-7"]) {
-      expect(log).not.toContain(password);
-    }
+      // Restored as at the start.
+      await seedDjango(`sqlite://${databasePath}`, seedSpec({}));
+      rows["restored"] = { "old password": await propfind(member) };
+      expect(rows["restored"]!["old password"]).toBe(207);
+      console.log(formatTable("WebDAV PROPFIND as the member after each change made in Django:", rows));
+    });
+    it("never wrote a password into the error log", () => {
+      const log = running().errorLog();
+      expect(log.length).toBeGreaterThan(0);
+      for (const password of [member.password, outsider.password, wrongPassword.password, "a-New-Password-7"]) {
+        expect(log).not.toContain(password);
+      }
+    });
   });
 });
 
