@@ -38,6 +38,8 @@ export class Connection {
   /** Aborted when the connection goes away: every handler call in flight sees it. */
   readonly #gone = new AbortController();
   readonly #inFlight = new Set<number>();
+  /** Frames read but not dispatched yet, because maxInFlight requests are running; read order is kept. */
+  #backlog: Message[] = [];
   #greeted = false;
   #failed = false;
   #stopping = false;
@@ -58,7 +60,10 @@ export class Connection {
       // EPIPE/ECONNRESET: the module went away; its requests are failed on its side already.
       options.logger.debug(`connection from ${options.peer}: ${err.code ?? err.message}`);
     });
-    socket.on("close", () => this.#gone.abort(new Error("connection closed")));
+    socket.on("close", () => {
+      this.#gone.abort(new Error("connection closed"));
+      this.#dropBacklog();
+    });
   }
 
   get inFlight(): number {
@@ -76,6 +81,7 @@ export class Connection {
    */
   stop(): void {
     this.#stopping = true;
+    this.#drainBacklog();
     this.#endIfIdle();
   }
 
@@ -95,10 +101,25 @@ export class Connection {
       this.#fail(pe.requestId, `${pe.code}: ${pe.message}`);
       return;
     }
-    for (const message of messages) {
-      if (this.#failed) return;
-      this.#onMessage(message);
+    this.#backlog.push(...messages);
+    this.#drainBacklog();
+  }
+
+  /**
+   * Dispatches read frames while fewer than maxInFlight requests run. One chunk from the socket can hold
+   * hundreds of frames, so pausing the socket alone would not bound the requests running at once.
+   */
+  #drainBacklog(): void {
+    while (this.#backlog.length > 0 && !this.#failed && (this.#stopping || this.#inFlight.size < this.#options.maxInFlight)) {
+      this.#onMessage(this.#backlog.shift() as Message);
     }
+    if (this.#failed) this.#dropBacklog();
+    this.#updateFlow();
+  }
+
+  #dropBacklog(): void {
+    for (const message of this.#backlog) wipePasswords(message);
+    this.#backlog = [];
   }
 
   #onMessage(msg: Message): void {
@@ -162,7 +183,7 @@ export class Connection {
         this.#inFlight.delete(req.requestId);
         this.#log(req, answer, started);
         if (!this.#gone.signal.aborted) this.#send(req.kind, req.requestId, answer);
-        this.#updateFlow();
+        this.#drainBacklog();
         this.#endIfIdle();
       });
   }
@@ -202,7 +223,7 @@ export class Connection {
 
   /** Back-pressure: stop reading while the module is not reading our answers or too much is in flight. */
   #updateFlow(): void {
-    const shouldPause = this.#writeBlocked || this.#inFlight.size >= this.#options.maxInFlight;
+    const shouldPause = this.#writeBlocked || this.#backlog.length > 0 || this.#inFlight.size >= this.#options.maxInFlight;
     if (shouldPause && !this.#readPaused) {
       this.#readPaused = true;
       this.#socket.pause();
@@ -232,7 +253,7 @@ export class Connection {
   }
 
   #endIfIdle(): void {
-    if (this.#stopping && this.#inFlight.size === 0 && !this.#socket.destroyed) this.#socket.end();
+    if (this.#stopping && this.#inFlight.size === 0 && this.#backlog.length === 0 && !this.#socket.destroyed) this.#socket.end();
   }
 }
 

@@ -325,6 +325,33 @@ describe("worker over its socket", () => {
   });
 });
 
+describe("worker back-pressure and --timeout-ms", () => {
+  it("stops reading a connection with too many requests in flight, and bounds requests by --timeout-ms", async () => {
+    const worker = await startWorker(["--timeout-ms", "1000"]);
+    const client = await Client.greeted(worker.socketPath);
+    // No TIMEOUT_MS field: --timeout-ms alone bounds the request.
+    const hung = await check(client, FAULTY, "hangs", "x");
+    expect([status(hung), reason(hung)]).toEqual([Status.ERROR, "deadline exceeded"]);
+
+    // More waiting requests than the worker keeps in flight per connection, then the one that opens
+    // their gate. Were the worker to read everything at once, all would be GRANTED. Because it stops
+    // reading, the opener is read only after some waiting requests reached their deadline.
+    const waiting = Array.from({ length: 600 }, (_, i) => {
+      const name = `wait-bp-${i}`;
+      return client.send(Kind.CHECK_PASSWORD, [handler(BASIC), user(name), password(`pw-${name}`)]);
+    });
+    const opener = client.send(Kind.CHECK_PASSWORD, [handler(BASIC), user("open-bp"), password("")]);
+    const answers = await Promise.all(waiting.map((id) => client.answerTo(id)));
+    const statuses = answers.map((a) => (a === null ? "closed" : status(a) === Status.ERROR ? reason(a) : status(a)));
+    expect(new Set(statuses)).toEqual(new Set(["deadline exceeded", Status.GRANTED]));
+    const openAnswer = await client.answerTo(opener);
+    expect(openAnswer && status(openAnswer)).toBe(Status.GRANTED);
+    expect(status(await check(client, BASIC, "alice", "wonderland"))).toBe(Status.GRANTED);
+    client.close();
+    await worker.stop();
+  });
+});
+
 describe("worker script reloading", () => {
   it("reloads a changed script before the next request only with reload=on", async () => {
     const dir = join(harness.scratch, "reload");
