@@ -7,18 +7,18 @@
 //   (g) (b) with 5-second row reuse (NodeAuthDjangoOption row_cache_seconds 5)
 // Prints a table (req/s, p50, p99, ratio to (a), ratio to (f), RSS) and writes it into docs/performance.md.
 import { execFileSync, spawnSync } from "node:child_process";
-import { pbkdf2 } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync, randomFillSync } from "node:fs";
+import { pbkdf2, randomFillSync } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { startPostgres, type PostgresServer } from "../test/harness/postgres.js";
 import { startDjango, type DjangoOracle } from "../test/harness/django.js";
-import { residentKb, startApache, type ApacheServer } from "../test/harness/apache.js";
 import { freePort } from "../test/harness/ports.js";
+import { meanMiB, startBenchApache, type BenchApache } from "./lib/apache.js";
 import { makePassword, djangoDefaults } from "../src/index.js";
 import { runWrk, type WrkResult } from "./lib/wrk.js";
-import { childrenOf, meanRssMiB } from "./lib/rss.js";
+import { descendants } from "../src/demo/httpd-process.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -91,7 +91,7 @@ async function pbkdf2PerSecond(seconds: number): Promise<number> {
 function startAnchor(pg: PostgresServer, port: number): string | null {
   if (!existsSync(ANCHOR)) return null;
   const run = spawnSync("bash", [ANCHOR], {
-    env: { ...process.env, PORT: String(port), PGHOST: pg.socketDir, PGPORT: String(pg.port), PGDATABASE: pg.database, PGUSER: pg.user },
+    env: { ...process.env, PORT: String(port), PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGDATABASE: pg.database, PGUSER: pg.user },
     encoding: "utf8",
   });
   if (run.status !== 0) {
@@ -107,8 +107,8 @@ function fmt(n: number, digits = 1): string {
 
 async function main(): Promise<void> {
   const pg = await startPostgres();
-  let apache: ApacheServer | undefined;
-  let bare: ApacheServer | undefined;
+  let apache: BenchApache | undefined;
+  let bare: BenchApache | undefined;
   let anchorRoot: string | null = null;
   const rows: Row[] = [];
   try {
@@ -118,19 +118,27 @@ async function main(): Promise<void> {
 
     const file = fileOf3KB();
     const files = { "open/file.txt": file, "valid/file.txt": file, "cold/file.txt": file, "reuse/file.txt": file };
-    const dbUrl = pg.socketUrl;
-    apache = await startApache({
+    const dbUrl = pg.url; // TCP: the worker runs as www-data, which cannot enter the cluster's private socket directory
+    apache = await startBenchApache({
       files,
-      logLevel: "warn",
-      conf: [
+      nodeModule: true,
+      body: [
         djangoLocation("/valid", dbUrl),
         djangoLocation("/cold", dbUrl, ["NodeAuthDjangoOption verified_cache off"]),
         djangoLocation("/reuse", dbUrl, ["NodeAuthDjangoOption row_cache_seconds 5"]),
       ].join("\n"),
     });
-    bare = await startApache({ files, logLevel: "warn", nodeModule: false, conf: "" });
+    bare = await startBenchApache({ files, nodeModule: false, body: "" });
 
-    const wrk = (path: string, server: ApacheServer, credentials?: string[], connections = CONNECTIONS) =>
+    // A bench of failures measures nothing: every stage's credentials must first get a 200.
+    await expectStatus(apache, "/open/file.txt", null, 200);
+    await expectStatus(apache, "/valid/file.txt", "alice:wonderland", 200);
+    await expectStatus(apache, "/valid/file.txt", cyclingCredentials[0]!, 200);
+    await expectStatus(apache, "/cold/file.txt", "cold:cold-start", 200);
+    await expectStatus(apache, "/reuse/file.txt", "alice:wonderland", 200);
+    await expectStatus(apache, "/valid/file.txt", "alice:wrong-0", 401);
+
+    const wrk = (path: string, server: BenchApache, credentials?: string[], connections = CONNECTIONS) =>
       runWrk({ url: server.url(path), seconds: SECONDS, connections, credentials });
     const alice = ["alice:wonderland"];
 
@@ -167,13 +175,11 @@ async function main(): Promise<void> {
       rows.push({ stage: "f", label: "anchor: not available (../shared/anchors/modwsgi-django)", result: null });
     }
 
-    const httpdChildren = apache.children();
-    const bareChildren = bare.children();
-    const workers = apache.workers();
-    const meanMiB = (list: ReadonlyArray<{ rssKb: number }>) => (list.length ? list.reduce((s, c) => s + c.rssKb, 0) / list.length / 1024 : Number.NaN);
+    const httpdChildren = apache.childrenRssKb();
+    const bareChildren = bare.childrenRssKb();
     const nodeRss = meanMiB(httpdChildren);
     const bareRss = meanMiB(bareChildren);
-    const workerRss = workers.length ? workers.reduce((s, w) => s + residentKb(w.pid), 0) / 1024 : Number.NaN;
+    const workerRss = apache.workersRssKb().reduce((sum, k) => sum + k, 0) / 1024;
     const anchorChildren = anchorRoot ? anchorChildrenRss(anchorRoot) : Number.NaN;
 
     const baseline = rows.find((r) => r.stage === "a")?.result?.requestsPerSecond ?? Number.NaN;
@@ -209,9 +215,18 @@ async function main(): Promise<void> {
   }
 }
 
+async function expectStatus(server: BenchApache, path: string, credentials: string | null, expected: number): Promise<void> {
+  const headers: Record<string, string> = credentials ? { Authorization: `Basic ${Buffer.from(credentials, "utf8").toString("base64")}` } : {};
+  const response = await fetch(server.url(path), { headers });
+  if (response.status !== expected) {
+    throw new Error(`bench setup: ${path} as ${credentials?.split(":")[0] ?? "nobody"} gave ${response.status}, expected ${expected}\n${server.errorLog()}`);
+  }
+}
+
 function anchorChildrenRss(root: string): number {
   const pid = Number(readFileSync(join(root, "httpd.pid"), "utf8").trim());
-  return meanRssMiB(childrenOf(pid, /apache2/));
+  const rss = (child: number): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${child}/status`, "utf8"))?.[1] ?? 0);
+  return meanMiB(descendants(pid).filter((p) => p.ppid === pid).map((p) => rss(p.pid)));
 }
 
 function renderTable(rows: readonly Row[], baseline: number, anchorRate: number): string {

@@ -1,0 +1,77 @@
+// A throwaway Apache for the benches, built from the same pieces as the demo (src/demo): the test harness
+// (test/harness/apache.ts) hooks into vitest, which cannot be loaded outside a test run.
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { renderHttpdConfig } from "../../src/demo/httpd-config.js";
+import { compiledInModules, descendants, startHttpd, APACHE_BINARY, type HttpdProcess } from "../../src/demo/httpd-process.js";
+import { freePort } from "../../src/demo/free-port.js";
+
+const REPO = resolve(import.meta.dirname, "../..");
+export const NODE_MODULE = join(REPO, "build/Release/mod_authnz_node.so");
+
+export interface BenchApache {
+  readonly pid: number;
+  readonly port: number;
+  url(path: string): string;
+  /** Resident memory (KiB) of httpd's own children. */
+  childrenRssKb(): number[];
+  errorLog(): string;
+  /** Resident memory (KiB) of the Node worker(s) httpd started. */
+  workersRssKb(): number[];
+  stop(): Promise<void>;
+}
+
+export async function startBenchApache(options: { body: string; files: Record<string, string>; nodeModule: boolean }): Promise<BenchApache> {
+  const root = mkdtempSync(join(tmpdir(), "anp-bench-"));
+  const docRoot = join(root, "htdocs");
+  mkdirSync(join(root, "run"), { recursive: true });
+  for (const [relative, content] of Object.entries({ "index.html": "<p>open</p>\n", ...options.files })) {
+    mkdirSync(dirname(join(docRoot, relative)), { recursive: true });
+    writeFileSync(join(docRoot, relative), content);
+  }
+  const port = await freePort();
+  const confPath = join(root, "httpd.conf");
+  writeFileSync(
+    confPath,
+    renderHttpdConfig({
+      serverRoot: root,
+      port,
+      mpm: "event",
+      documentRoot: docRoot,
+      nodeModulePath: options.nodeModule ? NODE_MODULE : null,
+      compiledIn: compiledInModules(),
+      runAs: process.getuid?.() === 0 ? { user: "www-data", group: "www-data" } : null,
+      logLevel: "warn",
+      body: options.body,
+    }),
+  );
+  execFileSync("chmod", ["-R", "a+rX", root]);
+  chmodSync(root, 0o755);
+  let httpd: HttpdProcess;
+  try {
+    httpd = await startHttpd({ serverRoot: root, confPath, errorLogPath: join(root, "error.log"), port, readyPath: "/index.html" });
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+  const rss = (pid: number): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return {
+    pid: httpd.pid,
+    port,
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    errorLog: () => readFileSync(join(root, "error.log"), "utf8"),
+    childrenRssKb: () => descendants(httpd.pid).filter((p) => p.ppid === httpd.pid && p.command.startsWith(APACHE_BINARY)).map((p) => rss(p.pid)),
+    workersRssKb: () => descendants(httpd.pid).filter((p) => p.command.includes("worker.js")).map((p) => rss(p.pid)),
+    stop: async () => {
+      await httpd.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Mean resident memory in MiB of processes whose RSS is given in KiB. */
+export function meanMiB(kib: readonly number[]): number {
+  return kib.length ? kib.reduce((sum, k) => sum + k, 0) / kib.length / 1024 : Number.NaN;
+}
