@@ -276,6 +276,7 @@ void *anp_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
     anp_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->location = add->location ? add->location : base->location;
+    conf->fold_groups = add->fold_groups || base->fold_groups;
     conf->user_script = add->user_script ? add->user_script : base->user_script;
     conf->group_script = add->group_script ? add->group_script : base->group_script;
     conf->django_database = add->django_database ? add->django_database : base->django_database;
@@ -299,6 +300,17 @@ void *anp_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
         render_specs(p, conf);
     }
     return conf;
+}
+
+void anp_config_note_group_require(cmd_parms *cmd)
+{
+    /* cmd->context is the section's configuration vector; our record in it may not exist yet when no
+     * NodeAuth* directive came before the Require line, so let httpd create it. */
+    anp_dir_conf *conf = ap_set_config_vectors(cmd->server, cmd->context, cmd->path, &authnz_node_module,
+                                               cmd->pool);
+    if (conf) {
+        conf->fold_groups = 1;
+    }
 }
 
 /* ------------------------------------------------------------------------------------------------ */

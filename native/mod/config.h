@@ -49,6 +49,12 @@ typedef struct {
      */
     const char *user_spec;
     const char *group_spec;
+    /*
+     * Set when a `Require node-group`/`group` line was parsed in this section (or an enclosing one):
+     * the password check then asks the worker for the user's groups in the same trip (GROUP_HANDLER),
+     * and the group check needs no second one.
+     */
+    int fold_groups;
 } anp_dir_conf;
 
 extern const command_rec anp_directives[];
@@ -57,6 +63,9 @@ void *anp_create_server_conf(apr_pool_t *p, server_rec *s);
 void *anp_merge_server_conf(apr_pool_t *p, void *base, void *add);
 void *anp_create_dir_conf(apr_pool_t *p, char *dir);
 void *anp_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/* Marks the section being parsed as one whose Require lines ask for groups (see fold_groups). */
+void anp_config_note_group_require(cmd_parms *cmd);
 
 /* NodeAuthTimeout in effect for a server. */
 apr_interval_time_t anp_server_timeout(const server_rec *s);

@@ -18,6 +18,12 @@
 #include "providers.h"
 #include "rpc.h"
 
+/* The groups a password check brought back (GROUP_HANDLER), for the group check of the same request. */
+typedef struct {
+    const char *user;
+    const apr_array_header_t *groups;
+} anp_folded_groups;
+
 static anp_dir_conf *dir_conf(request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &authnz_node_module);
@@ -57,6 +63,9 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     }
     prepare(r, conf, &req, ANP_KIND_CHECK_PASSWORD, conf->user_spec, user);
     req.password = password;
+    if (conf->fold_groups && conf->group_spec) {
+        req.group_handler = conf->group_spec;
+    }
     if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       ANPLOGNO(0502) "checking the password of user '%s' failed: %s", user, ans.reason);
@@ -69,6 +78,12 @@ static authn_status check_password(request_rec *r, const char *user, const char 
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           ANPLOGNO(0503) "user '%s' authenticated as '%s'", user, ans.user);
             r->user = apr_pstrdup(r->pool, ans.user);
+        }
+        if (req.group_handler) {
+            anp_folded_groups *folded = apr_palloc(r->pool, sizeof(*folded));
+            folded->user = r->user;
+            folded->groups = ans.groups;
+            ap_set_module_config(r->request_config, &authnz_node_module, folded);
         }
         return AUTH_GRANTED;
     case ANP_STATUS_DENIED:
@@ -157,7 +172,11 @@ static const char *parse_words(cmd_parms *cmd, const char *require_line, const v
 
 static const char *parse_group_line(cmd_parms *cmd, const char *require_line, const void **parsed)
 {
-    return parse_words(cmd, require_line, parsed, ANP_PROVIDER_GROUP);
+    const char *err = parse_words(cmd, require_line, parsed, ANP_PROVIDER_GROUP);
+    if (!err) {
+        anp_config_note_group_require(cmd);
+    }
+    return err;
 }
 
 /* Permissions are "app_label.codename"; a line without expressions is checked now, not per request. */
@@ -178,6 +197,21 @@ static const char *parse_permission_line(cmd_parms *cmd, const char *require_lin
         }
     }
     return NULL;
+}
+
+/* The worker's rule for GROUPS_FOR_USER (src/worker/dispatcher.ts matchGroups): names equal ignoring
+ * ASCII case. Applied here too so that folded groups decide exactly as the worker would. */
+static int any_group_matches(const apr_array_header_t *groups, const apr_array_header_t *wanted)
+{
+    int i, j;
+    for (i = 0; i < wanted->nelts; i++) {
+        for (j = 0; j < groups->nelts; j++) {
+            if (!ap_cstr_casecmp(APR_ARRAY_IDX(groups, j, const char *), APR_ARRAY_IDX(wanted, i, const char *))) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 static apr_array_header_t *require_words(request_rec *r, const void *parsed, const char **err)
@@ -225,6 +259,18 @@ static authz_status ask_worker(request_rec *r, const char *require_line, const v
                       ANPLOGNO(0512) "Require %s %s: the expression gave no names; user '%s' is denied",
                       what, require_line, r->user);
         return AUTHZ_DENIED;
+    }
+    if (kind == ANP_KIND_GROUPS_FOR_USER) {
+        const anp_folded_groups *folded = ap_get_module_config(r->request_config, &authnz_node_module);
+        if (folded && folded->user && !strcmp(folded->user, r->user)) {
+            if (any_group_matches(folded->groups, words)) {
+                return AUTHZ_GRANTED;
+            }
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          ANPLOGNO(0516) "Require %s %s: user '%s' is in none of them (groups from the "
+                          "password check)", what, require_line, r->user);
+            return AUTHZ_DENIED;
+        }
     }
     prepare(r, conf, &req, kind, conf->group_spec, r->user);
     if (kind == ANP_KIND_HAS_PERMISSION) {

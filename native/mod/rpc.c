@@ -72,6 +72,7 @@ static apr_size_t frame_capacity(const anp_request *req)
     size += 3 + strlen(req->handler) + 3 + strlen(req->user) + 3 + 4; /* HANDLER, USER, TIMEOUT_MS */
     size += req->password ? 3 + strlen(req->password) : 0;
     size += req->realm ? 3 + strlen(req->realm) : 0;
+    size += req->group_handler ? 3 + strlen(req->group_handler) : 0;
     size += fields_size(req->groups) + fields_size(req->permissions) + fields_size(req->env);
     return size < ANP_FRAME_CAP ? size : ANP_FRAME_CAP;
 }
@@ -90,6 +91,9 @@ static long encode_request(uint8_t *buf, apr_size_t cap, const anp_request *req,
     }
     if (req->realm) {
         anp_put_str(&w, ANP_TAG_REALM, req->realm);
+    }
+    if (req->group_handler) {
+        anp_put_str(&w, ANP_TAG_GROUP_HANDLER, req->group_handler);
     }
     put_all(&w, ANP_TAG_GROUP, req->groups);
     put_all(&w, ANP_TAG_PERMISSION, req->permissions);

@@ -18,6 +18,7 @@
 typedef struct {
     uint8_t kind;                           /* ANP_KIND_* */
     const char *handler;                    /* HANDLER: the spec text */
+    const char *group_handler;              /* GROUP_HANDLER (CHECK_PASSWORD only): fold the user's groups in */
     const char *user;                       /* USER */
     const char *password;                   /* PASSWORD (CHECK_PASSWORD only) */
     const char *realm;                      /* REALM (GET_REALM_HASH only) */

@@ -52,7 +52,7 @@ const DIGEST_LOCATION = [
 function moduleConf(serverLines: readonly string[] = [], options: { digest?: boolean } = {}): string {
   const handler = [`AuthBasicProvider node`, `NodeAuthUserScript "${HANDLER}"`, `NodeAuthGroupScript "${HANDLER}"`];
   return [
-    moduleServerDirectives(REPO_ROOT),
+    moduleServerDirectives(REPO_ROOT, { logLevel: "debug" }),
     ...serverLines,
     location("/valid/", [...handler, "Require valid-user"]),
     location("/group/", [...handler, "Require group secret-agents"]),
@@ -169,6 +169,18 @@ describe.each<Mpm>(["event", "worker", "prefork"])("mpm_%s", (mpm) => {
     expect(await server.statusAs("/perm/", "alice", "wonderland")).toBe(200);
     expect(await server.statusAs("/perm/", "bob", "builder")).toBe(401);
     expect(workerPids(server)).toHaveLength(1);
+  });
+
+  test("Require group takes the groups from the password check: one trip to the worker, same answers", async () => {
+    const groupTrips = () => (server.errorLog().match(/groups_for_user user="(alice|bob)"/g) ?? []).length;
+    const before = groupTrips();
+    expect(await server.statusAs("/group/", "alice", "wonderland")).toBe(200);
+    expect(await server.statusAs("/group/", "bob", "builder")).toBe(401);
+    expect(server.errorLog()).toMatch(/ANP0516: Require group secret-agents: user 'bob' is in none of them \(groups from the password check\)/);
+    expect(groupTrips()).toBe(before);
+    // Permissions are not folded: that check still asks the worker.
+    expect(await server.statusAs("/perm/", "bob", "builder")).toBe(401);
+    expect(server.errorLog()).toMatch(/has_permission user="bob"|ANP0514: Require node-permission files.view_file: user 'bob' has none of them/);
   });
 
   test("AuthDigestProvider node: the worker's HA1 lets the right password in and keeps others out", () => {
