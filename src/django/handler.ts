@@ -112,11 +112,14 @@ export class DjangoHandler implements Handler {
     return { kind: "granted" };
   }
 
+  /** One round trip (Django makes two): the user row joined with its groups, always read fresh. */
   async groupsForUser(ctx: CheckContext): Promise<readonly string[]> {
-    const user = await this.#findUser(ctx.user);
-    if (user === null || !user.active) return [];
-    const rows = await this.#database.query(this.#statements.groupNames, [user.id]);
-    return rows.map((row) => String(row.name));
+    const rows = await this.#database.query(this.#statements.groupsByName, [ctx.user]);
+    const first = rows[0];
+    if (first === undefined) return [];
+    if (rows.some((row) => String(row.user_id) !== String(first.user_id))) throw this.#ambiguous();
+    if (this.mapping.isActiveColumn !== null && !truthy(first.is_active)) return [];
+    return rows.filter((row) => row.name !== null && row.name !== undefined).map((row) => String(row.name));
   }
 
   async hasPermission(ctx: CheckContext, permissions: readonly string[]): Promise<boolean> {
@@ -137,10 +140,7 @@ export class DjangoHandler implements Handler {
     const cached = this.#rows.get(username);
     if (cached !== undefined) return cached.value;
     const rows = await this.#database.query(this.#statements.userByName, [username]);
-    if (rows.length > 1) {
-      // Django's get_by_natural_key raises MultipleObjectsReturned here: an error, never a pick.
-      throw new UserRowError(`${this.mapping.userTable}.${this.mapping.usernameColumn} matches more than one row for this user`);
-    }
+    if (rows.length > 1) throw this.#ambiguous();
     const row = rows[0];
     let user: UserRow | null = null;
     if (row !== undefined) {
@@ -156,6 +156,11 @@ export class DjangoHandler implements Handler {
     }
     this.#rows.set(username, user);
     return user;
+  }
+
+  /** Django's get_by_natural_key raises MultipleObjectsReturned here: an error, never a pick. */
+  #ambiguous(): UserRowError {
+    return new UserRowError(`${this.mapping.userTable}.${this.mapping.usernameColumn} matches more than one row for this user`);
   }
 
   /** Django's verify_password, skipping the hasher for a (hash, password) pair that verified before. */

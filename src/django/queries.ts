@@ -9,6 +9,11 @@ export interface Statements {
   readonly userByName: string;
   /** $1 = user id -> name */
   readonly groupNames: string;
+  /**
+   * $1 = the USERNAME_FIELD value -> user_id[, is_active], name: the user and its groups in one round trip,
+   * one row per group, a single row with a NULL name for a user in no group, none for an unknown user.
+   */
+  readonly groupsByName: string;
   /** $1, $2 = user id -> app_label, codename: the user's own permissions and their groups' (ModelBackend). */
   readonly permissions: string;
   /** $1 = new encoded, $2 = user id, $3 = the encoded value that was verified (compare-and-swap). */
@@ -35,6 +40,14 @@ export function buildStatements(dialect: Dialect, mapping: UserModelMapping): St
     `INNER JOIN ${q(m.userGroupsTable)} ug ON ug.${q(m.userGroupsGroupColumn)} = g.${q("id")} ` +
     `WHERE ug.${q(m.userGroupsUserColumn)} = ${p(1)}`;
 
+  const groupsByName =
+    `SELECT u.${q(m.userIdColumn)} AS ${q("user_id")}` +
+    (m.isActiveColumn === null ? "" : `, u.${q(m.isActiveColumn)} AS ${q("is_active")}`) +
+    `, g.${q("name")} AS ${q("name")} FROM ${q(m.userTable)} u ` +
+    `LEFT JOIN ${q(m.userGroupsTable)} ug ON ug.${q(m.userGroupsUserColumn)} = u.${q(m.userIdColumn)} ` +
+    `LEFT JOIN ${q(m.groupTable)} g ON g.${q("id")} = ug.${q(m.userGroupsGroupColumn)} ` +
+    `WHERE u.${q(m.usernameColumn)} = ${p(1)}`;
+
   const permissions =
     `SELECT ct.${q("app_label")} AS ${q("app_label")}, perm.${q("codename")} AS ${q("codename")} ` +
     `FROM ${q(m.permissionTable)} perm ` +
@@ -51,5 +64,5 @@ export function buildStatements(dialect: Dialect, mapping: UserModelMapping): St
     `UPDATE ${q(m.userTable)} SET ${q(m.passwordColumn)} = ${p(1)} ` +
     `WHERE ${q(m.userIdColumn)} = ${p(2)} AND ${q(m.passwordColumn)} = ${expected}`;
 
-  return { userByName, groupNames, permissions, upgradePassword };
+  return { userByName, groupNames, groupsByName, permissions, upgradePassword };
 }

@@ -176,5 +176,10 @@ describe("statements", () => {
     expect(statements.userByName).not.toContain("is_active");
     expect(statements.userByName).toContain('FROM "accounts_emailuser" u WHERE u."email" = $1');
     expect(statements.groupNames).toContain('"accounts_emailuser_groups" ug ON ug."group_id" = g."id" WHERE ug."emailuser_id" = $1');
+    expect(statements.groupsByName).toBe(
+      'SELECT u."id" AS "user_id", g."name" AS "name" FROM "accounts_emailuser" u ' +
+        'LEFT JOIN "accounts_emailuser_groups" ug ON ug."emailuser_id" = u."id" ' +
+        'LEFT JOIN "auth_group" g ON g."id" = ug."group_id" WHERE u."email" = $1',
+    );
   });
 });
