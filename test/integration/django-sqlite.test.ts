@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { DjangoHandler, createDjangoHandler } from "../../src/django/handler.js";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
 import { ConcurrencyLimiter } from "../../src/cache/concurrency-limiter.js";
-import { DatabaseError } from "../../src/django/errors.js";
+import { DatabaseError, UserRowError } from "../../src/django/errors.js";
+import BetterSqlite3 from "better-sqlite3";
 import { startDjango } from "../harness/django.js";
 import { asDjango, context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
 
@@ -106,6 +107,23 @@ describe("Django handler on SQLite", () => {
     } finally {
       await handler.close();
       await oracle.close();
+    }
+  });
+
+  it("answers an error, never a pick, when the USERNAME_FIELD column matches two rows (Django: MultipleObjectsReturned)", async () => {
+    const writer = new BetterSqlite3(authUrl.slice("sqlite://".length));
+    writer.prepare("UPDATE auth_user SET first_name = ? WHERE username IN ('alice', 'Bob')").run("Twin");
+    writer.prepare("UPDATE auth_user SET first_name = ? WHERE username = 'jürgen'").run("Only");
+    writer.close();
+    const handler = new DjangoHandler({ database: authUrl, mapping: { usernameColumn: "first_name" }, hasherOptions: testHasherOptions() });
+    try {
+      await expect(handler.checkPassword(context("Twin"), "wonderland", Buffer.from("wonderland"))).rejects.toBeInstanceOf(UserRowError);
+      await expect(handler.groupsForUser(context("Twin"))).rejects.toBeInstanceOf(UserRowError);
+      await expect(handler.hasPermission(context("Twin"), ["auth.add_group"])).rejects.toBeInstanceOf(UserRowError);
+      expect(await handler.checkPassword(context("Only"), "pässwörd", Buffer.from("pässwörd"))).toEqual({ kind: "granted" });
+      expect([...(await handler.groupsForUser(context("Only")))].sort()).toEqual(["secret-agents", "Ünïcode group"]);
+    } finally {
+      await handler.close();
     }
   });
 
