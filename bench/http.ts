@@ -65,7 +65,7 @@ async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[
   const cyclingCredentials: string[] = [];
   for (let i = 0; i < CYCLING_USERS; i++) {
     const password = `pw-${i}`;
-    const encoded = await makePassword(password, { ...preset, hasher: "pbkdf2_sha256", iterations: 10_000 });
+    const encoded = await makePassword(password, { ...preset, hasher: "pbkdf2_sha256", params: { pbkdf2_sha256: { iterations: 10_000 } } });
     await oracle.createUser({ username: `user${i}`, password: null, encoded });
     cyclingCredentials.push(`user${i}:${password}`);
   }
