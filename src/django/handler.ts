@@ -122,7 +122,9 @@ export class DjangoHandler implements Handler {
     return rows.filter((row) => row.name !== null && row.name !== undefined).map((row) => String(row.name));
   }
 
+  /** Whether the user holds at least one of `permissions`; none asked for is none held, even for a superuser. */
   async hasPermission(ctx: CheckContext, permissions: readonly string[]): Promise<boolean> {
+    if (permissions.length === 0) return false;
     const user = await this.#findUser(ctx.user);
     if (user === null || !user.active) return false;
     if (user.superuser) return true;

@@ -234,6 +234,10 @@ export function defineComparisonSuite(options: ComparisonSuiteOptions): void {
       const alice = customUser ? "alice@example.org" : "alice";
       expect(await handler.hasPermission(context(alice), ["repo.commit", "auth.view_permission"])).toBe(true);
       expect(await handler.hasPermission(context(alice), ["repo.commit", "auth.delete_group"])).toBe(false);
+      // "At least one of none" is false, even for a superuser who has every permission.
+      const root = customUser ? "root@example.org" : "root";
+      expect(await handler.hasPermission(context(root), ["anything.at_all"])).toBe(true);
+      expect(await handler.hasPermission(context(root), [])).toBe(false);
     });
 
     it("sees password changes and deactivation at once (no row cache by default)", async () => {
