@@ -49,6 +49,6 @@ apr_status_t anp_conn_write(anp_conn *conn, const void *buf, apr_size_t len, apr
 /* Reads exactly len bytes before the deadline; APR_EOF when the worker closed the connection first. */
 apr_status_t anp_conn_read(anp_conn *conn, void *buf, apr_size_t len, apr_time_t deadline);
 
-#define ANP_CONNECT_RETRY_WINDOW apr_time_from_sec(2)
+#define ANP_CONNECT_RETRY_WINDOW apr_time_from_sec(5)
 
 #endif

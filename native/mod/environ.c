@@ -73,7 +73,7 @@ apr_array_header_t *anp_build_environ(request_rec *r, const char *location)
         add(env, r->pool, "PATH_INFO", r->path_info);
     }
     add(env, r->pool, "QUERY_STRING", r->args);
-    add(env, r->pool, "SERVER_NAME", ap_get_server_name_for_url(r));
+    add(env, r->pool, "SERVER_NAME", ap_get_server_name(r));
     add(env, r->pool, "SERVER_PORT", apr_psprintf(r->pool, "%u", ap_get_server_port(r)));
     add(env, r->pool, "SERVER_PROTOCOL", r->protocol);
     add(env, r->pool, "REMOTE_ADDR", r->useragent_ip);

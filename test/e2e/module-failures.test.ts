@@ -70,6 +70,12 @@ async function eventually(probe: () => Promise<boolean>, attempts = 200, pauseMs
   return false;
 }
 
+/** Waits until the worker has said it listens (its start is not part of what the tests measure). */
+async function workerListening(server: ApacheServer): Promise<void> {
+  const ready = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on/.test(server.errorLog())), 600);
+  if (!ready) throw new Error("the worker never said it was listening");
+}
+
 function workerPids(server: ApacheServer): number[] {
   return server.workers().map((p) => p.pid);
 }
@@ -153,6 +159,7 @@ describe.each<Mpm>(["event", "worker", "prefork"])("mpm_%s", (mpm) => {
       logLevel: "info authnz_node:debug",
     });
     servers.push(server);
+    await workerListening(server);
   });
   afterAll(async () => {
     const leftovers = await server?.stop();
@@ -189,7 +196,39 @@ describe.each<Mpm>(["event", "worker", "prefork"])("mpm_%s", (mpm) => {
     expect(digestStatus(server, "/digest/", "nobody", "x")).toBe(401);
   });
 
-  test("credentials never reach the worker's environ (the script fails the check if they do)", async () => {
+  test("the environ carries the request as CGI variables plus the location and AuthName", async () => {
+    const expected = {
+      REQUEST_METHOD: "GET",
+      REQUEST_URI: "/valid/index.html?q=1&r=two",
+      SCRIPT_NAME: "/valid/index.html",
+      QUERY_STRING: "q=1&r=two",
+      SERVER_NAME: "127.0.0.1",
+      SERVER_PORT: String(server.port),
+      REMOTE_ADDR: "127.0.0.1",
+      AUTH_TYPE: "Basic",
+      REMOTE_USER: "inspector",
+      HTTP_X_PROBE_HEADER: "probe value",
+      "mod_authnz_node.location": "/valid/",
+      "mod_authnz_node.auth_name": "failures",
+      PATH_INFO: null,
+      HTTPS: null,
+    };
+    const authorization = `Basic ${Buffer.from("inspector:look-inside").toString("base64")}`;
+    const withProbe = await server.request("/valid/index.html?q=1&r=two", {
+      authorization,
+      headers: [
+        ["X-Probe-Header", "probe value"],
+        ["X-Expect", JSON.stringify(expected)],
+      ],
+    });
+    expect(withProbe.status).toBe(200);
+    // The same expectation without the header it names: the script sees the difference (500, reason logged).
+    const withoutProbe = await server.request("/valid/index.html?q=1&r=two", { authorization, headers: [["X-Expect", JSON.stringify(expected)]] });
+    expect(withoutProbe.status).toBe(500);
+    expect(server.errorLog()).toMatch(/the key HTTP_X_PROBE_HEADER is undefined/);
+  });
+
+  test("credentials never reach the handler's environ (the script fails the check if they do)", async () => {
     const response = await server.request("/valid/", {
       authorization: `Basic ${Buffer.from("alice:wonderland").toString("base64")}`,
       headers: [
@@ -274,6 +313,7 @@ describe.skipIf(!IS_ROOT)("a worker under its own user (NodeAuthWorkerUser nobod
   beforeAll(async () => {
     server = await startApache({ mpm: "event", conf: moduleConf(["NodeAuthWorkerUser nobody"]), files: FILES, logLevel: "info authnz_node:debug" });
     servers.push(server);
+    await workerListening(server);
   });
   afterAll(async () => {
     await server?.stop();
