@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, basicAuthorization, nodeModuleBuilt, residentKb, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer, type Mpm } from "../harness/apache.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
+import { startMariaDB, type MariaDBServer } from "../harness/mariadb.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import type { HeaderValue } from "../../src/demo/http-request.js";
 
@@ -28,11 +29,12 @@ interface MatrixCase {
   /** Set for well-formed UTF-8 Basic credentials: Django is asked about them. */
   readonly credentials?: Credentials;
   /**
-   * Bytes that are not UTF-8: the worker decodes them as Latin-1 (docs/protocol.md, mod_wsgi's
-   * choice), so the expected status is Django's answer for these credentials, by design different
-   * from mod_authn_file, which compares bytes.
+   * Where mod_authn_file's byte comparison is not the rule, the expected status is Django's answer
+   * for these credentials: bytes that are not UTF-8, which the worker decodes as Latin-1
+   * (docs/protocol.md, mod_wsgi's choice), and user names that only the database's own equality
+   * matches (MariaDB's case-insensitive collation, as Django does there).
    */
-  readonly decodedAs?: Credentials;
+  readonly decidedByDjango?: Credentials;
 }
 
 const basic = (user: string, password: string): MatrixCase => ({
@@ -53,8 +55,10 @@ const CASES: readonly MatrixCase[] = [
   {
     name: "jürgen / pässwörd (Latin-1 bytes)",
     authorization: `Basic ${Buffer.from("jürgen:pässwörd", "latin1").toString("base64")}`,
-    decodedAs: { user: "jürgen", password: "pässwörd" },
+    decidedByDjango: { user: "jürgen", password: "pässwörd" },
   },
+  // Another spelling of alice: Django (and so the handler) finds her only where the collation says so.
+  { name: "ALICE / wonderland (upper case)", authorization: basicAuthorization("ALICE", "wonderland"), decidedByDjango: { user: "ALICE", password: "wonderland" } },
   { name: "no Authorization header", authorization: null },
   { name: 'malformed: "Basic" alone', authorization: "Basic" },
   { name: "malformed: not base64", authorization: "Basic !!!***" },
@@ -121,7 +125,7 @@ async function askDjango(oracle: DjangoOracle): Promise<DjangoView> {
   const granted = new Map<string, string>();
   const groups = new Map<string, readonly string[]>();
   for (const c of CASES) {
-    const credentials = c.credentials ?? c.decodedAs;
+    const credentials = c.credentials ?? c.decidedByDjango;
     if (!credentials) continue;
     const { user, password } = credentials;
     if ((await oracle.checkPassword(user, password)) === true) granted.set(user, password);
@@ -131,7 +135,7 @@ async function askDjango(oracle: DjangoOracle): Promise<DjangoView> {
 }
 
 function expectedFromDjango(view: DjangoView, c: MatrixCase, l: Location): number | undefined {
-  const credentials = c.credentials ?? c.decodedAs;
+  const credentials = c.credentials ?? c.decidedByDjango;
   if (!credentials) return undefined;
   const ok = view.granted.get(credentials.user) === credentials.password;
   if (l.kind === "valid") return ok ? 200 : 401;
@@ -140,7 +144,7 @@ function expectedFromDjango(view: DjangoView, c: MatrixCase, l: Location): numbe
 
 /** mod_authnz_node's expected status: Apache's own providers' answer, or Django's for decoded bytes. */
 function expectedForNode(view: DjangoView, reference: ReadonlyMap<string, number>, c: MatrixCase, l: Location): number | undefined {
-  return c.decodedAs ? expectedFromDjango(view, c, l) : reference.get(`${c.name}|${l.path}`);
+  return c.decidedByDjango ? expectedFromDjango(view, c, l) : reference.get(`${c.name}|${l.path}`);
 }
 
 async function startReference(view: DjangoView): Promise<ApacheServer> {
@@ -150,8 +154,12 @@ async function startReference(view: DjangoView): Promise<ApacheServer> {
     modules: ["authn_file", "authz_groupfile"],
     files: FILES,
     conf: ({ root }) => {
-      const members = [...view.groups].filter(([, groups]) => groups.includes(GROUP)).map(([user]) => user);
-      writeFileSync(join(root, "htpasswd"), [...view.granted].map(([user, password]) => `${user}:${sha(password)}\n`).join(""));
+      // Only the names the seed spells: the reference stands for Apache comparing bytes, so ALICE
+      // (which Django finds on MariaDB) is not a user of its own there.
+      const spelled = new Set(CASES.flatMap((c) => (c.credentials ? [c.credentials.user] : [])));
+      const members = [...view.groups].filter(([user, groups]) => spelled.has(user) && groups.includes(GROUP)).map(([user]) => user);
+      const users = [...view.granted].filter(([user]) => spelled.has(user));
+      writeFileSync(join(root, "htpasswd"), users.map(([user, password]) => `${user}:${sha(password)}\n`).join(""));
       writeFileSync(join(root, "groups"), `${GROUP}: ${members.join(" ")}\n`);
       return LOCATIONS.map((l) =>
         location(l.path, ["AuthBasicProvider file", `AuthUserFile "${root}/htpasswd"`, `AuthGroupFile "${root}/groups"`, l.referenceRequire]),
@@ -193,8 +201,8 @@ function printMatrix(): void {
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => (row[i] ?? "").length)));
   const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
   const notes = [
-    "Expected for node: the authn_file column, except for bytes that are not UTF-8, where the worker decodes",
-    "Latin-1 (docs/protocol.md) and the expected status is Django's answer for the decoded credentials.",
+    "Expected for node: the authn_file column, except where Django decides: bytes that are not UTF-8 (the worker",
+    "decodes Latin-1, docs/protocol.md) and ALICE, which MariaDB's case-insensitive collation matches to alice, as in Django.",
   ];
   console.log(["Seed matrix (HTTP status per request):", line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line), ...notes].join("\n"));
 }
@@ -219,10 +227,20 @@ interface Database {
   cleanup(): Promise<void>;
 }
 
-const DATABASES: ReadonlyArray<{ name: string; start: () => Promise<Database>; concurrency: boolean }> = [
+interface DatabaseKind {
+  readonly name: string;
+  start(): Promise<Database>;
+  /** Run the concurrency test on this one. */
+  readonly concurrency: boolean;
+  /** Whether the default collation matches user names case-insensitively (MariaDB's does). */
+  readonly caseInsensitive: boolean;
+}
+
+const DATABASES: readonly DatabaseKind[] = [
   {
     name: "sqlite",
     concurrency: true,
+    caseInsensitive: false,
     start: async () => {
       const dir = mkdtempSync(join(tmpdir(), "anp-seed-sqlite-"));
       // The worker runs as www-data and only reads; SQLite still needs the directory for its journal check.
@@ -234,9 +252,19 @@ const DATABASES: ReadonlyArray<{ name: string; start: () => Promise<Database>; c
   {
     name: "postgres",
     concurrency: false,
+    caseInsensitive: false,
     start: async () => {
       const pg: PostgresServer = await startPostgres();
       return { url: pg.url, cleanup: () => pg.cleanup() };
+    },
+  },
+  {
+    name: "mariadb",
+    concurrency: false,
+    caseInsensitive: true,
+    start: async () => {
+      const maria: MariaDBServer = await startMariaDB();
+      return { url: maria.url, cleanup: () => maria.cleanup() };
     },
   },
 ];
@@ -246,7 +274,7 @@ const MPMS: readonly Mpm[] = ["event", "prefork"];
 /** Every (case, location) of the matrix this many times, all in flight at once. */
 const CONCURRENT_ROUNDS = 3;
 
-describe.each(DATABASES)("Django on $name", ({ name, start, concurrency }) => {
+describe.each(DATABASES)("Django on $name", ({ name, start, concurrency, caseInsensitive }) => {
   let database: Database;
   let view: DjangoView;
   let reference: Map<string, number>;
@@ -283,15 +311,18 @@ describe.each(DATABASES)("Django on $name", ({ name, start, concurrency }) => {
         const key = `${c.name}|${l.path}`;
         const fromDjango = expectedFromDjango(view, c, l);
         if (c.credentials && fromDjango !== undefined) expect(reference.get(key), key).toBe(fromDjango);
-        // mod_authn_file compares bytes: Latin-1 bytes are a user it does not have.
-        if (c.decodedAs) expect(reference.get(key), key).toBe(401);
+        // mod_authn_file compares bytes: Latin-1 bytes and ALICE are users it does not have.
+        if (c.decidedByDjango) expect(reference.get(key), key).toBe(401);
         const spec = SPEC[c.name];
         if (spec) expect(expectedForNode(view, reference, c, l), key).toBe(spec[l.kind]);
       }
     }
+    // Django itself lets ALICE in as alice only where the collation is case-insensitive.
+    const upper = CASES.find((c) => c.name.startsWith("ALICE"));
+    for (const l of LOCATIONS) expect(upper && expectedForNode(view, reference, upper, l), `ALICE ${l.path}`).toBe(caseInsensitive ? 200 : 401);
   });
 
-  test.each(MPMS)(`mpm_%s: every status is Apache's own providers' (Django's for Latin-1 bytes)`, async (mpm) => {
+  test.each(MPMS)(`mpm_%s: every status is Apache's own providers' (Django's where Django decides)`, async (mpm) => {
     const server = await startApache({ mpm, files: FILES, conf: nodeConfig(database.url, djangoVersion) });
     servers.push(server);
     try {
@@ -307,7 +338,7 @@ describe.each(DATABASES)("Django on $name", ({ name, start, concurrency }) => {
       expect(mismatches, `mismatches under mpm_${mpm}:\n${mismatches.join("\n")}\n--- error log ---\n${server.errorLog()}`).toEqual([]);
       // No password may reach the error log, whatever happened.
       for (const c of CASES) {
-        const password = (c.credentials ?? c.decodedAs)?.password ?? "";
+        const password = (c.credentials ?? c.decidedByDjango)?.password ?? "";
         if (password.length >= 6) expect(server.errorLog()).not.toContain(password);
       }
     } finally {
