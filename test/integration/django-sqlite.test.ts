@@ -160,6 +160,35 @@ describe("Django handler on SQLite", () => {
     }
   });
 
+  it("never puts a password into an error or a log line, on any failure path", async () => {
+    const secret = "Tr0ub4dor&3-do-not-log";
+    const logged: string[] = [];
+    const log = (level: string, message: string): void => void logged.push(`${level}: ${message}`);
+    const texts: string[] = [];
+    const collect = (error: unknown): void => {
+      for (let e: unknown = error; e instanceof Error; e = e.cause) texts.push(e.message, e.stack ?? "", JSON.stringify(e));
+    };
+    const missing = new DjangoHandler({ database: `sqlite://${join(dir, "never.sqlite3")}`, hasherOptions: testHasherOptions(), log });
+    const badTable = new DjangoHandler({ database: authUrl, mapping: { userTable: "nope" }, hasherOptions: testHasherOptions(), log });
+    const twins = new DjangoHandler({ database: authUrl, mapping: { usernameColumn: "first_name" }, hasherOptions: testHasherOptions(), log });
+    const upgrading = new DjangoHandler({ database: authUrl, hasherOptions: testHasherOptions(), upgradeHashes: true, log });
+    try {
+      for (const [handler, user] of [[missing, "alice"], [badTable, "alice"], [twins, "Twin"], [missing, secret]] as const) {
+        await handler.checkPassword(context(user), secret, Buffer.from(secret)).then(() => expect.fail("expected an error"), collect);
+      }
+      // A successful check with an upgrade writes a log line; it must not carry the password either.
+      const oracle = await startDjango({ databaseUrl: authUrl, pbkdf2Iterations: TEST_ITERATIONS });
+      await oracle.createUser({ username: "logged", password: secret, iterations: 100 });
+      await oracle.close();
+      expect(await upgrading.checkPassword(context("logged"), secret, Buffer.from(secret))).toEqual({ kind: "granted" });
+      expect(logged.some((line) => line.includes("upgraded"))).toBe(true);
+      expect(texts.length).toBeGreaterThan(0);
+      for (const text of [...texts, ...logged]) expect(text).not.toContain(secret.slice(0, 9));
+    } finally {
+      for (const handler of [missing, badTable, twins, upgrading]) await handler.close();
+    }
+  });
+
   it("refuses a spec with an unknown key or an unsafe identifier, naming the key", () => {
     expect(() => createDjangoHandler({ type: "django", database: authUrl, user_tabel: "x" })).toThrow(/user_tabel/);
     expect(() => createDjangoHandler({ type: "django", database: authUrl, user_table: "auth_user; DROP TABLE auth_user" })).toThrow(/user_table/);
