@@ -115,7 +115,14 @@ async function main(): Promise<void> {
       describeHandler,
     },
   });
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    // EACCES, EADDRINUSE, or a --socket-group the worker's user may not chown to: a deployment problem.
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    await registry.closeAll();
+    fatalConfig(new WorkerConfigError("--socket", `cannot listen on ${options.socketPath}: ${code}`));
+  }
   // Always written, whatever --log-level says: supervisors and tests wait for this line.
   (logger.enabled("info") ? logger : createLogger("info")).info(`listening on ${options.socketPath}`);
 

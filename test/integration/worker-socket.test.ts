@@ -118,6 +118,17 @@ describe("worker over its socket", () => {
     client.close();
   });
 
+  it("answers ERROR when the folded groups would not fit in one frame, and the matching ones when asked", async () => {
+    const client = await Client.greeted(worker.socketPath);
+    const tooMany = await check(client, BASIC, "many-groups", "x", [textField(Tag.GROUP_HANDLER, BASIC)]);
+    expect(status(tooMany)).toBe(Status.ERROR);
+    expect(reason(tooMany)).toMatch(/^answer too large/);
+    const narrowed = await check(client, BASIC, "many-groups", "x", [textField(Tag.GROUP_HANDLER, BASIC), group("GROUP-299"), group("group-7")]);
+    expect(status(narrowed)).toBe(Status.GRANTED);
+    expect(groupsOf(narrowed)).toEqual(["group-7", "group-299"]);
+    client.close();
+  });
+
   it("answers has_permission, get_realm_hash and allow_access", async () => {
     const client = await Client.greeted(worker.socketPath);
     const perm = (name: string, p: string) => client.request(Kind.HAS_PERMISSION, [handler(BASIC), user(name), textField(Tag.PERMISSION, p)]);
@@ -402,6 +413,12 @@ describe("worker start-up and permissions", () => {
       expect(exit.code).toBe(2);
       expect(worker.log).toMatch(new RegExp(`^mod_authnz_node worker\\[\\d+\\]: error: ${message.source}`, "m"));
     }
+  });
+
+  it("exits 2 when the socket directory does not exist", async () => {
+    const worker = spawnWorker([], join(harness.scratch, "no-such-dir", "w.sock"));
+    expect((await worker.exited).code).toBe(2);
+    expect(worker.log).toMatch(/--socket: directory .*no-such-dir: ENOENT/);
   });
 
   it("refuses a socket directory others can write to, and a path that is not a socket", async () => {
