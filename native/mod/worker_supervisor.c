@@ -341,12 +341,13 @@ static int lookup_user(apr_pool_t *p, const char *name, uid_t *uid, gid_t *gid, 
  * through the group, and the set-group-ID bit gives the socket that group too, so the worker need not be
  * a member of it; the worker makes the socket 0660 (--socket-mode).
  */
-static int prepare_socket_dir(anp_supervisor *sv, uid_t httpd_uid, gid_t httpd_gid, int shared)
+static int prepare_socket_dir(anp_supervisor *sv, gid_t httpd_gid, int shared)
 {
     struct stat st;
     mode_t mode = shared ? (S_ISGID | 0710) : 0700;
+    int created = mkdir(sv->socket_dir, mode) == 0;
 
-    if (mkdir(sv->socket_dir, mode) != 0 && errno != EEXIST) {
+    if (!created && errno != EEXIST) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server,
                      ANPLOGNO(0312) "cannot create the worker's socket directory %s", sv->socket_dir);
         return 0;
@@ -356,6 +357,14 @@ static int prepare_socket_dir(anp_supervisor *sv, uid_t httpd_uid, gid_t httpd_g
                      ANPLOGNO(0313) "%s is not a directory: it cannot hold the worker's socket", sv->socket_dir);
         return 0;
     }
+    /* A directory that was there before and is not the worker's (say /run, for NodeAuthSocket /run/x.sock)
+     * is never taken over: chown/chmod would change it for everything else that lives there. */
+    if (!created && st.st_uid != sv->uid) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
+                     ANPLOGNO(0315) "%s exists and does not belong to the worker's user: give the worker's socket "
+                     "a directory of its own (NodeAuthSocket)", sv->socket_dir);
+        return 0;
+    }
     if (geteuid() == 0) {
         if (chown(sv->socket_dir, sv->uid, shared ? httpd_gid : sv->gid) != 0) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server,
@@ -363,16 +372,10 @@ static int prepare_socket_dir(anp_supervisor *sv, uid_t httpd_uid, gid_t httpd_g
             return 0;
         }
     }
-    else if (st.st_uid != geteuid()) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
-                     ANPLOGNO(0315) "%s belongs to another user: it cannot hold the worker's socket", sv->socket_dir);
-        return 0;
-    }
     if (chmod(sv->socket_dir, mode) != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server, ANPLOGNO(0316) "cannot chmod %s", sv->socket_dir);
         return 0;
     }
-    (void)httpd_uid;
     return 1;
 }
 
@@ -439,7 +442,7 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     slash = strrchr(sv->socket_path, '/');
     sv->socket_dir = apr_pstrndup(pconf, sv->socket_path, slash && slash != sv->socket_path
                                                               ? (apr_size_t)(slash - sv->socket_path) : 1);
-    if (!prepare_socket_dir(sv, httpd_uid, httpd_gid, shared)) {
+    if (!prepare_socket_dir(sv, httpd_gid, shared)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
 

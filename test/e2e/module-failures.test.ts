@@ -349,6 +349,29 @@ describe.skipIf(!IS_ROOT)("a worker under its own user (NodeAuthWorkerUser nobod
   });
 });
 
+describe.skipIf(!IS_ROOT)("the socket's directory", () => {
+  test("an existing directory of another user is not taken over: httpd does not start, and says why", async () => {
+    // DefaultRuntimeDir itself (root's, made by the harness) as the socket's directory.
+    const start = startApache({ mpm: "event", conf: moduleConf(["NodeAuthSocket worker.sock"]) });
+    await expect(start).rejects.toThrow(/ANP0315: \S+\/run exists and does not belong to the worker's user/);
+  });
+
+  test("a directory of its own is made for the worker's user, mode 0700", async () => {
+    const server = await startApache({ mpm: "event", conf: moduleConf(["NodeAuthSocket anp/worker.sock"]), files: FILES });
+    servers.push(server);
+    try {
+      await workerListening(server);
+      const dir = statSync(join(server.root, "run", "anp"));
+      expect(dir.uid).toBe(uidOf("www-data"));
+      expect(dir.mode & 0o7777).toBe(0o700);
+      expect(statSync(join(server.root, "run", "anp", "worker.sock")).isSocket()).toBe(true);
+      expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("apache2 -t", () => {
   const refuses: ReadonlyArray<readonly [string, string, RegExp]> = [
     ["an unknown Django option", location("/x/", ["AuthBasicProvider node", "NodeAuthDjangoDatabase sqlite:///tmp/x.sqlite3", "NodeAuthDjangoOption user_tabel x", "Require valid-user"]), /NodeAuthDjangoOption: unknown key 'user_tabel'/],
