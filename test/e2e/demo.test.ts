@@ -1,7 +1,7 @@
 // `npm run demo` for real: dist/demo/main.js (built by `npm run build`, which `npm test` runs first)
 // with --check asks Apache every demo login's status and compares it with Django's answers; and
 // without it the demo serves until SIGINT, then leaves no process and no file behind.
-import { describe, test, expect } from "vitest";
+import { describe, test, expect, afterEach } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,13 +18,28 @@ interface Run {
   readonly exited: Promise<number | null>;
 }
 
+/** Demos started by the running test: a failed assertion must not leave one (and its Apache) behind. */
+const started: Run[] = [];
+afterEach(async () => {
+  for (const run of started.splice(0)) {
+    if (run.child.exitCode !== null || run.child.signalCode !== null) continue;
+    // SIGTERM lets the demo stop Apache and the worker itself; SIGKILL only if it does not exit.
+    run.child.kill("SIGTERM");
+    const forced = setTimeout(() => run.child.kill("SIGKILL"), 30_000);
+    await run.exited;
+    clearTimeout(forced);
+  }
+});
+
 function startDemo(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const child = spawn(process.execPath, [DEMO, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.setEncoding("utf8").on("data", (text: string) => (output += text));
   child.stderr?.setEncoding("utf8").on("data", (text: string) => (output += text));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  const run = { child, output: () => output, exited };
+  started.push(run);
+  return run;
 }
 
 async function waitFor(run: Run, text: string): Promise<void> {
