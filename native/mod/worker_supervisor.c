@@ -357,13 +357,19 @@ static int prepare_socket_dir(anp_supervisor *sv, gid_t httpd_gid, int shared)
                      ANPLOGNO(0313) "%s is not a directory: it cannot hold the worker's socket", sv->socket_dir);
         return 0;
     }
-    /* A directory that was there before and is not the worker's (say /run, for NodeAuthSocket /run/x.sock)
-     * is never taken over: chown/chmod would change it for everything else that lives there. */
-    if (!created && st.st_uid != sv->uid) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
-                     ANPLOGNO(0315) "%s exists and does not belong to the worker's user: give the worker's socket "
-                     "a directory of its own (NodeAuthSocket)", sv->socket_dir);
-        return 0;
+    /* A directory that was there before is used only if it is already exactly what the module makes (an
+     * earlier generation made it): the module never changes the owner or mode of someone else's directory,
+     * say /run for NodeAuthSocket /run/x.sock. */
+    if (!created) {
+        if (st.st_uid != sv->uid || (st.st_mode & 07777) != mode || (shared && st.st_gid != httpd_gid)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
+                         ANPLOGNO(0315) "%s exists and is not the worker's own (owner uid %ld, mode %04o; expected "
+                         "uid %ld, mode %04o): give the worker's socket a directory of its own (NodeAuthSocket)",
+                         sv->socket_dir, (long)st.st_uid, (unsigned)(st.st_mode & 07777), (long)sv->uid,
+                         (unsigned)mode);
+            return 0;
+        }
+        return 1;
     }
     if (geteuid() == 0) {
         if (chown(sv->socket_dir, sv->uid, shared ? httpd_gid : sv->gid) != 0) {

@@ -353,7 +353,7 @@ describe.skipIf(!IS_ROOT)("the socket's directory", () => {
   test("an existing directory of another user is not taken over: httpd does not start, and says why", async () => {
     // DefaultRuntimeDir itself (root's, made by the harness) as the socket's directory.
     const start = startApache({ mpm: "event", conf: moduleConf(["NodeAuthSocket worker.sock"]) });
-    await expect(start).rejects.toThrow(/ANP0315: \S+\/run exists and does not belong to the worker's user/);
+    await expect(start).rejects.toThrow(/ANP0315: \S+\/run exists and is not the worker's own/);
   });
 
   test("a directory of its own is made for the worker's user, mode 0700", async () => {
@@ -366,6 +366,10 @@ describe.skipIf(!IS_ROOT)("the socket's directory", () => {
       expect(dir.mode & 0o7777).toBe(0o700);
       expect(statSync(join(server.root, "run", "anp", "worker.sock")).isSocket()).toBe(true);
       expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+      // The next generation finds the directory it made before, exactly as it left it, and uses it.
+      await server.graceful();
+      expect(await eventually(async () => (await server.statusAs("/valid/", "alice", "wonderland")) === 200)).toBe(true);
+      expect(workerPids(server)).toHaveLength(1);
     } finally {
       await server.stop();
     }
