@@ -347,6 +347,47 @@ describe.each(DATABASES)("Django on $name", ({ name, start, concurrency, caseIns
     }
   });
 
+  // mod_auth_basic moves to the next provider only on AUTH_USER_NOT_FOUND. Django's None (no such
+  // user, or inactive) must be that, and a wrong password (False) must stop the chain, as with mod_wsgi.
+  if (concurrency)
+    test("AuthBasicProvider node file: Django's unknown and inactive users fall through to the file, a wrong password stops", async () => {
+      const server = await startApache({
+        mpm: "event",
+        modules: ["authn_file"],
+        files: { "chain/index.html": "chain\n" },
+        conf: ({ root }) => {
+          writeFileSync(
+            join(root, "htpasswd"),
+            [`fileonly:${sha("from-the-file")}`, `alice:${sha("alice-in-the-file")}`, `carol:${sha("inactive")}`].join("\n") + "\n",
+          );
+          return [
+            moduleServerDirectives(REPO_ROOT),
+            location("/chain/", [
+              "AuthBasicProvider node file",
+              `NodeAuthDjangoDatabase "${database.url}"`,
+              `NodeAuthDjangoOption django_version ${djangoVersion}`,
+              `AuthUserFile "${root}/htpasswd"`,
+              "Require valid-user",
+            ]),
+          ].join("\n");
+        },
+      });
+      servers.push(server);
+      try {
+        const rows: Array<[string, number, number]> = [];
+        const check = async (what: string, user: string, password: string, want: number) => rows.push([what, want, await server.statusAs("/chain/", user, password)]);
+        await check("alice, Django's password (node grants)", "alice", "wonderland", 200);
+        await check("alice, the file's password (node denies: stop)", "alice", "alice-in-the-file", 401);
+        await check("fileonly (unknown to Django: the file grants)", "fileonly", "from-the-file", 200);
+        await check("carol, inactive in Django (falls through: the file grants)", "carol", "inactive", 200);
+        await check("nobody (unknown to both)", "nobody", "x", 401);
+        console.log(["AuthBasicProvider node file:", ...rows.map(([what, want, got]) => `  ${what.padEnd(58)} want ${want} got ${got}`)].join("\n"));
+        expect(rows.map(([, , got]) => got)).toEqual(rows.map(([, want]) => want));
+      } finally {
+        await server.stop();
+      }
+    });
+
   // Many checks in flight at once, from many Apache threads/processes over pooled connections,
   // answered out of order by the worker: an answer delivered to the wrong request would show as a
   // status that does not belong to its credentials (bob let into /secret/, alice refused).
