@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFrame, encodeRawFrame } from "../../src/protocol/codec.js";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
@@ -311,6 +312,30 @@ describe("worker over its socket", () => {
 
     expect(status(await check(bystander, BASIC, "alice", "wonderland"))).toBe(Status.GRANTED);
     bystander.close();
+  });
+
+  it("survives random bytes and random frames after HELLO (fast-check), answering the next client", async () => {
+    /** Sends `bytes` after the handshake, half-closes, and waits until the worker has closed too. */
+    const blast = async (bytes: Uint8Array): Promise<void> => {
+      const client = await Client.greeted(worker.socketPath);
+      client.socket.end(bytes);
+      await client.closed;
+      // Whatever it answered must be readable frames.
+      expect(client.decodeError).toBeNull();
+    };
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), blast), { numRuns: 150 });
+    const frame = fc.record({
+      kind: fc.integer({ min: 0, max: 255 }),
+      requestId: fc.integer({ min: 0, max: 0xffffffff }),
+      fields: fc.array(fc.record({ tag: fc.integer({ min: 0, max: 20 }), value: fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)) }), { maxLength: 8 }),
+    });
+    await fc.assert(fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 4 }), (frames) => blast(Buffer.concat(frames.map((f) => encodeRawFrame(f))))), {
+      numRuns: 150,
+    });
+    expect(worker.child.exitCode).toBeNull();
+    const client = await Client.greeted(worker.socketPath);
+    expect(status(await check(client, BASIC, "alice", "wonderland"))).toBe(Status.GRANTED);
+    client.close();
   });
 
   it("survives clients that disconnect mid-frame or with requests in flight", async () => {
