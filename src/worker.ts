@@ -58,6 +58,19 @@ async function main(): Promise<void> {
   const logger = createLogger(options.logLevel);
   const uid = process.getuid?.() ?? 0;
 
+  // A stray rejection in a user's script must not take every check down with it.
+  process.on("unhandledRejection", (reason) => {
+    // Only the error's kind: its message could hold anything a script had in hand, a password included.
+    logger.error(`unhandled rejection (ignored): ${reason instanceof Error ? reason.name : typeof reason}`);
+  });
+  // A signal before the socket is up (e.g. while preloading) has nothing to drain: just exit 0.
+  let stop = (signal: NodeJS.Signals): void => {
+    logger.info(`${signal} before listening: exiting`);
+    process.exit(0);
+  };
+  process.on("SIGTERM", (signal) => stop(signal));
+  process.on("SIGHUP", (signal) => stop(signal));
+
   const addon = loadAddon((reason) => logger.warn(`native addon: ${reason}`));
   if (addon === null && (options.trustUids.length > 0 || options.socketMode === 0o660)) {
     // Without SO_PEERCRED the worker cannot tell trusted peers from the rest of a group: fail closed.
@@ -127,7 +140,7 @@ async function main(): Promise<void> {
   (logger.enabled("info") ? logger : createLogger("info")).info(`listening on ${options.socketPath}`);
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
+  stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: stopping`);
@@ -150,13 +163,6 @@ async function main(): Promise<void> {
       process.exit(0);
     })();
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGHUP", stop);
-  // A stray rejection in a user's script must not take every check down with it.
-  process.on("unhandledRejection", (reason) => {
-    // Only the error's kind: its message could hold anything a script had in hand, a password included.
-    logger.error(`unhandled rejection (ignored): ${reason instanceof Error ? reason.name : typeof reason}`);
-  });
 }
 
 process.on("uncaughtException", (err) => {
