@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { DjangoHandler, createDjangoHandler } from "../../src/django/handler.js";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
 import { ConcurrencyLimiter } from "../../src/cache/concurrency-limiter.js";
-import { DatabaseError, UserRowError } from "../../src/django/errors.js";
+import { DatabaseError, DatabaseTimeoutError, UserRowError } from "../../src/django/errors.js";
 import BetterSqlite3 from "better-sqlite3";
 import { startDjango } from "../harness/django.js";
 import { asDjango, context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
@@ -157,6 +157,25 @@ describe("Django handler on SQLite", () => {
     } finally {
       await registry.closeAll();
       await oracle.close();
+    }
+  });
+
+  it("answers a timeout error while another process holds an exclusive lock, and works once it is released", async () => {
+    const handler = new DjangoHandler({ database: authUrl, hasherOptions: testHasherOptions() });
+    const locker = new BetterSqlite3(authUrl.slice("sqlite://".length));
+    try {
+      expect(await handler.checkPassword(context("alice"), "wonderland", Buffer.from("wonderland"))).toEqual({ kind: "granted" });
+      locker.exec("BEGIN EXCLUSIVE"); // what a writer holds while it commits (rollback journal, Django's default)
+      await expect(handler.checkPassword(context("alice"), "wonderland", Buffer.from("wonderland"))).rejects.toBeInstanceOf(DatabaseTimeoutError);
+      await expect(handler.checkPassword(context("nobody"), "x", Buffer.from("x"))).rejects.toBeInstanceOf(DatabaseTimeoutError);
+      await expect(handler.groupsForUser(context("alice"))).rejects.toBeInstanceOf(DatabaseTimeoutError);
+      locker.exec("COMMIT");
+      expect(await handler.checkPassword(context("alice"), "wonderland", Buffer.from("wonderland"))).toEqual({ kind: "granted" });
+      expect(await handler.checkPassword(context("nobody"), "x", Buffer.from("x"))).toEqual({ kind: "not_found" });
+    } finally {
+      if (locker.inTransaction) locker.exec("ROLLBACK");
+      locker.close();
+      await handler.close();
     }
   });
 
