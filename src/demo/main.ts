@@ -30,6 +30,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const check = argv.includes("--check") || process.env.DEMO_CHECK === "1";
+  // From here on Ctrl-C must not kill the demo outright: Apache runs in its own process group and
+  // would outlive it. A signal during start-up is acted on as soon as the current step is done.
+  const interruption = listenForInterruption();
   if (!existsSync(modulePath)) {
     process.stderr.write(`demo: ${modulePath} is missing; build with: npm run build\n`);
     return 1;
@@ -61,6 +64,7 @@ async function main(argv: readonly string[]): Promise<number> {
     mkdirSync(join(serverRoot, "run"), { recursive: true });
     mkdirSync(dataDir, { recursive: true });
 
+    say(`demo: files in ${stateDir}`);
     say("demo: creating the Django database with Django's own migrate and seed_demo ...");
     const databasePath = join(dataDir, "demo.sqlite3");
     const databaseUrl = `sqlite://${databasePath}`;
@@ -76,6 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ]);
     const djangoVersion = djangoSeries(answers[0]?.django);
     const expectations = expectationsFromDjango(logins, answers.slice(3), DEMO_GROUP);
+    if (interruption.received) return await stopEarly(interruption.received, cleanup);
 
     writeDemoSite(docRoot);
     const conf = renderHttpdConfig({
@@ -99,6 +104,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
     const errorLogPath = join(serverRoot, "error.log");
     httpd = await startHttpd({ serverRoot, confPath, errorLogPath, port, readyPath: "/" });
+    if (interruption.received) return await stopEarly(interruption.received, cleanup);
     const base = `http://127.0.0.1:${port}`;
 
     say();
@@ -127,11 +133,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
 
     say("Press Ctrl-C to stop Apache and the worker and remove the demo's files.");
-    const stopSignal = await new Promise<string>((resolveSignal) => {
-      process.once("SIGINT", () => resolveSignal("SIGINT"));
-      process.once("SIGTERM", () => resolveSignal("SIGTERM"));
-      void httpd?.exited.then((status) => resolveSignal(`apache2 exited (${String(status)})`));
-    });
+    const exited = httpd.exited.then((status) => `apache2 exited (${String(status)})`);
+    const stopSignal = await Promise.race([interruption.next(), exited]);
     say(`\ndemo: ${stopSignal}; stopping Apache and the worker ...`);
     const exitedOnItsOwn = stopSignal.startsWith("apache2");
     if (exitedOnItsOwn && existsSync(errorLogPath)) process.stderr.write(readFileSync(errorLogPath, "utf8"));
@@ -143,6 +146,36 @@ async function main(argv: readonly string[]): Promise<number> {
     await cleanup();
     return 1;
   }
+}
+
+interface Interruption {
+  /** The first SIGINT/SIGTERM received so far, if any. */
+  readonly received: string | null;
+  /** Resolves with the signal's name once one has arrived (at once if one already has). */
+  next(): Promise<string>;
+}
+
+function listenForInterruption(): Interruption {
+  let received: string | null = null;
+  const waiters: Array<(name: string) => void> = [];
+  for (const name of ["SIGINT", "SIGTERM"] as const) {
+    process.on(name, () => {
+      received ??= name;
+      for (const wake of waiters.splice(0)) wake(name);
+    });
+  }
+  return {
+    get received() {
+      return received;
+    },
+    next: () => (received ? Promise.resolve(received) : new Promise((resolve) => waiters.push(resolve))),
+  };
+}
+
+async function stopEarly(signal: string, cleanup: () => Promise<void>): Promise<number> {
+  say(`demo: ${signal} during start-up; stopping ...`);
+  await cleanup();
+  return 130;
 }
 
 /**

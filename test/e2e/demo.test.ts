@@ -120,6 +120,20 @@ describe("npm run demo", () => {
     }
   });
 
+  test("Ctrl-C during start-up stops what was started and removes the files (exit 130)", async () => {
+    const run = startDemo([]);
+    await waitFor(run, "creating the Django database");
+    const stateDir = /demo: files in (\S+)/.exec(run.output())?.[1];
+    expect(stateDir, run.output()).toBeDefined();
+    run.child.kill("SIGINT");
+    expect(await run.exited, run.output()).toBe(130);
+    expect(run.output()).toContain("SIGINT during start-up; stopping");
+    expect(run.output()).not.toContain("Press Ctrl-C");
+    expect(existsSync(stateDir as string)).toBe(false);
+    // Nothing the demo started (Django, Apache, the worker) runs on with its files.
+    expect(descendants(1).filter((p) => p.command.includes(stateDir as string)).map((p) => p.command)).toEqual([]);
+  });
+
   test("without DEMO_STATE_DIR, Ctrl-C removes the demo's temporary directory", async () => {
     const run = startDemo([]);
     await waitFor(run, "Press Ctrl-C");
