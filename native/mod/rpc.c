@@ -238,10 +238,10 @@ static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_answer *ans)
 
 /* One attempt. *retry is set when a pooled connection proved closed before the worker saw the request. */
 static apr_status_t attempt(request_rec *r, uint8_t *frame, apr_size_t frame_len, uint8_t kind,
-                            apr_time_t deadline, anp_answer *ans, int *retry)
+                            apr_time_t deadline, int fresh, anp_answer *ans, int *retry)
 {
     anp_message *msg = apr_palloc(r->pool, sizeof(*msg));
-    anp_conn *conn = anp_pool_take();
+    anp_conn *conn = fresh ? NULL : anp_pool_take();
     int reused = conn != NULL;
     uint32_t id;
     apr_status_t rv;
@@ -317,12 +317,12 @@ apr_status_t anp_rpc_call(request_rec *r, const anp_request *req, anp_answer *an
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       ANPLOGNO(0402) "%d environ entries did not fit in the request and were left out", env_dropped);
     }
-    rv = attempt(r, frame, (apr_size_t)len, req->kind, deadline, ans, &retry);
+    rv = attempt(r, frame, (apr_size_t)len, req->kind, deadline, 0, ans, &retry);
     if (rv != APR_SUCCESS && retry) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       ANPLOGNO(0403) "a pooled connection was closed (%s); trying once on a new one", ans->reason);
         memset(ans, 0, sizeof(*ans));
-        rv = attempt(r, frame, (apr_size_t)len, req->kind, deadline, ans, &retry);
+        rv = attempt(r, frame, (apr_size_t)len, req->kind, deadline, 1, ans, &retry);
     }
     wipe(frame, (apr_size_t)len);
     return rv;
