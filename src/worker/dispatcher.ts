@@ -70,7 +70,15 @@ export class Dispatcher {
   async dispatch(req: WorkerRequest, signal: AbortSignal): Promise<Answer> {
     const handler = await this.#registry.get(req.handlerSpec);
     signal.throwIfAborted();
-    const ctx = (user: string, userBytes: Buffer): CheckContext => ({ environ: req.environ, user, userBytes, signal });
+    // environ is a getter so that handlers which never read it (the Django handler) never decode it.
+    const ctx = (user: string, userBytes: Buffer): CheckContext => ({
+      get environ() {
+        return req.environ;
+      },
+      user,
+      userBytes,
+      signal,
+    });
     const user = req.user;
     switch (req.kind) {
       case Kind.CHECK_PASSWORD: {

@@ -3,7 +3,7 @@
 import { Kind, Tag } from "../protocol/constants.js";
 import { fieldsOf, firstField, readText, u32Of, wireString } from "../protocol/fields.js";
 import type { Message } from "../protocol/message.js";
-import { decodeEnviron } from "./environ.js";
+import { lazyEnviron } from "./environ.js";
 import { RequestError } from "./errors.js";
 
 export type RequestKind = Exclude<Kind, typeof Kind.HELLO>;
@@ -60,6 +60,7 @@ export function decodeRequest(msg: Message): WorkerRequest {
   const handler = firstField(msg, Tag.HANDLER);
   if (handler === undefined) throw new RequestError("missing HANDLER");
   const groupHandler = firstField(msg, Tag.GROUP_HANDLER);
+  const environ = lazyEnviron(fieldsOf(msg, Tag.ENV).map((f) => f.value));
   return {
     kind: msg.kind,
     requestId: msg.requestId,
@@ -71,7 +72,10 @@ export function decodeRequest(msg: Message): WorkerRequest {
     host: optionalText(msg, Tag.HOST),
     groups: fieldsOf(msg, Tag.GROUP).map((f) => wireString(f.value)),
     permissions: fieldsOf(msg, Tag.PERMISSION).map((f) => wireString(f.value)),
-    environ: decodeEnviron(fieldsOf(msg, Tag.ENV).map((f) => f.value)),
+    // A getter: decoded on first read (see lazyEnviron), e.g. when a script handler looks at it.
+    get environ() {
+      return environ();
+    },
     timeoutMs: u32Of(msg, Tag.TIMEOUT_MS) ?? null,
   };
 }
