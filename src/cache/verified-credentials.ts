@@ -65,13 +65,14 @@ export class VerifiedCredentialCache {
   }
 
   #key(encoded: string, password: Buffer): string {
-    // Length-prefix the encoded hash so that no (encoded, password) pair can collide with another split.
-    const hmac = createHmac("sha256", this.#hmacKey);
-    const encodedBytes = Buffer.from(encoded, "utf8");
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(encodedBytes.length);
-    hmac.update(length).update(encodedBytes).update(password);
-    return hmac.digest("base64");
+    // Length-prefix the encoded hash (its UTF-8 byte count in decimal, then ':') so that no
+    // (encoded, password) pair can collide with another split. Written straight into the HMAC, with no
+    // intermediate buffers: this runs on every cached check.
+    return createHmac("sha256", this.#hmacKey)
+      .update(`${Buffer.byteLength(encoded, "utf8")}:`, "latin1")
+      .update(encoded, "utf8")
+      .update(password)
+      .digest("base64");
   }
 
   #evict(): void {
