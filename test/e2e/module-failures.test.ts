@@ -349,6 +349,48 @@ describe.skipIf(!IS_ROOT)("a worker under its own user (NodeAuthWorkerUser nobod
   });
 });
 
+/** Bytes waiting unread in the worker's connections (ss -x): > 0 once a request reached the stopped worker. */
+function unreadByWorker(pid: number): number {
+  const lines = spawnSync("ss", ["-x", "-p", "-H"], { encoding: "utf8" }).stdout.split("\n");
+  let total = 0;
+  for (const line of lines) {
+    if (!line.includes(`pid=${String(pid)},`)) continue;
+    const recvQ = Number(line.trim().split(/\s+/)[2]);
+    if (Number.isFinite(recvQ)) total += recvQ;
+  }
+  return total;
+}
+
+describe("a pooled connection the worker closes while a check waits on it", () => {
+  let server: ApacheServer;
+
+  beforeAll(async () => {
+    // One prefork child: its one pooled connection is the one the second check must use.
+    const oneChild = ["StartServers 1", "MinSpareServers 1", "MaxSpareServers 1", "MaxRequestWorkers 1", "NodeAuthTimeout 30s"];
+    server = await startApache({ mpm: "prefork", conf: moduleConf(oneChild), files: FILES, logLevel: "info authnz_node:debug" });
+    servers.push(server);
+    await workerListening(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("is dropped and the check is sent once more on a new connection, to the new worker", async () => {
+    expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+    const [pid] = workerPids(server);
+    expect(pid).toBeDefined();
+    process.kill(pid as number, "SIGSTOP");
+    const pending = server.statusAs("/valid/", "alice", "wonderland");
+    const arrived = await eventually(async () => Promise.resolve(unreadByWorker(pid as number) > 0));
+    // Killing the stopped worker closes the pooled connection with the request unanswered on it.
+    process.kill(pid as number, "SIGKILL");
+    expect(arrived).toBe(true);
+    expect(await pending).toBe(200);
+    expect(server.errorLog()).toMatch(/ANP0403: a pooled connection was closed \(the worker closed the connection\); trying once on a new one/);
+    expect(workerPids(server)).not.toContain(pid);
+  });
+});
+
 describe.skipIf(!IS_ROOT)("the socket's directory", () => {
   test("an existing directory of another user is not taken over: httpd does not start, and says why", async () => {
     // DefaultRuntimeDir itself (root's, made by the harness) as the socket's directory.
