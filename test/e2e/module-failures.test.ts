@@ -26,6 +26,8 @@ const FIXTURES = join(REPO_ROOT, "test/fixtures/module");
 const HANDLER = join(FIXTURES, "handler.mjs");
 const HELLO_CLIENT = join(FIXTURES, "hello-client.mjs");
 const IS_ROOT = process.getuid?.() === 0;
+/** mod_authz_groupfile loaded after mod_authnz_node (the harness writes the module's LoadModule first). */
+const GROUPFILE_AFTER = "LoadModule authz_groupfile_module /usr/lib/apache2/modules/mod_authz_groupfile.so";
 
 const FILES = {
   "digest/index.html": "digest\n",
@@ -459,6 +461,33 @@ describe("apache2 -t", () => {
     expect(result.ok).toBe(true);
     expect(result.output).toMatch(/ANP0101: Require group is answered by mod_authnz_node \(Django groups\), not by mod_authz_groupfile/);
     const without = await configTest({ conf: moduleConf() });
-    expect(without.output).not.toMatch(/ANP0101/);
+    expect(without.output).not.toMatch(/ANP0101|ANP0102/);
+    // Loaded after mod_authnz_node (Debian's alphabetical order), mod_authz_groupfile owns the name.
+    const after = await configTest({ conf: `${GROUPFILE_AFTER}\n${moduleConf()}` });
+    expect(after.ok).toBe(true);
+    expect(after.output).toMatch(/ANP0102: Require group is answered by mod_authz_groupfile, not by mod_authnz_node/);
+  });
+
+});
+
+describe("Require group when mod_authz_groupfile is loaded too", () => {
+  test("with mod_authz_groupfile loaded last, Require group is the group file's and Require node-group still asks Django's side", async () => {
+    const conf = [
+      GROUPFILE_AFTER,
+      moduleConf(),
+      location("/node-group/", ["AuthBasicProvider node", `NodeAuthUserScript "${HANDLER}"`, `NodeAuthGroupScript "${HANDLER}"`, "Require node-group secret-agents"]),
+    ].join("\n");
+    const server = await startApache({ mpm: "event", conf, files: { ...FILES, "node-group/index.html": "ng\n" } });
+    servers.push(server);
+    try {
+      await workerListening(server);
+      // No AuthGroupFile: mod_authz_groupfile denies everyone, as it would without this module.
+      expect(await server.statusAs("/group/", "alice", "wonderland")).toBe(401);
+      expect(server.errorLog()).toMatch(/AH01664: No group file was specified/);
+      expect(await server.statusAs("/node-group/", "alice", "wonderland")).toBe(200);
+      expect(await server.statusAs("/node-group/", "bob", "builder")).toBe(401);
+    } finally {
+      await server.stop();
+    }
   });
 });
