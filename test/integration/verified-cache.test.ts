@@ -6,6 +6,8 @@
 //
 // The hash limiter is a real ConcurrencyLimiter that also counts the hashes it ran: that count is what
 // proves a check was answered from the cache (no hash) or really verified (one hash). No timing anywhere.
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DjangoHandler } from "../../src/django/handler.js";
 import { ConcurrencyLimiter } from "../../src/cache/concurrency-limiter.js";
@@ -244,4 +246,56 @@ describe("verified-credential cache on PostgreSQL, zero staleness", () => {
     expect(await wrong).toEqual({ kind: "denied" });
     expect(await unknown).toEqual({ kind: "not_found" });
   });
+});
+
+describe("verified-credential cache under a flood, on SQLite made by Django", () => {
+  // Django's salted MD5 hasher (in the hashers list, as a site migrating old hashes would have it) makes a
+  // million real verifications affordable; each check still reads the user's row from the database.
+  const FLOOD = Number(process.env.VERIFIED_CACHE_FLOOD ?? 1_000_000);
+  const dir = mkdtempSync("/tmp/anp-verified-cache-");
+  const databaseUrl = `sqlite://${join(dir, "flood.sqlite3")}`;
+  const hasherOptions = { ...testHasherOptions(), hashers: ["pbkdf2_sha256", "md5"] };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it(`${FLOOD.toLocaleString("en")} distinct wrong passwords: every one denied, the cache does not grow at all`, async () => {
+    const django = await startDjango({ databaseUrl, hashers: ["pbkdf2_sha256", "md5"] });
+    try {
+      await django.createUser({ username: "target", password: "the-right-one", hasher: "md5" });
+      expect(await django.checkPassword("target", "wrong-0")).toBe(false);
+    } finally {
+      await django.close();
+    }
+    const cache = new VerifiedCredentialCache({ maxEntries: 1_000, maxBytes: 128 * 1024 });
+    const limiter = new CountingLimiter(2);
+    const flooded = new DjangoHandler({ database: databaseUrl, hasherOptions, credentialCache: cache, hashLimiter: limiter });
+    try {
+      expect(await flooded.checkPassword(context("target"), "the-right-one", Buffer.from("the-right-one"))).toEqual({ kind: "granted" });
+      const size = cache.size;
+      const bytes = cache.bytes;
+      expect(size).toBe(1);
+      const hashesBefore = limiter.hashes;
+      let granted = 0;
+      // A few checks in flight at a time, as a flood over several connections would be.
+      const lanes = 8;
+      await Promise.all(
+        Array.from({ length: lanes }, async (_, lane) => {
+          for (let i = lane; i < FLOOD; i += lanes) {
+            const wrong = `flood-${i}`;
+            const verdict = await flooded.checkPassword(context("target"), wrong, Buffer.from(wrong));
+            if (verdict.kind !== "denied") granted++;
+          }
+        }),
+      );
+      expect(granted).toBe(0);
+      expect(limiter.hashes - hashesBefore).toBe(FLOOD); // each one really verified
+      expect(cache.size).toBe(size);
+      expect(cache.bytes).toBe(bytes);
+      // The logged-in user's pair survived the flood: still answered without a hash.
+      const before = limiter.hashes;
+      expect(await flooded.checkPassword(context("target"), "the-right-one", Buffer.from("the-right-one"))).toEqual({ kind: "granted" });
+      expect(limiter.hashes).toBe(before);
+    } finally {
+      await flooded.close();
+    }
+  }, 600_000);
 });
