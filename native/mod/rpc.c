@@ -176,12 +176,14 @@ static int answer_status(const anp_message *msg)
     return status;
 }
 
-/* HELLO on a new connection: the worker must speak our protocol version before it sees a check. */
+/* HELLO on a new connection: the worker must speak our protocol version before it sees a check.
+ * Returns 1 when it does, 0 when it refused, -1 when the connection closed without an answer. */
 static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message *msg, const char **reason)
 {
     uint8_t buf[64];
     anp_writer w;
     long len;
+    apr_status_t rv;
 
     anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HELLO, 0);
     anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
@@ -190,14 +192,18 @@ static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message
         *reason = "cannot encode HELLO";
         return 0;
     }
-    if (anp_conn_write(conn, buf, (apr_size_t)len, deadline) != APR_SUCCESS) {
+    rv = anp_conn_write(conn, buf, (apr_size_t)len, deadline);
+    if (rv != APR_SUCCESS) {
         *reason = "the worker closed the connection during HELLO (is this uid trusted by the worker?)";
-        return 0;
+        return rv == APR_EOF ? -1 : 0;
     }
-    if (read_frame(conn, deadline, p, msg, reason) != READ_OK) {
-        if (!strcmp(*reason, "the worker closed the connection")) {
-            *reason = "the worker closed the connection during HELLO (is this uid trusted by the worker?)";
-        }
+    switch (read_frame(conn, deadline, p, msg, reason)) {
+    case READ_OK:
+        break;
+    case READ_CLOSED:
+        *reason = "the worker closed the connection during HELLO (is this uid trusted by the worker?)";
+        return -1;
+    default:
         return 0;
     }
     if (msg->kind != (ANP_KIND_HELLO | ANP_ANSWER_BIT) || msg->request_id != 0
@@ -206,6 +212,37 @@ static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message
         return 0;
     }
     return 1;
+}
+
+/*
+ * A new connection that has said HELLO. A connection closed before HELLO's answer is tried again within
+ * the connect retry window: a worker that was just killed may still accept for an instant while the
+ * kernel closes its descriptors, and its successor is not listening yet.
+ */
+static anp_conn *open_connection(apr_time_t deadline, apr_pool_t *p, anp_message *msg, const char **reason)
+{
+    apr_time_t retry_until = apr_time_now() + ANP_CONNECT_RETRY_WINDOW;
+    anp_conn *conn;
+    int said;
+
+    if (retry_until > deadline) {
+        retry_until = deadline;
+    }
+    for (;;) {
+        conn = anp_conn_connect(anp_worker_socket_path(), deadline, p, reason);
+        if (!conn) {
+            return NULL;
+        }
+        said = hello(conn, deadline, p, msg, reason);
+        if (said == 1) {
+            return conn;
+        }
+        anp_conn_close(conn);
+        if (said == 0 || apr_time_now() + apr_time_from_msec(50) >= retry_until) {
+            return NULL;
+        }
+        apr_sleep(apr_time_from_msec(50));
+    }
 }
 
 static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_answer *ans)
@@ -250,15 +287,10 @@ static apr_status_t attempt(request_rec *r, uint8_t *frame, apr_size_t frame_len
 
     *retry = 0;
     if (!conn) {
-        conn = anp_conn_connect(anp_worker_socket_path(), deadline, r->pool, &reason);
+        conn = open_connection(deadline, r->pool, msg, &reason);
         if (!conn) {
             ans->reason = reason;
             return APR_ECONNREFUSED;
-        }
-        if (!hello(conn, deadline, r->pool, msg, &reason)) {
-            anp_conn_close(conn);
-            ans->reason = reason;
-            return APR_EGENERAL;
         }
     }
     id = conn->next_id++;

@@ -378,7 +378,14 @@ describe("a pooled connection the worker closes while a check waits on it", () =
   });
 
   test("is dropped and the check is sent once more on a new connection, to the new worker", async () => {
-    expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+    // Every httpd child must hold a pooled connection, whichever of them takes the next request: the
+    // worker logs (debug) each connection with the child's pid.
+    const everyChildConnected = async () => {
+      expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+      const log = server.errorLog();
+      return server.children().every((child) => new RegExp(`connection from uid \\d+ pid ${String(child.pid)}\\b`).test(log));
+    };
+    expect(await eventually(everyChildConnected, 100, 50)).toBe(true);
     const [pid] = workerPids(server);
     expect(pid).toBeDefined();
     process.kill(pid as number, "SIGSTOP");
