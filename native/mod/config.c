@@ -31,34 +31,39 @@
 typedef enum { ANP_OPT_IDENT, ANP_OPT_IDENT_OR_EMPTY, ANP_OPT_HASHERS, ANP_OPT_VERSION, ANP_OPT_FLAG,
                ANP_OPT_COUNT } anp_option_kind;
 
+/* The same limits as the Django handler's (src/django/config.ts, user-model.ts), so that configtest
+ * refuses what the worker would refuse on the first request. */
+#define ANP_MAX_IDENTIFIER_LEN 63
+
 typedef struct {
     const char *key;
     anp_option_kind kind;
+    long min, max;      /* ANP_OPT_COUNT */
 } anp_django_option;
 
 static const anp_django_option django_options[] = {
-    {"user_table", ANP_OPT_IDENT},
-    {"user_id_column", ANP_OPT_IDENT},
-    {"username_column", ANP_OPT_IDENT},
-    {"password_column", ANP_OPT_IDENT},
-    {"is_active_column", ANP_OPT_IDENT_OR_EMPTY},
-    {"is_superuser_column", ANP_OPT_IDENT_OR_EMPTY},
-    {"group_table", ANP_OPT_IDENT},
-    {"user_groups_table", ANP_OPT_IDENT},
-    {"user_groups_user_column", ANP_OPT_IDENT},
-    {"user_groups_group_column", ANP_OPT_IDENT},
-    {"permission_table", ANP_OPT_IDENT},
-    {"content_type_table", ANP_OPT_IDENT},
-    {"group_permissions_table", ANP_OPT_IDENT},
-    {"user_permissions_table", ANP_OPT_IDENT},
-    {"user_permissions_user_column", ANP_OPT_IDENT},
-    {"hashers", ANP_OPT_HASHERS},
-    {"django_version", ANP_OPT_VERSION},
-    {"upgrade_hashes", ANP_OPT_FLAG},
-    {"pool_size", ANP_OPT_COUNT},
-    {"row_cache_seconds", ANP_OPT_COUNT},
-    {"verified_cache", ANP_OPT_FLAG},
-    {NULL, 0}
+    {"user_table", ANP_OPT_IDENT, 0, 0},
+    {"user_id_column", ANP_OPT_IDENT, 0, 0},
+    {"username_column", ANP_OPT_IDENT, 0, 0},
+    {"password_column", ANP_OPT_IDENT, 0, 0},
+    {"is_active_column", ANP_OPT_IDENT_OR_EMPTY, 0, 0},
+    {"is_superuser_column", ANP_OPT_IDENT_OR_EMPTY, 0, 0},
+    {"group_table", ANP_OPT_IDENT, 0, 0},
+    {"user_groups_table", ANP_OPT_IDENT, 0, 0},
+    {"user_groups_user_column", ANP_OPT_IDENT, 0, 0},
+    {"user_groups_group_column", ANP_OPT_IDENT, 0, 0},
+    {"permission_table", ANP_OPT_IDENT, 0, 0},
+    {"content_type_table", ANP_OPT_IDENT, 0, 0},
+    {"group_permissions_table", ANP_OPT_IDENT, 0, 0},
+    {"user_permissions_table", ANP_OPT_IDENT, 0, 0},
+    {"user_permissions_user_column", ANP_OPT_IDENT, 0, 0},
+    {"hashers", ANP_OPT_HASHERS, 0, 0},
+    {"django_version", ANP_OPT_VERSION, 0, 0},
+    {"upgrade_hashes", ANP_OPT_FLAG, 0, 0},
+    {"pool_size", ANP_OPT_COUNT, 1, 64},
+    {"row_cache_seconds", ANP_OPT_COUNT, 0, 3600},
+    {"verified_cache", ANP_OPT_FLAG, 0, 0},
+    {NULL, 0, 0, 0}
 };
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -76,18 +81,19 @@ static int has_control_bytes(const char *s)
     return 0;
 }
 
-/* A SQL identifier as Django writes them, optionally schema-qualified ("schema.table"). */
+/* A SQL identifier as the Django handler accepts it: [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes. */
 static int is_identifier(const char *s)
 {
-    if (!*s) {
+    const char *start = s;
+    if (!apr_isalpha(*s) && *s != '_') {
         return 0;
     }
     for (; *s; s++) {
-        if (!apr_isalnum(*s) && *s != '_' && *s != '.' && *s != '$') {
+        if (!apr_isalnum(*s) && *s != '_') {
             return 0;
         }
     }
-    return 1;
+    return s - start <= ANP_MAX_IDENTIFIER_LEN;
 }
 
 static const char *check_option_value(apr_pool_t *p, const anp_django_option *opt, const char *value)
@@ -103,8 +109,8 @@ static const char *check_option_value(apr_pool_t *p, const anp_django_option *op
         /* fall through */
     case ANP_OPT_IDENT:
         if (!is_identifier(value)) {
-            return apr_psprintf(p, "%s must be a table or column name (letters, digits, _ . $), not '%s'",
-                                opt->key, value);
+            return apr_psprintf(p, "%s must be a table or column name (letters, digits and _, not starting "
+                                "with a digit, at most %d bytes), not '%s'", opt->key, ANP_MAX_IDENTIFIER_LEN, value);
         }
         return NULL;
     case ANP_OPT_HASHERS:
@@ -133,15 +139,19 @@ static const char *check_option_value(apr_pool_t *p, const anp_django_option *op
         }
         return NULL;
     case ANP_OPT_FLAG:
-        if (strcasecmp(value, "on") && strcasecmp(value, "off")) {
+        if (strcmp(value, "on") && strcmp(value, "off")) {
             return apr_psprintf(p, "%s must be on or off, not '%s'", opt->key, value);
         }
         return NULL;
-    case ANP_OPT_COUNT:
-        if (!apr_isdigit(*value) || (strtol(value, &end, 10), *end) || strlen(value) > 6) {
-            return apr_psprintf(p, "%s must be a whole number (0-999999), not '%s'", opt->key, value);
+    case ANP_OPT_COUNT: {
+        long n;
+        if (!apr_isdigit(*value) || strlen(value) > 9 || (n = strtol(value, &end, 10), *end) || n < opt->min
+            || n > opt->max) {
+            return apr_psprintf(p, "%s must be a whole number from %ld to %ld, not '%s'", opt->key, opt->min,
+                                opt->max, value);
         }
         return NULL;
+    }
     }
     return "unknown option kind";
 }

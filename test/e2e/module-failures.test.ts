@@ -431,6 +431,8 @@ describe("apache2 -t", () => {
   const refuses: ReadonlyArray<readonly [string, string, RegExp]> = [
     ["an unknown Django option", location("/x/", ["AuthBasicProvider node", "NodeAuthDjangoDatabase sqlite:///tmp/x.sqlite3", "NodeAuthDjangoOption user_tabel x", "Require valid-user"]), /NodeAuthDjangoOption: unknown key 'user_tabel'/],
     ["a bad Django option value", location("/x/", ["NodeAuthDjangoOption upgrade_hashes maybe"]), /NodeAuthDjangoOption: upgrade_hashes must be on or off/],
+    ["a pool size the Django handler would refuse", location("/x/", ["NodeAuthDjangoOption pool_size 0"]), /NodeAuthDjangoOption: pool_size must be a whole number from 1 to 64, not '0'/],
+    ["a table name that is not an identifier", location("/x/", ["NodeAuthDjangoOption user_table auth_user;drop"]), /NodeAuthDjangoOption: user_table must be a table or column name/],
     ["an unsupported database URL", location("/x/", ["NodeAuthDjangoDatabase oracle://db/x"]), /NodeAuthDjangoDatabase: the URL must start with postgres:\/\//],
     ["a relative SQLite path", location("/x/", ["NodeAuthDjangoDatabase sqlite://db.sqlite3"]), /NodeAuthDjangoDatabase: a SQLite URL needs an absolute path/],
     ["a bad script option", location("/x/", [`NodeAuthUserScript "${HANDLER}" reload=sometimes`]), /NodeAuthUserScript: unknown option 'reload=sometimes'/],
