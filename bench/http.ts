@@ -18,6 +18,7 @@ import { freePort } from "../test/harness/ports.js";
 import { meanMiB, startBenchApache, type BenchApache } from "./lib/apache.js";
 import { makePassword, djangoDefaults } from "../src/index.js";
 import { runWrk, type WrkResult } from "./lib/wrk.js";
+import { socketUrlForWorker } from "./lib/postgres.js";
 import { descendants } from "../src/demo/httpd-process.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -118,7 +119,9 @@ async function main(): Promise<void> {
 
     const file = fileOf3KB();
     const files = { "open/file.txt": file, "valid/file.txt": file, "cold/file.txt": file, "reuse/file.txt": file };
-    const dbUrl = pg.url; // TCP: the worker runs as www-data, which cannot enter the cluster's private socket directory
+    // PostgreSQL's Unix socket, as a site with its database on the same host uses (TCP to 127.0.0.1 costs
+    // the worker more per query: bench/profile.ts with PROFILE_PG=tcp|socket).
+    const dbUrl = socketUrlForWorker(pg);
     apache = await startBenchApache({
       files,
       nodeModule: true,

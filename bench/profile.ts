@@ -3,12 +3,17 @@
 // (repeat credentials, as stage (b) of bench/http) while:
 //   - the worker runs under `node --cpu-prof` (through a NodeAuthNodeBinary wrapper), and
 //   - PROFILE_STRACE=1: one Apache child's syscalls are counted with `strace -c -f`.
-// Prints wrk's numbers, the worker's top self-time functions and the syscall summary.
+// Prints wrk's numbers, the CPU time each process group spent per request (from /proc: wrk, Apache, the
+// worker, PostgreSQL), the worker's top self-time functions and the syscall summary.
 //   BENCH_SECONDS=10 npx vite-node bench/profile.ts
+// PROFILE_PATH=valid|group|reuse|open picks the location (reuse: row_cache_seconds 5; open: no auth),
+// PROFILE_PG=socket|tcp how the worker reaches PostgreSQL, PROFILE_CPUPROF=0 runs the worker unprofiled,
+// PROFILE_NODE_FLAGS adds node flags (e.g. --max-semi-space-size=2).
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { socketUrlForWorker } from "./lib/postgres.js";
 import { startPostgres } from "../test/harness/postgres.js";
 import { startDjango } from "../test/harness/django.js";
 import { startBenchApache } from "./lib/apache.js";
@@ -18,6 +23,53 @@ import { descendants } from "../src/demo/httpd-process.js";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const PATH_KIND = process.env.PROFILE_PATH ?? "valid";
+/** PROFILE_PG=socket: the worker reaches PostgreSQL over its Unix socket instead of TCP to 127.0.0.1. */
+const PG_OVER_SOCKET = process.env.PROFILE_PG !== "tcp";
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+
+/** utime + stime of a process in clock ticks (0 when it is gone). */
+function cpuTicks(pid: number | "self-children"): number {
+  try {
+    const stat = readFileSync(`/proc/${pid === "self-children" ? "self" : pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state): utime = 14, stime = 15, cutime = 16, cstime = 17.
+    return pid === "self-children" ? Number(fields[13]) + Number(fields[14]) : Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** PostgreSQL's postmaster (its command line names the cluster's directory) and its backends. */
+function postgresPids(clusterDir: string): number[] {
+  const all = readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number);
+  const cmdline = (pid: number): string => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+    } catch {
+      return "";
+    }
+  };
+  const ppid = (pid: number): number => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      return -1;
+    }
+  };
+  const postmaster = all.find((pid) => cmdline(pid).includes(clusterDir) && cmdline(pid).includes(" -D "));
+  return postmaster === undefined ? [] : [postmaster, ...all.filter((pid) => ppid(pid) === postmaster)];
+}
+
+type Groups = Record<"wrk" | "apache" | "worker" | "postgres", number>;
+
+function cpuByGroup(apachePid: number, clusterDir: string): Groups {
+  const tree = descendants(apachePid);
+  const workers = tree.filter((p) => p.command.includes("worker.js")).map((p) => p.pid);
+  const httpd = [apachePid, ...tree.filter((p) => !p.command.includes("worker.js")).map((p) => p.pid)];
+  const sum = (pids: number[]): number => pids.reduce((total, pid) => total + cpuTicks(pid), 0);
+  return { wrk: cpuTicks("self-children"), apache: sum(httpd), worker: sum(workers), postgres: sum(postgresPids(clusterDir)) };
+}
 
 interface CpuProfileNode {
   readonly id: number;
@@ -51,7 +103,9 @@ async function main(): Promise<void> {
   const profileDir = mkdtempSync(join(tmpdir(), "anp-cpuprof-"));
   chmodSync(profileDir, 0o777);
   const wrapper = join(profileDir, "node-prof.sh");
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${process.execPath} --cpu-prof --cpu-prof-dir=${profileDir} "$@"\n`);
+  const profileFlags = `${process.env.PROFILE_NODE_FLAGS ? `${process.env.PROFILE_NODE_FLAGS} ` : ""}${process.env.PROFILE_CPUPROF === "0" ? "" : `--cpu-prof --cpu-prof-dir=${profileDir} `}`;
+  const profileEnv = process.env.PROFILE_NODE_ENV ? `export ${process.env.PROFILE_NODE_ENV}\n` : "";
+  writeFileSync(wrapper, `#!/bin/sh\n${profileEnv}exec ${process.execPath} ${profileFlags}"$@"\n`);
   chmodSync(wrapper, 0o755);
   const apacheBox: { stop?: () => Promise<void> } = {};
   try {
@@ -59,13 +113,14 @@ async function main(): Promise<void> {
     await oracle.createGroup("secret-agents");
     await oracle.createUser({ username: "alice", password: "wonderland", groups: ["secret-agents"] });
     await oracle.close();
+    const databaseUrl = PG_OVER_SOCKET ? socketUrlForWorker(pg) : pg.url;
     const location = (path: string, require: string, extra: string[] = []) =>
       [
         `<Location "/${path}">`,
         "    AuthType Basic",
         '    AuthName "Top Secret"',
         "    AuthBasicProvider node",
-        `    NodeAuthDjangoDatabase "${pg.url}"`,
+        `    NodeAuthDjangoDatabase "${databaseUrl}"`,
         "    NodeAuthDjangoOption django_version 5.2",
         ...extra.map((line) => `    ${line}`),
         `    ${require}`,
@@ -96,12 +151,24 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+    const clusterDir = dirname(pg.socketDir);
+    const cpuBefore = cpuByGroup(apache.pid, clusterDir);
     const result = await runWrk({ url, seconds: SECONDS, connections: CONNECTIONS, credentials: ["alice:wonderland"] });
+    const cpuAfter = cpuByGroup(apache.pid, clusterDir);
     if (strace) {
       strace.kill("SIGINT");
       await new Promise((r) => strace?.on("close", r));
     }
     console.log(`${PATH_KIND}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, non-2xx ${result.errors}`);
+    const perRequest = (ticks: number): string => `${((ticks / CLOCK_TICKS) * 1e6 / Math.max(1, result.requests)).toFixed(0)} µs`;
+    const parts = (Object.keys(cpuAfter) as Array<keyof Groups>).map((k) => `${k} ${perRequest(cpuAfter[k] - cpuBefore[k])}`);
+    const total = (Object.keys(cpuAfter) as Array<keyof Groups>).reduce((t, k) => t + cpuAfter[k] - cpuBefore[k], 0);
+    console.log(`CPU per request (user+system, from /proc): ${parts.join(", ")}; total ${perRequest(total)}`);
+    for (const worker of descendants(apache.pid).filter((p) => p.command.includes("worker.js"))) {
+      const status = readFileSync(`/proc/${worker.pid}/status`, "utf8");
+      const kb = (key: string): string => `${key} ${(Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0) / 1024).toFixed(1)}`;
+      console.log(`worker ${worker.pid} after ${result.requests} requests, MiB: ${["VmRSS", "VmHWM", "RssAnon", "RssFile"].map(kb).join(", ")}; threads ${/^Threads:\s+(\d+)/m.exec(status)?.[1]}`);
+    }
     await apache.stop();
     apacheBox.stop = undefined;
     const profiles = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
