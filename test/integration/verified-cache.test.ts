@@ -13,6 +13,7 @@ import { DjangoHandler } from "../../src/django/handler.js";
 import { ConcurrencyLimiter } from "../../src/cache/concurrency-limiter.js";
 import { VerifiedCredentialCache } from "../../src/cache/verified-credentials.js";
 import type { PasswordVerdict } from "../../src/handlers/types.js";
+import type { HasherOptions } from "../../src/django/hashers/index.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { asDjango, context, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
@@ -254,7 +255,7 @@ describe("verified-credential cache under a flood, on SQLite made by Django", ()
   const FLOOD = Number(process.env.VERIFIED_CACHE_FLOOD ?? 1_000_000);
   const dir = mkdtempSync("/tmp/anp-verified-cache-");
   const databaseUrl = `sqlite://${join(dir, "flood.sqlite3")}`;
-  const hasherOptions = { ...testHasherOptions(), hashers: ["pbkdf2_sha256", "md5"] };
+  const hasherOptions: HasherOptions = { ...testHasherOptions(), hashers: ["pbkdf2_sha256", "md5"] };
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it(`${FLOOD.toLocaleString("en")} distinct wrong passwords: every one denied, the cache does not grow at all`, async () => {
