@@ -12,14 +12,14 @@
 // - getRealmHash is absent on purpose: Django stores no HA1 (MD5 of user:realm:password), so Digest
 //   authentication needs a script handler (docs/django.md).
 // Every database failure rejects with a DatabaseError; it is never mistaken for "no such user".
-import type { CheckContext, Handler, HandlerSpec, PasswordVerdict } from "../handlers/types.js";
+import type { CheckContext, Handler, HandlerSpec, PasswordVerdict, PasswordWithGroups } from "../handlers/types.js";
 import { ConcurrencyLimiter } from "../cache/concurrency-limiter.js";
 import { createLogger } from "../worker/log.js";
 import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
 import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type HasherOptions } from "./hashers/index.js";
 import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
-import { openDatabase, type Database, type SqlValue } from "./database/index.js";
+import { openDatabase, type Database, type Row, type SqlValue } from "./database/index.js";
 import { DjangoConfigError, UserRowError } from "./errors.js";
 import { buildStatements, type Statements } from "./queries.js";
 import { RowCache } from "./row-cache.js";
@@ -100,7 +100,11 @@ export class DjangoHandler implements Handler {
    * checked; the raw bytes are not needed.
    */
   async checkPassword(ctx: CheckContext, password: string, _passwordBytes?: Buffer): Promise<PasswordVerdict> {
-    const user = await this.#findUser(ctx.user);
+    return this.#checkUser(ctx, await this.#findUser(ctx.user), password);
+  }
+
+  /** Django's modwsgi.check_password on a user row already read (null: no such user). */
+  async #checkUser(ctx: CheckContext, user: UserRow | null, password: string): Promise<PasswordVerdict> {
     if (user === null || !user.active) {
       // Hash anyway, so an unknown user costs what a known one does.
       await this.#hashLimiter.run(() => makePassword(password, this.#hasherOptions), ctx.signal);
@@ -110,6 +114,24 @@ export class DjangoHandler implements Handler {
     if (!valid) return { kind: "denied" };
     if (mustUpdate && this.upgradeHashes) await this.#upgrade(ctx, user, password);
     return { kind: "granted" };
+  }
+
+  /**
+   * checkPassword and the granted user's groups from one query (the user row joined with its groups), for
+   * a Basic + Require group location: one round trip to the worker and one to the database per request.
+   * With row_cache_seconds the user row may come from the cache, so the two operations run as usual.
+   */
+  async checkPasswordWithGroups(ctx: CheckContext, password: string, _passwordBytes?: Buffer): Promise<PasswordWithGroups> {
+    if (this.#rows.ttlMs > 0) {
+      const verdict = await this.checkPassword(ctx, password);
+      return { verdict, groups: verdict.kind === "granted" ? await this.groupsForUser(ctx) : [] };
+    }
+    const rows = await this.#database.query(this.#statements.userWithGroupsByName, [ctx.user]);
+    const first = rows[0];
+    if (rows.some((row) => String(row.user_id) !== String(first?.user_id))) throw this.#ambiguous();
+    const verdict = await this.#checkUser(ctx, first === undefined ? null : this.#userFrom(first), password);
+    if (verdict.kind !== "granted") return { verdict, groups: [] };
+    return { verdict, groups: rows.filter((row) => row.name !== null && row.name !== undefined).map((row) => String(row.name)) };
   }
 
   /** One round trip (Django makes two): the user row joined with its groups, always read fresh. */
@@ -144,20 +166,21 @@ export class DjangoHandler implements Handler {
     const rows = await this.#database.query(this.#statements.userByName, [username]);
     if (rows.length > 1) throw this.#ambiguous();
     const row = rows[0];
-    let user: UserRow | null = null;
-    if (row !== undefined) {
-      if (typeof row.password !== "string") {
-        throw new UserRowError(`${this.mapping.userTable}.${this.mapping.passwordColumn} is not text for this user`);
-      }
-      user = {
-        id: row.user_id as SqlValue,
-        password: row.password,
-        active: this.mapping.isActiveColumn === null ? true : truthy(row.is_active),
-        superuser: this.mapping.isSuperuserColumn === null ? false : truthy(row.is_superuser),
-      };
-    }
+    const user = row === undefined ? null : this.#userFrom(row);
     this.#rows.set(username, user);
     return user;
+  }
+
+  #userFrom(row: Row): UserRow {
+    if (typeof row.password !== "string") {
+      throw new UserRowError(`${this.mapping.userTable}.${this.mapping.passwordColumn} is not text for this user`);
+    }
+    return {
+      id: row.user_id as SqlValue,
+      password: row.password,
+      active: this.mapping.isActiveColumn === null ? true : truthy(row.is_active),
+      superuser: this.mapping.isSuperuserColumn === null ? false : truthy(row.is_superuser),
+    };
   }
 
   /** Django's get_by_natural_key raises MultipleObjectsReturned here: an error, never a pick. */

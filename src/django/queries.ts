@@ -14,6 +14,11 @@ export interface Statements {
    * one row per group, a single row with a NULL name for a user in no group, none for an unknown user.
    */
   readonly groupsByName: string;
+  /**
+   * $1 = the USERNAME_FIELD value -> userByName's columns plus the group name: the password check and the
+   * groups folded into its answer in one round trip, one row per group (a NULL name for no group).
+   */
+  readonly userWithGroupsByName: string;
   /** $1, $2 = user id -> app_label, codename: the user's own permissions and their groups' (ModelBackend). */
   readonly permissions: string;
   /** $1 = new encoded, $2 = user id, $3 = the encoded value that was verified (compare-and-swap). */
@@ -48,6 +53,12 @@ export function buildStatements(dialect: Dialect, mapping: UserModelMapping): St
     `LEFT JOIN ${q(m.groupTable)} g ON g.${q("id")} = ug.${q(m.userGroupsGroupColumn)} ` +
     `WHERE u.${q(m.usernameColumn)} = ${p(1)}`;
 
+  const userWithGroupsByName =
+    `SELECT ${userColumns.join(", ")}, g.${q("name")} AS ${q("name")} FROM ${q(m.userTable)} u ` +
+    `LEFT JOIN ${q(m.userGroupsTable)} ug ON ug.${q(m.userGroupsUserColumn)} = u.${q(m.userIdColumn)} ` +
+    `LEFT JOIN ${q(m.groupTable)} g ON g.${q("id")} = ug.${q(m.userGroupsGroupColumn)} ` +
+    `WHERE u.${q(m.usernameColumn)} = ${p(1)}`;
+
   const permissions =
     `SELECT ct.${q("app_label")} AS ${q("app_label")}, perm.${q("codename")} AS ${q("codename")} ` +
     `FROM ${q(m.permissionTable)} perm ` +
@@ -64,5 +75,5 @@ export function buildStatements(dialect: Dialect, mapping: UserModelMapping): St
     `UPDATE ${q(m.userTable)} SET ${q(m.passwordColumn)} = ${p(1)} ` +
     `WHERE ${q(m.userIdColumn)} = ${p(2)} AND ${q(m.passwordColumn)} = ${expected}`;
 
-  return { userByName, groupNames, groupsByName, permissions, upgradePassword };
+  return { userByName, groupNames, groupsByName, userWithGroupsByName, permissions, upgradePassword };
 }

@@ -4,7 +4,7 @@ import { Kind, Status } from "../protocol/constants.js";
 import type { HandlerRegistry } from "../handlers/registry.js";
 import type { CheckContext, Handler, PasswordVerdict } from "../handlers/types.js";
 import { errorAnswer, scrubSecret, type Answer } from "./answer.js";
-import type { WorkerRequest } from "./request.js";
+import type { WireText, WorkerRequest } from "./request.js";
 
 /** A handler that broke its contract with the worker (e.g. a built-in handler bug); answers ERROR. */
 export class HandlerContractError extends Error {
@@ -83,6 +83,12 @@ export class Dispatcher {
     switch (req.kind) {
       case Kind.CHECK_PASSWORD: {
         if (user === null || req.password === null) throw new HandlerContractError("CHECK_PASSWORD without USER or PASSWORD");
+        if (req.groupHandlerSpec !== null && handler.checkPasswordWithGroups !== undefined) {
+          // The same handler answers both: let it read the user and the groups together.
+          const groupHandler = await this.#registry.get(req.groupHandlerSpec);
+          signal.throwIfAborted();
+          if (groupHandler === handler) return this.#checkWithGroups(handler, req, ctx(user.text, user.bytes), req.password);
+        }
         const checkPassword = need(handler.checkPassword, "checkPassword").bind(handler);
         const verdict = checkVerdict(await checkPassword(ctx(user.text, user.bytes), req.password.text, req.password.bytes));
         if (verdict.kind === "denied") return { status: Status.DENIED };
@@ -129,6 +135,19 @@ export class Dispatcher {
         throw new HandlerContractError("allowAccess must resolve to true, false or null");
       }
     }
+  }
+
+  async #checkWithGroups(handler: Handler, req: WorkerRequest, context: CheckContext, password: WireText): Promise<Answer> {
+    const checkPasswordWithGroups = need(handler.checkPasswordWithGroups, "checkPasswordWithGroups").bind(handler);
+    const result = (await checkPasswordWithGroups(context, password.text, password.bytes)) as { verdict?: unknown; groups?: unknown } | null;
+    const verdict = checkVerdict(result?.verdict);
+    if (verdict.kind === "denied") return { status: Status.DENIED };
+    if (verdict.kind === "not_found") return { status: Status.USER_NOT_FOUND };
+    if (verdict.user !== undefined && verdict.user !== context.user) {
+      throw new HandlerContractError("checkPasswordWithGroups must not rename the user");
+    }
+    const groups = checkGroups(result?.groups);
+    return { status: Status.GRANTED, groups: req.groups.length > 0 ? matchGroups(groups, req.groups) : [...groups] };
   }
 
   async #groupsOf(handler: Handler, ctx: CheckContext): Promise<readonly string[]> {

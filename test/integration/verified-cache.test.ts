@@ -14,6 +14,10 @@ import { ConcurrencyLimiter } from "../../src/cache/concurrency-limiter.js";
 import { VerifiedCredentialCache } from "../../src/cache/verified-credentials.js";
 import type { PasswordVerdict } from "../../src/handlers/types.js";
 import type { HasherOptions } from "../../src/django/hashers/index.js";
+import { HandlerRegistry } from "../../src/handlers/registry.js";
+import { Dispatcher } from "../../src/worker/dispatcher.js";
+import type { WorkerRequest } from "../../src/worker/request.js";
+import { Kind, Status } from "../../src/protocol/constants.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { asDjango, context, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
@@ -246,6 +250,107 @@ describe("verified-credential cache on PostgreSQL, zero staleness", () => {
     await slowHash;
     expect(await wrong).toEqual({ kind: "denied" });
     expect(await unknown).toEqual({ kind: "not_found" });
+  });
+});
+
+/** The real Django handler, counting which of its operations the worker called. */
+class CountedDjangoHandler extends DjangoHandler {
+  readonly calls = { checkPassword: 0, groupsForUser: 0, checkPasswordWithGroups: 0 };
+  override checkPassword(...args: Parameters<DjangoHandler["checkPassword"]>) {
+    this.calls.checkPassword++;
+    return super.checkPassword(...args);
+  }
+  override groupsForUser(...args: Parameters<DjangoHandler["groupsForUser"]>) {
+    this.calls.groupsForUser++;
+    return super.groupsForUser(...args);
+  }
+  override checkPasswordWithGroups(...args: Parameters<DjangoHandler["checkPasswordWithGroups"]>) {
+    this.calls.checkPasswordWithGroups++;
+    return super.checkPasswordWithGroups(...args);
+  }
+}
+
+describe("groups folded into the password check (Require group: one trip, one query)", () => {
+  const SPEC = "type=django\ndatabase=fold";
+  let handler: CountedDjangoHandler;
+  let rowReuse: CountedDjangoHandler;
+  let registry: HandlerRegistry;
+
+  beforeAll(async () => {
+    handler = new CountedDjangoHandler({ database: pg.url, hasherOptions: testHasherOptions() });
+    rowReuse = new CountedDjangoHandler({ database: pg.url, hasherOptions: testHasherOptions(), rowCacheSeconds: 60 });
+    registry = new HandlerRegistry({ factories: { django: (spec) => (spec["database"] === "reuse" ? rowReuse : handler) } });
+    await oracle.createUser({ username: "fold-member", password: "pw-fold", groups: ["fold-staff", "fold-readers"] });
+    await oracle.createUser({ username: "fold-loner", password: "pw-loner" });
+    await oracle.createUser({ username: "fold-inactive", password: "pw-inactive", is_active: false, groups: ["fold-staff"] });
+  });
+  afterAll(async () => {
+    // Closes both handlers: each test above asked the registry for the ones it used.
+    await registry?.closeAll();
+  });
+
+  const passwordCheck = (user: string, password: string, groups: string[], spec = SPEC): WorkerRequest => ({
+    kind: Kind.CHECK_PASSWORD,
+    requestId: 1,
+    handlerSpec: spec,
+    groupHandlerSpec: spec,
+    user: { text: user, bytes: Buffer.from(user, "utf8") },
+    password: { text: password, bytes: Buffer.from(password, "utf8") },
+    realm: null,
+    host: null,
+    groups,
+    permissions: [],
+    environ: {},
+    timeoutMs: null,
+  });
+
+  it("answers as checkPassword then groupsForUser would, and as Django does, for every kind of user", async () => {
+    const cases: Array<[string, string]> = [
+      ["fold-member", "pw-fold"],
+      ["fold-member", "wrong"],
+      ["fold-loner", "pw-loner"],
+      ["fold-inactive", "pw-inactive"],
+      ["fold-nobody", "pw"],
+    ];
+    for (const [user, password] of cases) {
+      const folded = await handler.checkPasswordWithGroups(context(user), password);
+      const verdict = await handler.checkPassword(context(user), password, Buffer.from(password));
+      expect(folded.verdict).toEqual(verdict);
+      expect(asDjango(folded.verdict)).toBe(await oracle.checkPassword(user, password));
+      const expectedGroups = verdict.kind === "granted" ? await oracle.groupsForUser(user) : [];
+      expect([...folded.groups].sort()).toEqual([...expectedGroups].sort());
+    }
+  });
+
+  it("the worker answers CHECK_PASSWORD with GROUP_HANDLER with one handler call, and the groups are fresh", async () => {
+    const dispatcher = new Dispatcher(registry);
+    const signal = new AbortController().signal;
+    const before = { ...handler.calls };
+    const granted = await dispatcher.dispatch(passwordCheck("fold-member", "pw-fold", ["FOLD-STAFF", "other"]), signal);
+    expect(granted).toEqual({ status: Status.GRANTED, groups: ["fold-staff"] });
+    expect(await dispatcher.dispatch(passwordCheck("fold-member", "wrong", ["fold-staff"]), signal)).toEqual({ status: Status.DENIED });
+    expect(await dispatcher.dispatch(passwordCheck("fold-nobody", "x", ["fold-staff"]), signal)).toEqual({ status: Status.USER_NOT_FOUND });
+    expect(await dispatcher.dispatch(passwordCheck("fold-inactive", "pw-inactive", ["fold-staff"]), signal)).toEqual({ status: Status.USER_NOT_FOUND });
+    expect(handler.calls).toEqual({ ...before, checkPasswordWithGroups: before.checkPasswordWithGroups + 4 });
+
+    // A group removed in Django: the very next request's groups no longer have it.
+    await pg.query(
+      `DELETE FROM auth_user_groups WHERE user_id = (SELECT id FROM auth_user WHERE username = 'fold-member')
+         AND group_id = (SELECT id FROM auth_group WHERE name = 'fold-staff')`,
+    );
+    expect(await dispatcher.dispatch(passwordCheck("fold-member", "pw-fold", ["fold-staff"]), signal)).toEqual({ status: Status.GRANTED, groups: [] });
+    expect(await dispatcher.dispatch(passwordCheck("fold-member", "pw-fold", []), signal)).toEqual({
+      status: Status.GRANTED,
+      groups: await oracle.groupsForUser("fold-member"),
+    });
+  });
+
+  it("with row reuse (row_cache_seconds) the fold falls back to the two operations and still answers the same", async () => {
+    const dispatcher = new Dispatcher(registry);
+    const signal = new AbortController().signal;
+    const answer = await dispatcher.dispatch(passwordCheck("fold-loner", "pw-loner", ["fold-staff"], "type=django\ndatabase=reuse"), signal);
+    expect(answer).toEqual({ status: Status.GRANTED, groups: [] });
+    expect(rowReuse.calls).toEqual({ checkPassword: 1, groupsForUser: 1, checkPasswordWithGroups: 1 });
   });
 });
 
