@@ -5,6 +5,7 @@
 //   (d) first verifications: the verified-credential cache off, Django 5.2's 1,000,000-round PBKDF2, vs crypto.pbkdf2
 //   (e) (b) while a second client floods wrong passwords   (f) the anchor (mod_wsgi + Django) when ../shared has it
 //   (g) (b) with 5-second row reuse (NodeAuthDjangoOption row_cache_seconds 5)
+//   (h) (b) at a `Require group` location (the groups come back with the password check)
 // Prints a table (req/s, p50, p99, ratio to (a), ratio to (f), RSS) and writes it into docs/performance.md.
 import { execFileSync, spawnSync } from "node:child_process";
 import { pbkdf2, randomFillSync } from "node:crypto";
@@ -40,7 +41,7 @@ function fileOf3KB(): string {
   return bytes.toString("base64").replace(/(.{76})/g, "$1\n");
 }
 
-function djangoLocation(path: string, databaseUrl: string, extra: string[] = []): string {
+function djangoLocation(path: string, databaseUrl: string, extra: string[] = [], require = "Require valid-user"): string {
   return [
     `<Location "${path}">`,
     "    AuthType Basic",
@@ -49,7 +50,7 @@ function djangoLocation(path: string, databaseUrl: string, extra: string[] = [])
     `    NodeAuthDjangoDatabase "${databaseUrl}"`,
     "    NodeAuthDjangoOption django_version 5.2",
     ...extra.map((line) => `    ${line}`),
-    "    Require valid-user",
+    `    ${require}`,
     "</Location>",
   ].join("\n");
 }
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
     await oracle.close();
 
     const file = fileOf3KB();
-    const files = { "open/file.txt": file, "valid/file.txt": file, "cold/file.txt": file, "reuse/file.txt": file };
+    const files = { "open/file.txt": file, "valid/file.txt": file, "cold/file.txt": file, "reuse/file.txt": file, "group/file.txt": file };
     // PostgreSQL's Unix socket, as a site with its database on the same host uses (TCP to 127.0.0.1 costs
     // the worker more per query: bench/profile.ts with PROFILE_PG=tcp|socket).
     const dbUrl = socketUrlForWorker(pg);
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
         djangoLocation("/valid", dbUrl),
         djangoLocation("/cold", dbUrl, ["NodeAuthDjangoOption verified_cache off"]),
         djangoLocation("/reuse", dbUrl, ["NodeAuthDjangoOption row_cache_seconds 5"]),
+        djangoLocation("/group", dbUrl, [], "Require group secret-agents"),
       ].join("\n"),
     });
     bare = await startBenchApache({ files, nodeModule: false, body: "" });
@@ -140,6 +142,8 @@ async function main(): Promise<void> {
     await expectStatus(apache, "/cold/file.txt", "cold:cold-start", 200);
     await expectStatus(apache, "/reuse/file.txt", "alice:wonderland", 200);
     await expectStatus(apache, "/valid/file.txt", "alice:wrong-0", 401);
+    await expectStatus(apache, "/group/file.txt", "alice:wonderland", 200);
+    await expectStatus(apache, "/group/file.txt", cyclingCredentials[0]!, 401);
 
     const wrk = (path: string, server: BenchApache, credentials?: string[], connections = CONNECTIONS) =>
       runWrk({ url: server.url(path), seconds: SECONDS, connections, credentials });
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
     ]);
     rows.push({ stage: "e", label: "(b) during a wrong-password flood", result: flooded });
     rows.push({ stage: "g", label: "(b) with 5 s row reuse", result: await wrk("/reuse/file.txt", apache, alice) });
+    rows.push({ stage: "h", label: "(b) at a Require group location (groups folded: one trip, one query)", result: await wrk("/group/file.txt", apache, alice) });
 
     const anchorPort = await freePort();
     anchorRoot = startAnchor(pg, anchorPort);
