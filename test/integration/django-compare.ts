@@ -9,7 +9,7 @@ import { DjangoHandler, type DjangoHandlerOptions } from "../../src/django/handl
 import { djangoDefaults, type HasherOptions } from "../../src/django/hashers/index.js";
 import type { CheckContext, PasswordVerdict } from "../../src/handlers/types.js";
 import type { UserModelMapping } from "../../src/django/user-model.js";
-import { startDjango, type DjangoOracle } from "../harness/django.js";
+import { startDjango, type CreateUserArgs, type DjangoOracle } from "../harness/django.js";
 
 /** Cheap PBKDF2 on both sides (Django via DJANGO_PBKDF2_ITERATIONS, Node via the hasher options). */
 export const TEST_ITERATIONS = 1000;
@@ -45,16 +45,8 @@ export const CUSTOM_USER_MAPPING: Partial<UserModelMapping> = {
   userPermissionsUserColumn: "emailuser_id",
 };
 
-interface Fixture {
-  readonly username: string;
-  readonly password: string | null;
-  readonly is_active?: boolean;
-  readonly is_superuser?: boolean;
-  readonly groups?: readonly string[];
-  readonly permissions?: readonly string[];
-  readonly hasher?: string;
-  readonly iterations?: number;
-}
+/** A user the suite creates through Django: always hashed by Django, never stored verbatim. */
+type Fixture = Omit<CreateUserArgs, "encoded">;
 
 // Only auth.Group/Permission and contenttypes permissions: with a custom user model auth.User is swapped
 // out and has no permissions.
