@@ -10,7 +10,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { pbkdf2, randomFillSync } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { startPostgres, type PostgresServer } from "../test/harness/postgres.js";
@@ -109,6 +109,8 @@ function fmt(n: number, digits = 1): string {
 }
 
 async function main(): Promise<void> {
+  // Other jobs share the machine: the 1-minute load average before and after says how much.
+  const loadBefore = loadavg()[0] ?? Number.NaN;
   const pg = await startPostgres();
   let apache: BenchApache | undefined;
   let bare: BenchApache | undefined;
@@ -206,7 +208,7 @@ async function main(): Promise<void> {
     ].join("\n");
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, ${execFileSync("uname", ["-sr"]).toString().trim()}, node ${process.version}`;
     const report = [
-      `Run: ${new Date().toISOString()} on ${machine}; wrk ${SECONDS} s per stage, ${CONNECTIONS} connections.`,
+      `Run: ${new Date().toISOString()} on ${machine}; wrk ${SECONDS} s per stage, ${CONNECTIONS} connections; load average ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0] ?? Number.NaN, 2)} after.`,
       "",
       table,
       "",
