@@ -161,6 +161,14 @@ export async function benchWorker({ distDir = join(REPO, "dist"), spec, user, pa
   }
 }
 
+/** The load flags (parseArgs options) and their defaults, shared with bench/worker.ts. */
+export const LOAD_OPTIONS = {
+  requests: { type: "string", default: "100000" },
+  connections: { type: "string", default: "4" },
+  depth: { type: "string", default: "16" },
+  sequential: { type: "string", default: "10000" },
+};
+
 /** The trivial handler: one comparison, so the numbers are the worker's and the socket's own cost. */
 export function trivialSpec(dir) {
   const script = join(dir, "trivial.mjs");
@@ -171,10 +179,7 @@ export function trivialSpec(dir) {
 async function main() {
   const { values } = parseArgs({
     options: {
-      requests: { type: "string", default: "100000" },
-      connections: { type: "string", default: "4" },
-      depth: { type: "string", default: "16" },
-      sequential: { type: "string", default: "10000" },
+      ...LOAD_OPTIONS,
       "django-db": { type: "string" },
       user: { type: "string" },
       password: { type: "string" },

@@ -8,14 +8,14 @@ import { parseArgs } from "node:util";
 import { startDjango } from "../test/harness/django.js";
 import { startPostgres } from "../test/harness/postgres.js";
 // @ts-expect-error: a plain ES module without type declarations
-import { benchWorker, formatResult, trivialSpec } from "./worker.mjs";
+import { benchWorker, formatResult, LOAD_OPTIONS, trivialSpec } from "./worker.mjs";
+
+type LoadFlag = "requests" | "connections" | "depth" | "sequential";
+const loadOptions: Record<LoadFlag, { type: "string"; default: string }> = LOAD_OPTIONS;
 
 const { values } = parseArgs({
   options: {
-    requests: { type: "string", default: "100000" },
-    connections: { type: "string", default: "4" },
-    depth: { type: "string", default: "16" },
-    sequential: { type: "string", default: "10000" },
+    ...loadOptions,
     "no-django": { type: "boolean", default: false },
   },
   allowPositionals: true,
