@@ -1,6 +1,15 @@
 // Byte-level helpers shared by the hashers: password bytes, Django's random salts, the constant-time
 // comparison, and the strict base64 forms Django's formats use.
 import { randomInt, timingSafeEqual } from "node:crypto";
+import { HasherOptionError } from "./errors.js";
+
+/**
+ * Django's `assert salt and "$" not in salt` before encoding: the formats separate their fields with `$`,
+ * so such a salt would make a stored string that cannot be read back.
+ */
+export function assertEncodableSalt(salt: string): void {
+  if (salt === "" || salt.includes("$")) throw new HasherOptionError("salt", "must be non-empty and contain no $");
+}
 
 /** A str password is UTF-8 encoded first (Django's `password.encode()`); a Buffer is taken as raw bytes. */
 export function passwordBytes(password: string | Buffer): Buffer {

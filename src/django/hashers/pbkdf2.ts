@@ -3,8 +3,8 @@
 // the stored salt and iterations and compares whole strings, so any non-canonical field fails as in Django.
 import { pbkdf2 } from "node:crypto";
 import { promisify } from "node:util";
-import { MalformedHashError, HasherOptionError } from "./errors.js";
-import { base64Padded, codePointLength, constantTimeEqual, randomString, SALT_LENGTH, saltIsWeak } from "./encoding.js";
+import { MalformedHashError } from "./errors.js";
+import { base64Padded, codePointLength, constantTimeEqual, randomString, SALT_LENGTH, saltIsWeak, assertEncodableSalt } from "./encoding.js";
 import type { Pbkdf2Params } from "./options.js";
 import type { PasswordHasher } from "./types.js";
 
@@ -63,7 +63,7 @@ export class Pbkdf2Hasher implements PasswordHasher {
   }
 
   async #encodeWith(password: Buffer, salt: string, iterations: number): Promise<string> {
-    if (salt === "" || salt.includes("$")) throw new HasherOptionError("salt", "must be non-empty and contain no $");
+    assertEncodableSalt(salt);
     const key = await pbkdf2Async(password, Buffer.from(salt, "utf8"), iterations, this.#variant.keyLength, this.#variant.digest);
     return `${this.algorithm}$${iterations}$${salt}$${base64Padded(key)}`;
   }

@@ -1,8 +1,8 @@
 // MD5PasswordHasher and SHA1PasswordHasher: `<alg>$<salt>$<hex(H(salt ‖ password))>`, salt and password as
 // UTF-8 bytes. Verification re-encodes with the stored salt and compares whole strings, as Django does.
 import { createHash } from "node:crypto";
-import { HasherOptionError, MalformedHashError } from "./errors.js";
-import { codePointLength, constantTimeEqual, randomString, SALT_LENGTH, saltIsWeak } from "./encoding.js";
+import { MalformedHashError } from "./errors.js";
+import { codePointLength, constantTimeEqual, randomString, SALT_LENGTH, saltIsWeak, assertEncodableSalt } from "./encoding.js";
 import type { PasswordHasher } from "./types.js";
 
 export class SaltedDigestHasher implements PasswordHasher {
@@ -17,7 +17,7 @@ export class SaltedDigestHasher implements PasswordHasher {
   }
 
   async encode(password: Buffer, salt: string): Promise<string> {
-    if (salt === "" || salt.includes("$")) throw new HasherOptionError("salt", "must be non-empty and contain no $");
+    assertEncodableSalt(salt);
     return this.#encodeWith(password, salt);
   }
 

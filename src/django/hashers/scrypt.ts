@@ -3,8 +3,8 @@
 // the same 32 MiB checked by the same OpenSSL formula, so a stored hash Django cannot compute (e.g. N=2^15
 // with r=8) fails here too instead of allocating more.
 import { scrypt } from "node:crypto";
-import { HasherOptionError, MalformedHashError } from "./errors.js";
-import { base64Padded, constantTimeEqual, randomString, SALT_LENGTH } from "./encoding.js";
+import { MalformedHashError } from "./errors.js";
+import { base64Padded, constantTimeEqual, randomString, SALT_LENGTH, assertEncodableSalt } from "./encoding.js";
 import type { ScryptParams } from "./options.js";
 import type { PasswordHasher } from "./types.js";
 
@@ -60,7 +60,7 @@ export class ScryptHasher implements PasswordHasher {
   }
 
   async #encodeWith(password: Buffer, salt: string, params: ScryptParams): Promise<string> {
-    if (salt === "" || salt.includes("$")) throw new HasherOptionError("salt", "must be non-empty and contain no $");
+    assertEncodableSalt(salt);
     const key = await scryptAsync(password, Buffer.from(salt, "utf8"), params);
     return `scrypt$${params.workFactor}$${salt}$${params.blockSize}$${params.parallelism}$${base64Padded(key)}`;
   }
