@@ -4,13 +4,12 @@
 // a database `django` and a password-less user `django` that owns it.
 // stop()/kill()/restart()/cleanup() as in postgres.ts.
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
 import { freePort } from "./ports.js";
-import { HarnessError, ServerProcess, forgetDirectory, removeOnExit, run, waitUntilReady } from "./server-process.js";
+import { RestartableServer, ServerProcess, removeOnExit, run, userIds, type ServerControls } from "./server-process.js";
 
-export interface MariaDBServer {
+export interface MariaDBServer extends ServerControls {
   /** mysql://django@127.0.0.1:<port>/django */
   readonly url: string;
   readonly socketPath: string;
@@ -19,19 +18,10 @@ export interface MariaDBServer {
   readonly user: string;
   /** Runs SQL as root (test setup and inspection only). */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
-  stop(): Promise<void>;
-  /** SIGSTOP to the server: connections stay open, nothing answers (a hung server). */
-  suspend(): void;
-  /** SIGCONT after suspend(). */
-  resume(): void;
-  kill(): Promise<void>;
-  restart(): Promise<void>;
-  cleanup(): Promise<void>;
 }
 
 export async function startMariaDB(): Promise<MariaDBServer> {
-  const uid = Number(execFileSync("id", ["-u", "mysql"]).toString().trim());
-  const gid = Number(execFileSync("id", ["-g", "mysql"]).toString().trim());
+  const { uid, gid } = userIds("mysql");
   const root = mkdtempSync("/tmp/anp-mariadb-");
   removeOnExit(root);
   const dataDir = join(root, "data");
@@ -54,34 +44,34 @@ export async function startMariaDB(): Promise<MariaDBServer> {
   const user = "django";
   const rootConfig = { host: "127.0.0.1", port, user: "root", connectTimeout: 2000 };
 
-  let server: ServerProcess | undefined;
-  const start = async (): Promise<void> => {
-    server = new ServerProcess(
-      "mariadbd",
-      [
-        "--no-defaults", `--datadir=${dataDir}`, `--socket=${socketPath}`, `--port=${port}`,
-        "--bind-address=127.0.0.1", "--user=mysql", `--pid-file=${join(root, "mysqld.pid")}`,
-        "--skip-name-resolve", "--skip-log-bin",
-        "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
-        // A throwaway server: it must survive a killed process (kill()), not a power cut.
-        "--innodb-buffer-pool-size=32M", "--innodb-doublewrite=0",
-        // 2: each commit reaches the OS at once (no fsync), so a SIGKILL loses nothing that was committed.
-        "--innodb-flush-log-at-trx-commit=2",
-        "--max-connections=200",
-      ],
-      logFile,
-    );
-    await waitUntilReady(
-      server,
-      async () => {
-        const connection = await mysql.createConnection(rootConfig);
-        connection.on("error", () => {});
-        await connection.query("SELECT 1");
-        await connection.end();
-      },
-      logFile,
-    );
-  };
+  const server = new RestartableServer({
+    name: "MariaDB",
+    root,
+    logFile,
+    stopSignal: "SIGTERM",
+    launch: () =>
+      new ServerProcess(
+        "mariadbd",
+        [
+          "--no-defaults", `--datadir=${dataDir}`, `--socket=${socketPath}`, `--port=${port}`,
+          "--bind-address=127.0.0.1", "--user=mysql", `--pid-file=${join(root, "mysqld.pid")}`,
+          "--skip-name-resolve", "--skip-log-bin",
+          "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
+          // A throwaway server: it must survive a killed process (kill()), not a power cut.
+          "--innodb-buffer-pool-size=32M", "--innodb-doublewrite=0",
+          // 2: each commit reaches the OS at once (no fsync), so a SIGKILL loses nothing that was committed.
+          "--innodb-flush-log-at-trx-commit=2",
+          "--max-connections=200",
+        ],
+        logFile,
+      ),
+    probe: async () => {
+      const connection = await mysql.createConnection(rootConfig);
+      connection.on("error", () => {});
+      await connection.query("SELECT 1");
+      await connection.end();
+    },
+  });
 
   const query = async <R>(sql: string, params: unknown[] = []): Promise<R[]> => {
     const connection = await mysql.createConnection({ ...rootConfig, database });
@@ -95,7 +85,7 @@ export async function startMariaDB(): Promise<MariaDBServer> {
   };
 
   try {
-    await start();
+    await server.start();
     const connection = await mysql.createConnection(rootConfig);
     await connection.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
     await connection.query(`CREATE USER '${user}'@'%'`);
@@ -103,8 +93,7 @@ export async function startMariaDB(): Promise<MariaDBServer> {
     await connection.query(`GRANT ALL PRIVILEGES ON *.* TO '${user}'@'%'`);
     await connection.end();
   } catch (error) {
-    await server?.kill();
-    rmSync(root, { recursive: true, force: true });
+    await server.abandon();
     throw error;
   }
 
@@ -115,26 +104,6 @@ export async function startMariaDB(): Promise<MariaDBServer> {
     database,
     user,
     query,
-    async stop() {
-      await server?.signal("SIGTERM");
-    },
-    suspend() {
-      server?.suspend();
-    },
-    resume() {
-      server?.resume();
-    },
-    async kill() {
-      await server?.kill();
-    },
-    async restart() {
-      if (server?.running) throw new HarnessError("restart: the MariaDB server is still running");
-      await start();
-    },
-    async cleanup() {
-      await server?.signal("SIGTERM");
-      rmSync(root, { recursive: true, force: true });
-      forgetDirectory(root);
-    },
+    ...server.controls(),
   };
 }

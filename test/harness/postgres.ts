@@ -4,15 +4,14 @@
 // stop() is a clean shutdown, kill() a SIGKILL of the whole server (postmaster and backends) that keeps
 // the data, restart() starts it again on the same port; cleanup() stops it and removes the directory.
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import pg from "pg";
 import { freePort } from "./ports.js";
-import { HarnessError, ServerProcess, forgetDirectory, removeOnExit, run, waitUntilReady } from "./server-process.js";
+import { RestartableServer, ServerProcess, removeOnExit, run, userIds, type ServerControls } from "./server-process.js";
 
 const BIN = "/usr/lib/postgresql/15/bin";
 
-export interface PostgresServer {
+export interface PostgresServer extends ServerControls {
   /** postgres://postgres@127.0.0.1:<port>/django (TCP). */
   readonly url: string;
   /** postgres://postgres@/django?host=<socketDir>&port=<port> (Unix socket). */
@@ -23,28 +22,10 @@ export interface PostgresServer {
   readonly user: string;
   /** Runs SQL as the superuser (test setup and inspection only). */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
-  /** Fast shutdown (SIGINT); the data stays. */
-  stop(): Promise<void>;
-  /** SIGKILL to the postmaster and every backend, as in a crash; the data stays. */
-  kill(): Promise<void>;
-  /** SIGSTOP to the server and its backends: connections stay open, nothing answers (a hung server). */
-  suspend(): void;
-  /** SIGCONT after suspend(). */
-  resume(): void;
-  /** Starts the stopped or killed server again on the same port and waits until it accepts connections. */
-  restart(): Promise<void>;
-  /** Stops the server and removes its directory. */
-  cleanup(): Promise<void>;
-}
-
-function ids(user: string): { uid: number; gid: number } {
-  const uid = Number(execFileSync("id", ["-u", user]).toString().trim());
-  const gid = Number(execFileSync("id", ["-g", user]).toString().trim());
-  return { uid, gid };
 }
 
 export async function startPostgres(): Promise<PostgresServer> {
-  const { uid, gid } = ids("postgres");
+  const { uid, gid } = userIds("postgres");
   const root = mkdtempSync("/tmp/anp-pg-");
   removeOnExit(root);
   const dataDir = join(root, "data");
@@ -65,47 +46,46 @@ export async function startPostgres(): Promise<PostgresServer> {
   const user = "postgres";
   const adminConfig = { host: "127.0.0.1", port, user, database: "postgres", connectionTimeoutMillis: 2000 };
 
-  let server: ServerProcess | undefined;
-  const start = async (): Promise<void> => {
-    server = new ServerProcess(
-      join(BIN, "postgres"),
-      [
-        "-D", dataDir, "-p", String(port), "-k", socketDir,
-        "-c", "listen_addresses=127.0.0.1",
-        // A throwaway server: it must survive a killed process (kill()), not a power cut.
-        // fsync=off still writes the WAL at each commit, so a SIGKILL (kill()) loses nothing committed;
-        // synchronous_commit stays on for that reason.
-        "-c", "fsync=off", "-c", "full_page_writes=off",
-        "-c", "max_connections=100", "-c", "shared_buffers=16MB",
-      ],
-      logFile,
-      asPostgres,
-    );
-    await waitUntilReady(
-      server,
-      async () => {
-        const client = new pg.Client(adminConfig);
-        client.on("error", () => {});
-        try {
-          await client.connect();
-          await client.query("SELECT 1");
-        } finally {
-          await client.end().catch(() => {});
-        }
-      },
-      logFile,
-    );
-  };
+  const server = new RestartableServer({
+    name: "PostgreSQL",
+    root,
+    logFile,
+    stopSignal: "SIGINT",
+    launch: () =>
+      new ServerProcess(
+        join(BIN, "postgres"),
+        [
+          "-D", dataDir, "-p", String(port), "-k", socketDir,
+          "-c", "listen_addresses=127.0.0.1",
+          // A throwaway server: it must survive a killed process (kill()), not a power cut.
+          // fsync=off still writes the WAL at each commit, so a SIGKILL (kill()) loses nothing committed;
+          // synchronous_commit stays on for that reason.
+          "-c", "fsync=off", "-c", "full_page_writes=off",
+          "-c", "max_connections=100", "-c", "shared_buffers=16MB",
+        ],
+        logFile,
+        asPostgres,
+      ),
+    probe: async () => {
+      const client = new pg.Client(adminConfig);
+      client.on("error", () => {});
+      try {
+        await client.connect();
+        await client.query("SELECT 1");
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
+  });
 
   try {
-    await start();
+    await server.start();
     const client = new pg.Client(adminConfig);
     await client.connect();
     await client.query(`CREATE DATABASE ${database} ENCODING 'UTF8'`);
     await client.end();
   } catch (error) {
-    await server?.kill();
-    rmSync(root, { recursive: true, force: true });
+    await server.abandon();
     throw error;
   }
 
@@ -126,26 +106,6 @@ export async function startPostgres(): Promise<PostgresServer> {
         await client.end().catch(() => {});
       }
     },
-    async stop() {
-      await server?.signal("SIGINT");
-    },
-    suspend() {
-      server?.suspend();
-    },
-    resume() {
-      server?.resume();
-    },
-    async kill() {
-      await server?.kill();
-    },
-    async restart() {
-      if (server?.running) throw new HarnessError("restart: the PostgreSQL server is still running");
-      await start();
-    },
-    async cleanup() {
-      await server?.signal("SIGINT");
-      rmSync(root, { recursive: true, force: true });
-      forgetDirectory(root);
-    },
+    ...server.controls(),
   };
 }

@@ -1,7 +1,7 @@
 // Shared helpers for the harnesses that run servers as child processes: run a command to completion,
 // start a long-running server in its own process group (so kill() takes its children with it, by id),
 // and wait for readiness by polling a probe instead of sleeping blindly.
-import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { openSync, closeSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 
@@ -216,4 +216,94 @@ function tail(file: string): string {
   } catch {
     return "(no log)";
   }
+}
+
+/** What a test may do to a throwaway database server over its life (postgres.ts, mariadb.ts). */
+export interface ServerControls {
+  /** A clean shutdown (PostgreSQL: fast shutdown, SIGINT; MariaDB: SIGTERM); the data stays. */
+  stop(): Promise<void>;
+  /** SIGKILL to the server and every process it started, as in a crash; the data stays. */
+  kill(): Promise<void>;
+  /** SIGSTOP to the server and its children: connections stay open, nothing answers (a hung server). */
+  suspend(): void;
+  /** SIGCONT after suspend(). */
+  resume(): void;
+  /** Starts the stopped or killed server again on the same port and waits until it accepts connections. */
+  restart(): Promise<void>;
+  /** Stops the server and removes its directory. */
+  cleanup(): Promise<void>;
+}
+
+export interface RestartableServerOptions {
+  /** For error messages ("PostgreSQL", "MariaDB"). */
+  readonly name: string;
+  /** The throwaway directory holding the data, sockets and log; removed by cleanup() and abandon(). */
+  readonly root: string;
+  readonly logFile: string;
+  /** The signal of a clean shutdown. */
+  readonly stopSignal: NodeJS.Signals;
+  /** Spawns the server (the same arguments each time, so a restart finds the same data and port). */
+  readonly launch: () => ServerProcess;
+  /** Resolves once the server answers; polled by start(). */
+  readonly probe: () => Promise<void>;
+}
+
+/**
+ * One throwaway server in its own directory, started again on demand: the lifecycle the database
+ * harnesses share, so that each of them only says how to launch and probe its server.
+ */
+export class RestartableServer {
+  readonly #options: RestartableServerOptions;
+  #process: ServerProcess | undefined;
+
+  constructor(options: RestartableServerOptions) {
+    this.#options = options;
+  }
+
+  /** Launches the server and waits until it is ready. */
+  async start(): Promise<void> {
+    this.#process = this.#options.launch();
+    await waitUntilReady(this.#process, this.#options.probe, this.#options.logFile);
+  }
+
+  /** Kills the server and removes its directory, for a setup that failed after it was started. */
+  async abandon(): Promise<void> {
+    await this.#process?.kill();
+    rmSync(this.#options.root, { recursive: true, force: true });
+  }
+
+  /** The controls a harness hands to its tests, bound to this server. */
+  controls(): ServerControls {
+    const stop = async (): Promise<void> => {
+      await this.#process?.signal(this.#options.stopSignal);
+    };
+    return {
+      stop,
+      kill: async () => {
+        await this.#process?.kill();
+      },
+      suspend: () => {
+        this.#process?.suspend();
+      },
+      resume: () => {
+        this.#process?.resume();
+      },
+      restart: async () => {
+        if (this.#process?.running) throw new HarnessError(`restart: the ${this.#options.name} server is still running`);
+        await this.start();
+      },
+      cleanup: async () => {
+        await stop();
+        rmSync(this.#options.root, { recursive: true, force: true });
+        forgetDirectory(this.#options.root);
+      },
+    };
+  }
+}
+
+/** The uid and gid of a system user (the servers drop to it or must run as it). */
+export function userIds(user: string): { uid: number; gid: number } {
+  const uid = Number(execFileSync("id", ["-u", user]).toString().trim());
+  const gid = Number(execFileSync("id", ["-g", user]).toString().trim());
+  return { uid, gid };
 }
