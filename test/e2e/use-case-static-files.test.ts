@@ -16,7 +16,7 @@ import { seedDjango, type CheckSpec, type DjangoVerdict } from "../fixtures/use-
 import {
   makeServerRoot,
   printErrorLogOnFailure,
-  removeServerRoot,
+  tearDownExample,
   startExample,
   type ExampleServer,
   EXAMPLES_DIR,
@@ -104,9 +104,7 @@ describe.each(["event", "prefork"] as const)("use case: protected static and med
   });
 
   afterAll(async () => {
-    await server?.stop();
-    removeServerRoot(root);
-    if (downloads) await rm(downloads, { recursive: true, force: true });
+    await tearDownExample(server, root, downloads);
   });
 
   printErrorLogOnFailure(() => server);

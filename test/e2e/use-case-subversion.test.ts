@@ -7,7 +7,7 @@
 // made by real Django, and who may do what is taken from Django's own has_perm.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +19,7 @@ import {
   giveToHttpdUser,
   makeServerRoot,
   printErrorLogOnFailure,
-  removeServerRoot,
+  tearDownExample,
   startExample,
   type ExampleServer,
   EXAMPLES_DIR,
@@ -119,10 +119,8 @@ describe.each(["SQLite", "PostgreSQL"] as const)("Subversion use case on %s", (b
 
   afterAll(async () => {
     if (transcript.length > 0) console.log(`svn transcript (use-case-subversion, ${backend}):\n${transcript.join("\n")}`);
-    await server?.stop();
+    await tearDownExample(server, root, work);
     await postgres?.cleanup();
-    removeServerRoot(root);
-    if (work) await rm(work, { recursive: true, force: true });
   });
 
   printErrorLogOnFailure(() => server);

@@ -3,7 +3,7 @@
 // passes on the same kind of share without authentication; a signed-in non-member gets 403 on
 // every method; rclone copies a tree up and back byte-identical. The configuration is
 // httpd-conf/examples/webdav/httpd.conf.in as shipped; the users are made by real Django.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,7 +16,7 @@ import {
   giveToHttpdUser,
   makeServerRoot,
   printErrorLogOnFailure,
-  removeServerRoot,
+  tearDownExample,
   startExample,
   type ExampleServer,
   EXAMPLES_DIR,
@@ -101,9 +101,7 @@ describe.each(["event", "prefork"] as const)("WebDAV use case under mpm_%s", (mp
   });
 
   afterAll(async () => {
-    await server?.stop();
-    removeServerRoot(root);
-    if (work) await rm(work, { recursive: true, force: true });
+    await tearDownExample(server, root, work);
   });
 
   printErrorLogOnFailure(() => server);
