@@ -1,0 +1,120 @@
+// The hot-path changes made for issue 5, checked on their own: the environ decoded only when read (but a
+// malformed one still refused on arrival), and the worker's fold of groups into the password check
+// through a handler's checkPasswordWithGroups (used only for the same handler, contract breaks fail closed).
+import { describe, expect, it } from "vitest";
+import { decodeEnviron, lazyEnviron } from "../../src/worker/environ.js";
+import { HandlerRegistry } from "../../src/handlers/registry.js";
+import type { CheckContext, Handler, HandlerSpec, PasswordWithGroups } from "../../src/handlers/types.js";
+import { Dispatcher, HandlerContractError } from "../../src/worker/dispatcher.js";
+import type { WorkerRequest } from "../../src/worker/request.js";
+import { Kind, Status } from "../../src/protocol/constants.js";
+
+const entries = (...items: string[]): Uint8Array[] => items.map((item) => Buffer.from(item, "utf8"));
+
+describe("lazyEnviron", () => {
+  it("refuses a malformed entry at once, before anything reads the environ", () => {
+    expect(() => lazyEnviron(entries("A=1", "no-equals"))).toThrow(/ENV entry without '='/);
+    expect(() => lazyEnviron(entries("=value"))).toThrow(/empty key/);
+  });
+
+  it("decodes on first read, once, to what decodeEnviron gives (credential headers withheld)", () => {
+    const raw = entries("REQUEST_URI=/x?a=b", "HTTP_AUTHORIZATION=Basic eA==", "HTTP_COOKIE=s=1", "__proto__=p", "K=v=w");
+    const read = lazyEnviron(raw);
+    const first = read();
+    expect(first).toEqual(decodeEnviron(raw));
+    expect(Object.keys(first).sort()).toEqual(["K", "REQUEST_URI", "__proto__"]);
+    expect(first["K"]).toBe("v=w");
+    expect(read()).toBe(first);
+  });
+});
+
+/** A handler with the folded operation; `fold` sets what it answers, calls counts what the worker used. */
+class FoldingHandler implements Handler {
+  readonly calls: string[] = [];
+  constructor(readonly fold: (ctx: CheckContext, password: string) => unknown) {}
+  async checkPassword(ctx: CheckContext, password: string) {
+    this.calls.push("checkPassword");
+    return ctx.user === "alice" && password === "pw" ? { kind: "granted" as const } : { kind: "denied" as const };
+  }
+  async groupsForUser(ctx: CheckContext) {
+    this.calls.push("groupsForUser");
+    return ctx.user === "alice" ? ["Staff", "readers"] : [];
+  }
+  async checkPasswordWithGroups(ctx: CheckContext, password: string): Promise<PasswordWithGroups> {
+    this.calls.push("checkPasswordWithGroups");
+    return this.fold(ctx, password) as PasswordWithGroups;
+  }
+  async close() {}
+}
+
+function registryOf(handlers: Record<string, Handler>): HandlerRegistry {
+  return new HandlerRegistry({
+    factories: {
+      script: (spec: HandlerSpec) => {
+        const handler = handlers[spec["path"] ?? ""];
+        if (!handler) throw new Error(`no test handler ${spec["path"]}`);
+        return handler;
+      },
+    },
+  });
+}
+
+function passwordCheck(handlerSpec: string, groupHandlerSpec: string | null, groups: string[], password = "pw"): WorkerRequest {
+  const text = (t: string) => ({ text: t, bytes: Buffer.from(t, "utf8") });
+  return {
+    kind: Kind.CHECK_PASSWORD,
+    requestId: 1,
+    handlerSpec,
+    groupHandlerSpec,
+    user: text("alice"),
+    password: text(password),
+    realm: null,
+    host: null,
+    groups,
+    permissions: [],
+    environ: {},
+    timeoutMs: null,
+  };
+}
+
+const signal = new AbortController().signal;
+const A = "type=script\npath=/a";
+const B = "type=script\npath=/b";
+
+describe("Dispatcher: groups folded through checkPasswordWithGroups", () => {
+  const sameAsTwoCalls = async (ctx: CheckContext, password: string) => {
+    const verdict = ctx.user === "alice" && password === "pw" ? { kind: "granted" as const } : { kind: "denied" as const };
+    return { verdict, groups: verdict.kind === "granted" ? ["Staff", "readers"] : [] };
+  };
+
+  it("one call when GROUP_HANDLER is the same handler; the answer matches the request's groups as before", async () => {
+    const handler = new FoldingHandler(sameAsTwoCalls);
+    const dispatcher = new Dispatcher(registryOf({ "/a": handler }));
+    expect(await dispatcher.dispatch(passwordCheck(A, A, ["staff", "writers"]), signal)).toEqual({ status: Status.GRANTED, groups: ["Staff"] });
+    expect(await dispatcher.dispatch(passwordCheck(A, A, []), signal)).toEqual({ status: Status.GRANTED, groups: ["Staff", "readers"] });
+    expect(await dispatcher.dispatch(passwordCheck(A, A, ["staff"], "wrong"), signal)).toEqual({ status: Status.DENIED });
+    expect(handler.calls).toEqual(["checkPasswordWithGroups", "checkPasswordWithGroups", "checkPasswordWithGroups"]);
+  });
+
+  it("the two calls when the group handler is another one, or when there is no group handler", async () => {
+    const first = new FoldingHandler(sameAsTwoCalls);
+    const second = new FoldingHandler(sameAsTwoCalls);
+    const dispatcher = new Dispatcher(registryOf({ "/a": first, "/b": second }));
+    expect(await dispatcher.dispatch(passwordCheck(A, B, ["readers"]), signal)).toEqual({ status: Status.GRANTED, groups: ["readers"] });
+    expect(first.calls).toEqual(["checkPassword"]);
+    expect(second.calls).toEqual(["groupsForUser"]);
+    expect(await dispatcher.dispatch(passwordCheck(A, null, []), signal)).toEqual({ status: Status.GRANTED });
+    expect(first.calls).toEqual(["checkPassword", "checkPassword"]);
+  });
+
+  it.each([
+    ["a malformed verdict", () => ({ verdict: { kind: "maybe" }, groups: [] })],
+    ["groups that are not strings", () => ({ verdict: { kind: "granted" }, groups: [1] })],
+    ["no groups at all", () => ({ verdict: { kind: "granted" } })],
+    ["nothing", () => null],
+    ["a renamed user", () => ({ verdict: { kind: "granted", user: "mallory" }, groups: ["Staff"] })],
+  ])("a handler answering %s breaks the contract: an error (ERROR on the wire), never a grant", async (_label, fold) => {
+    const dispatcher = new Dispatcher(registryOf({ "/a": new FoldingHandler(fold) }));
+    await expect(dispatcher.dispatch(passwordCheck(A, A, ["staff"]), signal)).rejects.toBeInstanceOf(HandlerContractError);
+  });
+});
