@@ -30,14 +30,14 @@ enum {
 static const unsigned char anp_rules[2 * ANP_KIND_COUNT][ANP_TAG_MAX] = {
     /*            VER HND USR PWD RLM HST GRP PRM ENV TMO STA RSN HSH GHD */
     /* HELLO */  {R1, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, NO, ANY, O1, NO, NO, NO, O1},
+    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1},
     /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO, ANY, O1, NO, NO, NO, NO},
     /* PERM */   {NO, R1, R1, NO, NO, NO, NO, P1, ANY, O1, NO, NO, NO, NO},
     /* REALM */  {NO, R1, R1, NO, R1, NO, NO, NO, ANY, O1, NO, NO, NO, NO},
     /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO, NO, ANY, O1, NO, NO, NO, NO},
     /* answers */
     /* HELLO */  {O1, NO, NO, NO, NO, NO, NO, NO, NO, NO, R1, O1, NO, NO},
-    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, NO, NO, NO, R1, O1, NO, NO},
+    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO, NO, R1, O1, NO, NO},
     /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO, NO, NO, R1, O1, NO, NO},
     /* PERM */   {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, R1, O1, NO, NO},
     /* REALM */  {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, R1, O1, O1, NO},

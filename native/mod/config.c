@@ -287,6 +287,14 @@ void *anp_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
 
     conf->location = add->location ? add->location : base->location;
     conf->fold_groups = add->fold_groups || base->fold_groups;
+    /* Both sections' names: with AuthMerging and/or both sets of Require lines apply; asking for a
+     * name no line of this request needs costs a query, never a wrong answer. */
+    if (add->fold_permissions && base->fold_permissions) {
+        conf->fold_permissions = apr_array_append(p, base->fold_permissions, add->fold_permissions);
+    }
+    else {
+        conf->fold_permissions = add->fold_permissions ? add->fold_permissions : base->fold_permissions;
+    }
     conf->user_script = add->user_script ? add->user_script : base->user_script;
     conf->group_script = add->group_script ? add->group_script : base->group_script;
     conf->django_database = add->django_database ? add->django_database : base->django_database;
@@ -321,6 +329,25 @@ void anp_config_note_group_require(cmd_parms *cmd)
     if (conf) {
         conf->fold_groups = 1;
     }
+}
+
+void anp_config_note_permission_require(cmd_parms *cmd, const char *require_line)
+{
+    anp_dir_conf *conf = ap_set_config_vectors(cmd->server, cmd->context, cmd->path, &authnz_node_module,
+                                               cmd->pool);
+    apr_array_header_t *names;
+    const char *rest = require_line;
+    const char *word;
+
+    if (!conf) {
+        return;
+    }
+    names = conf->fold_permissions ? apr_array_copy(cmd->pool, conf->fold_permissions)
+                                   : apr_array_make(cmd->pool, 4, sizeof(const char *));
+    while (*(word = ap_getword_conf(cmd->pool, &rest))) {
+        *(const char **)apr_array_push(names) = word;
+    }
+    conf->fold_permissions = names;
 }
 
 /* ------------------------------------------------------------------------------------------------ */

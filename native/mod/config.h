@@ -55,6 +55,12 @@ typedef struct {
      * and the group check needs no second one.
      */
     int fold_groups;
+    /*
+     * The names of the `Require node-permission` lines parsed in this section (and enclosing ones) that
+     * hold no ap_expr: the password check sends them (PERMISSION) and the worker answers the held ones,
+     * so the permission check needs no second trip. NULL: none. Lines with `%{` are asked per request.
+     */
+    const apr_array_header_t *fold_permissions;
 } anp_dir_conf;
 
 extern const command_rec anp_directives[];
@@ -66,6 +72,10 @@ void *anp_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
 /* Marks the section being parsed as one whose Require lines ask for groups (see fold_groups). */
 void anp_config_note_group_require(cmd_parms *cmd);
+
+/* Adds the names of a `Require node-permission` line without expressions to the section's
+ * fold_permissions. */
+void anp_config_note_permission_require(cmd_parms *cmd, const char *require_line);
 
 /* NodeAuthTimeout in effect for a server. */
 apr_interval_time_t anp_server_timeout(const server_rec *s);

@@ -18,11 +18,41 @@
 #include "providers.h"
 #include "rpc.h"
 
-/* The groups a password check brought back (GROUP_HANDLER), for the group check of the same request. */
+/* At most this many Require node-permission names ride along with a password check. */
+#define ANP_MAX_FOLDED_PERMISSIONS 64
+
+/* What a password check brought back for the authz checks of the same request: the user's groups
+ * (GROUP_HANDLER; NULL when not asked) and, of the permission names asked, those the user holds. */
 typedef struct {
     const char *user;
     const apr_array_header_t *groups;
-} anp_folded_groups;
+    const apr_array_header_t *asked_permissions; /* NULL: none asked */
+    const apr_array_header_t *held_permissions;
+} anp_folded_answer;
+
+static int contains(const apr_array_header_t *names, const char *name)
+{
+    int i;
+    for (i = 0; names && i < names->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(names, i, const char *), name)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The worker may only answer names the module asked for: anything else is a broken answer. */
+static const char *unasked_permission(const apr_array_header_t *asked, const apr_array_header_t *held)
+{
+    int i;
+    for (i = 0; i < held->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(held, i, const char *);
+        if (!contains(asked, name)) {
+            return name;
+        }
+    }
+    return NULL;
+}
 
 static anp_dir_conf *dir_conf(request_rec *r)
 {
@@ -66,6 +96,13 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     if (conf->fold_groups && conf->group_spec) {
         req.group_handler = conf->group_spec;
     }
+    /* Permissions are answered by the group handler: folded when it rides along already, or when the
+     * password's handler is the same one (the Django handler); otherwise the authz check asks. A long
+     * list is not folded, so the request stays far from the protocol's field limit. */
+    if (conf->fold_permissions && conf->fold_permissions->nelts <= ANP_MAX_FOLDED_PERMISSIONS
+        && conf->group_spec && (req.group_handler || !strcmp(conf->group_spec, conf->user_spec))) {
+        req.permissions = conf->fold_permissions;
+    }
     if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       ANPLOGNO(0502) "checking the password of user '%s' failed: %s", user, ans.reason);
@@ -79,10 +116,21 @@ static authn_status check_password(request_rec *r, const char *user, const char 
                           ANPLOGNO(0503) "user '%s' authenticated as '%s'", user, ans.user);
             r->user = apr_pstrdup(r->pool, ans.user);
         }
-        if (req.group_handler) {
-            anp_folded_groups *folded = apr_palloc(r->pool, sizeof(*folded));
+        {
+            const char *unasked = unasked_permission(req.permissions, ans.permissions);
+            if (unasked) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                              ANPLOGNO(0517) "checking the password of user '%s': the worker answered "
+                              "permission '%s', which was not asked for", user, unasked);
+                return AUTH_GENERAL_ERROR;
+            }
+        }
+        if (req.group_handler || req.permissions) {
+            anp_folded_answer *folded = apr_palloc(r->pool, sizeof(*folded));
             folded->user = r->user;
-            folded->groups = ans.groups;
+            folded->groups = req.group_handler ? ans.groups : NULL;
+            folded->asked_permissions = req.permissions;
+            folded->held_permissions = ans.permissions;
             ap_set_module_config(r->request_config, &authnz_node_module, folded);
         }
         return AUTH_GRANTED;
@@ -196,6 +244,8 @@ static const char *parse_permission_line(cmd_parms *cmd, const char *require_lin
                                 ANP_PROVIDER_PERMISSION, word);
         }
     }
+    /* Known now, so the password check can ask for them in the same trip. */
+    anp_config_note_permission_require(cmd, require_line);
     return NULL;
 }
 
@@ -235,6 +285,7 @@ static authz_status ask_worker(request_rec *r, const char *require_line, const v
     const anp_dir_conf *conf = dir_conf(r);
     apr_array_header_t *words;
     const char *err = NULL;
+    const anp_folded_answer *folded;
     anp_request req;
     anp_answer ans;
 
@@ -260,9 +311,30 @@ static authz_status ask_worker(request_rec *r, const char *require_line, const v
                       what, require_line, r->user);
         return AUTHZ_DENIED;
     }
+    folded = ap_get_module_config(r->request_config, &authnz_node_module);
+    if (folded && (!folded->user || strcmp(folded->user, r->user))) {
+        folded = NULL;
+    }
+    if (kind == ANP_KIND_HAS_PERMISSION && folded && folded->asked_permissions) {
+        int i, all_asked = 1, any_held = 0;
+        for (i = 0; i < words->nelts; i++) {
+            const char *name = APR_ARRAY_IDX(words, i, const char *);
+            all_asked = all_asked && contains(folded->asked_permissions, name);
+            any_held = any_held || contains(folded->held_permissions, name);
+        }
+        /* Decided from the password check only when it asked about every name of this line. */
+        if (all_asked) {
+            if (any_held) {
+                return AUTHZ_GRANTED;
+            }
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          ANPLOGNO(0518) "Require %s %s: user '%s' has none of them (permissions from the "
+                          "password check)", what, require_line, r->user);
+            return AUTHZ_DENIED;
+        }
+    }
     if (kind == ANP_KIND_GROUPS_FOR_USER) {
-        const anp_folded_groups *folded = ap_get_module_config(r->request_config, &authnz_node_module);
-        if (folded && folded->user && !strcmp(folded->user, r->user)) {
+        if (folded && folded->groups) {
             if (any_group_matches(folded->groups, words)) {
                 return AUTHZ_GRANTED;
             }

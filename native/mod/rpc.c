@@ -251,6 +251,7 @@ static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_answer *ans)
 
     ans->status = answer_status(msg);
     ans->groups = apr_array_make(p, 4, sizeof(const char *));
+    ans->permissions = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < msg->field_count; i++) {
         const anp_field *f = &msg->fields[i];
         const char *value = apr_pstrmemdup(p, (const char *)f->value, f->len);
@@ -266,6 +267,9 @@ static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_answer *ans)
             break;
         case ANP_TAG_GROUP:
             *(const char **)apr_array_push(ans->groups) = value;
+            break;
+        case ANP_TAG_PERMISSION:
+            *(const char **)apr_array_push(ans->permissions) = value;
             break;
         default:
             break;

@@ -34,6 +34,7 @@ typedef struct {
     const char *user;           /* USER: granted under another name */
     const char *hash;           /* HASH: GET_REALM_HASH's HA1 */
     apr_array_header_t *groups; /* GROUP fields of the answer (const char *) */
+    apr_array_header_t *permissions; /* PERMISSION fields of the answer (const char *): held, of those asked */
 } anp_answer;
 
 /* Sends the request and reads its answer. APR_SUCCESS: *ans holds the worker's answer. Otherwise

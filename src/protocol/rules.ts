@@ -20,6 +20,7 @@ const REQUEST_RULES: Readonly<Record<number, KindRules>> = {
     [Tag.PASSWORD]: "required",
     [Tag.GROUP_HANDLER]: "optional",
     [Tag.GROUP]: "repeated",
+    [Tag.PERMISSION]: "repeated",
     ...ENV_AND_TIMEOUT,
   },
   [Kind.GROUPS_FOR_USER]: { [Tag.HANDLER]: "required", [Tag.USER]: "required", [Tag.GROUP]: "repeated", ...ENV_AND_TIMEOUT },
@@ -37,7 +38,7 @@ const ANSWER_COMMON = { [Tag.STATUS]: "required", [Tag.REASON]: "optional" } as 
 
 const ANSWER_RULES: Readonly<Record<number, KindRules>> = {
   [Kind.HELLO | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.VERSION]: "optional" },
-  [Kind.CHECK_PASSWORD | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.USER]: "optional", [Tag.GROUP]: "repeated" },
+  [Kind.CHECK_PASSWORD | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.USER]: "optional", [Tag.GROUP]: "repeated", [Tag.PERMISSION]: "repeated" },
   [Kind.GROUPS_FOR_USER | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.GROUP]: "repeated" },
   [Kind.HAS_PERMISSION | ANSWER_BIT]: { ...ANSWER_COMMON },
   [Kind.GET_REALM_HASH | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.HASH]: "optional" },

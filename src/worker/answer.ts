@@ -10,6 +10,8 @@ export interface Answer {
   /** CHECK_PASSWORD granted under another name. */
   readonly user?: string;
   readonly groups?: readonly string[];
+  /** CHECK_PASSWORD: the folded permissions (PERMISSION fields of the request) the user holds. */
+  readonly permissions?: readonly string[];
   readonly hash?: string;
 }
 
@@ -27,6 +29,7 @@ export function answerMessage(kind: number, requestId: number, answer: Answer): 
   }
   if (answer.user !== undefined) fields.push(textField(Tag.USER, answer.user));
   for (const group of answer.groups ?? []) fields.push(textField(Tag.GROUP, group));
+  for (const permission of answer.permissions ?? []) fields.push(textField(Tag.PERMISSION, permission));
   if (answer.hash !== undefined) fields.push(textField(Tag.HASH, answer.hash));
   return { kind: kind | ANSWER_BIT, requestId, fields };
 }

@@ -83,24 +83,19 @@ export class Dispatcher {
     switch (req.kind) {
       case Kind.CHECK_PASSWORD: {
         if (user === null || req.password === null) throw new HandlerContractError("CHECK_PASSWORD without USER or PASSWORD");
-        if (req.groupHandlerSpec !== null && handler.checkPasswordWithGroups !== undefined) {
-          // The same handler answers both: let it read the user and the groups together.
-          const groupHandler = await this.#registry.get(req.groupHandlerSpec);
-          signal.throwIfAborted();
-          if (groupHandler === handler) return this.#checkWithGroups(handler, req, ctx(user.text, user.bytes), req.password);
-        }
-        const checkPassword = need(handler.checkPassword, "checkPassword").bind(handler);
-        const verdict = checkVerdict(await checkPassword(ctx(user.text, user.bytes), req.password.text, req.password.bytes));
-        if (verdict.kind === "denied") return { status: Status.DENIED };
-        if (verdict.kind === "not_found") return { status: Status.USER_NOT_FOUND };
-        const finalUser = verdict.user ?? user.text;
-        const answer: Answer = verdict.user === undefined ? { status: Status.GRANTED } : { status: Status.GRANTED, user: verdict.user };
-        if (req.groupHandlerSpec === null) return answer;
-        // Fold the (possibly renamed) user's groups into the grant, so the module needs no second trip.
-        const groupHandler = await this.#registry.get(req.groupHandlerSpec);
+        const answer = await this.#checkPassword(handler, req, user, req.password, ctx);
+        if (answer.status !== Status.GRANTED || req.permissions.length === 0) return answer;
+        // Fold the location's Require node-permission names in: the module decides each line from the
+        // held subset, with no second trip. The group handler answers them when there is one (as in authz).
+        const permissionHandler = req.groupHandlerSpec === null ? handler : await this.#registry.get(req.groupHandlerSpec);
         signal.throwIfAborted();
-        const groups = await this.#groupsOf(groupHandler, ctx(finalUser, finalUser === user.text ? user.bytes : Buffer.from(finalUser, "utf8")));
-        return { ...answer, groups: req.groups.length > 0 ? matchGroups(groups, req.groups) : [...groups] };
+        const finalUser = answer.user ?? user.text;
+        const permissions = await this.#permissionsHeld(
+          permissionHandler,
+          ctx(finalUser, finalUser === user.text ? user.bytes : Buffer.from(finalUser, "utf8")),
+          req.permissions,
+        );
+        return { ...answer, permissions };
       }
       case Kind.GROUPS_FOR_USER: {
         if (user === null) throw new HandlerContractError("GROUPS_FOR_USER without USER");
@@ -135,6 +130,49 @@ export class Dispatcher {
         throw new HandlerContractError("allowAccess must resolve to true, false or null");
       }
     }
+  }
+
+  /** CHECK_PASSWORD's verdict, with the user's groups folded in when the request named a group handler. */
+  async #checkPassword(
+    handler: Handler,
+    req: WorkerRequest,
+    user: WireText,
+    password: WireText,
+    ctx: (user: string, userBytes: Buffer) => CheckContext,
+  ): Promise<Answer> {
+    const signal = ctx(user.text, user.bytes).signal;
+    if (req.groupHandlerSpec !== null && handler.checkPasswordWithGroups !== undefined) {
+      // The same handler answers both: let it read the user and the groups together.
+      const groupHandler = await this.#registry.get(req.groupHandlerSpec);
+      signal.throwIfAborted();
+      if (groupHandler === handler) return this.#checkWithGroups(handler, req, ctx(user.text, user.bytes), password);
+    }
+    const checkPassword = need(handler.checkPassword, "checkPassword").bind(handler);
+    const verdict = checkVerdict(await checkPassword(ctx(user.text, user.bytes), password.text, password.bytes));
+    if (verdict.kind === "denied") return { status: Status.DENIED };
+    if (verdict.kind === "not_found") return { status: Status.USER_NOT_FOUND };
+    const finalUser = verdict.user ?? user.text;
+    const answer: Answer = verdict.user === undefined ? { status: Status.GRANTED } : { status: Status.GRANTED, user: verdict.user };
+    if (req.groupHandlerSpec === null) return answer;
+    // Fold the (possibly renamed) user's groups into the grant, so the module needs no second trip.
+    const groupHandler = await this.#registry.get(req.groupHandlerSpec);
+    signal.throwIfAborted();
+    const groups = await this.#groupsOf(groupHandler, ctx(finalUser, finalUser === user.text ? user.bytes : Buffer.from(finalUser, "utf8")));
+    return { ...answer, groups: req.groups.length > 0 ? matchGroups(groups, req.groups) : [...groups] };
+  }
+
+  /** The names of `wanted` the user holds, each once: hasPermission asked per name, since each Require line is decided on its own. */
+  async #permissionsHeld(handler: Handler, context: CheckContext, wanted: readonly string[]): Promise<string[]> {
+    const hasPermission = need(handler.hasPermission, "hasPermission").bind(handler);
+    const names = [...new Set(wanted)];
+    const held = await Promise.all(
+      names.map(async (name) => {
+        const result: unknown = await hasPermission(context, [name]);
+        if (result !== true && result !== false) throw new HandlerContractError("hasPermission must resolve to true or false");
+        return result;
+      }),
+    );
+    return names.filter((_, i) => held[i]);
   }
 
   async #checkWithGroups(handler: Handler, req: WorkerRequest, context: CheckContext, password: WireText): Promise<Answer> {

@@ -187,9 +187,10 @@ describe.each<Mpm>(["event", "worker", "prefork"])("mpm_%s", (mpm) => {
     expect(await server.statusAs("/group/", "bob", "builder")).toBe(401);
     expect(server.errorLog()).toMatch(/ANP0516: Require group secret-agents: user 'bob' is in none of them \(groups from the password check\)/);
     expect(groupTrips()).toBe(before);
-    // Permissions are not folded: that check still asks the worker.
+    // Permissions are folded the same way (the user and group scripts are the same file).
+    expect(await server.statusAs("/perm/", "alice", "wonderland")).toBe(200);
     expect(await server.statusAs("/perm/", "bob", "builder")).toBe(401);
-    expect(server.errorLog()).toMatch(/has_permission user="bob"|ANP0514: Require node-permission files.view_file: user 'bob' has none of them/);
+    expect(server.errorLog()).toMatch(/ANP0518: Require node-permission files.view_file: user 'bob' has none of them \(permissions from the password check\)/);
   });
 
   test("AuthDigestProvider node: the worker's HA1 lets the right password in and keeps others out", () => {

@@ -108,6 +108,12 @@ ok("GROUPS_FOR_USER answer denied, no groups", K.GROUPS_FOR_USER | A, 7, [status
 ok("HAS_PERMISSION answer granted", K.HAS_PERMISSION | A, 8, [status(1)]);
 ok("GET_REALM_HASH answer with hash", K.GET_REALM_HASH | A, 9, [status(1), f(T.HASH, v.text(hashValue))]);
 ok("GET_REALM_HASH answer user not found", K.GET_REALM_HASH | A, 10, [status(3)]);
+ok("CHECK_PASSWORD with group handler and folded permissions", K.CHECK_PASSWORD, 15, [
+  ...checkBase, f(T.GROUP_HANDLER, v.text(spec)), f(T.PERMISSION, v.text("svn.commit")), f(T.PERMISSION, v.text("auth.view_user")),
+]);
+ok("CHECK_PASSWORD with folded permissions, no group handler", K.CHECK_PASSWORD, 16, [...checkBase, f(T.PERMISSION, v.text("svn.commit"))]);
+ok("CHECK_PASSWORD answer granted with groups and held permissions", K.CHECK_PASSWORD | A, 15, [status(1), f(T.GROUP, v.text("g1")), f(T.PERMISSION, v.text("svn.commit"))]);
+ok("CHECK_PASSWORD answer granted, none of the permissions held", K.CHECK_PASSWORD | A, 16, [status(1)]);
 ok("ALLOW_ACCESS answer no opinion", K.ALLOW_ACCESS | A, 11, [status(3)]);
 ok("CHECK_PASSWORD with a field of MAX_FIELD_LEN bytes", K.CHECK_PASSWORD, 12, [...checkBase, f(T.ENV, v.fill("41", 8192))]);
 ok("CHECK_PASSWORD with MAX_FIELDS fields", K.CHECK_PASSWORD, 13, [...checkBase, ...Array.from({ length: 253 }, (_, i) => f(T.ENV, v.text(`K${i}=v`)))]);
@@ -152,6 +158,8 @@ bad("USER in a HAS_PERMISSION answer", "E_MALFORMED", 54, frame(K.HAS_PERMISSION
 bad("HASH in a CHECK_PASSWORD answer", "E_MALFORMED", 55, frame(K.CHECK_PASSWORD | A, 55, [status(1), f(T.HASH, v.text(hashValue))]));
 bad("VERSION in CHECK_PASSWORD", "E_MALFORMED", 56, frame(K.CHECK_PASSWORD, 56, [...checkBase, f(T.VERSION, v.u16(1))]));
 bad("GROUP_HANDLER in GROUPS_FOR_USER", "E_MALFORMED", 57, frame(K.GROUPS_FOR_USER, 57, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u")), f(T.GROUP_HANDLER, v.text(spec))]));
+bad("PERMISSION in a GROUPS_FOR_USER answer", "E_MALFORMED", 58, frame(K.GROUPS_FOR_USER | A, 58, [status(1), f(T.PERMISSION, v.text("svn.commit"))]));
+bad("PERMISSION in a GET_REALM_HASH answer", "E_MALFORMED", 59, frame(K.GET_REALM_HASH | A, 59, [status(1), f(T.PERMISSION, v.text("svn.commit"))]));
 bad("ENV in an answer", "E_MALFORMED", 58, frame(K.ALLOW_ACCESS | A, 58, [status(1), f(T.ENV, v.text("A=B"))]));
 bad("HELLO without VERSION", "E_MALFORMED", 60, frame(K.HELLO, 60, []));
 bad("CHECK_PASSWORD without PASSWORD", "E_MALFORMED", 61, frame(K.CHECK_PASSWORD, 61, checkBase.slice(0, 2)));
