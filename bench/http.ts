@@ -16,7 +16,7 @@ import { promisify } from "node:util";
 import { startPostgres, type PostgresServer } from "../test/harness/postgres.js";
 import { startDjango, type DjangoOracle } from "../test/harness/django.js";
 import { freePort } from "../test/harness/ports.js";
-import { meanMiB, startBenchApache, type BenchApache } from "./lib/apache.js";
+import { djangoLocation, meanMiB, startBenchApache, type BenchApache } from "./lib/apache.js";
 import { makePassword, djangoDefaults } from "../src/index.js";
 import { runWrk, type WrkResult } from "./lib/wrk.js";
 import { socketUrlForWorker } from "./lib/postgres.js";
@@ -40,20 +40,6 @@ function fileOf3KB(): string {
   const bytes = Buffer.alloc(2304);
   randomFillSync(bytes);
   return bytes.toString("base64").replace(/(.{76})/g, "$1\n");
-}
-
-function djangoLocation(path: string, databaseUrl: string, extra: string[] = [], require = "Require valid-user"): string {
-  return [
-    `<Location "${path}">`,
-    "    AuthType Basic",
-    '    AuthName "Top Secret"',
-    "    AuthBasicProvider node",
-    `    NodeAuthDjangoDatabase "${databaseUrl}"`,
-    "    NodeAuthDjangoOption django_version 5.2",
-    ...extra.map((line) => `    ${line}`),
-    `    ${require}`,
-    "</Location>",
-  ].join("\n");
 }
 
 async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[] }> {

@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import { socketUrlForWorker } from "./lib/postgres.js";
 import { startPostgres } from "../test/harness/postgres.js";
 import { startDjango } from "../test/harness/django.js";
-import { startBenchApache } from "./lib/apache.js";
+import { djangoLocation, startBenchApache } from "./lib/apache.js";
 import { runWrk } from "./lib/wrk.js";
 import { descendants } from "../src/demo/httpd-process.js";
 
@@ -114,18 +114,7 @@ async function main(): Promise<void> {
     await oracle.createUser({ username: "alice", password: "wonderland", groups: ["secret-agents"] });
     await oracle.close();
     const databaseUrl = PG_OVER_SOCKET ? socketUrlForWorker(pg) : pg.url;
-    const location = (path: string, require: string, extra: string[] = []) =>
-      [
-        `<Location "/${path}">`,
-        "    AuthType Basic",
-        '    AuthName "Top Secret"',
-        "    AuthBasicProvider node",
-        `    NodeAuthDjangoDatabase "${databaseUrl}"`,
-        "    NodeAuthDjangoOption django_version 5.2",
-        ...extra.map((line) => `    ${line}`),
-        `    ${require}`,
-        "</Location>",
-      ].join("\n");
+    const location = (path: string, require: string, extra: string[] = []) => djangoLocation(`/${path}`, databaseUrl, extra, require);
     const file = "x".repeat(3072);
     const apache = await startBenchApache({
       files: { "valid/file.txt": file, "group/file.txt": file, "reuse/file.txt": file, "open/file.txt": file },

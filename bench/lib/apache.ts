@@ -75,3 +75,18 @@ export async function startBenchApache(options: { body: string; files: Record<st
 export function meanMiB(kib: readonly number[]): number {
   return kib.length ? kib.reduce((sum, k) => sum + k, 0) / kib.length / 1024 : Number.NaN;
 }
+
+/** A <Location> guarded by `AuthBasicProvider node` with the built-in Django handler (Django 5.2's hasher settings). */
+export function djangoLocation(path: string, databaseUrl: string, extra: string[] = [], require = "Require valid-user"): string {
+  return [
+    `<Location "${path}">`,
+    "    AuthType Basic",
+    '    AuthName "Top Secret"',
+    "    AuthBasicProvider node",
+    `    NodeAuthDjangoDatabase "${databaseUrl}"`,
+    "    NodeAuthDjangoOption django_version 5.2",
+    ...extra.map((line) => `    ${line}`),
+    `    ${require}`,
+    "</Location>",
+  ].join("\n");
+}
