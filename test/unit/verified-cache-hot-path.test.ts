@@ -2,9 +2,9 @@
 // malformed one still refused on arrival), and the worker's fold of groups into the password check
 // through a handler's checkPasswordWithGroups (used only for the same handler, contract breaks fail closed).
 import { describe, expect, it } from "vitest";
+import { registryOf } from "./support/handler-registry.js";
 import { decodeEnviron, lazyEnviron } from "../../src/worker/environ.js";
-import { HandlerRegistry } from "../../src/handlers/registry.js";
-import type { CheckContext, Handler, HandlerSpec, PasswordWithGroups } from "../../src/handlers/types.js";
+import type { CheckContext, Handler, PasswordWithGroups } from "../../src/handlers/types.js";
 import { Dispatcher, HandlerContractError } from "../../src/worker/dispatcher.js";
 import type { WorkerRequest } from "../../src/worker/request.js";
 import { Kind, Status } from "../../src/protocol/constants.js";
@@ -45,18 +45,6 @@ class FoldingHandler implements Handler {
     return this.fold(ctx, password) as PasswordWithGroups;
   }
   async close() {}
-}
-
-function registryOf(handlers: Record<string, Handler>): HandlerRegistry {
-  return new HandlerRegistry({
-    factories: {
-      script: (spec: HandlerSpec) => {
-        const handler = handlers[spec["path"] ?? ""];
-        if (!handler) throw new Error(`no test handler ${spec["path"]}`);
-        return handler;
-      },
-    },
-  });
 }
 
 function passwordCheck(handlerSpec: string, groupHandlerSpec: string | null, groups: string[], password = "pw"): WorkerRequest {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { registryOf } from "./support/handler-registry.js";
 import { HandlerRegistry, HandlerUnavailableError, TooManyHandlersError } from "../../src/handlers/registry.js";
-import type { CheckContext, Handler, HandlerSpec } from "../../src/handlers/types.js";
+import type { CheckContext, Handler } from "../../src/handlers/types.js";
 import { Kind, Status } from "../../src/protocol/constants.js";
 import { answerMessage, scrubSecret } from "../../src/worker/answer.js";
 import { answerMargin, requestBudget, withDeadline } from "../../src/worker/deadline.js";
@@ -40,18 +41,6 @@ class TableHandler implements Handler {
   async close() {
     this.closed = true;
   }
-}
-
-function registryOf(handlers: Record<string, Handler>): HandlerRegistry {
-  return new HandlerRegistry({
-    factories: {
-      script: (spec: HandlerSpec) => {
-        const handler = handlers[spec["path"] ?? ""];
-        if (!handler) throw new Error(`no test handler ${spec["path"]}`);
-        return handler;
-      },
-    },
-  });
 }
 
 const SPEC = "type=script\npath=/table";
