@@ -22,6 +22,7 @@ import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { openDatabase, type Database, type Row, type SqlValue } from "./database/index.js";
 import { DjangoConfigError, UserRowError } from "./errors.js";
 import { buildStatements, type Statements } from "./queries.js";
+import { LookupBatcher } from "./lookup-batcher.js";
 import { RowCache } from "./row-cache.js";
 import { resolveMapping, type UserModelMapping } from "./user-model.js";
 
@@ -58,6 +59,9 @@ interface UserRow {
   readonly superuser: boolean;
 }
 
+/** Most distinct names in one batched lookup statement. */
+const LOOKUP_BATCH_MAX = 64;
+
 export class DjangoHandler implements Handler {
   readonly mapping: UserModelMapping;
   readonly upgradeHashes: boolean;
@@ -67,6 +71,9 @@ export class DjangoHandler implements Handler {
   readonly #credentialCache: VerifiedCredentialCache | null;
   readonly #hashLimiter: ConcurrencyLimiter;
   readonly #rows: RowCache<UserRow | null>;
+  /** Concurrent checks share one statement (PostgreSQL); null: one statement per check. */
+  readonly #userLookup: LookupBatcher | null;
+  readonly #userWithGroupsLookup: LookupBatcher | null;
   readonly #log: (level: DjangoLogLevel, message: string) => void;
 
   constructor(options: DjangoHandlerOptions) {
@@ -88,6 +95,43 @@ export class DjangoHandler implements Handler {
       (error) => this.#log("warn", `django handler: idle database connection failed (${this.#database.description}): ${error.message}`),
     );
     this.#statements = buildStatements(this.#database.dialect, this.mapping);
+    this.#userLookup = this.#batcher(this.#statements.userByNames, this.#statements.userByName, poolSize);
+    this.#userWithGroupsLookup = this.#batcher(this.#statements.userWithGroupsByNames, this.#statements.userWithGroupsByName, poolSize);
+  }
+
+  /** Statements sent for many checks at once so far, and the names they carried (tests, diagnostics). */
+  get batchStats(): { readonly statements: number; readonly names: number } {
+    const a = this.#userLookup?.stats ?? { statements: 0, names: 0 };
+    const b = this.#userWithGroupsLookup?.stats ?? { statements: 0, names: 0 };
+    return { statements: a.statements + b.statements, names: a.names + b.names };
+  }
+
+  /**
+   * Whether the USERNAME_FIELD column compares as exact strings (varchar or text under a deterministic
+   * collation): only then can a batched lookup hand rows to names by exact equality.
+   */
+  async #exactNameColumn(): Promise<boolean> {
+    const sql = this.#statements.usernameColumnType;
+    if (sql === null) return false;
+    const rows = await this.#database.query(sql, [this.#database.dialect.quote(this.mapping.userTable), this.mapping.usernameColumn]);
+    const column = rows[0];
+    const exact = column !== undefined && (column.type_name === "varchar" || column.type_name === "text") && truthy(column.deterministic);
+    if (!exact) this.#log("info", `django handler: ${this.mapping.userTable}.${this.mapping.usernameColumn} does not compare as exact text; one query per check`);
+    return exact;
+  }
+
+  #batcher(manySql: string | null, oneSql: string, poolSize: number): LookupBatcher | null {
+    if (manySql === null) return null;
+    return new LookupBatcher({
+      fetchMany: (names) => this.#database.query(manySql, [names]),
+      fetchOne: (name) => this.#database.query(oneSql, [name]),
+      keyColumn: "lookup_key",
+      exactMatching: () => this.#exactNameColumn(),
+      maxBatch: LOOKUP_BATCH_MAX,
+      // Two statements in flight: one runs while the next fills; the rest of the pool stays free for
+      // permissions, groups and hash upgrades.
+      maxConcurrent: Math.min(2, poolSize),
+    });
   }
 
   /** Where the handler reads users from, password masked. */
@@ -126,7 +170,10 @@ export class DjangoHandler implements Handler {
       const verdict = await this.checkPassword(ctx, password);
       return { verdict, groups: verdict.kind === "granted" ? await this.groupsForUser(ctx) : [] };
     }
-    const rows = await this.#database.query(this.#statements.userWithGroupsByName, [ctx.user]);
+    const rows =
+      this.#userWithGroupsLookup !== null
+        ? await this.#userWithGroupsLookup.load(ctx.user)
+        : await this.#database.query(this.#statements.userWithGroupsByName, [ctx.user]);
     const first = rows[0];
     if (rows.some((row) => String(row.user_id) !== String(first?.user_id))) throw this.#ambiguous();
     const verdict = await this.#checkUser(ctx, first === undefined ? null : this.#userFrom(first), password);
@@ -163,7 +210,8 @@ export class DjangoHandler implements Handler {
   async #findUser(username: string): Promise<UserRow | null> {
     const cached = this.#rows.get(username);
     if (cached !== undefined) return cached.value;
-    const rows = await this.#database.query(this.#statements.userByName, [username]);
+    const rows =
+      this.#userLookup !== null ? await this.#userLookup.load(username) : await this.#database.query(this.#statements.userByName, [username]);
     if (rows.length > 1) throw this.#ambiguous();
     const row = rows[0];
     const user = row === undefined ? null : this.#userFrom(row);

@@ -19,6 +19,18 @@ export interface Statements {
    * groups folded into its answer in one round trip, one row per group (a NULL name for no group).
    */
   readonly userWithGroupsByName: string;
+  /**
+   * PostgreSQL only (null elsewhere): $1 = an array of USERNAME_FIELD values -> userByName's columns plus
+   * lookup_key (the stored name), for every user whose name is in the array: many checks, one statement.
+   */
+  readonly userByNames: string | null;
+  /** PostgreSQL only (null elsewhere): userWithGroupsByName for an array of names, plus lookup_key. */
+  readonly userWithGroupsByNames: string | null;
+  /**
+   * PostgreSQL only (null elsewhere): $1 = the user table, $2 = the USERNAME_FIELD column -> type_name,
+   * deterministic: whether batched lookups can match rows to names by exact string equality.
+   */
+  readonly usernameColumnType: string | null;
   /** $1, $2 = user id -> app_label, codename: the user's own permissions and their groups' (ModelBackend). */
   readonly permissions: string;
   /** $1 = new encoded, $2 = user id, $3 = the encoded value that was verified (compare-and-swap). */
@@ -59,6 +71,26 @@ export function buildStatements(dialect: Dialect, mapping: UserModelMapping): St
     `LEFT JOIN ${q(m.groupTable)} g ON g.${q("id")} = ug.${q(m.userGroupsGroupColumn)} ` +
     `WHERE u.${q(m.usernameColumn)} = ${p(1)}`;
 
+  // `= ANY($1)` lets PostgreSQL type the array as the column's own type and use its index; the stored
+  // name comes back so each row can be handed to the check that asked for it (src/django/lookup-batcher.ts).
+  const lookupKey = `u.${q(m.usernameColumn)} AS ${q("lookup_key")}`;
+  const batched = dialect.name === "postgres";
+  const userByNames = batched
+    ? `SELECT ${lookupKey}, ${userColumns.join(", ")} FROM ${q(m.userTable)} u WHERE u.${q(m.usernameColumn)} = ANY(${p(1)})`
+    : null;
+  const userWithGroupsByNames = batched
+    ? `SELECT ${lookupKey}, ${userColumns.join(", ")}, g.${q("name")} AS ${q("name")} FROM ${q(m.userTable)} u ` +
+      `LEFT JOIN ${q(m.userGroupsTable)} ug ON ug.${q(m.userGroupsUserColumn)} = u.${q(m.userIdColumn)} ` +
+      `LEFT JOIN ${q(m.groupTable)} g ON g.${q("id")} = ug.${q(m.userGroupsGroupColumn)} ` +
+      `WHERE u.${q(m.usernameColumn)} = ANY(${p(1)})`
+    : null;
+
+  const usernameColumnType = batched
+    ? "SELECT t.typname AS type_name, COALESCE(c.collisdeterministic, true) AS deterministic FROM pg_attribute a " +
+      "INNER JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_collation c ON c.oid = a.attcollation " +
+      "WHERE a.attrelid = $1::regclass AND a.attname = $2 AND NOT a.attisdropped"
+    : null;
+
   const permissions =
     `SELECT ct.${q("app_label")} AS ${q("app_label")}, perm.${q("codename")} AS ${q("codename")} ` +
     `FROM ${q(m.permissionTable)} perm ` +
@@ -75,5 +107,5 @@ export function buildStatements(dialect: Dialect, mapping: UserModelMapping): St
     `UPDATE ${q(m.userTable)} SET ${q(m.passwordColumn)} = ${p(1)} ` +
     `WHERE ${q(m.userIdColumn)} = ${p(2)} AND ${q(m.passwordColumn)} = ${expected}`;
 
-  return { userByName, groupNames, groupsByName, userWithGroupsByName, permissions, upgradePassword };
+  return { userByName, groupNames, groupsByName, userWithGroupsByName, userByNames, userWithGroupsByNames, usernameColumnType, permissions, upgradePassword };
 }

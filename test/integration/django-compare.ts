@@ -86,6 +86,8 @@ export interface ComparisonSuiteOptions {
   /** The database compares case-insensitively (MariaDB's utf8mb4_general_ci). */
   readonly caseInsensitive?: boolean;
   readonly handlerOptions?: Partial<DjangoHandlerOptions>;
+  /** The handler shares statements between concurrent checks here (PostgreSQL). */
+  readonly batched?: boolean;
 }
 
 /** Defines the comparison tests for one database inside the caller's describe(). */
@@ -140,6 +142,47 @@ export function defineComparisonSuite(options: ComparisonSuiteOptions): void {
       // The fixture really exercises all three answers.
       expect(granted).toBeGreaterThanOrEqual(users.filter((u) => u.password !== null && u.is_active !== false).length);
       expect(compared).toBeGreaterThan(probes.size * 2);
+    });
+
+    it("gives Django's answers when every probe is checked at once (PostgreSQL: many names per statement)", async () => {
+      const outcome = <T>(promise: Promise<T>): Promise<{ answer: T } | { error: true }> =>
+        promise.then((answer) => ({ answer }), () => ({ error: true as const }));
+      // A NUL byte fails its own statement on PostgreSQL; in a batch it must fail only its own check.
+      const cases = [...probes].flatMap(([name, passwords]) => [...passwords].map((password) => ({ name, password })));
+      cases.push({ name: "alice\u0000", password: "wonderland" }, { name: "alice", password: "wonderland" });
+      const expected: Array<{ answer: unknown } | { error: true }> = [];
+      const expectedGroups: Array<{ answer: unknown } | { error: true }> = [];
+      for (const { name, password } of cases) {
+        const django = await outcome(oracle.checkPassword(name, password));
+        expected.push(django);
+        expectedGroups.push(
+          "answer" in django ? { answer: { verdict: django.answer, groups: django.answer === true ? await oracle.groupsForUser(name) : [] } } : django,
+        );
+      }
+      const before = handler.batchStats;
+      const mine = await Promise.all(cases.map(({ name, password }) => outcome(handler.checkPassword(context(name), password, Buffer.from(password)).then(asDjango))));
+      const mineWithGroups = await Promise.all(
+        cases.map(({ name, password }) =>
+          outcome(
+            handler
+              .checkPasswordWithGroups(context(name), password, Buffer.from(password))
+              .then(({ verdict, groups }) => ({ verdict: asDjango(verdict), groups: [...groups].sort() })),
+          ),
+        ),
+      );
+      const sortedGroups = expectedGroups.map((entry) =>
+        "answer" in entry ? { answer: { ...(entry.answer as object), groups: [...(entry.answer as { groups: string[] }).groups].sort() } } : entry,
+      );
+      expect(cases.map((c, i) => ({ ...c, answer: mine[i] }))).toEqual(cases.map((c, i) => ({ ...c, answer: expected[i] })));
+      expect(cases.map((c, i) => ({ ...c, answer: mineWithGroups[i] }))).toEqual(cases.map((c, i) => ({ ...c, answer: sortedGroups[i] })));
+      const after = handler.batchStats;
+      if (options.batched) {
+        // Both operations really shared statements: fewer statements than names.
+        expect(after.statements - before.statements).toBeGreaterThanOrEqual(2);
+        expect(after.names - before.names).toBeGreaterThan(2 * (after.statements - before.statements));
+      } else {
+        expect(after).toEqual(before);
+      }
     });
 
     it("matches Django on random spellings of the user names (case, spaces, Unicode normalisation, accents)", async () => {

@@ -1,12 +1,13 @@
 // The Django handler on a real PostgreSQL 15 server started for this file: answers compared with
 // Django's own, the custom user model, hash upgrade, a bounded pool under load, and a server killed
 // mid-run that answers errors (never "no such user") and is used again after it restarts.
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DjangoHandler } from "../../src/django/handler.js";
 import { DatabaseError } from "../../src/django/errors.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
-import { context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
+import { asDjango, context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";
 import { defineServerFailureTests } from "./django-server-failures.js";
 
 let server: PostgresServer;
@@ -21,8 +22,8 @@ afterAll(async () => {
 const customUrl = (): string => server.url.replace(/\/django$/, "/custom");
 
 describe("Django handler on PostgreSQL 15", () => {
-  defineComparisonSuite({ label: "auth.User over TCP", databaseUrl: () => server.url });
-  defineComparisonSuite({ label: "custom user model (email, no is_active)", databaseUrl: customUrl, customUser: true });
+  defineComparisonSuite({ label: "auth.User over TCP", databaseUrl: () => server.url, batched: true });
+  defineComparisonSuite({ label: "custom user model (email, no is_active)", databaseUrl: customUrl, customUser: true, batched: true });
   defineUpgradeSuite({ label: "auth.User over the Unix socket", databaseUrl: () => server.socketUrl });
   defineUpgradeSuite({ label: "custom user model", databaseUrl: customUrl, customUser: true });
 
@@ -90,5 +91,59 @@ describe("Django handler on PostgreSQL 15", () => {
     });
 
     defineServerFailureTests({ server: () => server, oracle: () => oracle });
+  });
+
+  describe("a case-insensitive user name column (ICU, nondeterministic collation)", () => {
+    const caselessUrl = (): string => server.url.replace(/\/django$/, "/caseless");
+    let oracle: DjangoOracle;
+    beforeAll(async () => {
+      await server.query("CREATE DATABASE caseless ENCODING 'UTF8'");
+      oracle = await startDjango({ databaseUrl: caselessUrl(), pbkdf2Iterations: TEST_ITERATIONS });
+      const client = new pg.Client({ connectionString: caselessUrl() });
+      await client.connect();
+      try {
+        await client.query("CREATE COLLATION caseless (provider = icu, locale = 'und-u-ks-level2', deterministic = false)");
+        // migrate made a varchar_pattern_ops index for LIKE, which a nondeterministic collation cannot have.
+        const like = await client.query<{ indexname: string }>(
+          "SELECT indexname FROM pg_indexes WHERE tablename = 'auth_user' AND indexdef LIKE '%varchar_pattern_ops%'",
+        );
+        for (const { indexname } of like.rows) await client.query(`DROP INDEX "${indexname}"`);
+        await client.query("ALTER TABLE auth_user ALTER COLUMN username TYPE varchar(150) COLLATE caseless");
+      } finally {
+        await client.end();
+      }
+      await oracle.createUser({ username: "alice", password: "wonderland", groups: ["staff"] });
+      await oracle.createUser({ username: "bob", password: "builder" });
+    });
+    afterAll(async () => {
+      await oracle?.close();
+    });
+
+    it("finds ALICE as Django does there, also when checked at the same time as other names", async () => {
+      const handler = new DjangoHandler({ database: caselessUrl(), hasherOptions: testHasherOptions() });
+      try {
+        const cases: Array<[string, string]> = [
+          ["ALICE", "wonderland"],
+          ["bob", "builder"],
+          ["Bob", "builder"],
+          ["nobody", "x"],
+          ["alice", "wrong"],
+        ];
+        const expected: Array<boolean | null> = [];
+        for (const [name, password] of cases) expected.push(await oracle.checkPassword(name, password));
+        // The fixture proves the point only if Django finds the other spellings here.
+        expect(expected).toEqual([true, true, true, null, false]);
+        const mine = await Promise.all(cases.map(([name, password]) => handler.checkPassword(context(name), password, Buffer.from(password)).then(asDjango)));
+        expect(mine).toEqual(expected);
+        const withGroups = await Promise.all(cases.map(([name, password]) => handler.checkPasswordWithGroups(context(name), password, Buffer.from(password))));
+        expect(withGroups.map(({ verdict }) => asDjango(verdict))).toEqual(expected);
+        expect(withGroups[0]?.groups).toEqual(["staff"]);
+        // The column does not compare as exact text, so no statement was shared (the comparison suites
+        // show the default collation does share them).
+        expect(handler.batchStats.statements).toBe(0);
+      } finally {
+        await handler.close();
+      }
+    });
   });
 });

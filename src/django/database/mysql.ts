@@ -5,7 +5,7 @@
 import mysql from "mysql2/promise";
 import { DatabaseError, DatabaseTimeoutError } from "../errors.js";
 import { describeLocation, type MysqlLocation } from "../database-url.js";
-import { MYSQL_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue } from "./types.js";
+import { MYSQL_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue, scalarValues } from "./types.js";
 
 export class MysqlDatabase implements Database {
   readonly dialect = MYSQL_DIALECT;
@@ -40,7 +40,7 @@ export class MysqlDatabase implements Database {
 
   async query(sql: string, values: readonly SqlValue[]): Promise<Row[]> {
     try {
-      const [rows] = await this.#pool.execute({ sql, timeout: this.#timeoutMs }, values as SqlValue[]);
+      const [rows] = await this.#pool.execute({ sql, timeout: this.#timeoutMs }, scalarValues(values));
       return rows as Row[];
     } catch (error) {
       throw this.#wrap(error);
@@ -49,7 +49,7 @@ export class MysqlDatabase implements Database {
 
   async execute(sql: string, values: readonly SqlValue[]): Promise<number> {
     try {
-      const [result] = await this.#pool.execute({ sql, timeout: this.#timeoutMs }, values as SqlValue[]);
+      const [result] = await this.#pool.execute({ sql, timeout: this.#timeoutMs }, scalarValues(values));
       return (result as mysql.ResultSetHeader).affectedRows;
     } catch (error) {
       throw this.#wrap(error);
@@ -70,3 +70,4 @@ export class MysqlDatabase implements Database {
     return new DatabaseError(`${this.description}: ${message}`, { cause: error, driverCode: code });
   }
 }
+

@@ -10,7 +10,7 @@ import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import { DatabaseError, DatabaseTimeoutError } from "../errors.js";
 import { describeLocation, type SqliteLocation } from "../database-url.js";
-import { SQLITE_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue } from "./types.js";
+import { SQLITE_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue, scalarValues } from "./types.js";
 
 /** Longest a statement waits for another connection's lock before failing with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 200;
@@ -104,5 +104,5 @@ export class SqliteDatabase implements Database {
 
 /** better-sqlite3 binds booleans as errors; SQLite stores them as 0/1 anyway. */
 function toSqlite(values: readonly SqlValue[]): Array<string | number | bigint | null> {
-  return values.map((value) => (typeof value === "boolean" ? (value ? 1 : 0) : value));
+  return scalarValues(values).map((value) => (typeof value === "boolean" ? (value ? 1 : 0) : value));
 }

@@ -1,8 +1,17 @@
 // The one small interface every database adapter implements. Statements are written once per dialect
 // by src/django/queries.ts with placeholders; values are always passed separately, never spliced.
 
-/** A value bound to a placeholder. */
-export type SqlValue = string | number | bigint | boolean | null;
+/** A value bound to a placeholder; an array only in PostgreSQL statements (`= ANY($1)`). */
+export type SqlValue = SqlScalar | readonly string[];
+export type SqlScalar = string | number | bigint | boolean | null;
+
+/** `values` for a driver that binds no arrays (MySQL, SQLite): their statements never carry one. */
+export function scalarValues(values: readonly SqlValue[]): SqlScalar[] {
+  return values.map((value) => {
+    if (Array.isArray(value)) throw new TypeError("array values are bound only in PostgreSQL statements");
+    return value as SqlScalar;
+  });
+}
 
 /** One result row, keyed by the column aliases the statement chose. */
 export type Row = Readonly<Record<string, unknown>>;
