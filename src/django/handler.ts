@@ -7,12 +7,14 @@
 //   check_password: unusable -> denied, right -> granted. With upgrade_hashes=on, a right password whose
 //   hash Django would upgrade is rehashed and stored by compare-and-swap, so a concurrent change wins.
 // - groupsForUser: the group names of an active user; [] for unknown or inactive users.
-// - hasPermission: ModelBackend: inactive users have none, active superusers all, others the union of
-//   their own and their groups' permissions as "app_label.codename".
+// - hasPermission / permissionsHeld: ModelBackend: inactive users have none, active superusers all, others
+//   the union of their own and their groups' permissions as "app_label.codename".
+// - checkPasswordWithGroups / checkPasswordWithPermissions: the password check with what the location's
+//   Require lines will ask folded in, from the same read of the user (one worker trip per request).
 // - getRealmHash is absent on purpose: Django stores no HA1 (MD5 of user:realm:password), so Digest
 //   authentication needs a script handler (docs/django.md).
 // Every database failure rejects with a DatabaseError; it is never mistaken for "no such user".
-import type { CheckContext, Handler, HandlerSpec, PasswordVerdict, PasswordWithGroups } from "../handlers/types.js";
+import type { CheckContext, Handler, HandlerSpec, PasswordVerdict, PasswordWithGroups, PasswordWithPermissions } from "../handlers/types.js";
 import { ConcurrencyLimiter } from "../cache/concurrency-limiter.js";
 import { createLogger } from "../worker/log.js";
 import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
@@ -191,15 +193,41 @@ export class DjangoHandler implements Handler {
     return rows.filter((row) => row.name !== null && row.name !== undefined).map((row) => String(row.name));
   }
 
+  /**
+   * checkPassword and, when it grants, the held subset of `permissions` (a location's Require
+   * node-permission names): one read of the user, then one permissions query unless the user is a superuser.
+   */
+  async checkPasswordWithPermissions(
+    ctx: CheckContext,
+    password: string,
+    _passwordBytes: Buffer,
+    permissions: readonly string[],
+  ): Promise<PasswordWithPermissions> {
+    const user = await this.#findUser(ctx.user);
+    const verdict = await this.#checkUser(ctx, user, password);
+    if (verdict.kind !== "granted" || user === null) return { verdict, permissions: [] };
+    return { verdict, permissions: await this.#heldBy(user, permissions) };
+  }
+
   /** Whether the user holds at least one of `permissions`; none asked for is none held, even for a superuser. */
   async hasPermission(ctx: CheckContext, permissions: readonly string[]): Promise<boolean> {
-    if (permissions.length === 0) return false;
+    return (await this.permissionsHeld(ctx, permissions)).length > 0;
+  }
+
+  /** The names of `permissions` the user holds (ModelBackend's has_perm for each), each once. */
+  async permissionsHeld(ctx: CheckContext, permissions: readonly string[]): Promise<readonly string[]> {
+    if (permissions.length === 0) return [];
     const user = await this.#findUser(ctx.user);
-    if (user === null || !user.active) return false;
-    if (user.superuser) return true;
+    return user === null ? [] : this.#heldBy(user, permissions);
+  }
+
+  async #heldBy(user: UserRow, permissions: readonly string[]): Promise<string[]> {
+    const wanted = [...new Set(permissions)];
+    if (wanted.length === 0 || !user.active) return [];
+    if (user.superuser) return wanted;
     const rows = await this.#database.query(this.#statements.permissions, [user.id, user.id]);
     const held = new Set(rows.map((row) => `${String(row.app_label)}.${String(row.codename)}`));
-    return permissions.some((permission) => held.has(permission));
+    return wanted.filter((permission) => held.has(permission));
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,12 @@ export interface PasswordWithGroups {
   readonly groups: readonly string[];
 }
 
+/** checkPasswordWithPermissions' answer: the asked permissions the user holds when granted, otherwise none. */
+export interface PasswordWithPermissions {
+  readonly verdict: PasswordVerdict;
+  readonly permissions: readonly string[];
+}
+
 /**
  * A handler answers some of the operations; a missing method means that operation answers ERROR
  * ("handler has no X"). Every method may throw: the worker answers ERROR and logs the reason.
@@ -39,8 +45,20 @@ export interface Handler {
    * CHECK_PASSWORD whose GROUP_HANDLER is this same handler; the answers must equal the two calls'.
    */
   checkPasswordWithGroups?(ctx: CheckContext, password: string, passwordBytes: Buffer): Promise<PasswordWithGroups>;
+  /**
+   * Optional: checkPassword and, when it grants, which of `permissions` the user holds, from one read of
+   * the user (the built-in Django handler). The worker uses it for a CHECK_PASSWORD that carries the
+   * location's Require node-permission names and no group handler; the held names must be exactly those
+   * for which hasPermission(ctx, [name]) would be true.
+   */
+  checkPasswordWithPermissions?(ctx: CheckContext, password: string, passwordBytes: Buffer, permissions: readonly string[]): Promise<PasswordWithPermissions>;
   /** Whether the user holds at least one of `permissions` ("app_label.codename"). */
   hasPermission?(ctx: CheckContext, permissions: readonly string[]): Promise<boolean>;
+  /**
+   * Optional: which of `permissions` the user holds, each decided on its own (exactly those for which
+   * hasPermission(ctx, [name]) would be true), in one call instead of one per name.
+   */
+  permissionsHeld?(ctx: CheckContext, permissions: readonly string[]): Promise<readonly string[]>;
   /** Hex MD5 of `user:realm:password`, or null for no such user. */
   getRealmHash?(ctx: CheckContext, realm: string): Promise<string | null>;
   /** true allow, false refuse, null no opinion. */

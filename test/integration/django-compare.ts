@@ -275,6 +275,24 @@ export function defineComparisonSuite(options: ComparisonSuiteOptions): void {
       expect(await handler.hasPermission(context(root), [])).toBe(false);
     });
 
+    it("folds has_perm into check_password (and permissionsHeld) with Django's answers for every probe", async () => {
+      const permissions = ["auth.add_group", "auth.view_permission", "repo.commit", "auth.no_such_perm", "auth.view_permission", ""];
+      let held = 0;
+      for (const [name, passwords] of probes) {
+        const djangoHeld: string[] = [];
+        for (const permission of new Set(permissions)) if (await oracle.hasPerm(name, permission)) djangoHeld.push(permission);
+        expect({ name, held: [...(await handler.permissionsHeld(context(name), permissions))] }).toEqual({ name, held: djangoHeld });
+        for (const password of passwords) {
+          const django = await oracle.checkPassword(name, password);
+          const mine = await handler.checkPasswordWithPermissions(context(name), password, Buffer.from(password), permissions);
+          const expected = { name, password, verdict: django, permissions: django === true ? djangoHeld : [] };
+          expect({ name, password, verdict: asDjango(mine.verdict), permissions: [...mine.permissions] }).toEqual(expected);
+          held += mine.permissions.length;
+        }
+      }
+      expect(held).toBeGreaterThan(0);
+    });
+
     it("sees password changes and deactivation at once (no row cache by default)", async () => {
       const name = customUser ? "changer@example.org" : "changer";
       await oracle.createUser({ username: name, password: "first", groups: ["readers"] });
