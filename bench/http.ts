@@ -6,6 +6,8 @@
 //   (e) (b) while a second client floods wrong passwords   (f) the anchor (mod_wsgi + Django) when ../shared has it
 //   (g) (b) with 5-second row reuse (NodeAuthDjangoOption row_cache_seconds 5)
 //   (h) (b) at a `Require group` location (the groups come back with the password check)
+//   (i) (b) at a `Require node-permission` location (the held permissions come back with the check)
+// BENCH_STAGES=abh runs only those stages (and does not rewrite docs/performance.md); (a) always runs.
 // Prints a table (req/s, p50, p99, ratio to (a), ratio to (f), RSS) and writes it into docs/performance.md.
 import { execFileSync, spawnSync } from "node:child_process";
 import { pbkdf2, randomFillSync } from "node:crypto";
@@ -26,6 +28,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const CYCLING_USERS = Number(process.env.BENCH_USERS ?? 1000);
 const COLD_SECONDS = Number(process.env.BENCH_COLD_SECONDS ?? 3 * SECONDS);
+/** Stages to run; a partial run is for quick comparisons and leaves docs/performance.md alone. */
+const STAGES = new Set((process.env.BENCH_STAGES ?? "abcdefghi").split(""));
+const FULL_RUN = "abcdefghi".split("").every((stage) => STAGES.has(stage));
 const REPO = resolve(import.meta.dirname, "..");
 const ANCHOR = resolve(REPO, "../shared/anchors/modwsgi-django/start.sh");
 
@@ -43,7 +48,7 @@ function fileOf3KB(): string {
 }
 
 async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[] }> {
-  await oracle.createGroup("secret-agents");
+  await oracle.createGroup("secret-agents", ["auth.view_user"]);
   // Django 3.2 makes these hashes (260,000 rounds), as in the anchor's seed.
   await oracle.createUser({ username: "alice", password: "wonderland", groups: ["secret-agents"] });
   // A user whose hash is Django 5.2's default: 1,000,000 rounds, made by our own hasher (proven equal to Django's).
@@ -108,7 +113,7 @@ async function main(): Promise<void> {
     await oracle.close();
 
     const file = fileOf3KB();
-    const files = { "open/file.txt": file, "valid/file.txt": file, "cold/file.txt": file, "reuse/file.txt": file, "group/file.txt": file };
+    const files = { "open/file.txt": file, "valid/file.txt": file, "cold/file.txt": file, "reuse/file.txt": file, "group/file.txt": file, "perm/file.txt": file };
     // PostgreSQL's Unix socket, as a site with its database on the same host uses (TCP to 127.0.0.1 costs
     // the worker more per query: bench/profile.ts with PROFILE_PG=tcp|socket).
     const dbUrl = socketUrlForWorker(pg);
@@ -120,6 +125,7 @@ async function main(): Promise<void> {
         djangoLocation("/cold", dbUrl, ["NodeAuthDjangoOption verified_cache off"]),
         djangoLocation("/reuse", dbUrl, ["NodeAuthDjangoOption row_cache_seconds 5"]),
         djangoLocation("/group", dbUrl, [], "Require group secret-agents"),
+        djangoLocation("/perm", dbUrl, [], "Require node-permission auth.view_user"),
       ].join("\n"),
     });
     bare = await startBenchApache({ files, nodeModule: false, body: "" });
@@ -133,6 +139,8 @@ async function main(): Promise<void> {
     await expectStatus(apache, "/valid/file.txt", "alice:wrong-0", 401);
     await expectStatus(apache, "/group/file.txt", "alice:wonderland", 200);
     await expectStatus(apache, "/group/file.txt", cyclingCredentials[0]!, 401);
+    await expectStatus(apache, "/perm/file.txt", "alice:wonderland", 200);
+    await expectStatus(apache, "/perm/file.txt", cyclingCredentials[0]!, 401);
 
     const wrk = (path: string, server: BenchApache, credentials?: string[], connections = CONNECTIONS) =>
       runWrk({ url: server.url(path), seconds: SECONDS, connections, credentials });
@@ -144,33 +152,50 @@ async function main(): Promise<void> {
 
     rows.push({ stage: "a", label: "no auth (same Apache, same file)", result: await wrk("/open/file.txt", apache) });
     const bareResult = await wrk("/open/file.txt", bare);
-    rows.push({ stage: "b", label: "node + Django/PostgreSQL, repeat credentials", result: await wrk("/valid/file.txt", apache, alice) });
-    rows.push({ stage: "c", label: `node, ${cyclingCredentials.length} distinct users cycling`, result: await wrk("/valid/file.txt", apache, cyclingCredentials) });
-    // A verification takes ~0.3 s per core, so a 10 s window holds only ~60 of them and the ones still
-    // running when wrk stops are lost (a few %): (d) and its reference get a longer window of their own.
-    const coldResult = await runWrk({ url: apache.url("/cold/file.txt"), seconds: COLD_SECONDS, connections: 4, credentials: ["cold:cold-start"] });
-    const pbkdf2Rate = await pbkdf2PerSecond(COLD_SECONDS);
-    rows.push({
-      stage: "d",
-      label: "first verifications (cache off, 1,000,000 rounds)",
-      result: coldResult,
-      note: `${COLD_SECONDS} s each: crypto.pbkdf2 on all cores: ${fmt(pbkdf2Rate, 2)}/s; ratio ${fmt(coldResult.requestsPerSecond / pbkdf2Rate, 2)}`,
-    });
-    const wrongPasswords = Array.from({ length: 64 }, (_, i) => `alice:wrong-${i}`);
-    const [flooded] = await Promise.all([
-      wrk("/valid/file.txt", apache, alice, 4),
-      runWrk({ url: apache.url("/valid/file.txt"), seconds: SECONDS, connections: 8, credentials: wrongPasswords }),
-    ]);
-    rows.push({ stage: "e", label: "(b) during a wrong-password flood", result: flooded });
-    rows.push({ stage: "g", label: "(b) with 5 s row reuse", result: await wrk("/reuse/file.txt", apache, alice) });
-    rows.push({ stage: "h", label: "(b) at a Require group location (groups folded: one trip, one query)", result: await wrk("/group/file.txt", apache, alice) });
+    if (STAGES.has("b")) rows.push({ stage: "b", label: "node + Django/PostgreSQL, repeat credentials", result: await wrk("/valid/file.txt", apache, alice) });
+    if (STAGES.has("c")) {
+      rows.push({ stage: "c", label: `node, ${cyclingCredentials.length} distinct users cycling`, result: await wrk("/valid/file.txt", apache, cyclingCredentials) });
+    }
+    if (STAGES.has("d")) {
+      // A verification takes ~0.3 s per core, so a 10 s window holds only ~60 of them and the ones still
+      // running when wrk stops are lost (a few %): (d) and its reference get a longer window of their own.
+      const coldResult = await runWrk({ url: apache.url("/cold/file.txt"), seconds: COLD_SECONDS, connections: 4, credentials: ["cold:cold-start"] });
+      const pbkdf2Rate = await pbkdf2PerSecond(COLD_SECONDS);
+      rows.push({
+        stage: "d",
+        label: "first verifications (cache off, 1,000,000 rounds)",
+        result: coldResult,
+        note: `${COLD_SECONDS} s each: crypto.pbkdf2 on all cores: ${fmt(pbkdf2Rate, 2)}/s; ratio ${fmt(coldResult.requestsPerSecond / pbkdf2Rate, 2)}`,
+      });
+    }
+    if (STAGES.has("e")) {
+      // The logged-in client of (e) alone first, with the same 4 connections: the latency to compare with.
+      rows.push({ stage: "e0", label: "(b) with 4 connections, no flood (reference for e)", result: await wrk("/valid/file.txt", apache, alice, 4) });
+      const wrongPasswords = Array.from({ length: 64 }, (_, i) => `alice:wrong-${i}`);
+      const [flooded] = await Promise.all([
+        wrk("/valid/file.txt", apache, alice, 4),
+        runWrk({ url: apache.url("/valid/file.txt"), seconds: SECONDS, connections: 8, credentials: wrongPasswords }),
+      ]);
+      rows.push({ stage: "e", label: "(e0) during a wrong-password flood (8 more connections)", result: flooded });
+    }
+    if (STAGES.has("g")) rows.push({ stage: "g", label: "(b) with 5 s row reuse", result: await wrk("/reuse/file.txt", apache, alice) });
+    if (STAGES.has("h")) {
+      rows.push({ stage: "h", label: "(b) at a Require group location (groups folded: one trip, one query)", result: await wrk("/group/file.txt", apache, alice) });
+    }
+    if (STAGES.has("i")) {
+      rows.push({
+        stage: "i",
+        label: "(b) at a Require node-permission location (folded: one trip, two queries)",
+        result: await wrk("/perm/file.txt", apache, alice),
+      });
+    }
 
     const anchorPort = await freePort();
-    anchorRoot = startAnchor(pg, anchorPort);
+    anchorRoot = STAGES.has("f") ? startAnchor(pg, anchorPort) : null;
     if (anchorRoot) {
       const anchorUrl = `http://127.0.0.1:${anchorPort}/valid/file.txt`;
       rows.push({ stage: "f", label: "anchor: mod_wsgi + Django 3.2 (same DB, same file)", result: await runWrk({ url: anchorUrl, seconds: SECONDS, connections: CONNECTIONS, credentials: alice }) });
-    } else {
+    } else if (STAGES.has("f")) {
       rows.push({ stage: "f", label: "anchor: not available (../shared/anchors/modwsgi-django)", result: null });
     }
 
@@ -205,7 +230,7 @@ async function main(): Promise<void> {
       ...rows.filter((r) => r.note).map((r) => `(${r.stage}) ${r.note}`),
     ].join("\n");
     console.log(report);
-    writePerformanceDoc(report);
+    if (FULL_RUN) writePerformanceDoc(report);
   } finally {
     if (anchorRoot) spawnSync("/usr/sbin/apache2", ["-f", join(anchorRoot, "httpd.conf"), "-k", "stop"]);
     await apache?.stop();
