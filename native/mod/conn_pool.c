@@ -79,16 +79,6 @@ static void unlock(anp_pool *pl)
 #endif
 }
 
-/* An idle connection must have nothing to read: readable means the worker closed it (or misbehaved). */
-static int looks_open(const anp_conn *conn)
-{
-    struct pollfd pfd;
-    pfd.fd = conn->fd;
-    pfd.events = POLLIN;
-    pfd.revents = 0;
-    return poll(&pfd, 1, 0) == 0;
-}
-
 anp_conn *anp_pool_take(void)
 {
     anp_pool *pl = pool;
@@ -97,19 +87,14 @@ anp_conn *anp_pool_take(void)
     if (!pl) {
         return NULL;
     }
-    for (;;) {
-        lock(pl);
-        conn = pl->idle;
-        if (conn) {
-            pl->idle = conn->next;
-            pl->idle_count--;
-        }
-        unlock(pl);
-        if (!conn || looks_open(conn)) {
-            return conn;
-        }
-        anp_conn_close(conn);
+    lock(pl);
+    conn = pl->idle;
+    if (conn) {
+        pl->idle = conn->next;
+        pl->idle_count--;
     }
+    unlock(pl);
+    return conn;
 }
 
 void anp_pool_give_back(anp_conn *conn)
@@ -261,32 +246,28 @@ apr_status_t anp_conn_write(anp_conn *conn, const void *buf, apr_size_t len, apr
     return APR_SUCCESS;
 }
 
-apr_status_t anp_conn_read(anp_conn *conn, void *buf, apr_size_t len, apr_time_t deadline)
+apr_status_t anp_conn_recv(anp_conn *conn, void *buf, apr_size_t cap, apr_size_t *got, apr_time_t deadline)
 {
-    char *at = buf;
     apr_status_t rv;
     ssize_t n;
 
-    while (len > 0) {
-        n = recv(conn->fd, at, len, 0);
+    *got = 0;
+    for (;;) {
+        /* poll() before recv(): right after a send the worker has practically never answered yet, so
+         * trying recv() first would mostly cost a failed (EAGAIN) syscall. */
+        if ((rv = wait_for(conn->fd, POLLIN, deadline)) != APR_SUCCESS) {
+            return rv;
+        }
+        n = recv(conn->fd, buf, cap, 0);
         if (n > 0) {
-            at += n;
-            len -= (apr_size_t)n;
-            continue;
+            *got = (apr_size_t)n;
+            return APR_SUCCESS;
         }
         if (n == 0) {
             return APR_EOF;
         }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if ((rv = wait_for(conn->fd, POLLIN, deadline)) != APR_SUCCESS) {
-                return rv;
-            }
-            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            return errno == ECONNRESET ? APR_EOF : errno;
         }
-        if (errno == EINTR) {
-            continue;
-        }
-        return errno == ECONNRESET ? APR_EOF : errno;
     }
-    return APR_SUCCESS;
 }

@@ -26,8 +26,9 @@ struct anp_conn {
 void anp_pool_child_init(apr_pool_t *pchild, server_rec *s);
 
 /*
- * An idle connection that still looks open, or NULL when there is none. Connections the worker closed
- * while idle (it restarted, or timed them out) are dropped here.
+ * The most recently used idle connection, or NULL when there is none. It is not probed (that would cost
+ * a poll() per check): one the worker closed while idle fails the send (EPIPE) or reads EOF before any
+ * answer byte, and rpc.c then sends the check once more on a new connection.
  */
 anp_conn *anp_pool_take(void);
 
@@ -46,8 +47,12 @@ void anp_conn_close(anp_conn *conn);
 /* Writes all of buf before the deadline; APR_SUCCESS, APR_TIMEUP, or an errno (APR_EOF when closed). */
 apr_status_t anp_conn_write(anp_conn *conn, const void *buf, apr_size_t len, apr_time_t deadline);
 
-/* Reads exactly len bytes before the deadline; APR_EOF when the worker closed the connection first. */
-apr_status_t anp_conn_read(anp_conn *conn, void *buf, apr_size_t len, apr_time_t deadline);
+/*
+ * Waits (poll) until the connection is readable, then reads whatever has arrived, at most cap bytes,
+ * with one recv(). APR_SUCCESS with *got > 0; APR_EOF when the worker closed the connection; APR_TIMEUP
+ * at the deadline. The caller frames the bytes: an answer that arrived whole costs one poll and one recv.
+ */
+apr_status_t anp_conn_recv(anp_conn *conn, void *buf, apr_size_t cap, apr_size_t *got, apr_time_t deadline);
 
 #define ANP_CONNECT_RETRY_WINDOW apr_time_from_sec(5)
 

@@ -17,6 +17,9 @@
 /* The worker answers ERROR just before TIMEOUT_MS passes; wait a little longer to read that answer. */
 #define ANP_ANSWER_GRACE apr_time_from_msec(500)
 #define ANP_FRAME_CAP (4 + ANP_MAX_FRAME_LEN)
+/* What read_frame() asks of the first recv(): a STATUS, a REASON and a modest list of groups or
+ * permissions fit, so a usual answer is one recv(); longer ones grow the buffer. */
+#define ANP_ANSWER_BUF 4096
 
 /* Zeroes memory that held a password in a way the compiler may not drop as a dead store. */
 static void wipe(void *buf, apr_size_t len)
@@ -125,41 +128,63 @@ static uint32_t read_u32(const uint8_t *b)
 
 typedef enum { READ_OK, READ_CLOSED, READ_FAILED } read_outcome;
 
-/* Reads one whole frame and decodes it into *msg (values point into a buffer from p). */
+/*
+ * Reads one whole frame and decodes it into *msg (values point into a buffer from p).
+ *
+ * One recv() into a buffer that holds any usual answer, then the length prefix is read from the buffer;
+ * only a longer frame, or one that arrives in pieces, takes more. A connection carries one request at a
+ * time, so nothing may follow the answer: bytes after it are a broken answer (the connection is closed
+ * and the check fails), never left behind to be read as the answer to a later check.
+ */
 static read_outcome read_frame(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message *msg,
                                const char **reason)
 {
-    uint8_t prefix[4];
-    uint8_t *frame;
+    apr_size_t cap = ANP_ANSWER_BUF, have = 0, need = 0, got;
+    uint8_t *buf = apr_palloc(p, cap);
     uint32_t len;
     apr_status_t rv;
     long rc;
 
-    rv = anp_conn_read(conn, prefix, sizeof(prefix), deadline);
-    if (rv == APR_EOF) {
-        *reason = "the worker closed the connection";
-        return READ_CLOSED;
+    while (need == 0 || have < need) {
+        rv = anp_conn_recv(conn, buf + have, cap - have, &got, deadline);
+        if (rv == APR_EOF && have == 0) {
+            *reason = "the worker closed the connection";
+            return READ_CLOSED;
+        }
+        if (rv != APR_SUCCESS) {
+            if (rv == APR_TIMEUP) {
+                *reason = have == 0 ? "no answer from the worker before the timeout (NodeAuthTimeout)"
+                                    : "the worker's answer did not arrive before the timeout (NodeAuthTimeout)";
+            }
+            else {
+                *reason = rv == APR_EOF ? "the worker closed the connection in the middle of an answer"
+                                        : apr_psprintf(p, "reading from the worker: %pm", &rv);
+            }
+            return READ_FAILED;
+        }
+        have += got;
+        if (need == 0 && have >= 4) {
+            len = read_u32(buf);
+            if (len < ANP_HEADER_LEN || len > ANP_MAX_FRAME_LEN) {
+                *reason = apr_psprintf(p, "the worker sent a frame of impossible length %u", len);
+                return READ_FAILED;
+            }
+            need = 4 + (apr_size_t)len;
+            if (need >= cap) {
+                /* Room for the whole frame and one byte more, so that bytes after it still show. */
+                uint8_t *bigger = apr_palloc(p, need + 1);
+                memcpy(bigger, buf, have);
+                buf = bigger;
+                cap = need + 1;
+            }
+        }
+        if (need != 0 && have > need) {
+            *reason = apr_psprintf(p, "the worker sent %" APR_SIZE_T_FMT " bytes after its answer", have - need);
+            return READ_FAILED;
+        }
     }
-    if (rv != APR_SUCCESS) {
-        *reason = rv == APR_TIMEUP ? "no answer from the worker before the timeout (NodeAuthTimeout)"
-                                   : apr_psprintf(p, "reading from the worker: %pm", &rv);
-        return READ_FAILED;
-    }
-    len = read_u32(prefix);
-    if (len < ANP_HEADER_LEN || len > ANP_MAX_FRAME_LEN) {
-        *reason = apr_psprintf(p, "the worker sent a frame of impossible length %u", len);
-        return READ_FAILED;
-    }
-    frame = apr_palloc(p, 4 + len);
-    memcpy(frame, prefix, 4);
-    rv = anp_conn_read(conn, frame + 4, len, deadline);
-    if (rv != APR_SUCCESS) {
-        *reason = rv == APR_TIMEUP ? "the worker's answer did not arrive before the timeout (NodeAuthTimeout)"
-                                   : "the worker closed the connection in the middle of an answer";
-        return READ_FAILED;
-    }
-    rc = anp_decode(frame, 4 + len, msg);
-    if (rc != (long)(4 + len)) {
+    rc = anp_decode(buf, need, msg);
+    if (rc != (long)need) {
         *reason = apr_psprintf(p, "the worker's answer is malformed (codec result %ld)", rc);
         return READ_FAILED;
     }
@@ -277,7 +302,11 @@ static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_answer *ans)
     }
 }
 
-/* One attempt. *retry is set when a pooled connection proved closed before the worker saw the request. */
+/*
+ * One attempt. *retry is set when a pooled connection proved closed before any byte of the answer: the
+ * send failed with EPIPE, or the read met EOF. Pooled connections are not probed when taken, so this is
+ * how one the worker closed while it sat idle (a restart, a graceful stop) is noticed.
+ */
 static apr_status_t attempt(request_rec *r, uint8_t *frame, apr_size_t frame_len, uint8_t kind,
                             apr_time_t deadline, int fresh, anp_answer *ans, int *retry)
 {

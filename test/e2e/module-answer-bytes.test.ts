@@ -1,0 +1,193 @@
+// How the module reads an answer off the wire (issue 5, fewer syscalls per check): one recv() into a
+// buffer takes the usual answer whole, and the frame is cut from that buffer. The cases here are what a
+// lean read must still get right, against a real Apache with a fake worker that answers by user name:
+// an answer that arrives in pieces or is longer than the first read gives the worker's verdict; bytes
+// after the answer (garbage, or a second frame) are a broken answer, so 500 and never the grant in front
+// of them; and a pooled connection the worker closed or half-closed while it sat idle is noticed when the
+// next check uses it, and that check is sent again on a new connection (200, not 500).
+import { describe, test, expect, beforeAll, afterAll } from "vitest";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, type ApacheServer } from "../harness/apache.js";
+
+/**
+ * The fake worker, written into the ServerRoot. It takes the module's command line (--socket,
+ * --socket-mode), answers HELLO, and answers CHECK_PASSWORD according to the USER field:
+ *   plain          GRANTED in one write
+ *   split          GRANTED in two writes, the first only 3 bytes (not even the whole length prefix)
+ *   long           GRANTED with ~9 KB of GROUP fields (longer than the module's first read)
+ *   trailing       GRANTED followed by one byte, in one write
+ *   twice          GRANTED twice (the same id), in one write
+ *   long-trailing  the long GRANTED followed by one byte, in one write
+ *   close-after    GRANTED, then the connection is closed
+ *   end-after      GRANTED, then the worker's side is shut down (half-closed); it reads on but never answers
+ *   anyone else    DENIED
+ */
+const FAKE_WORKER = String.raw`
+import { createServer } from "node:net";
+import { chmodSync } from "node:fs";
+
+const args = process.argv.slice(2);
+const socketPath = args[args.indexOf("--socket") + 1];
+const modeAt = args.indexOf("--socket-mode");
+const STATUS = 11, VERSION = 1, USER = 3, GROUP = 7;
+
+function frame(kind, id, fields) {
+  const body = Buffer.concat(fields.map(([tag, value]) => {
+    const head = Buffer.alloc(3);
+    head.writeUInt8(tag, 0);
+    head.writeUInt16BE(value.length, 1);
+    return Buffer.concat([head, value]);
+  }));
+  const head = Buffer.alloc(11);
+  head.writeUInt32BE(7 + body.length, 0);
+  head.writeUInt8(kind, 4);
+  head.writeUInt32BE(id, 5);
+  head.writeUInt16BE(fields.length, 9);
+  return Buffer.concat([head, body]);
+}
+
+const granted = (kind, id) => frame(kind | 0x80, id, [[STATUS, Buffer.from([1])]]);
+const longGranted = (kind, id) => frame(kind | 0x80, id, [
+  [STATUS, Buffer.from([1])],
+  ...Array.from({ length: 200 }, (_, i) => [GROUP, Buffer.from("group-" + String(i).padStart(3, "0") + "-".repeat(37))]),
+]);
+
+function userOf(frameBytes) {
+  let at = 11;
+  for (let i = 0; i < frameBytes.readUInt16BE(9); i++) {
+    const tag = frameBytes[at], len = frameBytes.readUInt16BE(at + 1);
+    if (tag === USER) return frameBytes.subarray(at + 3, at + 3 + len).toString("utf8");
+    at += 3 + len;
+  }
+  return "";
+}
+
+function answer(socket, kind, id, user) {
+  switch (user) {
+    case "plain": return void socket.write(granted(kind, id));
+    case "split": {
+      const bytes = granted(kind, id);
+      socket.write(bytes.subarray(0, 3));
+      return void setTimeout(() => socket.write(bytes.subarray(3)), 50);
+    }
+    case "long": return void socket.write(longGranted(kind, id));
+    case "trailing": return void socket.write(Buffer.concat([granted(kind, id), Buffer.from([0])]));
+    case "twice": return void socket.write(Buffer.concat([granted(kind, id), granted(kind, id)]));
+    case "long-trailing": return void socket.write(Buffer.concat([longGranted(kind, id), Buffer.from("x")]));
+    case "close-after": return void socket.end(granted(kind, id), () => socket.destroy());
+    case "end-after": return void socket.end(granted(kind, id));
+    default: return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([2])]]));
+  }
+}
+
+let connections = 0;
+const server = createServer((socket) => {
+  connections++;
+  console.error("fake worker: connection " + connections);
+  let pending = Buffer.alloc(0);
+  socket.on("error", () => {});
+  socket.on("data", (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      const size = 4 + pending.readUInt32BE(0);
+      const bytes = pending.subarray(0, size);
+      pending = pending.subarray(size);
+      if (socket.writableEnded) continue; // shut down on purpose (end-after): read on, answer nothing
+      const kind = bytes[4], id = bytes.readUInt32BE(5);
+      if (kind === 0x01) socket.write(frame(0x81, id, [[STATUS, Buffer.from([1])], [VERSION, Buffer.from([0, 1])]]));
+      else answer(socket, kind, id, userOf(bytes));
+    }
+  });
+});
+server.listen(socketPath, () => {
+  if (modeAt >= 0) chmodSync(socketPath, parseInt(args[modeAt + 1], 8));
+  console.error("fake worker: listening on " + socketPath);
+});
+process.on("SIGTERM", () => process.exit(0));
+`;
+
+const FILES = { "valid/index.html": "valid\n", "../fake-worker.mjs": FAKE_WORKER };
+
+/** Polls `probe` until it returns true; gives up after `attempts` tries (a bound on work, not a timed assertion). */
+async function eventually(probe: () => Promise<boolean>, attempts = 200, pauseMs = 100): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (await probe()) return true;
+    await sleep(pauseMs);
+  }
+  return false;
+}
+
+let server: ApacheServer | undefined;
+printErrorLogOnFailure(() => server);
+
+test("mod_authnz_node.so is built (npm run build:native)", () => {
+  expect(nodeModuleBuilt(), `${NODE_MODULE_PATH} is missing`).toBe(true);
+});
+
+describe("answers read off the wire, against a fake worker (one prefork child, so one pooled connection)", () => {
+  let httpd: ApacheServer;
+  const as = (user: string) => httpd.statusAs("/valid/", user, "any password");
+  const failedWith = (user: string) => new RegExp(`ANP0502: checking the password of user '${user}' failed: (.*)`);
+
+  beforeAll(async () => {
+    httpd = await startApache({
+      mpm: "prefork",
+      files: FILES,
+      logLevel: "info authnz_node:debug",
+      conf: (layout) =>
+        [
+          "StartServers 1",
+          "MinSpareServers 1",
+          "MaxSpareServers 1",
+          "MaxRequestWorkers 1",
+          `NodeAuthNodeBinary "${process.execPath}"`,
+          `NodeAuthWorker "${join(layout.root, "fake-worker.mjs")}"`,
+          '<Location "/valid/">',
+          "    AuthType Basic",
+          '    AuthName "answer bytes"',
+          "    AuthBasicProvider node",
+          // The fake worker ignores the handler spec; the module only needs one to send.
+          `    NodeAuthUserScript "${join(layout.root, "fake-worker.mjs")}"`,
+          "    Require valid-user",
+          "</Location>",
+        ].join("\n"),
+    });
+    server = httpd;
+    // Checks answer 500 until the fake worker listens; its start is not what is tested.
+    if (!(await eventually(async () => (await as("plain")) === 200))) throw new Error("the fake worker never answered");
+  });
+  afterAll(async () => {
+    await httpd?.stop();
+  });
+
+  test("a whole answer, one in pieces, and one longer than the first read give the worker's verdict", async () => {
+    expect(await as("plain")).toBe(200);
+    expect(await as("someone-else")).toBe(401);
+    expect(await as("split")).toBe(200);
+    expect(await as("long")).toBe(200);
+    expect(await as("plain")).toBe(200);
+  });
+
+  test.each([
+    ["trailing", /the worker sent 1 bytes after its answer/],
+    ["twice", /the worker sent 15 bytes after its answer/],
+    ["long-trailing", /the worker sent 1 bytes after its answer/],
+  ])("bytes after a GRANTED answer (%s) fail the check with 500, and the next check gets a clean connection", async (user, reason) => {
+    expect(await as(user)).toBe(500);
+    expect(httpd.errorLog().match(failedWith(user))?.[1]).toMatch(reason);
+    // The broken connection was closed, not pooled: nothing left over is read as the next check's answer.
+    expect(await as("plain")).toBe(200);
+    expect(await as("someone-else")).toBe(401);
+  });
+
+  test.each(["close-after", "end-after"])(
+    "a pooled connection the worker left (%s) while idle: the next check is sent again on a new connection",
+    async (user) => {
+      expect(await as(user)).toBe(200);
+      expect(await as("plain")).toBe(200);
+      expect(await as("someone-else")).toBe(401);
+      expect(await as("plain")).toBe(200);
+    },
+  );
+});
