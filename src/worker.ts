@@ -9,6 +9,7 @@ import { describeSpec, parseSpec } from "./handlers/spec.js";
 import { loadAddon } from "./native/addon.js";
 import { USAGE, parseCommandLine, type WorkerOptions } from "./worker/cli.js";
 import { Dispatcher } from "./worker/dispatcher.js";
+import { lowerHashingPriority } from "./worker/hashing-priority.js";
 import { WorkerConfigError } from "./worker/errors.js";
 import { createLogger, type Logger } from "./worker/log.js";
 import { PeerPolicy } from "./worker/peer.js";
@@ -82,6 +83,15 @@ async function main(): Promise<void> {
     );
   }
   if (addon === null) logger.warn("native addon not loaded: peers are not checked (the 0600 socket still admits only this uid and root)");
+  if (addon !== null) {
+    // Before any handler can queue work on the pool, so that every pool thread is idle and reachable.
+    try {
+      const threads = await lowerHashingPriority(addon);
+      logger.info(`hashing threads ${threads.join(", ")} run at lower CPU priority than serving`);
+    } catch (err) {
+      logger.warn(`hashing threads keep their CPU priority: ${(err as Error).message}`);
+    }
+  }
 
   const registry = new HandlerRegistry({
     onCreate: (description) => logger.info(`handler ready: ${description}`),

@@ -4,15 +4,25 @@
 // Node has no API for; the worker refuses connections from users other than httpd's.
 // encode()/decode() expose native/anp_protocol.c, the module's own codec, so tests can hold it to the
 // TypeScript codec byte for byte (test/unit/protocol-vectors.test.ts).
+// lowerPoolPriority(threads, niceness) raises the niceness of libuv's thread pool threads, where every
+// password hash runs, so that a flood of wrong passwords yields the CPU to the serving path (Node has no
+// per-thread priority API, and the pool's threads are not told apart from V8's by anything in /proc).
 #include <napi.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "anp_protocol.h"
 
@@ -175,11 +185,96 @@ Napi::Value TagAllowed(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, anp_tag_allowed(static_cast<uint8_t>(kind), static_cast<uint8_t>(tag)) != 0);
 }
 
+// Where the pool tasks of one lowerPoolPriority call meet: each waits until all have started, so each
+// runs on a thread of its own and every pool thread is reached once.
+struct PoolRendezvous {
+  std::mutex mutex;
+  std::condition_variable all_started;
+  uint32_t expected = 0;
+  uint32_t started = 0;
+  uint32_t finished = 0;
+  std::vector<double> tids;
+  std::string failure;
+  Napi::Promise::Deferred deferred;
+  explicit PoolRendezvous(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+// How long the tasks wait for each other: the pool is idle at worker startup, so this only runs out when
+// `threads` is larger than the pool (or the pool is busy), and the call then fails instead of hanging.
+constexpr auto kRendezvousWait = std::chrono::seconds(2);
+
+class RenicePoolThread : public Napi::AsyncWorker {
+ public:
+  RenicePoolThread(Napi::Env env, std::shared_ptr<PoolRendezvous> rendezvous, int niceness)
+      : Napi::AsyncWorker(env, "anp_renice_pool_thread"), rendezvous_(std::move(rendezvous)), niceness_(niceness) {}
+
+  void Execute() override {
+    std::unique_lock<std::mutex> lock(rendezvous_->mutex);
+    rendezvous_->started++;
+    rendezvous_->all_started.notify_all();
+    if (!rendezvous_->all_started.wait_for(lock, kRendezvousWait,
+                                           [this] { return rendezvous_->started >= rendezvous_->expected; })) {
+      SetError("not every pool thread took a task in time (is the pool smaller than asked, or busy?)");
+      return;
+    }
+    lock.unlock();
+    // On Linux, PRIO_PROCESS with a thread id changes that thread alone.
+    tid_ = static_cast<pid_t>(syscall(SYS_gettid));
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid_), niceness_) != 0) {
+      SetError(std::string("setpriority: ") + std::strerror(errno));
+    }
+  }
+
+  void OnOK() override { Finish(""); }
+  void OnError(const Napi::Error &error) override { Finish(error.Message()); }
+
+ private:
+  void Finish(const std::string &failure) {
+    PoolRendezvous &r = *rendezvous_;
+    if (!failure.empty() && r.failure.empty()) r.failure = failure;
+    if (failure.empty()) r.tids.push_back(static_cast<double>(tid_));
+    if (++r.finished < r.expected) return;
+    Napi::Env env = Env();
+    if (!r.failure.empty()) {
+      r.deferred.Reject(CodedError(env, "E_POOL_PRIORITY", r.failure).Value());
+      return;
+    }
+    Napi::Array tids = Napi::Array::New(env, r.tids.size());
+    for (size_t i = 0; i < r.tids.size(); i++) tids.Set(static_cast<uint32_t>(i), Napi::Number::New(env, r.tids[i]));
+    r.deferred.Resolve(tids);
+  }
+
+  std::shared_ptr<PoolRendezvous> rendezvous_;
+  int niceness_;
+  pid_t tid_ = 0;
+};
+
+// lowerPoolPriority(threads, niceness): Promise<number[]> — the thread ids whose niceness was set.
+Napi::Value LowerPoolPriority(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint32_t threads = 0;
+  uint32_t niceness = 0;
+  if (info.Length() < 2 || !ToBoundedInt(env, info[0], 1024.0, "threads", &threads) ||
+      !ToBoundedInt(env, info[1], 19.0, "niceness", &niceness) || threads == 0) {
+    if (!env.IsExceptionPending()) {
+      Napi::TypeError::New(env, "lowerPoolPriority(threads 1..1024, niceness 0..19)").ThrowAsJavaScriptException();
+    }
+    return env.Undefined();
+  }
+  auto rendezvous = std::make_shared<PoolRendezvous>(env);
+  rendezvous->expected = threads;
+  for (uint32_t i = 0; i < threads; i++) {
+    (new RenicePoolThread(env, rendezvous, static_cast<int>(niceness)))->Queue();
+  }
+  return rendezvous->deferred.Promise();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("encode", Napi::Function::New(env, Encode, "encode"));
   exports.Set("decode", Napi::Function::New(env, Decode, "decode"));
   exports.Set("tagAllowed", Napi::Function::New(env, TagAllowed, "tagAllowed"));
+  exports.Set("lowerPoolPriority", Napi::Function::New(env, LowerPoolPriority, "lowerPoolPriority"));
   exports.Set("protocolVersion", Napi::Number::New(env, ANP_PROTOCOL_VERSION));
   return exports;
 }

@@ -43,6 +43,11 @@ export interface Addon {
   decode(buf: Buffer): AddonDecodeResult;
   /** anp_tag_allowed(). */
   tagAllowed(kind: number, tag: number): boolean;
+  /**
+   * Sets the niceness of `threads` threads of libuv's pool (each reached once, by tasks that wait for each
+   * other); resolves with their thread ids, rejects (code E_POOL_PRIORITY) when they did not all start.
+   */
+  lowerPoolPriority(threads: number, niceness: number): Promise<number[]>;
   /** ANP_PROTOCOL_VERSION as compiled. */
   readonly protocolVersion: number;
 }
@@ -75,8 +80,8 @@ export function loadAddonFrom(path: string): { addon: Addon } | { failure: strin
   try {
     const require = createRequire(import.meta.url);
     const addon = require(path) as Addon;
-    if (typeof addon.peerCredentials !== "function" || typeof addon.decode !== "function") {
-      return { failure: `native addon ${path} lacks peerCredentials/decode: rebuild it` };
+    if (typeof addon.peerCredentials !== "function" || typeof addon.decode !== "function" || typeof addon.lowerPoolPriority !== "function") {
+      return { failure: `native addon ${path} lacks peerCredentials/decode/lowerPoolPriority: rebuild it` };
     }
     return { addon };
   } catch (err) {
