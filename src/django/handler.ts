@@ -156,7 +156,7 @@ export class DjangoHandler implements Handler {
       await this.#hashLimiter.run(() => makePassword(password, this.#hasherOptions), ctx.signal);
       return { kind: "not_found" };
     }
-    const { valid, mustUpdate } = await this.#verify(password, user.password, ctx.signal);
+    const { valid, mustUpdate } = await this.#verify(password, user.password, ctx);
     if (!valid) return { kind: "denied" };
     if (mustUpdate && this.upgradeHashes) await this.#upgrade(ctx, user, password);
     return { kind: "granted" };
@@ -265,15 +265,16 @@ export class DjangoHandler implements Handler {
   }
 
   /** Django's verify_password, skipping the hasher for a (hash, password) pair that verified before. */
-  async #verify(password: string, encoded: string, signal: AbortSignal): Promise<{ valid: boolean; mustUpdate: boolean }> {
+  /** `ctx.signal` is read only when the hasher runs: the worker makes a request's AbortSignal on first read. */
+  async #verify(password: string, encoded: string, ctx: CheckContext): Promise<{ valid: boolean; mustUpdate: boolean }> {
     if (this.#credentialCache === null) {
-      return this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), signal);
+      return this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), ctx.signal);
     }
     const key = Buffer.from(password, "utf8");
     try {
       const hit = this.#credentialCache.lookup(encoded, key);
       if (hit !== undefined) return { valid: true, mustUpdate: hit.mustUpdate };
-      const verdict = await this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), signal);
+      const verdict = await this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), ctx.signal);
       if (verdict.valid) this.#credentialCache.remember(encoded, key, verdict.mustUpdate);
       return verdict;
     } finally {
