@@ -14,6 +14,7 @@
 
 #include "mod_authnz_node.h"
 #include "config.h"
+#include "grant_cache.h"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -272,6 +273,7 @@ void *anp_create_dir_conf(apr_pool_t *p, char *dir)
 {
     anp_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
     conf->location = dir;
+    conf->cache_seconds = -1;
     return conf;
 }
 
@@ -286,6 +288,8 @@ void *anp_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
     anp_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->location = add->location ? add->location : base->location;
+    /* An inner section may turn the cache off (0) where an outer one turned it on, and the reverse. */
+    conf->cache_seconds = add->cache_seconds >= 0 ? add->cache_seconds : base->cache_seconds;
     conf->fold_groups = add->fold_groups || base->fold_groups;
     /* Both sections' names: with AuthMerging and/or both sets of Require lines apply; asking for a
      * name no line of this request needs costs a query, never a wrong answer. */
@@ -318,6 +322,22 @@ void *anp_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
         render_specs(p, conf);
     }
     return conf;
+}
+
+int anp_dir_cache_seconds(const anp_dir_conf *conf)
+{
+    return conf->cache_seconds > 0 ? conf->cache_seconds : 0;
+}
+
+int anp_config_grant_cache_wanted(server_rec *s)
+{
+    for (; s; s = s->next) {
+        const anp_server_conf *conf = ap_get_module_config(s->module_config, &authnz_node_module);
+        if (conf && conf->grant_cache_wanted) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void anp_config_note_group_require(cmd_parms *cmd)
@@ -357,6 +377,31 @@ void anp_config_note_permission_require(cmd_parms *cmd, const char *require_line
 static anp_server_conf *server_conf(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &authnz_node_module);
+}
+
+/*
+ * NodeAuthCacheSeconds N: whole seconds, like mod_authn_socache's AuthnCacheTimeout, with no unit so
+ * that nobody reads "5m" as five minutes. The upper bound keeps the staleness an administrator can
+ * configure by accident to an hour.
+ */
+static const char *set_cache_seconds(cmd_parms *cmd, void *dconf, const char *value)
+{
+    anp_dir_conf *conf = dconf;
+    const char *c;
+    long n = 0;
+
+    for (c = value; apr_isdigit(*c) && n <= ANP_GRANT_CACHE_MAX_SECONDS; c++) {
+        n = n * 10 + (*c - '0');
+    }
+    if (!*value || *c || n > ANP_GRANT_CACHE_MAX_SECONDS) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number of seconds from 0 (off) to %d",
+                            cmd->cmd->name, value, ANP_GRANT_CACHE_MAX_SECONDS);
+    }
+    conf->cache_seconds = (int)n;
+    if (n > 0) {
+        server_conf(cmd)->grant_cache_wanted = 1;
+    }
+    return NULL;
 }
 
 static const char *set_script(cmd_parms *cmd, void *dconf, const char *path, const char *option)
@@ -609,6 +654,11 @@ const command_rec anp_directives[] = {
                   "A setting of the built-in Django handler: a user-model mapping key (user_table, "
                   "username_column, is_active_column, ...) or hashers, django_version, upgrade_hashes, "
                   "pool_size, row_cache_seconds, verified_cache, followed by its value"),
+    AP_INIT_TAKE1(ANP_DIRECTIVE_CACHE_SECONDS, set_cache_seconds, NULL, ACCESS_CONF,
+                  "How long (0 to 3600 seconds; default 0, off) each Apache child remembers a granted Basic "
+                  "password check, with the user's groups and permissions, and answers the same user and "
+                  "password in this section without asking the worker; a password change, deactivation or "
+                  "group removal then takes up to that long to be seen"),
     AP_INIT_TAKE1("NodeAuthNodeBinary", set_node_binary, NULL, RSRC_CONF,
                   "Absolute path of the node executable that runs the worker (default: the node that "
                   "built the module)"),

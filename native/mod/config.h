@@ -28,6 +28,9 @@ typedef struct {
     apr_array_header_t *worker_args; /* NodeAuthWorkerArgs: extra arguments, appended as given */
     /* Per virtual host. */
     apr_interval_time_t timeout;   /* NodeAuthTimeout; 0: unset (ANP_DEFAULT_TIMEOUT) */
+    /* Set when a section of this server has NodeAuthCacheSeconds > 0: only then does child_init make the
+     * grant cache, so a configuration without it costs no memory. */
+    int grant_cache_wanted;
 } anp_server_conf;
 
 typedef struct {
@@ -61,6 +64,9 @@ typedef struct {
      * so the permission check needs no second trip. NULL: none. Lines with `%{` are asked per request.
      */
     const apr_array_header_t *fold_permissions;
+    /* NodeAuthCacheSeconds: how long a granted password check is remembered in the child (grant_cache.h);
+     * -1: not set here (inherited; 0 when nothing sets it, which is off). */
+    int cache_seconds;
 } anp_dir_conf;
 
 extern const command_rec anp_directives[];
@@ -77,6 +83,12 @@ void anp_config_note_group_require(cmd_parms *cmd);
  * fold_permissions. */
 void anp_config_note_permission_require(cmd_parms *cmd, const char *require_line);
 
+/* NodeAuthCacheSeconds in effect for a directory: 0 (off) unless a section sets it. */
+int anp_dir_cache_seconds(const anp_dir_conf *conf);
+
+/* Whether any section of any server enables the grant cache (decides child_init's allocation). */
+int anp_config_grant_cache_wanted(server_rec *s);
+
 /* NodeAuthTimeout in effect for a server. */
 apr_interval_time_t anp_server_timeout(const server_rec *s);
 
@@ -84,5 +96,6 @@ apr_interval_time_t anp_server_timeout(const server_rec *s);
 #define ANP_DIRECTIVE_USER_SCRIPT "NodeAuthUserScript"
 #define ANP_DIRECTIVE_GROUP_SCRIPT "NodeAuthGroupScript"
 #define ANP_DIRECTIVE_DJANGO_DATABASE "NodeAuthDjangoDatabase"
+#define ANP_DIRECTIVE_CACHE_SECONDS "NodeAuthCacheSeconds"
 
 #endif

@@ -7,7 +7,8 @@
  *   register_hooks  providers (providers.c) and the hooks below
  *   check_config    under -t and at the first start: say who answers `Require group`
  *   post_config     start the worker, once per generation, skipping the first configuration pass
- *   child_init      each child's connection pool (conn_pool.c)
+ *   child_init      each child's connection pool (conn_pool.c), and its grant cache (grant_cache.c) when
+ *                   some section sets NodeAuthCacheSeconds above 0
  */
 #define ANP_MODULE_RECORD
 #include "httpd.h"
@@ -20,6 +21,7 @@
 #include "mod_authnz_node.h"
 #include "config.h"
 #include "conn_pool.h"
+#include "grant_cache.h"
 #include "providers.h"
 #include "worker_supervisor.h"
 
@@ -61,6 +63,10 @@ static int anp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 static void anp_child_init(apr_pool_t *pchild, server_rec *s)
 {
     anp_pool_child_init(pchild, s);
+    /* Only when asked for: a configuration without NodeAuthCacheSeconds pays no memory for it. */
+    if (anp_config_grant_cache_wanted(s)) {
+        anp_grant_cache_child_init(pchild, s);
+    }
 }
 
 static void anp_register_hooks(apr_pool_t *p)

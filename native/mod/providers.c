@@ -15,6 +15,7 @@
 #include "mod_authnz_node.h"
 #include "config.h"
 #include "environ.h"
+#include "grant_cache.h"
 #include "providers.h"
 #include "rpc.h"
 
@@ -79,9 +80,42 @@ static void prepare(request_rec *r, const anp_dir_conf *conf, anp_request *req, 
 /* authn "node"                                                                                      */
 /* ------------------------------------------------------------------------------------------------ */
 
+/*
+ * What a GRANTED password check leaves for the rest of the request, whether the answer came from the
+ * worker or from the grant cache: httpd's user (renamed when the handler named the user differently, as
+ * mod_wsgi lets a script do) and the folded groups and permissions the authz providers read from
+ * r->request_config.
+ */
+static authn_status granted(request_rec *r, const char *user, const char *renamed, const char *group_handler,
+                            const apr_array_header_t *asked, const apr_array_header_t *groups,
+                            const apr_array_header_t *held)
+{
+    if (renamed) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      ANPLOGNO(0503) "user '%s' authenticated as '%s'", user, renamed);
+        r->user = apr_pstrdup(r->pool, renamed);
+    }
+    if (group_handler || asked) {
+        anp_folded_answer *folded = apr_palloc(r->pool, sizeof(*folded));
+        folded->user = r->user;
+        folded->groups = group_handler ? groups : NULL;
+        folded->asked_permissions = asked;
+        folded->held_permissions = held;
+        ap_set_module_config(r->request_config, &authnz_node_module, folded);
+    }
+    return AUTH_GRANTED;
+}
+
 static authn_status check_password(request_rec *r, const char *user, const char *password)
 {
     const anp_dir_conf *conf = dir_conf(r);
+    int cache_seconds = anp_dir_cache_seconds(conf);
+    const char *group_handler = NULL;
+    const apr_array_header_t *permissions = NULL;
+    anp_grant_key key;
+    anp_grant cached;
+    int cacheable = 0;
+    apr_time_t asked_at = 0;
     anp_request req;
     anp_answer ans;
 
@@ -91,49 +125,69 @@ static authn_status check_password(request_rec *r, const char *user, const char 
                       "NodeAuthDjangoDatabase", where(conf));
         return AUTH_GENERAL_ERROR;
     }
-    prepare(r, conf, &req, ANP_KIND_CHECK_PASSWORD, conf->user_spec, user);
-    req.password = password;
     if (conf->fold_groups && conf->group_spec) {
-        req.group_handler = conf->group_spec;
+        group_handler = conf->group_spec;
     }
     /* Permissions are answered by the group handler: folded when it rides along already, or when the
      * password's handler is the same one (the Django handler); otherwise the authz check asks. A long
      * list is not folded, so the request stays far from the protocol's field limit. */
     if (conf->fold_permissions && conf->fold_permissions->nelts <= ANP_MAX_FOLDED_PERMISSIONS
-        && conf->group_spec && (req.group_handler || !strcmp(conf->group_spec, conf->user_spec))) {
-        req.permissions = conf->fold_permissions;
+        && conf->group_spec && (group_handler || !strcmp(conf->group_spec, conf->user_spec))) {
+        permissions = conf->fold_permissions;
     }
+    /* The key holds everything the request below is made of but the per-request environ (URI, client,
+     * headers): the same credentials in the same configuration get the answer the worker gave them. */
+    if (cache_seconds > 0) {
+        anp_grant_key_parts parts;
+        parts.server_name = r->server->server_hostname;
+        parts.server_port = r->server->port;
+        parts.location = conf->location;
+        parts.auth_name = ap_auth_name(r);
+        parts.seconds = cache_seconds;
+        parts.handler = conf->user_spec;
+        parts.group_handler = group_handler;
+        parts.permissions = permissions;
+        parts.user = user;
+        parts.password = password;
+        cacheable = anp_grant_cache_key(&parts, &key);
+        if (cacheable && anp_grant_cache_get(r, &key, &cached)) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          ANPLOGNO(0519) "user '%s' granted from the grant cache (NodeAuthCacheSeconds %d at %s)",
+                          user, cache_seconds, where(conf));
+            return granted(r, user, cached.user, group_handler, permissions, cached.groups, cached.held_permissions);
+        }
+        /* Taken before the request is sent: the window starts no later than the worker's reading. */
+        asked_at = cacheable ? anp_grant_cache_now() : 0;
+    }
+    prepare(r, conf, &req, ANP_KIND_CHECK_PASSWORD, conf->user_spec, user);
+    req.password = password;
+    req.group_handler = group_handler;
+    req.permissions = permissions;
     if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       ANPLOGNO(0502) "checking the password of user '%s' failed: %s", user, ans.reason);
         return AUTH_GENERAL_ERROR;
     }
     switch (ans.status) {
-    case ANP_STATUS_GRANTED:
-        if (ans.user && *ans.user && strcmp(ans.user, user)) {
-            /* The handler named the user differently (mod_wsgi lets a script do this): httpd follows. */
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                          ANPLOGNO(0503) "user '%s' authenticated as '%s'", user, ans.user);
-            r->user = apr_pstrdup(r->pool, ans.user);
+    case ANP_STATUS_GRANTED: {
+        const char *renamed = ans.user && *ans.user && strcmp(ans.user, user) ? ans.user : NULL;
+        const char *unasked = unasked_permission(req.permissions, ans.permissions);
+        if (unasked) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          ANPLOGNO(0517) "checking the password of user '%s': the worker answered "
+                          "permission '%s', which was not asked for", user, unasked);
+            return AUTH_GENERAL_ERROR;
         }
-        {
-            const char *unasked = unasked_permission(req.permissions, ans.permissions);
-            if (unasked) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                              ANPLOGNO(0517) "checking the password of user '%s': the worker answered "
-                              "permission '%s', which was not asked for", user, unasked);
-                return AUTH_GENERAL_ERROR;
-            }
+        /* Only a grant is remembered: DENIED, USER_NOT_FOUND and errors ask the worker every time. */
+        if (asked_at) {
+            anp_grant grant;
+            grant.user = renamed;
+            grant.groups = group_handler ? ans.groups : NULL;
+            grant.held_permissions = ans.permissions;
+            anp_grant_cache_put(r, &key, asked_at, cache_seconds, &grant);
         }
-        if (req.group_handler || req.permissions) {
-            anp_folded_answer *folded = apr_palloc(r->pool, sizeof(*folded));
-            folded->user = r->user;
-            folded->groups = req.group_handler ? ans.groups : NULL;
-            folded->asked_permissions = req.permissions;
-            folded->held_permissions = ans.permissions;
-            ap_set_module_config(r->request_config, &authnz_node_module, folded);
-        }
-        return AUTH_GRANTED;
+        return granted(r, user, renamed, group_handler, permissions, ans.groups, ans.permissions);
+    }
     case ANP_STATUS_DENIED:
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ANPLOGNO(0504) "user '%s': wrong password%s%s", user,
                       ans.reason ? ": " : "", ans.reason ? ans.reason : "");
@@ -150,6 +204,9 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     }
 }
 
+/* Digest is not cached here: the HA1 is as good as the password for Digest, and the grant cache keeps
+ * nothing a password could be recovered or replayed from (mod_authn_socache's AuthnCacheProvideFor node
+ * can cache it, for those who accept that). */
 static authn_status get_realm_hash(request_rec *r, const char *user, const char *realm, char **rethash)
 {
     const anp_dir_conf *conf = dir_conf(r);
