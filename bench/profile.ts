@@ -6,7 +6,8 @@
 // Prints wrk's numbers, the CPU time each process group spent per request (from /proc: wrk, Apache, the
 // worker, PostgreSQL), the worker's top self-time functions and the syscall summary.
 //   BENCH_SECONDS=10 npx vite-node bench/profile.ts
-// PROFILE_PATH=valid|group|reuse|open picks the location (reuse: row_cache_seconds 5; open: no auth),
+// PROFILE_PATH=valid|group|reuse|grant|open picks the location (reuse: row_cache_seconds 5, every request
+// still asks the worker; grant: NodeAuthCacheSeconds 5 too, answered inside Apache; open: no auth),
 // PROFILE_PG=socket|tcp how the worker reaches PostgreSQL, PROFILE_CPUPROF=0 runs the worker unprofiled,
 // PROFILE_NODE_FLAGS adds node flags (e.g. --max-semi-space-size=2).
 import { execFileSync, spawn } from "node:child_process";
@@ -117,13 +118,14 @@ async function main(): Promise<void> {
     const location = (path: string, require: string, extra: string[] = []) => djangoLocation(`/${path}`, databaseUrl, extra, require);
     const file = "x".repeat(3072);
     const apache = await startBenchApache({
-      files: { "valid/file.txt": file, "group/file.txt": file, "reuse/file.txt": file, "open/file.txt": file },
+      files: { "valid/file.txt": file, "group/file.txt": file, "reuse/file.txt": file, "grant/file.txt": file, "open/file.txt": file },
       nodeModule: true,
       body: [
         `NodeAuthNodeBinary ${wrapper}`,
         location("valid", "Require valid-user"),
         location("group", "Require group secret-agents"),
         location("reuse", "Require valid-user", ["NodeAuthDjangoOption row_cache_seconds 5"]),
+        location("grant", "Require valid-user", ["NodeAuthDjangoOption row_cache_seconds 5", "NodeAuthCacheSeconds 5"]),
       ].join("\n"),
     });
     apacheBox.stop = () => apache.stop();

@@ -3,8 +3,8 @@
  *
  * Each error log message starts with a stable id "ANPnnnn: " (like httpd's APLOGNO) so that
  * administrators and tests can grep for one message without depending on its wording.
- * Ranges: 01xx module/hooks, 02xx configuration, 03xx worker supervision, 04xx connections and RPC,
- * 05xx providers.
+ * Ranges: 01xx module/hooks (and the grant cache's child start), 02xx configuration, 03xx worker
+ * supervision, 04xx connections and RPC, 05xx providers (and grant cache hits).
  */
 #ifndef ANP_MOD_AUTHNZ_NODE_H
 #define ANP_MOD_AUTHNZ_NODE_H
