@@ -4,7 +4,7 @@
 // message rules of rules.ts (kind, tags, cardinality, value checks).
 import { HEADER_LEN, MAX_FIELD_LEN, MAX_FIELDS, MAX_FRAME_LEN } from "./constants.js";
 import { ProtocolError } from "./errors.js";
-import type { Field, Message } from "./message.js";
+import { FrameField, type Field, type Message } from "./message.js";
 import { validateMessage } from "./rules.js";
 
 /** Bytes before the body: the u32 length prefix. */
@@ -67,8 +67,8 @@ function checkBodyLength(bodyLen: number): void {
 }
 
 /**
- * Decodes one body (the bytes after the length prefix). Field values are views into `body`, so the
- * caller must hand over a buffer it will not reuse.
+ * Decodes one body (the bytes after the length prefix). Field values are views into `body` (FrameField:
+ * made when first read), so the caller must hand over a buffer it will not reuse.
  */
 export function decodeBody(body: Buffer): Message {
   checkBodyLength(body.length);
@@ -78,7 +78,8 @@ export function decodeBody(body: Buffer): Message {
   if (fieldCount > MAX_FIELDS) {
     throw new ProtocolError("E_TOO_LARGE", `field count ${fieldCount} > ${MAX_FIELDS}`, requestId);
   }
-  const fields: Field[] = [];
+  // Sized once (every slot is filled or the frame is refused), rather than grown field by field.
+  const fields = new Array<Field>(fieldCount);
   let at = HEADER_LEN;
   for (let i = 0; i < fieldCount; i++) {
     if (at + FIELD_HEADER_LEN > body.length) {
@@ -93,7 +94,7 @@ export function decodeBody(body: Buffer): Message {
     if (at + len > body.length) {
       throw new ProtocolError("E_MALFORMED", `field ${i} (tag ${tag}) runs past the end of the frame`, requestId);
     }
-    fields.push({ tag, value: body.subarray(at, at + len) });
+    fields[i] = new FrameField(tag, body, at, len);
     at += len;
   }
   if (at !== body.length) {
@@ -136,27 +137,40 @@ export class FrameDecoder {
     return this.#prefixFilled + this.#bodyFilled;
   }
 
-  /** Feeds `chunk`; returns the messages it completed, in order. Frames before a bad one in the same chunk are lost with it. */
-  push(chunk: Uint8Array): Message[] {
+  /**
+   * Feeds `chunk`; appends the messages it completed to `messages` (a new array by default), in order,
+   * and returns that array. When it throws, frames before the bad one in the same chunk may already be
+   * in `messages`: the caller should drop them with the stream.
+   */
+  push(chunk: Uint8Array, messages: Message[] = []): Message[] {
     if (this.#failure !== null) throw this.#failure;
-    const messages: Message[] = [];
+    const src = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let at = 0;
     try {
-      while (at < chunk.length) {
+      while (at < src.length) {
         if (this.#body === null) {
-          const take = Math.min(LENGTH_PREFIX_LEN - this.#prefixFilled, chunk.length - at);
-          this.#prefix.set(chunk.subarray(at, at + take), this.#prefixFilled);
-          this.#prefixFilled += take;
-          at += take;
-          if (this.#prefixFilled < LENGTH_PREFIX_LEN) break;
-          const bodyLen = this.#prefix.readUInt32BE(0);
+          let bodyLen: number;
+          if (this.#prefixFilled === 0 && src.length - at >= LENGTH_PREFIX_LEN) {
+            bodyLen = src.readUInt32BE(at);
+            at += LENGTH_PREFIX_LEN;
+            this.#prefixFilled = LENGTH_PREFIX_LEN;
+          } else {
+            const take = Math.min(LENGTH_PREFIX_LEN - this.#prefixFilled, src.length - at);
+            src.copy(this.#prefix, this.#prefixFilled, at, at + take);
+            this.#prefixFilled += take;
+            at += take;
+            if (this.#prefixFilled < LENGTH_PREFIX_LEN) break;
+            bodyLen = this.#prefix.readUInt32BE(0);
+          }
           checkBodyLength(bodyLen);
-          this.#body = Buffer.alloc(bodyLen);
+          // Not zero-filled: every byte is copied in before the body is decoded. Small bodies come from
+          // Node's shared pool (as Buffer.from does) instead of an allocation of their own.
+          this.#body = Buffer.allocUnsafe(bodyLen);
           this.#bodyFilled = 0;
         }
         const body: Buffer = this.#body;
-        const take = Math.min(body.length - this.#bodyFilled, chunk.length - at);
-        body.set(chunk.subarray(at, at + take), this.#bodyFilled);
+        const take = Math.min(body.length - this.#bodyFilled, src.length - at);
+        src.copy(body, this.#bodyFilled, at, at + take);
         this.#bodyFilled += take;
         at += take;
         if (this.#bodyFilled < body.length) break;

@@ -2,7 +2,7 @@
 // Message that did not come from the decoder still gets a ProtocolError, never a wrong number.
 import { Tag } from "./constants.js";
 import { ProtocolError } from "./errors.js";
-import type { Field, Message } from "./message.js";
+import { FrameField, valueByte, valueLength, type Field, type Message } from "./message.js";
 
 export function bytesField(tag: number, value: Uint8Array): Field {
   return { tag, value: Buffer.from(value) };
@@ -40,38 +40,50 @@ export function u32Field(tag: number, value: number): Field {
 
 /** The first field with `tag`, or undefined. */
 export function firstField(msg: Message, tag: number): Field | undefined {
-  return msg.fields.find((field) => field.tag === tag);
+  const fields = msg.fields;
+  for (let i = 0; i < fields.length; i++) if ((fields[i] as Field).tag === tag) return fields[i];
+  return undefined;
 }
 
 /** Every field with `tag`, in frame order. */
 export function fieldsOf(msg: Message, tag: number): Field[] {
-  return msg.fields.filter((field) => field.tag === tag);
+  const out: Field[] = [];
+  for (const field of msg.fields) if (field.tag === tag) out.push(field);
+  return out;
 }
 
 /** The value as UTF-8 (invalid sequences become U+FFFD; use wireString for user input). */
 export function readText(field: Field): string {
-  return field.value.toString("utf8");
+  return field instanceof FrameField ? field.utf8() : field.value.toString("utf8");
 }
 
 function checkWidth(field: Field, width: number): void {
-  if (field.value.length !== width) {
-    throw new ProtocolError("E_MALFORMED", `tag ${field.tag} must be ${width} bytes, got ${field.value.length}`);
+  const length = valueLength(field);
+  if (length !== width) {
+    throw new ProtocolError("E_MALFORMED", `tag ${field.tag} must be ${width} bytes, got ${length}`);
   }
+}
+
+/** Big-endian unsigned integer of `width` bytes (the width already checked). */
+function readUint(field: Field, width: number): number {
+  let n = 0;
+  for (let i = 0; i < width; i++) n = n * 256 + (valueByte(field, i) ?? 0);
+  return n;
 }
 
 export function readU8(field: Field): number {
   checkWidth(field, 1);
-  return field.value.readUInt8(0);
+  return readUint(field, 1);
 }
 
 export function readU16(field: Field): number {
   checkWidth(field, 2);
-  return field.value.readUInt16BE(0);
+  return readUint(field, 2);
 }
 
 export function readU32(field: Field): number {
   checkWidth(field, 4);
-  return field.value.readUInt32BE(0);
+  return readUint(field, 4);
 }
 
 /** Text of the first field with `tag`, or undefined. */

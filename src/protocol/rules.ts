@@ -3,7 +3,7 @@
 // test/vectors/protocol.json pins both to the same behaviour.
 import { ANSWER_BIT, Kind, MAX_FIELDS, Status, Tag } from "./constants.js";
 import { ProtocolError } from "./errors.js";
-import type { Message } from "./message.js";
+import { valueByte, valueLength, type Field, type Message } from "./message.js";
 
 /** How often a tag may appear: exactly once, at most once, any number, at least once. */
 export type Cardinality = "required" | "optional" | "repeated" | "oneOrMore";
@@ -79,8 +79,42 @@ export function isTagAllowed(kind: number, tag: number): boolean {
   return tagCardinality(kind, tag) !== undefined;
 }
 
-function isLowerHex(value: Buffer): boolean {
-  for (const byte of value) {
+/** Per kind: the cardinality of each tag (by tag number), and the tags that must appear, in ascending order. */
+interface CompiledRules {
+  readonly byTag: readonly (Cardinality | undefined)[];
+  readonly mustAppear: readonly number[];
+}
+
+const COMPILED: ReadonlyMap<number, CompiledRules> = new Map(
+  Object.entries(RULES).map(([kindText, rules]): [number, CompiledRules] => {
+    const byTag: (Cardinality | undefined)[] = new Array<Cardinality | undefined>(256).fill(undefined);
+    const mustAppear: number[] = [];
+    // Integer keys enumerate in ascending order, so a message missing several tags names the lowest.
+    for (const [tagText, cardinality] of Object.entries(rules)) {
+      byTag[Number(tagText)] = cardinality;
+      if (cardinality === "required" || cardinality === "oneOrMore") mustAppear.push(Number(tagText));
+    }
+    return [Number(kindText), { byTag, mustAppear }];
+  }),
+);
+
+/** FIXED_WIDTH by tag number (0 = any width). */
+const WIDTH_BY_TAG: Uint8Array = (() => {
+  const widths = new Uint8Array(256);
+  for (const [tag, width] of Object.entries(FIXED_WIDTH)) widths[Number(tag)] = width ?? 0;
+  return widths;
+})();
+
+/**
+ * validateMessage's record of the tags seen in the message being checked: seen[tag] === pass. A new
+ * pass number per call instead of a Map per message; the array is cleared when the number wraps.
+ */
+const seen = new Uint32Array(256);
+let pass = 0;
+
+function isLowerHex(field: Field): boolean {
+  for (let i = 0; i < HASH_LEN; i++) {
+    const byte = valueByte(field, i) ?? 0;
     const digit = byte >= 0x30 && byte <= 0x39;
     const lower = byte >= 0x61 && byte <= 0x66;
     if (!digit && !lower) return false;
@@ -88,46 +122,52 @@ function isLowerHex(value: Buffer): boolean {
   return true;
 }
 
+function malformed(msg: Message, what: string): ProtocolError {
+  return new ProtocolError("E_MALFORMED", `${what} (kind 0x${msg.kind.toString(16).padStart(2, "0")})`, msg.requestId);
+}
+
 /**
  * Throws ProtocolError E_MALFORMED unless `msg` is a valid message of its kind: a known kind, only tags
  * allowed there, each as often as its cardinality says, fixed-width values of the right length, a
  * STATUS of 1..4 and a HASH of 32 lowercase hex digits. Limits (E_TOO_LARGE) are the codec's job.
+ * It runs on every frame read and written, so it allocates nothing unless it throws.
  */
 export function validateMessage(msg: Message): void {
-  const malformed = (what: string): ProtocolError =>
-    new ProtocolError("E_MALFORMED", `${what} (kind 0x${msg.kind.toString(16).padStart(2, "0")})`, msg.requestId);
-  const rules = RULES[msg.kind];
-  if (rules === undefined) throw malformed("unknown message kind");
-  if (msg.fields.length > MAX_FIELDS) {
-    throw new ProtocolError("E_TOO_LARGE", `too many fields: ${msg.fields.length}`, msg.requestId);
+  const rules = COMPILED.get(msg.kind);
+  if (rules === undefined) throw malformed(msg, "unknown message kind");
+  const fields = msg.fields;
+  if (fields.length > MAX_FIELDS) {
+    throw new ProtocolError("E_TOO_LARGE", `too many fields: ${fields.length}`, msg.requestId);
   }
-  const counts = new Map<number, number>();
-  for (const field of msg.fields) {
-    const cardinality = rules[field.tag];
+  pass = (pass + 1) >>> 0;
+  if (pass === 0) {
+    seen.fill(0);
+    pass = 1;
+  }
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as Field;
+    const tag = field.tag;
+    const cardinality = rules.byTag[tag];
     if (cardinality === undefined) {
-      throw malformed(isKnownTag(field.tag) ? `tag ${field.tag} not allowed` : `unknown tag ${field.tag}`);
+      throw malformed(msg, isKnownTag(tag) ? `tag ${tag} not allowed` : `unknown tag ${tag}`);
     }
-    const count = (counts.get(field.tag) ?? 0) + 1;
-    counts.set(field.tag, count);
-    if (count > 1 && (cardinality === "required" || cardinality === "optional")) {
-      throw malformed(`tag ${field.tag} repeated`);
+    if (seen[tag] === pass && (cardinality === "required" || cardinality === "optional")) {
+      throw malformed(msg, `tag ${tag} repeated`);
     }
-    const width = FIXED_WIDTH[field.tag];
-    if (width !== undefined && field.value.length !== width) {
-      throw malformed(`tag ${field.tag} must be ${width} bytes, got ${field.value.length}`);
+    seen[tag] = pass;
+    const width = WIDTH_BY_TAG[tag] ?? 0;
+    if (width !== 0 && valueLength(field) !== width) {
+      throw malformed(msg, `tag ${tag} must be ${width} bytes, got ${valueLength(field)}`);
     }
-    if (field.tag === Tag.STATUS) {
-      const status = field.value[0] ?? 0;
-      if (status < Status.GRANTED || status > Status.ERROR) throw malformed(`unknown status ${status}`);
+    if (tag === Tag.STATUS) {
+      const status = valueByte(field, 0) ?? 0;
+      if (status < Status.GRANTED || status > Status.ERROR) throw malformed(msg, `unknown status ${status}`);
     }
-    if (field.tag === Tag.HASH && (field.value.length !== HASH_LEN || !isLowerHex(field.value))) {
-      throw malformed("HASH must be 32 lowercase hex digits");
+    if (tag === Tag.HASH && (valueLength(field) !== HASH_LEN || !isLowerHex(field))) {
+      throw malformed(msg, "HASH must be 32 lowercase hex digits");
     }
   }
-  for (const [tagText, cardinality] of Object.entries(rules)) {
-    const tag = Number(tagText);
-    if ((cardinality === "required" || cardinality === "oneOrMore") && !counts.has(tag)) {
-      throw malformed(`missing required tag ${tag}`);
-    }
+  for (const tag of rules.mustAppear) {
+    if (seen[tag] !== pass) throw malformed(msg, `missing required tag ${tag}`);
   }
 }

@@ -3,15 +3,16 @@
 // A frame that breaks the protocol is answered with ERROR and the connection is closed: once framing is
 // in doubt nothing later on the stream can be trusted. Every request in flight then fails on the module side.
 import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../protocol/constants.js";
 import { FrameDecoder, encodeFrame } from "../protocol/codec.js";
 import { ProtocolError } from "../protocol/errors.js";
 import { u16Field, u16Of, u8Field, textField, wipePasswords } from "../protocol/fields.js";
 import type { Message } from "../protocol/message.js";
-import { answerMessage, errorAnswer, type Answer } from "./answer.js";
-import { requestBudget, withDeadline } from "./deadline.js";
+import { encodeAnswer, errorAnswer, type Answer } from "./answer.js";
+import { DeadlineGroup, RequestDeadline, requestBudget, type OverCallback } from "./deadline.js";
 import { failureAnswer, type Dispatcher } from "./dispatcher.js";
-import { DeadlineError, RequestError, ShuttingDownError } from "./errors.js";
+import { RequestError, ShuttingDownError } from "./errors.js";
 import type { Logger } from "./log.js";
 import { OPERATION_NAMES, decodeRequest, isRequestKind, type WorkerRequest } from "./request.js";
 
@@ -31,12 +32,28 @@ export interface ConnectionOptions {
 /** The connection-level error answer: HELLO's answer kind, as it is valid in every state. */
 const CONNECTION_ERROR_KIND = Kind.HELLO;
 
+/** A request being answered: its deadline, and what is needed to answer it and wipe its password. */
+class PendingRequest extends RequestDeadline {
+  readonly req: WorkerRequest;
+  readonly msg: Message;
+  constructor(group: DeadlineGroup, budgetMs: number, onOver: OverCallback, req: WorkerRequest, msg: Message) {
+    super(group, budgetMs, onOver);
+    this.req = req;
+    this.msg = msg;
+  }
+}
+
 export class Connection {
   readonly #socket: Socket;
   readonly #options: ConnectionOptions;
   readonly #decoder = new FrameDecoder();
-  /** Aborted when the connection goes away: every handler call in flight sees it. */
-  readonly #gone = new AbortController();
+  /** The deadlines of the requests in flight; aborted when the connection goes away, which ends them all. */
+  readonly #requests = new DeadlineGroup();
+  /** Answers a request that is over (deadline passed or connection gone) before its handler finished. */
+  readonly #onOverdue: OverCallback = (pending, reason) => {
+    const p = pending as PendingRequest;
+    this.#complete(p, failureAnswer(reason, p.req));
+  };
   readonly #inFlight = new Set<number>();
   /** Frames read but not dispatched yet, because maxInFlight requests are running; read order is kept. */
   #backlog: Message[] = [];
@@ -61,7 +78,7 @@ export class Connection {
       options.logger.debug(`connection from ${options.peer}: ${err.code ?? err.message}`);
     });
     socket.on("close", () => {
-      this.#gone.abort(new Error("connection closed"));
+      this.#requests.abort(new Error("connection closed"));
       this.#dropBacklog();
     });
   }
@@ -87,21 +104,21 @@ export class Connection {
 
   /** Hard stop: fails whatever is still running (the module sees the connection close) and closes now. */
   destroy(): void {
-    this.#gone.abort(new ShuttingDownError());
+    this.#requests.abort(new ShuttingDownError());
     this.#socket.destroy();
   }
 
   #onData(chunk: Buffer): void {
     if (this.#failed) return;
-    let messages: Message[];
     try {
-      messages = this.#decoder.push(chunk);
+      // Straight into the backlog: no array per chunk.
+      this.#decoder.push(chunk, this.#backlog);
     } catch (err) {
       const pe = err instanceof ProtocolError ? err : new ProtocolError("E_MALFORMED", String(err));
       this.#fail(pe.requestId, `${pe.code}: ${pe.message}`);
+      this.#dropBacklog();
       return;
     }
-    this.#backlog.push(...messages);
     this.#drainBacklog();
   }
 
@@ -141,7 +158,7 @@ export class Connection {
       this.#send(req.kind, req.requestId, errorAnswer(new ShuttingDownError().message));
       return;
     }
-    this.#run(req, () => wipePasswords(msg));
+    this.#run(req, msg);
   }
 
   #onHello(msg: Message): void {
@@ -162,37 +179,51 @@ export class Connection {
     if (!agree) {
       this.#options.logger.warn(`connection from ${this.#options.peer}: protocol version ${version} refused`);
       this.#failed = true;
-      this.#gone.abort(new Error("protocol version refused"));
+      this.#requests.abort(new Error("protocol version refused"));
       this.#closeAfterFlush();
       return;
     }
     this.#greeted = true;
   }
 
-  /** `done` runs once the request is answered (or dropped): it wipes the password bytes. */
-  #run(req: WorkerRequest, done: () => void): void {
-    const { dispatcher, timeoutMs } = this.#options;
-    const started = process.hrtime.bigint();
+  #run(req: WorkerRequest, msg: Message): void {
     this.#inFlight.add(req.requestId);
     this.#updateFlow();
-    const budget = requestBudget(timeoutMs, req.timeoutMs);
-    withDeadline(budget, this.#gone.signal, () => new DeadlineError(), (signal) => dispatcher.dispatch(req, signal))
-      .catch((err: unknown) => failureAnswer(err, req))
-      .then((answer) => {
-        done();
-        this.#inFlight.delete(req.requestId);
-        this.#log(req, answer, started);
-        if (!this.#gone.signal.aborted) this.#send(req.kind, req.requestId, answer);
-        this.#drainBacklog();
-        this.#endIfIdle();
-      });
+    const budget = requestBudget(this.#options.timeoutMs, req.timeoutMs);
+    const pending = new PendingRequest(this.#requests, budget, this.#onOverdue, req, msg);
+    // A request that starts over (no time left, or the connection is gone) never reaches its handler:
+    // #onOverdue answers it.
+    if (!pending.aborted) void this.#execute(pending);
   }
 
-  #log(req: WorkerRequest, answer: Answer, started: bigint): void {
+  async #execute(pending: PendingRequest): Promise<void> {
+    let answer: Answer;
+    try {
+      answer = await this.#options.dispatcher.dispatch(pending.req, pending);
+    } catch (err) {
+      answer = failureAnswer(err, pending.req);
+    }
+    // false: the deadline passed or the connection went away first; #onOverdue answered, and this
+    // result (perhaps a grant) is dropped.
+    if (pending.finish()) this.#complete(pending, answer);
+  }
+
+  /** Runs once per request, answered or dropped: wipes the password bytes and sends the answer. */
+  #complete(pending: PendingRequest, answer: Answer): void {
+    const req = pending.req;
+    wipePasswords(pending.msg);
+    this.#inFlight.delete(req.requestId);
+    this.#log(req, answer, pending.started);
+    if (!this.#requests.aborted) this.#send(req.kind, req.requestId, answer);
+    this.#drainBacklog();
+    this.#endIfIdle();
+  }
+
+  #log(req: WorkerRequest, answer: Answer, started: number): void {
     const { logger } = this.#options;
     const level = answer.status === Status.ERROR ? "error" : "debug";
     if (!logger.enabled(level)) return;
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const ms = performance.now() - started;
     const who = req.user !== null ? ` user=${JSON.stringify(req.user.text)}` : req.host !== null ? ` host=${JSON.stringify(req.host)}` : "";
     const status = STATUS_NAMES[answer.status] ?? String(answer.status);
     // answer.reason is already scrubbed of the password by failureAnswer.
@@ -205,10 +236,10 @@ export class Connection {
   #send(kind: number, requestId: number, answer: Answer): void {
     let frame: Buffer;
     try {
-      frame = encodeFrame(answerMessage(kind, requestId, answer));
+      frame = encodeAnswer(kind, requestId, answer);
     } catch (err) {
       // Too many or too long groups: an ERROR the module can read beats an answer it cannot.
-      frame = encodeFrame(answerMessage(kind, requestId, errorAnswer(`answer too large: ${(err as Error).message}`)));
+      frame = encodeAnswer(kind, requestId, errorAnswer(`answer too large: ${(err as Error).message}`));
     }
     this.#write(frame);
   }
@@ -243,7 +274,7 @@ export class Connection {
         fields: [u8Field(Tag.STATUS, Status.ERROR), textField(Tag.REASON, `protocol error: ${reason}`.slice(0, 400))],
       }),
     );
-    this.#gone.abort(new Error("protocol error"));
+    this.#requests.abort(new Error("protocol error"));
     this.#closeAfterFlush();
   }
 

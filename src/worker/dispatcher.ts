@@ -4,7 +4,8 @@ import { Kind, Status } from "../protocol/constants.js";
 import type { HandlerRegistry } from "../handlers/registry.js";
 import type { CheckContext, Handler, PasswordVerdict } from "../handlers/types.js";
 import { errorAnswer, scrubSecret, type Answer } from "./answer.js";
-import type { WireText, WorkerRequest } from "./request.js";
+import { signalOf, type RequestSignal } from "./deadline.js";
+import { RequestContext, type WireText, type WorkerRequest } from "./request.js";
 
 /** A handler that broke its contract with the worker (e.g. a built-in handler bug); answers ERROR. */
 export class HandlerContractError extends Error {
@@ -67,18 +68,15 @@ export class Dispatcher {
    * The answer for `req`. Rejects (and the caller answers ERROR) when a handler throws or breaks its
    * contract; never resolves to a grant unless a handler positively granted.
    */
-  async dispatch(req: WorkerRequest, signal: AbortSignal): Promise<Answer> {
+  async dispatch(req: WorkerRequest, deadline: AbortSignal | RequestSignal): Promise<Answer> {
     const handler = await this.#registry.get(req.handlerSpec);
-    signal.throwIfAborted();
-    // environ is a getter so that handlers which never read it (the Django handler) never decode it.
-    const ctx = (user: string, userBytes: Buffer): CheckContext => ({
-      get environ() {
-        return req.environ;
-      },
-      user,
-      userBytes,
-      signal,
-    });
+    deadline.throwIfAborted();
+    // ctx.environ and ctx.signal are getters (RequestContext): the environ is decoded, and the request's
+    // AbortSignal made, only when a handler reads them; the Django handler reads neither on a cached check.
+    const ctx = (user: string, userBytes: Buffer): CheckContext => new RequestContext(req, deadline, user, userBytes);
+    // What follows wants an AbortSignal (allowAccess gets it; it is checked between handler calls), so
+    // for now every request gets one here; RequestSignal (deadline) has the same checks without it.
+    const signal = signalOf(deadline);
     const user = req.user;
     switch (req.kind) {
       case Kind.CHECK_PASSWORD: {

@@ -7,6 +7,7 @@ import {
   fieldsOf,
   firstField,
   FrameDecoder,
+  FrameField,
   Kind,
   MAX_FIELD_LEN,
   MAX_FIELDS,
@@ -27,6 +28,8 @@ import {
   u8Field,
   u8Of,
   validateMessage,
+  valueByte,
+  valueLength,
   wipePasswords,
   wireString,
   type Message,
@@ -310,5 +313,82 @@ describe("field helpers", () => {
   it("validateMessage accepts what encodeFrame accepts", () => {
     expect(() => validateMessage(checkPassword)).not.toThrow();
     expect(() => validateMessage({ ...checkPassword, fields: [...checkPassword.fields, u32Field(Tag.TIMEOUT_MS, 1)] })).toThrow(ProtocolError);
+  });
+});
+
+describe("decoded fields (FrameField) and the decoder's output array", () => {
+  it("a decoded value is a view of the frame made on first read, stable, and read without it by the helpers", () => {
+    const [msg] = new FrameDecoder().push(encodeFrame(checkPassword));
+    const fields = msg!.fields;
+    expect(fields.every((f) => f instanceof FrameField)).toBe(true);
+    const env = fields[3] as FrameField;
+    expect(env.byteLength).toBe("REQUEST_METHOD=GET".length);
+    expect(valueLength(env)).toBe(env.byteLength);
+    expect(env.utf8()).toBe("REQUEST_METHOD=GET");
+    expect(env.indexOf(0x3d)).toBe("REQUEST_METHOD".length);
+    expect(env.indexOf(0x7e)).toBe(-1);
+    expect(valueByte(env, 0)).toBe(0x52);
+    expect(valueByte(env, env.byteLength)).toBeUndefined();
+    expect(valueByte(env, -1)).toBeUndefined();
+    expect(env.value).toBe(env.value);
+    expect(env.value.toString("utf8")).toBe("REQUEST_METHOD=GET");
+    expect(u32Of(msg!, Tag.TIMEOUT_MS)).toBe(5000);
+    expect(textOf(msg!, Tag.HANDLER)).toBe("type=django\ndatabase=sqlite:///tmp/db.sqlite3");
+    // The view and the field's own readers see the same bytes: wiping through one shows in the other.
+    const password = fields[2] as FrameField;
+    const before = password.utf8();
+    password.value.fill(0x41);
+    expect(password.utf8()).toBe("A".repeat(Buffer.byteLength(before)));
+  });
+
+  it("push appends to the array it is given and returns it", () => {
+    const out: Message[] = [{ kind: Kind.HELLO, requestId: 99, fields: [] }];
+    const frame = encodeFrame(checkPassword);
+    const decoder = new FrameDecoder();
+    expect(decoder.push(frame.subarray(0, 10), out)).toBe(out);
+    expect(out.length).toBe(1);
+    decoder.push(Buffer.concat([frame.subarray(10), frame]), out);
+    expect(out.map((m) => m.requestId)).toEqual([99, 0x01020304, 0x01020304]);
+    expect(plain(out[2]!)).toEqual(plain(checkPassword));
+  });
+
+  it("a chunk that is a Uint8Array but not a Buffer decodes the same", () => {
+    const frame = encodeFrame(checkPassword);
+    const copy = new Uint8Array(frame.length + 6);
+    copy.set(frame, 3);
+    const [msg] = new FrameDecoder().push(copy.subarray(3, 3 + frame.length));
+    expect(plain(msg!)).toEqual(plain(checkPassword));
+  });
+});
+
+describe("validateMessage keeps nothing from one message to the next", () => {
+  it("a tag seen in an earlier message is neither 'repeated' nor 'present' in the next", () => {
+    const withoutPassword: Message = { ...checkPassword, fields: checkPassword.fields.filter((f) => f.tag !== Tag.PASSWORD) };
+    for (let i = 0; i < 3; i++) {
+      expect(() => validateMessage(checkPassword)).not.toThrow();
+      expect(() => validateMessage(withoutPassword)).toThrow(/missing required tag 4/);
+    }
+  });
+
+  it("names the lowest missing required tag, and the first bad field in frame order", () => {
+    const bare: Message = { kind: Kind.GET_REALM_HASH, requestId: 1, fields: [textField(Tag.ENV, "A=1")] };
+    expect(() => validateMessage(bare)).toThrow(/missing required tag 2 \(kind 0x05\)/);
+    const twice: Message = {
+      kind: Kind.CHECK_PASSWORD,
+      requestId: 1,
+      fields: [...checkPassword.fields, textField(Tag.USER, "b"), textField(Tag.HASH, "x")],
+    };
+    expect(() => validateMessage(twice)).toThrow(/tag 3 repeated/);
+    const status: Message = { kind: Kind.HELLO | ANSWER_BIT, requestId: 1, fields: [{ tag: Tag.STATUS, value: Buffer.from([5]) }] };
+    expect(() => validateMessage(status)).toThrow(/unknown status 5/);
+    const hash: Message = {
+      kind: Kind.GET_REALM_HASH | ANSWER_BIT,
+      requestId: 1,
+      fields: [u8Field(Tag.STATUS, Status.GRANTED), textField(Tag.HASH, "0123456789ABCDEF0123456789abcdef")],
+    };
+    expect(() => validateMessage(hash)).toThrow(/HASH must be 32 lowercase hex digits/);
+    expect(() => validateMessage({ ...hash, fields: [u8Field(Tag.STATUS, Status.GRANTED), textField(Tag.HASH, "0123456789abcdef0123456789abcdef")] })).not.toThrow();
+    expect(() => validateMessage({ kind: 0x7f, requestId: 1, fields: [] })).toThrow(/unknown message kind/);
+    expect(() => validateMessage({ kind: Kind.HELLO, requestId: 1, fields: [{ tag: 200, value: Buffer.alloc(0) }] })).toThrow(/unknown tag 200/);
   });
 });

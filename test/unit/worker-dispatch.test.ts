@@ -4,7 +4,7 @@ import { HandlerRegistry, HandlerUnavailableError, TooManyHandlersError } from "
 import type { CheckContext, Handler } from "../../src/handlers/types.js";
 import { Kind, Status } from "../../src/protocol/constants.js";
 import { answerMessage, scrubSecret } from "../../src/worker/answer.js";
-import { answerMargin, requestBudget, withDeadline } from "../../src/worker/deadline.js";
+import { DeadlineGroup, answerMargin, requestBudget, withDeadline, type RequestDeadline } from "../../src/worker/deadline.js";
 import { Dispatcher, asciiLower, failureAnswer, matchGroups } from "../../src/worker/dispatcher.js";
 import { DeadlineError } from "../../src/worker/errors.js";
 import type { WorkerRequest } from "../../src/worker/request.js";
@@ -234,29 +234,42 @@ describe("deadlines", () => {
   });
 
   it("an overdue request rejects with DeadlineError and its late result is dropped", async () => {
-    let seen: AbortSignal | undefined;
+    let seen: RequestDeadline | undefined;
     let finish: (v: string) => void = () => {};
-    const outcome = withDeadline(0, new AbortController().signal, () => new DeadlineError(), (s) => {
-      seen = s;
+    const outcome = withDeadline(0, new DeadlineGroup(), (d) => {
+      seen = d;
       return new Promise<string>((resolve) => (finish = resolve));
     });
     await expect(outcome).rejects.toBeInstanceOf(DeadlineError);
     expect(seen).toBeUndefined(); // a zero budget never starts the work
-    const hanging = withDeadline(5, new AbortController().signal, () => new DeadlineError(), (s) => {
-      seen = s;
+    let late = false;
+    const hanging = withDeadline(5, new DeadlineGroup(), (d) => {
+      seen = d;
       return new Promise<string>((resolve) => (finish = resolve));
-    });
+    }).then(
+      (value) => {
+        late = true;
+        return value;
+      },
+      (err: unknown) => {
+        throw err;
+      },
+    );
     await expect(hanging).rejects.toBeInstanceOf(DeadlineError);
-    expect(seen?.aborted).toBe(true);
+    expect(seen?.signal.aborted).toBe(true); // read after the deadline: made aborted
+    expect(seen?.signal.reason).toBeInstanceOf(DeadlineError);
     finish("granted"); // too late: nothing observes it
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(late).toBe(false);
+    expect(seen?.finish()).toBe(false);
   });
 
   it("aborts when the connection goes away, and resolves normally otherwise", async () => {
-    const connection = new AbortController();
-    const pending = withDeadline(60_000, connection.signal, () => new DeadlineError(), () => new Promise<string>(() => {}));
+    const connection = new DeadlineGroup();
+    const pending = withDeadline(60_000, connection, () => new Promise<string>(() => {}));
     connection.abort(new Error("connection closed"));
     await expect(pending).rejects.toThrow("connection closed");
-    await expect(withDeadline(60_000, new AbortController().signal, () => new DeadlineError(), async () => "ok")).resolves.toBe("ok");
-    await expect(withDeadline(60_000, new AbortController().signal, () => new DeadlineError(), async () => { throw new Error("boom"); })).rejects.toThrow("boom");
+    await expect(withDeadline(60_000, new DeadlineGroup(), async () => "ok")).resolves.toBe("ok");
+    await expect(withDeadline(60_000, new DeadlineGroup(), async () => { throw new Error("boom"); })).rejects.toThrow("boom");
   });
 });
