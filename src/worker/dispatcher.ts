@@ -50,6 +50,18 @@ function checkGroups(groups: unknown): readonly string[] {
   return groups as readonly string[];
 }
 
+/** A handler's held subset of `wanted`: strings it was asked about, each once, in the order asked. */
+function checkHeldPermissions(held: unknown, wanted: readonly string[], method: string): string[] {
+  if (!Array.isArray(held) || !held.every((name) => typeof name === "string")) {
+    throw new HandlerContractError(`${method} must resolve to an array of strings`);
+  }
+  const heldSet = new Set(held as string[]);
+  for (const name of heldSet) {
+    if (!wanted.includes(name)) throw new HandlerContractError(`${method} answered a permission that was not asked for`);
+  }
+  return wanted.filter((name) => heldSet.has(name));
+}
+
 function checkVerdict(verdict: unknown): PasswordVerdict {
   const v = verdict as Partial<PasswordVerdict & { user: unknown }> | null;
   if (v?.kind === "denied" || v?.kind === "not_found") return v as PasswordVerdict;
@@ -81,6 +93,10 @@ export class Dispatcher {
     switch (req.kind) {
       case Kind.CHECK_PASSWORD: {
         if (user === null || req.password === null) throw new HandlerContractError("CHECK_PASSWORD without USER or PASSWORD");
+        if (req.permissions.length > 0 && req.groupHandlerSpec === null && handler.checkPasswordWithPermissions !== undefined) {
+          // The same handler answers the check and the Require node-permission names: one read of the user.
+          return this.#checkWithPermissions(handler, req, ctx(user.text, user.bytes), req.password);
+        }
         const answer = await this.#checkPassword(handler, req, user, req.password, ctx);
         if (answer.status !== Status.GRANTED || req.permissions.length === 0) return answer;
         // Fold the location's Require node-permission names in: the module decides each line from the
@@ -159,10 +175,16 @@ export class Dispatcher {
     return { ...answer, groups: req.groups.length > 0 ? matchGroups(groups, req.groups) : [...groups] };
   }
 
-  /** The names of `wanted` the user holds, each once: hasPermission asked per name, since each Require line is decided on its own. */
+  /**
+   * The names of `wanted` the user holds, each once, each decided on its own (each Require line is): by the
+   * handler's permissionsHeld in one call when it has one, else hasPermission asked per name.
+   */
   async #permissionsHeld(handler: Handler, context: CheckContext, wanted: readonly string[]): Promise<string[]> {
-    const hasPermission = need(handler.hasPermission, "hasPermission").bind(handler);
     const names = [...new Set(wanted)];
+    if (handler.permissionsHeld !== undefined) {
+      return checkHeldPermissions(await handler.permissionsHeld(context, names), names, "permissionsHeld");
+    }
+    const hasPermission = need(handler.hasPermission, "hasPermission").bind(handler);
     const held = await Promise.all(
       names.map(async (name) => {
         const result: unknown = await hasPermission(context, [name]);
@@ -171,6 +193,22 @@ export class Dispatcher {
       }),
     );
     return names.filter((_, i) => held[i]);
+  }
+
+  async #checkWithPermissions(handler: Handler, req: WorkerRequest, context: CheckContext, password: WireText): Promise<Answer> {
+    const checkPasswordWithPermissions = need(handler.checkPasswordWithPermissions, "checkPasswordWithPermissions").bind(handler);
+    const wanted = [...new Set(req.permissions)];
+    const result = (await checkPasswordWithPermissions(context, password.text, password.bytes, wanted)) as {
+      verdict?: unknown;
+      permissions?: unknown;
+    } | null;
+    const verdict = checkVerdict(result?.verdict);
+    if (verdict.kind === "denied") return { status: Status.DENIED };
+    if (verdict.kind === "not_found") return { status: Status.USER_NOT_FOUND };
+    if (verdict.user !== undefined && verdict.user !== context.user) {
+      throw new HandlerContractError("checkPasswordWithPermissions must not rename the user");
+    }
+    return { status: Status.GRANTED, permissions: checkHeldPermissions(result?.permissions, wanted, "checkPasswordWithPermissions") };
   }
 
   async #checkWithGroups(handler: Handler, req: WorkerRequest, context: CheckContext, password: WireText): Promise<Answer> {

@@ -135,4 +135,73 @@ describe("CHECK_PASSWORD with PERMISSION fields", () => {
     expect(await dispatcherOf({ "/users": users }).dispatch(check({}), signal)).toEqual({ status: Status.GRANTED });
     expect(users.asked).toEqual([]);
   });
+
+  describe("handlers that answer the permissions in one call (the Django handler's shape)", () => {
+    /** PermissionTable plus checkPasswordWithPermissions and permissionsHeld; counts every call. */
+    class FoldingTable extends PermissionTable {
+      readonly calls: string[] = [];
+      constructor(
+        held: Readonly<Record<string, readonly string[]>>,
+        readonly heldAnswer: (held: string[]) => unknown = (held) => held,
+        readonly renameTo?: string,
+      ) {
+        super(held);
+      }
+      async checkPasswordWithPermissions(ctx: CheckContext, password: string, _bytes: Buffer, permissions: readonly string[]) {
+        this.calls.push(`check+permissions ${ctx.user} [${permissions.join(",")}]`);
+        const verdict = await this.checkPassword(ctx, password);
+        const renamed = this.renameTo === undefined ? verdict : { kind: "granted" as const, user: this.renameTo };
+        const mine = this.held[ctx.user] ?? [];
+        const held = verdict.kind === "granted" ? permissions.filter((p) => mine.includes(p)) : [];
+        return { verdict: renamed, permissions: this.heldAnswer(held) as string[] };
+      }
+      async permissionsHeld(ctx: CheckContext, permissions: readonly string[]) {
+        this.calls.push(`held ${ctx.user} [${permissions.join(",")}]`);
+        const mine = this.held[ctx.user] ?? [];
+        return this.heldAnswer(permissions.filter((p) => mine.includes(p))) as string[];
+      }
+    }
+
+    it("makes one call for the check and the names, each name once, and never asks hasPermission", async () => {
+      const users = new FoldingTable({ alice: [CHANGE], bob: [] });
+      const dispatcher = dispatcherOf({ "/users": users });
+      expect(await dispatcher.dispatch(check({ permissions: [VIEW, CHANGE, VIEW] }), signal)).toEqual({ status: Status.GRANTED, permissions: [CHANGE] });
+      expect(await dispatcher.dispatch(check({ user: text("bob"), permissions: [VIEW] }), signal)).toEqual({ status: Status.GRANTED, permissions: [] });
+      expect(await dispatcher.dispatch(check({ password: text("wrong"), permissions: [VIEW] }), signal)).toEqual({ status: Status.DENIED });
+      expect(await dispatcher.dispatch(check({ user: text("nobody"), permissions: [VIEW] }), signal)).toEqual({ status: Status.USER_NOT_FOUND });
+      expect(users.calls).toEqual([
+        `check+permissions alice [${VIEW},${CHANGE}]`,
+        `check+permissions bob [${VIEW}]`,
+        `check+permissions alice [${VIEW}]`,
+        `check+permissions nobody [${VIEW}]`,
+      ]);
+      expect(users.asked).toEqual([]);
+    });
+
+    it("uses permissionsHeld (one call) when the groups are folded too", async () => {
+      const users = new FoldingTable({ alice: [VIEW, CHANGE] });
+      const groups = new FoldingTable({ alice: [CHANGE] });
+      const answer = await dispatcherOf({ "/users": users, "/groups": groups }).dispatch(
+        check({ groupHandlerSpec: GROUP_SPEC, permissions: [VIEW, CHANGE] }),
+        signal,
+      );
+      expect(answer).toEqual({ status: Status.GRANTED, groups: ["staff"], permissions: [CHANGE] });
+      expect(groups.calls).toEqual([`held alice [${VIEW},${CHANGE}]`]);
+      expect(users.calls).toEqual([]);
+      expect([...users.asked, ...groups.asked]).toEqual([]);
+    });
+
+    it("rejects (ERROR, never a grant) a held list that is not strings, names one not asked for, or a rename", async () => {
+      for (const bad of [null, "docs.view_doc", [1], ["docs.delete_doc"], [VIEW, "other.perm"]]) {
+        const users = new FoldingTable({ alice: [VIEW] }, () => bad);
+        await expect(dispatcherOf({ "/users": users }).dispatch(check({ permissions: [VIEW] }), signal)).rejects.toBeInstanceOf(HandlerContractError);
+        const groups = new FoldingTable({ alice: [VIEW] }, () => bad);
+        await expect(
+          dispatcherOf({ "/users": new FoldingTable({ alice: [] }), "/groups": groups }).dispatch(check({ groupHandlerSpec: GROUP_SPEC, permissions: [VIEW] }), signal),
+        ).rejects.toBeInstanceOf(HandlerContractError);
+      }
+      const renamer = new FoldingTable({ alice: [VIEW] }, (held) => held, "mallory");
+      await expect(dispatcherOf({ "/users": renamer }).dispatch(check({ permissions: [VIEW] }), signal)).rejects.toThrow(/must not rename/);
+    });
+  });
 });
