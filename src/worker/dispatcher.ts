@@ -86,9 +86,6 @@ export class Dispatcher {
     // ctx.environ and ctx.signal are getters (RequestContext): the environ is decoded, and the request's
     // AbortSignal made, only when a handler reads them; the Django handler reads neither on a cached check.
     const ctx = (user: string, userBytes: Buffer): CheckContext => new RequestContext(req, deadline, user, userBytes);
-    // What follows wants an AbortSignal (allowAccess gets it; it is checked between handler calls), so
-    // for now every request gets one here; RequestSignal (deadline) has the same checks without it.
-    const signal = signalOf(deadline);
     const user = req.user;
     switch (req.kind) {
       case Kind.CHECK_PASSWORD: {
@@ -97,12 +94,12 @@ export class Dispatcher {
           // The same handler answers the check and the Require node-permission names: one read of the user.
           return this.#checkWithPermissions(handler, req, ctx(user.text, user.bytes), req.password);
         }
-        const answer = await this.#checkPassword(handler, req, user, req.password, ctx);
+        const answer = await this.#checkPassword(handler, req, user, req.password, ctx, deadline);
         if (answer.status !== Status.GRANTED || req.permissions.length === 0) return answer;
         // Fold the location's Require node-permission names in: the module decides each line from the
         // held subset, with no second trip. The group handler answers them when there is one (as in authz).
         const permissionHandler = req.groupHandlerSpec === null ? handler : await this.#registry.get(req.groupHandlerSpec);
-        signal.throwIfAborted();
+        deadline.throwIfAborted();
         const finalUser = answer.user ?? user.text;
         const permissions = await this.#permissionsHeld(
           permissionHandler,
@@ -137,7 +134,7 @@ export class Dispatcher {
       case Kind.ALLOW_ACCESS: {
         if (req.host === null) throw new HandlerContractError("ALLOW_ACCESS without HOST");
         const allowAccess = need(handler.allowAccess, "allowAccess").bind(handler);
-        const result: unknown = await allowAccess(req.environ, req.host, signal);
+        const result: unknown = await allowAccess(req.environ, req.host, signalOf(deadline));
         if (result === true) return { status: Status.GRANTED };
         if (result === false) return { status: Status.DENIED };
         if (result === null) return { status: Status.USER_NOT_FOUND };
@@ -153,12 +150,12 @@ export class Dispatcher {
     user: WireText,
     password: WireText,
     ctx: (user: string, userBytes: Buffer) => CheckContext,
+    deadline: AbortSignal | RequestSignal,
   ): Promise<Answer> {
-    const signal = ctx(user.text, user.bytes).signal;
     if (req.groupHandlerSpec !== null && handler.checkPasswordWithGroups !== undefined) {
       // The same handler answers both: let it read the user and the groups together.
       const groupHandler = await this.#registry.get(req.groupHandlerSpec);
-      signal.throwIfAborted();
+      deadline.throwIfAborted();
       if (groupHandler === handler) return this.#checkWithGroups(handler, req, ctx(user.text, user.bytes), password);
     }
     const checkPassword = need(handler.checkPassword, "checkPassword").bind(handler);
@@ -170,7 +167,7 @@ export class Dispatcher {
     if (req.groupHandlerSpec === null) return answer;
     // Fold the (possibly renamed) user's groups into the grant, so the module needs no second trip.
     const groupHandler = await this.#registry.get(req.groupHandlerSpec);
-    signal.throwIfAborted();
+    deadline.throwIfAborted();
     const groups = await this.#groupsOf(groupHandler, ctx(finalUser, finalUser === user.text ? user.bytes : Buffer.from(finalUser, "utf8")));
     return { ...answer, groups: req.groups.length > 0 ? matchGroups(groups, req.groups) : [...groups] };
   }
