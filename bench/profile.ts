@@ -9,7 +9,7 @@
 // PROFILE_PATH=valid|group|reuse|grant|open picks the location (reuse: row_cache_seconds 5, every request
 // still asks the worker; grant: NodeAuthCacheSeconds 5 too, answered inside Apache; open: no auth),
 // PROFILE_PG=socket|tcp how the worker reaches PostgreSQL, PROFILE_CPUPROF=0 runs the worker unprofiled,
-// PROFILE_NODE_FLAGS adds node flags (e.g. --max-semi-space-size=2).
+// PROFILE_NODE_FLAGS adds node flags (not --max-semi-space-size: the module passes its own after them, and V8 takes the last).
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
