@@ -229,6 +229,7 @@ async function main(): Promise<void> {
       memory,
       "",
       ...rows.filter((r) => r.note).map((r) => `(${r.stage}) ${r.note}`),
+      ...rows.filter((r) => (r.result?.errors ?? 0) > 0).map((r) => `(${r.stage}) non-2xx and socket errors: ${r.result?.errorKinds ?? ""}`),
     ].join("\n");
     console.log(report);
     if (FULL_RUN) writePerformanceDoc(report);

@@ -23,6 +23,8 @@ export interface WrkResult {
   readonly requests: number;
   /** Responses other than 2xx/3xx, plus socket errors. */
   readonly errors: number;
+  /** The same, by kind (connect, read, write, status, timeout), for the report when errors is not 0. */
+  readonly errorKinds: string;
 }
 
 export async function runWrk(options: WrkOptions): Promise<WrkResult> {
@@ -68,6 +70,8 @@ done = function(summary, latency, requests)
   -- errors.status counts non-2xx/3xx responses, which wrk also prints on its own line: count them once, here.
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
   io.write(string.format("BENCH errors=%d\\n", errors))
+  io.write(string.format("BENCH kinds=connect %d, read %d, write %d, status %d, timeout %d\\n", summary.errors.connect,
+    summary.errors.read, summary.errors.write, summary.errors.status, summary.errors.timeout))
 end
 `;
 }
@@ -76,6 +80,7 @@ export function parseWrk(output: string): WrkResult {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
   const latency = /BENCH p50_us=(\d+) p99_us=(\d+) requests=(\d+)/.exec(output);
   const errors = /BENCH errors=(\d+)/.exec(output);
+  const kinds = /BENCH kinds=(.*)/.exec(output);
   if (!rps || !latency || !errors) throw new Error(`cannot read wrk output:\n${output}`);
   return {
     requestsPerSecond: Number(rps[1]),
@@ -83,5 +88,6 @@ export function parseWrk(output: string): WrkResult {
     p99Ms: Number(latency[2]) / 1000,
     requests: Number(latency[3]),
     errors: Number(errors[1]),
+    errorKinds: kinds?.[1] ?? "",
   };
 }
