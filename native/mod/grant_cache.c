@@ -21,6 +21,7 @@
 #include "apr_thread_mutex.h"
 #include "http_log.h"
 
+#include "anp_protocol.h" /* anp_wipe */
 #include "mod_authnz_node.h"
 #include "grant_cache.h"
 
@@ -54,19 +55,6 @@ typedef struct {
 /* Per child process: set in child_init, before any request thread runs; NULL: no cache (every lookup
  * misses). */
 static grant_cache *cache;
-
-/* Zeroes memory that held key material in a way the compiler may not drop as a dead store. */
-static void wipe(void *buf, apr_size_t len)
-{
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
-    explicit_bzero(buf, len);
-#else
-    volatile unsigned char *p = buf;
-    while (len--) {
-        *p++ = 0;
-    }
-#endif
-}
 
 /* ------------------------------------------------------------------------------------------------ */
 /* SipHash-2-4 with a 128-bit tag (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012;  */
@@ -171,7 +159,7 @@ static void sip_final(siphash_state *s, unsigned char out[16])
     SIPROUND(s);
     store64_le(out + 8, s->v0 ^ s->v1 ^ s->v2 ^ s->v3);
     /* The state is a function of everything fed, the password included. */
-    wipe(s, sizeof(*s));
+    anp_wipe(s, sizeof(*s));
 }
 
 /*
@@ -291,7 +279,7 @@ apr_time_t anp_grant_cache_now(void)
 static apr_status_t cache_cleanup(void *data)
 {
     grant_cache *c = data;
-    wipe(c->key, sizeof(c->key));
+    anp_wipe(c->key, sizeof(c->key));
     cache = NULL;
     return APR_SUCCESS;
 }
@@ -318,7 +306,7 @@ void anp_grant_cache_child_init(apr_pool_t *pchild, server_rec *s)
     /* Always locked, even under prefork: mod_http2 may run requests on threads of its own. */
     rv = apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
     if (rv != APR_SUCCESS) {
-        wipe(c->key, sizeof(c->key));
+        anp_wipe(c->key, sizeof(c->key));
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
                      ANPLOGNO(0105) "cannot create the grant cache's mutex: NodeAuthCacheSeconds is ignored "
                      "in this child (every check asks the worker)");

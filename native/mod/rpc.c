@@ -21,19 +21,6 @@
  * permissions fit, so a usual answer is one recv(); longer ones grow the buffer. */
 #define ANP_ANSWER_BUF 4096
 
-/* Zeroes memory that held a password in a way the compiler may not drop as a dead store. */
-static void wipe(void *buf, apr_size_t len)
-{
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
-    explicit_bzero(buf, len);
-#else
-    volatile unsigned char *p = buf;
-    while (len--) {
-        *p++ = 0;
-    }
-#endif
-}
-
 /* Appends a field only if it fits, leaving the frame valid: ENV entries are optional context. */
 static int put_if_fits(anp_writer *w, uint8_t tag, const char *value)
 {
@@ -373,7 +360,7 @@ apr_status_t anp_rpc_call(request_rec *r, const anp_request *req, anp_answer *an
     memset(ans, 0, sizeof(*ans));
     len = encode_request(frame, cap, req, &env_dropped);
     if (len < 0) {
-        wipe(frame, cap);
+        anp_wipe(frame, cap);
         ans->reason = apr_psprintf(r->pool, "cannot encode the request (codec result %ld): a user name, "
                                    "handler spec or Require argument is over the protocol's limits", len);
         return APR_EGENERAL;
@@ -389,6 +376,6 @@ apr_status_t anp_rpc_call(request_rec *r, const anp_request *req, anp_answer *an
         memset(ans, 0, sizeof(*ans));
         rv = attempt(r, frame, (apr_size_t)len, req->kind, deadline, 1, ans, &retry);
     }
-    wipe(frame, (apr_size_t)len);
+    anp_wipe(frame, (apr_size_t)len);
     return rv;
 }
