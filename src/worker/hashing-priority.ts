@@ -7,8 +7,12 @@
 // still gets every core (issue 5: first verifications keep crypto.pbkdf2's speed).
 import type { Addon } from "../native/addon.js";
 
-/** The niceness given to the pool's threads: weight 110 against 1024 for the serving threads. */
-export const HASHING_NICENESS = 10;
+/**
+ * The niceness given to the pool's threads: the lowest, CPU weight 15 against 1024 for the serving
+ * threads. 10 (weight 110) left the logged-in client's p99 under a flood at 8-17 ms, 19 at 3.9-4.4 ms
+ * (bench/http stage e, two runs each).
+ */
+export const HASHING_NICENESS = 19;
 
 /** libuv's thread pool size: UV_THREADPOOL_SIZE, clamped to 1..1024 as libuv does, 4 when unset. */
 export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
