@@ -9,8 +9,9 @@ import type { Addon } from "../native/addon.js";
 
 /**
  * The niceness given to the pool's threads: the lowest, CPU weight 15 against 1024 for the serving
- * threads. 10 (weight 110) left the logged-in client's p99 under a flood at 8-17 ms, 19 at 3.9-4.4 ms
- * (bench/http stage e, two runs each).
+ * threads. In bench/http's stage e the logged-in client's p99 under a flood was 8-17 ms with 10 (weight
+ * 110) and 3.9-4.4 ms with 19 in two partial runs each, though 15.7 ms in one full run: tail latency on
+ * this shared machine moves a lot (docs/performance.md).
  */
 export const HASHING_NICENESS = 19;
 
