@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DeadlineGroup, RequestDeadline, signalOf, withDeadline } from "../../src/worker/deadline.js";
 import { DeadlineError } from "../../src/worker/errors.js";
+import { countControllers } from "./support/abort-controllers.js";
 
 /** A deadline whose `over` promise settles with the reason given to its onOver callback; `calls` counts them. */
 function deadline(group: DeadlineGroup, budgetMs: number) {
@@ -30,21 +31,6 @@ function spinPast(d: RequestDeadline): void {
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Counts the AbortControllers made from now on (deadline.ts makes them through the global). */
-function countControllers(): { made: number } {
-  const count = { made: 0 };
-  vi.stubGlobal(
-    "AbortController",
-    class extends AbortController {
-      constructor() {
-        super();
-        count.made++;
-      }
-    },
-  );
-  return count;
-}
 
 afterEach(() => {
   vi.unstubAllGlobals();

@@ -6,6 +6,7 @@ import { DeadlineGroup, RequestDeadline } from "../../src/worker/deadline.js";
 import { decodeEnviron } from "../../src/worker/environ.js";
 import { RequestError } from "../../src/worker/errors.js";
 import { decodeRequest, RequestContext } from "../../src/worker/request.js";
+import { countControllers } from "./support/abort-controllers.js";
 
 const SPEC = "type=django\ndatabase=postgres://u:secret@db/site";
 const ENV = ["REQUEST_METHOD=GET", "QUERY_STRING=a=1&b=2", "HTTP_AUTHORIZATION=Basic eA==", "HTTP_X_NAME=caf\u00e9"];
@@ -131,16 +132,7 @@ describe("decodeRequest", () => {
 
 describe("RequestContext", () => {
   it("reads the environ through to the request, and makes the request's AbortSignal only when read", () => {
-    const count = { made: 0 };
-    vi.stubGlobal(
-      "AbortController",
-      class extends AbortController {
-        constructor() {
-          super();
-          count.made++;
-        }
-      },
-    );
+    const count = countControllers();
     const req = decodeRequest(viaWire(checkPassword()));
     const deadline = new RequestDeadline(new DeadlineGroup(), 60_000, () => {});
     const ctx = new RequestContext(req, deadline, "alice", Buffer.from("alice"));
