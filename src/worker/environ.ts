@@ -11,13 +11,21 @@ const WITHHELD_KEYS: ReadonlySet<string> = new Set(["HTTP_AUTHORIZATION", "HTTP_
 const EQUALS = 0x3d;
 
 /**
- * Throws a RequestError when an ENV entry has no '=' or an empty key. Cheap (one byte search per entry),
- * so a request is checked when it arrives even though decodeEnviron runs only if a handler reads the environ.
+ * What is wrong with one ENV entry (no '=', or an empty key), or null. Cheap (one byte search), so a
+ * request is checked when it arrives even though decodeEnviron runs only if a handler reads the environ;
+ * it takes anything with indexOf, so the worker can check a frame's bytes without a view of them.
  */
+export function envEntryProblem(entry: { indexOf(byte: number): number }): string | null {
+  const eq = entry.indexOf(EQUALS);
+  if (eq > 0) return null;
+  return eq === 0 ? "ENV entry with an empty key" : "ENV entry without '='";
+}
+
+/** Throws a RequestError when an ENV entry has no '=' or an empty key. */
 export function checkEnviron(entries: readonly Uint8Array[]): void {
   for (const entry of entries) {
-    const eq = entry.indexOf(EQUALS);
-    if (eq <= 0) throw new RequestError(eq === 0 ? "ENV entry with an empty key" : "ENV entry without '='");
+    const problem = envEntryProblem(entry);
+    if (problem !== null) throw new RequestError(problem);
   }
 }
 
@@ -38,15 +46,4 @@ export function decodeEnviron(entries: readonly Uint8Array[]): Record<string, st
     });
   }
   return environ;
-}
-
-/**
- * An environ decoded on first read and kept: the built-in Django handler never reads it, and decoding
- * every ENV field of every request was about 5-8 % of the worker's time on a cached check (bench/profile.ts).
- * The entries are checked now, so a malformed request is still refused before any handler runs.
- */
-export function lazyEnviron(entries: readonly Uint8Array[]): () => Record<string, string> {
-  checkEnviron(entries);
-  let environ: Record<string, string> | undefined;
-  return () => (environ ??= decodeEnviron(entries));
 }

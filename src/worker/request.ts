@@ -5,7 +5,7 @@ import { readText, readU32, wireString } from "../protocol/fields.js";
 import { FrameField, type Field, type Message } from "../protocol/message.js";
 import type { CheckContext } from "../handlers/types.js";
 import { signalOf, type RequestSignal } from "./deadline.js";
-import { decodeEnviron } from "./environ.js";
+import { decodeEnviron, envEntryProblem } from "./environ.js";
 import { RequestError } from "./errors.js";
 
 export type RequestKind = Exclude<Kind, typeof Kind.HELLO>;
@@ -50,19 +50,10 @@ export function isRequestKind(kind: number): kind is RequestKind {
 /** GROUP and PERMISSION when a request has none: one shared empty list instead of two arrays per request. */
 const NONE: readonly string[] = Object.freeze([]);
 
-const EQUALS = 0x3d;
-
 function wireText(field: Field | undefined): WireText | null {
   if (field === undefined) return null;
   const bytes = field.value;
   return { text: wireString(bytes), bytes };
-}
-
-/** An ENV entry's problem, as checkEnviron (environ.ts) words it, or null; reads the frame's bytes without a view. */
-function envProblem(field: Field): string | null {
-  const eq = field instanceof FrameField ? field.indexOf(EQUALS) : field.value.indexOf(EQUALS);
-  if (eq > 0) return null;
-  return eq === 0 ? "ENV entry with an empty key" : "ENV entry without '='";
 }
 
 /** The ENV values of `msg`, in frame order. */
@@ -135,7 +126,7 @@ class DecodedRequest implements WorkerRequest {
           (permissions ??= []).push(wireString(field.value));
           break;
         case Tag.ENV:
-          badEnv ??= envProblem(field);
+          badEnv ??= envEntryProblem(field instanceof FrameField ? field : field.value);
           break;
       }
     }

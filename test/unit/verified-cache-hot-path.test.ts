@@ -1,30 +1,39 @@
-// The hot-path changes made for issue 5, checked on their own: the environ decoded only when read (but a
+// The hot-path changes made for issue 5, checked on their own: the request's environ decoded only when read (but a
 // malformed one still refused on arrival), and the worker's fold of groups into the password check
 // through a handler's checkPasswordWithGroups (used only for the same handler, contract breaks fail closed).
 import { describe, expect, it } from "vitest";
 import { registryOf } from "./support/handler-registry.js";
-import { decodeEnviron, lazyEnviron } from "../../src/worker/environ.js";
+import { decodeEnviron } from "../../src/worker/environ.js";
 import type { CheckContext, Handler, PasswordWithGroups } from "../../src/handlers/types.js";
 import { Dispatcher, HandlerContractError } from "../../src/worker/dispatcher.js";
-import type { WorkerRequest } from "../../src/worker/request.js";
-import { Kind, Status } from "../../src/protocol/constants.js";
+import { decodeRequest, type WorkerRequest } from "../../src/worker/request.js";
+import { Kind, Status, Tag } from "../../src/protocol/constants.js";
+import { textField } from "../../src/protocol/fields.js";
+import type { Message } from "../../src/protocol/message.js";
 
 const entries = (...items: string[]): Uint8Array[] => items.map((item) => Buffer.from(item, "utf8"));
 
-describe("lazyEnviron", () => {
+/** A CHECK_PASSWORD frame's message with these ENV entries. */
+const withEnviron = (...items: string[]): Message => ({
+  kind: Kind.CHECK_PASSWORD,
+  requestId: 1,
+  fields: [textField(Tag.HANDLER, "type=script\npath=/x"), textField(Tag.USER, "alice"), textField(Tag.PASSWORD, "pw"), ...items.map((item) => textField(Tag.ENV, item))],
+});
+
+describe("the request's environ", () => {
   it("refuses a malformed entry at once, before anything reads the environ", () => {
-    expect(() => lazyEnviron(entries("A=1", "no-equals"))).toThrow(/ENV entry without '='/);
-    expect(() => lazyEnviron(entries("=value"))).toThrow(/empty key/);
+    expect(() => decodeRequest(withEnviron("A=1", "no-equals"))).toThrow(/ENV entry without '='/);
+    expect(() => decodeRequest(withEnviron("=value"))).toThrow(/empty key/);
   });
 
   it("decodes on first read, once, to what decodeEnviron gives (credential headers withheld)", () => {
-    const raw = entries("REQUEST_URI=/x?a=b", "HTTP_AUTHORIZATION=Basic eA==", "HTTP_COOKIE=s=1", "__proto__=p", "K=v=w");
-    const read = lazyEnviron(raw);
-    const first = read();
-    expect(first).toEqual(decodeEnviron(raw));
+    const raw = ["REQUEST_URI=/x?a=b", "HTTP_AUTHORIZATION=Basic eA==", "HTTP_COOKIE=s=1", "__proto__=p", "K=v=w"];
+    const req = decodeRequest(withEnviron(...raw));
+    const first = req.environ;
+    expect(first).toEqual(decodeEnviron(entries(...raw)));
     expect(Object.keys(first).sort()).toEqual(["K", "REQUEST_URI", "__proto__"]);
     expect(first["K"]).toBe("v=w");
-    expect(read()).toBe(first);
+    expect(req.environ).toBe(first);
   });
 });
 
