@@ -76,6 +76,8 @@ export class DjangoHandler implements Handler {
   /** Concurrent checks share one statement (PostgreSQL); null: one statement per check. */
   readonly #userLookup: LookupBatcher | null;
   readonly #userWithGroupsLookup: LookupBatcher | null;
+  /** The catalog's answer for #exactNameColumn, read once; null until asked, or after it failed. */
+  #exactName: Promise<boolean> | null = null;
   readonly #log: (level: DjangoLogLevel, message: string) => void;
 
   constructor(options: DjangoHandlerOptions) {
@@ -110,9 +112,18 @@ export class DjangoHandler implements Handler {
 
   /**
    * Whether the USERNAME_FIELD column compares as exact strings (varchar or text under a deterministic
-   * collation): only then can a batched lookup hand rows to names by exact equality.
+   * collation): only then can a batched lookup hand rows to names by exact equality. Both batchers ask;
+   * the catalog is read once for them (again only after a failure).
    */
-  async #exactNameColumn(): Promise<boolean> {
+  #exactNameColumn(): Promise<boolean> {
+    this.#exactName ??= this.#readExactNameColumn().catch((error: unknown) => {
+      this.#exactName = null;
+      throw error;
+    });
+    return this.#exactName;
+  }
+
+  async #readExactNameColumn(): Promise<boolean> {
     const sql = this.#statements.usernameColumnType;
     if (sql === null) return false;
     const rows = await this.#database.query(sql, [this.#database.dialect.quote(this.mapping.userTable), this.mapping.usernameColumn]);
