@@ -14,7 +14,9 @@
 #define ANP_PREFIX_LEN 4
 #define ANP_FIELD_HEADER_LEN 3
 #define ANP_HASH_LEN 32
-#define ANP_TAG_MAX ANP_TAG_GROUP_HANDLER
+#define ANP_TAG_MAX ANP_TAG_DEFINE_HANDLER
+/* DEFINE_HANDLER: a u32 id and at least one byte of spec text. */
+#define ANP_DEFINE_HANDLER_MIN_LEN 5
 
 /* How often a tag may appear in a kind (the tables of docs/protocol.md). */
 enum {
@@ -28,20 +30,20 @@ enum {
 /* Rows: requests 0x01..0x06, then answers 0x81..0x86. Columns: tags 1..ANP_TAG_MAX. */
 #define ANP_KIND_COUNT 6
 static const unsigned char anp_rules[2 * ANP_KIND_COUNT][ANP_TAG_MAX] = {
-    /*            VER HND USR PWD RLM HST GRP PRM ENV TMO STA RSN HSH GHD */
-    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1},
-    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO, ANY, O1, NO, NO, NO, NO},
-    /* PERM */   {NO, R1, R1, NO, NO, NO, NO, P1, ANY, O1, NO, NO, NO, NO},
-    /* REALM */  {NO, R1, R1, NO, R1, NO, NO, NO, ANY, O1, NO, NO, NO, NO},
-    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO, NO, ANY, O1, NO, NO, NO, NO},
+    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF */
+    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY},
+    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY},
+    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY},
+    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY},
+    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY},
     /* answers */
-    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO, NO, NO, NO, R1, O1, NO, NO},
-    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO, NO, R1, O1, NO, NO},
-    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO, NO, NO, R1, O1, NO, NO},
-    /* PERM */   {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, R1, O1, NO, NO},
-    /* REALM */  {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, R1, O1, O1, NO},
-    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, R1, O1, NO, NO},
+    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO},
+    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO},
+    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO},
+    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO},
+    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO},
+    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO},
 };
 
 /* The rules row of `kind`, or NULL for an unknown kind. */
@@ -105,8 +107,12 @@ static anp_result anp_check_value(uint8_t tag, const uint8_t *value, uint16_t le
     switch (tag) {
     case ANP_TAG_VERSION:
         return len == 2 ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_HANDLER_ID:
+    case ANP_TAG_GROUP_HANDLER_ID:
     case ANP_TAG_TIMEOUT_MS:
         return len == 4 ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_DEFINE_HANDLER:
+        return len >= ANP_DEFINE_HANDLER_MIN_LEN ? ANP_OK : ANP_E_MALFORMED;
     case ANP_TAG_STATUS:
         if (len != 1 || value[0] < ANP_STATUS_GRANTED || value[0] > ANP_STATUS_ERROR) {
             return ANP_E_MALFORMED;
@@ -161,22 +167,9 @@ static anp_result anp_check_rules(uint8_t kind, const uint8_t *body, uint16_t co
     return ANP_OK;
 }
 
-long anp_decode(const uint8_t *buf, size_t len, anp_message *msg)
+long anp_frame_size(const uint8_t *buf, size_t len)
 {
     uint32_t body_len;
-    const uint8_t *body;
-    uint8_t kind;
-    uint32_t request_id;
-    uint16_t count;
-    size_t at;
-    unsigned int i;
-    anp_result rv;
-
-    if (msg != NULL) {
-        msg->kind = 0;
-        msg->request_id = 0;
-        msg->field_count = 0;
-    }
     if (len < ANP_PREFIX_LEN) {
         return ANP_E_SHORT;
     }
@@ -187,6 +180,36 @@ long anp_decode(const uint8_t *buf, size_t len, anp_message *msg)
     if (body_len > ANP_MAX_FRAME_LEN) {
         return ANP_E_TOO_LARGE;
     }
+    return (long)(ANP_PREFIX_LEN + body_len);
+}
+
+void anp_set_request_id(uint8_t *frame, uint32_t id)
+{
+    anp_set32(frame + ANP_PREFIX_LEN + 1, id);
+}
+
+long anp_decode(const uint8_t *buf, size_t len, anp_message *msg)
+{
+    uint32_t body_len;
+    const uint8_t *body;
+    uint8_t kind;
+    uint32_t request_id;
+    uint16_t count;
+    size_t at;
+    unsigned int i;
+    anp_result rv;
+    long rc;
+
+    if (msg != NULL) {
+        msg->kind = 0;
+        msg->request_id = 0;
+        msg->field_count = 0;
+    }
+    rc = anp_frame_size(buf, len);
+    if (rc < 0) {
+        return rc;
+    }
+    body_len = (uint32_t)(rc - ANP_PREFIX_LEN);
     if (len - ANP_PREFIX_LEN < body_len) {
         return ANP_E_SHORT;
     }
@@ -309,6 +332,41 @@ void anp_put_u32(anp_writer *w, uint8_t tag, uint32_t value)
     anp_put_field(w, tag, b, sizeof(b));
 }
 
+void anp_put_define_handler(anp_writer *w, uint32_t id, const char *spec)
+{
+    uint8_t b[4];
+    size_t len;
+    if (spec == NULL) {
+        if (w->error == ANP_OK) {
+            w->error = ANP_E_MALFORMED;
+        }
+        return;
+    }
+    len = strlen(spec);
+    if (w->error != ANP_OK) {
+        return;
+    }
+    /* Checked as anp_put_field checks, for the field as a whole: id and text in one value. */
+    if (w->field_count >= ANP_MAX_FIELDS || len > ANP_MAX_FIELD_LEN - sizeof(b)
+        || w->len - ANP_PREFIX_LEN + ANP_FIELD_HEADER_LEN + sizeof(b) + len > ANP_MAX_FRAME_LEN) {
+        w->error = ANP_E_TOO_LARGE;
+        return;
+    }
+    if (w->cap - w->len < ANP_FIELD_HEADER_LEN + sizeof(b) + len) {
+        w->error = ANP_E_NOSPACE;
+        return;
+    }
+    anp_set32(b, id);
+    w->buf[w->len] = ANP_TAG_DEFINE_HANDLER;
+    anp_set16(w->buf + w->len + 1, (uint16_t)(sizeof(b) + len));
+    memcpy(w->buf + w->len + ANP_FIELD_HEADER_LEN, b, sizeof(b));
+    if (len > 0) {
+        memcpy(w->buf + w->len + ANP_FIELD_HEADER_LEN + sizeof(b), spec, len);
+    }
+    w->len += ANP_FIELD_HEADER_LEN + sizeof(b) + len;
+    w->field_count++;
+}
+
 long anp_writer_finish(anp_writer *w)
 {
     long rv;
@@ -350,6 +408,17 @@ anp_result anp_field_u32(const anp_field *f, uint32_t *out)
         return ANP_E_MALFORMED;
     }
     *out = anp_get32(f->value);
+    return ANP_OK;
+}
+
+anp_result anp_field_define_handler(const anp_field *f, uint32_t *id, const uint8_t **spec, size_t *spec_len)
+{
+    if (f == NULL || f->tag != ANP_TAG_DEFINE_HANDLER || f->len < ANP_DEFINE_HANDLER_MIN_LEN) {
+        return ANP_E_MALFORMED;
+    }
+    *id = anp_get32(f->value);
+    *spec = f->value + 4;
+    *spec_len = (size_t)f->len - 4;
     return ANP_OK;
 }
 

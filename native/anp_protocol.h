@@ -1,5 +1,5 @@
 /*
- * anp_protocol.h: the mod_authnz_node wire protocol, version 1 (docs/protocol.md).
+ * anp_protocol.h: the mod_authnz_node wire protocol, version 2 (docs/protocol.md).
  * The single C copy of the constants in src/protocol/constants.ts; a test checks both agree.
  * The codec (anp_protocol.c) is plain C with no APR, so the Node addon compiles the same source.
  */
@@ -13,12 +13,14 @@
 extern "C" {
 #endif
 
-#define ANP_PROTOCOL_VERSION 1
+#define ANP_PROTOCOL_VERSION 2
 
 #define ANP_HEADER_LEN 7
 #define ANP_MAX_FRAME_LEN 65536
 #define ANP_MAX_FIELDS 256
 #define ANP_MAX_FIELD_LEN 8192
+/* Handler ids run 1..ANP_MAX_HANDLER_ID; 0 is never valid. */
+#define ANP_MAX_HANDLER_ID 1024
 
 /* Message kinds (requests); an answer's kind is the request's kind | ANP_ANSWER_BIT. */
 #define ANP_KIND_HELLO 0x01
@@ -31,7 +33,7 @@ extern "C" {
 
 /* Field tags */
 #define ANP_TAG_VERSION 1
-#define ANP_TAG_HANDLER 2
+#define ANP_TAG_HANDLER_ID 2
 #define ANP_TAG_USER 3
 #define ANP_TAG_PASSWORD 4
 #define ANP_TAG_REALM 5
@@ -43,7 +45,8 @@ extern "C" {
 #define ANP_TAG_STATUS 11
 #define ANP_TAG_REASON 12
 #define ANP_TAG_HASH 13
-#define ANP_TAG_GROUP_HANDLER 14
+#define ANP_TAG_GROUP_HANDLER_ID 14
+#define ANP_TAG_DEFINE_HANDLER 15
 
 /* Answer statuses */
 #define ANP_STATUS_GRANTED 1
@@ -90,6 +93,8 @@ void anp_put_str(anp_writer *w, uint8_t tag, const char *value); /* strlen(value
 void anp_put_u8(anp_writer *w, uint8_t tag, uint8_t value);
 void anp_put_u16(anp_writer *w, uint8_t tag, uint16_t value);
 void anp_put_u32(anp_writer *w, uint8_t tag, uint32_t value);
+/* DEFINE_HANDLER: the id (u32) followed by the spec text (strlen(spec) bytes, at least 1). */
+void anp_put_define_handler(anp_writer *w, uint32_t id, const char *spec);
 /*
  * Writes the length prefix and field count; returns the frame's total size (>0) or an anp_result (<0).
  * The finished frame is checked against the message rules, as anp_decode would, so a missing required
@@ -108,10 +113,26 @@ long anp_writer_finish(anp_writer *w);
  */
 long anp_decode(const uint8_t *buf, size_t len, anp_message *msg);
 
+/*
+ * The total size (prefix included) of the frame that buf[0..len) starts with, read from its length
+ * prefix alone: ANP_E_SHORT when fewer than 4 bytes are there, ANP_E_MALFORMED or ANP_E_TOO_LARGE when the
+ * prefix is impossible (the same first check as anp_decode's). Lets a reader size its buffer before the
+ * body has arrived.
+ */
+long anp_frame_size(const uint8_t *buf, size_t len);
+
+/*
+ * Writes `id` as the request id of the finished frame at `frame`. A sender encodes a request once and
+ * gives it the id of the connection it goes out on (a retry on a new connection takes a new id).
+ */
+void anp_set_request_id(uint8_t *frame, uint32_t id);
+
 /* Value helpers: return ANP_OK, or ANP_E_MALFORMED when the field's length is wrong. */
 anp_result anp_field_u8(const anp_field *f, uint8_t *out);
 anp_result anp_field_u16(const anp_field *f, uint16_t *out);
 anp_result anp_field_u32(const anp_field *f, uint32_t *out);
+/* DEFINE_HANDLER's parts: *id, and the spec text (not NUL-terminated) at *spec, *spec_len bytes. */
+anp_result anp_field_define_handler(const anp_field *f, uint32_t *id, const uint8_t **spec, size_t *spec_len);
 /* First field with `tag`, or NULL. */
 const anp_field *anp_find(const anp_message *msg, uint8_t tag);
 /* Whether `tag` may appear in a message of `kind` (requests and answers). */

@@ -44,7 +44,10 @@ static void put_random_field(anp_writer *w, anp_message *put, uint8_t (*values)[
     uint16_t len;
     switch (tag) {
     case ANP_TAG_VERSION: len = 2; break;
+    case ANP_TAG_HANDLER_ID:
+    case ANP_TAG_GROUP_HANDLER_ID:
     case ANP_TAG_TIMEOUT_MS: len = 4; break;
+    case ANP_TAG_DEFINE_HANDLER: len = (uint16_t)(5 + rng() % 59); break;
     case ANP_TAG_STATUS: len = 1; break;
     case ANP_TAG_HASH: len = 32; break;
     default: len = (uint16_t)(rng() % 64); break;
@@ -77,13 +80,13 @@ static long random_frame(uint8_t *buf, size_t cap, anp_message *put, uint8_t (*v
     anp_writer_init(&w, buf, cap, kind, rng());
     put->kind = kind;
     put->field_count = 0;
-    for (tag = 1; tag <= ANP_TAG_GROUP_HANDLER; tag++) {
+    for (tag = 1; tag <= ANP_TAG_DEFINE_HANDLER; tag++) {
         if (anp_tag_allowed(kind, (uint8_t)tag) && rng() % 4 != 0) {
             put_random_field(&w, put, values, (uint8_t)tag);
         }
     }
     if (rng() % 4 == 0) {
-        put_random_field(&w, put, values, (uint8_t)(rng() % 2 ? rng() % 256 : 1 + rng() % ANP_TAG_GROUP_HANDLER));
+        put_random_field(&w, put, values, (uint8_t)(rng() % 2 ? rng() % 256 : 1 + rng() % ANP_TAG_DEFINE_HANDLER));
     }
     return anp_writer_finish(&w);
 }
@@ -95,11 +98,14 @@ static long valid_frame(uint8_t *buf, size_t cap)
     switch (rng() % 3) {
     case 0:
         anp_writer_init(&w, buf, cap, ANP_KIND_HELLO, 0);
-        anp_put_u16(&w, ANP_TAG_VERSION, 1);
+        anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
         break;
     case 1:
         anp_writer_init(&w, buf, cap, ANP_KIND_CHECK_PASSWORD, rng());
-        anp_put_str(&w, ANP_TAG_HANDLER, "type=django\ndatabase=sqlite:///x");
+        if (rng() % 2) {
+            anp_put_define_handler(&w, 1, "type=django\ndatabase=sqlite:///x");
+        }
+        anp_put_u32(&w, ANP_TAG_HANDLER_ID, 1);
         anp_put_str(&w, ANP_TAG_USER, "alice");
         anp_put_str(&w, ANP_TAG_PASSWORD, "s3cret");
         for (i = 0; i < envs; i++) {

@@ -1,6 +1,7 @@
 /*
  * anp_protocol_test.c: checks the parts of anp_protocol.c that the addon does not reach (the typed
- * writer helpers, buffer capacity, field readers, anp_find). Prints one TAP line per check and exits
+ * writer helpers, DEFINE_HANDLER, buffer capacity, field readers, anp_find, the length-prefix reader and
+ * the request id setter). Prints one TAP line per check and exits
  * non-zero when one fails; test/unit/protocol-c.test.ts runs it.
  */
 #include "anp_protocol.h"
@@ -49,13 +50,13 @@ static void test_typed_writers(void)
     uint32_t u32 = 0;
 
     anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 0x0a0b0c0d);
-    anp_put_str(&w, ANP_TAG_HANDLER, "h");
+    anp_put_u32(&w, ANP_TAG_HANDLER_ID, 1);
     anp_put_str(&w, ANP_TAG_USER, "al");
     anp_put_field(&w, ANP_TAG_PASSWORD, "", 0);
     anp_put_u32(&w, ANP_TAG_TIMEOUT_MS, 5000);
     n = anp_writer_finish(&w);
-    CHECK(n == 4 + 7 + 4 + 5 + 3 + 7);
-    CHECK(same_bytes(buf, n, "0000001a" "02" "0a0b0c0d" "0004" "020001" "68" "030002" "616c" "040000"
+    CHECK(n == 4 + 7 + 7 + 5 + 3 + 7);
+    CHECK(same_bytes(buf, n, "0000001d" "02" "0a0b0c0d" "0004" "020004" "00000001" "030002" "616c" "040000"
                              "0a0004" "00001388"));
     CHECK(anp_decode(buf, (size_t)n, NULL) == n);
     CHECK(anp_decode(buf, (size_t)n - 1, NULL) == ANP_E_SHORT);
@@ -99,7 +100,7 @@ static void test_writer_errors(void)
 
     /* Errors are sticky: a later field that would fit does not clear them. */
     anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 1);
-    anp_put_str(&w, ANP_TAG_HANDLER, NULL);
+    anp_put_str(&w, ANP_TAG_REALM, NULL);
     anp_put_str(&w, ANP_TAG_USER, "u");
     CHECK(w.error == ANP_E_MALFORMED);
     CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
@@ -110,7 +111,13 @@ static void test_writer_errors(void)
 
     /* The message rules: a missing PASSWORD, then a STATUS in a request. */
     anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 1);
-    anp_put_str(&w, ANP_TAG_HANDLER, "h");
+    anp_put_u32(&w, ANP_TAG_HANDLER_ID, 1);
+    anp_put_str(&w, ANP_TAG_USER, "u");
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+
+    /* A HANDLER_ID of the wrong width is malformed, like any fixed-width value. */
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_GROUPS_FOR_USER, 1);
+    anp_put_u16(&w, ANP_TAG_HANDLER_ID, 1);
     anp_put_str(&w, ANP_TAG_USER, "u");
     CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
 
@@ -122,8 +129,8 @@ static void test_writer_errors(void)
 
 static void test_decode_errors_name_the_request(void)
 {
-    /* HELLO with request id 7 and an unknown tag 15. */
-    static const uint8_t frame[] = {0, 0, 0, 15, 1, 0, 0, 0, 7, 0, 2, 1, 0, 2, 0, 1, 15, 0, 0};
+    /* HELLO with request id 7 and an unknown tag 16. */
+    static const uint8_t frame[] = {0, 0, 0, 15, 1, 0, 0, 0, 7, 0, 2, 1, 0, 2, 0, 2, 16, 0, 0};
     static const uint8_t long_prefix[] = {0, 1, 0, 1, 1, 0, 0, 0, 7};
     anp_message msg;
     CHECK(anp_decode(frame, sizeof(frame), &msg) == ANP_E_MALFORMED);
@@ -134,6 +141,78 @@ static void test_decode_errors_name_the_request(void)
     CHECK(!anp_tag_allowed(ANP_KIND_GET_REALM_HASH, ANP_TAG_HASH));
     CHECK(!anp_tag_allowed(0x07, ANP_TAG_VERSION));
     CHECK(!anp_tag_allowed(ANP_KIND_HELLO, 0));
+}
+
+static void test_define_handler(void)
+{
+    uint8_t buf[128];
+    anp_writer w;
+    anp_message msg;
+    long n;
+    uint32_t id = 0;
+    const uint8_t *spec = NULL;
+    size_t spec_len = 0;
+
+    /* Two definitions in one request (user and group handler both new on this connection). */
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 9);
+    anp_put_define_handler(&w, 3, "a");
+    anp_put_define_handler(&w, ANP_MAX_HANDLER_ID, "type=x");
+    anp_put_u32(&w, ANP_TAG_HANDLER_ID, 3);
+    anp_put_u32(&w, ANP_TAG_GROUP_HANDLER_ID, ANP_MAX_HANDLER_ID);
+    anp_put_str(&w, ANP_TAG_USER, "u");
+    anp_put_str(&w, ANP_TAG_PASSWORD, "p");
+    n = anp_writer_finish(&w);
+    CHECK(n > 0);
+    CHECK(same_bytes(buf, 4 + 7 + 8, "00000032" "02" "00000009" "0006" "0f0005" "00000003" "61"));
+    CHECK(anp_decode(buf, (size_t)n, &msg) == n && msg.field_count == 6);
+    CHECK(anp_field_define_handler(&msg.fields[0], &id, &spec, &spec_len) == ANP_OK && id == 3 && spec_len == 1
+          && spec[0] == 'a');
+    CHECK(anp_field_define_handler(&msg.fields[1], &id, &spec, &spec_len) == ANP_OK && id == ANP_MAX_HANDLER_ID
+          && spec_len == 6 && memcmp(spec, "type=x", 6) == 0);
+    CHECK(anp_field_define_handler(&msg.fields[2], &id, &spec, &spec_len) == ANP_E_MALFORMED);
+    CHECK(anp_field_define_handler(NULL, &id, &spec, &spec_len) == ANP_E_MALFORMED);
+
+    /* An empty spec text leaves a 4-byte value, which is malformed; so is a definition in HELLO. */
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_GROUPS_FOR_USER, 1);
+    anp_put_define_handler(&w, 1, "");
+    anp_put_u32(&w, ANP_TAG_HANDLER_ID, 1);
+    anp_put_str(&w, ANP_TAG_USER, "u");
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HELLO, 0);
+    anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
+    anp_put_define_handler(&w, 1, "a");
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_GROUPS_FOR_USER, 1);
+    anp_put_define_handler(&w, 1, NULL);
+    CHECK(w.error == ANP_E_MALFORMED);
+    /* Too little room for the whole field. */
+    anp_writer_init(&w, buf, 4 + 7 + 3 + 4 + 2, ANP_KIND_GROUPS_FOR_USER, 1);
+    anp_put_define_handler(&w, 1, "abc");
+    CHECK(w.error == ANP_E_NOSPACE);
+}
+
+static void test_frame_size_and_request_id(void)
+{
+    static const uint8_t short_body[] = {0, 0, 0, 6};
+    static const uint8_t huge[] = {0, 1, 0, 1};
+    static const uint8_t ok[] = {0, 0, 0, 13};
+    uint8_t buf[64];
+    anp_writer w;
+    anp_message msg;
+    long n;
+
+    CHECK(anp_frame_size(ok, 3) == ANP_E_SHORT);
+    CHECK(anp_frame_size(ok, 4) == 17);
+    CHECK(anp_frame_size(short_body, 4) == ANP_E_MALFORMED);
+    CHECK(anp_frame_size(huge, 4) == ANP_E_TOO_LARGE);
+
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HELLO, 0);
+    anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
+    n = anp_writer_finish(&w);
+    CHECK(anp_frame_size(buf, 4) == n);
+    anp_set_request_id(buf, 0xdeadbeef);
+    CHECK(anp_decode(buf, (size_t)n, &msg) == n && msg.request_id == 0xdeadbeef && msg.kind == ANP_KIND_HELLO);
+    CHECK(same_bytes(buf, n, "0000000c" "01" "deadbeef" "0001" "010002" "0002"));
 }
 
 static void test_wipe(void)
@@ -157,6 +236,8 @@ int main(void)
     test_typed_writers();
     test_writer_errors();
     test_decode_errors_name_the_request();
+    test_define_handler();
+    test_frame_size_and_request_id();
     printf("1..%d\n", checks);
     return failures == 0 ? 0 : 1;
 }
