@@ -183,11 +183,6 @@ long anp_frame_size(const uint8_t *buf, size_t len)
     return (long)(ANP_PREFIX_LEN + body_len);
 }
 
-void anp_set_request_id(uint8_t *frame, uint32_t id)
-{
-    anp_set32(frame + ANP_PREFIX_LEN + 1, id);
-}
-
 long anp_decode(const uint8_t *buf, size_t len, anp_message *msg)
 {
     uint32_t body_len;

@@ -121,12 +121,6 @@ long anp_decode(const uint8_t *buf, size_t len, anp_message *msg);
  */
 long anp_frame_size(const uint8_t *buf, size_t len);
 
-/*
- * Writes `id` as the request id of the finished frame at `frame`. A sender encodes a request once and
- * gives it the id of the connection it goes out on (a retry on a new connection takes a new id).
- */
-void anp_set_request_id(uint8_t *frame, uint32_t id);
-
 /* Value helpers: return ANP_OK, or ANP_E_MALFORMED when the field's length is wrong. */
 anp_result anp_field_u8(const anp_field *f, uint8_t *out);
 anp_result anp_field_u16(const anp_field *f, uint16_t *out);

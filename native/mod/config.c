@@ -12,7 +12,7 @@
 #include "apr_lib.h"
 #include "http_core.h"
 
-#include "mod_authnz_node.h"
+#include "anp_private.h"
 #include "config.h"
 #include "grant_cache.h"
 
@@ -190,10 +190,13 @@ static const char *check_database_url(apr_pool_t *p, const char *url)
 /* Handler specs                                                                                     */
 /* ------------------------------------------------------------------------------------------------ */
 
-static const char *render_script_spec(apr_pool_t *p, const anp_script_conf *script)
+static const anp_handler *script_handler(apr_pool_t *p, const anp_script_conf *script)
 {
-    return apr_pstrcat(p, "type=script\npath=", script->path, "\nreload=", script->reload ? "on" : "off",
-                       "\n", NULL);
+    anp_handler *handler = apr_palloc(p, sizeof(*handler));
+    handler->spec = apr_pstrcat(p, "type=script\npath=", script->path, "\nreload=", script->reload ? "on" : "off",
+                                "\n", NULL);
+    handler->reads_environ = 1;
+    return handler;
 }
 
 static int compare_entries(const void *a, const void *b)
@@ -229,13 +232,15 @@ static const char *render_django_spec(apr_pool_t *p, const char *database, const
  */
 static void render_specs(apr_pool_t *p, anp_dir_conf *conf)
 {
-    const char *django = NULL;
+    anp_handler *django = NULL;
 
     if (conf->django_database) {
-        django = render_django_spec(p, conf->django_database, conf->django_options);
+        django = apr_palloc(p, sizeof(*django));
+        django->spec = render_django_spec(p, conf->django_database, conf->django_options);
+        django->reads_environ = 0;
     }
-    conf->user_spec = conf->user_script ? render_script_spec(p, conf->user_script) : django;
-    conf->group_spec = conf->group_script ? render_script_spec(p, conf->group_script) : django;
+    conf->user_handler = conf->user_script ? script_handler(p, conf->user_script) : django;
+    conf->group_handler = conf->group_script ? script_handler(p, conf->group_script) : django;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -311,12 +316,12 @@ void *anp_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
     }
 
     if (!add->user_script && !add->group_script && !add->django_database && !add->django_options) {
-        conf->user_spec = base->user_spec;
-        conf->group_spec = base->group_spec;
+        conf->user_handler = base->user_handler;
+        conf->group_handler = base->group_handler;
     }
     else if (!base->user_script && !base->group_script && !base->django_database && !base->django_options) {
-        conf->user_spec = add->user_spec;
-        conf->group_spec = add->group_spec;
+        conf->user_handler = add->user_handler;
+        conf->group_handler = add->group_handler;
     }
     else {
         render_specs(p, conf);

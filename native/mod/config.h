@@ -33,6 +33,16 @@ typedef struct {
     int grant_cache_wanted;
 } anp_server_conf;
 
+/*
+ * A handler as requests name it: the spec text the worker creates it from (DEFINE_HANDLER), and whether
+ * it reads the request's environ. Only script handlers (mod_wsgi's contract) do; the built-in Django
+ * handler does not, so its requests carry no ENV fields.
+ */
+typedef struct {
+    const char *spec;
+    int reads_environ;
+} anp_handler;
+
 typedef struct {
     const char *path;   /* absolute path of the script (or a package specifier) */
     int reload;         /* reload=on */
@@ -46,15 +56,16 @@ typedef struct {
     const char *django_database;          /* NodeAuthDjangoDatabase */
     apr_table_t *django_options;          /* NodeAuthDjangoOption key value; NULL: none here */
     /*
-     * Rendered handler specs, kept in step with the fields above: at config time by every directive,
-     * and by the merge when a section changes something its parent set.
-     * user_spec answers CHECK_PASSWORD and GET_REALM_HASH; group_spec GROUPS_FOR_USER and HAS_PERMISSION.
+     * The handlers, rendered from the fields above and kept in step with them: at config time by every
+     * directive, and by the merge when a section changes something its parent set. NULL: none.
+     * user_handler answers CHECK_PASSWORD and GET_REALM_HASH; group_handler GROUPS_FOR_USER and
+     * HAS_PERMISSION (and the groups and permissions folded into CHECK_PASSWORD).
      */
-    const char *user_spec;
-    const char *group_spec;
+    const anp_handler *user_handler;
+    const anp_handler *group_handler;
     /*
      * Set when a `Require node-group`/`group` line was parsed in this section (or an enclosing one):
-     * the password check then asks the worker for the user's groups in the same trip (GROUP_HANDLER),
+     * the password check then asks the worker for the user's groups in the same trip (GROUP_HANDLER_ID),
      * and the group check needs no second one.
      */
     int fold_groups;

@@ -9,7 +9,7 @@
 #include "http_protocol.h"
 #include "http_ssl.h"
 
-#include "mod_authnz_node.h"
+#include "anp_private.h"
 #include "environ.h"
 
 static void add(apr_array_header_t *env, apr_pool_t *p, const char *key, const char *value)

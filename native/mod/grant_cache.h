@@ -12,7 +12,7 @@
  * is never stored. Any problem (no cache in this child, a lock that fails, an entry that does not
  * decode) is a miss: the check goes to the worker as if there were no cache.
  *
- * Log ids: ANP0104-0106 when child_init cannot make the cache (module/hooks range), ANP0519 for a hit
+ * Log ids: ANP0104-0105 when child_init cannot make the cache (module/hooks range), ANP0519 for a hit
  * (providers.c), ANP0520-0521 at request time (the checks range).
  */
 #ifndef ANP_GRANT_CACHE_H
@@ -44,8 +44,8 @@ typedef struct {
     const char *location;                   /* mod_authnz_node.location in the environ */
     const char *auth_name;                  /* mod_authnz_node.auth_name in the environ */
     int seconds;                            /* NodeAuthCacheSeconds: two windows never share entries */
-    const char *handler;                    /* HANDLER */
-    const char *group_handler;              /* GROUP_HANDLER, NULL: not sent */
+    apr_uint32_t handler_id;                /* HANDLER_ID (this child's id: one per spec text) */
+    apr_uint32_t group_handler_id;          /* GROUP_HANDLER_ID, 0: not sent */
     const apr_array_header_t *permissions;  /* PERMISSION fields, NULL: none sent */
     const char *user;                       /* USER bytes */
     const char *password;                   /* PASSWORD bytes: only hashed, never kept */
@@ -54,7 +54,7 @@ typedef struct {
 /* What a GRANTED answer carried that the rest of the request uses. */
 typedef struct {
     const char *user;                       /* the name the handler granted under; NULL: the one sent */
-    apr_array_header_t *groups;             /* the user's groups; NULL when GROUP_HANDLER was not sent */
+    apr_array_header_t *groups;             /* the user's groups; NULL when GROUP_HANDLER_ID was not sent */
     apr_array_header_t *held_permissions;   /* of the PERMISSION fields sent, those held; never NULL */
 } anp_grant;
 

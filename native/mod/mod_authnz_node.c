@@ -7,8 +7,9 @@
  *   register_hooks  providers (providers.c) and the hooks below
  *   check_config    under -t and at the first start: say who answers `Require group`
  *   post_config     start the worker, once per generation, skipping the first configuration pass
- *   child_init      each child's connection pool (conn_pool.c), and its grant cache (grant_cache.c) when
- *                   some section sets NodeAuthCacheSeconds above 0
+ *   child_init      each child's worker address (conn.c), connection pool (conn_pool.c) and handler ids
+ *                   (handler_ids.c), and its grant cache (grant_cache.c) when some section sets
+ *                   NodeAuthCacheSeconds above 0
  */
 #define ANP_MODULE_RECORD
 #include "httpd.h"
@@ -18,10 +19,12 @@
 #include "http_main.h"
 #include "ap_mpm.h"
 
-#include "mod_authnz_node.h"
+#include "anp_private.h"
 #include "config.h"
+#include "conn.h"
 #include "conn_pool.h"
 #include "grant_cache.h"
+#include "handler_ids.h"
 #include "providers.h"
 #include "worker_supervisor.h"
 
@@ -62,7 +65,10 @@ static int anp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 
 static void anp_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    /* The supervisor set this generation's socket path in post_config, before the MPM forked us. */
+    anp_conn_child_init(pchild, anp_worker_socket_path());
     anp_pool_child_init(pchild, s);
+    anp_handler_ids_child_init(pchild, s);
     /* Only when asked for: a configuration without NodeAuthCacheSeconds pays no memory for it. */
     if (anp_config_grant_cache_wanted(s)) {
         anp_grant_cache_child_init(pchild, s);

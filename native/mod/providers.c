@@ -12,48 +12,16 @@
 #include "ap_expr.h"
 
 #include "anp_protocol.h"
-#include "mod_authnz_node.h"
+#include "anp_private.h"
 #include "config.h"
-#include "environ.h"
+#include "fold.h"
 #include "grant_cache.h"
 #include "providers.h"
+#include "request.h"
 #include "rpc.h"
 
-/* At most this many Require node-permission names ride along with a password check. */
-#define ANP_MAX_FOLDED_PERMISSIONS 64
-
-/* What a password check brought back for the authz checks of the same request: the user's groups
- * (GROUP_HANDLER; NULL when not asked) and, of the permission names asked, those the user holds. */
-typedef struct {
-    const char *user;
-    const apr_array_header_t *groups;
-    const apr_array_header_t *asked_permissions; /* NULL: none asked */
-    const apr_array_header_t *held_permissions;
-} anp_folded_answer;
-
-static int contains(const apr_array_header_t *names, const char *name)
-{
-    int i;
-    for (i = 0; names && i < names->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(names, i, const char *), name)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* The worker may only answer names the module asked for: anything else is a broken answer. */
-static const char *unasked_permission(const apr_array_header_t *asked, const apr_array_header_t *held)
-{
-    int i;
-    for (i = 0; i < held->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(held, i, const char *);
-        if (!contains(asked, name)) {
-            return name;
-        }
-    }
-    return NULL;
-}
+/* mod_authn_socache's store, when that module is loaded: Digest answers can be cached there. */
+static APR_OPTIONAL_FN_TYPE(ap_authn_cache_store) *authn_cache_store;
 
 static anp_dir_conf *dir_conf(request_rec *r)
 {
@@ -65,17 +33,6 @@ static const char *where(const anp_dir_conf *conf)
     return conf->location ? conf->location : "(server)";
 }
 
-static void prepare(request_rec *r, const anp_dir_conf *conf, anp_request *req, uint8_t kind, const char *spec,
-                    const char *user)
-{
-    memset(req, 0, sizeof(*req));
-    req->kind = kind;
-    req->handler = spec;
-    req->user = user;
-    req->env = anp_build_environ(r, conf->location);
-    req->timeout = anp_server_timeout(r->server);
-}
-
 /* ------------------------------------------------------------------------------------------------ */
 /* authn "node"                                                                                      */
 /* ------------------------------------------------------------------------------------------------ */
@@ -83,111 +40,116 @@ static void prepare(request_rec *r, const anp_dir_conf *conf, anp_request *req, 
 /*
  * What a GRANTED password check leaves for the rest of the request, whether the answer came from the
  * worker or from the grant cache: httpd's user (renamed when the handler named the user differently, as
- * mod_wsgi lets a script do) and the folded groups and permissions the authz providers read from
- * r->request_config.
+ * mod_wsgi lets a script do) and the folded groups and permissions (fold.c).
  */
-static authn_status granted(request_rec *r, const char *user, const char *renamed, const char *group_handler,
-                            const apr_array_header_t *asked, const apr_array_header_t *groups,
-                            const apr_array_header_t *held)
+static authn_status granted(request_rec *r, const anp_request *req, const char *renamed,
+                            const apr_array_header_t *groups, const apr_array_header_t *held)
 {
     if (renamed) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      ANPLOGNO(0503) "user '%s' authenticated as '%s'", user, renamed);
+                      ANPLOGNO(0503) "user '%s' authenticated as '%s'", req->user, renamed);
         r->user = apr_pstrdup(r->pool, renamed);
     }
-    if (group_handler || asked) {
-        anp_folded_answer *folded = apr_palloc(r->pool, sizeof(*folded));
-        folded->user = r->user;
-        folded->groups = group_handler ? groups : NULL;
-        folded->asked_permissions = asked;
-        folded->held_permissions = held;
-        ap_set_module_config(r->request_config, &authnz_node_module, folded);
-    }
+    anp_fold_keep(r, req, groups, held);
     return AUTH_GRANTED;
+}
+
+/*
+ * The grant cache's part of a password check (NodeAuthCacheSeconds > 0): 1 when it holds a live grant
+ * for these credentials (then the check is granted from it); otherwise 0, with *key and *asked_at set
+ * for storing the worker's answer (*asked_at 0: do not store).
+ */
+static int granted_from_cache(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
+                              anp_grant_key *key, apr_time_t *asked_at)
+{
+    int seconds = anp_dir_cache_seconds(conf);
+    anp_grant_key_parts parts;
+    anp_grant cached;
+
+    *asked_at = 0;
+    if (seconds <= 0) {
+        return 0;
+    }
+    /* Everything the request is made of but the per-request environ (URI, client, headers): the same
+     * credentials in the same configuration get the answer the worker gave them. */
+    parts.server_name = r->server->server_hostname;
+    parts.server_port = r->server->port;
+    parts.location = conf->location;
+    parts.auth_name = ap_auth_name(r);
+    parts.seconds = seconds;
+    parts.handler_id = req->handler_id;
+    parts.group_handler_id = req->group_handler_id;
+    parts.permissions = req->permissions;
+    parts.user = req->user;
+    parts.password = req->password;
+    if (!anp_grant_cache_key(&parts, key)) {
+        return 0;
+    }
+    if (anp_grant_cache_get(r, key, &cached)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      ANPLOGNO(0519) "user '%s' granted from the grant cache (NodeAuthCacheSeconds %d at %s)",
+                      req->user, seconds, where(conf));
+        granted(r, req, cached.user, cached.groups, cached.held_permissions);
+        return 1;
+    }
+    /* Taken before the request is sent: the window starts no later than the worker's reading. */
+    *asked_at = anp_grant_cache_now();
+    return 0;
+}
+
+static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
+                                     const anp_answer *ans, const anp_grant_key *key, apr_time_t asked_at)
+{
+    const char *renamed = ans->user && *ans->user && strcmp(ans->user, req->user) ? ans->user : NULL;
+    const char *unasked = anp_fold_unasked(req, ans->permissions);
+
+    if (unasked) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0517) "checking the password of user '%s': the worker answered permission '%s', "
+                      "which was not asked for", req->user, unasked);
+        return AUTH_GENERAL_ERROR;
+    }
+    /* Only a grant is remembered: DENIED, USER_NOT_FOUND and errors ask the worker every time. */
+    if (asked_at) {
+        anp_grant grant;
+        grant.user = renamed;
+        grant.groups = req->group_handler ? ans->groups : NULL;
+        grant.held_permissions = ans->permissions;
+        anp_grant_cache_put(r, key, asked_at, anp_dir_cache_seconds(conf), &grant);
+    }
+    return granted(r, req, renamed, ans->groups, ans->permissions);
 }
 
 static authn_status check_password(request_rec *r, const char *user, const char *password)
 {
     const anp_dir_conf *conf = dir_conf(r);
-    int cache_seconds = anp_dir_cache_seconds(conf);
-    const char *group_handler = NULL;
-    const apr_array_header_t *permissions = NULL;
     anp_grant_key key;
-    anp_grant cached;
-    int cacheable = 0;
-    apr_time_t asked_at = 0;
+    apr_time_t asked_at;
     anp_request req;
     anp_answer ans;
 
-    if (!conf->user_spec) {
+    if (!conf->user_handler) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       ANPLOGNO(0501) "AuthBasicProvider node at %s has no handler: set NodeAuthUserScript or "
                       "NodeAuthDjangoDatabase", where(conf));
         return AUTH_GENERAL_ERROR;
     }
-    if (conf->fold_groups && conf->group_spec) {
-        group_handler = conf->group_spec;
+    if (!anp_request_init(r, &req, ANP_KIND_CHECK_PASSWORD, conf->user_handler, user, conf->location)
+        || !anp_fold_plan(r, conf, &req)) {
+        return AUTH_GENERAL_ERROR;
     }
-    /* Permissions are answered by the group handler: folded when it rides along already, or when the
-     * password's handler is the same one (the Django handler); otherwise the authz check asks. A long
-     * list is not folded, so the request stays far from the protocol's field limit. */
-    if (conf->fold_permissions && conf->fold_permissions->nelts <= ANP_MAX_FOLDED_PERMISSIONS
-        && conf->group_spec && (group_handler || !strcmp(conf->group_spec, conf->user_spec))) {
-        permissions = conf->fold_permissions;
-    }
-    /* The key holds everything the request below is made of but the per-request environ (URI, client,
-     * headers): the same credentials in the same configuration get the answer the worker gave them. */
-    if (cache_seconds > 0) {
-        anp_grant_key_parts parts;
-        parts.server_name = r->server->server_hostname;
-        parts.server_port = r->server->port;
-        parts.location = conf->location;
-        parts.auth_name = ap_auth_name(r);
-        parts.seconds = cache_seconds;
-        parts.handler = conf->user_spec;
-        parts.group_handler = group_handler;
-        parts.permissions = permissions;
-        parts.user = user;
-        parts.password = password;
-        cacheable = anp_grant_cache_key(&parts, &key);
-        if (cacheable && anp_grant_cache_get(r, &key, &cached)) {
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                          ANPLOGNO(0519) "user '%s' granted from the grant cache (NodeAuthCacheSeconds %d at %s)",
-                          user, cache_seconds, where(conf));
-            return granted(r, user, cached.user, group_handler, permissions, cached.groups, cached.held_permissions);
-        }
-        /* Taken before the request is sent: the window starts no later than the worker's reading. */
-        asked_at = cacheable ? anp_grant_cache_now() : 0;
-    }
-    prepare(r, conf, &req, ANP_KIND_CHECK_PASSWORD, conf->user_spec, user);
     req.password = password;
-    req.group_handler = group_handler;
-    req.permissions = permissions;
+    if (granted_from_cache(r, conf, &req, &key, &asked_at)) {
+        return AUTH_GRANTED;
+    }
     if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       ANPLOGNO(0502) "checking the password of user '%s' failed: %s", user, ans.reason);
         return AUTH_GENERAL_ERROR;
     }
     switch (ans.status) {
-    case ANP_STATUS_GRANTED: {
-        const char *renamed = ans.user && *ans.user && strcmp(ans.user, user) ? ans.user : NULL;
-        const char *unasked = unasked_permission(req.permissions, ans.permissions);
-        if (unasked) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          ANPLOGNO(0517) "checking the password of user '%s': the worker answered "
-                          "permission '%s', which was not asked for", user, unasked);
-            return AUTH_GENERAL_ERROR;
-        }
-        /* Only a grant is remembered: DENIED, USER_NOT_FOUND and errors ask the worker every time. */
-        if (asked_at) {
-            anp_grant grant;
-            grant.user = renamed;
-            grant.groups = group_handler ? ans.groups : NULL;
-            grant.held_permissions = ans.permissions;
-            anp_grant_cache_put(r, &key, asked_at, cache_seconds, &grant);
-        }
-        return granted(r, user, renamed, group_handler, permissions, ans.groups, ans.permissions);
-    }
+    case ANP_STATUS_GRANTED:
+        return password_granted(r, conf, &req, &ans, &key, asked_at);
     case ANP_STATUS_DENIED:
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ANPLOGNO(0504) "user '%s': wrong password%s%s", user,
                       ans.reason ? ": " : "", ans.reason ? ans.reason : "");
@@ -204,22 +166,24 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     }
 }
 
-/* Digest is not cached here: the HA1 is as good as the password for Digest, and the grant cache keeps
- * nothing a password could be recovered or replayed from (mod_authn_socache's AuthnCacheProvideFor node
- * can cache it, for those who accept that). */
+/* Digest is not cached in the grant cache: the HA1 is as good as the password for Digest, and the grant
+ * cache keeps nothing a password could be recovered or replayed from. mod_authn_socache can cache it
+ * (AuthnCacheProvideFor node), for those who accept that: the HA1 is handed to its store here. */
 static authn_status get_realm_hash(request_rec *r, const char *user, const char *realm, char **rethash)
 {
     const anp_dir_conf *conf = dir_conf(r);
     anp_request req;
     anp_answer ans;
 
-    if (!conf->user_spec) {
+    if (!conf->user_handler) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       ANPLOGNO(0507) "AuthDigestProvider node at %s has no handler: set NodeAuthUserScript or "
                       "NodeAuthDjangoDatabase", where(conf));
         return AUTH_GENERAL_ERROR;
     }
-    prepare(r, conf, &req, ANP_KIND_GET_REALM_HASH, conf->user_spec, user);
+    if (!anp_request_init(r, &req, ANP_KIND_GET_REALM_HASH, conf->user_handler, user, conf->location)) {
+        return AUTH_GENERAL_ERROR;
+    }
     req.realm = realm;
     if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -232,6 +196,9 @@ static authn_status get_realm_hash(request_rec *r, const char *user, const char 
             break;
         }
         *rethash = apr_pstrdup(r->pool, ans.hash);
+        if (authn_cache_store) {
+            authn_cache_store(r, ANP_PROVIDER_AUTHN, user, realm, ans.hash);
+        }
         return AUTH_USER_FOUND;
     case ANP_STATUS_USER_NOT_FOUND:
         return AUTH_USER_NOT_FOUND;
@@ -306,21 +273,6 @@ static const char *parse_permission_line(cmd_parms *cmd, const char *require_lin
     return NULL;
 }
 
-/* The worker's rule for GROUPS_FOR_USER (src/worker/dispatcher.ts matchGroups): names equal ignoring
- * ASCII case. Applied here too so that folded groups decide exactly as the worker would. */
-static int any_group_matches(const apr_array_header_t *groups, const apr_array_header_t *wanted)
-{
-    int i, j;
-    for (i = 0; i < wanted->nelts; i++) {
-        for (j = 0; j < groups->nelts; j++) {
-            if (!ap_cstr_casecmp(APR_ARRAY_IDX(groups, j, const char *), APR_ARRAY_IDX(wanted, i, const char *))) {
-                return 1;
-            }
-        }
-    }
-    return 0;
-}
-
 static apr_array_header_t *require_words(request_rec *r, const void *parsed, const char **err)
 {
     apr_array_header_t *words = apr_array_make(r->pool, 4, sizeof(const char *));
@@ -336,72 +288,16 @@ static apr_array_header_t *require_words(request_rec *r, const void *parsed, con
     return words;
 }
 
-static authz_status ask_worker(request_rec *r, const char *require_line, const void *parsed, uint8_t kind,
-                               const char *what)
+/* The worker's answer to a Require line (GROUPS_FOR_USER or HAS_PERMISSION about r->user). */
+static authz_status worker_decides(request_rec *r, const anp_dir_conf *conf, uint8_t kind, apr_array_header_t *words,
+                                   const char *what, const char *require_line)
 {
-    const anp_dir_conf *conf = dir_conf(r);
-    apr_array_header_t *words;
-    const char *err = NULL;
-    const anp_folded_answer *folded;
     anp_request req;
     anp_answer ans;
 
-    /* Before authentication (first authz pass) there is no user yet: ask for one, cost nothing. */
-    if (!r->user) {
-        return AUTHZ_DENIED_NO_USER;
-    }
-    if (!conf->group_spec) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      ANPLOGNO(0510) "Require %s at %s has no handler: set NodeAuthGroupScript or "
-                      "NodeAuthDjangoDatabase", what, where(conf));
+    if (!anp_request_init(r, &req, kind, conf->group_handler, r->user, conf->location)) {
         return AUTHZ_GENERAL_ERROR;
     }
-    words = require_words(r, parsed, &err);
-    if (err) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      ANPLOGNO(0511) "Require %s %s: cannot evaluate the expression: %s", what, require_line, err);
-        return AUTHZ_GENERAL_ERROR;
-    }
-    if (words->nelts == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      ANPLOGNO(0512) "Require %s %s: the expression gave no names; user '%s' is denied",
-                      what, require_line, r->user);
-        return AUTHZ_DENIED;
-    }
-    folded = ap_get_module_config(r->request_config, &authnz_node_module);
-    if (folded && (!folded->user || strcmp(folded->user, r->user))) {
-        folded = NULL;
-    }
-    if (kind == ANP_KIND_HAS_PERMISSION && folded && folded->asked_permissions) {
-        int i, all_asked = 1, any_held = 0;
-        for (i = 0; i < words->nelts; i++) {
-            const char *name = APR_ARRAY_IDX(words, i, const char *);
-            all_asked = all_asked && contains(folded->asked_permissions, name);
-            any_held = any_held || contains(folded->held_permissions, name);
-        }
-        /* Decided from the password check only when it asked about every name of this line. */
-        if (all_asked) {
-            if (any_held) {
-                return AUTHZ_GRANTED;
-            }
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                          ANPLOGNO(0518) "Require %s %s: user '%s' has none of them (permissions from the "
-                          "password check)", what, require_line, r->user);
-            return AUTHZ_DENIED;
-        }
-    }
-    if (kind == ANP_KIND_GROUPS_FOR_USER) {
-        if (folded && folded->groups) {
-            if (any_group_matches(folded->groups, words)) {
-                return AUTHZ_GRANTED;
-            }
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                          ANPLOGNO(0516) "Require %s %s: user '%s' is in none of them (groups from the "
-                          "password check)", what, require_line, r->user);
-            return AUTHZ_DENIED;
-        }
-    }
-    prepare(r, conf, &req, kind, conf->group_spec, r->user);
     if (kind == ANP_KIND_HAS_PERMISSION) {
         req.permissions = words;
     }
@@ -428,15 +324,54 @@ static authz_status ask_worker(request_rec *r, const char *require_line, const v
     }
 }
 
+/* A Require node-group / node-permission line: decided from the password check's folded answer when it
+ * can be (fold.c), otherwise by the worker. */
+static authz_status require_check(request_rec *r, const char *require_line, const void *parsed, uint8_t kind,
+                                  const char *what)
+{
+    const anp_dir_conf *conf = dir_conf(r);
+    apr_array_header_t *words;
+    const char *err = NULL;
+    authz_status status;
+
+    /* Before authentication (first authz pass) there is no user yet: ask for one, cost nothing. */
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (!conf->group_handler) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0510) "Require %s at %s has no handler: set NodeAuthGroupScript or "
+                      "NodeAuthDjangoDatabase", what, where(conf));
+        return AUTHZ_GENERAL_ERROR;
+    }
+    words = require_words(r, parsed, &err);
+    if (err) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0511) "Require %s %s: cannot evaluate the expression: %s", what, require_line, err);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    if (words->nelts == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      ANPLOGNO(0512) "Require %s %s: the expression gave no names; user '%s' is denied",
+                      what, require_line, r->user);
+        return AUTHZ_DENIED;
+    }
+    if (kind == ANP_KIND_HAS_PERMISSION ? anp_fold_decide_permissions(r, words, what, require_line, &status)
+                                        : anp_fold_decide_groups(r, words, what, require_line, &status)) {
+        return status;
+    }
+    return worker_decides(r, conf, kind, words, what, require_line);
+}
+
 static authz_status group_check(request_rec *r, const char *require_line, const void *parsed)
 {
     const char *name = apr_table_get(r->notes, AUTHZ_PROVIDER_NAME_NOTE);
-    return ask_worker(r, require_line, parsed, ANP_KIND_GROUPS_FOR_USER, name ? name : ANP_PROVIDER_GROUP);
+    return require_check(r, require_line, parsed, ANP_KIND_GROUPS_FOR_USER, name ? name : ANP_PROVIDER_GROUP);
 }
 
 static authz_status permission_check(request_rec *r, const char *require_line, const void *parsed)
 {
-    return ask_worker(r, require_line, parsed, ANP_KIND_HAS_PERMISSION, ANP_PROVIDER_PERMISSION);
+    return require_check(r, require_line, parsed, ANP_KIND_HAS_PERMISSION, ANP_PROVIDER_PERMISSION);
 }
 
 static const authz_provider authz_group = {
@@ -449,8 +384,14 @@ static const authz_provider authz_permission = {
     parse_permission_line,
 };
 
+static void retrieve_optional_functions(void)
+{
+    authn_cache_store = APR_RETRIEVE_OPTIONAL_FN(ap_authn_cache_store);
+}
+
 void anp_register_providers(apr_pool_t *p)
 {
+    ap_hook_optional_fn_retrieve(retrieve_optional_functions, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, ANP_PROVIDER_AUTHN, AUTHN_PROVIDER_VERSION, &authn_node,
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, ANP_PROVIDER_GROUP, AUTHZ_PROVIDER_VERSION, &authz_group,

@@ -1,182 +1,24 @@
 /*
- * rpc.c: encode, send, await and decode one check.
+ * rpc.c: send one check and read its answer, on a connection that has said HELLO.
  */
 #include <string.h>
 
 #include "httpd.h"
 #include "apr_strings.h"
 #include "http_log.h"
-#include "http_request.h"
 
 #include "anp_protocol.h"
-#include "mod_authnz_node.h"
+#include "anp_private.h"
 #include "conn_pool.h"
 #include "rpc.h"
-#include "worker_supervisor.h"
 
 /* The worker answers ERROR just before TIMEOUT_MS passes; wait a little longer to read that answer. */
 #define ANP_ANSWER_GRACE apr_time_from_msec(500)
-#define ANP_FRAME_CAP (4 + ANP_MAX_FRAME_LEN)
-/* What read_frame() asks of the first recv(): a STATUS, a REASON and a modest list of groups or
- * permissions fit, so a usual answer is one recv(); longer ones grow the buffer. */
-#define ANP_ANSWER_BUF 4096
-
-/* Appends a field only if it fits, leaving the frame valid: ENV entries are optional context. */
-static int put_if_fits(anp_writer *w, uint8_t tag, const char *value)
-{
-    apr_size_t len = strlen(value);
-    if (len > ANP_MAX_FIELD_LEN || w->field_count >= ANP_MAX_FIELDS || w->len + 3 + len > w->cap) {
-        return 0;
-    }
-    anp_put_field(w, tag, value, len);
-    return 1;
-}
-
-static void put_all(anp_writer *w, uint8_t tag, const apr_array_header_t *values)
-{
-    int i;
-    if (values) {
-        for (i = 0; i < values->nelts; i++) {
-            anp_put_str(w, tag, APR_ARRAY_IDX(values, i, const char *));
-        }
-    }
-}
-
-static apr_size_t fields_size(const apr_array_header_t *values)
-{
-    apr_size_t size = 0;
-    int i;
-    if (values) {
-        for (i = 0; i < values->nelts; i++) {
-            size += 3 + strlen(APR_ARRAY_IDX(values, i, const char *));
-        }
-    }
-    return size;
-}
-
-/* The frame's size if everything fits, capped at the protocol's limit: a check allocates what it needs
- * from r->pool rather than 64 KiB every time. */
-static apr_size_t frame_capacity(const anp_request *req)
-{
-    apr_size_t size = 4 + ANP_HEADER_LEN;
-    size += 3 + strlen(req->handler) + 3 + strlen(req->user) + 3 + 4; /* HANDLER, USER, TIMEOUT_MS */
-    size += req->password ? 3 + strlen(req->password) : 0;
-    size += req->realm ? 3 + strlen(req->realm) : 0;
-    size += req->group_handler ? 3 + strlen(req->group_handler) : 0;
-    size += fields_size(req->groups) + fields_size(req->permissions) + fields_size(req->env);
-    return size < ANP_FRAME_CAP ? size : ANP_FRAME_CAP;
-}
-
-/* Encodes the request; returns its size or an anp_result (<0). Required fields first, ENV last. */
-static long encode_request(uint8_t *buf, apr_size_t cap, const anp_request *req, int *env_dropped)
-{
-    anp_writer w;
-    int i;
-
-    anp_writer_init(&w, buf, cap, req->kind, 0);
-    anp_put_str(&w, ANP_TAG_HANDLER, req->handler);
-    anp_put_str(&w, ANP_TAG_USER, req->user);
-    if (req->password) {
-        anp_put_str(&w, ANP_TAG_PASSWORD, req->password);
-    }
-    if (req->realm) {
-        anp_put_str(&w, ANP_TAG_REALM, req->realm);
-    }
-    if (req->group_handler) {
-        anp_put_str(&w, ANP_TAG_GROUP_HANDLER, req->group_handler);
-    }
-    put_all(&w, ANP_TAG_GROUP, req->groups);
-    put_all(&w, ANP_TAG_PERMISSION, req->permissions);
-    anp_put_u32(&w, ANP_TAG_TIMEOUT_MS, (uint32_t)apr_time_as_msec(req->timeout));
-    *env_dropped = 0;
-    if (req->env && w.error == ANP_OK) {
-        for (i = 0; i < req->env->nelts; i++) {
-            if (!put_if_fits(&w, ANP_TAG_ENV, APR_ARRAY_IDX(req->env, i, const char *))) {
-                (*env_dropped)++;
-            }
-        }
-    }
-    return anp_writer_finish(&w);
-}
-
-/* The request id sits right after the length prefix and the kind byte. */
-static void set_request_id(uint8_t *frame, uint32_t id)
-{
-    frame[5] = (uint8_t)(id >> 24);
-    frame[6] = (uint8_t)(id >> 16);
-    frame[7] = (uint8_t)(id >> 8);
-    frame[8] = (uint8_t)id;
-}
-
-static uint32_t read_u32(const uint8_t *b)
-{
-    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
-}
-
-typedef enum { READ_OK, READ_CLOSED, READ_FAILED } read_outcome;
-
-/*
- * Reads one whole frame and decodes it into *msg (values point into a buffer from p).
- *
- * One recv() into a buffer that holds any usual answer, then the length prefix is read from the buffer;
- * only a longer frame, or one that arrives in pieces, takes more. A connection carries one request at a
- * time, so nothing may follow the answer: bytes after it are a broken answer (the connection is closed
- * and the check fails), never left behind to be read as the answer to a later check.
- */
-static read_outcome read_frame(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message *msg,
-                               const char **reason)
-{
-    apr_size_t cap = ANP_ANSWER_BUF, have = 0, need = 0, got;
-    uint8_t *buf = apr_palloc(p, cap);
-    uint32_t len;
-    apr_status_t rv;
-    long rc;
-
-    while (need == 0 || have < need) {
-        rv = anp_conn_recv(conn, buf + have, cap - have, &got, deadline);
-        if (rv == APR_EOF && have == 0) {
-            *reason = "the worker closed the connection";
-            return READ_CLOSED;
-        }
-        if (rv != APR_SUCCESS) {
-            if (rv == APR_TIMEUP) {
-                *reason = have == 0 ? "no answer from the worker before the timeout (NodeAuthTimeout)"
-                                    : "the worker's answer did not arrive before the timeout (NodeAuthTimeout)";
-            }
-            else {
-                *reason = rv == APR_EOF ? "the worker closed the connection in the middle of an answer"
-                                        : apr_psprintf(p, "reading from the worker: %pm", &rv);
-            }
-            return READ_FAILED;
-        }
-        have += got;
-        if (need == 0 && have >= 4) {
-            len = read_u32(buf);
-            if (len < ANP_HEADER_LEN || len > ANP_MAX_FRAME_LEN) {
-                *reason = apr_psprintf(p, "the worker sent a frame of impossible length %u", len);
-                return READ_FAILED;
-            }
-            need = 4 + (apr_size_t)len;
-            if (need >= cap) {
-                /* Room for the whole frame and one byte more, so that bytes after it still show. */
-                uint8_t *bigger = apr_palloc(p, need + 1);
-                memcpy(bigger, buf, have);
-                buf = bigger;
-                cap = need + 1;
-            }
-        }
-        if (need != 0 && have > need) {
-            *reason = apr_psprintf(p, "the worker sent %" APR_SIZE_T_FMT " bytes after its answer", have - need);
-            return READ_FAILED;
-        }
-    }
-    rc = anp_decode(buf, need, msg);
-    if (rc != (long)need) {
-        *reason = apr_psprintf(p, "the worker's answer is malformed (codec result %ld)", rc);
-        return READ_FAILED;
-    }
-    return READ_OK;
-}
+/* How long a check keeps trying to reach a worker that is starting or restarting (its socket is
+ * missing or refuses, or a connection closes before HELLO's answer), and the pauses between tries. */
+#define ANP_CONNECT_RETRY_WINDOW apr_time_from_sec(5)
+#define ANP_CONNECT_FIRST_PAUSE apr_time_from_msec(20)
+#define ANP_CONNECT_MAX_PAUSE apr_time_from_msec(200)
 
 static int answer_status(const anp_message *msg)
 {
@@ -189,9 +31,11 @@ static int answer_status(const anp_message *msg)
 }
 
 /* HELLO on a new connection: the worker must speak our protocol version before it sees a check.
- * Returns 1 when it does, 0 when it refused, -1 when the connection closed without an answer. */
-static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message *msg, const char **reason)
+ * Returns 1 when it does, 0 when it refused or failed, -1 when the connection closed without an answer. */
+static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, const char **reason)
 {
+    static const char *closed = "the worker closed the connection during HELLO (is this uid trusted by the worker?)";
+    anp_message *msg = apr_palloc(p, sizeof(*msg));
     uint8_t buf[64];
     anp_writer w;
     long len;
@@ -206,17 +50,13 @@ static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message
     }
     rv = anp_conn_write(conn, buf, (apr_size_t)len, deadline);
     if (rv != APR_SUCCESS) {
-        *reason = "the worker closed the connection during HELLO (is this uid trusted by the worker?)";
+        *reason = rv == APR_TIMEUP ? "sending HELLO to the worker timed out" : closed;
         return rv == APR_EOF ? -1 : 0;
     }
-    switch (read_frame(conn, deadline, p, msg, reason)) {
-    case READ_OK:
-        break;
-    case READ_CLOSED:
-        *reason = "the worker closed the connection during HELLO (is this uid trusted by the worker?)";
-        return -1;
-    default:
-        return 0;
+    rv = anp_conn_read_frame(conn, deadline, p, msg, reason);
+    if (rv != APR_SUCCESS) {
+        *reason = rv == APR_EOF ? closed : *reason;
+        return rv == APR_EOF ? -1 : 0;
     }
     if (msg->kind != (ANP_KIND_HELLO | ANP_ANSWER_BIT) || msg->request_id != 0
         || answer_status(msg) != ANP_STATUS_GRANTED) {
@@ -227,33 +67,37 @@ static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, anp_message
 }
 
 /*
- * A new connection that has said HELLO. A connection closed before HELLO's answer is tried again within
- * the connect retry window: a worker that was just killed may still accept for an instant while the
- * kernel closes its descriptors, and its successor is not listening yet.
+ * A new connection that has said HELLO. The one retry policy for a worker that is starting or
+ * restarting: while its socket is missing or refuses, or a connection closes before HELLO's answer (a
+ * worker that was just killed may still accept for an instant while the kernel closes its descriptors,
+ * and its successor is not listening yet), try again after a pause that doubles, within the retry window
+ * and the check's deadline.
  */
-static anp_conn *open_connection(apr_time_t deadline, apr_pool_t *p, anp_message *msg, const char **reason)
+static anp_conn *open_connection(apr_time_t deadline, apr_pool_t *p, const char **reason)
 {
     apr_time_t retry_until = apr_time_now() + ANP_CONNECT_RETRY_WINDOW;
+    apr_interval_time_t pause = ANP_CONNECT_FIRST_PAUSE;
     anp_conn *conn;
-    int said;
+    int retryable;
 
     if (retry_until > deadline) {
         retry_until = deadline;
     }
     for (;;) {
-        conn = anp_conn_connect(anp_worker_socket_path(), deadline, p, reason);
-        if (!conn) {
+        conn = anp_conn_connect(p, reason, &retryable);
+        if (conn) {
+            int said = hello(conn, deadline, p, reason);
+            if (said == 1) {
+                return conn;
+            }
+            anp_conn_close(conn);
+            retryable = said < 0;
+        }
+        if (!retryable || apr_time_now() + pause >= retry_until) {
             return NULL;
         }
-        said = hello(conn, deadline, p, msg, reason);
-        if (said == 1) {
-            return conn;
-        }
-        anp_conn_close(conn);
-        if (said == 0 || apr_time_now() + apr_time_from_msec(50) >= retry_until) {
-            return NULL;
-        }
-        apr_sleep(apr_time_from_msec(50));
+        apr_sleep(pause);
+        pause = pause * 2 < ANP_CONNECT_MAX_PAUSE ? pause * 2 : ANP_CONNECT_MAX_PAUSE;
     }
 }
 
@@ -289,93 +133,121 @@ static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_answer *ans)
     }
 }
 
+/* One check's frame buffer, its ENV entries and deadline, shared by its (at most two) attempts. */
+typedef struct {
+    request_rec *r;
+    const anp_request *req;
+    const apr_array_header_t *env;
+    uint8_t *frame;
+    apr_size_t cap;
+    apr_size_t used;            /* bytes written into frame by any attempt: wiped at the end */
+    apr_time_t deadline;
+} anp_call;
+
+/* Encodes the request for conn with its next request id. */
+static long encode_for(anp_call *call, anp_conn *conn, uint32_t *id, anp_encoding *enc)
+{
+    long len;
+    *id = conn->next_id++;
+    if (conn->next_id == 0) {
+        conn->next_id = 1;
+    }
+    len = anp_request_encode(call->req, call->env, conn, *id, call->frame, call->cap, enc);
+    /* A frame refused half-way may hold the password already: then the whole buffer is wiped. */
+    if (len < 0 || (apr_size_t)len > call->used) {
+        call->used = len < 0 ? call->cap : (apr_size_t)len;
+    }
+    if (len > 0 && enc->env_dropped) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, call->r, ANPLOGNO(0402) "%d environ entries did not fit "
+                      "in the request and were left out", enc->env_dropped);
+    }
+    return len;
+}
+
+/* The answer read for request `id` on conn: the worker's own, or a failure when it is another's. */
+static apr_status_t take_answer(anp_call *call, anp_conn *conn, uint32_t id, const anp_message *msg,
+                                const anp_encoding *enc, anp_answer *ans)
+{
+    int i;
+    copy_answer(call->r->pool, msg, ans);
+    if (msg->kind != (call->req->kind | ANP_ANSWER_BIT) || msg->request_id != id) {
+        /* The worker answers ERROR with request id 0 to a frame it could not read, then closes. */
+        anp_conn_close(conn);
+        ans->reason = apr_psprintf(call->r->pool, "the worker answered kind 0x%02x id %u to kind 0x%02x id %u%s%s",
+                                   msg->kind, msg->request_id, call->req->kind, id, ans->reason ? ": " : "",
+                                   ans->reason ? ans->reason : "");
+        return APR_EGENERAL;
+    }
+    /* After ERROR the definitions may not have been applied: they go again with the next request. */
+    for (i = 0; ans->status != ANP_STATUS_ERROR && i < enc->defined_count; i++) {
+        anp_conn_learn_handler(conn, enc->defined[i]);
+    }
+    anp_pool_give_back(conn);
+    return APR_SUCCESS;
+}
+
 /*
  * One attempt. *retry is set when a pooled connection proved closed before any byte of the answer: the
  * send failed with EPIPE, or the read met EOF. Pooled connections are not probed when taken, so this is
  * how one the worker closed while it sat idle (a restart, a graceful stop) is noticed.
  */
-static apr_status_t attempt(request_rec *r, uint8_t *frame, apr_size_t frame_len, uint8_t kind,
-                            apr_time_t deadline, int fresh, anp_answer *ans, int *retry)
+static apr_status_t attempt(anp_call *call, int fresh, anp_answer *ans, int *retry)
 {
-    anp_message *msg = apr_palloc(r->pool, sizeof(*msg));
+    anp_message *msg = apr_palloc(call->r->pool, sizeof(*msg));
     anp_conn *conn = fresh ? NULL : anp_pool_take();
     int reused = conn != NULL;
+    anp_encoding enc;
     uint32_t id;
     apr_status_t rv;
-    read_outcome outcome;
-    const char *reason = NULL;
+    long len;
 
     *retry = 0;
-    if (!conn) {
-        conn = open_connection(deadline, r->pool, msg, &reason);
-        if (!conn) {
-            ans->reason = reason;
-            return APR_ECONNREFUSED;
+    if (!conn && !(conn = open_connection(call->deadline, call->r->pool, &ans->reason))) {
+        return APR_ECONNREFUSED;
+    }
+    len = encode_for(call, conn, &id, &enc);
+    if (len < 0) {
+        anp_pool_give_back(conn);
+        ans->reason = apr_psprintf(call->r->pool, "cannot encode the request (codec result %ld): a user name, "
+                                   "handler spec or Require argument is over the protocol's limits", len);
+        return APR_EGENERAL;
+    }
+    rv = anp_conn_write(conn, call->frame, (apr_size_t)len, call->deadline);
+    if (rv == APR_SUCCESS) {
+        rv = anp_conn_read_frame(conn, call->deadline, call->r->pool, msg, &ans->reason);
+        if (rv == APR_SUCCESS) {
+            return take_answer(call, conn, id, msg, &enc, ans);
         }
     }
-    id = conn->next_id++;
-    if (conn->next_id == 0) {
-        conn->next_id = 1;
+    else {
+        ans->reason = rv == APR_TIMEUP ? "sending to the worker timed out" : "the worker closed the connection";
     }
-    set_request_id(frame, id);
-
-    rv = anp_conn_write(conn, frame, frame_len, deadline);
-    if (rv != APR_SUCCESS) {
-        anp_conn_close(conn);
-        *retry = reused && rv == APR_EOF;
-        ans->reason = rv == APR_TIMEUP ? "sending to the worker timed out"
-                                       : "the worker closed the connection";
-        return rv;
-    }
-    outcome = read_frame(conn, deadline, r->pool, msg, &reason);
-    if (outcome != READ_OK) {
-        anp_conn_close(conn);
-        *retry = reused && outcome == READ_CLOSED;
-        ans->reason = reason;
-        return APR_EGENERAL;
-    }
-    if (msg->kind != (kind | ANP_ANSWER_BIT) || msg->request_id != id) {
-        /* The worker answers ERROR with request id 0 to a frame it could not read, then closes. */
-        anp_conn_close(conn);
-        copy_answer(r->pool, msg, ans);
-        ans->reason = apr_psprintf(r->pool, "the worker answered kind 0x%02x id %u to kind 0x%02x id %u%s%s",
-                                   msg->kind, msg->request_id, kind, id, ans->reason ? ": " : "",
-                                   ans->reason ? ans->reason : "");
-        return APR_EGENERAL;
-    }
-    copy_answer(r->pool, msg, ans);
-    anp_pool_give_back(conn);
-    return APR_SUCCESS;
+    anp_conn_close(conn);
+    *retry = reused && rv == APR_EOF;
+    return rv == APR_EOF || rv == APR_TIMEUP ? rv : APR_EGENERAL;
 }
 
 apr_status_t anp_rpc_call(request_rec *r, const anp_request *req, anp_answer *ans)
 {
-    apr_time_t deadline = apr_time_now() + req->timeout + ANP_ANSWER_GRACE;
-    apr_size_t cap = frame_capacity(req);
-    uint8_t *frame = apr_palloc(r->pool, cap);
-    int env_dropped = 0, retry = 0;
+    anp_call call;
+    int retry = 0;
     apr_status_t rv;
-    long len;
 
     memset(ans, 0, sizeof(*ans));
-    len = encode_request(frame, cap, req, &env_dropped);
-    if (len < 0) {
-        anp_wipe(frame, cap);
-        ans->reason = apr_psprintf(r->pool, "cannot encode the request (codec result %ld): a user name, "
-                                   "handler spec or Require argument is over the protocol's limits", len);
-        return APR_EGENERAL;
-    }
-    if (env_dropped) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      ANPLOGNO(0402) "%d environ entries did not fit in the request and were left out", env_dropped);
-    }
-    rv = attempt(r, frame, (apr_size_t)len, req->kind, deadline, 0, ans, &retry);
+    call.r = r;
+    call.req = req;
+    call.env = anp_request_environ(r, req);
+    call.cap = anp_request_capacity(req, call.env);
+    call.frame = apr_palloc(r->pool, call.cap);
+    call.used = 0;
+    call.deadline = apr_time_now() + req->timeout + ANP_ANSWER_GRACE;
+    rv = attempt(&call, 0, ans, &retry);
     if (rv != APR_SUCCESS && retry) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       ANPLOGNO(0403) "a pooled connection was closed (%s); trying once on a new one", ans->reason);
         memset(ans, 0, sizeof(*ans));
-        rv = attempt(r, frame, (apr_size_t)len, req->kind, deadline, 1, ans, &retry);
+        rv = attempt(&call, 1, ans, &retry);
     }
-    anp_wipe(frame, (apr_size_t)len);
+    anp_wipe(call.frame, call.used);
     return rv;
 }

@@ -33,7 +33,7 @@
 #include "ap_mpm.h"
 #include "unixd.h"
 
-#include "mod_authnz_node.h"
+#include "anp_private.h"
 #include "config.h"
 #include "worker_supervisor.h"
 

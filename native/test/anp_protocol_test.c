@@ -1,8 +1,7 @@
 /*
  * anp_protocol_test.c: checks the parts of anp_protocol.c that the addon does not reach (the typed
- * writer helpers, DEFINE_HANDLER, buffer capacity, field readers, anp_find, the length-prefix reader and
- * the request id setter). Prints one TAP line per check and exits
- * non-zero when one fails; test/unit/protocol-c.test.ts runs it.
+ * writer helpers, DEFINE_HANDLER, buffer capacity, field readers, anp_find, the length-prefix reader).
+ * Prints one TAP line per check and exits non-zero when one fails; test/unit/protocol-c.test.ts runs it.
  */
 #include "anp_protocol.h"
 
@@ -191,7 +190,7 @@ static void test_define_handler(void)
     CHECK(w.error == ANP_E_NOSPACE);
 }
 
-static void test_frame_size_and_request_id(void)
+static void test_frame_size(void)
 {
     static const uint8_t short_body[] = {0, 0, 0, 6};
     static const uint8_t huge[] = {0, 1, 0, 1};
@@ -210,9 +209,8 @@ static void test_frame_size_and_request_id(void)
     anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
     n = anp_writer_finish(&w);
     CHECK(anp_frame_size(buf, 4) == n);
-    anp_set_request_id(buf, 0xdeadbeef);
-    CHECK(anp_decode(buf, (size_t)n, &msg) == n && msg.request_id == 0xdeadbeef && msg.kind == ANP_KIND_HELLO);
-    CHECK(same_bytes(buf, n, "0000000c" "01" "deadbeef" "0001" "010002" "0002"));
+    CHECK(anp_decode(buf, (size_t)n, &msg) == n && msg.request_id == 0 && msg.kind == ANP_KIND_HELLO);
+    CHECK(same_bytes(buf, n, "0000000c" "01" "00000000" "0001" "010002" "0002"));
 }
 
 static void test_wipe(void)
@@ -237,7 +235,7 @@ int main(void)
     test_writer_errors();
     test_decode_errors_name_the_request();
     test_define_handler();
-    test_frame_size_and_request_id();
+    test_frame_size();
     printf("1..%d\n", checks);
     return failures == 0 ? 0 : 1;
 }

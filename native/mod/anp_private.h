@@ -1,13 +1,15 @@
 /*
- * mod_authnz_node.h: what every part of the module shares: the module record and the log message ids.
+ * anp_private.h: what every file of the module shares and nothing outside it may use (httpd's mod_ssl
+ * calls its own ssl_private.h): the module record's declaration and the log message ids.
  *
  * Each error log message starts with a stable id "ANPnnnn: " (like httpd's APLOGNO) so that
  * administrators and tests can grep for one message without depending on its wording.
  * Ranges: 01xx module/hooks (and the grant cache's child start), 02xx configuration, 03xx worker
- * supervision, 04xx connections and RPC, 05xx providers (and grant cache hits).
+ * supervision, 04xx connections and RPC, 05xx providers, the fold and the grant cache's request-time
+ * messages. docs/module.md lists them.
  */
-#ifndef ANP_MOD_AUTHNZ_NODE_H
-#define ANP_MOD_AUTHNZ_NODE_H
+#ifndef ANP_PRIVATE_H
+#define ANP_PRIVATE_H
 
 #include "httpd.h"
 #include "http_config.h"

@@ -1,0 +1,139 @@
+/*
+ * request.c: building and encoding a check, see request.h.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_log.h"
+
+#include "anp_protocol.h"
+#include "anp_private.h"
+#include "environ.h"
+#include "handler_ids.h"
+#include "request.h"
+
+#define ANP_FIELD_HEADER 3
+#define ANP_FRAME_CAP (4 + ANP_MAX_FRAME_LEN)
+
+uint32_t anp_request_handler_id(request_rec *r, const anp_handler *handler)
+{
+    uint32_t id = anp_handler_id(handler->spec);
+    if (id == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0404) "no handler id for this section's handler: this child has given all %d "
+                      "(one per distinct handler configuration) or has no table of them", ANP_MAX_HANDLER_ID);
+    }
+    return id;
+}
+
+int anp_request_init(request_rec *r, anp_request *req, uint8_t kind, const anp_handler *handler,
+                     const char *user, const char *location)
+{
+    memset(req, 0, sizeof(*req));
+    req->kind = kind;
+    req->handler = handler;
+    req->user = user;
+    req->location = location;
+    req->timeout = anp_server_timeout(r->server);
+    req->handler_id = anp_request_handler_id(r, handler);
+    return req->handler_id != 0;
+}
+
+const apr_array_header_t *anp_request_environ(request_rec *r, const anp_request *req)
+{
+    if (req->handler->reads_environ || (req->group_handler && req->group_handler->reads_environ)) {
+        return anp_build_environ(r, req->location);
+    }
+    return NULL;
+}
+
+static apr_size_t fields_size(const apr_array_header_t *values)
+{
+    apr_size_t size = 0;
+    int i;
+    if (values) {
+        for (i = 0; i < values->nelts; i++) {
+            size += ANP_FIELD_HEADER + strlen(APR_ARRAY_IDX(values, i, const char *));
+        }
+    }
+    return size;
+}
+
+apr_size_t anp_request_capacity(const anp_request *req, const apr_array_header_t *env)
+{
+    apr_size_t size = 4 + ANP_HEADER_LEN;
+    size += 3 * (ANP_FIELD_HEADER + 4); /* HANDLER_ID, GROUP_HANDLER_ID, TIMEOUT_MS */
+    size += ANP_FIELD_HEADER + 4 + strlen(req->handler->spec);
+    size += req->group_handler ? ANP_FIELD_HEADER + 4 + strlen(req->group_handler->spec) : 0;
+    size += ANP_FIELD_HEADER + strlen(req->user);
+    size += req->password ? ANP_FIELD_HEADER + strlen(req->password) : 0;
+    size += req->realm ? ANP_FIELD_HEADER + strlen(req->realm) : 0;
+    size += fields_size(req->groups) + fields_size(req->permissions) + fields_size(env);
+    return size < ANP_FRAME_CAP ? size : ANP_FRAME_CAP;
+}
+
+/* DEFINE_HANDLER for an id the worker has not acknowledged on this connection (once per frame). */
+static void define_if_new(anp_writer *w, const anp_conn *conn, uint32_t id, const anp_handler *handler,
+                          anp_encoding *out)
+{
+    if (anp_conn_knows_handler(conn, id) || (out->defined_count > 0 && out->defined[0] == id)) {
+        return;
+    }
+    anp_put_define_handler(w, id, handler->spec);
+    out->defined[out->defined_count++] = id;
+}
+
+static void put_all(anp_writer *w, uint8_t tag, const apr_array_header_t *values)
+{
+    int i;
+    if (values) {
+        for (i = 0; i < values->nelts; i++) {
+            anp_put_str(w, tag, APR_ARRAY_IDX(values, i, const char *));
+        }
+    }
+}
+
+/* ENV entries are optional context: each is appended only if it fits, leaving the frame valid. */
+static int put_environ(anp_writer *w, const apr_array_header_t *env)
+{
+    int i, dropped = 0;
+    for (i = 0; env && w->error == ANP_OK && i < env->nelts; i++) {
+        const char *entry = APR_ARRAY_IDX(env, i, const char *);
+        apr_size_t len = strlen(entry);
+        if (len > ANP_MAX_FIELD_LEN || w->field_count >= ANP_MAX_FIELDS
+            || w->len + ANP_FIELD_HEADER + len > w->cap) {
+            dropped++;
+            continue;
+        }
+        anp_put_field(w, ANP_TAG_ENV, entry, len);
+    }
+    return dropped;
+}
+
+/* Required fields first, ENV last, so that only optional context is left out of a full frame. */
+long anp_request_encode(const anp_request *req, const apr_array_header_t *env, const anp_conn *conn,
+                        uint32_t id, uint8_t *buf, apr_size_t cap, anp_encoding *out)
+{
+    anp_writer w;
+
+    memset(out, 0, sizeof(*out));
+    anp_writer_init(&w, buf, cap, req->kind, id);
+    define_if_new(&w, conn, req->handler_id, req->handler, out);
+    anp_put_u32(&w, ANP_TAG_HANDLER_ID, req->handler_id);
+    if (req->group_handler) {
+        define_if_new(&w, conn, req->group_handler_id, req->group_handler, out);
+        anp_put_u32(&w, ANP_TAG_GROUP_HANDLER_ID, req->group_handler_id);
+    }
+    anp_put_str(&w, ANP_TAG_USER, req->user);
+    if (req->password) {
+        anp_put_str(&w, ANP_TAG_PASSWORD, req->password);
+    }
+    if (req->realm) {
+        anp_put_str(&w, ANP_TAG_REALM, req->realm);
+    }
+    put_all(&w, ANP_TAG_GROUP, req->groups);
+    put_all(&w, ANP_TAG_PERMISSION, req->permissions);
+    anp_put_u32(&w, ANP_TAG_TIMEOUT_MS, (uint32_t)apr_time_as_msec(req->timeout));
+    out->env_dropped = put_environ(&w, env);
+    return anp_writer_finish(&w);
+}
