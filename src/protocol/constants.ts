@@ -1,12 +1,14 @@
-// Wire constants of protocol version 1; the single TypeScript copy of native/anp_protocol.h.
+// Wire constants of protocol version 2; the single TypeScript copy of native/anp_protocol.h.
 // docs/protocol.md specifies them; test/unit/protocol-constants.test.ts checks both files agree.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const HEADER_LEN = 7;
 export const MAX_FRAME_LEN = 65536;
 export const MAX_FIELDS = 256;
 export const MAX_FIELD_LEN = 8192;
+/** Handler ids run 1..MAX_HANDLER_ID; 0 is never valid. */
+export const MAX_HANDLER_ID = 1024;
 
 export const Kind = {
   HELLO: 0x01,
@@ -23,7 +25,7 @@ export const ANSWER_BIT = 0x80;
 
 export const Tag = {
   VERSION: 1,
-  HANDLER: 2,
+  HANDLER_ID: 2,
   USER: 3,
   PASSWORD: 4,
   REALM: 5,
@@ -35,7 +37,8 @@ export const Tag = {
   STATUS: 11,
   REASON: 12,
   HASH: 13,
-  GROUP_HANDLER: 14,
+  GROUP_HANDLER_ID: 14,
+  DEFINE_HANDLER: 15,
 } as const;
 export type Tag = (typeof Tag)[keyof typeof Tag];
 

@@ -1,8 +1,9 @@
 // Building and reading field values. Readers check fixed widths themselves, so a caller holding a
 // Message that did not come from the decoder still gets a ProtocolError, never a wrong number.
-import { Tag } from "./constants.js";
+import { MAX_HANDLER_ID, Tag } from "./constants.js";
 import { ProtocolError } from "./errors.js";
 import { FrameField, valueByte, valueLength, type Field, type Message } from "./message.js";
+import { DEFINE_HANDLER_MIN_LEN } from "./rules.js";
 
 export function bytesField(tag: number, value: Uint8Array): Field {
   return { tag, value: Buffer.from(value) };
@@ -36,6 +37,39 @@ export function u32Field(tag: number, value: number): Field {
   const buf = Buffer.alloc(4);
   buf.writeUInt32BE(checkedInt(value, 0xffff_ffff, "u32"));
   return { tag, value: buf };
+}
+
+/**
+ * DEFINE_HANDLER: the id (u32, big-endian) followed by the spec text. The id must be 1..MAX_HANDLER_ID
+ * and the text at least one byte, so the field is never one the other side must refuse.
+ */
+export function defineHandlerField(id: number, spec: string): Field {
+  if (!Number.isInteger(id) || id < 1 || id > MAX_HANDLER_ID) {
+    throw new ProtocolError("E_MALFORMED", `handler id out of range: ${id}`);
+  }
+  const text = Buffer.from(spec, "utf8");
+  if (text.length === 0) throw new ProtocolError("E_MALFORMED", "DEFINE_HANDLER needs a spec text");
+  const value = Buffer.allocUnsafe(4 + text.length);
+  value.writeUInt32BE(id, 0);
+  text.copy(value, 4);
+  return { tag: Tag.DEFINE_HANDLER, value };
+}
+
+/** A handler definition as read from the wire; the id is not range-checked here (that is the table's job). */
+export interface HandlerDefinition {
+  readonly id: number;
+  readonly spec: string;
+}
+
+/** Reads a DEFINE_HANDLER value (at least 5 bytes, as the codec checks). */
+export function readDefineHandler(field: Field): HandlerDefinition {
+  const length = valueLength(field);
+  if (length < DEFINE_HANDLER_MIN_LEN) {
+    throw new ProtocolError("E_MALFORMED", `tag ${field.tag} must be at least ${DEFINE_HANDLER_MIN_LEN} bytes, got ${length}`);
+  }
+  const id = readUint(field, 4);
+  const spec = field instanceof FrameField ? field.utf8(4) : field.value.toString("utf8", 4);
+  return { id, spec };
 }
 
 /** The first field with `tag`, or undefined. */

@@ -38,9 +38,9 @@ export class FrameField implements Field {
     return (this.#value ??= this.#frame.subarray(this.#start, this.#start + this.byteLength));
   }
 
-  /** The value as UTF-8 (invalid sequences become U+FFFD). */
-  utf8(): string {
-    return this.#frame.toString("utf8", this.#start, this.#start + this.byteLength);
+  /** The value from byte `offset` on as UTF-8 (invalid sequences become U+FFFD). */
+  utf8(offset = 0): string {
+    return this.#frame.toString("utf8", this.#start + offset, this.#start + this.byteLength);
   }
 
   /** Offset of the first `byte` in the value, or -1. */

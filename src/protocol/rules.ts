@@ -10,28 +10,33 @@ export type Cardinality = "required" | "optional" | "repeated" | "oneOrMore";
 
 type KindRules = Readonly<Partial<Record<number, Cardinality>>>;
 
-const ENV_AND_TIMEOUT = { [Tag.ENV]: "repeated", [Tag.TIMEOUT_MS]: "optional" } as const;
+/** What every request but HELLO may carry: handler definitions, its environ, its deadline. */
+const REQUEST_COMMON = {
+  [Tag.DEFINE_HANDLER]: "repeated",
+  [Tag.ENV]: "repeated",
+  [Tag.TIMEOUT_MS]: "optional",
+} as const;
 
 const REQUEST_RULES: Readonly<Record<number, KindRules>> = {
   [Kind.HELLO]: { [Tag.VERSION]: "required" },
   [Kind.CHECK_PASSWORD]: {
-    [Tag.HANDLER]: "required",
+    [Tag.HANDLER_ID]: "required",
     [Tag.USER]: "required",
     [Tag.PASSWORD]: "required",
-    [Tag.GROUP_HANDLER]: "optional",
+    [Tag.GROUP_HANDLER_ID]: "optional",
     [Tag.GROUP]: "repeated",
     [Tag.PERMISSION]: "repeated",
-    ...ENV_AND_TIMEOUT,
+    ...REQUEST_COMMON,
   },
-  [Kind.GROUPS_FOR_USER]: { [Tag.HANDLER]: "required", [Tag.USER]: "required", [Tag.GROUP]: "repeated", ...ENV_AND_TIMEOUT },
+  [Kind.GROUPS_FOR_USER]: { [Tag.HANDLER_ID]: "required", [Tag.USER]: "required", [Tag.GROUP]: "repeated", ...REQUEST_COMMON },
   [Kind.HAS_PERMISSION]: {
-    [Tag.HANDLER]: "required",
+    [Tag.HANDLER_ID]: "required",
     [Tag.USER]: "required",
     [Tag.PERMISSION]: "oneOrMore",
-    ...ENV_AND_TIMEOUT,
+    ...REQUEST_COMMON,
   },
-  [Kind.GET_REALM_HASH]: { [Tag.HANDLER]: "required", [Tag.USER]: "required", [Tag.REALM]: "required", ...ENV_AND_TIMEOUT },
-  [Kind.ALLOW_ACCESS]: { [Tag.HANDLER]: "required", [Tag.HOST]: "required", ...ENV_AND_TIMEOUT },
+  [Kind.GET_REALM_HASH]: { [Tag.HANDLER_ID]: "required", [Tag.USER]: "required", [Tag.REALM]: "required", ...REQUEST_COMMON },
+  [Kind.ALLOW_ACCESS]: { [Tag.HANDLER_ID]: "required", [Tag.HOST]: "required", ...REQUEST_COMMON },
 };
 
 const ANSWER_COMMON = { [Tag.STATUS]: "required", [Tag.REASON]: "optional" } as const;
@@ -50,11 +55,15 @@ const RULES: Readonly<Record<number, KindRules>> = { ...REQUEST_RULES, ...ANSWER
 /** Fixed-width integer fields: their value length in bytes. */
 const FIXED_WIDTH: Readonly<Partial<Record<number, number>>> = {
   [Tag.VERSION]: 2,
+  [Tag.HANDLER_ID]: 4,
+  [Tag.GROUP_HANDLER_ID]: 4,
   [Tag.TIMEOUT_MS]: 4,
   [Tag.STATUS]: 1,
 };
 
 const HASH_LEN = 32;
+/** DEFINE_HANDLER: a u32 id and at least one byte of spec text. */
+export const DEFINE_HANDLER_MIN_LEN = 5;
 
 const KNOWN_TAGS: ReadonlySet<number> = new Set(Object.values(Tag));
 
@@ -129,7 +138,7 @@ function malformed(msg: Message, what: string): ProtocolError {
 /**
  * Throws ProtocolError E_MALFORMED unless `msg` is a valid message of its kind: a known kind, only tags
  * allowed there, each as often as its cardinality says, fixed-width values of the right length, a
- * STATUS of 1..4 and a HASH of 32 lowercase hex digits. Limits (E_TOO_LARGE) are the codec's job.
+ * STATUS of 1..4, a DEFINE_HANDLER of at least 5 bytes and a HASH of 32 lowercase hex digits. Limits (E_TOO_LARGE) are the codec's job.
  * It runs on every frame read and written, so it allocates nothing unless it throws.
  */
 export function validateMessage(msg: Message): void {
@@ -158,6 +167,9 @@ export function validateMessage(msg: Message): void {
     const width = WIDTH_BY_TAG[tag] ?? 0;
     if (width !== 0 && valueLength(field) !== width) {
       throw malformed(msg, `tag ${tag} must be ${width} bytes, got ${valueLength(field)}`);
+    }
+    if (tag === Tag.DEFINE_HANDLER && valueLength(field) < DEFINE_HANDLER_MIN_LEN) {
+      throw malformed(msg, `DEFINE_HANDLER must be at least ${DEFINE_HANDLER_MIN_LEN} bytes, got ${valueLength(field)}`);
     }
     if (tag === Tag.STATUS) {
       const status = valueByte(field, 0) ?? 0;

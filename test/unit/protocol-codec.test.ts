@@ -31,6 +31,9 @@ import {
   valueByte,
   valueLength,
   wipePasswords,
+  defineHandlerField,
+  readDefineHandler,
+  MAX_HANDLER_ID,
   wireString,
   type Message,
 } from "../../src/protocol/index.js";
@@ -39,7 +42,8 @@ const checkPassword: Message = {
   kind: Kind.CHECK_PASSWORD,
   requestId: 0x01020304,
   fields: [
-    textField(Tag.HANDLER, "type=django\ndatabase=sqlite:///tmp/db.sqlite3"),
+    u32Field(Tag.HANDLER_ID, 1),
+    defineHandlerField(1, "type=django\ndatabase=sqlite:///tmp/db.sqlite3"),
     textField(Tag.USER, "alice"),
     textField(Tag.PASSWORD, "sécret"),
     textField(Tag.ENV, "REQUEST_METHOD=GET"),
@@ -94,10 +98,10 @@ describe("encodeFrame", () => {
     const messages: Message[] = [
       { kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, 1)] },
       checkPassword,
-      { kind: Kind.GROUPS_FOR_USER, requestId: 7, fields: [textField(Tag.HANDLER, "type=script\npath=/x.js"), textField(Tag.USER, "bob"), textField(Tag.GROUP, "a"), textField(Tag.GROUP, "b")] },
-      { kind: Kind.HAS_PERMISSION, requestId: 8, fields: [textField(Tag.HANDLER, "h"), textField(Tag.USER, "u"), textField(Tag.PERMISSION, "svn.commit")] },
-      { kind: Kind.GET_REALM_HASH, requestId: 9, fields: [textField(Tag.HANDLER, "h"), textField(Tag.USER, "u"), textField(Tag.REALM, "r")] },
-      { kind: Kind.ALLOW_ACCESS, requestId: 0xffffffff, fields: [textField(Tag.HANDLER, "h"), textField(Tag.HOST, "127.0.0.1")] },
+      { kind: Kind.GROUPS_FOR_USER, requestId: 7, fields: [u32Field(Tag.HANDLER_ID, 3), textField(Tag.USER, "bob"), textField(Tag.GROUP, "a"), textField(Tag.GROUP, "b")] },
+      { kind: Kind.HAS_PERMISSION, requestId: 8, fields: [u32Field(Tag.HANDLER_ID, 1), textField(Tag.USER, "u"), textField(Tag.PERMISSION, "svn.commit")] },
+      { kind: Kind.GET_REALM_HASH, requestId: 9, fields: [u32Field(Tag.HANDLER_ID, 1), textField(Tag.USER, "u"), textField(Tag.REALM, "r")] },
+      { kind: Kind.ALLOW_ACCESS, requestId: 0xffffffff, fields: [u32Field(Tag.HANDLER_ID, 1), textField(Tag.HOST, "127.0.0.1")] },
       { kind: Kind.HELLO | ANSWER_BIT, requestId: 0, fields: [u8Field(Tag.STATUS, Status.GRANTED), u16Field(Tag.VERSION, 1)] },
       { kind: Kind.CHECK_PASSWORD | ANSWER_BIT, requestId: 1, fields: [u8Field(Tag.STATUS, Status.GRANTED), textField(Tag.USER, "other"), textField(Tag.GROUP, "g")] },
       { kind: Kind.GROUPS_FOR_USER | ANSWER_BIT, requestId: 2, fields: [u8Field(Tag.STATUS, Status.DENIED)] },
@@ -179,7 +183,7 @@ describe("decodeFrame", () => {
     ["bytes after the last field", rawFrame(Kind.HELLO, 5, 1, hello, Buffer.from([0])), "E_MALFORMED"],
     ["an unknown kind", rawFrame(0x07, 5, 1, hello), "E_MALFORMED"],
     ["an answer bit on an unknown kind", rawFrame(0x80, 5, 0), "E_MALFORMED"],
-    ["an unknown tag", rawFrame(Kind.HELLO, 5, 2, hello, fieldBytes(15, Buffer.alloc(0))), "E_MALFORMED"],
+    ["an unknown tag", rawFrame(Kind.HELLO, 5, 2, hello, fieldBytes(16, Buffer.alloc(0))), "E_MALFORMED"],
     ["tag 0", rawFrame(Kind.HELLO, 5, 2, hello, fieldBytes(0, Buffer.alloc(0))), "E_MALFORMED"],
     ["a tag not allowed for the kind", rawFrame(Kind.HELLO, 5, 2, hello, fieldBytes(Tag.PASSWORD, Buffer.from("x"))), "E_MALFORMED"],
     ["a required field twice", rawFrame(Kind.HELLO, 5, 2, hello, hello), "E_MALFORMED"],
@@ -191,7 +195,7 @@ describe("decodeFrame", () => {
     ["an answer without STATUS", rawFrame(Kind.HELLO | ANSWER_BIT, 5, 1, hello), "E_MALFORMED"],
     ["a hash in upper case", rawFrame(Kind.GET_REALM_HASH | ANSWER_BIT, 5, 2, fieldBytes(Tag.STATUS, Buffer.from([1])), fieldBytes(Tag.HASH, Buffer.from("0123456789ABCDEF0123456789abcdef"))), "E_MALFORMED"],
     ["a hash of 31 digits", rawFrame(Kind.GET_REALM_HASH | ANSWER_BIT, 5, 2, fieldBytes(Tag.STATUS, Buffer.from([1])), fieldBytes(Tag.HASH, Buffer.from("0123456789abcdef0123456789abcde"))), "E_MALFORMED"],
-    ["HAS_PERMISSION without a permission", rawFrame(Kind.HAS_PERMISSION, 5, 2, fieldBytes(Tag.HANDLER, Buffer.from("h")), fieldBytes(Tag.USER, Buffer.from("u"))), "E_MALFORMED"],
+    ["HAS_PERMISSION without a permission", rawFrame(Kind.HAS_PERMISSION, 5, 2, fieldBytes(Tag.HANDLER_ID, Buffer.from("00000001", "hex")), fieldBytes(Tag.USER, Buffer.from("u"))), "E_MALFORMED"],
   ];
   for (const [name, bytes, code] of cases) {
     it(`rejects ${name} with ${code} and the frame's request id`, () => {
@@ -202,7 +206,7 @@ describe("decodeFrame", () => {
 
   it("accepts the maximum field length and field count", () => {
     const env = fieldBytes(Tag.ENV, Buffer.alloc(MAX_FIELD_LEN, 0x3d));
-    const base = [Tag.HANDLER, Tag.USER, Tag.PASSWORD].map((tag) => fieldBytes(tag, Buffer.from("x")));
+    const base = [fieldBytes(Tag.HANDLER_ID, Buffer.from("00000001", "hex")), ...[Tag.USER, Tag.PASSWORD].map((tag) => fieldBytes(tag, Buffer.from("x")))];
     const maxLen = rawFrame(Kind.CHECK_PASSWORD, 1, 4, ...base, env);
     expect(decodeFrame(maxLen)?.message.fields[3]?.value.length).toBe(MAX_FIELD_LEN);
     const envs = Array.from({ length: MAX_FIELDS - 3 }, () => fieldBytes(Tag.ENV, Buffer.from("A=")));
@@ -284,6 +288,20 @@ describe("field helpers", () => {
     expect(readU16({ tag: Tag.VERSION, value: Buffer.from("0102", "hex") })).toBe(0x0102);
   });
 
+  it("builds and reads DEFINE_HANDLER (id and spec text), refusing what the other side must refuse", () => {
+    const field = defineHandlerField(1024, "type=script\npath=/é.mjs");
+    expect(field.value.subarray(0, 4).toString("hex")).toBe("00000400");
+    expect(readDefineHandler(field)).toEqual({ id: 1024, spec: "type=script\npath=/é.mjs" });
+    expect(readDefineHandler(defineHandlerField(1, "x"))).toEqual({ id: 1, spec: "x" });
+    expect(() => defineHandlerField(0, "x")).toThrow(ProtocolError);
+    expect(() => defineHandlerField(MAX_HANDLER_ID + 1, "x")).toThrow(ProtocolError);
+    expect(() => defineHandlerField(1.5, "x")).toThrow(ProtocolError);
+    expect(() => defineHandlerField(1, "")).toThrow(ProtocolError);
+    expect(() => readDefineHandler({ tag: Tag.DEFINE_HANDLER, value: Buffer.from("00000001", "hex") })).toThrow(ProtocolError);
+    // The reader does not range-check the id: the per-connection table refuses it with a reason.
+    expect(readDefineHandler({ tag: Tag.DEFINE_HANDLER, value: Buffer.from("0000000078", "hex") })).toEqual({ id: 0, spec: "x" });
+  });
+
   it("finds first and all fields of a tag", () => {
     expect(textsOf(checkPassword, Tag.ENV)).toEqual(["REQUEST_METHOD=GET", "REQUEST_URI=/"]);
     expect(fieldsOf(checkPassword, Tag.GROUP)).toEqual([]);
@@ -321,7 +339,7 @@ describe("decoded fields (FrameField) and the decoder's output array", () => {
     const [msg] = new FrameDecoder().push(encodeFrame(checkPassword));
     const fields = msg!.fields;
     expect(fields.every((f) => f instanceof FrameField)).toBe(true);
-    const env = fields[3] as FrameField;
+    const env = fields[4] as FrameField;
     expect(env.byteLength).toBe("REQUEST_METHOD=GET".length);
     expect(valueLength(env)).toBe(env.byteLength);
     expect(env.utf8()).toBe("REQUEST_METHOD=GET");
@@ -333,9 +351,10 @@ describe("decoded fields (FrameField) and the decoder's output array", () => {
     expect(env.value).toBe(env.value);
     expect(env.value.toString("utf8")).toBe("REQUEST_METHOD=GET");
     expect(u32Of(msg!, Tag.TIMEOUT_MS)).toBe(5000);
-    expect(textOf(msg!, Tag.HANDLER)).toBe("type=django\ndatabase=sqlite:///tmp/db.sqlite3");
+    expect(u32Of(msg!, Tag.HANDLER_ID)).toBe(1);
+    expect(readDefineHandler(fields[1]!)).toEqual({ id: 1, spec: "type=django\ndatabase=sqlite:///tmp/db.sqlite3" });
     // The view and the field's own readers see the same bytes: wiping through one shows in the other.
-    const password = fields[2] as FrameField;
+    const password = fields[3] as FrameField;
     const before = password.utf8();
     password.value.fill(0x41);
     expect(password.utf8()).toBe("A".repeat(Buffer.byteLength(before)));

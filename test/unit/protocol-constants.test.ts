@@ -49,7 +49,7 @@ describe("protocol constants", () => {
   const ts = tsConstants(constants as unknown as Record<string, unknown>);
 
   it("finds the constants of every group in the header", () => {
-    for (const name of ["PROTOCOL_VERSION", "HEADER_LEN", "MAX_FRAME_LEN", "MAX_FIELDS", "MAX_FIELD_LEN", "ANSWER_BIT", "KIND_HELLO", "TAG_GROUP_HANDLER", "STATUS_ERROR"]) {
+    for (const name of ["PROTOCOL_VERSION", "HEADER_LEN", "MAX_FRAME_LEN", "MAX_FIELDS", "MAX_FIELD_LEN", "MAX_HANDLER_ID", "ANSWER_BIT", "KIND_HELLO", "TAG_HANDLER_ID", "TAG_GROUP_HANDLER_ID", "TAG_DEFINE_HANDLER", "STATUS_ERROR"]) {
       expect(header.has(name), name).toBe(true);
     }
     expect(header.size).toBe(ts.size);
@@ -59,12 +59,18 @@ describe("protocol constants", () => {
     expect(differences(header, ts)).toEqual([]);
   });
 
+  it("carry the handler-id range of protocol version 2", () => {
+    expect(header.get("PROTOCOL_VERSION")).toBe(2);
+    expect(header.get("MAX_HANDLER_ID")).toBe(1024);
+    expect(constants.MAX_HANDLER_ID).toBe(1024);
+  });
+
   it("would notice a changed value, a renamed constant and a missing one", () => {
     const changed = headerConstants(headerText.replace(/(#define ANP_MAX_FIELD_LEN )8192/, "$18193"));
     expect(differences(changed, ts)).toEqual(["MAX_FIELD_LEN: header 8193, constants.ts 8192"]);
     const renamed = headerConstants(headerText.replace("ANP_TAG_REASON", "ANP_TAG_REASONS"));
     expect(differences(renamed, ts)).toEqual(["ANP_TAG_REASONS missing in constants.ts", "TAG_REASON missing in anp_protocol.h"]);
-    const extraTs = new Map(ts).set("TAG_EXTRA", 15);
+    const extraTs = new Map(ts).set("TAG_EXTRA", 16);
     expect(differences(header, extraTs)).toEqual(["TAG_EXTRA missing in anp_protocol.h"]);
   });
 
@@ -84,8 +90,8 @@ describe("protocol constants", () => {
         if (ts) allowed++;
       }
     }
-    // The tables of docs/protocol.md: requests 1+8+5+5+5+4 tags, answers 3+5+3+2+3+2
-    // (CHECK_PASSWORD and its answer carry folded PERMISSION fields).
-    expect(allowed).toBe(28 + 18);
+    // The tables of docs/protocol.md: requests 1+9+6+6+6+5 tags (every request but HELLO may carry
+    // DEFINE_HANDLER), answers 3+5+3+2+3+2 (CHECK_PASSWORD and its answer carry folded PERMISSION fields).
+    expect(allowed).toBe(33 + 18);
   });
 });

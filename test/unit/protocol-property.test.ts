@@ -35,6 +35,8 @@ function valueArb(tag: number): fc.Arbitrary<Buffer> {
   switch (tag) {
     case Tag.VERSION:
       return fc.integer({ min: 0, max: 0xffff }).map((n) => Buffer.from([n >> 8, n & 0xff]));
+    case Tag.HANDLER_ID:
+    case Tag.GROUP_HANDLER_ID:
     case Tag.TIMEOUT_MS:
       return fc.integer({ min: 0, max: 0xffffffff }).map((n) => {
         const b = Buffer.alloc(4);
@@ -43,6 +45,10 @@ function valueArb(tag: number): fc.Arbitrary<Buffer> {
       });
     case Tag.STATUS:
       return fc.integer({ min: Status.GRANTED, max: Status.ERROR }).map((n) => Buffer.from([n]));
+    case Tag.DEFINE_HANDLER:
+      return fc
+        .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ minLength: 1, maxLength: 40 }))
+        .map(([id, spec]) => Buffer.concat([Buffer.from([id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff]), spec]));
     case Tag.HASH:
       return fc.array(fc.constantFrom(...hexDigits), { minLength: 32, maxLength: 32 }).map((d) => Buffer.from(d.join("")));
     default:

@@ -1,4 +1,4 @@
-// Writes protocol.json, the shared test vectors of the wire protocol (docs/protocol.md), from frames
+// Writes protocol.json, the shared test vectors of the wire protocol, version 2 (docs/protocol.md), from frames
 // laid out by hand here, independently of both codecs: `node test/vectors/generate.mjs`.
 // test/unit/protocol-vectors.test.ts runs every vector through the TypeScript codec and the C codec.
 //
@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6 };
 const A = 0x80;
-const T = { VERSION: 1, HANDLER: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER: 14 };
+const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15 };
 
 const hex = (n, bytes) => n.toString(16).padStart(bytes * 2, "0");
 const text = (s) => Buffer.from(s, "utf8").toString("hex");
@@ -56,8 +56,13 @@ function compact(parts) {
 const f = (tag, value) => ({ tag, value });
 const spec = "type=django\ndatabase=sqlite:///srv/app/db.sqlite3";
 const script = "type=script\npath=/srv/auth.mjs\nreload=on";
-const hello = [f(T.VERSION, v.u16(1))];
-const checkBase = [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("alice")), f(T.PASSWORD, v.text("s3cret"))];
+const hello = [f(T.VERSION, v.u16(2))];
+/** HANDLER_ID or GROUP_HANDLER_ID: a u32. */
+const hid = (id) => f(T.HANDLER_ID, v.u32(id));
+const ghid = (id) => f(T.GROUP_HANDLER_ID, v.u32(id));
+/** DEFINE_HANDLER: the id (u32) followed by the spec text. */
+const define = (id, specText) => f(T.DEFINE_HANDLER, { hex: hex(id, 4) + text(specText), text: `${id}: ${specText}` });
+const checkBase = [hid(1), f(T.USER, v.text("alice")), f(T.PASSWORD, v.text("s3cret"))];
 const status = (s) => f(T.STATUS, v.u8(s));
 const hashValue = "939e7578ed9e3c518a452acee763bce9";
 
@@ -68,36 +73,36 @@ function ok(name, kind, requestId, fields) {
 
 ok("HELLO request", K.HELLO, 0, hello);
 ok("CHECK_PASSWORD, required fields only", K.CHECK_PASSWORD, 1, checkBase);
-ok("CHECK_PASSWORD with environ, timeout, group handler and groups", K.CHECK_PASSWORD, 0x01020304, [
-  f(T.HANDLER, v.text(script)),
+ok("CHECK_PASSWORD with environ, timeout, group handler id and groups", K.CHECK_PASSWORD, 0x01020304, [
+  hid(2),
   f(T.USER, v.text("Zoë")),
   f(T.PASSWORD, v.text("pässwörd €")),
   f(T.ENV, v.text("REQUEST_METHOD=GET")),
   f(T.ENV, v.text("REQUEST_URI=/secret/")),
   f(T.ENV, v.text("mod_authnz_node.location=/secret")),
   f(T.TIMEOUT_MS, v.u32(5000)),
-  f(T.GROUP_HANDLER, v.text(spec)),
+  ghid(1),
   f(T.GROUP, v.text("secret-agents")),
 ]);
 ok("CHECK_PASSWORD with Latin-1 user and password bytes (not UTF-8)", K.CHECK_PASSWORD, 2, [
-  f(T.HANDLER, v.text(script)),
+  hid(2),
   f(T.USER, v.hex("5a6feb")),
   f(T.PASSWORD, v.hex("e9e8ff00")),
 ]);
-ok("CHECK_PASSWORD with empty user and password", K.CHECK_PASSWORD, 3, [f(T.HANDLER, v.text(spec)), f(T.USER, v.hex("")), f(T.PASSWORD, v.hex(""))]);
-ok("CHECK_PASSWORD, fields in any order", K.CHECK_PASSWORD, 4, [f(T.TIMEOUT_MS, v.u32(0xffffffff)), f(T.PASSWORD, v.text("p")), f(T.ENV, v.text("A=")), f(T.USER, v.text("u")), f(T.HANDLER, v.text(spec))]);
-ok("GROUPS_FOR_USER without groups", K.GROUPS_FOR_USER, 5, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("bob"))]);
+ok("CHECK_PASSWORD with empty user and password", K.CHECK_PASSWORD, 3, [hid(1), f(T.USER, v.hex("")), f(T.PASSWORD, v.hex(""))]);
+ok("CHECK_PASSWORD, fields in any order", K.CHECK_PASSWORD, 4, [f(T.TIMEOUT_MS, v.u32(0xffffffff)), f(T.PASSWORD, v.text("p")), f(T.ENV, v.text("A=")), f(T.USER, v.text("u")), hid(1)]);
+ok("GROUPS_FOR_USER without groups", K.GROUPS_FOR_USER, 5, [hid(1), f(T.USER, v.text("bob"))]);
 ok("GROUPS_FOR_USER with groups and environ", K.GROUPS_FOR_USER, 6, [
-  f(T.HANDLER, v.text(spec)), f(T.USER, v.text("bob")), f(T.GROUP, v.text("a")), f(T.GROUP, v.text("b c")), f(T.ENV, v.text("HTTPS=on")), f(T.TIMEOUT_MS, v.u32(250)),
+  hid(1), f(T.USER, v.text("bob")), f(T.GROUP, v.text("a")), f(T.GROUP, v.text("b c")), f(T.ENV, v.text("HTTPS=on")), f(T.TIMEOUT_MS, v.u32(250)),
 ]);
-ok("HAS_PERMISSION with one permission", K.HAS_PERMISSION, 7, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("alice")), f(T.PERMISSION, v.text("svn.commit"))]);
+ok("HAS_PERMISSION with one permission", K.HAS_PERMISSION, 7, [hid(1), f(T.USER, v.text("alice")), f(T.PERMISSION, v.text("svn.commit"))]);
 ok("HAS_PERMISSION with several permissions", K.HAS_PERMISSION, 8, [
-  f(T.HANDLER, v.text(spec)), f(T.USER, v.text("alice")), f(T.PERMISSION, v.text("svn.commit")), f(T.PERMISSION, v.text("auth.view_user")), f(T.TIMEOUT_MS, v.u32(1)),
+  hid(1), f(T.USER, v.text("alice")), f(T.PERMISSION, v.text("svn.commit")), f(T.PERMISSION, v.text("auth.view_user")), f(T.TIMEOUT_MS, v.u32(1)),
 ]);
-ok("GET_REALM_HASH", K.GET_REALM_HASH, 9, [f(T.HANDLER, v.text(script)), f(T.USER, v.text("alice")), f(T.REALM, v.text("Secret Area")), f(T.ENV, v.text("X=a=b"))]);
-ok("ALLOW_ACCESS", K.ALLOW_ACCESS, 0xffffffff, [f(T.HANDLER, v.text(script)), f(T.HOST, v.text("192.0.2.7"))]);
-ok("HELLO answer granted with version", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(1))]);
-ok("HELLO answer denied with reason", K.HELLO | A, 0, [status(2), f(T.REASON, v.text("protocol version 2 not supported")), f(T.VERSION, v.u16(1))]);
+ok("GET_REALM_HASH", K.GET_REALM_HASH, 9, [hid(2), f(T.USER, v.text("alice")), f(T.REALM, v.text("Secret Area")), f(T.ENV, v.text("X=a=b"))]);
+ok("ALLOW_ACCESS", K.ALLOW_ACCESS, 0xffffffff, [hid(2), f(T.HOST, v.text("192.0.2.7"))]);
+ok("HELLO answer granted with version", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(2))]);
+ok("HELLO answer denied with reason", K.HELLO | A, 0, [status(2), f(T.REASON, v.text("protocol version 1 not supported")), f(T.VERSION, v.u16(2))]);
 ok("CHECK_PASSWORD answer granted", K.CHECK_PASSWORD | A, 1, [status(1)]);
 ok("CHECK_PASSWORD answer granted under another name, with groups", K.CHECK_PASSWORD | A, 2, [status(1), f(T.USER, v.text("alice@example.com")), f(T.GROUP, v.text("g1")), f(T.GROUP, v.text("g2"))]);
 ok("CHECK_PASSWORD answer denied", K.CHECK_PASSWORD | A, 3, [status(2)]);
@@ -108,20 +113,37 @@ ok("GROUPS_FOR_USER answer denied, no groups", K.GROUPS_FOR_USER | A, 7, [status
 ok("HAS_PERMISSION answer granted", K.HAS_PERMISSION | A, 8, [status(1)]);
 ok("GET_REALM_HASH answer with hash", K.GET_REALM_HASH | A, 9, [status(1), f(T.HASH, v.text(hashValue))]);
 ok("GET_REALM_HASH answer user not found", K.GET_REALM_HASH | A, 10, [status(3)]);
-ok("CHECK_PASSWORD with group handler and folded permissions", K.CHECK_PASSWORD, 15, [
-  ...checkBase, f(T.GROUP_HANDLER, v.text(spec)), f(T.PERMISSION, v.text("svn.commit")), f(T.PERMISSION, v.text("auth.view_user")),
+ok("CHECK_PASSWORD with group handler id and folded permissions", K.CHECK_PASSWORD, 15, [
+  ...checkBase, ghid(1), f(T.PERMISSION, v.text("svn.commit")), f(T.PERMISSION, v.text("auth.view_user")),
 ]);
 ok("CHECK_PASSWORD with folded permissions, no group handler", K.CHECK_PASSWORD, 16, [...checkBase, f(T.PERMISSION, v.text("svn.commit"))]);
 ok("CHECK_PASSWORD answer granted with groups and held permissions", K.CHECK_PASSWORD | A, 15, [status(1), f(T.GROUP, v.text("g1")), f(T.PERMISSION, v.text("svn.commit"))]);
 ok("CHECK_PASSWORD answer granted, none of the permissions held", K.CHECK_PASSWORD | A, 16, [status(1)]);
+// Handler definitions (DEFINE_HANDLER): the codec checks only the value's length (at least 5 bytes);
+// the id's range and a redefinition are the worker's per-connection table's to refuse.
+ok("CHECK_PASSWORD defining its handler", K.CHECK_PASSWORD, 17, [define(1, spec), ...checkBase]);
+ok("CHECK_PASSWORD defining its handler and the group handler", K.CHECK_PASSWORD, 18, [
+  define(2, script), define(1, spec), hid(2), f(T.USER, v.text("alice")), f(T.PASSWORD, v.text("s3cret")), ghid(1), f(T.ENV, v.text("A=B")), f(T.GROUP, v.text("staff")),
+]);
+ok("CHECK_PASSWORD whose group handler is its handler (one id)", K.CHECK_PASSWORD, 19, [...checkBase, ghid(1), f(T.PERMISSION, v.text("svn.commit"))]);
+ok("GROUPS_FOR_USER defining its handler", K.GROUPS_FOR_USER, 20, [define(1024, spec), hid(1024), f(T.USER, v.text("bob"))]);
+ok("HAS_PERMISSION defining its handler after the other fields", K.HAS_PERMISSION, 21, [hid(3), f(T.USER, v.text("u")), f(T.PERMISSION, v.text("svn.commit")), define(3, spec)]);
+ok("GET_REALM_HASH defining its handler", K.GET_REALM_HASH, 22, [define(2, script), hid(2), f(T.USER, v.text("alice")), f(T.REALM, v.text("Secret Area"))]);
+ok("ALLOW_ACCESS defining its handler", K.ALLOW_ACCESS, 23, [define(2, script), hid(2), f(T.HOST, v.text("192.0.2.7"))]);
+ok("DEFINE_HANDLER of exactly 5 bytes (one byte of spec text)", K.ALLOW_ACCESS, 24, [define(9, "x"), hid(9), f(T.HOST, v.text("h"))]);
+ok("DEFINE_HANDLER with a spec text that is not UTF-8 (bytes as sent)", K.ALLOW_ACCESS, 25, [f(T.DEFINE_HANDLER, v.hex("00000005ff00fe")), hid(5), f(T.HOST, v.text("h"))]);
+ok("the same DEFINE_HANDLER twice (repeatable)", K.GROUPS_FOR_USER, 26, [define(1, spec), define(1, spec), hid(1), f(T.USER, v.text("bob"))]);
+ok("handler ids 0 and 0xffffffff (the codec does not range-check ids)", K.CHECK_PASSWORD, 27, [
+  define(0, spec), f(T.HANDLER_ID, v.u32(0)), f(T.USER, v.text("u")), f(T.PASSWORD, v.text("p")), f(T.GROUP_HANDLER_ID, v.u32(0xffffffff)),
+]);
 ok("ALLOW_ACCESS answer no opinion", K.ALLOW_ACCESS | A, 11, [status(3)]);
 ok("CHECK_PASSWORD with a field of MAX_FIELD_LEN bytes", K.CHECK_PASSWORD, 12, [...checkBase, f(T.ENV, v.fill("41", 8192))]);
 ok("CHECK_PASSWORD with MAX_FIELDS fields", K.CHECK_PASSWORD, 13, [...checkBase, ...Array.from({ length: 253 }, (_, i) => f(T.ENV, v.text(`K${i}=v`)))]);
 {
   // A body of exactly MAX_FRAME_LEN bytes: 7 header + 8 fields of 3+8192 + one ENV field filling the rest.
   const envs = Array.from({ length: 7 }, () => f(T.ENV, v.fill("3d", 8192)));
-  const used = 7 + 3 * 3 + 1 + 5 + 6 + 7 * (3 + 8192) + 3;
-  const fields = [f(T.HANDLER, v.text("t")), f(T.USER, v.text("alice")), f(T.PASSWORD, v.text("s3cret")), ...envs, f(T.ENV, v.fill("3d", 65536 - used))];
+  const used = 7 + 3 * 3 + 4 + 5 + 6 + 7 * (3 + 8192) + 3;
+  const fields = [hid(7), f(T.USER, v.text("alice")), f(T.PASSWORD, v.text("s3cret")), ...envs, f(T.ENV, v.fill("3d", 65536 - used))];
   ok("a body of exactly MAX_FRAME_LEN bytes", K.CHECK_PASSWORD, 14, fields);
 }
 
@@ -150,26 +172,26 @@ bad("field count 0 with a whole field after it", "E_MALFORMED", 31, frame(K.HELL
 for (const kind of [0x00, 0x07, 0x7f, 0x80, 0x87, 0xff]) {
   bad(`unknown kind 0x${hex(kind, 1)}`, "E_MALFORMED", 40 + (kind & 7), frame(kind, 40 + (kind & 7), hello));
 }
-for (const tag of [0, 15, 255]) bad(`unknown tag ${tag}`, "E_MALFORMED", 50, frame(K.HELLO, 50, [...hello, f(tag, v.hex(""))]));
-bad("PASSWORD in GROUPS_FOR_USER", "E_MALFORMED", 51, frame(K.GROUPS_FOR_USER, 51, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u")), f(T.PASSWORD, v.text("p"))]));
+for (const tag of [0, 16, 255]) bad(`unknown tag ${tag}`, "E_MALFORMED", 50, frame(K.HELLO, 50, [...hello, f(tag, v.hex(""))]));
+bad("PASSWORD in GROUPS_FOR_USER", "E_MALFORMED", 51, frame(K.GROUPS_FOR_USER, 51, [hid(1), f(T.USER, v.text("u")), f(T.PASSWORD, v.text("p"))]));
 bad("STATUS in a request", "E_MALFORMED", 52, frame(K.HELLO, 52, [...hello, status(1)]));
-bad("HANDLER in an answer", "E_MALFORMED", 53, frame(K.CHECK_PASSWORD | A, 53, [status(1), f(T.HANDLER, v.text(spec))]));
+bad("HANDLER_ID in an answer", "E_MALFORMED", 53, frame(K.CHECK_PASSWORD | A, 53, [status(1), hid(1)]));
 bad("USER in a HAS_PERMISSION answer", "E_MALFORMED", 54, frame(K.HAS_PERMISSION | A, 54, [status(1), f(T.USER, v.text("u"))]));
 bad("HASH in a CHECK_PASSWORD answer", "E_MALFORMED", 55, frame(K.CHECK_PASSWORD | A, 55, [status(1), f(T.HASH, v.text(hashValue))]));
 bad("VERSION in CHECK_PASSWORD", "E_MALFORMED", 56, frame(K.CHECK_PASSWORD, 56, [...checkBase, f(T.VERSION, v.u16(1))]));
-bad("GROUP_HANDLER in GROUPS_FOR_USER", "E_MALFORMED", 57, frame(K.GROUPS_FOR_USER, 57, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u")), f(T.GROUP_HANDLER, v.text(spec))]));
+bad("GROUP_HANDLER_ID in GROUPS_FOR_USER", "E_MALFORMED", 57, frame(K.GROUPS_FOR_USER, 57, [hid(1), f(T.USER, v.text("u")), ghid(1)]));
 bad("PERMISSION in a GROUPS_FOR_USER answer", "E_MALFORMED", 58, frame(K.GROUPS_FOR_USER | A, 58, [status(1), f(T.PERMISSION, v.text("svn.commit"))]));
 bad("PERMISSION in a GET_REALM_HASH answer", "E_MALFORMED", 59, frame(K.GET_REALM_HASH | A, 59, [status(1), f(T.PERMISSION, v.text("svn.commit"))]));
 bad("ENV in an answer", "E_MALFORMED", 58, frame(K.ALLOW_ACCESS | A, 58, [status(1), f(T.ENV, v.text("A=B"))]));
 bad("HELLO without VERSION", "E_MALFORMED", 60, frame(K.HELLO, 60, []));
 bad("CHECK_PASSWORD without PASSWORD", "E_MALFORMED", 61, frame(K.CHECK_PASSWORD, 61, checkBase.slice(0, 2)));
-bad("CHECK_PASSWORD without HANDLER", "E_MALFORMED", 62, frame(K.CHECK_PASSWORD, 62, checkBase.slice(1)));
+bad("CHECK_PASSWORD without HANDLER_ID", "E_MALFORMED", 62, frame(K.CHECK_PASSWORD, 62, checkBase.slice(1)));
 bad("answer without STATUS", "E_MALFORMED", 63, frame(K.CHECK_PASSWORD | A, 63, [f(T.REASON, v.text("x"))]));
-bad("HAS_PERMISSION without PERMISSION", "E_MALFORMED", 64, frame(K.HAS_PERMISSION, 64, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u"))]));
-bad("GET_REALM_HASH without REALM", "E_MALFORMED", 65, frame(K.GET_REALM_HASH, 65, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u"))]));
-bad("ALLOW_ACCESS without HOST", "E_MALFORMED", 66, frame(K.ALLOW_ACCESS, 66, [f(T.HANDLER, v.text(spec))]));
+bad("HAS_PERMISSION without PERMISSION", "E_MALFORMED", 64, frame(K.HAS_PERMISSION, 64, [hid(1), f(T.USER, v.text("u"))]));
+bad("GET_REALM_HASH without REALM", "E_MALFORMED", 65, frame(K.GET_REALM_HASH, 65, [hid(1), f(T.USER, v.text("u"))]));
+bad("ALLOW_ACCESS without HOST", "E_MALFORMED", 66, frame(K.ALLOW_ACCESS, 66, [hid(1)]));
 bad("USER twice", "E_MALFORMED", 67, frame(K.CHECK_PASSWORD, 67, [...checkBase, f(T.USER, v.text("mallory"))]));
-bad("TIMEOUT_MS twice", "E_MALFORMED", 68, frame(K.GROUPS_FOR_USER, 68, [f(T.HANDLER, v.text(spec)), f(T.USER, v.text("u")), f(T.TIMEOUT_MS, v.u32(1)), f(T.TIMEOUT_MS, v.u32(2))]));
+bad("TIMEOUT_MS twice", "E_MALFORMED", 68, frame(K.GROUPS_FOR_USER, 68, [hid(1), f(T.USER, v.text("u")), f(T.TIMEOUT_MS, v.u32(1)), f(T.TIMEOUT_MS, v.u32(2))]));
 bad("STATUS twice", "E_MALFORMED", 69, frame(K.CHECK_PASSWORD | A, 69, [status(2), status(1)]));
 bad("REASON twice", "E_MALFORMED", 70, frame(K.CHECK_PASSWORD | A, 70, [status(4), f(T.REASON, v.text("a")), f(T.REASON, v.text("b"))]));
 bad("VERSION of 1 byte (u16)", "E_MALFORMED", 71, frame(K.HELLO, 71, [f(T.VERSION, v.hex("01"))]));
@@ -183,6 +205,30 @@ bad("HASH of 31 hex digits", "E_MALFORMED", 78, frame(K.GET_REALM_HASH | A, 78, 
 bad("HASH of 33 hex digits", "E_MALFORMED", 79, frame(K.GET_REALM_HASH | A, 79, [status(1), f(T.HASH, v.text(hashValue + "0"))]));
 bad("HASH in upper case", "E_MALFORMED", 80, frame(K.GET_REALM_HASH | A, 80, [status(1), f(T.HASH, v.text(hashValue.toUpperCase()))]));
 bad("HASH with a non-hex digit", "E_MALFORMED", 81, frame(K.GET_REALM_HASH | A, 81, [status(1), f(T.HASH, v.text("g" + hashValue.slice(1)))]));
+
+bad("HANDLER_ID of 3 bytes (u32)", "E_MALFORMED", 82, frame(K.CHECK_PASSWORD, 82, [f(T.HANDLER_ID, v.hex("000001")), f(T.USER, v.text("u")), f(T.PASSWORD, v.text("p"))]));
+bad("HANDLER_ID of 5 bytes (u32)", "E_MALFORMED", 83, frame(K.GROUPS_FOR_USER, 83, [f(T.HANDLER_ID, v.hex("0000000001")), f(T.USER, v.text("u"))]));
+bad("HANDLER_ID of 0 bytes", "E_MALFORMED", 84, frame(K.ALLOW_ACCESS, 84, [f(T.HANDLER_ID, v.hex("")), f(T.HOST, v.text("h"))]));
+bad("HANDLER_ID as spec text (version 1's HANDLER)", "E_MALFORMED", 85, frame(K.CHECK_PASSWORD, 85, [f(T.HANDLER_ID, v.text(spec)), f(T.USER, v.text("u")), f(T.PASSWORD, v.text("p"))]));
+bad("GROUP_HANDLER_ID of 2 bytes (u32)", "E_MALFORMED", 86, frame(K.CHECK_PASSWORD, 86, [...checkBase, f(T.GROUP_HANDLER_ID, v.hex("0001"))]));
+bad("GROUP_HANDLER_ID as spec text (version 1's GROUP_HANDLER)", "E_MALFORMED", 87, frame(K.CHECK_PASSWORD, 87, [...checkBase, f(T.GROUP_HANDLER_ID, v.text(spec))]));
+bad("DEFINE_HANDLER of 4 bytes (an id without spec text)", "E_MALFORMED", 88, frame(K.CHECK_PASSWORD, 88, [f(T.DEFINE_HANDLER, v.u32(1)), ...checkBase]));
+bad("DEFINE_HANDLER of 0 bytes", "E_MALFORMED", 89, frame(K.GROUPS_FOR_USER, 89, [f(T.DEFINE_HANDLER, v.hex("")), hid(1), f(T.USER, v.text("u"))]));
+bad("DEFINE_HANDLER of 3 bytes", "E_MALFORMED", 90, frame(K.ALLOW_ACCESS, 90, [f(T.DEFINE_HANDLER, v.hex("000001")), hid(1), f(T.HOST, v.text("h"))]));
+bad("a good DEFINE_HANDLER, then one of 4 bytes", "E_MALFORMED", 91, frame(K.CHECK_PASSWORD, 91, [define(1, spec), f(T.DEFINE_HANDLER, v.u32(2)), ...checkBase]));
+bad("DEFINE_HANDLER in HELLO", "E_MALFORMED", 92, frame(K.HELLO, 92, [...hello, define(1, spec)]));
+bad("DEFINE_HANDLER in a CHECK_PASSWORD answer", "E_MALFORMED", 93, frame(K.CHECK_PASSWORD | A, 93, [status(1), define(1, spec)]));
+bad("DEFINE_HANDLER in a HELLO answer", "E_MALFORMED", 94, frame(K.HELLO | A, 94, [status(1), define(1, spec)]));
+bad("DEFINE_HANDLER in an ERROR answer", "E_MALFORMED", 95, frame(K.GROUPS_FOR_USER | A, 95, [status(4), define(1, spec)]));
+bad("GROUP_HANDLER_ID in HAS_PERMISSION", "E_MALFORMED", 96, frame(K.HAS_PERMISSION, 96, [hid(1), f(T.USER, v.text("u")), f(T.PERMISSION, v.text("p.q")), ghid(1)]));
+bad("GROUP_HANDLER_ID in GET_REALM_HASH", "E_MALFORMED", 97, frame(K.GET_REALM_HASH, 97, [hid(1), f(T.USER, v.text("u")), f(T.REALM, v.text("r")), ghid(1)]));
+bad("GROUP_HANDLER_ID in ALLOW_ACCESS", "E_MALFORMED", 98, frame(K.ALLOW_ACCESS, 98, [hid(1), f(T.HOST, v.text("h")), ghid(1)]));
+bad("GROUP_HANDLER_ID in HELLO", "E_MALFORMED", 99, frame(K.HELLO, 99, [...hello, ghid(1)]));
+bad("GROUP_HANDLER_ID in a CHECK_PASSWORD answer", "E_MALFORMED", 100, frame(K.CHECK_PASSWORD | A, 100, [status(1), ghid(1)]));
+bad("HANDLER_ID in HELLO", "E_MALFORMED", 101, frame(K.HELLO, 101, [...hello, hid(1)]));
+bad("HANDLER_ID twice", "E_MALFORMED", 102, frame(K.GROUPS_FOR_USER, 102, [hid(1), f(T.USER, v.text("u")), hid(2)]));
+bad("GROUP_HANDLER_ID twice", "E_MALFORMED", 103, frame(K.CHECK_PASSWORD, 103, [...checkBase, ghid(1), ghid(2)]));
+bad("GROUPS_FOR_USER with DEFINE_HANDLER but no HANDLER_ID", "E_MALFORMED", 104, frame(K.GROUPS_FOR_USER, 104, [define(1, spec), f(T.USER, v.text("u"))]));
 
 // Prefixes of valid frames: the decoder must ask for more bytes, never fail.
 const short = [
@@ -204,6 +250,10 @@ const encodeErrors = [
   { name: "an unknown kind", error: "E_MALFORMED", message: { kind: 0x09, requestId: 5, fields: [] } },
   { name: "a tag not allowed for the kind", error: "E_MALFORMED", message: { kind: K.HELLO, requestId: 6, fields: [...hello, f(T.PASSWORD, v.text("p"))] } },
   { name: "an unknown tag", error: "E_MALFORMED", message: { kind: K.HELLO, requestId: 7, fields: [...hello, f(42, v.hex(""))] } },
+  { name: "a DEFINE_HANDLER of 4 bytes", error: "E_MALFORMED", message: { kind: K.ALLOW_ACCESS, requestId: 9, fields: [f(T.DEFINE_HANDLER, v.u32(1)), hid(1), f(T.HOST, v.text("h"))] } },
+  { name: "a HANDLER_ID of 2 bytes", error: "E_MALFORMED", message: { kind: K.ALLOW_ACCESS, requestId: 10, fields: [f(T.HANDLER_ID, v.u16(1)), f(T.HOST, v.text("h"))] } },
+  { name: "DEFINE_HANDLER in an answer", error: "E_MALFORMED", message: { kind: K.ALLOW_ACCESS | A, requestId: 11, fields: [status(1), define(1, spec)] } },
+  { name: "DEFINE_HANDLER in HELLO", error: "E_MALFORMED", message: { kind: K.HELLO, requestId: 12, fields: [...hello, define(1, spec)] } },
   { name: "a STATUS of 2 bytes", error: "E_MALFORMED", message: { kind: K.HELLO | A, requestId: 8, fields: [f(T.STATUS, v.hex("0001"))] } },
 ];
 
