@@ -4,6 +4,9 @@
 // Node has no API for; the worker refuses connections from users other than httpd's.
 // encode()/decode() expose native/anp_protocol.c, the module's own codec, so tests can hold it to the
 // TypeScript codec byte for byte (test/unit/protocol-vectors.test.ts).
+// foldGroupMatches/foldUnaskedPermission/foldPermissionLine/foldPermissions expose native/anp_fold.c, the
+// module's rules of the one-trip fold, so test/unit/fold-vectors-c.test.ts holds them to
+// test/vectors/fold.json, as the TypeScript fold is held to it.
 // lowerPoolPriority(threads, niceness) raises the niceness of libuv's thread pool threads, where every
 // password hash runs, so that a flood of wrong passwords yields the CPU to the serving path (Node has no
 // per-thread priority API, and the pool's threads are not told apart from V8's by anything in /proc).
@@ -24,6 +27,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "anp_fold.h"
 #include "anp_protocol.h"
 
 namespace {
@@ -185,6 +189,90 @@ Napi::Value TagAllowed(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, anp_tag_allowed(static_cast<uint8_t>(kind), static_cast<uint8_t>(tag)) != 0);
 }
 
+// A JS array of strings as std::strings; false (with a TypeError thrown) for anything else.
+bool ToStrings(Napi::Env env, const Napi::Value &value, const char *what, std::vector<std::string> *out) {
+  if (!value.IsArray()) {
+    Napi::TypeError::New(env, std::string(what) + " must be an array of strings").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array array = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsString()) {
+      Napi::TypeError::New(env, std::string(what) + " must be an array of strings").ThrowAsJavaScriptException();
+      return false;
+    }
+    out->push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return true;
+}
+
+// The C view of strings: pointers that live as long as `strings`.
+std::vector<const char *> Pointers(const std::vector<std::string> &strings) {
+  std::vector<const char *> out;
+  for (const std::string &s : strings) out.push_back(s.c_str());
+  return out;
+}
+
+// foldGroupMatches(userGroups: string[], wanted: string[]): boolean — anp_fold_group_matches.
+Napi::Value FoldGroupMatches(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::vector<std::string> groups, wanted;
+  if (info.Length() < 2 || !ToStrings(env, info[0], "userGroups", &groups) ||
+      !ToStrings(env, info[1], "wanted", &wanted)) {
+    return env.Undefined();
+  }
+  std::vector<const char *> g = Pointers(groups), w = Pointers(wanted);
+  return Napi::Boolean::New(env, anp_fold_group_matches(g.data(), g.size(), w.data(), w.size()) != 0);
+}
+
+// foldUnaskedPermission(asked: string[], held: string[]): string | null — anp_fold_unasked_permission.
+Napi::Value FoldUnaskedPermission(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::vector<std::string> asked, held;
+  if (info.Length() < 2 || !ToStrings(env, info[0], "asked", &asked) || !ToStrings(env, info[1], "held", &held)) {
+    return env.Undefined();
+  }
+  std::vector<const char *> a = Pointers(asked), h = Pointers(held);
+  const char *unasked = anp_fold_unasked_permission(a.data(), a.size(), h.data(), h.size());
+  return unasked ? Napi::String::New(env, unasked) : env.Null();
+}
+
+// foldPermissionLine(asked, held, line: string[]): "granted" | "denied" | "ask" — anp_fold_permission_line.
+Napi::Value FoldPermissionLine(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::vector<std::string> asked, held, line;
+  if (info.Length() < 3 || !ToStrings(env, info[0], "asked", &asked) || !ToStrings(env, info[1], "held", &held) ||
+      !ToStrings(env, info[2], "line", &line)) {
+    return env.Undefined();
+  }
+  std::vector<const char *> a = Pointers(asked), h = Pointers(held), l = Pointers(line);
+  switch (anp_fold_permission_line(a.data(), a.size(), h.data(), h.size(), l.data(), l.size())) {
+    case ANP_FOLD_GRANTED:
+      return Napi::String::New(env, "granted");
+    case ANP_FOLD_DENIED:
+      return Napi::String::New(env, "denied");
+    default:
+      return Napi::String::New(env, "ask");
+  }
+}
+
+// foldPermissions(count, groupHandlerRides, sameHandler, groupHandlerConfigured): boolean — anp_fold_permissions.
+Napi::Value FoldPermissions(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint32_t count = 0;
+  if (info.Length() < 4 || !ToBoundedInt(env, info[0], 4294967295.0, "count", &count) || !info[1].IsBoolean() ||
+      !info[2].IsBoolean() || !info[3].IsBoolean()) {
+    if (!env.IsExceptionPending()) {
+      Napi::TypeError::New(env, "foldPermissions(count, rides, same, configured)").ThrowAsJavaScriptException();
+    }
+    return env.Undefined();
+  }
+  int fold = anp_fold_permissions(count, info[1].As<Napi::Boolean>().Value(), info[2].As<Napi::Boolean>().Value(),
+                                  info[3].As<Napi::Boolean>().Value());
+  return Napi::Boolean::New(env, fold != 0);
+}
+
 // Where the pool tasks of one lowerPoolPriority call meet: each waits until all have started, so each
 // runs on a thread of its own and every pool thread is reached once.
 struct PoolRendezvous {
@@ -275,6 +363,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("decode", Napi::Function::New(env, Decode, "decode"));
   exports.Set("tagAllowed", Napi::Function::New(env, TagAllowed, "tagAllowed"));
   exports.Set("lowerPoolPriority", Napi::Function::New(env, LowerPoolPriority, "lowerPoolPriority"));
+  exports.Set("foldGroupMatches", Napi::Function::New(env, FoldGroupMatches, "foldGroupMatches"));
+  exports.Set("foldUnaskedPermission", Napi::Function::New(env, FoldUnaskedPermission, "foldUnaskedPermission"));
+  exports.Set("foldPermissionLine", Napi::Function::New(env, FoldPermissionLine, "foldPermissionLine"));
+  exports.Set("foldPermissions", Napi::Function::New(env, FoldPermissions, "foldPermissions"));
   exports.Set("protocolVersion", Napi::Number::New(env, ANP_PROTOCOL_VERSION));
   return exports;
 }

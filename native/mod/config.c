@@ -274,6 +274,16 @@ apr_interval_time_t anp_server_timeout(const server_rec *s)
     return conf->timeout ? conf->timeout : ANP_DEFAULT_TIMEOUT;
 }
 
+apr_interval_time_t anp_config_longest_timeout(server_rec *s)
+{
+    apr_interval_time_t longest = 0;
+    for (; s; s = s->next) {
+        apr_interval_time_t timeout = anp_server_timeout(s);
+        longest = timeout > longest ? timeout : longest;
+    }
+    return longest;
+}
+
 void *anp_create_dir_conf(apr_pool_t *p, char *dir)
 {
     anp_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));

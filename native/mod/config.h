@@ -103,6 +103,10 @@ int anp_config_grant_cache_wanted(server_rec *s);
 /* NodeAuthTimeout in effect for a server. */
 apr_interval_time_t anp_server_timeout(const server_rec *s);
 
+/* The longest NodeAuthTimeout of the main server and its virtual hosts: the worker's cap on any check
+ * (each request carries its own server's timeout under it). */
+apr_interval_time_t anp_config_longest_timeout(server_rec *s);
+
 /* The directive names, for messages. */
 #define ANP_DIRECTIVE_USER_SCRIPT "NodeAuthUserScript"
 #define ANP_DIRECTIVE_GROUP_SCRIPT "NodeAuthGroupScript"

@@ -385,118 +385,148 @@ static int prepare_socket_dir(anp_supervisor *sv, gid_t httpd_gid, int shared)
     return 1;
 }
 
+/* Who the children are (they connect: *httpd_uid, *httpd_gid) and who the worker is (it listens). */
+static int choose_identities(anp_supervisor *sv, const anp_server_conf *conf, uid_t *httpd_uid, gid_t *httpd_gid)
+{
+    if (geteuid() != 0) {
+        *httpd_uid = sv->uid = geteuid();
+        *httpd_gid = sv->gid = getegid();
+        sv->user_name = "";
+        return 1;
+    }
+    *httpd_uid = ap_unixd_config.user_id;
+    *httpd_gid = ap_unixd_config.group_id;
+    sv->drop_privileges = 1;
+    if (conf->worker_user) {
+        sv->user_name = conf->worker_user;
+        if (!lookup_user(sv->pconf, conf->worker_user, &sv->uid, &sv->gid, sv->server)) {
+            return 0;
+        }
+    }
+    else {
+        sv->user_name = ap_unixd_config.user_name;
+        sv->uid = ap_unixd_config.user_id;
+        sv->gid = ap_unixd_config.group_id;
+    }
+    if (sv->uid == 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sv->server,
+                     ANPLOGNO(0317) "the worker runs as root: set User or NodeAuthWorkerUser to an "
+                     "unprivileged user");
+    }
+    return 1;
+}
+
+/* The socket's path (NodeAuthSocket, or one of the module's own under DefaultRuntimeDir) and directory. */
+static int choose_socket(anp_supervisor *sv, const anp_server_conf *conf)
+{
+    const char *slash;
+
+    if (conf->socket_path) {
+        sv->socket_path = conf->socket_path;
+    }
+    else {
+        const char *dir = ap_runtime_dir_relative(sv->pconf, apr_psprintf(sv->pconf, "authnz_node.%" APR_PID_T_FMT,
+                                                                          getpid()));
+        sv->socket_path = apr_pstrcat(sv->pconf, dir, "/worker.sock", NULL);
+        sv->remove_dir = 1;
+    }
+    if (strlen(sv->socket_path) > ANP_MAX_SOCKET_PATH) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
+                     ANPLOGNO(0318) "the worker's socket path %s is too long for a Unix socket: set NodeAuthSocket "
+                     "or a shorter DefaultRuntimeDir", sv->socket_path);
+        return 0;
+    }
+    slash = strrchr(sv->socket_path, '/');
+    sv->socket_dir = apr_pstrndup(sv->pconf, sv->socket_path, slash && slash != sv->socket_path
+                                                                  ? (apr_size_t)(slash - sv->socket_path) : 1);
+    return 1;
+}
+
+static void push(apr_array_header_t *argv, const char *arg)
+{
+    *(const char **)apr_array_push(argv) = arg;
+}
+
+/* The worker's command line, built once per generation, before any fork. */
+static const char *const *worker_argv(const anp_supervisor *sv, const anp_server_conf *conf, uid_t httpd_uid,
+                                      int shared, apr_interval_time_t timeout)
+{
+    apr_array_header_t *argv = apr_array_make(sv->pconf, 16, sizeof(const char *));
+    int i;
+
+    push(argv, conf->node_binary);
+    /* V8 grows its young generation under the worker's steady stream of short-lived objects (a few per
+     * check), and the memory it keeps that way is most of the worker's RSS; small semi-spaces keep it low
+     * at the same throughput (docs/performance.md). It is argv[1], so the script is argv[2]. */
+    push(argv, "--max-semi-space-size=1");
+    push(argv, conf->worker_script);
+    push(argv, "--socket");
+    push(argv, sv->socket_path);
+    if (shared) {
+        push(argv, "--socket-mode");
+        push(argv, "0660");
+    }
+    push(argv, "--trust-uid");
+    push(argv, apr_psprintf(sv->pconf, "%ld", (long)httpd_uid));
+    push(argv, "--timeout-ms");
+    push(argv, apr_psprintf(sv->pconf, "%" APR_TIME_T_FMT, apr_time_as_msec(timeout)));
+    if (conf->worker_log_level) {
+        push(argv, "--log-level");
+        push(argv, conf->worker_log_level);
+    }
+    for (i = 0; i < conf->worker_args->nelts; i++) {
+        push(argv, APR_ARRAY_IDX(conf->worker_args, i, const char *));
+    }
+    push(argv, NULL);
+    return (const char *const *)argv->elts;
+}
+
+/* The node binary must run; a missing worker script only warns (the build may come later). */
+static int check_files(const anp_server_conf *conf, server_rec *s)
+{
+    if (access(conf->node_binary, X_OK) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
+                     ANPLOGNO(0319) "NodeAuthNodeBinary %s is not an executable file", conf->node_binary);
+        return 0;
+    }
+    if (access(conf->worker_script, R_OK) != 0) {
+        /* Checks fail with 500 meanwhile, and the log says why. */
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s,
+                     ANPLOGNO(0320) "NodeAuthWorker %s cannot be read: was the worker built (npm run build)?",
+                     conf->worker_script);
+    }
+    return 1;
+}
+
 int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     const anp_server_conf *conf = ap_get_module_config(s->module_config, &authnz_node_module);
     anp_supervisor *sv = apr_pcalloc(pconf, sizeof(*sv));
-    apr_array_header_t *argv = apr_array_make(pconf, 16, sizeof(const char *));
     uid_t httpd_uid;
     gid_t httpd_gid;
-    const char *slash;
-    int shared, i;
+    int shared;
     apr_os_file_t log_fd;
 
     (void)ptemp;
     sv->pconf = pconf;
     sv->server = s;
     sv->parent_pid = getpid();
-
-    /* Who the children are (they connect) and who the worker is (it listens). */
-    if (geteuid() == 0) {
-        httpd_uid = ap_unixd_config.user_id;
-        httpd_gid = ap_unixd_config.group_id;
-        sv->drop_privileges = 1;
-        if (conf->worker_user) {
-            sv->user_name = conf->worker_user;
-            if (!lookup_user(pconf, conf->worker_user, &sv->uid, &sv->gid, s)) {
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-        else {
-            sv->user_name = ap_unixd_config.user_name;
-            sv->uid = ap_unixd_config.user_id;
-            sv->gid = ap_unixd_config.group_id;
-        }
-        if (sv->uid == 0) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                         ANPLOGNO(0317) "the worker runs as root: set User or NodeAuthWorkerUser to an "
-                         "unprivileged user");
-        }
-    }
-    else {
-        httpd_uid = sv->uid = geteuid();
-        httpd_gid = sv->gid = getegid();
-        sv->user_name = "";
-    }
-    shared = sv->uid != httpd_uid;
-
-    if (conf->socket_path) {
-        sv->socket_path = conf->socket_path;
-    }
-    else {
-        const char *dir = ap_runtime_dir_relative(pconf, apr_psprintf(pconf, "authnz_node.%" APR_PID_T_FMT,
-                                                                      getpid()));
-        sv->socket_path = apr_pstrcat(pconf, dir, "/worker.sock", NULL);
-        sv->remove_dir = 1;
-    }
-    if (strlen(sv->socket_path) > ANP_MAX_SOCKET_PATH) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                     ANPLOGNO(0318) "the worker's socket path %s is too long for a Unix socket: set NodeAuthSocket "
-                     "or a shorter DefaultRuntimeDir", sv->socket_path);
+    if (!choose_identities(sv, conf, &httpd_uid, &httpd_gid) || !choose_socket(sv, conf)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    slash = strrchr(sv->socket_path, '/');
-    sv->socket_dir = apr_pstrndup(pconf, sv->socket_path, slash && slash != sv->socket_path
-                                                              ? (apr_size_t)(slash - sv->socket_path) : 1);
+    shared = sv->uid != httpd_uid;
     if (!prepare_socket_dir(sv, httpd_gid, shared)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    *(const char **)apr_array_push(argv) = conf->node_binary;
-    /* V8 grows its young generation to 3 x 16 MB under the worker's steady allocation rate (a few short-lived
-     * objects per check), which kept its RSS near 120 MB; 1 MB semi-spaces keep it under 100 MB at the same
-     * throughput (docs/performance.md, bench/profile.ts). It is argv[1], so the script is argv[2]. */
-    *(const char **)apr_array_push(argv) = "--max-semi-space-size=1";
-    *(const char **)apr_array_push(argv) = conf->worker_script;
-    *(const char **)apr_array_push(argv) = "--socket";
-    *(const char **)apr_array_push(argv) = sv->socket_path;
-    if (shared) {
-        *(const char **)apr_array_push(argv) = "--socket-mode";
-        *(const char **)apr_array_push(argv) = "0660";
-    }
-    *(const char **)apr_array_push(argv) = "--trust-uid";
-    *(const char **)apr_array_push(argv) = apr_psprintf(pconf, "%ld", (long)httpd_uid);
-    *(const char **)apr_array_push(argv) = "--timeout-ms";
-    *(const char **)apr_array_push(argv) = apr_psprintf(pconf, "%" APR_TIME_T_FMT,
-                                                        apr_time_as_msec(anp_server_timeout(s)));
-    if (conf->worker_log_level) {
-        *(const char **)apr_array_push(argv) = "--log-level";
-        *(const char **)apr_array_push(argv) = conf->worker_log_level;
-    }
-    for (i = 0; i < conf->worker_args->nelts; i++) {
-        *(const char **)apr_array_push(argv) = APR_ARRAY_IDX(conf->worker_args, i, const char *);
-    }
-    *(const char **)apr_array_push(argv) = NULL;
-    sv->argv = (const char *const *)argv->elts;
-
-    if (access(conf->node_binary, X_OK) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
-                     ANPLOGNO(0319) "NodeAuthNodeBinary %s is not an executable file", conf->node_binary);
+    sv->argv = worker_argv(sv, conf, httpd_uid, shared, anp_server_timeout(s));
+    if (!check_files(conf, s)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (access(conf->worker_script, R_OK) != 0) {
-        /* Not fatal: the build may come later; checks fail with 500 meanwhile, and the log says why. */
-        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s,
-                     ANPLOGNO(0320) "NodeAuthWorker %s cannot be read: was the worker built (npm run build)?",
-                     conf->worker_script);
-    }
-
     /* httpd's stderr is the main ErrorLog once logs are open; use the log's own descriptor when there is one. */
     sv->log_fd = -1;
     if (s->error_log && apr_os_file_get(&log_fd, s->error_log) == APR_SUCCESS) {
         sv->log_fd = log_fd;
     }
-
     supervisor = sv;
     apr_pool_cleanup_register(pconf, sv, stop_worker, apr_pool_cleanup_null);
     if (spawn(sv) != APR_SUCCESS) {

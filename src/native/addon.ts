@@ -48,6 +48,14 @@ export interface Addon {
    * other); resolves with their thread ids, rejects (code E_POOL_PRIORITY) when they did not all start.
    */
   lowerPoolPriority(threads: number, niceness: number): Promise<number[]>;
+  /** anp_fold_group_matches(): whether any user group equals a wanted name, ignoring ASCII case only. */
+  foldGroupMatches(userGroups: readonly string[], wanted: readonly string[]): boolean;
+  /** anp_fold_unasked_permission(): the first held name that was not asked, or null. */
+  foldUnaskedPermission(asked: readonly string[], held: readonly string[]): string | null;
+  /** anp_fold_permission_line(): a Require node-permission line decided from a folded answer. */
+  foldPermissionLine(asked: readonly string[], held: readonly string[], line: readonly string[]): "granted" | "denied" | "ask";
+  /** anp_fold_permissions(): whether a password check carries the location's permission names. */
+  foldPermissions(count: number, groupHandlerRides: boolean, sameHandler: boolean, groupHandlerConfigured: boolean): boolean;
   /** ANP_PROTOCOL_VERSION as compiled. */
   readonly protocolVersion: number;
 }

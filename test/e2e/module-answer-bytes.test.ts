@@ -1,10 +1,12 @@
-// How the module reads an answer off the wire (issue 5, fewer syscalls per check): one recv() into a
-// buffer takes the usual answer whole, and the frame is cut from that buffer. The cases here are what a
-// lean read must still get right, against a real Apache with a fake worker that answers by user name:
+// How the module reads an answer off the wire: one recv() into a buffer takes the usual answer whole, and
+// the frame is cut from that buffer. The cases here are what a lean read must still get right, against a
+// real Apache with a fake worker (protocol version 2) that answers by user name:
 // an answer that arrives in pieces or is longer than the first read gives the worker's verdict; bytes
 // after the answer (garbage, or a second frame) are a broken answer, so 500 and never the grant in front
 // of them; and a pooled connection the worker closed or half-closed while it sat idle is noticed when the
 // next check uses it, and that check is sent again on a new connection (200, not 500).
+// The fake worker keeps each connection's handler ids as the real one does, so the module's record of
+// what a connection knows is tested too: a definition goes once per connection, and again after ERROR.
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,7 +23,12 @@ import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH,
  *   long-trailing  the long GRANTED followed by one byte, in one write
  *   close-after    GRANTED, then the connection is closed
  *   end-after      GRANTED, then the worker's side is shut down (half-closed); it reads on but never answers
+ *   error          ERROR, and the frame's handler definitions are not applied (as the worker does when one
+ *                  of them is refused)
+ *   no-definition  GRANTED when the frame defines no handler id, else DENIED
  *   anyone else    DENIED
+ * Like the real worker it refuses HELLO with another protocol version than 2 (DENIED, then closes), and it
+ * answers ERROR to a request whose HANDLER_ID is not defined on the connection.
  */
 const FAKE_WORKER = String.raw`
 import { createServer } from "node:net";
@@ -30,7 +37,7 @@ import { chmodSync } from "node:fs";
 const args = process.argv.slice(2);
 const socketPath = args[args.indexOf("--socket") + 1];
 const modeAt = args.indexOf("--socket-mode");
-const STATUS = 11, VERSION = 1, USER = 3, GROUP = 7;
+const STATUS = 11, VERSION = 1, HANDLER_ID = 2, USER = 3, GROUP = 7, REASON = 12, DEFINE_HANDLER = 15;
 
 function frame(kind, id, fields) {
   const body = Buffer.concat(fields.map(([tag, value]) => {
@@ -53,18 +60,33 @@ const longGranted = (kind, id) => frame(kind | 0x80, id, [
   ...Array.from({ length: 200 }, (_, i) => [GROUP, Buffer.from("group-" + String(i).padStart(3, "0") + "-".repeat(37))]),
 ]);
 
-function userOf(frameBytes) {
+function fieldsOf(frameBytes) {
+  const fields = [];
   let at = 11;
   for (let i = 0; i < frameBytes.readUInt16BE(9); i++) {
     const tag = frameBytes[at], len = frameBytes.readUInt16BE(at + 1);
-    if (tag === USER) return frameBytes.subarray(at + 3, at + 3 + len).toString("utf8");
+    fields.push([tag, frameBytes.subarray(at + 3, at + 3 + len)]);
     at += 3 + len;
   }
-  return "";
+  return fields;
 }
 
-function answer(socket, kind, id, user) {
+const valueOf = (fields, tag) => fields.find(([t]) => t === tag)?.[1];
+
+function answer(socket, kind, id, fields, defined) {
+  const user = valueOf(fields, USER)?.toString("utf8") ?? "";
+  const definitions = fields.filter(([tag]) => tag === DEFINE_HANDLER).map(([, value]) => value.readUInt32BE(0));
+  if (user === "error") {
+    return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([4])], [REASON, Buffer.from("as asked")]]));
+  }
+  for (const handlerId of definitions) defined.add(handlerId);
+  const handlerId = valueOf(fields, HANDLER_ID)?.readUInt32BE(0);
+  if (!defined.has(handlerId)) {
+    const reason = Buffer.from("handler id " + handlerId + " is not defined on this connection");
+    return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([4])], [REASON, reason]]));
+  }
   switch (user) {
+    case "no-definition": return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([definitions.length === 0 ? 1 : 2])]]));
     case "plain": return void socket.write(granted(kind, id));
     case "split": {
       const bytes = granted(kind, id);
@@ -86,6 +108,7 @@ const server = createServer((socket) => {
   connections++;
   console.error("fake worker: connection " + connections);
   let pending = Buffer.alloc(0);
+  const defined = new Set();
   socket.on("error", () => {});
   socket.on("data", (chunk) => {
     pending = Buffer.concat([pending, chunk]);
@@ -95,8 +118,9 @@ const server = createServer((socket) => {
       pending = pending.subarray(size);
       if (socket.writableEnded) continue; // shut down on purpose (end-after): read on, answer nothing
       const kind = bytes[4], id = bytes.readUInt32BE(5);
-      if (kind === 0x01) socket.write(frame(0x81, id, [[STATUS, Buffer.from([1])], [VERSION, Buffer.from([0, 1])]]));
-      else answer(socket, kind, id, userOf(bytes));
+      if (kind !== 0x01) answer(socket, kind, id, fieldsOf(bytes), defined);
+      else if (valueOf(fieldsOf(bytes), VERSION)?.readUInt16BE(0) === 2) socket.write(frame(0x81, id, [[STATUS, Buffer.from([1])], [VERSION, Buffer.from([0, 2])]]));
+      else socket.end(frame(0x81, id, [[STATUS, Buffer.from([2])], [VERSION, Buffer.from([0, 2])]]));
     }
   });
 });
@@ -179,6 +203,21 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
     // The broken connection was closed, not pooled: nothing left over is read as the next check's answer.
     expect(await as("plain")).toBe(200);
     expect(await as("someone-else")).toBe(401);
+  });
+
+  test("a connection defines its handler id once, and again after an ERROR answer to the frame that defined it", async () => {
+    expect(await as("plain")).toBe(200);
+    // The pooled connection knows the id: no DEFINE_HANDLER now.
+    expect(await as("no-definition")).toBe(200);
+    // A broken answer closes the connection; the next check opens a new one and defines the id there...
+    expect(await as("trailing")).toBe(500);
+    // ...but the worker answers ERROR without applying it, so it is not known there yet...
+    expect(await as("error")).toBe(500);
+    expect(httpd.errorLog()).toMatch(/ANP0506: the worker could not check the password of user 'error': as asked/);
+    // ...and the next check defines it again (else: "handler id 1 is not defined on this connection").
+    expect(await as("no-definition")).toBe(401);
+    expect(await as("no-definition")).toBe(200);
+    expect(httpd.errorLog()).not.toMatch(/is not defined on this connection/);
   });
 
   test.each(["close-after", "end-after"])(
