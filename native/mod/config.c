@@ -204,8 +204,9 @@ static int compare_entries(const void *a, const void *b)
     return strcmp(((const apr_table_entry_t *)a)->key, ((const apr_table_entry_t *)b)->key);
 }
 
-/* Options are written sorted, so two sections with the same settings send the same text and the worker,
- * which keeps one handler per distinct spec text, shares one database pool between them. */
+/* Options are written sorted, so two sections with the same settings render the same text: they get the
+ * same handler id in each child, and the worker, which keeps one handler per distinct spec text, shares
+ * one database pool between them. */
 static const char *render_django_spec(apr_pool_t *p, const char *database, const apr_table_t *options)
 {
     const char *spec = apr_pstrcat(p, "type=django\ndatabase=", database, "\n", NULL);

@@ -1,6 +1,6 @@
 /*
- * config.h: the module's directives, its per-server and per-directory configuration, and the handler
- * spec text (docs/protocol.md, "Handler specs") each directory sends to the worker.
+ * config.h: the module's directives, its per-server and per-directory configuration, and each
+ * directory's handlers with their spec text (docs/protocol.md, "Handler specs").
  * Configuration is read-only once httpd has parsed it, so request threads share it without locks.
  */
 #ifndef ANP_CONFIG_H

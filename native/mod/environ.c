@@ -1,5 +1,5 @@
 /*
- * environ.c: the environ sent with each check.
+ * environ.c: the environ a check to a script handler carries (request.c decides when).
  */
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /*
- * environ.h: the CGI-style environ a check carries to the worker (mod_wsgi gives auth scripts the
- * same), as ENV "KEY=VALUE" entries. Credentials never travel in it: Authorization,
- * Proxy-Authorization and Cookie are left out.
+ * environ.h: the CGI-style environ a check carries to a script handler (mod_wsgi gives auth scripts the
+ * same), as ENV "KEY=VALUE" entries; handlers that do not read it (the Django handler) get none.
+ * Credentials never travel in it: Authorization, Proxy-Authorization and Cookie are left out.
  */
 #ifndef ANP_ENVIRON_H
 #define ANP_ENVIRON_H
