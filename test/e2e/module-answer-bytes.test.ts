@@ -7,6 +7,8 @@
 // next check uses it, and that check is sent again on a new connection (200, not 500).
 // The fake worker keeps each connection's handler ids as the real one does, so the module's record of
 // what a connection knows is tested too: a definition goes once per connection, and again after ERROR.
+// And it answers by whether ENV fields came, so the module's rule is tested: the environ goes only to
+// script handlers (the password's, or a group handler's riding along), never to the Django handler.
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -26,6 +28,8 @@ import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH,
  *   error          ERROR, and the frame's handler definitions are not applied (as the worker does when one
  *                  of them is refused)
  *   no-definition  GRANTED when the frame defines no handler id, else DENIED
+ *   has-environ    GRANTED (with GROUP readers) when the frame carries ENV fields, else DENIED
+ *   no-environ     GRANTED (with GROUP readers) when it carries none, else DENIED
  *   anyone else    DENIED
  * Like the real worker it refuses HELLO with another protocol version than 2 (DENIED, then closes), and it
  * answers ERROR to a request whose HANDLER_ID is not defined on the connection.
@@ -37,7 +41,7 @@ import { chmodSync } from "node:fs";
 const args = process.argv.slice(2);
 const socketPath = args[args.indexOf("--socket") + 1];
 const modeAt = args.indexOf("--socket-mode");
-const STATUS = 11, VERSION = 1, HANDLER_ID = 2, USER = 3, GROUP = 7, REASON = 12, DEFINE_HANDLER = 15;
+const STATUS = 11, VERSION = 1, HANDLER_ID = 2, USER = 3, GROUP = 7, ENV = 9, REASON = 12, DEFINE_HANDLER = 15;
 
 function frame(kind, id, fields) {
   const body = Buffer.concat(fields.map(([tag, value]) => {
@@ -85,7 +89,11 @@ function answer(socket, kind, id, fields, defined) {
     const reason = Buffer.from("handler id " + handlerId + " is not defined on this connection");
     return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([4])], [REASON, reason]]));
   }
+  const environ = fields.some(([tag]) => tag === ENV);
+  const grantedIf = (ok) => frame(kind | 0x80, id, ok ? [[STATUS, Buffer.from([1])], [GROUP, Buffer.from("readers")]] : [[STATUS, Buffer.from([2])]]);
   switch (user) {
+    case "has-environ": return void socket.write(grantedIf(environ));
+    case "no-environ": return void socket.write(grantedIf(!environ));
     case "no-definition": return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([definitions.length === 0 ? 1 : 2])]]));
     case "plain": return void socket.write(granted(kind, id));
     case "split": {
@@ -131,7 +139,12 @@ server.listen(socketPath, () => {
 process.on("SIGTERM", () => process.exit(0));
 `;
 
-const FILES = { "valid/index.html": "valid\n", "../fake-worker.mjs": FAKE_WORKER };
+const FILES = {
+  "valid/index.html": "valid\n",
+  "django/index.html": "django\n",
+  "mixed/index.html": "mixed\n",
+  "../fake-worker.mjs": FAKE_WORKER,
+};
 
 /** Polls `probe` until it returns true; gives up after `attempts` tries (a bound on work, not a timed assertion). */
 async function eventually(probe: () => Promise<boolean>, attempts = 200, pauseMs = 100): Promise<boolean> {
@@ -174,6 +187,23 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
           // The fake worker ignores the handler spec; the module only needs one to send.
           `    NodeAuthUserScript "${join(layout.root, "fake-worker.mjs")}"`,
           "    Require valid-user",
+          "</Location>",
+          // The Django handler (the fake worker never opens the database) ...
+          '<Location "/django/">',
+          "    AuthType Basic",
+          '    AuthName "answer bytes"',
+          "    AuthBasicProvider node",
+          `    NodeAuthDjangoDatabase sqlite://${join(layout.root, "unused.sqlite3")}`,
+          "    Require valid-user",
+          "</Location>",
+          // ... and the Django handler for passwords with a script for groups, which rides along.
+          '<Location "/mixed/">',
+          "    AuthType Basic",
+          '    AuthName "answer bytes"',
+          "    AuthBasicProvider node",
+          `    NodeAuthDjangoDatabase sqlite://${join(layout.root, "unused.sqlite3")}`,
+          `    NodeAuthGroupScript "${join(layout.root, "fake-worker.mjs")}"`,
+          "    Require node-group readers",
           "</Location>",
         ].join("\n"),
     });
@@ -218,6 +248,15 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
     expect(await as("no-definition")).toBe(401);
     expect(await as("no-definition")).toBe(200);
     expect(httpd.errorLog()).not.toMatch(/is not defined on this connection/);
+  });
+
+  test("the environ goes to script handlers only: the password's, or the group handler riding along", async () => {
+    expect(await as("has-environ")).toBe(200);
+    expect(await as("no-environ")).toBe(401);
+    expect(await httpd.statusAs("/django/", "no-environ", "any password")).toBe(200);
+    expect(await httpd.statusAs("/django/", "has-environ", "any password")).toBe(401);
+    expect(await httpd.statusAs("/mixed/", "has-environ", "any password")).toBe(200);
+    expect(await httpd.statusAs("/mixed/", "no-environ", "any password")).toBe(401);
   });
 
   test.each(["close-after", "end-after"])(
