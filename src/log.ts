@@ -1,3 +1,4 @@
+// The worker's logger, on the ground floor (it imports nothing), so every layer may log.
 // One line per event on stderr, in the form httpd's ErrorLog keeps readable:
 //   mod_authnz_node worker[<pid>]: <level>: <message>
 // Messages are sanitized so no caller can break the one-line-per-event rule with control characters.

@@ -3,17 +3,10 @@
 // flag in it is Django's own, and asks Django what each demo user should be allowed to see.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { DjangoOracleError } from "../errors.js";
 
 /** Debian's Python has Django; a `python3` earlier on PATH may not. */
 export const DEBIAN_PYTHON = "/usr/bin/python3";
-
-export class DjangoOracleError extends Error {
-  readonly code = "ERR_DJANGO_ORACLE";
-  constructor(message: string) {
-    super(message);
-    this.name = "DjangoOracleError";
-  }
-}
 
 export type OracleCommand = { readonly cmd: string } & Readonly<Record<string, unknown>>;
 export type OracleAnswer = Readonly<Record<string, unknown>>;

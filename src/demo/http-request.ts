@@ -2,6 +2,7 @@
 // Authorization headers that fetch() would refuse or rewrite (bare "Basic", non-ASCII bytes),
 // and HTTP/1.0 keeps Apache from chunking the answer, so the body is the bytes after the headers.
 import { connect } from "node:net";
+import { HttpRequestError } from "../errors.js";
 
 export type HeaderValue = string | Buffer;
 
@@ -21,14 +22,6 @@ export interface HttpResponse {
   /** Lower-cased names; a repeated header keeps its last value. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
-}
-
-export class HttpRequestError extends Error {
-  readonly code = "ERR_HTTP_REQUEST";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "HttpRequestError";
-  }
 }
 
 export function basicAuthorization(user: string, password: string): string {

@@ -2,6 +2,7 @@
 // the ${APACHE_*} variables of apache2ctl), only the modules a configuration asks for.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { HttpdConfigError } from "../errors.js";
 
 export type Mpm = "event" | "prefork" | "worker";
 
@@ -9,14 +10,6 @@ export type Mpm = "event" | "prefork" | "worker";
 export const BASE_MODULES: readonly string[] = ["authn_core", "authz_core", "authz_user", "auth_basic", "alias", "mime", "dir", "log_config", "unixd"];
 
 export const DEBIAN_MODULES_DIR = "/usr/lib/apache2/modules";
-
-export class HttpdConfigError extends Error {
-  readonly code = "ERR_HTTPD_CONFIG";
-  constructor(message: string) {
-    super(message);
-    this.name = "HttpdConfigError";
-  }
-}
 
 export interface HttpdConfigInput {
   readonly serverRoot: string;

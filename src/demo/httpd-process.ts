@@ -5,16 +5,9 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { httpRequest } from "./http-request.js";
+import { HttpdStartError } from "../errors.js";
 
 export const APACHE_BINARY = "/usr/sbin/apache2";
-
-export class HttpdStartError extends Error {
-  readonly code = "ERR_HTTPD_START";
-  constructor(message: string) {
-    super(message);
-    this.name = "HttpdStartError";
-  }
-}
 
 /** The `mod_*.c` names built into the apache2 binary (Debian: log_config, unixd, ...). */
 export function compiledInModules(binary = APACHE_BINARY): Set<string> {

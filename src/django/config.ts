@@ -3,7 +3,7 @@
 import type { HandlerSpec } from "../handlers/types.js";
 import { djangoDefaults, type HasherOptions } from "./hashers/index.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
-import { DjangoConfigError } from "./errors.js";
+import { DjangoConfigError } from "../errors.js";
 import { MAPPING_SPEC_KEYS, type UserModelMapping } from "./user-model.js";
 
 /** The Django release whose hasher settings apply when the spec names none: the newest, as the hashers' own default. */

@@ -1,6 +1,6 @@
 // Parses the handler's `database=` URL into where to connect. Credentials in the URL are the database
 // account's, never a user's; describe() masks the password so a URL can appear in logs and reasons.
-import { DjangoConfigError } from "./errors.js";
+import { DjangoConfigError } from "../errors.js";
 
 export interface PostgresLocation {
   readonly driver: "postgres";

@@ -9,20 +9,27 @@
 // - groupsForUser: the group names of an active user; [] for unknown or inactive users.
 // - hasPermission / permissionsHeld: ModelBackend: inactive users have none, active superusers all, others
 //   the union of their own and their groups' permissions as "app_label.codename".
-// - checkPasswordWithGroups / checkPasswordWithPermissions: the password check with what the location's
-//   Require lines will ask folded in, from the same read of the user (one worker trip per request).
+// - checkPasswordAndAuthorize: the password check with what the location's Require lines will ask folded
+//   in (groups, permissions), from the same read of the user (one worker trip per request).
 // - getRealmHash is absent on purpose: Django stores no HA1 (MD5 of user:realm:password), so Digest
 //   authentication needs a script handler (docs/django.md).
 // Every database failure rejects with a DatabaseError; it is never mistaken for "no such user".
-import type { CheckContext, Handler, HandlerSpec, PasswordVerdict, PasswordWithGroups, PasswordWithPermissions } from "../handlers/types.js";
+import type {
+  AuthorizationAsk,
+  CheckContext,
+  Handler,
+  HandlerSpec,
+  PasswordAndAuthorization,
+  PasswordVerdict,
+} from "../handlers/types.js";
 import { ConcurrencyLimiter } from "../cache/concurrency-limiter.js";
-import { createLogger } from "../worker/log.js";
+import { createLogger } from "../log.js";
 import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
 import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type HasherOptions } from "./hashers/index.js";
 import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { openDatabase, type Database, type Row, type SqlValue } from "./database/index.js";
-import { DjangoConfigError, UserRowError } from "./errors.js";
+import { DjangoConfigError, UserRowError } from "../errors.js";
 import { buildStatements, type Statements } from "./queries.js";
 import { LookupBatcher } from "./lookup-batcher.js";
 import { RowCache } from "./row-cache.js";
@@ -59,6 +66,13 @@ interface UserRow {
   readonly password: string;
   readonly active: boolean;
   readonly superuser: boolean;
+}
+
+/** A password check's verdict, the user row it read, and the user's groups when they were read too. */
+interface CheckedUser {
+  readonly verdict: PasswordVerdict;
+  readonly user: UserRow | null;
+  readonly groups?: readonly string[];
 }
 
 /** Most distinct names in one batched lookup statement. */
@@ -174,14 +188,35 @@ export class DjangoHandler implements Handler {
   }
 
   /**
-   * checkPassword and the granted user's groups from one query (the user row joined with its groups), for
-   * a Basic + Require group location: one round trip to the worker and one to the database per request.
-   * With row_cache_seconds the user row may come from the cache, so the two operations run as usual.
+   * checkPassword and, when it grants, what `ask` wants of the same user: the user's groups from the same
+   * query as the user row (the row joined with its groups), and the held subset of the asked permissions
+   * from one more query unless the user is a superuser. One user read and one groups or permissions query.
    */
-  async checkPasswordWithGroups(ctx: CheckContext, password: string, _passwordBytes?: Buffer): Promise<PasswordWithGroups> {
+  async checkPasswordAndAuthorize(
+    ctx: CheckContext,
+    password: string,
+    _passwordBytes: Buffer,
+    ask: AuthorizationAsk,
+  ): Promise<PasswordAndAuthorization> {
+    const { verdict, user, groups } = ask.groups ? await this.#checkWithGroups(ctx, password) : await this.#checkAlone(ctx, password);
+    if (verdict.kind !== "granted" || user === null) return { verdict };
+    const permissions = ask.permissions.length > 0 ? await this.#heldBy(user, ask.permissions) : undefined;
+    return { verdict, ...(groups !== undefined && { groups }), ...(permissions !== undefined && { permissions }) };
+  }
+
+  async #checkAlone(ctx: CheckContext, password: string): Promise<CheckedUser> {
+    const user = await this.#findUser(ctx.user);
+    return { verdict: await this.#checkUser(ctx, user, password), user };
+  }
+
+  /**
+   * The password check and the user's groups from one query (the user row joined with its groups). With
+   * row_cache_seconds the user row may come from the cache, so the groups are read on their own.
+   */
+  async #checkWithGroups(ctx: CheckContext, password: string): Promise<CheckedUser> {
     if (this.#rows.ttlMs > 0) {
-      const verdict = await this.checkPassword(ctx, password);
-      return { verdict, groups: verdict.kind === "granted" ? await this.groupsForUser(ctx) : [] };
+      const checked = await this.#checkAlone(ctx, password);
+      return checked.verdict.kind === "granted" ? { ...checked, groups: await this.groupsForUser(ctx) } : checked;
     }
     const rows =
       this.#userWithGroupsLookup !== null
@@ -189,9 +224,10 @@ export class DjangoHandler implements Handler {
         : await this.#database.query(this.#statements.userWithGroupsByName, [ctx.user]);
     const first = rows[0];
     if (rows.some((row) => String(row.user_id) !== String(first?.user_id))) throw this.#ambiguous();
-    const verdict = await this.#checkUser(ctx, first === undefined ? null : this.#userFrom(first), password);
-    if (verdict.kind !== "granted") return { verdict, groups: [] };
-    return { verdict, groups: rows.filter((row) => row.name !== null && row.name !== undefined).map((row) => String(row.name)) };
+    const user = first === undefined ? null : this.#userFrom(first);
+    const verdict = await this.#checkUser(ctx, user, password);
+    if (verdict.kind !== "granted") return { verdict, user };
+    return { verdict, user, groups: rows.filter((row) => row.name !== null && row.name !== undefined).map((row) => String(row.name)) };
   }
 
   /** One round trip (Django makes two): the user row joined with its groups, always read fresh. */
@@ -202,22 +238,6 @@ export class DjangoHandler implements Handler {
     if (rows.some((row) => String(row.user_id) !== String(first.user_id))) throw this.#ambiguous();
     if (this.mapping.isActiveColumn !== null && !truthy(first.is_active)) return [];
     return rows.filter((row) => row.name !== null && row.name !== undefined).map((row) => String(row.name));
-  }
-
-  /**
-   * checkPassword and, when it grants, the held subset of `permissions` (a location's Require
-   * node-permission names): one read of the user, then one permissions query unless the user is a superuser.
-   */
-  async checkPasswordWithPermissions(
-    ctx: CheckContext,
-    password: string,
-    _passwordBytes: Buffer,
-    permissions: readonly string[],
-  ): Promise<PasswordWithPermissions> {
-    const user = await this.#findUser(ctx.user);
-    const verdict = await this.#checkUser(ctx, user, password);
-    if (verdict.kind !== "granted" || user === null) return { verdict, permissions: [] };
-    return { verdict, permissions: await this.#heldBy(user, permissions) };
   }
 
   /** Whether the user holds at least one of `permissions`; none asked for is none held, even for a superuser. */

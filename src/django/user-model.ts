@@ -2,7 +2,7 @@
 // model's tables (for example an e-mail USERNAME_FIELD, no is_active column, PermissionsMixin's join
 // tables named <app>_<model>_groups). Every name is checked against a plain-identifier pattern before it
 // is quoted into SQL, so a mapping can never inject SQL; values (user names) are always parameters.
-import { DjangoConfigError } from "./errors.js";
+import { DjangoConfigError } from "../errors.js";
 
 export interface UserModelMapping {
   readonly userTable: string;

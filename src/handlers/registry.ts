@@ -1,78 +1,54 @@
-// One handler instance per distinct spec text (docs/protocol.md, "Handler specs"), created on first use.
-// `type=script` handlers come from script.ts; `type=django` from src/django/handler.ts, imported only
-// when first needed so the worker runs (and scripts work) even where the Django handler cannot load.
-import { createScriptHandler } from "./script.js";
-import { SpecError, describeSpec, parseSpec, specType } from "./spec.js";
+// One handler instance per distinct spec text (docs/protocol.md, "Handler specs"), created on first use
+// by the factory of its type. The factories are given by the composition root, so the registry imports
+// no handler type: `type=script` and the Django plug-in both sit on top of it.
+import { describeSpec, parseSpec, specType, type HandlerType } from "./spec.js";
 import type { Handler, HandlerSpec } from "./types.js";
-
-/** The Django handler module could not be imported, or does not export createDjangoHandler. */
-export class HandlerUnavailableError extends Error {
-  readonly code = "ERR_ANP_HANDLER_UNAVAILABLE";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "HandlerUnavailableError";
-  }
-}
-
-/** The registry is full: a misbehaving peer cannot make the worker keep handlers without bound. */
-export class TooManyHandlersError extends Error {
-  readonly code = "ERR_ANP_TOO_MANY_HANDLERS";
-  constructor(limit: number) {
-    super(`more than ${limit} distinct handler specs`);
-    this.name = "TooManyHandlersError";
-  }
-}
+import { HandlerUnavailableError, SpecError, TooManyHandlersError } from "../errors.js";
 
 export type HandlerFactory = (spec: HandlerSpec) => Handler | Promise<Handler>;
 
 export interface HandlerRegistryOptions {
+  /**
+   * Factories by spec type, given by the composition root (src/worker/factories.ts): the registry knows
+   * no handler type itself, so a plug-in such as the Django handler sits above it, not below. A spec of a
+   * type without a factory answers ERROR.
+   */
+  readonly factories: Partial<Record<HandlerType, HandlerFactory>>;
   /** Most distinct specs kept. Each Apache <Location> usually has one or two. Default 256. */
   readonly maxHandlers?: number;
-  /** Factories by spec type; the defaults are the script and Django handlers. Tests may pass their own. */
-  readonly factories?: Partial<Record<"script" | "django", HandlerFactory>>;
   /** Told about every handler created, for the log. */
   readonly onCreate?: (description: string) => void;
-  /** Where the Django handler module is imported from; tests point it elsewhere to see the failure path. */
-  readonly djangoHandlerModule?: string;
-  /** Shared by every Django handler: the worker's log and one bound on concurrent hashing. */
-  readonly djangoServices?: DjangoServices;
 }
 
-/** The second argument of createDjangoHandler (src/django/handler.ts). */
-export type DjangoServices = NonNullable<Parameters<typeof import("../django/handler.js").createDjangoHandler>[1]>;
-
-// A variable specifier: the module is loaded only when a Django spec is first used, and tests can
-// point the registry at a module that does not exist.
-const DJANGO_HANDLER_MODULE = "../django/handler.js";
-
-async function createDjangoHandler(spec: HandlerSpec, from: string, services: DjangoServices): Promise<Handler> {
-  let module: { createDjangoHandler?: unknown };
-  try {
-    module = (await import(from)) as { createDjangoHandler?: unknown };
-  } catch (err) {
-    throw new HandlerUnavailableError(`django handler unavailable: ${(err as Error).message}`, { cause: err });
-  }
-  if (typeof module.createDjangoHandler !== "function") {
-    throw new HandlerUnavailableError("django handler unavailable (src/django/handler.ts exports no createDjangoHandler)");
-  }
-  return (module.createDjangoHandler as (spec: HandlerSpec, services: DjangoServices) => Handler | Promise<Handler>)(spec, services);
+/**
+ * A factory whose code is imported on first use (`load`), so a worker whose Django handler cannot load
+ * (a missing driver) still runs script handlers. A failed import is HandlerUnavailableError, and is tried
+ * again on the next use.
+ */
+export function lazyFactory(type: HandlerType, load: () => Promise<HandlerFactory>): HandlerFactory {
+  let loading: Promise<HandlerFactory> | null = null;
+  return async (spec) => {
+    let factory: HandlerFactory;
+    try {
+      factory = await (loading ??= load());
+    } catch (err) {
+      loading = null;
+      throw new HandlerUnavailableError(`${type} handler unavailable: ${(err as Error).message}`, { cause: err });
+    }
+    return factory(spec);
+  };
 }
 
 export class HandlerRegistry {
   readonly #handlers = new Map<string, Promise<Handler>>();
   readonly #maxHandlers: number;
-  readonly #factories: Record<"script" | "django", HandlerFactory>;
+  readonly #factories: Partial<Record<HandlerType, HandlerFactory>>;
   readonly #onCreate: ((description: string) => void) | undefined;
   #closed = false;
 
-  constructor(options: HandlerRegistryOptions = {}) {
+  constructor(options: HandlerRegistryOptions) {
     this.#maxHandlers = options.maxHandlers ?? 256;
-    this.#factories = {
-      script: options.factories?.script ?? ((spec) => createScriptHandler(spec)),
-      django:
-        options.factories?.django ??
-        ((spec) => createDjangoHandler(spec, options.djangoHandlerModule ?? DJANGO_HANDLER_MODULE, options.djangoServices ?? {})),
-    };
+    this.#factories = options.factories;
     this.#onCreate = options.onCreate;
   }
 
@@ -99,7 +75,9 @@ export class HandlerRegistry {
 
   async #create(specText: string): Promise<Handler> {
     const spec = parseSpec(specText);
-    const factory = this.#factories[specType(spec)];
+    const type = specType(spec);
+    const factory = this.#factories[type];
+    if (factory === undefined) throw new HandlerUnavailableError(`${type} handler unavailable: this worker has no ${type} factory`);
     const handler = await factory(spec);
     if (typeof handler?.close !== "function") throw new SpecError("type", "handler factory returned no handler");
     this.#onCreate?.(describeSpec(spec));

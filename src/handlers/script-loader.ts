@@ -8,7 +8,7 @@ import { stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, extname, isAbsolute, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { ScriptLoadError } from "./script-errors.js";
+import { ScriptLoadError } from "../errors.js";
 
 export type ModuleFormat = "esm" | "cjs";
 

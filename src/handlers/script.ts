@@ -7,11 +7,7 @@
 // or mod_wsgi's snake_case names; each may return a promise. Results are checked strictly, as mod_wsgi
 // does with identity comparisons: anything outside the contract is an error, never a guess.
 import { wireString } from "../protocol/fields.js";
-import {
-  ScriptMissingFunctionError,
-  ScriptResultError,
-  ScriptThrewError,
-} from "./script-errors.js";
+import { ScriptMissingFunctionError, ScriptResultError, ScriptThrewError, SpecError } from "../errors.js";
 import {
   fingerprint,
   forgetScript,
@@ -21,7 +17,7 @@ import {
   type FileFingerprint,
   type ScriptTarget,
 } from "./script-loader.js";
-import { SpecError, assertOnlyKeys, flagValue } from "./spec.js";
+import { assertOnlyKeys, flagValue } from "./spec.js";
 import type { CheckContext, Handler, HandlerSpec, PasswordVerdict } from "./types.js";
 
 /** Script functions by their camelCase name, with mod_wsgi's name as the alternative. */

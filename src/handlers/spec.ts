@@ -1,17 +1,7 @@
 // Handler spec text (docs/protocol.md, "Handler specs"): UTF-8 lines `key=value`, split at the first `=`.
 // Parsing is shared by every handler type; each type then checks its own keys with the helpers below.
 import type { HandlerSpec } from "./types.js";
-
-/** A spec that cannot be used; `key` names the offending key (or line) so the ERROR reason points at it. */
-export class SpecError extends Error {
-  readonly code = "ERR_ANP_SPEC";
-  readonly key: string;
-  constructor(key: string, message: string) {
-    super(`handler spec: ${key}: ${message}`);
-    this.name = "SpecError";
-    this.key = key;
-  }
-}
+import { SpecError } from "../errors.js";
 
 export const HANDLER_TYPES = ["script", "django"] as const;
 export type HandlerType = (typeof HANDLER_TYPES)[number];

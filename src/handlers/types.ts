@@ -4,7 +4,10 @@
 
 /** What the worker knows about the request being checked. */
 export interface CheckContext {
-  /** CGI-style variables from the module (mod_wsgi's environ for auth scripts), plus `mod_authnz_node.*` keys. */
+  /**
+   * CGI-style variables from the module (mod_wsgi's environ for auth scripts), plus `mod_authnz_node.*`
+   * keys. The module sends them only to script handlers; any other handler sees an empty environ.
+   */
   readonly environ: Readonly<Record<string, string>>;
   /** User name: UTF-8 when the bytes are valid UTF-8, otherwise Latin-1 (mod_wsgi's choice). */
   readonly user: string;
@@ -19,16 +22,22 @@ export type PasswordVerdict =
   | { readonly kind: "denied" }
   | { readonly kind: "not_found" };
 
-/** checkPasswordWithGroups' answer: groups is the user's groups when granted, otherwise empty. */
-export interface PasswordWithGroups {
-  readonly verdict: PasswordVerdict;
-  readonly groups: readonly string[];
+/** What a password check asks beyond the verdict (the location's Require lines, folded in). */
+export interface AuthorizationAsk {
+  /** Whether the granted user's groups are wanted (all of them; the worker matches the wanted names). */
+  readonly groups: boolean;
+  /** Permission names ("app_label.codename"), each once; which of them the granted user holds is wanted. */
+  readonly permissions: readonly string[];
 }
 
-/** checkPasswordWithPermissions' answer: the asked permissions the user holds when granted, otherwise none. */
-export interface PasswordWithPermissions {
+/**
+ * checkPasswordAndAuthorize's answer. When granted: `groups` is every group of the user (when asked),
+ * `permissions` the asked names the user holds (when any were asked). Otherwise both may be left out.
+ */
+export interface PasswordAndAuthorization {
   readonly verdict: PasswordVerdict;
-  readonly permissions: readonly string[];
+  readonly groups?: readonly string[];
+  readonly permissions?: readonly string[];
 }
 
 /**
@@ -40,25 +49,21 @@ export interface Handler {
   /** The user's groups; an unknown or inactive user has none. */
   groupsForUser?(ctx: CheckContext): Promise<readonly string[]>;
   /**
-   * Optional: checkPassword and, when it grants, groupsForUser of the same user, from one read of the
-   * user's data (the built-in Django handler: one query instead of two). The worker uses it for a
-   * CHECK_PASSWORD whose GROUP_HANDLER is this same handler; the answers must equal the two calls'.
+   * Optional: checkPassword and, when it grants, what `ask` wants of the same user, from one read of the
+   * user's data (the built-in Django handler: one user read and one groups or permissions query). The
+   * worker (src/worker/fold.ts) calls it for a CHECK_PASSWORD that folds groups and/or permissions in,
+   * when this handler answers all of it (no group handler, or the group handler is this one). The answer
+   * must equal checkPassword, then groupsForUser and hasPermission(ctx, [name]) per name; it must not
+   * rename the user. Without it the worker makes those calls itself.
    */
-  checkPasswordWithGroups?(ctx: CheckContext, password: string, passwordBytes: Buffer): Promise<PasswordWithGroups>;
-  /**
-   * Optional: checkPassword and, when it grants, which of `permissions` the user holds, from one read of
-   * the user (the built-in Django handler). The worker uses it for a CHECK_PASSWORD that carries the
-   * location's Require node-permission names and no group handler; the held names must be exactly those
-   * for which hasPermission(ctx, [name]) would be true.
-   */
-  checkPasswordWithPermissions?(ctx: CheckContext, password: string, passwordBytes: Buffer, permissions: readonly string[]): Promise<PasswordWithPermissions>;
+  checkPasswordAndAuthorize?(
+    ctx: CheckContext,
+    password: string,
+    passwordBytes: Buffer,
+    ask: AuthorizationAsk,
+  ): Promise<PasswordAndAuthorization>;
   /** Whether the user holds at least one of `permissions` ("app_label.codename"). */
   hasPermission?(ctx: CheckContext, permissions: readonly string[]): Promise<boolean>;
-  /**
-   * Optional: which of `permissions` the user holds, each decided on its own (exactly those for which
-   * hasPermission(ctx, [name]) would be true), in one call instead of one per name.
-   */
-  permissionsHeld?(ctx: CheckContext, permissions: readonly string[]): Promise<readonly string[]>;
   /** Hex MD5 of `user:realm:password`, or null for no such user. */
   getRealmHash?(ctx: CheckContext, realm: string): Promise<string | null>;
   /** true allow, false refuse, null no opinion. */

@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { AddonError } from "../errors.js";
 
 export interface PeerCredentials {
   readonly uid: number;
@@ -58,15 +59,6 @@ export interface Addon {
   foldPermissions(count: number, groupHandlerRides: boolean, sameHandler: boolean, groupHandlerConfigured: boolean): boolean;
   /** ANP_PROTOCOL_VERSION as compiled. */
   readonly protocolVersion: number;
-}
-
-export class AddonError extends Error {
-  readonly code: "E_NO_FD";
-  constructor(code: "E_NO_FD", message: string) {
-    super(message);
-    this.name = "AddonError";
-    this.code = code;
-  }
 }
 
 /** The package root: this file is src/native/addon.ts or dist/native/addon.js. */

@@ -3,7 +3,7 @@
 // first the layout (length prefix, field count, each field's bounds, trailing bytes), then the
 // message rules of rules.ts (kind, tags, cardinality, value checks).
 import { HEADER_LEN, MAX_FIELD_LEN, MAX_FIELDS, MAX_FRAME_LEN } from "./constants.js";
-import { ProtocolError } from "./errors.js";
+import { ProtocolError } from "../errors.js";
 import { FrameField, type Field, type Message } from "./message.js";
 import { validateMessage } from "./rules.js";
 

@@ -1,7 +1,7 @@
 // Building and reading field values. Readers check fixed widths themselves, so a caller holding a
 // Message that did not come from the decoder still gets a ProtocolError, never a wrong number.
 import { MAX_HANDLER_ID, Tag } from "./constants.js";
-import { ProtocolError } from "./errors.js";
+import { ProtocolError } from "../errors.js";
 import { FrameField, valueByte, valueLength, type Field, type Message } from "./message.js";
 import { DEFINE_HANDLER_MIN_LEN } from "./rules.js";
 

@@ -2,7 +2,7 @@
 // codec applies to every frame it reads or writes. native/anp_protocol.c holds the same table;
 // test/vectors/protocol.json pins both to the same behaviour.
 import { ANSWER_BIT, Kind, MAX_FIELDS, Status, Tag } from "./constants.js";
-import { ProtocolError } from "./errors.js";
+import { ProtocolError } from "../errors.js";
 import { valueByte, valueLength, type Field, type Message } from "./message.js";
 
 /** How often a tag may appear: exactly once, at most once, any number, at least once. */

@@ -4,9 +4,9 @@
 // Flags win over the config file. Every problem is a WorkerConfigError naming the flag or key.
 import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
-import { WorkerConfigError } from "./errors.js";
+import { WorkerConfigError } from "../errors.js";
 import { resolveId } from "./ids.js";
-import { isLogLevel, type LogLevel } from "./log.js";
+import { isLogLevel, type LogLevel } from "../log.js";
 
 export interface WorkerOptions {
   readonly socketPath: string;

@@ -6,25 +6,24 @@ import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../protocol/constants.js";
 import { FrameDecoder, encodeFrame } from "../protocol/codec.js";
-import { ProtocolError } from "../protocol/errors.js";
 import { u16Field, u16Of, u8Field, textField, wipePasswords } from "../protocol/fields.js";
 import type { Message } from "../protocol/message.js";
 import { encodeAnswer, errorAnswer, type Answer } from "./answer.js";
 import { DeadlineGroup, RequestDeadline, requestBudget, type OverCallback } from "./deadline.js";
-import { failureAnswer, type Dispatcher } from "./dispatcher.js";
-import { RequestError, ShuttingDownError } from "./errors.js";
-import type { Logger } from "./log.js";
+import { Dispatcher, failureAnswer } from "./dispatcher.js";
+import { ProtocolError, RequestError, ShuttingDownError } from "../errors.js";
+import type { HandlerRegistry } from "../handlers/registry.js";
+import type { Logger } from "../log.js";
 import { OPERATION_NAMES, decodeRequest, isRequestKind, type WorkerRequest } from "./request.js";
 
 export interface ConnectionOptions {
-  readonly dispatcher: Dispatcher;
+  /** The worker's handlers by spec text; each connection keeps its own ids over it. */
+  readonly registry: HandlerRegistry;
   readonly logger: Logger;
   /** --timeout-ms: the longest any request may take. */
   readonly timeoutMs: number;
   /** Requests in flight at which reading pauses until some are answered. */
   readonly maxInFlight: number;
-  /** Short text naming the handler of a spec, for log lines (never the spec itself: it may hold a DB password). */
-  readonly describeHandler: (specText: string) => string;
   /** For log lines: who is on the other end (e.g. "uid 33 pid 1234"). */
   readonly peer: string;
 }
@@ -47,6 +46,8 @@ export class Connection {
   readonly #socket: Socket;
   readonly #options: ConnectionOptions;
   readonly #decoder = new FrameDecoder();
+  /** This connection's handler ids and the requests' way to their handlers. */
+  readonly #dispatcher: Dispatcher;
   /** The deadlines of the requests in flight; aborted when the connection goes away, which ends them all. */
   readonly #requests = new DeadlineGroup();
   /** Answers a request that is over (deadline passed or connection gone) before its handler finished. */
@@ -67,6 +68,7 @@ export class Connection {
   constructor(socket: Socket, options: ConnectionOptions) {
     this.#socket = socket;
     this.#options = options;
+    this.#dispatcher = new Dispatcher(options.registry);
     this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("drain", () => {
@@ -199,7 +201,7 @@ export class Connection {
   async #execute(pending: PendingRequest): Promise<void> {
     let answer: Answer;
     try {
-      answer = await this.#options.dispatcher.dispatch(pending.req, pending);
+      answer = await this.#dispatcher.dispatch(pending.req, pending);
     } catch (err) {
       answer = failureAnswer(err, pending.req);
     }
@@ -228,7 +230,7 @@ export class Connection {
     const status = STATUS_NAMES[answer.status] ?? String(answer.status);
     // answer.reason is already scrubbed of the password by failureAnswer.
     const reason = answer.reason !== undefined ? `: ${answer.reason}` : "";
-    const line = `${OPERATION_NAMES[req.kind]}${who} handler=${this.#options.describeHandler(req.handlerSpec)} -> ${status}${reason} (${ms.toFixed(1)} ms)`;
+    const line = `${OPERATION_NAMES[req.kind]}${who} handler=${this.#dispatcher.describeHandler(req.handlerId)} -> ${status}${reason} (${ms.toFixed(1)} ms)`;
     if (level === "error") logger.error(line);
     else logger.debug(line);
   }

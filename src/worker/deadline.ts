@@ -9,7 +9,7 @@
 // someone reads it (`RequestDeadline.signal`). Before, each request had an AbortController, a
 // timer and two abort listeners of its own: ~12 % of the worker's busy time on a cached check.
 import { performance } from "node:perf_hooks";
-import { DeadlineError } from "./errors.js";
+import { DeadlineError } from "../errors.js";
 
 /** Time kept back from the module's TIMEOUT_MS: a twentieth, at least 5 ms and at most 100 ms. */
 export function answerMargin(moduleTimeoutMs: number): number {

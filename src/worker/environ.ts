@@ -1,5 +1,5 @@
 // The environ a handler receives: ENV fields (`KEY=VALUE`, split at the first `=`) decoded like user names.
-import { RequestError } from "./errors.js";
+import { RequestError } from "../errors.js";
 import { wireString as decodeText } from "../protocol/fields.js";
 
 /**

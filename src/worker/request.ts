@@ -1,12 +1,12 @@
 // A decoded request frame turned into what the dispatcher needs. The codec has already checked
 // which tags the kind allows and how often; this module only decodes values.
 import { Kind, Tag } from "../protocol/constants.js";
-import { readText, readU32, wireString } from "../protocol/fields.js";
+import { readDefineHandler, readU32, wireString, type HandlerDefinition } from "../protocol/fields.js";
 import { FrameField, type Field, type Message } from "../protocol/message.js";
 import type { CheckContext } from "../handlers/types.js";
 import { signalOf, type RequestSignal } from "./deadline.js";
 import { decodeEnviron, envEntryProblem } from "./environ.js";
-import { RequestError } from "./errors.js";
+import { RequestError } from "../errors.js";
 
 export type RequestKind = Exclude<Kind, typeof Kind.HELLO>;
 
@@ -19,10 +19,12 @@ export interface WireText {
 export interface WorkerRequest {
   readonly kind: RequestKind;
   readonly requestId: number;
-  /** Spec text of HANDLER (UTF-8, produced by the module). */
-  readonly handlerSpec: string;
-  /** CHECK_PASSWORD only: spec of the handler whose groups are folded into a granted answer. */
-  readonly groupHandlerSpec: string | null;
+  /** HANDLER_ID: the connection's id of the handler that answers. */
+  readonly handlerId: number;
+  /** CHECK_PASSWORD only: the id of the handler whose groups are folded into a granted answer. */
+  readonly groupHandlerId: number | null;
+  /** DEFINE_HANDLER fields, in frame order; applied to the connection's table before the request runs. */
+  readonly definitions: readonly HandlerDefinition[];
   readonly user: WireText | null;
   readonly password: WireText | null;
   readonly realm: string | null;
@@ -30,6 +32,7 @@ export interface WorkerRequest {
   /** GROUP fields: the groups a Require line asks for. */
   readonly groups: readonly string[];
   readonly permissions: readonly string[];
+  /** ENV fields as a record; empty when the module sent none (it sends them only to script handlers). */
   readonly environ: Record<string, string>;
   /** The module's own deadline for this request, if it sent one. */
   readonly timeoutMs: number | null;
@@ -47,8 +50,8 @@ export function isRequestKind(kind: number): kind is RequestKind {
   return kind in OPERATION_NAMES;
 }
 
-/** GROUP and PERMISSION when a request has none: one shared empty list instead of two arrays per request. */
-const NONE: readonly string[] = Object.freeze([]);
+/** GROUP, PERMISSION and DEFINE_HANDLER when a request has none: one shared empty list, not arrays per request. */
+const NONE: readonly never[] = Object.freeze([]);
 
 function wireText(field: Field | undefined): WireText | null {
   if (field === undefined) return null;
@@ -67,14 +70,14 @@ function envEntries(msg: Message): Buffer[] {
  * A decoded request, read in one pass over the frame's fields (the first of each single tag counts; the
  * codec allows only one). The environ is a getter: ENV entries are checked on arrival (a malformed one is
  * refused before any handler runs) but decoded only on first read, e.g. when a script handler looks at
- * it; the built-in Django handler never does, and decoding every ENV field of every request was 5-8 %
- * of the worker's time on a cached check (bench/profile.ts).
+ * it; a handler that never reads it costs nothing for it.
  */
 class DecodedRequest implements WorkerRequest {
   readonly kind: RequestKind;
   readonly requestId: number;
-  readonly handlerSpec: string;
-  readonly groupHandlerSpec: string | null;
+  readonly handlerId: number;
+  readonly groupHandlerId: number | null;
+  readonly definitions: readonly HandlerDefinition[];
   readonly user: WireText | null;
   readonly password: WireText | null;
   readonly realm: string | null;
@@ -83,6 +86,7 @@ class DecodedRequest implements WorkerRequest {
   readonly permissions: readonly string[];
   readonly timeoutMs: number | null;
   readonly #msg: Message;
+  readonly #hasEnviron: boolean;
   #environ: Record<string, string> | undefined = undefined;
 
   constructor(kind: RequestKind, msg: Message) {
@@ -95,14 +99,19 @@ class DecodedRequest implements WorkerRequest {
     let timeout: Field | undefined;
     let groups: string[] | undefined;
     let permissions: string[] | undefined;
+    let definitions: HandlerDefinition[] | undefined;
+    let hasEnviron = false;
     let badEnv: string | null = null;
     for (const field of msg.fields) {
       switch (field.tag) {
-        case Tag.HANDLER:
+        case Tag.HANDLER_ID:
           handler ??= field;
           break;
-        case Tag.GROUP_HANDLER:
+        case Tag.GROUP_HANDLER_ID:
           groupHandler ??= field;
+          break;
+        case Tag.DEFINE_HANDLER:
+          (definitions ??= []).push(readDefineHandler(field));
           break;
         case Tag.USER:
           user ??= field;
@@ -126,16 +135,18 @@ class DecodedRequest implements WorkerRequest {
           (permissions ??= []).push(wireString(field.value));
           break;
         case Tag.ENV:
+          hasEnviron = true;
           badEnv ??= envEntryProblem(field instanceof FrameField ? field : field.value);
           break;
       }
     }
-    if (handler === undefined) throw new RequestError("missing HANDLER");
+    if (handler === undefined) throw new RequestError("missing HANDLER_ID");
     if (badEnv !== null) throw new RequestError(badEnv);
     this.kind = kind;
     this.requestId = msg.requestId;
-    this.handlerSpec = readText(handler);
-    this.groupHandlerSpec = groupHandler === undefined ? null : readText(groupHandler);
+    this.handlerId = readU32(handler);
+    this.groupHandlerId = groupHandler === undefined ? null : readU32(groupHandler);
+    this.definitions = definitions ?? NONE;
     this.user = wireText(user);
     this.password = wireText(password);
     this.realm = realm === undefined ? null : wireString(realm.value);
@@ -144,10 +155,11 @@ class DecodedRequest implements WorkerRequest {
     this.permissions = permissions ?? NONE;
     this.timeoutMs = timeout === undefined ? null : readU32(timeout);
     this.#msg = msg;
+    this.#hasEnviron = hasEnviron;
   }
 
   get environ(): Record<string, string> {
-    return (this.#environ ??= decodeEnviron(envEntries(this.#msg)));
+    return (this.#environ ??= this.#hasEnviron ? decodeEnviron(envEntries(this.#msg)) : {});
   }
 }
 

@@ -3,7 +3,7 @@
 import type { Server, Socket } from "node:net";
 import { lstatSync } from "node:fs";
 import { Connection, type ConnectionOptions } from "./connection.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "../log.js";
 import { describePeer, type PeerPolicy } from "./peer.js";
 import { listenOnSocketFile, type SocketFileOptions } from "./socket-file.js";
 

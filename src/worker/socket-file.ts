@@ -4,7 +4,7 @@ import { lstatSync, statSync, unlinkSync } from "node:fs";
 import { chmod, chown } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
-import { WorkerConfigError } from "./errors.js";
+import { WorkerConfigError } from "../errors.js";
 
 export interface SocketFileOptions {
   readonly socketPath: string;

@@ -3,7 +3,7 @@
 // opens a fresh one. Comparisons use the column's collation, as Django's own queries do: on the usual
 // utf8mb4_general_ci, "Alice" finds "alice", exactly as Django's lookup does there.
 import mysql from "mysql2/promise";
-import { DatabaseError, DatabaseTimeoutError } from "../errors.js";
+import { DatabaseError, DatabaseTimeoutError } from "../../errors.js";
 import { describeLocation, type MysqlLocation } from "../database-url.js";
 import { MYSQL_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue, scalarValues } from "./types.js";
 

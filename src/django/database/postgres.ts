@@ -3,7 +3,7 @@
 // error is reported on the pool and must be listened to, or it would crash the worker.
 import { createHash } from "node:crypto";
 import pg from "pg";
-import { DatabaseError, DatabaseTimeoutError } from "../errors.js";
+import { DatabaseError, DatabaseTimeoutError } from "../../errors.js";
 import { describeLocation, type PostgresLocation } from "../database-url.js";
 import { POSTGRES_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue } from "./types.js";
 

@@ -8,7 +8,7 @@
 // restarting the worker.
 import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
-import { DatabaseError, DatabaseTimeoutError } from "../errors.js";
+import { DatabaseError, DatabaseTimeoutError } from "../../errors.js";
 import { describeLocation, type SqliteLocation } from "../database-url.js";
 import { SQLITE_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue, scalarValues } from "./types.js";
 

@@ -6,7 +6,7 @@
 // Django writes and expects is argon2-cffi's DEFAULT_HASH_LENGTH, which depends on the installed argon2-cffi
 // (16 bytes up to 21.1, e.g. Debian 12's python3-argon2; 32 from 21.2): `params.argon2.hashLength`.
 import { hash as argon2Hash } from "argon2";
-import { MalformedHashError } from "./errors.js";
+import { MalformedHashError } from "../../errors.js";
 import { base64Unpadded, constantTimeEqual, decodeBase64Unpadded, randomString, SALT_LENGTH, saltIsWeak } from "./encoding.js";
 import type { Argon2Params } from "./options.js";
 import type { PasswordHasher } from "./types.js";

@@ -8,7 +8,7 @@
 // so they are done here before and after calling it.
 import { createHash } from "node:crypto";
 import bcrypt from "bcrypt";
-import { HasherOptionError, MalformedHashError, UnhashablePasswordError } from "./errors.js";
+import { HasherOptionError, MalformedHashError, UnhashablePasswordError } from "../../errors.js";
 import { constantTimeEqual } from "./encoding.js";
 import type { BcryptOverlongPolicy, BcryptParams } from "./options.js";
 import type { PasswordHasher } from "./types.js";

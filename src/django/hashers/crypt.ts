@@ -3,7 +3,7 @@
 // unix-crypt-td-js, is an unmaintained pure-JS port) and writing DES here is out of scope, so this hasher is
 // identified and decoded but never verifies: verification throws UnsupportedHasherError, which
 // verifyPassword turns into `false` with that reason, after the same timing-parity run as for an unknown hash.
-import { MalformedHashError, UnsupportedHasherError } from "./errors.js";
+import { MalformedHashError, UnsupportedHasherError } from "../../errors.js";
 import type { PasswordHasher } from "./types.js";
 
 const WHY = "no maintained npm package computes DES crypt(3)";

@@ -1,7 +1,7 @@
 // Byte-level helpers shared by the hashers: password bytes, Django's random salts, the constant-time
 // comparison, and the strict base64 forms Django's formats use.
 import { randomInt, timingSafeEqual } from "node:crypto";
-import { HasherOptionError } from "./errors.js";
+import { HasherOptionError } from "../../errors.js";
 
 /**
  * Django's `assert salt and "$" not in salt` before encoding: the formats separate their fields with `$`,

@@ -1,7 +1,7 @@
 // Django's identify_hasher: which algorithm an encoded password names. The two unsalted forms are recognised
 // by shape (a bare 32-character string without `$`, `md5$$` + 32, `sha1$$` + 40); everything else is named by
 // the text before its first `$`. A bare 40-character hex string is NOT unsalted_sha1.
-import { DisabledHasherError, UnknownHasherError } from "./errors.js";
+import { DisabledHasherError, UnknownHasherError } from "../../errors.js";
 import { isAlgorithmName, resolveOptions, type AlgorithmName, type HasherOptions, type ResolvedOptions } from "./options.js";
 
 /** The algorithm name Django's rules read from `encoded`, which may name no hasher at all ("" or "foo"). */

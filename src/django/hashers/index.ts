@@ -24,4 +24,4 @@ export {
   UnsupportedHasherError,
   HasherOptionError,
   UnhashablePasswordError,
-} from "./errors.js";
+} from "../../errors.js";

@@ -1,7 +1,7 @@
 // Hasher configuration: Django's PASSWORD_HASHERS as algorithm names plus each hasher's parameters, and
 // one preset per Django version. Options are plain data; `resolveOptions` validates them once per call and
 // fills the gaps from the newest preset, so the hashers themselves never see a missing parameter.
-import { HasherOptionError } from "./errors.js";
+import { HasherOptionError } from "../../errors.js";
 
 /** Every hasher Django has shipped since 1.4, by its `algorithm` attribute. */
 export const ALGORITHMS = [

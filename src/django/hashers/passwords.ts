@@ -3,7 +3,7 @@
 // `valid: false` (with the reason), and in each of those cases the preferred hasher runs once on a random
 // string, so that the answer takes about as long as a real check (Django's fix for CVE-2024-39329, extended
 // here to malformed values, where Django raises).
-import { HasherError, HasherOptionError } from "./errors.js";
+import { HasherError, HasherOptionError } from "../../errors.js";
 import { passwordBytes, randomString } from "./encoding.js";
 import { createHasher, preferredHasher } from "./hasher-set.js";
 import { identifyEnabled } from "./identify.js";

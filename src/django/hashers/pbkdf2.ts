@@ -3,7 +3,7 @@
 // the stored salt and iterations and compares whole strings, so any non-canonical field fails as in Django.
 import { pbkdf2 } from "node:crypto";
 import { promisify } from "node:util";
-import { MalformedHashError } from "./errors.js";
+import { MalformedHashError } from "../../errors.js";
 import { base64Padded, codePointLength, constantTimeEqual, randomString, SALT_LENGTH, saltIsWeak, assertEncodableSalt } from "./encoding.js";
 import type { Pbkdf2Params } from "./options.js";
 import type { PasswordHasher } from "./types.js";

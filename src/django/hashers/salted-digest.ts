@@ -1,7 +1,7 @@
 // MD5PasswordHasher and SHA1PasswordHasher: `<alg>$<salt>$<hex(H(salt ‖ password))>`, salt and password as
 // UTF-8 bytes. Verification re-encodes with the stored salt and compares whole strings, as Django does.
 import { createHash } from "node:crypto";
-import { MalformedHashError } from "./errors.js";
+import { MalformedHashError } from "../../errors.js";
 import { codePointLength, constantTimeEqual, randomString, SALT_LENGTH, saltIsWeak, assertEncodableSalt } from "./encoding.js";
 import type { PasswordHasher } from "./types.js";
 

@@ -3,7 +3,7 @@
 // the same 32 MiB checked by the same OpenSSL formula, so a stored hash Django cannot compute (e.g. N=2^15
 // with r=8) fails here too instead of allocating more.
 import { scrypt } from "node:crypto";
-import { MalformedHashError } from "./errors.js";
+import { MalformedHashError } from "../../errors.js";
 import { base64Padded, constantTimeEqual, randomString, SALT_LENGTH, assertEncodableSalt } from "./encoding.js";
 import type { ScryptParams } from "./options.js";
 import type { PasswordHasher } from "./types.js";

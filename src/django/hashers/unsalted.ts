@@ -2,7 +2,7 @@
 // (`sha1$$` + a 40-character hex digest): what very old Django stored. They never ask for an update of their
 // own; they are upgraded only because the preferred hasher differs.
 import { createHash } from "node:crypto";
-import { HasherOptionError, MalformedHashError } from "./errors.js";
+import { HasherOptionError, MalformedHashError } from "../../errors.js";
 import { constantTimeEqual } from "./encoding.js";
 import type { PasswordHasher } from "./types.js";
 

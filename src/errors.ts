@@ -1,0 +1,390 @@
+// Every error class of the worker, in one place, on the ground floor (it imports nothing). Each has a
+// stable `code` that callers and tests branch on, never the message, and says whether its message may
+// be echoed to the module as it is (`safeToEcho`). Any error becomes an ERROR answer whose REASON is the
+// message: a message the worker words itself from what it knows (codes, keys, ids, types) cannot hold
+// the password and is sent unchanged; any other message is scrubbed of the password first, because a
+// handler, a driver or a script may have put anything it had in hand into it.
+
+/** The base class: a stable code, a name, and whether the message is the worker's own wording. */
+export class AnpError extends Error {
+  readonly code: string = "ERR_ANP";
+  /** True when the worker words the message itself from what it knows: it needs no password scrubbing. */
+  readonly safeToEcho: boolean = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AnpError";
+  }
+}
+
+// ---- protocol -------------------------------------------------------------------------------------
+
+export type ProtocolErrorCode = "E_TOO_LARGE" | "E_MALFORMED";
+
+/**
+ * A frame or message that breaks the wire protocol. The codes are the C codec's (anp_result) so both
+ * sides name the same failure alike. The worker answers ERROR carrying `requestId` and then closes the
+ * connection (docs/protocol.md, "Connection life" 3).
+ */
+export class ProtocolError extends AnpError {
+  override readonly code: ProtocolErrorCode;
+  override readonly safeToEcho = true;
+  /** The bad frame's request id, or 0 when its header could not be read (bad length prefix). */
+  readonly requestId: number;
+  constructor(code: ProtocolErrorCode, message: string, requestId = 0) {
+    super(message);
+    this.name = "ProtocolError";
+    this.code = code;
+    this.requestId = requestId;
+  }
+}
+
+// ---- native addon ---------------------------------------------------------------------------------
+
+/** The addon could not do what was asked (e.g. a socket without a file descriptor). */
+export class AddonError extends AnpError {
+  override readonly code: "E_NO_FD";
+  constructor(code: "E_NO_FD", message: string) {
+    super(message);
+    this.name = "AddonError";
+    this.code = code;
+  }
+}
+
+// ---- handler specs, the registry, handler ids ------------------------------------------------------
+
+/** A spec that cannot be used; `key` names the offending key (or line) so the ERROR reason points at it. */
+export class SpecError extends AnpError {
+  override readonly code = "ERR_ANP_SPEC";
+  override readonly safeToEcho = true;
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`handler spec: ${key}: ${message}`);
+    this.name = "SpecError";
+    this.key = key;
+  }
+}
+
+/** No factory could make a handler of this type (e.g. the Django handler module failed to load). */
+export class HandlerUnavailableError extends AnpError {
+  override readonly code = "ERR_ANP_HANDLER_UNAVAILABLE";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "HandlerUnavailableError";
+  }
+}
+
+/** The registry is full: a misbehaving peer cannot make the worker keep handlers without bound. */
+export class TooManyHandlersError extends AnpError {
+  override readonly code = "ERR_ANP_TOO_MANY_HANDLERS";
+  override readonly safeToEcho = true;
+  constructor(limit: number) {
+    super(`more than ${limit} distinct handler specs`);
+    this.name = "TooManyHandlersError";
+  }
+}
+
+/**
+ * A handler id the connection's table refuses: out of range, defined again with another spec text, or
+ * used without a definition. The request answers ERROR; the connection stays up.
+ */
+export class HandlerIdError extends AnpError {
+  override readonly code = "ERR_ANP_HANDLER_ID";
+  override readonly safeToEcho = true;
+  readonly id: number;
+  constructor(id: number, message: string) {
+    super(message);
+    this.name = "HandlerIdError";
+    this.id = id;
+  }
+}
+
+/** A handler that broke its contract with the worker (e.g. a built-in handler bug); answers ERROR. */
+export class HandlerContractError extends AnpError {
+  override readonly code = "ERR_ANP_HANDLER_CONTRACT";
+  override readonly safeToEcho = true;
+  constructor(message: string) {
+    super(message);
+    this.name = "HandlerContractError";
+  }
+}
+
+// ---- script handlers ------------------------------------------------------------------------------
+
+/** The script could not be found, read or evaluated. */
+export class ScriptLoadError extends AnpError {
+  override readonly code = "ERR_ANP_SCRIPT_LOAD";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ScriptLoadError";
+  }
+}
+
+/** The script does not export the function an operation needs. */
+export class ScriptMissingFunctionError extends AnpError {
+  override readonly code = "ERR_ANP_SCRIPT_MISSING";
+  override readonly safeToEcho = true;
+  readonly functionName: string;
+  constructor(functionName: string) {
+    super(`script exports no ${functionName}`);
+    this.name = "ScriptMissingFunctionError";
+    this.functionName = functionName;
+  }
+}
+
+/** The script's function threw (or its promise rejected); the message quotes what it threw. */
+export class ScriptThrewError extends AnpError {
+  override readonly code = "ERR_ANP_SCRIPT_THREW";
+  constructor(functionName: string, cause: unknown) {
+    super(`${functionName} threw: ${describeThrown(cause)}`, { cause });
+    this.name = "ScriptThrewError";
+  }
+}
+
+/** The script's function returned something its contract does not allow (mod_wsgi: a TypeError, 500). */
+export class ScriptResultError extends AnpError {
+  override readonly code = "ERR_ANP_SCRIPT_RESULT";
+  override readonly safeToEcho = true;
+  constructor(functionName: string, expected: string, got: unknown, what = "returned") {
+    super(`${functionName} ${what} ${describeValue(got)}, expected ${expected}`);
+    this.name = "ScriptResultError";
+  }
+}
+
+function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
+  return describeValue(thrown);
+}
+
+/** A value's kind, never its content: a wrong return value may be the password itself. */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (Buffer.isBuffer(value)) return "a Buffer";
+  const type = typeof value;
+  if (type === "object") return `an object (${(value as object).constructor?.name ?? "no prototype"})`;
+  return `a ${type}`;
+}
+
+// ---- the worker -----------------------------------------------------------------------------------
+
+/** A bad command-line flag or config-file key; the worker exits with status 2 and names it. */
+export class WorkerConfigError extends AnpError {
+  override readonly code = "ERR_ANP_CONFIG";
+  /** The flag or config key at fault, e.g. `--socket-mode` or `config:timeoutMs`. */
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(`${option}: ${message}`);
+    this.name = "WorkerConfigError";
+    this.option = option;
+  }
+}
+
+/** A request whose fields break the protocol (missing, repeated, or badly sized); the connection is closed. */
+export class RequestError extends AnpError {
+  override readonly code = "ERR_ANP_REQUEST";
+  override readonly safeToEcho = true;
+  constructor(message: string) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+/** The request's deadline passed before its handler answered. */
+export class DeadlineError extends AnpError {
+  override readonly code = "ERR_ANP_DEADLINE";
+  override readonly safeToEcho = true;
+  constructor() {
+    super("deadline exceeded");
+    this.name = "DeadlineError";
+  }
+}
+
+/** The worker is stopping and answers nothing new. */
+export class ShuttingDownError extends AnpError {
+  override readonly code = "ERR_ANP_SHUTTING_DOWN";
+  override readonly safeToEcho = true;
+  constructor() {
+    super("worker shutting down");
+    this.name = "ShuttingDownError";
+  }
+}
+
+/** An answer that does not fit in one frame (e.g. thousands of groups). */
+export class AnswerTooLargeError extends AnpError {
+  override readonly code = "ERR_ANP_ANSWER_TOO_LARGE";
+  constructor(detail: string) {
+    super(`answer too large: ${detail}`);
+    this.name = "AnswerTooLargeError";
+  }
+}
+
+// ---- the Django handler ---------------------------------------------------------------------------
+// None of these ever carries a password, and database URLs appear only with the password masked; they
+// are still scrubbed, because driver messages are quoted in them. A DatabaseError is never turned into
+// "no such user": a lookup that failed is not a miss.
+
+/** A handler spec or option that cannot be used; `key` names the spec key (or option) at fault. */
+export class DjangoConfigError extends AnpError {
+  override readonly code = "ERR_DJANGO_CONFIG";
+  readonly key: string;
+  constructor(key: string, problem: string, options?: ErrorOptions) {
+    super(`django handler: ${key}: ${problem}`, options);
+    this.name = "DjangoConfigError";
+    this.key = key;
+  }
+}
+
+/** The database could not answer: connection refused or lost, timeout, SQL error, missing table. */
+export class DatabaseError extends AnpError {
+  override readonly code: string = "ERR_DATABASE";
+  /** The driver's own code (e.g. ECONNREFUSED, 42P01, ER_NO_SUCH_TABLE, SQLITE_BUSY), when it gave one. */
+  readonly driverCode: string | undefined;
+  constructor(message: string, options?: ErrorOptions & { driverCode?: string }) {
+    super(message, options);
+    this.name = "DatabaseError";
+    this.driverCode = options?.driverCode;
+  }
+}
+
+/** The database took longer than the query timeout (a DatabaseError, so callers may treat both alike). */
+export class DatabaseTimeoutError extends DatabaseError {
+  override readonly code = "ERR_DATABASE_TIMEOUT";
+  constructor(message: string, options?: ErrorOptions & { driverCode?: string }) {
+    super(message, options);
+    this.name = "DatabaseTimeoutError";
+  }
+}
+
+/**
+ * The user table answered something Django itself would fail on: two rows for one USERNAME_FIELD value
+ * (Django raises MultipleObjectsReturned) or a NULL password (Django raises TypeError).
+ */
+export class UserRowError extends AnpError {
+  override readonly code = "ERR_DJANGO_USER_ROW";
+  constructor(message: string) {
+    super(message);
+    this.name = "UserRowError";
+  }
+}
+
+// ---- Django's password hashers --------------------------------------------------------------------
+// None of them ever carries a password or a full encoded hash: an encoded hash is as sensitive as the
+// password for weak algorithms, so messages name the algorithm only.
+
+/** Base class of the hashers' errors. */
+export class HasherError extends AnpError {
+  override readonly code: string = "ERR_HASHER";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "HasherError";
+  }
+}
+
+/**
+ * The encoded value names no hasher Django has ever shipped (Django: "Unknown password hashing algorithm").
+ * `algorithm` is the name read from the value only when it has the shape of one (a `$`-terminated identifier);
+ * otherwise it is null, because a value without `$` may be a plaintext password or a bare digest that
+ * must not reach a log.
+ */
+export class UnknownHasherError extends HasherError {
+  override readonly code = "ERR_HASHER_UNKNOWN";
+  readonly algorithm: string | null;
+  constructor(algorithm: string | null) {
+    super(algorithm === null ? "stored value names no password hashing algorithm" : `unknown password hashing algorithm '${algorithm}'`);
+    this.name = "UnknownHasherError";
+    this.algorithm = algorithm;
+  }
+}
+
+/** A hasher Django knows, but not in the enabled list (Django's PASSWORD_HASHERS). */
+export class DisabledHasherError extends HasherError {
+  override readonly code = "ERR_HASHER_DISABLED";
+  readonly algorithm: string;
+  constructor(algorithm: string) {
+    super(`password hashing algorithm '${algorithm}' is not enabled (not in the hashers list)`);
+    this.name = "DisabledHasherError";
+    this.algorithm = algorithm;
+  }
+}
+
+/** The encoded value has the hasher's prefix but not its format (where Django would raise). */
+export class MalformedHashError extends HasherError {
+  override readonly code = "ERR_HASH_MALFORMED";
+  readonly algorithm: string;
+  constructor(algorithm: string, problem: string, options?: ErrorOptions) {
+    super(`malformed ${algorithm} hash: ${problem}`, options);
+    this.name = "MalformedHashError";
+    this.algorithm = algorithm;
+  }
+}
+
+/** A hasher Django has, that this library cannot compute (DES crypt(3)). */
+export class UnsupportedHasherError extends HasherError {
+  override readonly code = "ERR_HASHER_UNSUPPORTED";
+  readonly algorithm: string;
+  constructor(algorithm: string, why: string) {
+    super(`password hashing algorithm '${algorithm}' is not supported: ${why}`);
+    this.name = "UnsupportedHasherError";
+    this.algorithm = algorithm;
+  }
+}
+
+/** An option (hasher list, parameter, salt) that Django would refuse or that cannot work. */
+export class HasherOptionError extends HasherError {
+  override readonly code = "ERR_HASHER_OPTION";
+  readonly option: string;
+  constructor(option: string, problem: string) {
+    super(`hasher option ${option}: ${problem}`);
+    this.name = "HasherOptionError";
+    this.option = option;
+  }
+}
+
+/** The password cannot be hashed by this algorithm (plain bcrypt: NUL bytes, or over 72 bytes when rejected). */
+export class UnhashablePasswordError extends HasherError {
+  override readonly code = "ERR_HASHER_PASSWORD";
+  readonly algorithm: string;
+  constructor(algorithm: string, problem: string) {
+    super(`${algorithm}: ${problem}`);
+    this.name = "UnhashablePasswordError";
+    this.algorithm = algorithm;
+  }
+}
+
+// ---- the demo ---------------------------------------------------------------------------------------
+
+/** An HTTP request of the demo's checks failed below HTTP (refused, reset, timed out). */
+export class HttpRequestError extends AnpError {
+  override readonly code = "ERR_HTTP_REQUEST";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "HttpRequestError";
+  }
+}
+
+/** The demo's Apache did not start. */
+export class HttpdStartError extends AnpError {
+  override readonly code = "ERR_HTTPD_START";
+  constructor(message: string) {
+    super(message);
+    this.name = "HttpdStartError";
+  }
+}
+
+/** The demo's Apache configuration cannot be written as asked. */
+export class HttpdConfigError extends AnpError {
+  override readonly code = "ERR_HTTPD_CONFIG";
+  constructor(message: string) {
+    super(message);
+    this.name = "HttpdConfigError";
+  }
+}
+
+/** The Django oracle (real Django in a child process) failed or answered nonsense. */
+export class DjangoOracleError extends AnpError {
+  override readonly code = "ERR_DJANGO_ORACLE";
+  constructor(message: string) {
+    super(message);
+    this.name = "DjangoOracleError";
+  }
+}

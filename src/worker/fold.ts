@@ -1,0 +1,163 @@
+// The worker's one-trip fold (docs/protocol.md, "Folding authorization into CHECK_PASSWORD"): a
+// CHECK_PASSWORD that carries GROUP_HANDLER_ID and/or PERMISSION fields is answered with the verdict and,
+// when granted, the user's groups and the held permissions, so the module needs no second trip. The rules
+// here are the TypeScript half of test/vectors/fold.json; native/anp_fold.c holds the C half.
+//
+// "Same handler" is decided once, by the ids: GROUP_HANDLER_ID === HANDLER_ID (the module gives one id
+// per distinct spec text). Then a handler with checkPasswordAndAuthorize answers everything in one call;
+// otherwise the fold composes checkPassword, groupsForUser and hasPermission per name.
+import { HandlerContractError } from "../errors.js";
+import type { CheckContext, Handler, PasswordVerdict } from "../handlers/types.js";
+import { Status } from "../protocol/constants.js";
+import type { Answer } from "./answer.js";
+import type { WireText } from "./request.js";
+
+/** httpd compares group names as apr_table_get does (mod_wsgi parity): ASCII case-insensitively. */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/**
+ * groupMatch: the user's groups that equal a wanted name ignoring ASCII case only, in the user's
+ * spelling and order, each once (the first spelling wins).
+ */
+export function matchGroups(userGroups: readonly string[], wanted: readonly string[]): string[] {
+  const wantedKeys = new Set(wanted.map(asciiLower));
+  const seen = new Set<string>();
+  const matched: string[] = [];
+  for (const group of userGroups) {
+    const key = asciiLower(group);
+    if (wantedKeys.has(key) && !seen.has(key)) {
+      seen.add(key);
+      matched.push(group);
+    }
+  }
+  return matched;
+}
+
+/**
+ * heldPermissions: a handler's held names checked against those asked: an array of strings, each asked
+ * for. Returns them deduplicated, in the order asked; anything else breaks the contract (never a grant).
+ */
+export function heldPermissions(asked: readonly string[], held: unknown, method: string): string[] {
+  if (!Array.isArray(held) || !held.every((name) => typeof name === "string")) {
+    throw new HandlerContractError(`${method} must resolve to an array of strings`);
+  }
+  const heldSet = new Set(held as string[]);
+  for (const name of heldSet) {
+    if (!asked.includes(name)) throw new HandlerContractError(`${method} answered a permission that was not asked for`);
+  }
+  return asked.filter((name) => heldSet.has(name));
+}
+
+export function checkVerdict(verdict: unknown, method: string): PasswordVerdict {
+  const v = verdict as Partial<PasswordVerdict & { user: unknown }> | null;
+  if (v?.kind === "denied" || v?.kind === "not_found") return v as PasswordVerdict;
+  if (v?.kind === "granted" && (v.user === undefined || (typeof v.user === "string" && v.user !== ""))) return v as PasswordVerdict;
+  throw new HandlerContractError(`${method} must resolve to a granted, denied or not_found verdict`);
+}
+
+export function checkGroups(groups: unknown, method: string): readonly string[] {
+  if (!Array.isArray(groups) || !groups.every((g) => typeof g === "string")) {
+    throw new HandlerContractError(`${method} must resolve to an array of strings`);
+  }
+  return groups as readonly string[];
+}
+
+export function need<T>(method: T | undefined, name: string): T {
+  if (method === undefined) throw new HandlerContractError(`handler has no ${name}`);
+  return method;
+}
+
+/** Makes the CheckContext of a user name (the one sent, or the one a handler granted under). */
+export type ContextFor = (user: string, userBytes: Buffer) => CheckContext;
+
+/** A CHECK_PASSWORD as the fold sees it. */
+export interface PasswordCheck {
+  readonly user: WireText;
+  readonly password: WireText;
+  /** The password's handler. */
+  readonly handler: Handler;
+  /** The group handler when GROUP_HANDLER_ID came; `handler` itself when the ids are equal. */
+  readonly groupHandler: Handler | null;
+  /** GROUP_HANDLER_ID === HANDLER_ID (or no group handler): one handler answers everything. */
+  readonly sameHandler: boolean;
+  /** GROUP fields: the groups a Require line wants (none: every group of the user is answered). */
+  readonly wantedGroups: readonly string[];
+  /** PERMISSION fields: the location's Require node-permission names. */
+  readonly permissions: readonly string[];
+}
+
+function refusal(verdict: Exclude<PasswordVerdict, { kind: "granted" }>): Answer {
+  return verdict.kind === "denied" ? { status: Status.DENIED } : { status: Status.USER_NOT_FOUND };
+}
+
+function groupsAnswer(groups: readonly string[], wanted: readonly string[]): string[] {
+  return wanted.length > 0 ? matchGroups(groups, wanted) : [...groups];
+}
+
+/** The answer to a CHECK_PASSWORD, with the groups and permissions it asked for folded into a grant. */
+export async function checkPassword(check: PasswordCheck, contextFor: ContextFor): Promise<Answer> {
+  const askGroups = check.groupHandler !== null;
+  const asked = check.permissions.length > 0 ? [...new Set(check.permissions)] : check.permissions;
+  if ((askGroups || asked.length > 0) && check.sameHandler && check.handler.checkPasswordAndAuthorize !== undefined) {
+    return combined(check, askGroups, asked, contextFor(check.user.text, check.user.bytes));
+  }
+  return composed(check, askGroups, asked, contextFor);
+}
+
+/** One call answers the verdict, the groups and the held permissions, from one read of the user. */
+async function combined(check: PasswordCheck, askGroups: boolean, asked: readonly string[], ctx: CheckContext): Promise<Answer> {
+  const method = "checkPasswordAndAuthorize";
+  const call = need(check.handler.checkPasswordAndAuthorize, method).bind(check.handler);
+  const result = (await call(ctx, check.password.text, check.password.bytes, { groups: askGroups, permissions: asked })) as {
+    verdict?: unknown;
+    groups?: unknown;
+    permissions?: unknown;
+  } | null;
+  const verdict = checkVerdict(result?.verdict, method);
+  if (verdict.kind !== "granted") return refusal(verdict);
+  if (verdict.user !== undefined && verdict.user !== ctx.user) {
+    throw new HandlerContractError(`${method} must not rename the user`);
+  }
+  const answer: { status: Status; groups?: string[]; permissions?: string[] } = { status: Status.GRANTED };
+  if (askGroups) answer.groups = groupsAnswer(checkGroups(result?.groups, method), check.wantedGroups);
+  if (asked.length > 0) answer.permissions = heldPermissions(asked, result?.permissions, method);
+  return answer;
+}
+
+/** checkPassword, then groupsForUser and hasPermission per name for the (possibly renamed) user. */
+async function composed(check: PasswordCheck, askGroups: boolean, asked: readonly string[], contextFor: ContextFor): Promise<Answer> {
+  const { handler, user, password } = check;
+  const checkPasswordOf = need(handler.checkPassword, "checkPassword").bind(handler);
+  const verdict = checkVerdict(await checkPasswordOf(contextFor(user.text, user.bytes), password.text, password.bytes), "checkPassword");
+  if (verdict.kind !== "granted") return refusal(verdict);
+  const answer: { status: Status; user?: string; groups?: string[]; permissions?: string[] } = { status: Status.GRANTED };
+  if (verdict.user !== undefined) answer.user = verdict.user;
+  if (!askGroups && asked.length === 0) return answer;
+  const finalUser = verdict.user ?? user.text;
+  const ctx = contextFor(finalUser, finalUser === user.text ? user.bytes : Buffer.from(finalUser, "utf8"));
+  // The group handler answers both the groups and the permissions when there is one (as in authz).
+  const authorizer = check.groupHandler ?? handler;
+  if (askGroups) answer.groups = groupsAnswer(await groupsOf(authorizer, ctx), check.wantedGroups);
+  if (asked.length > 0) answer.permissions = await permissionsHeld(authorizer, ctx, asked);
+  return answer;
+}
+
+export async function groupsOf(handler: Handler, ctx: CheckContext): Promise<readonly string[]> {
+  const groupsForUser = need(handler.groupsForUser, "groupsForUser").bind(handler);
+  return checkGroups(await groupsForUser(ctx), "groupsForUser");
+}
+
+/** The names of `asked` (each once) the user holds, each decided on its own, as each Require line is. */
+async function permissionsHeld(handler: Handler, ctx: CheckContext, asked: readonly string[]): Promise<string[]> {
+  const hasPermission = need(handler.hasPermission, "hasPermission").bind(handler);
+  const held = await Promise.all(
+    asked.map(async (name) => {
+      const result: unknown = await hasPermission(ctx, [name]);
+      if (result !== true && result !== false) throw new HandlerContractError("hasPermission must resolve to true or false");
+      return result;
+    }),
+  );
+  return asked.filter((_, i) => held[i]);
+}
