@@ -4,7 +4,7 @@
 // errors (never "no such user") and is used again after it restarts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DjangoHandler } from "../../src/django/handler.js";
-import { DatabaseError } from "../../src/django/errors.js";
+import { DatabaseError } from "../../src/errors.js";
 import { startMariaDB, type MariaDBServer } from "../harness/mariadb.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";

@@ -4,7 +4,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DjangoHandler } from "../../src/django/handler.js";
-import { DatabaseError } from "../../src/django/errors.js";
+import { DatabaseError } from "../../src/errors.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { asDjango, context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";

@@ -4,7 +4,7 @@
 // the user "survivor" (password "still-here", group "staff", permission auth.view_user).
 import { expect, it } from "vitest";
 import { DjangoHandler } from "../../src/django/handler.js";
-import { DatabaseError, DatabaseTimeoutError } from "../../src/django/errors.js";
+import { DatabaseError, DatabaseTimeoutError } from "../../src/errors.js";
 import type { DjangoOracle } from "../harness/django.js";
 import { context, testHasherOptions } from "./django-compare.js";
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { DjangoHandler, createDjangoHandler } from "../../src/django/handler.js";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
 import { ConcurrencyLimiter } from "../../src/cache/concurrency-limiter.js";
-import { DatabaseError, DatabaseTimeoutError, UserRowError } from "../../src/django/errors.js";
+import { DatabaseError, DatabaseTimeoutError, UserRowError } from "../../src/errors.js";
 import BetterSqlite3 from "better-sqlite3";
 import { startDjango } from "../harness/django.js";
 import { asDjango, context, defineComparisonSuite, defineUpgradeSuite, testHasherOptions, TEST_ITERATIONS } from "./django-compare.js";

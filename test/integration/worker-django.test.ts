@@ -8,7 +8,7 @@ import { Kind, Status, Tag } from "../../src/protocol/constants.js";
 import { textField } from "../../src/protocol/fields.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
-import { Client, WorkerHarness, check, group, groupsOf, handler, permission, reason, status, user, type WorkerProcess } from "./worker-harness.js";
+import { Client, WorkerHarness, check, group, groupHandler, groupsOf, handler, permission, reason, status, user, type WorkerProcess } from "./worker-harness.js";
 
 const ITERATIONS = 1000; // cheap PBKDF2 for stored hashes; verification reads the count from each hash
 
@@ -93,7 +93,7 @@ describe("worker with the Django handler on SQLite, compared with Django", () =>
   });
 
   it("folds Django groups into a granted check_password (GROUP_HANDLER)", async () => {
-    const answer = await check(client, spec, "alice", "alice-pw", [textField(Tag.GROUP_HANDLER, spec), group("EDITORS"), group("reviewers")]);
+    const answer = await check(client, spec, "alice", "alice-pw", [groupHandler(spec), group("EDITORS"), group("reviewers")]);
     expect(status(answer)).toBe(Status.GRANTED);
     expect(groupsOf(answer)).toEqual(["editors"]);
   });

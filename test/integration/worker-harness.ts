@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FrameDecoder, encodeFrame } from "../../src/protocol/codec.js";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
-import { bytesField, fieldsOf, textField, textOf, u16Field, u8Of } from "../../src/protocol/fields.js";
+import { bytesField, defineHandlerField, fieldsOf, textField, textOf, u16Field, u32Field, u8Of } from "../../src/protocol/fields.js";
 import type { Field, Message } from "../../src/protocol/message.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
@@ -127,10 +127,32 @@ export class WorkerHarness {
   }
 }
 
-/** A module-side connection: sends frames, collects answers by request id, in arrival order. */
+/**
+ * A handler named by its spec text in a test's fields: Client.send turns it into HANDLER_ID or
+ * GROUP_HANDLER_ID and defines the id (DEFINE_HANDLER) as the module does.
+ */
+export class HandlerRef implements Field {
+  readonly value: Buffer;
+  constructor(
+    readonly tag: number,
+    readonly spec: string,
+  ) {
+    this.value = Buffer.from(spec, "utf8");
+  }
+}
+
+/**
+ * A module-side connection: sends frames, collects answers by request id, in arrival order. Handler ids
+ * are given as the module gives them: one per distinct spec text (1, 2, ...), defined in every frame that
+ * uses the id until an answer to such a frame is not ERROR.
+ */
 export class Client {
   readonly answers: Message[] = [];
   readonly #pending = new Map<number, (m: Message) => void>();
+  readonly #ids = new Map<string, number>();
+  readonly #defined = new Set<number>();
+  /** The ids each request in flight defined. */
+  readonly #defining = new Map<number, number[]>();
   readonly #decoder = new FrameDecoder();
   readonly closed: Promise<void>;
   #nextId = 1;
@@ -147,6 +169,9 @@ export class Client {
       }
       for (const m of messages) {
         this.answers.push(m);
+        const defining = this.#defining.get(m.requestId);
+        this.#defining.delete(m.requestId);
+        if (defining !== undefined && u8Of(m, Tag.STATUS) !== Status.ERROR) for (const id of defining) this.#defined.add(id);
         const resolveAnswer = this.#pending.get(m.requestId);
         this.#pending.delete(m.requestId);
         resolveAnswer?.(m);
@@ -186,9 +211,36 @@ export class Client {
     });
   }
 
+  /** The id this connection gives `spec` (one per distinct text). */
+  idOf(spec: string): number {
+    let id = this.#ids.get(spec);
+    if (id === undefined) {
+      id = this.#ids.size + 1;
+      this.#ids.set(spec, id);
+    }
+    return id;
+  }
+
   send(kind: number, fields: Field[], requestId = this.#nextId++): number {
-    this.socket.write(encodeFrame({ kind, requestId, fields }));
+    this.socket.write(encodeFrame({ kind, requestId, fields: this.#withIds(requestId, fields) }));
     return requestId;
+  }
+
+  /** `fields` with each HandlerRef as its id, and DEFINE_HANDLER first for ids not yet defined. */
+  #withIds(requestId: number, fields: Field[]): Field[] {
+    const definitions: Field[] = [];
+    const defining: number[] = [];
+    const out = fields.map((field) => {
+      if (!(field instanceof HandlerRef)) return field;
+      const id = this.idOf(field.spec);
+      if (!this.#defined.has(id) && !defining.includes(id)) {
+        defining.push(id);
+        definitions.push(defineHandlerField(id, field.spec));
+      }
+      return u32Field(field.tag, id);
+    });
+    if (defining.length > 0) this.#defining.set(requestId, defining);
+    return [...definitions, ...out];
   }
 
   /** Sends a request and resolves with its answer; throws if the connection closes first or the kind is wrong. */
@@ -205,7 +257,8 @@ export class Client {
   }
 }
 
-export const handler = (spec: string): Field => textField(Tag.HANDLER, spec);
+export const handler = (spec: string): Field => new HandlerRef(Tag.HANDLER_ID, spec);
+export const groupHandler = (spec: string): Field => new HandlerRef(Tag.GROUP_HANDLER_ID, spec);
 export const user = (name: string | Buffer): Field => (typeof name === "string" ? textField(Tag.USER, name) : bytesField(Tag.USER, name));
 export const password = (pw: string | Buffer): Field => (typeof pw === "string" ? textField(Tag.PASSWORD, pw) : bytesField(Tag.PASSWORD, pw));
 export const env = (entry: string): Field => textField(Tag.ENV, entry);

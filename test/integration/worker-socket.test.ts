@@ -11,9 +11,9 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFrame, encodeRawFrame } from "../../src/protocol/codec.js";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
-import { textField, textOf, u16Of, u32Field } from "../../src/protocol/fields.js";
+import { defineHandlerField, textField, textOf, u16Of, u32Field } from "../../src/protocol/fields.js";
 import type { Message } from "../../src/protocol/message.js";
-import { Client, FIXTURES, WorkerHarness, check, env, group, groupsOf, handler, password, reason, status, user, type WorkerProcess } from "./worker-harness.js";
+import { Client, FIXTURES, WorkerHarness, check, env, group, groupHandler, groupsOf, handler, password, reason, status, user, type WorkerProcess } from "./worker-harness.js";
 
 const BASIC = `type=script\npath=${FIXTURES}/basic.mjs`;
 const SNAKE = `type=script\npath=${FIXTURES}/snake.cjs`;
@@ -56,6 +56,42 @@ describe("worker over its socket", () => {
     expect(status(answer)).toBe(Status.DENIED);
     expect(u16Of(answer, Tag.VERSION)).toBe(PROTOCOL_VERSION);
     await client.closed;
+  });
+
+  it("refuses protocol version 1 (handler spec text in every frame) and closes", async () => {
+    const client = await Client.connect(worker.socketPath);
+    const answer = await client.hello(1);
+    expect(status(answer)).toBe(Status.DENIED);
+    expect(reason(answer)).toMatch(/protocol version 1 not supported/);
+    await client.closed;
+  });
+
+  it("handler ids: defined once per connection, refused with ERROR (the connection stays) when unknown, out of range or redefined", async () => {
+    const client = await Client.greeted(worker.socketPath);
+    const raw = async (fields: ReturnType<typeof u32Field>[]) => {
+      const id = client.send(Kind.CHECK_PASSWORD, [...fields, user("alice"), password("wonderland")]);
+      const answer = await client.answerTo(id);
+      if (answer === null) throw new Error("connection closed");
+      return answer;
+    };
+    const unknown = await raw([u32Field(Tag.HANDLER_ID, 7)]);
+    expect([status(unknown), reason(unknown)]).toEqual([Status.ERROR, "handler id 7 is not defined on this connection"]);
+    expect(status(await raw([defineHandlerField(7, BASIC), u32Field(Tag.HANDLER_ID, 7)]))).toBe(Status.GRANTED);
+    // Defined now: the id alone is enough on this connection, and the same definition again is a no-op.
+    expect(status(await raw([u32Field(Tag.HANDLER_ID, 7)]))).toBe(Status.GRANTED);
+    expect(status(await raw([defineHandlerField(7, BASIC), u32Field(Tag.HANDLER_ID, 7)]))).toBe(Status.GRANTED);
+    const redefined = await raw([defineHandlerField(7, SNAKE), u32Field(Tag.HANDLER_ID, 7)]);
+    expect([status(redefined), reason(redefined)]).toEqual([Status.ERROR, "handler id 7 is already defined on this connection with another spec"]);
+    const zero = await raw([defineHandlerField(8, BASIC), { tag: Tag.DEFINE_HANDLER, value: Buffer.concat([Buffer.alloc(4), Buffer.from(BASIC)]) }, u32Field(Tag.HANDLER_ID, 8)]);
+    expect([status(zero), reason(zero)]).toEqual([Status.ERROR, "handler id 0 is out of range (1..1024)"]);
+    // Neither definition of the refused frame was applied.
+    expect(reason(await raw([u32Field(Tag.HANDLER_ID, 8)]))).toBe("handler id 8 is not defined on this connection");
+    // Ids are per connection: another connection has none of them.
+    const other = await Client.greeted(worker.socketPath);
+    const elsewhere = await other.answerTo(other.send(Kind.CHECK_PASSWORD, [u32Field(Tag.HANDLER_ID, 7), user("alice"), password("wonderland")]));
+    expect(elsewhere && reason(elsewhere)).toBe("handler id 7 is not defined on this connection");
+    other.close();
+    client.close();
   });
 
   it("answers ERROR and closes when a request comes before HELLO", async () => {
@@ -108,12 +144,12 @@ describe("worker over its socket", () => {
 
   it("folds groups into a granted check_password with GROUP_HANDLER", async () => {
     const client = await Client.greeted(worker.socketPath);
-    const all = await check(client, BASIC, "alice", "wonderland", [textField(Tag.GROUP_HANDLER, BASIC)]);
+    const all = await check(client, BASIC, "alice", "wonderland", [groupHandler(BASIC)]);
     expect(status(all)).toBe(Status.GRANTED);
     expect(groupsOf(all)).toEqual(["staff", "Readers"]);
-    const some = await check(client, BASIC, "alice", "wonderland", [textField(Tag.GROUP_HANDLER, SNAKE), group("nothing")]);
+    const some = await check(client, BASIC, "alice", "wonderland", [groupHandler(SNAKE), group("nothing")]);
     expect(groupsOf(some)).toEqual([]);
-    const denied = await check(client, BASIC, "alice", "nope", [textField(Tag.GROUP_HANDLER, BASIC)]);
+    const denied = await check(client, BASIC, "alice", "nope", [groupHandler(BASIC)]);
     expect(status(denied)).toBe(Status.DENIED);
     expect(groupsOf(denied)).toEqual([]);
     client.close();
@@ -121,10 +157,10 @@ describe("worker over its socket", () => {
 
   it("answers ERROR when the folded groups would not fit in one frame, and the matching ones when asked", async () => {
     const client = await Client.greeted(worker.socketPath);
-    const tooMany = await check(client, BASIC, "many-groups", "x", [textField(Tag.GROUP_HANDLER, BASIC)]);
+    const tooMany = await check(client, BASIC, "many-groups", "x", [groupHandler(BASIC)]);
     expect(status(tooMany)).toBe(Status.ERROR);
     expect(reason(tooMany)).toMatch(/^answer too large/);
-    const narrowed = await check(client, BASIC, "many-groups", "x", [textField(Tag.GROUP_HANDLER, BASIC), group("GROUP-299"), group("group-7")]);
+    const narrowed = await check(client, BASIC, "many-groups", "x", [groupHandler(BASIC), group("GROUP-299"), group("group-7")]);
     expect(status(narrowed)).toBe(Status.GRANTED);
     expect(groupsOf(narrowed)).toEqual(["group-7", "group-299"]);
     client.close();
@@ -291,7 +327,7 @@ describe("worker over its socket", () => {
     await oversize.closed;
 
     const wrongTag = await Client.greeted(worker.socketPath);
-    wrongTag.socket.write(encodeRawFrame({ kind: Kind.CHECK_PASSWORD, requestId: 77, fields: [handler(BASIC), user("a"), password("b"), textField(Tag.HASH, "x")] }));
+    wrongTag.socket.write(encodeRawFrame({ kind: Kind.CHECK_PASSWORD, requestId: 77, fields: [u32Field(Tag.HANDLER_ID, 1), user("a"), password("b"), textField(Tag.HASH, "x")] }));
     const malformed = await wrongTag.answerTo(77);
     expect(malformed && status(malformed)).toBe(Status.ERROR);
     await wrongTag.closed;
@@ -340,7 +376,7 @@ describe("worker over its socket", () => {
 
   it("survives clients that disconnect mid-frame or with requests in flight", async () => {
     const halfFrame = await Client.greeted(worker.socketPath);
-    const frame = encodeFrame({ kind: Kind.CHECK_PASSWORD, requestId: 1, fields: [handler(BASIC), user("alice"), password("wonderland")] });
+    const frame = encodeFrame({ kind: Kind.CHECK_PASSWORD, requestId: 1, fields: [defineHandlerField(1, BASIC), u32Field(Tag.HANDLER_ID, 1), user("alice"), password("wonderland")] });
     halfFrame.socket.write(frame.subarray(0, 10));
     halfFrame.close();
 

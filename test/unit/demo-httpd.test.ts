@@ -5,8 +5,9 @@ import { createServer, type Server } from "node:net";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderHttpdConfig, HttpdConfigError } from "../../src/demo/httpd-config.js";
-import { httpRequest, basicAuthorization, HttpRequestError } from "../../src/demo/http-request.js";
+import { renderHttpdConfig } from "../../src/demo/httpd-config.js";
+import { HttpdConfigError, HttpRequestError } from "../../src/errors.js";
+import { httpRequest, basicAuthorization } from "../../src/demo/http-request.js";
 import { expectationsFromDjango, formatChecks } from "../../src/demo/checks.js";
 import { DEMO_LOGINS } from "../../src/demo/site.js";
 

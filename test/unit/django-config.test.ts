@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { parseDatabaseUrl, describeLocation } from "../../src/django/database-url.js";
 import { parseDjangoSpec, DEFAULT_POOL_SIZE } from "../../src/django/config.js";
-import { DjangoConfigError } from "../../src/django/errors.js";
+import { DjangoConfigError } from "../../src/errors.js";
 import { resolveMapping, DJANGO_AUTH_USER, MAPPING_SPEC_KEYS } from "../../src/django/user-model.js";
 import { buildStatements } from "../../src/django/queries.js";
 import { MYSQL_DIALECT, POSTGRES_DIALECT, SQLITE_DIALECT } from "../../src/django/database/types.js";

@@ -1,14 +1,16 @@
-// The hot-path changes made for issue 5, checked on their own: the request's environ decoded only when read (but a
+// The worker's request path, checked on its own: the request's environ decoded only when read (but a
 // malformed one still refused on arrival), and the worker's fold of groups into the password check
-// through a handler's checkPasswordWithGroups (used only for the same handler, contract breaks fail closed).
+// through a handler's checkPasswordAndAuthorize (used only for the same handler id, contract breaks fail closed).
 import { describe, expect, it } from "vitest";
 import { registryOf } from "./support/handler-registry.js";
 import { decodeEnviron } from "../../src/worker/environ.js";
-import type { CheckContext, Handler, PasswordWithGroups } from "../../src/handlers/types.js";
-import { Dispatcher, HandlerContractError } from "../../src/worker/dispatcher.js";
+import type { AuthorizationAsk, CheckContext, Handler, PasswordAndAuthorization } from "../../src/handlers/types.js";
+import { HandlerContractError } from "../../src/errors.js";
+import { Dispatcher } from "../../src/worker/dispatcher.js";
+import { handledBy } from "./support/handler-ids.js";
 import { decodeRequest, type WorkerRequest } from "../../src/worker/request.js";
 import { Kind, Status, Tag } from "../../src/protocol/constants.js";
-import { textField } from "../../src/protocol/fields.js";
+import { textField, u32Field } from "../../src/protocol/fields.js";
 import type { Message } from "../../src/protocol/message.js";
 
 const entries = (...items: string[]): Uint8Array[] => items.map((item) => Buffer.from(item, "utf8"));
@@ -17,7 +19,7 @@ const entries = (...items: string[]): Uint8Array[] => items.map((item) => Buffer
 const withEnviron = (...items: string[]): Message => ({
   kind: Kind.CHECK_PASSWORD,
   requestId: 1,
-  fields: [textField(Tag.HANDLER, "type=script\npath=/x"), textField(Tag.USER, "alice"), textField(Tag.PASSWORD, "pw"), ...items.map((item) => textField(Tag.ENV, item))],
+  fields: [u32Field(Tag.HANDLER_ID, 1), textField(Tag.USER, "alice"), textField(Tag.PASSWORD, "pw"), ...items.map((item) => textField(Tag.ENV, item))],
 });
 
 describe("the request's environ", () => {
@@ -49,9 +51,9 @@ class FoldingHandler implements Handler {
     this.calls.push("groupsForUser");
     return ctx.user === "alice" ? ["Staff", "readers"] : [];
   }
-  async checkPasswordWithGroups(ctx: CheckContext, password: string): Promise<PasswordWithGroups> {
-    this.calls.push("checkPasswordWithGroups");
-    return this.fold(ctx, password) as PasswordWithGroups;
+  async checkPasswordAndAuthorize(ctx: CheckContext, password: string, _bytes: Buffer, ask: AuthorizationAsk): Promise<PasswordAndAuthorization> {
+    this.calls.push(`checkPasswordAndAuthorize groups=${ask.groups} [${ask.permissions.join(",")}]`);
+    return this.fold(ctx, password) as PasswordAndAuthorization;
   }
   async close() {}
 }
@@ -61,8 +63,7 @@ function passwordCheck(handlerSpec: string, groupHandlerSpec: string | null, gro
   return {
     kind: Kind.CHECK_PASSWORD,
     requestId: 1,
-    handlerSpec,
-    groupHandlerSpec,
+    ...handledBy(handlerSpec, groupHandlerSpec),
     user: text("alice"),
     password: text(password),
     realm: null,
@@ -78,19 +79,19 @@ const signal = new AbortController().signal;
 const A = "type=script\npath=/a";
 const B = "type=script\npath=/b";
 
-describe("Dispatcher: groups folded through checkPasswordWithGroups", () => {
+describe("Dispatcher: groups folded through checkPasswordAndAuthorize", () => {
   const sameAsTwoCalls = async (ctx: CheckContext, password: string) => {
     const verdict = ctx.user === "alice" && password === "pw" ? { kind: "granted" as const } : { kind: "denied" as const };
     return { verdict, groups: verdict.kind === "granted" ? ["Staff", "readers"] : [] };
   };
 
-  it("one call when GROUP_HANDLER is the same handler; the answer matches the request's groups as before", async () => {
+  it("one call when GROUP_HANDLER_ID is HANDLER_ID; the answer matches the request's groups as before", async () => {
     const handler = new FoldingHandler(sameAsTwoCalls);
     const dispatcher = new Dispatcher(registryOf({ "/a": handler }));
     expect(await dispatcher.dispatch(passwordCheck(A, A, ["staff", "writers"]), signal)).toEqual({ status: Status.GRANTED, groups: ["Staff"] });
     expect(await dispatcher.dispatch(passwordCheck(A, A, []), signal)).toEqual({ status: Status.GRANTED, groups: ["Staff", "readers"] });
     expect(await dispatcher.dispatch(passwordCheck(A, A, ["staff"], "wrong"), signal)).toEqual({ status: Status.DENIED });
-    expect(handler.calls).toEqual(["checkPasswordWithGroups", "checkPasswordWithGroups", "checkPasswordWithGroups"]);
+    expect(handler.calls).toEqual(Array(3).fill("checkPasswordAndAuthorize groups=true []"));
   });
 
   it("the two calls when the group handler is another one, or when there is no group handler", async () => {

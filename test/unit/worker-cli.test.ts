@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_TIMEOUT_MS, parseCommandLine } from "../../src/worker/cli.js";
-import { WorkerConfigError } from "../../src/worker/errors.js";
+import { WorkerConfigError } from "../../src/errors.js";
 
 const noFile = (): string => {
   throw new Error("ENOENT: no such file");

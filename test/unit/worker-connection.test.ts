@@ -8,11 +8,10 @@ import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { registryOf } from "./support/handler-registry.js";
 import type { CheckContext, Handler, PasswordVerdict } from "../../src/handlers/types.js";
-import { encodeFrame, FrameDecoder, Kind, Status, Tag, textField, textOf, u16Field, u32Field, u8Of, type Message } from "../../src/protocol/index.js";
+import { defineHandlerField, encodeFrame, FrameDecoder, Kind, PROTOCOL_VERSION, Status, Tag, textField, textOf, u16Field, u32Field, u8Of, type Message } from "../../src/protocol/index.js";
 import { answerMargin } from "../../src/worker/deadline.js";
 import { Connection } from "../../src/worker/connection.js";
-import { Dispatcher } from "../../src/worker/dispatcher.js";
-import { createLogger } from "../../src/worker/log.js";
+import { createLogger } from "../../src/log.js";
 
 /** Enough of net.Socket for Connection: answers written are decoded into `answers`. */
 class FakeSocket extends EventEmitter {
@@ -62,14 +61,13 @@ function handlerOf(behaviour: (ctx: CheckContext, passwordBytes: Buffer) => Prom
 function open(handler: Handler): FakeSocket {
   const socket = new FakeSocket();
   new Connection(socket as unknown as Socket, {
-    dispatcher: new Dispatcher(registryOf({ "/h": handler })),
+    registry: registryOf({ "/h": handler }),
     logger: createLogger("error", { write: () => {} }),
     timeoutMs: 60_000,
     maxInFlight: 512,
-    describeHandler: () => "test",
     peer: "test",
   });
-  socket.emit("data", encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, 1)] }));
+  socket.emit("data", encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION)] }));
   return socket;
 }
 
@@ -78,7 +76,7 @@ function check(requestId: number, moduleTimeoutMs: number): Buffer {
   return encodeFrame({
     kind: Kind.CHECK_PASSWORD,
     requestId,
-    fields: [textField(Tag.HANDLER, "type=script\npath=/h"), textField(Tag.USER, "alice"), textField(Tag.PASSWORD, "pw"), u32Field(Tag.TIMEOUT_MS, moduleTimeoutMs)],
+    fields: [defineHandlerField(1, "type=script\npath=/h"), u32Field(Tag.HANDLER_ID, 1), textField(Tag.USER, "alice"), textField(Tag.PASSWORD, "pw"), u32Field(Tag.TIMEOUT_MS, moduleTimeoutMs)],
   });
 }
 

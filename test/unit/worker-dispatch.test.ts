@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { registryOf } from "./support/handler-registry.js";
-import { HandlerRegistry, HandlerUnavailableError, TooManyHandlersError } from "../../src/handlers/registry.js";
+import { handledBy } from "./support/handler-ids.js";
+import { HandlerRegistry, lazyFactory } from "../../src/handlers/registry.js";
+import { HandlerUnavailableError, TooManyHandlersError } from "../../src/errors.js";
 import type { CheckContext, Handler } from "../../src/handlers/types.js";
 import { Kind, Status } from "../../src/protocol/constants.js";
 import { answerMessage, scrubSecret } from "../../src/worker/answer.js";
 import { DeadlineGroup, answerMargin, requestBudget, withDeadline, type RequestDeadline } from "../../src/worker/deadline.js";
-import { Dispatcher, asciiLower, failureAnswer, matchGroups } from "../../src/worker/dispatcher.js";
-import { DeadlineError } from "../../src/worker/errors.js";
+import { Dispatcher, failureAnswer } from "../../src/worker/dispatcher.js";
+import { asciiLower, matchGroups } from "../../src/worker/fold.js";
+import { DeadlineError } from "../../src/errors.js";
 import type { WorkerRequest } from "../../src/worker/request.js";
 
 /** A handler over an in-memory user table; `behaviour` lets a test make one method misbehave. */
@@ -51,8 +54,7 @@ function request(kind: WorkerRequest["kind"], over: Partial<WorkerRequest> = {})
   return {
     kind,
     requestId: 1,
-    handlerSpec: SPEC,
-    groupHandlerSpec: null,
+    ...handledBy(SPEC),
     user: text("alice"),
     password: kind === Kind.CHECK_PASSWORD ? text("pw") : null,
     realm: kind === Kind.GET_REALM_HASH ? "Private" : null,
@@ -81,7 +83,7 @@ describe("Dispatcher: the status table of docs/protocol.md", () => {
   });
 
   it("CHECK_PASSWORD with GROUP_HANDLER folds the (renamed) user's groups into a grant only", async () => {
-    const withGroups = { groupHandlerSpec: SPEC };
+    const withGroups = handledBy(SPEC, SPEC);
     expect(await dispatch(request(Kind.CHECK_PASSWORD, withGroups))).toEqual({ status: Status.GRANTED, groups: ["Staff", "readers", "staff"] });
     expect(await dispatch(request(Kind.CHECK_PASSWORD, { ...withGroups, groups: ["READERS", "admins"] }))).toEqual({
       status: Status.GRANTED,
@@ -113,14 +115,14 @@ describe("Dispatcher: the status table of docs/protocol.md", () => {
 
   it("a handler without the operation's method is an error, not a denial", async () => {
     for (const kind of [Kind.CHECK_PASSWORD, Kind.GROUPS_FOR_USER, Kind.HAS_PERMISSION, Kind.GET_REALM_HASH, Kind.ALLOW_ACCESS] as const) {
-      await expect(dispatch(request(kind, { handlerSpec: PARTIAL_SPEC, groups: ["x"] }))).rejects.toThrow(/handler has no/);
+      await expect(dispatch(request(kind, { ...handledBy(PARTIAL_SPEC), groups: ["x"] }))).rejects.toThrow(/handler has no/);
     }
-    await expect(dispatch(request(Kind.CHECK_PASSWORD, { groupHandlerSpec: PARTIAL_SPEC }))).rejects.toThrow(/handler has no groupsForUser/);
+    await expect(dispatch(request(Kind.CHECK_PASSWORD, handledBy(SPEC, PARTIAL_SPEC)))).rejects.toThrow(/handler has no groupsForUser/);
   });
 
   it("a bad spec is an error naming the key", async () => {
-    await expect(dispatch(request(Kind.CHECK_PASSWORD, { handlerSpec: "type=script\npath=/table\npath=/other" }))).rejects.toThrow(/path: given twice/);
-    await expect(dispatch(request(Kind.CHECK_PASSWORD, { handlerSpec: "path=/table" }))).rejects.toThrow(/type: is required/);
+    await expect(dispatch(request(Kind.CHECK_PASSWORD, handledBy("type=script\npath=/table\npath=/other")))).rejects.toThrow(/path: given twice/);
+    await expect(dispatch(request(Kind.CHECK_PASSWORD, handledBy("path=/table")))).rejects.toThrow(/type: is required/);
   });
 });
 
@@ -187,11 +189,24 @@ describe("HandlerRegistry", () => {
     await expect(registry.get("type=script\npath=/3")).rejects.toBeInstanceOf(TooManyHandlersError);
   });
 
-  it("answers 'django handler unavailable' when the Django handler module cannot be imported", async () => {
-    const registry = new HandlerRegistry({ djangoHandlerModule: "../django/no-such-module.js" });
+  it("answers 'django handler unavailable' when the Django handler's code cannot be imported, and tries again later", async () => {
+    let imports = 0;
+    const django = lazyFactory("django", async () => {
+      imports++;
+      if (imports === 1) throw new Error("Cannot find package 'pg'");
+      return () => new TableHandler();
+    });
+    const registry = new HandlerRegistry({ factories: { django } });
     const err = await registry.get("type=django\ndatabase=sqlite:///tmp/x.sqlite3").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HandlerUnavailableError);
-    expect((err as Error).message).toMatch(/^django handler unavailable/);
+    expect((err as Error).message).toBe("django handler unavailable: Cannot find package 'pg'");
+    await expect(registry.get("type=django\ndatabase=sqlite:///tmp/x.sqlite3")).resolves.toBeInstanceOf(TableHandler);
+    expect(imports).toBe(2);
+  });
+
+  it("answers 'unavailable' for a type it was given no factory for", async () => {
+    const registry = new HandlerRegistry({ factories: { script: () => new TableHandler() } });
+    await expect(registry.get("type=django\ndatabase=sqlite:///tmp/x.sqlite3")).rejects.toThrow(/^django handler unavailable: this worker has no django factory$/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { wireString } from "../../src/protocol/fields.js";
 import { decodeEnviron } from "../../src/worker/environ.js";
-import { RequestError } from "../../src/worker/errors.js";
+import { RequestError } from "../../src/errors.js";
 
 const entries = (...items: (string | Buffer)[]): Buffer[] => items.map((i) => (typeof i === "string" ? Buffer.from(i, "utf8") : i));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, isLogLevel, sanitizeLogText } from "../../src/worker/log.js";
+import { createLogger, isLogLevel, sanitizeLogText } from "../../src/log.js";
 
 function capture(level: Parameters<typeof createLogger>[0]) {
   const lines: string[] = [];

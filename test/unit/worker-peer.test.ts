@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAddon } from "../../src/native/addon.js";
-import { WorkerConfigError } from "../../src/worker/errors.js";
+import { WorkerConfigError } from "../../src/errors.js";
 import { PeerPolicy, describePeer } from "../../src/worker/peer.js";
 import { checkSocketDirectory, listenOnSocketFile, removeStaleSocket } from "../../src/worker/socket-file.js";
 

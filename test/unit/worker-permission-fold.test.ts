@@ -3,11 +3,13 @@
 // group handler (else the password's handler) on its own, and the held ones come back as PERMISSION.
 import { describe, expect, it } from "vitest";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
-import type { CheckContext, Handler, HandlerSpec } from "../../src/handlers/types.js";
+import type { AuthorizationAsk, CheckContext, Handler, HandlerSpec } from "../../src/handlers/types.js";
 import { Kind, Status, Tag } from "../../src/protocol/constants.js";
 import { validateMessage } from "../../src/protocol/rules.js";
 import { answerMessage } from "../../src/worker/answer.js";
-import { Dispatcher, HandlerContractError } from "../../src/worker/dispatcher.js";
+import { HandlerContractError } from "../../src/errors.js";
+import { Dispatcher } from "../../src/worker/dispatcher.js";
+import { handledBy } from "./support/handler-ids.js";
 import type { WorkerRequest } from "../../src/worker/request.js";
 
 /** Users with passwords, groups and held permissions; records which permission lists it was asked about, for whom. */
@@ -58,8 +60,7 @@ function check(over: Partial<WorkerRequest>): WorkerRequest {
   return {
     kind: Kind.CHECK_PASSWORD,
     requestId: 1,
-    handlerSpec: USER_SPEC,
-    groupHandlerSpec: null,
+    ...handledBy(USER_SPEC),
     user: text("alice"),
     password: text("pw"),
     realm: null,
@@ -103,7 +104,7 @@ describe("CHECK_PASSWORD with PERMISSION fields", () => {
     const users = new PermissionTable({ alice: [VIEW, CHANGE] });
     const groups = new PermissionTable({ alice: [CHANGE] });
     const answer = await dispatcherOf({ "/users": users, "/groups": groups }).dispatch(
-      check({ groupHandlerSpec: GROUP_SPEC, permissions: [VIEW, CHANGE] }),
+      check({ ...handledBy(USER_SPEC, GROUP_SPEC), permissions: [VIEW, CHANGE] }),
       signal,
     );
     expect(answer).toEqual({ status: Status.GRANTED, groups: ["staff"], permissions: [CHANGE] });
@@ -136,8 +137,8 @@ describe("CHECK_PASSWORD with PERMISSION fields", () => {
     expect(users.asked).toEqual([]);
   });
 
-  describe("handlers that answer the permissions in one call (the Django handler's shape)", () => {
-    /** PermissionTable plus checkPasswordWithPermissions and permissionsHeld; counts every call. */
+  describe("handlers that answer in one call (checkPasswordAndAuthorize, the Django handler's shape)", () => {
+    /** PermissionTable plus checkPasswordAndAuthorize; counts every call. */
     class FoldingTable extends PermissionTable {
       readonly calls: string[] = [];
       constructor(
@@ -147,18 +148,22 @@ describe("CHECK_PASSWORD with PERMISSION fields", () => {
       ) {
         super(held);
       }
-      async checkPasswordWithPermissions(ctx: CheckContext, password: string, _bytes: Buffer, permissions: readonly string[]) {
-        this.calls.push(`check+permissions ${ctx.user} [${permissions.join(",")}]`);
-        const verdict = await this.checkPassword(ctx, password);
+      override async checkPassword(ctx: CheckContext, password: string) {
+        this.calls.push(`check ${ctx.user}`);
+        return super.checkPassword(ctx, password);
+      }
+      override async groupsForUser(ctx: CheckContext) {
+        this.calls.push(`groups ${ctx.user}`);
+        return super.groupsForUser(ctx);
+      }
+      async checkPasswordAndAuthorize(ctx: CheckContext, password: string, _bytes: Buffer, ask: AuthorizationAsk) {
+        this.calls.push(`check+authorize ${ctx.user} groups=${ask.groups} [${ask.permissions.join(",")}]`);
+        const verdict = await super.checkPassword(ctx, password);
         const renamed = this.renameTo === undefined ? verdict : { kind: "granted" as const, user: this.renameTo };
         const mine = this.held[ctx.user] ?? [];
-        const held = verdict.kind === "granted" ? permissions.filter((p) => mine.includes(p)) : [];
-        return { verdict: renamed, permissions: this.heldAnswer(held) as string[] };
-      }
-      async permissionsHeld(ctx: CheckContext, permissions: readonly string[]) {
-        this.calls.push(`held ${ctx.user} [${permissions.join(",")}]`);
-        const mine = this.held[ctx.user] ?? [];
-        return this.heldAnswer(permissions.filter((p) => mine.includes(p))) as string[];
+        const held = verdict.kind === "granted" ? ask.permissions.filter((p) => mine.includes(p)) : [];
+        const groups = ask.groups ? await super.groupsForUser(ctx) : undefined;
+        return { verdict: renamed, groups, permissions: this.heldAnswer(held) as string[] };
       }
     }
 
@@ -170,34 +175,45 @@ describe("CHECK_PASSWORD with PERMISSION fields", () => {
       expect(await dispatcher.dispatch(check({ password: text("wrong"), permissions: [VIEW] }), signal)).toEqual({ status: Status.DENIED });
       expect(await dispatcher.dispatch(check({ user: text("nobody"), permissions: [VIEW] }), signal)).toEqual({ status: Status.USER_NOT_FOUND });
       expect(users.calls).toEqual([
-        `check+permissions alice [${VIEW},${CHANGE}]`,
-        `check+permissions bob [${VIEW}]`,
-        `check+permissions alice [${VIEW}]`,
-        `check+permissions nobody [${VIEW}]`,
+        `check+authorize alice groups=false [${VIEW},${CHANGE}]`,
+        `check+authorize bob groups=false [${VIEW}]`,
+        `check+authorize alice groups=false [${VIEW}]`,
+        `check+authorize nobody groups=false [${VIEW}]`,
       ]);
       expect(users.asked).toEqual([]);
     });
 
-    it("uses permissionsHeld (one call) when the groups are folded too", async () => {
+    it("makes one call for the check, the groups and the names when GROUP_HANDLER_ID is HANDLER_ID", async () => {
+      const users = new FoldingTable({ alice: [VIEW, CHANGE] });
+      const answer = await dispatcherOf({ "/users": users }).dispatch(check({ ...handledBy(USER_SPEC, USER_SPEC), permissions: [VIEW, CHANGE] }), signal);
+      expect(answer).toEqual({ status: Status.GRANTED, groups: ["staff"], permissions: [VIEW, CHANGE] });
+      expect(users.calls).toEqual([`check+authorize alice groups=true [${VIEW},${CHANGE}]`]);
+      expect(users.asked).toEqual([]);
+    });
+
+    it("composes checkPassword, groupsForUser and hasPermission per name when the group handler is another one", async () => {
       const users = new FoldingTable({ alice: [VIEW, CHANGE] });
       const groups = new FoldingTable({ alice: [CHANGE] });
       const answer = await dispatcherOf({ "/users": users, "/groups": groups }).dispatch(
-        check({ groupHandlerSpec: GROUP_SPEC, permissions: [VIEW, CHANGE] }),
+        check({ ...handledBy(USER_SPEC, GROUP_SPEC), permissions: [VIEW, CHANGE] }),
         signal,
       );
       expect(answer).toEqual({ status: Status.GRANTED, groups: ["staff"], permissions: [CHANGE] });
-      expect(groups.calls).toEqual([`held alice [${VIEW},${CHANGE}]`]);
-      expect(users.calls).toEqual([]);
-      expect([...users.asked, ...groups.asked]).toEqual([]);
+      expect(users.calls).toEqual(["check alice"]);
+      expect(groups.calls).toEqual(["groups alice"]);
+      expect(groups.asked).toEqual([
+        { user: "alice", permissions: [VIEW] },
+        { user: "alice", permissions: [CHANGE] },
+      ]);
     });
 
     it("rejects (ERROR, never a grant) a held list that is not strings, names one not asked for, or a rename", async () => {
       for (const bad of [null, "docs.view_doc", [1], ["docs.delete_doc"], [VIEW, "other.perm"]]) {
         const users = new FoldingTable({ alice: [VIEW] }, () => bad);
         await expect(dispatcherOf({ "/users": users }).dispatch(check({ permissions: [VIEW] }), signal)).rejects.toBeInstanceOf(HandlerContractError);
-        const groups = new FoldingTable({ alice: [VIEW] }, () => bad);
+        const both = new FoldingTable({ alice: [VIEW] }, () => bad);
         await expect(
-          dispatcherOf({ "/users": new FoldingTable({ alice: [] }), "/groups": groups }).dispatch(check({ groupHandlerSpec: GROUP_SPEC, permissions: [VIEW] }), signal),
+          dispatcherOf({ "/users": both }).dispatch(check({ ...handledBy(USER_SPEC, USER_SPEC), permissions: [VIEW] }), signal),
         ).rejects.toBeInstanceOf(HandlerContractError);
       }
       const renamer = new FoldingTable({ alice: [VIEW] }, (held) => held, "mallory");

@@ -1,10 +1,10 @@
 // decodeRequest (src/worker/request.ts): one pass over a frame's fields into a WorkerRequest, ENV entries
 // checked on arrival and decoded only when read; and RequestContext, the CheckContext handlers get.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { encodeFrame, FrameDecoder, Kind, ProtocolError, Tag, textField, u32Field, type Field, type Message } from "../../src/protocol/index.js";
+import { defineHandlerField, encodeFrame, FrameDecoder, Kind, ProtocolError, Tag, textField, u32Field, type Field, type Message } from "../../src/protocol/index.js";
 import { DeadlineGroup, RequestDeadline } from "../../src/worker/deadline.js";
 import { decodeEnviron } from "../../src/worker/environ.js";
-import { RequestError } from "../../src/worker/errors.js";
+import { RequestError } from "../../src/errors.js";
 import { decodeRequest, RequestContext } from "../../src/worker/request.js";
 import { countControllers } from "./support/abort-controllers.js";
 
@@ -22,7 +22,8 @@ function checkPassword(extra: Field[] = []): Message {
     kind: Kind.CHECK_PASSWORD,
     requestId: 42,
     fields: [
-      textField(Tag.HANDLER, SPEC),
+      defineHandlerField(3, SPEC),
+      u32Field(Tag.HANDLER_ID, 3),
       ...ENV.map((e) => textField(Tag.ENV, e)),
       textField(Tag.USER, "j\u00f6rg"),
       { tag: Tag.PASSWORD, value: Buffer.from([0x73, 0xe9]) }, // "sé" in Latin-1: not UTF-8
@@ -42,8 +43,9 @@ describe("decodeRequest", () => {
       const req = decodeRequest(msg);
       expect(req.kind).toBe(Kind.CHECK_PASSWORD);
       expect(req.requestId).toBe(42);
-      expect(req.handlerSpec).toBe(SPEC);
-      expect(req.groupHandlerSpec).toBeNull();
+      expect(req.handlerId).toBe(3);
+      expect(req.groupHandlerId).toBeNull();
+      expect(req.definitions).toEqual([{ id: 3, spec: SPEC }]);
       expect(req.user?.text).toBe("j\u00f6rg");
       expect(req.user?.bytes.toString("utf8")).toBe("j\u00f6rg");
       expect(req.password?.text).toBe("s\u00e9");
@@ -56,42 +58,58 @@ describe("decodeRequest", () => {
     }
   });
 
-  it("reads GROUP_HANDLER, GROUP and PERMISSION fields in frame order", () => {
+  it("reads GROUP_HANDLER_ID, DEFINE_HANDLER, GROUP and PERMISSION fields in frame order", () => {
     const req = decodeRequest(
       viaWire(
         checkPassword([
           textField(Tag.GROUP, "staff"),
           textField(Tag.PERMISSION, "docs.view_doc"),
-          textField(Tag.GROUP_HANDLER, "type=script\npath=/g.mjs"),
+          u32Field(Tag.GROUP_HANDLER_ID, 1024),
+          defineHandlerField(1024, "type=script\npath=/g.mjs"),
           textField(Tag.GROUP, "\u00e9quipe"),
           textField(Tag.PERMISSION, "docs.change_doc"),
         ]),
       ),
     );
-    expect(req.groupHandlerSpec).toBe("type=script\npath=/g.mjs");
+    expect(req.groupHandlerId).toBe(1024);
+    expect(req.definitions).toEqual([
+      { id: 3, spec: SPEC },
+      { id: 1024, spec: "type=script\npath=/g.mjs" },
+    ]);
     expect(req.groups).toEqual(["staff", "\u00e9quipe"]);
     expect(req.permissions).toEqual(["docs.view_doc", "docs.change_doc"]);
   });
 
   it("reads REALM, HOST, and a request without TIMEOUT_MS", () => {
     const realm = decodeRequest(
-      viaWire({ kind: Kind.GET_REALM_HASH, requestId: 1, fields: [textField(Tag.HANDLER, SPEC), textField(Tag.USER, "u"), textField(Tag.REALM, "Private")] }),
+      viaWire({ kind: Kind.GET_REALM_HASH, requestId: 1, fields: [u32Field(Tag.HANDLER_ID, 3), textField(Tag.USER, "u"), textField(Tag.REALM, "Private")] }),
     );
     expect(realm.realm).toBe("Private");
     expect(realm.timeoutMs).toBeNull();
     expect(realm.password).toBeNull();
-    const access = decodeRequest(viaWire({ kind: Kind.ALLOW_ACCESS, requestId: 2, fields: [textField(Tag.HANDLER, SPEC), textField(Tag.HOST, "10.0.0.1")] }));
+    const access = decodeRequest(viaWire({ kind: Kind.ALLOW_ACCESS, requestId: 2, fields: [u32Field(Tag.HANDLER_ID, 3), textField(Tag.HOST, "10.0.0.1")] }));
     expect(access.host).toBe("10.0.0.1");
     expect(access.user).toBeNull();
   });
 
   it("takes the first of a single field given twice (a hand-built message; the codec refuses such frames)", () => {
-    const req = decodeRequest({ ...checkPassword(), fields: [...checkPassword().fields, textField(Tag.USER, "mallory"), textField(Tag.HANDLER, "x")] });
+    const req = decodeRequest({ ...checkPassword(), fields: [...checkPassword().fields, textField(Tag.USER, "mallory"), u32Field(Tag.HANDLER_ID, 9)] });
     expect(req.user?.text).toBe("j\u00f6rg");
-    expect(req.handlerSpec).toBe(SPEC);
+    expect(req.handlerId).toBe(3);
   });
 
-  it("refuses a bad ENV entry on arrival, with checkEnviron's words, and a missing HANDLER first", () => {
+  it("has an empty environ, and no definitions, when the frame carries no ENV and no DEFINE_HANDLER (what a Django request looks like)", () => {
+    for (const msg of [
+      { kind: Kind.GROUPS_FOR_USER, requestId: 1, fields: [u32Field(Tag.HANDLER_ID, 2), textField(Tag.USER, "u")] },
+      viaWire({ kind: Kind.GROUPS_FOR_USER, requestId: 1, fields: [u32Field(Tag.HANDLER_ID, 2), textField(Tag.USER, "u")] }),
+    ]) {
+      const req = decodeRequest(msg);
+      expect(req.environ).toEqual({});
+      expect(req.definitions).toEqual([]);
+    }
+  });
+
+  it("refuses a bad ENV entry on arrival, with checkEnviron's words, and a missing HANDLER_ID first", () => {
     for (const wire of [false, true]) {
       const withEnv = (entry: string): Message => {
         const msg = checkPassword([textField(Tag.ENV, entry)]);
@@ -103,8 +121,8 @@ describe("decodeRequest", () => {
       expect(() => decodeEnviron([Buffer.from("NOEQUALS")])).toThrow("ENV entry without '='");
     }
     const noHandler = { ...checkPassword([textField(Tag.ENV, "NOEQUALS")]) };
-    const fields = noHandler.fields.filter((f) => f.tag !== Tag.HANDLER);
-    expect(() => decodeRequest({ ...noHandler, fields })).toThrow(new RequestError("missing HANDLER"));
+    const fields = noHandler.fields.filter((f) => f.tag !== Tag.HANDLER_ID);
+    expect(() => decodeRequest({ ...noHandler, fields })).toThrow(new RequestError("missing HANDLER_ID"));
     expect(() => decodeRequest({ ...checkPassword(), kind: Kind.HELLO })).toThrow(/is not a request/);
     expect(() => decodeRequest({ ...checkPassword(), fields: [...checkPassword().fields.filter((f) => f.tag !== Tag.TIMEOUT_MS), { tag: Tag.TIMEOUT_MS, value: Buffer.alloc(3) }] })).toThrow(
       ProtocolError,

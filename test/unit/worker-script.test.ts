@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createScriptHandler, MAX_GROUPS, type ScriptHandler } from "../../src/handlers/script.js";
 import { moduleFormat } from "../../src/handlers/script-loader.js";
-import { SpecError } from "../../src/handlers/spec.js";
+import { SpecError } from "../../src/errors.js";
 import type { CheckContext } from "../../src/handlers/types.js";
 
 const FIXTURES = resolve(import.meta.dirname, "../fixtures/handlers");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SpecError, assertOnlyKeys, describeSpec, flagValue, parseSpec, redactUrl } from "../../src/handlers/spec.js";
+import { SpecError } from "../../src/errors.js";
+import { assertOnlyKeys, describeSpec, flagValue, parseSpec, redactUrl } from "../../src/handlers/spec.js";
 
 describe("parseSpec", () => {
   it("splits key=value lines at the first '='", () => {
