@@ -518,7 +518,8 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     if (!prepare_socket_dir(sv, httpd_gid, shared)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    sv->argv = worker_argv(sv, conf, httpd_uid, shared, anp_server_timeout(s));
+    /* Each request carries its own server's NodeAuthTimeout; the cap must let the longest of them run. */
+    sv->argv = worker_argv(sv, conf, httpd_uid, shared, anp_config_longest_timeout(s));
     if (!check_files(conf, s)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
