@@ -3,7 +3,8 @@
 // Spawns `node dist/worker.js` (run `npm run build:ts` first; `npm run bench:worker` does) with a trivial
 // script handler, or with a Django handler when --django-db is given, then drives it from this process
 // through the TS codec exactly as the module does: HELLO, then CHECK_PASSWORD frames on persistent
-// connections. Two phases, each after a warm-up:
+// connections, the first on each connection defining the handler's id (DEFINE_HANDLER), the rest naming
+// it by id. Two phases, each after a warm-up:
 //   sequential  one connection, one request at a time: p50/p99 round trip = the latency the worker adds
 //   concurrent  --connections connections with --depth requests in flight each: checks/s, p50/p99
 //
@@ -40,9 +41,12 @@ function startWorker(workerJs, socketPath, extraArgs = []) {
   });
 }
 
-/** One module-like connection: request() resolves with [status, round-trip ns]. */
-async function openConnection(protocol, socketPath) {
-  const { FrameDecoder, encodeFrame, Kind, Tag, Status, u16Field, u8Of } = protocol;
+/**
+ * One module-like connection: check() resolves with [status, round-trip ns]. `definition` (DEFINE_HANDLER)
+ * goes with the checks until one is answered with a status other than ERROR, as the module sends it.
+ */
+async function openConnection(protocol, socketPath, definition) {
+  const { FrameDecoder, encodeFrame, Kind, Tag, Status, PROTOCOL_VERSION, u16Field, u8Of } = protocol;
   const socket = await new Promise((resolve, reject) => {
     const s = connect(socketPath, () => resolve(s));
     s.once("error", reject);
@@ -63,13 +67,16 @@ async function openConnection(protocol, socketPath) {
     socket.write(encodeFrame({ kind, requestId: id, fields }));
     return answered;
   };
-  const hello = await send(Kind.HELLO, [u16Field(Tag.VERSION, 1)]);
+  const hello = await send(Kind.HELLO, [u16Field(Tag.VERSION, PROTOCOL_VERSION)]);
   if (u8Of(hello, Tag.STATUS) !== Status.GRANTED) throw new Error("HELLO refused");
+  let defined = false;
   return {
     async check(fields) {
       const start = process.hrtime.bigint();
-      const answer = await send(Kind.CHECK_PASSWORD, fields);
-      return [u8Of(answer, Tag.STATUS), process.hrtime.bigint() - start];
+      const answer = await send(Kind.CHECK_PASSWORD, defined ? fields : [definition, ...fields]);
+      const status = u8Of(answer, Tag.STATUS);
+      if (status !== Status.ERROR) defined = true;
+      return [status, process.hrtime.bigint() - start];
     },
     close: () => socket.destroy(),
   };
@@ -88,16 +95,17 @@ function summarize(latencies, seconds, count) {
 
 /**
  * Runs both phases against a worker already listening on `socketPath`. `fields` is the CHECK_PASSWORD
- * request; every answer must be GRANTED, or the run fails (a bench of errors would measure nothing).
+ * request naming handler id 1, `definition` its DEFINE_HANDLER; every answer must be GRANTED, or the run
+ * fails (a bench of errors would measure nothing).
  */
-export async function benchSocket({ protocol, socketPath, fields, requests, connections, depth, sequential }) {
+export async function benchSocket({ protocol, socketPath, fields, definition, requests, connections, depth, sequential }) {
   const { Status } = protocol;
   const expectGranted = (status) => {
     if (status !== Status.GRANTED) throw new Error(`expected GRANTED, got status ${status}`);
   };
 
   // Sequential: one request at a time on one connection.
-  const single = await openConnection(protocol, socketPath);
+  const single = await openConnection(protocol, socketPath, definition);
   for (let i = 0; i < Math.min(500, sequential); i++) expectGranted((await single.check(fields))[0]);
   const seqLatencies = [];
   let start = process.hrtime.bigint();
@@ -110,7 +118,7 @@ export async function benchSocket({ protocol, socketPath, fields, requests, conn
   single.close();
 
   // Concurrent: `connections` connections, each keeping `depth` requests in flight.
-  const conns = await Promise.all(Array.from({ length: connections }, () => openConnection(protocol, socketPath)));
+  const conns = await Promise.all(Array.from({ length: connections }, () => openConnection(protocol, socketPath, definition)));
   const run = async (total, latencies) => {
     let issued = 0;
     const lane = async (conn) => {
@@ -145,14 +153,14 @@ export function formatResult(label, result) {
 /** Spawns a worker in a fresh 0700 directory, runs benchSocket, stops the worker. */
 export async function benchWorker({ distDir = join(REPO, "dist"), spec, user, password, workerArgs = [], ...load }) {
   const protocol = await loadProtocol(distDir);
-  const { textField, Tag } = protocol;
+  const { defineHandlerField, textField, u32Field, Tag } = protocol;
   const dir = mkdtempSync(join(tmpdir(), "anp-bench-worker-"));
   chmodSync(dir, 0o700);
   const socketPath = join(dir, "worker.sock");
   const worker = await startWorker(join(distDir, "worker.js"), socketPath, workerArgs);
   try {
-    const fields = [textField(Tag.HANDLER, spec(dir)), textField(Tag.USER, user), textField(Tag.PASSWORD, password)];
-    return await benchSocket({ protocol, socketPath, fields, ...load });
+    const fields = [u32Field(Tag.HANDLER_ID, 1), textField(Tag.USER, user), textField(Tag.PASSWORD, password)];
+    return await benchSocket({ protocol, socketPath, fields, definition: defineHandlerField(1, spec(dir)), ...load });
   } finally {
     const exited = new Promise((resolve) => worker.once("exit", resolve));
     worker.kill("SIGTERM");

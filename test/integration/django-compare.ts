@@ -165,8 +165,8 @@ export function defineComparisonSuite(options: ComparisonSuiteOptions): void {
         cases.map(({ name, password }) =>
           outcome(
             handler
-              .checkPasswordWithGroups(context(name), password, Buffer.from(password))
-              .then(({ verdict, groups }) => ({ verdict: asDjango(verdict), groups: [...groups].sort() })),
+              .checkPasswordAndAuthorize(context(name), password, Buffer.from(password), { groups: true, permissions: [] })
+              .then(({ verdict, groups }) => ({ verdict: asDjango(verdict), groups: [...(groups ?? [])].sort() })),
           ),
         ),
       );
@@ -275,7 +275,7 @@ export function defineComparisonSuite(options: ComparisonSuiteOptions): void {
       expect(await handler.hasPermission(context(root), [])).toBe(false);
     });
 
-    it("folds has_perm into check_password (and permissionsHeld) with Django's answers for every probe", async () => {
+    it("folds has_perm (and the groups) into check_password with Django's answers for every probe, and permissionsHeld agrees", async () => {
       const permissions = ["auth.add_group", "auth.view_permission", "repo.commit", "auth.no_such_perm", "auth.view_permission", ""];
       let held = 0;
       for (const [name, passwords] of probes) {
@@ -284,10 +284,17 @@ export function defineComparisonSuite(options: ComparisonSuiteOptions): void {
         expect({ name, held: [...(await handler.permissionsHeld(context(name), permissions))] }).toEqual({ name, held: djangoHeld });
         for (const password of passwords) {
           const django = await oracle.checkPassword(name, password);
-          const mine = await handler.checkPasswordWithPermissions(context(name), password, Buffer.from(password), permissions);
+          const asked = [...new Set(permissions)];
+          const mine = await handler.checkPasswordAndAuthorize(context(name), password, Buffer.from(password), { groups: false, permissions: asked });
           const expected = { name, password, verdict: django, permissions: django === true ? djangoHeld : [] };
-          expect({ name, password, verdict: asDjango(mine.verdict), permissions: [...mine.permissions] }).toEqual(expected);
-          held += mine.permissions.length;
+          expect({ name, password, verdict: asDjango(mine.verdict), permissions: [...(mine.permissions ?? [])] }).toEqual(expected);
+          held += mine.permissions?.length ?? 0;
+          if (django === true) {
+            // Groups and permissions in one call: the same answers as Django's, groups included.
+            const both = await handler.checkPasswordAndAuthorize(context(name), password, Buffer.from(password), { groups: true, permissions: asked });
+            expect([...(both.permissions ?? [])]).toEqual(djangoHeld);
+            expect([...(both.groups ?? [])].sort()).toEqual([...(await oracle.groupsForUser(name))].sort());
+          }
         }
       }
       expect(held).toBeGreaterThan(0);

@@ -135,7 +135,7 @@ describe("Django handler on PostgreSQL 15", () => {
         expect(expected).toEqual([true, true, true, null, false]);
         const mine = await Promise.all(cases.map(([name, password]) => handler.checkPassword(context(name), password, Buffer.from(password)).then(asDjango)));
         expect(mine).toEqual(expected);
-        const withGroups = await Promise.all(cases.map(([name, password]) => handler.checkPasswordWithGroups(context(name), password, Buffer.from(password))));
+        const withGroups = await Promise.all(cases.map(([name, password]) => handler.checkPasswordAndAuthorize(context(name), password, Buffer.from(password), { groups: true, permissions: [] })));
         expect(withGroups.map(({ verdict }) => asDjango(verdict))).toEqual(expected);
         expect(withGroups[0]?.groups).toEqual(["staff"]);
         // The column does not compare as exact text, so no statement was shared (the comparison suites

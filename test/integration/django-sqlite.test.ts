@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { DjangoHandler, createDjangoHandler } from "../../src/django/handler.js";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
+import { createLogger } from "../../src/log.js";
+import { handlerFactories } from "../../src/worker/factories.js";
 import { ConcurrencyLimiter } from "../../src/cache/concurrency-limiter.js";
 import { DatabaseError, DatabaseTimeoutError, UserRowError } from "../../src/errors.js";
 import BetterSqlite3 from "better-sqlite3";
@@ -129,7 +131,8 @@ describe("Django handler on SQLite", () => {
 
   it("is configured from handler spec text through the worker's registry (custom user model, Django 3.2 preset)", async () => {
     const oracle = await startDjango({ databaseUrl: customUrl, customUser: true, pbkdf2Iterations: TEST_ITERATIONS });
-    const registry = new HandlerRegistry();
+    // The worker's own factories: the Django handler imported on first use, as in production.
+    const registry = new HandlerRegistry({ factories: handlerFactories({ logger: createLogger("warn"), hashLimiter: new ConcurrencyLimiter() }) });
     try {
       const spec = [
         "type=django",

@@ -255,7 +255,7 @@ describe("verified-credential cache on PostgreSQL, zero staleness", () => {
 
 /** The real Django handler, counting which of its operations the worker called. */
 class CountedDjangoHandler extends DjangoHandler {
-  readonly calls = { checkPassword: 0, groupsForUser: 0, checkPasswordWithGroups: 0 };
+  readonly calls = { checkPassword: 0, groupsForUser: 0, checkPasswordAndAuthorize: 0 };
   override checkPassword(...args: Parameters<DjangoHandler["checkPassword"]>) {
     this.calls.checkPassword++;
     return super.checkPassword(...args);
@@ -264,9 +264,9 @@ class CountedDjangoHandler extends DjangoHandler {
     this.calls.groupsForUser++;
     return super.groupsForUser(...args);
   }
-  override checkPasswordWithGroups(...args: Parameters<DjangoHandler["checkPasswordWithGroups"]>) {
-    this.calls.checkPasswordWithGroups++;
-    return super.checkPasswordWithGroups(...args);
+  override checkPasswordAndAuthorize(...args: Parameters<DjangoHandler["checkPasswordAndAuthorize"]>) {
+    this.calls.checkPasswordAndAuthorize++;
+    return super.checkPasswordAndAuthorize(...args);
   }
 }
 
@@ -292,8 +292,9 @@ describe("groups folded into the password check (Require group: one trip, one qu
   const passwordCheck = (user: string, password: string, groups: string[], spec = SPEC): WorkerRequest => ({
     kind: Kind.CHECK_PASSWORD,
     requestId: 1,
-    handlerSpec: spec,
-    groupHandlerSpec: spec,
+    handlerId: spec === SPEC ? 1 : 2,
+    groupHandlerId: spec === SPEC ? 1 : 2,
+    definitions: [{ id: spec === SPEC ? 1 : 2, spec }],
     user: { text: user, bytes: Buffer.from(user, "utf8") },
     password: { text: password, bytes: Buffer.from(password, "utf8") },
     realm: null,
@@ -313,16 +314,16 @@ describe("groups folded into the password check (Require group: one trip, one qu
       ["fold-nobody", "pw"],
     ];
     for (const [user, password] of cases) {
-      const folded = await handler.checkPasswordWithGroups(context(user), password);
+      const folded = await handler.checkPasswordAndAuthorize(context(user), password, Buffer.from(password), { groups: true, permissions: [] });
       const verdict = await handler.checkPassword(context(user), password, Buffer.from(password));
       expect(folded.verdict).toEqual(verdict);
       expect(asDjango(folded.verdict)).toBe(await oracle.checkPassword(user, password));
       const expectedGroups = verdict.kind === "granted" ? await oracle.groupsForUser(user) : [];
-      expect([...folded.groups].sort()).toEqual([...expectedGroups].sort());
+      expect([...(folded.groups ?? [])].sort()).toEqual([...expectedGroups].sort());
     }
   });
 
-  it("the worker answers CHECK_PASSWORD with GROUP_HANDLER with one handler call, and the groups are fresh", async () => {
+  it("the worker answers CHECK_PASSWORD with GROUP_HANDLER_ID = HANDLER_ID with one handler call, and the groups are fresh", async () => {
     const dispatcher = new Dispatcher(registry);
     const signal = new AbortController().signal;
     const before = { ...handler.calls };
@@ -331,7 +332,7 @@ describe("groups folded into the password check (Require group: one trip, one qu
     expect(await dispatcher.dispatch(passwordCheck("fold-member", "wrong", ["fold-staff"]), signal)).toEqual({ status: Status.DENIED });
     expect(await dispatcher.dispatch(passwordCheck("fold-nobody", "x", ["fold-staff"]), signal)).toEqual({ status: Status.USER_NOT_FOUND });
     expect(await dispatcher.dispatch(passwordCheck("fold-inactive", "pw-inactive", ["fold-staff"]), signal)).toEqual({ status: Status.USER_NOT_FOUND });
-    expect(handler.calls).toEqual({ ...before, checkPasswordWithGroups: before.checkPasswordWithGroups + 4 });
+    expect(handler.calls).toEqual({ ...before, checkPasswordAndAuthorize: before.checkPasswordAndAuthorize + 4 });
 
     // A group removed in Django: the very next request's groups no longer have it.
     await pg.query(
@@ -350,7 +351,7 @@ describe("groups folded into the password check (Require group: one trip, one qu
     const signal = new AbortController().signal;
     const answer = await dispatcher.dispatch(passwordCheck("fold-loner", "pw-loner", ["fold-staff"], "type=django\ndatabase=reuse"), signal);
     expect(answer).toEqual({ status: Status.GRANTED, groups: [] });
-    expect(rowReuse.calls).toEqual({ checkPassword: 1, groupsForUser: 1, checkPasswordWithGroups: 1 });
+    expect(rowReuse.calls).toEqual({ checkPassword: 0, groupsForUser: 1, checkPasswordAndAuthorize: 1 });
   });
 });
 
