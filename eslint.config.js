@@ -1,6 +1,37 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// The worker's layers, bottom-up (docs/worker.md, "Layers"). A file may import its own layer and those
+// below it, never one above: a plug-in (django) sits on the handler contract, the composition root
+// (worker/, worker.ts) wires them together. Each entry: the files of a layer, and the directories (or
+// files) of the layers above it.
+const LAYERS = [
+  { files: ["src/errors.ts", "src/log.ts"], above: ["protocol", "native", "cache", "handlers", "django", "worker", "demo"] },
+  { files: ["src/protocol/**"], above: ["native", "cache", "handlers", "django", "worker", "demo"] },
+  { files: ["src/native/**"], above: ["cache", "handlers", "django", "worker", "demo"] },
+  { files: ["src/cache/**"], above: ["handlers", "django", "worker", "demo"] },
+  { files: ["src/handlers/**"], above: ["django", "worker", "demo"] },
+  { files: ["src/django/**"], above: ["worker", "demo"] },
+  { files: ["src/worker/**"], above: ["demo"] },
+];
+
+/** The rules that keep one layer from importing a higher one, statically, by type, or by import(). */
+function layerRules({ files, above }) {
+  const patterns = above.flatMap((dir) => [`**/${dir}/**`, `**/${dir}.js`, `./${dir}/**`, `./${dir}.js`]);
+  const upward = above.join("|");
+  return {
+    files,
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: patterns, message: "imports a higher layer (see eslint.config.js LAYERS)" }] }],
+      "no-restricted-syntax": [
+        "error",
+        { selector: `ImportExpression > Literal[value=/(^|\\/)(${upward})(\\/|\\.js$)/]`, message: "imports a higher layer (see eslint.config.js LAYERS)" },
+        { selector: "ImportExpression[source.type!='Literal']", message: "import() by a path string: use a literal path" },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ["dist/**", "build/**", "node_modules/**", "coverage/**"] },
   js.configs.recommended,
@@ -13,4 +44,12 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    files: ["src/**"],
+    rules: {
+      "max-lines-per-function": ["error", { max: 80 }],
+      "no-restricted-syntax": ["error", { selector: "ImportExpression[source.type!='Literal']", message: "import() by a path string: use a literal path" }],
+    },
+  },
+  ...LAYERS.map(layerRules),
 );

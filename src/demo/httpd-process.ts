@@ -101,6 +101,25 @@ function countResumed(errorLogPath: string): number {
   return (readFileSync(errorLogPath, "utf8").match(RESUMED) ?? []).length;
 }
 
+/**
+ * Apache waits for its children on SIGTERM, and the module stops its worker (which also gets SIGTERM
+ * when httpd exits and has 2 s to finish). Anything of `tree` alive after that grace is a leak, killed
+ * here so one failing test cannot poison the next, and returned to the caller.
+ */
+async function reapLeftovers(tree: readonly ProcessInfo[]): Promise<ProcessInfo[]> {
+  const graceEnds = Date.now() + LEFTOVER_GRACE_MS;
+  while (tree.some(isSameProcessAlive) && Date.now() < graceEnds) await sleep(50);
+  const leftovers = tree.filter(isSameProcessAlive);
+  for (const info of leftovers) {
+    try {
+      process.kill(info.pid, "SIGKILL");
+    } catch {
+      // it exited between the check and the kill
+    }
+  }
+  return leftovers;
+}
+
 export async function startHttpd(options: StartHttpdOptions): Promise<HttpdProcess> {
   // Its own session and process group: in the foreground, mpm_prefork signals its whole process
   // group when it stops (killpg), which would otherwise include this process.
@@ -154,20 +173,7 @@ export async function startHttpd(options: StartHttpdOptions): Promise<HttpdProce
       await exited;
       clearTimeout(forced);
     }
-    // Apache waits for its children on SIGTERM, and the module stops its worker (which also gets
-    // SIGTERM when httpd exits and has 2 s to finish). Anything alive after that grace is a leak,
-    // killed here so one failing test cannot poison the next, and reported to the caller.
-    const graceEnds = Date.now() + LEFTOVER_GRACE_MS;
-    while (tree.some(isSameProcessAlive) && Date.now() < graceEnds) await sleep(50);
-    const leftovers = tree.filter(isSameProcessAlive);
-    for (const info of leftovers) {
-      try {
-        process.kill(info.pid, "SIGKILL");
-      } catch {
-        // it exited between the check and the kill
-      }
-    }
-    return leftovers;
+    return reapLeftovers(tree);
   }
 
   async function graceful(): Promise<void> {

@@ -23,6 +23,85 @@ function say(line = ""): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** Django's own migrate and seed_demo make the database; what Django says each demo login should see. */
+async function seedDjango(databaseUrl: string): Promise<{ djangoVersion: ReturnType<typeof djangoSeries>; expectations: ReturnType<typeof expectationsFromDjango> }> {
+  say("demo: creating the Django database with Django's own migrate and seed_demo ...");
+  const logins = DEMO_LOGINS;
+  const answers = await runOracle(repoRoot, databaseUrl, [
+    { cmd: "version" },
+    { cmd: "migrate" },
+    { cmd: "seed_demo" },
+    ...logins.flatMap((login) => [
+      { cmd: "check_password", username: login.user, password: login.password },
+      { cmd: "groups_for_user", username: login.user },
+    ]),
+  ]);
+  return { djangoVersion: djangoSeries(answers[0]?.django), expectations: expectationsFromDjango(logins, answers.slice(3), DEMO_GROUP) };
+}
+
+interface SiteFiles {
+  readonly stateDir: string;
+  readonly serverRoot: string;
+  readonly docRoot: string;
+  readonly dataDir: string;
+  readonly port: number;
+  readonly runAs: { user: string; group: string } | null;
+  readonly databaseUrl: string;
+  readonly djangoVersion: ReturnType<typeof djangoSeries>;
+}
+
+/** Writes the pages and httpd.conf, and opens the files to Apache's user; returns the config's path. */
+function writeSite(site: SiteFiles): string {
+  const { stateDir, serverRoot, docRoot, dataDir, port, runAs } = site;
+  writeDemoSite(docRoot);
+  const conf = renderHttpdConfig({
+    serverRoot,
+    port,
+    mpm: "event",
+    documentRoot: docRoot,
+    nodeModulePath: modulePath,
+    compiledIn: compiledInModules(),
+    runAs,
+    logLevel: "info",
+    body: [moduleServerDirectives(repoRoot), demoAuthConfig(site.databaseUrl, site.djangoVersion)].join("\n"),
+  });
+  const confPath = join(serverRoot, "httpd.conf");
+  writeFileSync(confPath, conf);
+  // Apache's children and the worker run as www-data when we are root: they must read the
+  // pages and the database (read-only: the Django handler only reads unless upgrade_hashes=on).
+  execFileSync("chmod", ["-R", "a+rX", stateDir]);
+  chmodSync(stateDir, 0o755);
+  if (runAs) execFileSync("chown", ["-R", `${runAs.user}:${runAs.group}`, dataDir]);
+  return confPath;
+}
+
+function printIntro(base: string, expectations: ReturnType<typeof expectationsFromDjango>, serverRoot: string, errorLogPath: string): void {
+  say();
+  say(`mod_authnz_node demo: ${base}/`);
+  say(`  ${base}${DEMO_PAGES.members.path}  Require valid-user            (any active Django user)`);
+  say(`  ${base}${DEMO_PAGES.secret.path}   Require group ${DEMO_GROUP}  (Django group)`);
+  say();
+  say("Demo logins (made by Django in a SQLite database) and what Django says each should see:");
+  for (const expectation of expectations) say(`  ${describeExpectation(expectation)}`);
+  say();
+  say("Try:");
+  say(`  curl -i -u alice:wonderland ${base}${DEMO_PAGES.secret.path}`);
+  say(`  curl -i -u bob:builder ${base}${DEMO_PAGES.secret.path}`);
+  say();
+  say(`Server root ${serverRoot}, error log ${errorLogPath}`);
+}
+
+/** --check: every demo login against Apache; true when all answered as Django says they should. */
+async function checkAll(port: number, expectations: ReturnType<typeof expectationsFromDjango>, errorLogPath: string): Promise<boolean> {
+  const results = await runChecks(port, expectations);
+  say();
+  say(formatChecks(results));
+  const failed = results.filter((result) => !result.ok);
+  say(failed.length === 0 ? `demo --check: all ${results.length} checks passed` : `demo --check: ${failed.length} of ${results.length} checks FAILED`);
+  if (failed.length > 0) process.stderr.write(`--- error log ---\n${readFileSync(errorLogPath, "utf8")}`);
+  return failed.length === 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const unknown = argv.filter((arg) => arg !== "--check");
   if (unknown.length > 0) {
@@ -65,71 +144,23 @@ async function main(argv: readonly string[]): Promise<number> {
     mkdirSync(dataDir, { recursive: true });
 
     say(`demo: files in ${stateDir}`);
-    say("demo: creating the Django database with Django's own migrate and seed_demo ...");
-    const databasePath = join(dataDir, "demo.sqlite3");
-    const databaseUrl = `sqlite://${databasePath}`;
-    const logins = DEMO_LOGINS;
-    const answers = await runOracle(repoRoot, databaseUrl, [
-      { cmd: "version" },
-      { cmd: "migrate" },
-      { cmd: "seed_demo" },
-      ...logins.flatMap((login) => [
-        { cmd: "check_password", username: login.user, password: login.password },
-        { cmd: "groups_for_user", username: login.user },
-      ]),
-    ]);
-    const djangoVersion = djangoSeries(answers[0]?.django);
-    const expectations = expectationsFromDjango(logins, answers.slice(3), DEMO_GROUP);
+    const databaseUrl = `sqlite://${join(dataDir, "demo.sqlite3")}`;
+    const { djangoVersion, expectations } = await seedDjango(databaseUrl);
     if (interruption.received) return await stopEarly(interruption.received, cleanup);
 
-    writeDemoSite(docRoot);
-    const conf = renderHttpdConfig({
-      serverRoot,
-      port,
-      mpm: "event",
-      documentRoot: docRoot,
-      nodeModulePath: modulePath,
-      compiledIn: compiledInModules(),
-      runAs,
-      logLevel: "info",
-      body: [moduleServerDirectives(repoRoot), demoAuthConfig(databaseUrl, djangoVersion)].join("\n"),
-    });
-    const confPath = join(serverRoot, "httpd.conf");
-    writeFileSync(confPath, conf);
-    // Apache's children and the worker run as www-data when we are root: they must read the
-    // pages and the database (read-only: the Django handler only reads unless upgrade_hashes=on).
-    execFileSync("chmod", ["-R", "a+rX", stateDir]);
-    chmodSync(stateDir, 0o755);
-    if (runAs) execFileSync("chown", ["-R", `${runAs.user}:${runAs.group}`, dataDir]);
+    const confPath = writeSite({ stateDir, serverRoot, docRoot, dataDir, port, runAs, databaseUrl, djangoVersion });
 
     const errorLogPath = join(serverRoot, "error.log");
     httpd = await startHttpd({ serverRoot, confPath, errorLogPath, port, readyPath: "/" });
     if (interruption.received) return await stopEarly(interruption.received, cleanup);
     const base = `http://127.0.0.1:${port}`;
 
-    say();
-    say(`mod_authnz_node demo: ${base}/`);
-    say(`  ${base}${DEMO_PAGES.members.path}  Require valid-user            (any active Django user)`);
-    say(`  ${base}${DEMO_PAGES.secret.path}   Require group ${DEMO_GROUP}  (Django group)`);
-    say();
-    say("Demo logins (made by Django in a SQLite database) and what Django says each should see:");
-    for (const expectation of expectations) say(`  ${describeExpectation(expectation)}`);
-    say();
-    say("Try:");
-    say(`  curl -i -u alice:wonderland ${base}${DEMO_PAGES.secret.path}`);
-    say(`  curl -i -u bob:builder ${base}${DEMO_PAGES.secret.path}`);
-    say();
-    say(`Server root ${serverRoot}, error log ${errorLogPath}`);
+    printIntro(base, expectations, serverRoot, errorLogPath);
 
     if (check) {
-      const results = await runChecks(port, expectations);
-      say();
-      say(formatChecks(results));
-      const failed = results.filter((result) => !result.ok);
-      say(failed.length === 0 ? `demo --check: all ${results.length} checks passed` : `demo --check: ${failed.length} of ${results.length} checks FAILED`);
-      if (failed.length > 0) process.stderr.write(`--- error log ---\n${readFileSync(errorLogPath, "utf8")}`);
+      const passed = await checkAll(port, expectations, errorLogPath);
       await cleanup();
-      return failed.length === 0 ? 0 : 1;
+      return passed ? 0 : 1;
     }
 
     say("Press Ctrl-C to stop Apache and the worker and remove the demo's files.");

@@ -108,6 +108,8 @@ export async function importScript(target: ScriptTarget, fresh: boolean): Promis
       return toRecord(require(target.file));
     }
     const url = pathToFileURL(target.file).href + (fresh ? `?reload=${randomUUID()}` : "");
+    // A user's script, named by its handler spec: the one import() that must take a computed path.
+    // eslint-disable-next-line no-restricted-syntax
     return toRecord(await import(url));
   } catch (err) {
     throw new ScriptLoadError(`cannot load ${target.file}: ${(err as Error)?.message ?? String(err)}`, { cause: err });

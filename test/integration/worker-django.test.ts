@@ -4,8 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Kind, Status, Tag } from "../../src/protocol/constants.js";
-import { textField } from "../../src/protocol/fields.js";
+import { Kind, Status } from "../../src/protocol/constants.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { Client, WorkerHarness, check, group, groupHandler, groupsOf, handler, permission, reason, status, user, type WorkerProcess } from "./worker-harness.js";
