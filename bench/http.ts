@@ -1,4 +1,4 @@
-// bench/http: authenticated requests against the same 3 KB file, side by side in one run (issue 5).
+// bench/http: authenticated requests against the same 3 KB file, side by side in one run.
 //   npm run bench:http            (installs what is missing, builds, then runs this with vite-node)
 // Stages, each driven by wrk for BENCH_SECONDS (default 10):
 //   (a) no auth   (b) node + Django handler on PostgreSQL, repeat credentials   (c) 1,000 distinct users cycling
@@ -158,8 +158,9 @@ async function main(): Promise<void> {
       rows.push({ stage: "c", label: `node, ${cyclingCredentials.length} distinct users cycling`, result: await wrk("/valid/file.txt", apache, cyclingCredentials) });
     }
     if (STAGES.has("d")) {
-      // A verification takes ~0.3 s per core, so a 10 s window holds only ~60 of them and the ones still
-      // running when wrk stops are lost (a few %): (d) and its reference get a longer window of their own.
+      // A verification at 1,000,000 rounds takes a large part of a second per core, so a short window holds
+      // few of them and the ones still running when wrk stops are lost: (d) and its reference get a longer
+      // window of their own.
       const coldResult = await runWrk({ url: apache.url("/cold/file.txt"), seconds: COLD_SECONDS, connections: 4, credentials: ["cold:cold-start"] });
       const pbkdf2Rate = await pbkdf2PerSecond(COLD_SECONDS);
       rows.push({

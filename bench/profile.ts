@@ -1,4 +1,4 @@
-// bench/profile: where the time of an authenticated request goes (issue 5). Starts PostgreSQL, seeds one
+// bench/profile: where the time of an authenticated request goes. Starts PostgreSQL, seeds one
 // user with Django, starts Apache with the module and the Django handler, then drives /valid with wrk
 // (repeat credentials, as stage (b) of bench/http) while:
 //   - the worker runs under `node --cpu-prof` (through a NodeAuthNodeBinary wrapper), and

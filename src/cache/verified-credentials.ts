@@ -2,8 +2,12 @@
 // costs one HMAC instead of a full PBKDF2/argon2/bcrypt run, with zero staleness: the key includes the
 // stored hash read from the database on this very request, so a password change or hash upgrade misses.
 // Only successful verifications are remembered; a wrong password always runs the hasher.
-// The password itself is never stored: entries are keyed by HMAC-SHA256 under a random per-process key,
-// so the cache holds nothing that helps an attacker who can read the worker's memory later.
+// The password itself is never stored: entries are keyed by HMAC-SHA256 of (hash, password) under a
+// random per-process key, so a leaked entry alone gives nothing away. That is no defence against someone
+// who can read the worker's memory: the key is in that memory too, and with it each entry lets candidate
+// passwords for its stored hash be tested at HMAC speed instead of the hasher's. Bounding the entries
+// (count and bytes) limits how many users that exposes; the worker's memory must be guarded as the
+// database's password hashes are.
 import { createHmac, randomBytes } from "node:crypto";
 
 export interface VerifiedCredentialCacheOptions {

@@ -1,6 +1,6 @@
 // Coalesces concurrent user lookups into one statement, so that under load the database sees one query
-// for many checks instead of one each (issue 5: a query's fixed cost, in the driver, on the wire and in
-// the server, is most of what a lookup costs).
+// for many checks instead of one each: a query's fixed cost, in the driver, on the wire and in the
+// server, is most of what a lookup costs.
 //
 // Freshness is unchanged: a lookup is only ever answered by a statement sent after the lookup was asked
 // for, so a change committed before a request arrived is seen by that request, as with one query per

@@ -4,7 +4,7 @@ import { wireString as decodeText } from "../protocol/fields.js";
 
 /**
  * Keys never handed to a handler, even if a module sent them: credentials other than the ones being
- * checked must not reach scripts (mod_wsgi strips Authorization and Proxy-Authorization; the issue adds Cookie).
+ * checked must not reach scripts (mod_wsgi strips Authorization and Proxy-Authorization; Cookie is withheld too, as another credential).
  */
 const WITHHELD_KEYS: ReadonlySet<string> = new Set(["HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"]);
 

@@ -4,14 +4,13 @@
 // the serving path (this main thread, and Apache's children in the same scheduling group) would get only
 // its share of the CPU next to it, and logged-in users would wait. Raising the pool threads' niceness once
 // at startup lets the serving path run first whenever both want the CPU; with nothing else to run, hashing
-// still gets every core (issue 5: first verifications keep crypto.pbkdf2's speed).
+// still gets every core, so first verifications keep crypto.pbkdf2's speed.
 import type { Addon } from "../native/addon.js";
 
 /**
- * The niceness given to the pool's threads: the lowest, CPU weight 15 against 1024 for the serving
- * threads. In bench/http's stage e the logged-in client's p99 under a flood was 8-17 ms with 10 (weight
- * 110) and 3.9-4.4 ms with 19 in two partial runs each, though 15.7 ms in one full run: tail latency on
- * this shared machine moves a lot (docs/performance.md).
+ * The niceness given to the pool's threads: the lowest (CPU weight 15 against 1024 for the serving
+ * threads), because a logged-in client's tail latency under a wrong-password flood is what it protects;
+ * docs/performance.md has the measurements (bench/http stage e).
  */
 export const HASHING_NICENESS = 19;
 
