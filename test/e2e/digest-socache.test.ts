@@ -4,7 +4,7 @@
 // a file: the second request with the same credentials is answered from the cache, the handler not asked.
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
@@ -81,6 +81,9 @@ describe("Digest answers cached by mod_authn_socache (AuthnCacheProvideFor node)
     server = httpd;
     // Written once the ServerRoot (and so the calls file's path) is known; the worker loads it on first use.
     writeFileSync(join(httpd.root, "handler.mjs"), countingHandler(calls));
+    // The worker may run as another user (httpd's User when the tests run as root).
+    writeFileSync(calls, "");
+    chmodSync(calls, 0o666);
     const listening = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on/.test(httpd.errorLog())));
     if (!listening) throw new Error("the worker never said it was listening");
   });
