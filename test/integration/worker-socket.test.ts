@@ -542,7 +542,7 @@ describe("worker peer checks (SO_PEERCRED)", () => {
     const script = `
       const net = require("node:net");
       const s = net.connect(${JSON.stringify(socketPath)}, () => {
-        s.write(Buffer.from([0,0,0,12, 1, 0,0,0,0, 0,1, 1, 0,2, 0,1]));
+        s.write(Buffer.from([0,0,0,12, 1, 0,0,0,0, 0,1, 1, 0,2, 0,${PROTOCOL_VERSION}]));
       });
       let got = Buffer.alloc(0);
       s.on("data", (d) => {
