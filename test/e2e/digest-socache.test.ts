@@ -6,9 +6,9 @@ import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { eventually } from "../harness/eventually.js";
 
 const REALM = "cached realm";
 
@@ -35,14 +35,6 @@ function digestStatus(server: ApacheServer, path: string, user: string, password
   return Number(run.stdout);
 }
 
-/** Polls `probe` until it returns true; gives up after `attempts` tries (a bound on work, not a timed assertion). */
-async function eventually(probe: () => Promise<boolean>, attempts = 600, pauseMs = 100): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if (await probe()) return true;
-    await sleep(pauseMs);
-  }
-  return false;
-}
 
 let server: ApacheServer | undefined;
 printErrorLogOnFailure(() => server);

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startApache, configTest, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { seedDjango, type CheckSpec, type DjangoVerdict, type SeedSpec, type UserSpec } from "../fixtures/use-cases/django.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { eventually } from "../harness/eventually.js";
 
 const VIEW = "files.view_file";
 const SCRIPT = join(REPO_ROOT, "test/fixtures/e2e/handler.mjs");
@@ -60,14 +61,6 @@ const FILES = Object.fromEntries(
   ["cached", "cached/sub", "cached/off", "fresh", "short", "group", "group-fresh", "perm", "script"].map((d) => [`${d}/index.html`, `${d}\n`]),
 );
 
-/** Polls until `probe` holds; a bound on work (the worker's log reaches httpd's through a pipe), not a timed assertion. */
-async function eventually(probe: () => boolean, attempts = 300): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if (probe()) return true;
-    await sleep(100);
-  }
-  return probe();
-}
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 

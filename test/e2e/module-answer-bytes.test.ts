@@ -11,8 +11,8 @@
 // script handlers (the password's, or a group handler's riding along), never to the Django handler.
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, type ApacheServer } from "../harness/apache.js";
+import { eventually } from "../harness/eventually.js";
 
 /**
  * The fake worker, written into the ServerRoot. It takes the module's command line (--socket,
@@ -146,14 +146,6 @@ const FILES = {
   "../fake-worker.mjs": FAKE_WORKER,
 };
 
-/** Polls `probe` until it returns true; gives up after `attempts` tries (a bound on work, not a timed assertion). */
-async function eventually(probe: () => Promise<boolean>, attempts = 200, pauseMs = 100): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if (await probe()) return true;
-    await sleep(pauseMs);
-  }
-  return false;
-}
 
 let server: ApacheServer | undefined;
 printErrorLogOnFailure(() => server);

@@ -9,7 +9,6 @@ import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   startApache,
   configTest,
@@ -21,6 +20,7 @@ import {
   type Mpm,
 } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { eventually } from "../harness/eventually.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/module");
 const HANDLER = join(FIXTURES, "handler.mjs");
@@ -63,14 +63,6 @@ function moduleConf(serverLines: readonly string[] = [], options: { digest?: boo
   ].join("\n");
 }
 
-/** Polls `probe` until it returns true; gives up after `attempts` tries (a bound on work, not a timed assertion). */
-async function eventually(probe: () => Promise<boolean>, attempts = 200, pauseMs = 100): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if (await probe()) return true;
-    await sleep(pauseMs);
-  }
-  return false;
-}
 
 /** Waits until the worker has said it listens (its start is not part of what the tests measure). */
 async function workerListening(server: ApacheServer): Promise<void> {

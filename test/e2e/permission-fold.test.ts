@@ -8,10 +8,10 @@ import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { seedDjango, verdictFor, type CheckSpec, type DjangoVerdict } from "../fixtures/use-cases/django.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { eventually } from "../harness/eventually.js";
 
 const VIEW = "files.view_file";
 const CHANGE = "files.change_file";
@@ -46,14 +46,6 @@ function conf(databaseUrl: string): string {
 
 const FILES = { "any/index.html": "any\n", "both/index.html": "both\n", "expr/index.html": "expr\n" };
 
-/** Polls until `probe` holds; a bound on work (the worker's log reaches httpd's through a pipe), not a timed assertion. */
-async function eventually(probe: () => boolean, attempts = 300): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if (probe()) return true;
-    await sleep(100);
-  }
-  return probe();
-}
 
 describe.skipIf(!nodeModuleBuilt())(`Require node-permission folded into the password check (${NODE_MODULE_PATH})`, () => {
   let server: ApacheServer | undefined;

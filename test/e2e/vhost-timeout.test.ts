@@ -6,9 +6,9 @@
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { eventually } from "../harness/eventually.js";
 
 /** How long the handler takes: well over the main server's NodeAuthTimeout, well under the virtual host's. */
 const HANDLER_MS = 1500;
@@ -16,7 +16,6 @@ const MAIN_TIMEOUT = "300ms";
 const VHOST_TIMEOUT = "10s";
 
 const SLOW_HANDLER = `
-import { setTimeout as sleep } from "node:timers/promises";
 export async function checkPassword(environ, user, password) {
   if (user !== "slow") return null;
   await sleep(${HANDLER_MS});
@@ -53,14 +52,6 @@ function statusWithHost(port: number, host: string, path: string): Promise<numbe
   });
 }
 
-/** Polls `probe` until it returns true; gives up after `attempts` tries (a bound on work, not a timed assertion). */
-async function eventually(probe: () => Promise<boolean>, attempts = 600, pauseMs = 100): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if (await probe()) return true;
-    await sleep(pauseMs);
-  }
-  return false;
-}
 
 let server: ApacheServer | undefined;
 printErrorLogOnFailure(() => server);

@@ -1,7 +1,8 @@
-// No C function of native/ may be longer than 80 lines (the house rule for both languages): a long
+// No C or C++ function of native/ may be longer than 80 lines (the house rule for both languages): a long
 // function is a file's second job hiding in one place. The C here is written in httpd's style, a
-// function's opening brace alone at the start of a line and its closing brace likewise, which is what
-// this scan relies on (and checks: it must find the functions it knows are there).
+// function's opening brace alone at the start of a line and its closing brace likewise; the addon's C++
+// opens a function at the end of its signature line, at column 0. That is what this scan relies on (and
+// checks: it must find the functions it knows are there). Methods inside a C++ class are not scanned.
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +15,7 @@ function cFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return cFiles(path);
-    return entry.name.endsWith(".c") ? [path] : [];
+    return entry.name.endsWith(".c") || entry.name.endsWith(".cc") ? [path] : [];
   });
 }
 
@@ -24,17 +25,24 @@ interface CFunction {
   bodyLines: number;
 }
 
-/** Functions of a C file: a "{" alone at column 0 opens a body, the next "}" alone at column 0 closes it. */
+/** A C++ signature line at column 0 that opens the body: `Type Name(args) {` (a `const` method too). */
+const CXX_OPENING = /^[A-Za-z_].*\)\s*(const\s*)?\{$/;
+
+/**
+ * Functions of a C or C++ file: a "{" alone at column 0 (C) or a signature line at column 0 ending in
+ * "{" (C++) opens a body, the next "}" alone at column 0 closes it.
+ */
 function functionsOf(text: string): CFunction[] {
   const lines = text.split("\n");
   const out: CFunction[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (lines[i] !== "{") continue;
+    const cxx = CXX_OPENING.test(lines[i]!);
+    if (lines[i] !== "{" && !cxx) continue;
     const end = lines.findIndex((line, j) => j > i && line === "}");
     if (end < 0) throw new Error(`line ${i + 1}: no closing brace`);
-    // The name: the last identifier before "(" in the signature lines above the brace.
-    let signature = "";
-    for (let j = i - 1; j >= 0 && lines[j] !== "" && !lines[j]!.startsWith("}") && !lines[j]!.endsWith("*/"); j--) {
+    // The name: the last identifier before "(" in the signature lines above the brace (or on its line).
+    let signature = cxx ? lines[i]! : "";
+    for (let j = i - 1; !cxx && j >= 0 && lines[j] !== "" && !lines[j]!.startsWith("}") && !lines[j]!.endsWith("*/"); j--) {
       signature = `${lines[j]} ${signature}`;
     }
     const name = /(\w+)\s*\(/.exec(signature)?.[1] ?? `(unnamed at line ${i + 1})`;
@@ -44,7 +52,7 @@ function functionsOf(text: string): CFunction[] {
   return out;
 }
 
-describe("C functions in native/", () => {
+describe("C and C++ functions in native/", () => {
   const files = cFiles(join(root, "native"));
   const functions = files.flatMap((file) =>
     functionsOf(readFileSync(file, "utf8")).map((fn) => ({ ...fn, file: relative(root, file) })),
@@ -52,7 +60,7 @@ describe("C functions in native/", () => {
 
   it("finds the module's functions", () => {
     const names = new Set(functions.map((fn) => fn.name));
-    for (const name of ["anp_decode", "anp_worker_start", "anp_rpc_call", "anp_conn_read_frame", "anp_fold_permission_line"]) {
+    for (const name of ["anp_decode", "anp_worker_start", "anp_rpc_call", "anp_conn_read_frame", "anp_fold_permission_line", "PeerCredentials", "Encode"]) {
       expect(names.has(name), name).toBe(true);
     }
     expect(functions.length).toBeGreaterThan(100);
@@ -70,5 +78,7 @@ describe("C functions in native/", () => {
       { name: "too_long", line: 3, bodyLines: MAX_BODY_LINES + 1 },
       { name: "short_one", line: MAX_BODY_LINES + 8, bodyLines: 1 },
     ]);
+    const cxx = `Napi::Value TooLong(const Napi::CallbackInfo &info) {\n${body}\n}\n`;
+    expect(functionsOf(cxx)).toEqual([{ name: "TooLong", line: 1, bodyLines: MAX_BODY_LINES + 1 }]);
   });
 });

@@ -2,6 +2,7 @@
 // malformed one still refused on arrival), and the worker's fold of groups into the password check
 // through a handler's checkPasswordAndAuthorize (used only for the same handler id, contract breaks fail closed).
 import { describe, expect, it } from "vitest";
+import { checkPasswordRequest, wireText } from "./support/worker-request.js";
 import { registryOf } from "./support/handler-registry.js";
 import { decodeEnviron } from "../../src/worker/environ.js";
 import type { AuthorizationAsk, CheckContext, Handler, PasswordAndAuthorization } from "../../src/handlers/types.js";
@@ -59,20 +60,7 @@ class FoldingHandler implements Handler {
 }
 
 function passwordCheck(handlerSpec: string, groupHandlerSpec: string | null, groups: string[], password = "pw"): WorkerRequest {
-  const text = (t: string) => ({ text: t, bytes: Buffer.from(t, "utf8") });
-  return {
-    kind: Kind.CHECK_PASSWORD,
-    requestId: 1,
-    ...handledBy(handlerSpec, groupHandlerSpec),
-    user: text("alice"),
-    password: text(password),
-    realm: null,
-    host: null,
-    groups,
-    permissions: [],
-    environ: {},
-    timeoutMs: null,
-  };
+  return checkPasswordRequest({ ...handledBy(handlerSpec, groupHandlerSpec), groups, password: wireText(password) });
 }
 
 const signal = new AbortController().signal;

@@ -1,13 +1,13 @@
 // A connection's handler ids (src/worker/handler-table.ts): defined by DEFINE_HANDLER, all of a frame's
 // definitions or none, resolved once through the registry and then kept; refused ids answer ERROR.
 import { describe, expect, it } from "vitest";
+import { checkPasswordRequest, wireText as text } from "./support/worker-request.js";
 import { HandlerIdError } from "../../src/errors.js";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
 import type { Handler } from "../../src/handlers/types.js";
-import { Kind, MAX_HANDLER_ID, Status } from "../../src/protocol/constants.js";
+import { MAX_HANDLER_ID, Status } from "../../src/protocol/constants.js";
 import { Dispatcher, failureAnswer } from "../../src/worker/dispatcher.js";
 import { HandlerTable } from "../../src/worker/handler-table.js";
-import type { WorkerRequest } from "../../src/worker/request.js";
 
 const A = "type=script\npath=/a";
 const B = "type=script\npath=/b";
@@ -97,23 +97,7 @@ describe("HandlerTable", () => {
 });
 
 describe("Dispatcher: a request's definitions", () => {
-  const text = (t: string) => ({ text: t, bytes: Buffer.from(t, "utf8") });
-  const request = (over: Partial<WorkerRequest>): WorkerRequest => ({
-    kind: Kind.CHECK_PASSWORD,
-    requestId: 1,
-    handlerId: 1,
-    groupHandlerId: null,
-    definitions: [],
-    user: text("alice"),
-    password: text("pw"),
-    realm: null,
-    host: null,
-    groups: [],
-    permissions: [],
-    environ: {},
-    timeoutMs: null,
-    ...over,
-  });
+  const request = checkPasswordRequest;
   const signal = new AbortController().signal;
 
   it("answers ERROR naming the id, unscrubbed, for a refused definition, and applies none of the frame's", async () => {

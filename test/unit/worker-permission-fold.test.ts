@@ -2,6 +2,7 @@
 // "Folding authorization into CHECK_PASSWORD"): after a grant, each requested name is asked of the
 // group handler (else the password's handler) on its own, and the held ones come back as PERMISSION.
 import { describe, expect, it } from "vitest";
+import { checkPasswordRequest, wireText } from "./support/worker-request.js";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
 import type { AuthorizationAsk, CheckContext, Handler, HandlerSpec } from "../../src/handlers/types.js";
 import { Kind, Status, Tag } from "../../src/protocol/constants.js";
@@ -39,7 +40,7 @@ const USER_SPEC = "type=script\npath=/users";
 const GROUP_SPEC = "type=script\npath=/groups";
 const VIEW = "docs.view_doc";
 const CHANGE = "docs.change_doc";
-const text = (t: string) => ({ text: t, bytes: Buffer.from(t, "utf8") });
+const text = wireText;
 const signal = new AbortController().signal;
 
 function dispatcherOf(handlers: Record<string, Handler>): Dispatcher {
@@ -57,20 +58,7 @@ function dispatcherOf(handlers: Record<string, Handler>): Dispatcher {
 }
 
 function check(over: Partial<WorkerRequest>): WorkerRequest {
-  return {
-    kind: Kind.CHECK_PASSWORD,
-    requestId: 1,
-    ...handledBy(USER_SPEC),
-    user: text("alice"),
-    password: text("pw"),
-    realm: null,
-    host: null,
-    groups: [],
-    permissions: [],
-    environ: {},
-    timeoutMs: null,
-    ...over,
-  };
+  return checkPasswordRequest({ ...handledBy(USER_SPEC), ...over });
 }
 
 describe("CHECK_PASSWORD with PERMISSION fields", () => {
