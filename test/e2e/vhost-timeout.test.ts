@@ -16,6 +16,7 @@ const MAIN_TIMEOUT = "300ms";
 const VHOST_TIMEOUT = "10s";
 
 const SLOW_HANDLER = `
+import { setTimeout as sleep } from "node:timers/promises";
 export async function checkPassword(environ, user, password) {
   if (user !== "slow") return null;
   await sleep(${HANDLER_MS});
