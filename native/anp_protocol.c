@@ -14,7 +14,7 @@
 #define ANP_PREFIX_LEN 4
 #define ANP_FIELD_HEADER_LEN 3
 #define ANP_HASH_LEN 32
-#define ANP_TAG_MAX ANP_TAG_DEFINE_HANDLER
+#define ANP_TAG_MAX ANP_TAG_SECRET_FILE
 /* DEFINE_HANDLER: a u32 id and at least one byte of spec text. */
 #define ANP_DEFINE_HANDLER_MIN_LEN 5
 
@@ -27,34 +27,45 @@ enum {
     P1 = 4   /* one or more */
 };
 
-/* Rows: requests 0x01..0x06, then answers 0x81..0x86. Columns: tags 1..ANP_TAG_MAX. */
-#define ANP_KIND_COUNT 6
-static const unsigned char anp_rules[2 * ANP_KIND_COUNT][ANP_TAG_MAX] = {
-    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF */
-    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY},
-    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY},
-    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY},
-    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY},
-    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY},
+/*
+ * Rows: requests 0x01..0x08, then answers 0x81..0x86 (AUTH and BOOTSTRAP are never answered).
+ * Columns: tags 1..ANP_TAG_MAX.
+ */
+#define ANP_KIND_COUNT 8
+#define ANP_ANSWERED_KIND_COUNT 6
+static const unsigned char anp_rules[ANP_KIND_COUNT + ANP_ANSWERED_KIND_COUNT][ANP_TAG_MAX] = {
+    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC SEC */
+    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  O1, NO, NO, NO, NO},
+    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO, NO},
+    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},
+    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},
+    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},
+    /* AUTH */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, R1, NO, NO, NO},
+    /* BOOT */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, NO, R1, ANY, ANY},
     /* answers */
-    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO},
-    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO},
-    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO},
-    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO},
-    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO},
-    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO},
+    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  O1, O1, NO, NO, NO},
+    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO, NO},
+    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO, NO},
+    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO, NO},
+    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO,  NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO, NO},
 };
 
-/* The rules row of `kind`, or NULL for an unknown kind. */
+/* The rules row of `kind`, or NULL for an unknown kind (and for answers to AUTH and BOOTSTRAP). */
 static const unsigned char *anp_kind_rules(uint8_t kind)
 {
     unsigned int base = kind & 0x7f;
-    unsigned int answer = (kind & ANP_ANSWER_BIT) ? 1 : 0;
+    if ((kind & ANP_ANSWER_BIT) == 0) {
+        if (base < ANP_KIND_HELLO || base > ANP_KIND_BOOTSTRAP) {
+            return NULL;
+        }
+        return anp_rules[base - ANP_KIND_HELLO];
+    }
     if (base < ANP_KIND_HELLO || base > ANP_KIND_ALLOW_ACCESS) {
         return NULL;
     }
-    return anp_rules[answer * ANP_KIND_COUNT + (base - ANP_KIND_HELLO)];
+    return anp_rules[ANP_KIND_COUNT + (base - ANP_KIND_HELLO)];
 }
 
 int anp_tag_allowed(uint8_t kind, uint8_t tag)
@@ -113,6 +124,17 @@ static anp_result anp_check_value(uint8_t tag, const uint8_t *value, uint16_t le
         return len == 4 ? ANP_OK : ANP_E_MALFORMED;
     case ANP_TAG_DEFINE_HANDLER:
         return len >= ANP_DEFINE_HANDLER_MIN_LEN ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_NONCE:
+        return len == ANP_NONCE_LEN ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_PROOF:
+        return len == ANP_PROOF_LEN ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_GENERATION_KEY:
+        return len == ANP_GENERATION_KEY_LEN ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_ALLOWED_SPEC:
+        return len >= 1 ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_SECRET_FILE:
+        /* An absolute path, a NUL, then the file's content. */
+        return (len >= 2 && value[0] == '/' && memchr(value, 0, len) != NULL) ? ANP_OK : ANP_E_MALFORMED;
     case ANP_TAG_STATUS:
         if (len != 1 || value[0] < ANP_STATUS_GRANTED || value[0] > ANP_STATUS_ERROR) {
             return ANP_E_MALFORMED;

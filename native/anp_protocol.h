@@ -29,6 +29,9 @@ extern "C" {
 #define ANP_KIND_HAS_PERMISSION 0x04
 #define ANP_KIND_GET_REALM_HASH 0x05
 #define ANP_KIND_ALLOW_ACCESS 0x06
+/* Not answered: AUTH follows the HELLO answer on a connection; BOOTSTRAP travels only on the bootstrap fd. */
+#define ANP_KIND_AUTH 0x07
+#define ANP_KIND_BOOTSTRAP 0x08
 #define ANP_ANSWER_BIT 0x80
 
 /* Field tags */
@@ -47,6 +50,16 @@ extern "C" {
 #define ANP_TAG_HASH 13
 #define ANP_TAG_GROUP_HANDLER_ID 14
 #define ANP_TAG_DEFINE_HANDLER 15
+#define ANP_TAG_NONCE 16
+#define ANP_TAG_PROOF 17
+#define ANP_TAG_GENERATION_KEY 18
+#define ANP_TAG_ALLOWED_SPEC 19
+#define ANP_TAG_SECRET_FILE 20
+
+/* Fixed widths of the handshake's values (SipHash-2-4-128 keys and tags, docs/protocol.md). */
+#define ANP_NONCE_LEN 16
+#define ANP_PROOF_LEN 16
+#define ANP_GENERATION_KEY_LEN 16
 
 /* Answer statuses */
 #define ANP_STATUS_GRANTED 1

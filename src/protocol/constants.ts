@@ -17,6 +17,10 @@ export const Kind = {
   HAS_PERMISSION: 0x04,
   GET_REALM_HASH: 0x05,
   ALLOW_ACCESS: 0x06,
+  /** Not answered: follows the HELLO answer on a connection. */
+  AUTH: 0x07,
+  /** Not answered: travels only on the bootstrap fd, from httpd's parent to the worker. */
+  BOOTSTRAP: 0x08,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -39,8 +43,18 @@ export const Tag = {
   HASH: 13,
   GROUP_HANDLER_ID: 14,
   DEFINE_HANDLER: 15,
+  NONCE: 16,
+  PROOF: 17,
+  GENERATION_KEY: 18,
+  ALLOWED_SPEC: 19,
+  SECRET_FILE: 20,
 } as const;
 export type Tag = (typeof Tag)[keyof typeof Tag];
+
+/** Fixed widths of the handshake's values (SipHash-2-4-128 keys and tags, docs/protocol.md). */
+export const NONCE_LEN = 16;
+export const PROOF_LEN = 16;
+export const GENERATION_KEY_LEN = 16;
 
 export const Status = {
   GRANTED: 1,

@@ -1,7 +1,7 @@
 // Which fields each message kind carries (the tables of docs/protocol.md), and the value checks the
 // codec applies to every frame it reads or writes. native/anp_protocol.c holds the same table;
 // test/vectors/protocol.json pins both to the same behaviour.
-import { ANSWER_BIT, Kind, MAX_FIELDS, Status, Tag } from "./constants.js";
+import { ANSWER_BIT, GENERATION_KEY_LEN, Kind, MAX_FIELDS, NONCE_LEN, PROOF_LEN, Status, Tag } from "./constants.js";
 import { ProtocolError } from "../errors.js";
 import { valueByte, valueLength, type Field, type Message } from "./message.js";
 
@@ -18,7 +18,7 @@ const REQUEST_COMMON = {
 } as const;
 
 const REQUEST_RULES: Readonly<Record<number, KindRules>> = {
-  [Kind.HELLO]: { [Tag.VERSION]: "required" },
+  [Kind.HELLO]: { [Tag.VERSION]: "required", [Tag.NONCE]: "optional" },
   [Kind.CHECK_PASSWORD]: {
     [Tag.HANDLER_ID]: "required",
     [Tag.USER]: "required",
@@ -37,12 +37,14 @@ const REQUEST_RULES: Readonly<Record<number, KindRules>> = {
   },
   [Kind.GET_REALM_HASH]: { [Tag.HANDLER_ID]: "required", [Tag.USER]: "required", [Tag.REALM]: "required", ...REQUEST_COMMON },
   [Kind.ALLOW_ACCESS]: { [Tag.HANDLER_ID]: "required", [Tag.HOST]: "required", ...REQUEST_COMMON },
+  [Kind.AUTH]: { [Tag.PROOF]: "required" },
+  [Kind.BOOTSTRAP]: { [Tag.GENERATION_KEY]: "required", [Tag.ALLOWED_SPEC]: "repeated", [Tag.SECRET_FILE]: "repeated" },
 };
 
 const ANSWER_COMMON = { [Tag.STATUS]: "required", [Tag.REASON]: "optional" } as const;
 
 const ANSWER_RULES: Readonly<Record<number, KindRules>> = {
-  [Kind.HELLO | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.VERSION]: "optional" },
+  [Kind.HELLO | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.VERSION]: "optional", [Tag.NONCE]: "optional", [Tag.PROOF]: "optional" },
   [Kind.CHECK_PASSWORD | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.USER]: "optional", [Tag.GROUP]: "repeated", [Tag.PERMISSION]: "repeated" },
   [Kind.GROUPS_FOR_USER | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.GROUP]: "repeated" },
   [Kind.HAS_PERMISSION | ANSWER_BIT]: { ...ANSWER_COMMON },
@@ -59,6 +61,9 @@ const FIXED_WIDTH: Readonly<Partial<Record<number, number>>> = {
   [Tag.GROUP_HANDLER_ID]: 4,
   [Tag.TIMEOUT_MS]: 4,
   [Tag.STATUS]: 1,
+  [Tag.NONCE]: NONCE_LEN,
+  [Tag.PROOF]: PROOF_LEN,
+  [Tag.GENERATION_KEY]: GENERATION_KEY_LEN,
 };
 
 const HASH_LEN = 32;
@@ -131,6 +136,14 @@ function isLowerHex(field: Field): boolean {
   return true;
 }
 
+/** SECRET_FILE: an absolute path (first byte '/'), a NUL, then the file's content. */
+function isSecretFileValue(field: Field): boolean {
+  const length = valueLength(field);
+  if (length < 2 || valueByte(field, 0) !== 0x2f) return false;
+  for (let i = 1; i < length; i++) if (valueByte(field, i) === 0) return true;
+  return false;
+}
+
 function malformed(msg: Message, what: string): ProtocolError {
   return new ProtocolError("E_MALFORMED", `${what} (kind 0x${msg.kind.toString(16).padStart(2, "0")})`, msg.requestId);
 }
@@ -170,6 +183,10 @@ export function validateMessage(msg: Message): void {
     }
     if (tag === Tag.DEFINE_HANDLER && valueLength(field) < DEFINE_HANDLER_MIN_LEN) {
       throw malformed(msg, `DEFINE_HANDLER must be at least ${DEFINE_HANDLER_MIN_LEN} bytes, got ${valueLength(field)}`);
+    }
+    if (tag === Tag.ALLOWED_SPEC && valueLength(field) < 1) throw malformed(msg, "ALLOWED_SPEC must not be empty");
+    if (tag === Tag.SECRET_FILE && !isSecretFileValue(field)) {
+      throw malformed(msg, "SECRET_FILE must be an absolute path, a NUL byte, then the content");
     }
     if (tag === Tag.STATUS) {
       const status = valueByte(field, 0) ?? 0;

@@ -8,7 +8,8 @@ import { signalOf, type RequestSignal } from "./deadline.js";
 import { decodeEnviron, envEntryProblem } from "./environ.js";
 import { RequestError } from "../errors.js";
 
-export type RequestKind = Exclude<Kind, typeof Kind.HELLO>;
+// HELLO and AUTH belong to the handshake, BOOTSTRAP to the bootstrap fd: none of them is an operation.
+export type RequestKind = Exclude<Kind, typeof Kind.HELLO | typeof Kind.AUTH | typeof Kind.BOOTSTRAP>;
 
 /** A name as handlers see it, and as the client sent it. */
 export interface WireText {

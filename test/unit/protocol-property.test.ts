@@ -25,7 +25,9 @@ const native: Addon = addon;
 
 const NUM_RUNS = 300;
 const REQUEST_KINDS = Object.values(Kind);
-const ALL_KINDS = [...REQUEST_KINDS, ...REQUEST_KINDS.map((k) => k | ANSWER_BIT)];
+// AUTH and BOOTSTRAP are never answered, so their kinds with the answer bit are unknown.
+const ANSWERED_KINDS = REQUEST_KINDS.filter((k) => k !== Kind.AUTH && k !== Kind.BOOTSTRAP);
+const ALL_KINDS = [...REQUEST_KINDS, ...ANSWERED_KINDS.map((k) => k | ANSWER_BIT)];
 const ALL_TAGS = Object.values(Tag);
 
 const hexDigits = "0123456789abcdef";
@@ -49,6 +51,16 @@ function valueArb(tag: number): fc.Arbitrary<Buffer> {
       return fc
         .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ minLength: 1, maxLength: 40 }))
         .map(([id, spec]) => Buffer.concat([Buffer.from([id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff]), spec]));
+    case Tag.NONCE:
+    case Tag.PROOF:
+    case Tag.GENERATION_KEY:
+      return fc.uint8Array({ minLength: 16, maxLength: 16 }).map((a) => Buffer.from(a));
+    case Tag.ALLOWED_SPEC:
+      return fc.uint8Array({ minLength: 1, maxLength: 40 }).map((a) => Buffer.from(a));
+    case Tag.SECRET_FILE:
+      return fc
+        .tuple(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 40 }))
+        .map(([path, content]) => Buffer.concat([Buffer.from("/"), Buffer.from(path), Buffer.from([0]), Buffer.from(content)]));
     case Tag.HASH:
       return fc.array(fc.constantFrom(...hexDigits), { minLength: 32, maxLength: 32 }).map((d) => Buffer.from(d.join("")));
     default:
