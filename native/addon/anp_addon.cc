@@ -10,6 +10,9 @@
 // lowerPoolPriority(threads, niceness) raises the niceness of libuv's thread pool threads, where every
 // password hash runs, so that a flood of wrong passwords yields the CPU to the serving path (Node has no
 // per-thread priority API, and the pool's threads are not told apart from V8's by anything in /proc).
+// siphash128(key, parts) exposes native/anp_siphash.c, with which the module and the worker prove the
+// generation key to each other (docs/protocol.md, "Connection life"): one MAC, one implementation.
+// setDumpable/isDumpable/tracerPid/relayOutput live in anp_process.cc.
 #include <napi.h>
 
 #include <cerrno>
@@ -28,7 +31,9 @@
 #include <unistd.h>
 
 #include "anp_fold.h"
+#include "anp_process.h"
 #include "anp_protocol.h"
+#include "anp_siphash.h"
 
 namespace {
 
@@ -357,7 +362,35 @@ Napi::Value LowerPoolPriority(const Napi::CallbackInfo &info) {
   return rendezvous->deferred.Promise();
 }
 
+// siphash128(key: Buffer (16 bytes), parts: Buffer[]): Buffer (16 bytes), over the parts concatenated.
+Napi::Value SipHash128(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsArray() ||
+      info[0].As<Napi::Buffer<uint8_t>>().Length() != ANP_SIPHASH_KEY_LEN) {
+    Napi::TypeError::New(env, "siphash128(key: 16-byte Buffer, parts: Buffer[])").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array parts = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < parts.Length(); i++) {
+    if (!parts.Get(i).IsBuffer()) {
+      Napi::TypeError::New(env, "siphash128: each part must be a Buffer").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  anp_siphash state;
+  anp_siphash_init(&state, info[0].As<Napi::Buffer<uint8_t>>().Data());
+  for (uint32_t i = 0; i < parts.Length(); i++) {
+    Napi::Buffer<uint8_t> part = parts.Get(i).As<Napi::Buffer<uint8_t>>();
+    anp_siphash_update(&state, part.Data(), part.Length());
+  }
+  Napi::Buffer<uint8_t> tag = Napi::Buffer<uint8_t>::New(env, ANP_SIPHASH_TAG_LEN);
+  anp_siphash_final(&state, tag.Data());
+  return tag;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("siphash128", Napi::Function::New(env, SipHash128, "siphash128"));
+  anp::RegisterProcess(env, exports);
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("encode", Napi::Function::New(env, Encode, "encode"));
   exports.Set("decode", Napi::Function::New(env, Decode, "decode"));

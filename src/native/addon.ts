@@ -57,6 +57,20 @@ export interface Addon {
   foldPermissionLine(asked: readonly string[], held: readonly string[], line: readonly string[]): "granted" | "denied" | "ask";
   /** anp_fold_permissions(): whether a password check carries the location's permission names. */
   foldPermissions(count: number, groupHandlerRides: boolean, sameHandler: boolean, groupHandlerConfigured: boolean): boolean;
+  /** SipHash-2-4-128 (native/anp_siphash.c) under a 16-byte key, over the parts concatenated. */
+  siphash128(key: Buffer, parts: readonly Buffer[]): Buffer;
+  /** prctl(PR_SET_DUMPABLE): false keeps same-uid processes from ptrace and /proc/<pid>/mem; throws E_PRCTL. */
+  setDumpable(on: boolean): void;
+  /** prctl(PR_GET_DUMPABLE) === 1. */
+  isDumpable(): boolean;
+  /** TracerPid of /proc/self/status: 0 when no process traces this one; throws E_PROC. */
+  tracerPid(): number;
+  /**
+   * Makes fds 1 and 2 a pipe that a native thread copies to the old fd 2, each line behind `prefix` with
+   * control characters and backslashes escaped. Returns the old fd 2 (close-on-exec), for the worker's own
+   * log lines. Throws E_RELAY.
+   */
+  relayOutput(prefix: string): number;
   /** ANP_PROTOCOL_VERSION as compiled. */
   readonly protocolVersion: number;
 }
