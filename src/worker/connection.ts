@@ -6,7 +6,7 @@ import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../protocol/constants.js";
 import { FrameDecoder, encodeFrame } from "../protocol/codec.js";
-import { u16Field, u16Of, u8Field, textField, wipePasswords } from "../protocol/fields.js";
+import { bytesField, firstField, u16Field, u16Of, u8Field, textField, wipePasswords } from "../protocol/fields.js";
 import type { Message } from "../protocol/message.js";
 import { encodeAnswer, errorAnswer, type Answer } from "./answer.js";
 import { DeadlineGroup, RequestDeadline, requestBudget, type OverCallback } from "./deadline.js";
@@ -15,6 +15,7 @@ import { ProtocolError, RequestError, ShuttingDownError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/registry.js";
 import type { Logger } from "../log.js";
 import { OPERATION_NAMES, decodeRequest, isRequestKind, type WorkerRequest } from "./request.js";
+import { freshNonce, moduleProof, noteHandshakeFailure, proofMatches, workerProof } from "./handshake.js";
 
 export interface ConnectionOptions {
   /** The worker's handlers by spec text; each connection keeps its own ids over it. */
@@ -26,6 +27,11 @@ export interface ConnectionOptions {
   readonly maxInFlight: number;
   /** For log lines: who is on the other end (e.g. "uid 33 pid 1234"). */
   readonly peer: string;
+  /**
+   * This generation's key (from the bootstrap fd): HELLO is answered with a PROOF and the next frame must
+   * be AUTH with the module's PROOF. null (--no-bootstrap): no PROOF, no AUTH.
+   */
+  readonly generationKey?: Buffer | null;
 }
 
 /** The connection-level error answer: HELLO's answer kind, as it is valid in every state. */
@@ -59,6 +65,8 @@ export class Connection {
   /** Frames read but not dispatched yet, because maxInFlight requests are running; read order is kept. */
   #backlog: Message[] = [];
   #greeted = false;
+  /** After HELLO with a generation key: the module's PROOF that AUTH must carry; null once it did. */
+  #expectedAuth: Buffer | null = null;
   #failed = false;
   #stopping = false;
   #writeBlocked = false;
@@ -146,6 +154,10 @@ export class Connection {
       this.#onHello(msg);
       return;
     }
+    if (this.#expectedAuth !== null) {
+      this.#onAuth(msg);
+      return;
+    }
     if (msg.kind === Kind.HELLO) return this.#fail(msg.requestId, "HELLO sent twice");
     if (!isRequestKind(msg.kind)) return this.#fail(msg.requestId, `kind 0x${msg.kind.toString(16)} is not a request`);
     if (this.#inFlight.has(msg.requestId)) return this.#fail(msg.requestId, `request id ${msg.requestId} already in flight`);
@@ -163,10 +175,29 @@ export class Connection {
     this.#run(req, msg);
   }
 
+  /** Whether this connection still owes its AUTH (a key is set and AUTH has not been read). */
+  get #unproven(): boolean {
+    return this.#options.generationKey != null && (!this.#greeted || this.#expectedAuth !== null);
+  }
+
+  /** The proof fields of the HELLO answer, and the PROOF expected in AUTH; none without a key. */
+  #proofFields(msg: Message): ReturnType<typeof bytesField>[] | null {
+    const key = this.#options.generationKey;
+    if (key == null) return [];
+    const nonce = firstField(msg, Tag.NONCE)?.value;
+    if (nonce === undefined) return null;
+    const moduleNonce = Buffer.from(nonce);
+    const workerNonce = freshNonce();
+    this.#expectedAuth = moduleProof(key, workerNonce, moduleNonce);
+    return [bytesField(Tag.NONCE, workerNonce), bytesField(Tag.PROOF, workerProof(key, moduleNonce, workerNonce))];
+  }
+
   #onHello(msg: Message): void {
     if (msg.kind !== Kind.HELLO) return this.#fail(msg.requestId, "expected HELLO first");
     const version = u16Of(msg, Tag.VERSION);
     const agree = version === PROTOCOL_VERSION;
+    const proof = agree ? this.#proofFields(msg) : [];
+    if (proof === null) return this.#fail(msg.requestId, "HELLO without NONCE");
     this.#write(
       encodeFrame({
         kind: Kind.HELLO | ANSWER_BIT,
@@ -174,6 +205,7 @@ export class Connection {
         fields: [
           u8Field(Tag.STATUS, agree ? Status.GRANTED : Status.DENIED),
           u16Field(Tag.VERSION, PROTOCOL_VERSION),
+          ...proof,
           ...(agree ? [] : [textField(Tag.REASON, `protocol version ${version} not supported (worker speaks ${PROTOCOL_VERSION})`)]),
         ],
       }),
@@ -186,6 +218,17 @@ export class Connection {
       return;
     }
     this.#greeted = true;
+  }
+
+  /** The frame after HELLO, with a key: AUTH with the right PROOF, or the connection closes unanswered. */
+  #onAuth(msg: Message): void {
+    const expected = this.#expectedAuth as Buffer;
+    const proof = msg.kind === Kind.AUTH ? firstField(msg, Tag.PROOF)?.value : undefined;
+    if (!proofMatches(expected, proof)) {
+      const why = msg.kind === Kind.AUTH ? "wrong PROOF in AUTH" : `kind 0x${msg.kind.toString(16)} instead of AUTH`;
+      return this.#fail(msg.requestId, why);
+    }
+    this.#expectedAuth = null;
   }
 
   #run(req: WorkerRequest, msg: Message): void {
@@ -267,6 +310,7 @@ export class Connection {
   }
 
   #fail(requestId: number, reason: string): void {
+    if (this.#unproven) return this.#refuseUnproven(reason);
     this.#options.logger.warn(`connection from ${this.#options.peer}: protocol error: ${reason}; closing`);
     this.#failed = true;
     this.#write(
@@ -278,6 +322,18 @@ export class Connection {
     );
     this.#requests.abort(new Error("protocol error"));
     this.#closeAfterFlush();
+  }
+
+  /**
+   * A peer that has not proven the generation key gets no byte more (no ERROR either: nothing it could
+   * tell apart), and whatever it sent is dropped unread.
+   */
+  #refuseUnproven(reason: string): void {
+    noteHandshakeFailure(this.#options.logger, this.#options.peer, reason);
+    this.#failed = true;
+    this.#requests.abort(new Error("handshake failed"));
+    this.#dropBacklog();
+    this.#socket.destroy();
   }
 
   /** Sends what is queued, then closes even if the peer never closes its side (no half-open leftovers). */
