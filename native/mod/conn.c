@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -125,18 +126,54 @@ static apr_status_t wait_for(int fd, short events, apr_time_t deadline)
     }
 }
 
-apr_status_t anp_conn_write(anp_conn *conn, const void *buf, apr_size_t len, apr_time_t deadline)
+/* One sendmsg() of what is left of the pending AUTH frame and of buf; how many bytes left, or -1. */
+static ssize_t send_some(anp_conn *conn, const char *at, apr_size_t len)
+{
+    struct iovec iov[2];
+    struct msghdr mh;
+    int n = 0;
+
+    if (conn->auth_len > 0) {
+        iov[n].iov_base = conn->auth;
+        iov[n++].iov_len = conn->auth_len;
+    }
+    iov[n].iov_base = (void *)at;
+    iov[n++].iov_len = len;
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = iov;
+    mh.msg_iovlen = (size_t)n;
+    /* MSG_NOSIGNAL: a worker that went away is an EPIPE here, not a SIGPIPE for the child. */
+    return sendmsg(conn->fd, &mh, MSG_NOSIGNAL);
+}
+
+/* Takes n sent bytes off the pending AUTH frame first; returns how many of them were the caller's. */
+static apr_size_t consume_auth(anp_conn *conn, apr_size_t n)
+{
+    apr_size_t of_auth = n < conn->auth_len ? n : conn->auth_len;
+    memmove(conn->auth, conn->auth + of_auth, conn->auth_len - of_auth);
+    conn->auth_len -= of_auth;
+    return n - of_auth;
+}
+
+apr_status_t anp_conn_write(anp_conn *conn, const void *buf, apr_size_t len, apr_time_t deadline, int *wrote)
 {
     const char *at = buf;
     apr_status_t rv;
+    apr_size_t mine;
     ssize_t n;
 
+    if (wrote) {
+        *wrote = 0;
+    }
     while (len > 0) {
-        /* MSG_NOSIGNAL: a worker that went away is an EPIPE here, not a SIGPIPE for the child. */
-        n = send(conn->fd, at, len, MSG_NOSIGNAL);
+        n = send_some(conn, at, len);
         if (n > 0) {
-            at += n;
-            len -= (apr_size_t)n;
+            mine = consume_auth(conn, (apr_size_t)n);
+            if (wrote && mine > 0) {
+                *wrote = 1;
+            }
+            at += mine;
+            len -= mine;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -151,6 +188,21 @@ apr_status_t anp_conn_write(anp_conn *conn, const void *buf, apr_size_t len, apr
         return (n < 0 && errno != EPIPE && errno != ECONNRESET) ? errno : APR_EOF;
     }
     return APR_SUCCESS;
+}
+
+int anp_conn_idle_closed(const anp_conn *conn)
+{
+    struct pollfd pfd;
+    int rc;
+
+    pfd.fd = conn->fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    do {
+        rc = poll(&pfd, 1, 0);
+    } while (rc < 0 && errno == EINTR);
+    /* Readable while idle is an EOF (or bytes no request asked for): either way not usable. */
+    return rc != 0;
 }
 
 /*

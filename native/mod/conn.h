@@ -23,6 +23,10 @@ struct anp_conn {
     /* Bit n: the worker acknowledged handler id n on this connection (a non-ERROR answer to a request
      * that defined it), so requests name it without DEFINE_HANDLER. */
     unsigned char known_handlers[ANP_MAX_HANDLER_ID / 8 + 1];
+    /* The AUTH frame of the handshake (handshake.c), not yet sent: anp_conn_write sends it in the same
+     * write as the first request, so the handshake costs no round trip more than HELLO. */
+    uint8_t auth[32];
+    apr_size_t auth_len;
 };
 
 /* child_init: the socket path of this generation's worker, copied into pchild. NULL: every connect
@@ -39,8 +43,18 @@ anp_conn *anp_conn_connect(apr_pool_t *p, const char **reason, int *retryable);
 /* Closes and frees a connection (broken, or the process is exiting). NULL is ignored. */
 void anp_conn_close(anp_conn *conn);
 
-/* Writes all of buf before the deadline; APR_SUCCESS, APR_TIMEUP, or an errno (APR_EOF when closed). */
-apr_status_t anp_conn_write(anp_conn *conn, const void *buf, apr_size_t len, apr_time_t deadline);
+/*
+ * Writes a pending AUTH frame and all of buf before the deadline; APR_SUCCESS, APR_TIMEUP, or an errno
+ * (APR_EOF when closed). *wrote (when not NULL) is set to whether any byte of buf left: once one has,
+ * the worker may be running the request, and it must not be sent again.
+ */
+apr_status_t anp_conn_write(anp_conn *conn, const void *buf, apr_size_t len, apr_time_t deadline, int *wrote);
+
+/*
+ * Whether an idle connection is known to be closed (or broken) already, before anything is written on
+ * it: the worker closed it while it sat in the pool (a restart, a graceful stop). One poll() with no wait.
+ */
+int anp_conn_idle_closed(const anp_conn *conn);
 
 /*
  * Reads exactly one frame and decodes it into *msg (values point into a buffer from p).

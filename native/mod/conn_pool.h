@@ -16,9 +16,9 @@
 void anp_pool_child_init(apr_pool_t *pchild, server_rec *s);
 
 /*
- * The most recently used idle connection, or NULL when there is none. It is not probed (that would cost
- * a poll() per check): one the worker closed while idle fails the send (EPIPE) or reads EOF before any
- * answer byte, and rpc.c then sends the check once more on a new connection.
+ * The most recently used idle connection, or NULL when there is none. rpc.c probes it before writing
+ * (anp_conn_idle_closed): one the worker closed while idle is retried on a new connection, but only
+ * while no byte of the check has been written.
  */
 anp_conn *anp_pool_take(void);
 

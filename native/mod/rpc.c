@@ -48,7 +48,7 @@ static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, const char 
         *reason = "cannot encode HELLO";
         return 0;
     }
-    rv = anp_conn_write(conn, buf, (apr_size_t)len, deadline);
+    rv = anp_conn_write(conn, buf, (apr_size_t)len, deadline, NULL);
     if (rv != APR_SUCCESS) {
         *reason = rv == APR_TIMEUP ? "sending HELLO to the worker timed out" : closed;
         return rv == APR_EOF ? -1 : 0;
@@ -187,21 +187,28 @@ static apr_status_t take_answer(anp_call *call, anp_conn *conn, uint32_t id, con
 }
 
 /*
- * One attempt. *retry is set when a pooled connection proved closed before any byte of the answer: the
- * send failed with EPIPE, or the read met EOF. Pooled connections are not probed when taken, so this is
- * how one the worker closed while it sat idle (a restart, a graceful stop) is noticed.
+ * One attempt. *retry is set only when a pooled connection proved closed before any byte of the request
+ * was written: found closed when taken, or the send failed at once. Once a byte has left, the worker may
+ * be running the request (a handler that kills its worker, a crash in the middle): a connection that then
+ * dies fails the check, as sending it again would run the request twice.
  */
 static apr_status_t attempt(anp_call *call, int fresh, anp_answer *ans, int *retry)
 {
     anp_message *msg = apr_palloc(call->r->pool, sizeof(*msg));
     anp_conn *conn = fresh ? NULL : anp_pool_take();
-    int reused = conn != NULL;
+    int reused = conn != NULL, wrote = 0;
     anp_encoding enc;
     uint32_t id;
     apr_status_t rv;
     long len;
 
     *retry = 0;
+    if (reused && anp_conn_idle_closed(conn)) {
+        anp_conn_close(conn);
+        ans->reason = "a pooled connection was closed while idle";
+        *retry = 1;
+        return APR_EOF;
+    }
     if (!conn && !(conn = open_connection(call->deadline, call->r->pool, &ans->reason))) {
         return APR_ECONNREFUSED;
     }
@@ -212,7 +219,7 @@ static apr_status_t attempt(anp_call *call, int fresh, anp_answer *ans, int *ret
                                    "handler spec or Require argument is over the protocol's limits", len);
         return APR_EGENERAL;
     }
-    rv = anp_conn_write(conn, call->frame, (apr_size_t)len, call->deadline);
+    rv = anp_conn_write(conn, call->frame, (apr_size_t)len, call->deadline, &wrote);
     if (rv == APR_SUCCESS) {
         rv = anp_conn_read_frame(conn, call->deadline, call->r->pool, msg, &ans->reason);
         if (rv == APR_SUCCESS) {
@@ -223,7 +230,7 @@ static apr_status_t attempt(anp_call *call, int fresh, anp_answer *ans, int *ret
         ans->reason = rv == APR_TIMEUP ? "sending to the worker timed out" : "the worker closed the connection";
     }
     anp_conn_close(conn);
-    *retry = reused && rv == APR_EOF;
+    *retry = reused && !wrote && rv == APR_EOF;
     return rv == APR_EOF || rv == APR_TIMEUP ? rv : APR_EGENERAL;
 }
 
