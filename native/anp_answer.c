@@ -1,0 +1,83 @@
+/*
+ * anp_answer.c: the module's answer reader, see anp_answer.h.
+ */
+#include "anp_answer.h"
+
+#include <string.h>
+
+long anp_answer_framed(const uint8_t *buf, size_t have)
+{
+    long need = anp_frame_size(buf, have);
+    if (need < 0) {
+        return need;
+    }
+    if ((size_t)need > have) {
+        return ANP_E_SHORT;
+    }
+    /* The worker writes one answer per request and waits: anything after it is not an answer to trust. */
+    if ((size_t)need < have) {
+        return ANP_E_MALFORMED;
+    }
+    return anp_decode(buf, have, NULL) == need ? need : ANP_E_MALFORMED;
+}
+
+static int is_text_tag(uint8_t tag)
+{
+    return tag == ANP_TAG_USER || tag == ANP_TAG_GROUP || tag == ANP_TAG_PERMISSION || tag == ANP_TAG_HASH;
+}
+
+static int was_asked(const anp_field *f, const anp_answer_expect *expect)
+{
+    size_t i;
+    for (i = 0; i < expect->asked_count; i++) {
+        const char *name = expect->asked_permissions[i];
+        if (name && strlen(name) == f->len && memcmp(name, f->value, f->len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when every text field is NUL-free and every held PERMISSION was asked. */
+static int fields_fit(const anp_message *msg, const anp_answer_expect *expect)
+{
+    unsigned int i;
+    for (i = 0; i < msg->field_count; i++) {
+        const anp_field *f = &msg->fields[i];
+        if (is_text_tag(f->tag) && memchr(f->value, 0, f->len) != NULL) {
+            return 0;
+        }
+        if (f->tag == ANP_TAG_PERMISSION && !was_asked(f, expect)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *expect)
+{
+    const anp_field *status_field;
+    uint8_t status = 0;
+
+    if (msg == NULL || expect == NULL || msg->kind != (uint8_t)(expect->kind | ANP_ANSWER_BIT)
+        || msg->request_id != expect->request_id) {
+        return ANP_VERDICT_ERROR;
+    }
+    status_field = anp_find(msg, ANP_TAG_STATUS);
+    if (status_field == NULL || anp_field_u8(status_field, &status) != ANP_OK || !fields_fit(msg, expect)) {
+        return ANP_VERDICT_ERROR;
+    }
+    switch (status) {
+    case ANP_STATUS_GRANTED:
+        if (expect->kind == ANP_KIND_GET_REALM_HASH && anp_find(msg, ANP_TAG_HASH) == NULL) {
+            return ANP_VERDICT_ERROR;
+        }
+        return ANP_VERDICT_GRANTED;
+    case ANP_STATUS_DENIED:
+        return ANP_VERDICT_DENIED;
+    case ANP_STATUS_USER_NOT_FOUND:
+        return ANP_VERDICT_USER_NOT_FOUND;
+    default:
+        return ANP_VERDICT_ERROR;
+    }
+}

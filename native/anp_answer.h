@@ -1,0 +1,56 @@
+/*
+ * anp_answer.h: how the module reads a worker's answer and turns it into a verdict, in plain C99 with
+ * no APR, so that a fuzzer (native/test/anp_answer_fuzz.c) runs exactly these rules on arbitrary bytes.
+ *
+ * The rules are the ones native/mod/conn.c (framing) and native/mod/rpc.c + providers.c (the answer's
+ * kind, id and STATUS) apply; anything that is not plainly the answer to the request sent is an ERROR,
+ * which the module turns into HTTP 500: a broken answer must never become a grant.
+ */
+#ifndef ANP_ANSWER_H
+#define ANP_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anp_protocol.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    ANP_VERDICT_ERROR = 0,          /* fail closed */
+    ANP_VERDICT_GRANTED,
+    ANP_VERDICT_DENIED,
+    ANP_VERDICT_USER_NOT_FOUND
+} anp_verdict;
+
+/* What the module asked: the answer must match it. */
+typedef struct {
+    uint8_t kind;                           /* the request's kind (ANP_KIND_*) */
+    uint32_t request_id;
+    const char *const *asked_permissions;   /* PERMISSION names sent with a password check */
+    size_t asked_count;
+} anp_answer_expect;
+
+/*
+ * The framing of an answer of which `have` bytes have been received: ANP_E_SHORT (read more), the
+ * frame's size when exactly one whole frame is there, or ANP_E_MALFORMED / ANP_E_TOO_LARGE for an
+ * impossible length prefix, bytes after the frame, or a frame that does not decode.
+ */
+long anp_answer_framed(const uint8_t *buf, size_t have);
+
+/*
+ * The verdict of a decoded answer. GRANTED, DENIED and USER_NOT_FOUND only when the frame answers this
+ * request (its kind with ANP_ANSWER_BIT, the same request id) with one STATUS byte of that value, and no
+ * text field (USER, GROUP, PERMISSION, HASH) holds a NUL (the module copies them as C strings, so a NUL
+ * would cut a name short). GRANTED also needs a HASH for GET_REALM_HASH and every PERMISSION held to be
+ * one that was asked. Anything else is ERROR.
+ */
+anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *expect);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
