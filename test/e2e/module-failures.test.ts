@@ -370,25 +370,38 @@ describe("a pooled connection the worker closes while a check waits on it", () =
     await server?.stop();
   });
 
-  test("is dropped and the check is sent once more on a new connection, to the new worker", async () => {
-    // Every httpd child must hold a pooled connection, whichever of them takes the next request: the
-    // worker logs (debug) each connection with the child's pid.
-    const everyChildConnected = async () => {
-      expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
-      const log = server.errorLog();
-      return server.children().every((child) => new RegExp(`connection from uid \\d+ pid ${String(child.pid)}\\b`).test(log));
-    };
+  // Every httpd child must hold a pooled connection, whichever of them takes the next request: the
+  // worker logs (debug) each connection with the child's pid.
+  const everyChildConnected = async () => {
+    expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+    const log = server.errorLog();
+    return server.children().every((child) => new RegExp(`connection from uid \\d+ pid ${String(child.pid)}\\b`).test(log));
+  };
+
+  test("closed while idle: the check is sent once more on a new connection, to the new worker", async () => {
+    expect(await eventually(everyChildConnected, 100, 50)).toBe(true);
+    const [pid] = workerPids(server);
+    expect(pid).toBeDefined();
+    process.kill(pid as number, "SIGKILL");
+    expect(await eventually(async () => Promise.resolve(workerPids(server).some((p) => p !== pid)))).toBe(true);
+    expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+    expect(server.errorLog()).toMatch(/ANP0403: a pooled connection was closed \(a pooled connection was closed while idle\); trying once on a new one/);
+  });
+
+  test("closed after the check was written to it: not sent again, 500", async () => {
     expect(await eventually(everyChildConnected, 100, 50)).toBe(true);
     const [pid] = workerPids(server);
     expect(pid).toBeDefined();
     process.kill(pid as number, "SIGSTOP");
     const pending = server.statusAs("/valid/", "alice", "wonderland");
     const arrived = await eventually(async () => Promise.resolve(unreadByWorker(pid as number) > 0));
-    // Killing the stopped worker closes the pooled connection with the request unanswered on it.
+    // Killing the stopped worker closes the pooled connection with the request unanswered on it: the
+    // module cannot know whether the worker ran it, so it does not run it again.
     process.kill(pid as number, "SIGKILL");
     expect(arrived).toBe(true);
-    expect(await pending).toBe(200);
-    expect(server.errorLog()).toMatch(/ANP0403: a pooled connection was closed \(the worker closed the connection\); trying once on a new one/);
+    expect(await pending).toBe(500);
+    expect(server.errorLog()).not.toMatch(/ANP0403: a pooled connection was closed \(the worker closed the connection\)/);
+    expect(await eventually(async () => (await server.statusAs("/valid/", "alice", "wonderland")) === 200)).toBe(true);
     expect(workerPids(server)).not.toContain(pid);
   });
 });
