@@ -4,6 +4,7 @@
 // The decoder's seeds are the frames themselves (valid, malformed, short). The answer reader's seeds are
 // each valid answer frame behind the 7 control bytes native/test/anp_answer_fuzz_target.c reads first:
 // the request kind's index, a chunking seed, the asked-permission bits, and the frame's own request id.
+// The grant payload's seeds are a few payloads as native/mod/grant_payload.c writes them.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -26,7 +27,8 @@ if (!out) {
 const vectors = JSON.parse(readFileSync(new URL("../test/vectors/protocol.json", import.meta.url), "utf8"));
 const decodeDir = join(out, "anp_decode_fuzz_target");
 const answerDir = join(out, "anp_answer_fuzz_target");
-for (const dir of [decodeDir, answerDir]) {
+const payloadDir = join(out, "anp_grant_payload_fuzz_target");
+for (const dir of [decodeDir, answerDir, payloadDir]) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
 }
@@ -44,4 +46,17 @@ for (const group of ["valid", "malformed", "short"]) {
     }
   }
 }
-console.log(`fuzz-seeds: ${decodeSeeds} decoder seeds, ${answerSeeds} answer seeds in ${out}`);
+// Flags (0x01 renamed user, 0x02 groups), the user's NUL-terminated name, then each list as a
+// little-endian u16 count and NUL-terminated names: groups (when flagged), then held permissions.
+const names = (...list) => [list.length & 0xff, list.length >> 8, ...list.flatMap((n) => [...Buffer.from(`${n}\0`)])];
+const payloads = [
+  [0x00, ...names()],
+  [0x00, ...names("blog.add_post")],
+  [0x01, ...Buffer.from("alice@example.org\0"), ...names()],
+  [0x03, ...Buffer.from("bob\0"), ...names("staff", "editors"), ...names("blog.add_post", "auth.view_user")],
+  [0x02, ...names(""), ...names()],
+];
+payloads.forEach((payload, i) => writeFileSync(join(payloadDir, `payload-${i}`), Buffer.from(payload)));
+console.log(
+  `fuzz-seeds: ${decodeSeeds} decoder seeds, ${answerSeeds} answer seeds, ${payloads.length} payload seeds in ${out}`,
+);

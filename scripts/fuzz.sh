@@ -4,6 +4,7 @@
 # Targets (native/test/*_fuzz_target.c, built by CMakeLists.txt with -DANP_FUZZ=ON and clang):
 #   anp_decode_fuzz_target   the C decoder (anp_frame_size, anp_decode) and the writer's round trip
 #   anp_answer_fuzz_target   the module's answer reader (native/anp_answer.c) and the fold rules
+#   anp_grant_payload_fuzz_target  the grant cache's payload codec (native/mod/grant_payload.c)
 # Everything lives under build/fuzz: the build, seeds/<target> (made anew from test/vectors/protocol.json),
 # corpus/<target> (what libFuzzer found, kept from run to run) and crashes/<target>/ (each crashing input,
 # as crash-<sha1>, leak-<sha1> or timeout-<sha1>; replay with build/fuzz/<target> <file>).
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=60
-targets=(anp_decode_fuzz_target anp_answer_fuzz_target)
+targets=(anp_decode_fuzz_target anp_answer_fuzz_target anp_grant_payload_fuzz_target)
 while (($#)); do
   case "$1" in
     --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
