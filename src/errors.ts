@@ -1,9 +1,10 @@
 // Every error class of the worker, in one place, on the ground floor (it imports nothing). Each has a
 // stable `code` that callers and tests branch on, never the message, and says whether its message may
 // be echoed to the module as it is (`safeToEcho`). Any error becomes an ERROR answer whose REASON is the
-// message: a message the worker words itself from what it knows (codes, keys, ids, types) cannot hold
-// the password and is sent unchanged; any other message is scrubbed of the password first, because a
-// handler, a driver or a script may have put anything it had in hand into it.
+// message when the worker worded it itself from what it knows (codes, keys, ids, types), which cannot
+// hold the password; any other error's REASON is a fixed wording and its code (failureReason in
+// src/worker/dispatcher.ts), because a handler, a driver or a script may have put anything it had in
+// hand into its message.
 
 /** The base class: a stable code, a name, and whether the message is the worker's own wording. */
 export class AnpError extends Error {
@@ -67,6 +68,8 @@ export class SpecError extends AnpError {
 /** No factory could make a handler of this type (e.g. the Django handler module failed to load). */
 export class HandlerUnavailableError extends AnpError {
   override readonly code = "ERR_ANP_HANDLER_UNAVAILABLE";
+  /** Raised when a handler is made, before it sees any password. */
+  override readonly safeToEcho = true;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "HandlerUnavailableError";
@@ -113,6 +116,8 @@ export class HandlerContractError extends AnpError {
 /** The script could not be found, read or evaluated. */
 export class ScriptLoadError extends AnpError {
   override readonly code = "ERR_ANP_SCRIPT_LOAD";
+  /** Loading happens before the script sees any password, so its message cannot hold one. */
+  override readonly safeToEcho = true;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ScriptLoadError";
@@ -131,13 +136,31 @@ export class ScriptMissingFunctionError extends AnpError {
   }
 }
 
-/** The script's function threw (or its promise rejected); the message quotes what it threw. */
+/**
+ * The script's function threw (or its promise rejected). The message quotes what it threw, so it may
+ * hold the password and never leaves the worker; an ERROR answer names only the function and the code.
+ */
 export class ScriptThrewError extends AnpError {
   override readonly code = "ERR_ANP_SCRIPT_THREW";
+  readonly functionName: string;
+  /** The class of what was thrown when it is one of JavaScript's own (TypeError...), else null. */
+  readonly thrownClass: string | null;
   constructor(functionName: string, cause: unknown) {
     super(`${functionName} threw: ${describeThrown(cause)}`, { cause });
     this.name = "ScriptThrewError";
+    this.functionName = functionName;
+    this.thrownClass = builtinErrorClass(cause);
   }
+}
+
+const BUILTIN_ERRORS: readonly (new () => Error)[] = [Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, AggregateError as never];
+
+/** The name of `thrown`'s class when it is a built-in one: its identity, not its (settable) name. */
+function builtinErrorClass(thrown: unknown): string | null {
+  if (typeof thrown !== "object" || thrown === null) return null;
+  const ctor = Object.getPrototypeOf(thrown)?.constructor as unknown;
+  const found = BUILTIN_ERRORS.find((builtin) => builtin === ctor);
+  return found === undefined ? null : found.prototype.name;
 }
 
 /** The script's function returned something its contract does not allow (mod_wsgi: a TypeError, 500). */
@@ -219,13 +242,16 @@ export class AnswerTooLargeError extends AnpError {
 }
 
 // ---- the Django handler ---------------------------------------------------------------------------
-// None of these ever carries a password, and database URLs appear only with the password masked; they
-// are still scrubbed, because driver messages are quoted in them. A DatabaseError is never turned into
+// None of these ever carries a user's password (the database never sees one), and database URLs appear
+// only with the password masked; an ERROR answer still carries only their code, because the message
+// quotes the driver's text. A DatabaseError is never turned into
 // "no such user": a lookup that failed is not a miss.
 
 /** A handler spec or option that cannot be used; `key` names the spec key (or option) at fault. */
 export class DjangoConfigError extends AnpError {
   override readonly code = "ERR_DJANGO_CONFIG";
+  /** Raised when the handler is made, from its spec, before it sees any password. */
+  override readonly safeToEcho = true;
   readonly key: string;
   constructor(key: string, problem: string, options?: ErrorOptions) {
     super(`django handler: ${key}: ${problem}`, options);

@@ -28,6 +28,7 @@ import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
 import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type HasherOptions } from "./hashers/index.js";
 import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
+import { LoggedDatabase } from "./database/logged.js";
 import { openDatabase, type Database, type Row, type SqlValue } from "./database/index.js";
 import { DjangoConfigError, UserRowError } from "../errors.js";
 import { buildStatements, type Statements } from "./queries.js";
@@ -107,10 +108,13 @@ export class DjangoHandler implements Handler {
     this.#hashLimiter = options.hashLimiter ?? new ConcurrencyLimiter();
     this.#rows = new RowCache((options.rowCacheSeconds ?? 0) * 1000);
     this.#log = options.log ?? (() => {});
-    this.#database = openDatabase(
-      location,
-      { poolSize, queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, readOnly: !this.upgradeHashes },
-      (error) => this.#log("warn", `django handler: idle database connection failed (${this.#database.description}): ${error.message}`),
+    this.#database = new LoggedDatabase(
+      openDatabase(
+        location,
+        { poolSize, queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, readOnly: !this.upgradeHashes },
+        (error) => this.#log("warn", `django handler: idle database connection failed (${this.#database.description}): ${error.message}`),
+      ),
+      (message) => this.#log("warn", message),
     );
     this.#statements = buildStatements(this.#database.dialect, this.mapping);
     this.#userLookup = this.#batcher(this.#statements.userByNames, this.#statements.userByName, poolSize);

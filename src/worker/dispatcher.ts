@@ -1,11 +1,11 @@
 // Turns one decoded request into one answer, for one connection: applies the request's handler
 // definitions to the connection's table, finds the handler(s) by id, calls the operation's method and
 // maps its result onto the status table of docs/protocol.md. Anything unexpected is ERROR, never a grant.
-import { AnpError, HandlerContractError } from "../errors.js";
+import { AnpError, DatabaseError, HandlerContractError, ScriptThrewError } from "../errors.js";
 import type { HandlerRegistry } from "../handlers/registry.js";
 import type { CheckContext, Handler } from "../handlers/types.js";
 import { Kind, Status } from "../protocol/constants.js";
-import { errorAnswer, scrubSecret, type Answer } from "./answer.js";
+import { errorAnswer, type Answer } from "./answer.js";
 import { signalOf, type RequestSignal } from "./deadline.js";
 import { checkPassword, groupsOf, matchGroups, need, type ContextFor } from "./fold.js";
 import { HandlerTable } from "./handler-table.js";
@@ -100,13 +100,32 @@ export class Dispatcher {
   }
 }
 
+/** A code that can go into a REASON as it is: letters, digits and `_` only (ECONNREFUSED, 28P01). */
+const SAFE_CODE = /^[A-Za-z0-9_]{1,40}$/;
+
 /**
- * The ERROR answer for a failed request: the error's message, unchanged when the worker worded it itself
- * (`safeToEcho`: codes, keys, ids, never values a handler had in hand; scrubbing those would only garble
- * them when the password is short), otherwise with any trace of the password removed.
+ * The ERROR answer for a failed request. Its REASON is logged by the module, so it never quotes a
+ * handler's or a driver's message: those may hold the password, and removing it from them would not do,
+ * because the text around the hole tells what was removed (a password "timeout" cut out of "connection
+ * timeout" is still readable). The REASON is the worker's own message when it worded it itself
+ * (`safeToEcho`: codes, keys, ids, never a value a handler had in hand), otherwise a fixed wording and
+ * the error's code. The driver's full message goes to the worker's log from the database layer
+ * (src/django/database/logged.ts), which never has the password in hand.
  */
-export function failureAnswer(err: unknown, req: Pick<WorkerRequest, "password"> | null): Answer {
-  if (!(err instanceof Error)) return errorAnswer(`non-error thrown: ${typeof err}`);
-  if (err instanceof AnpError && err.safeToEcho) return errorAnswer(err.message);
-  return errorAnswer(scrubSecret(err.message, req?.password ?? null));
+export function failureAnswer(err: unknown, _req?: Pick<WorkerRequest, "password"> | null): Answer {
+  return errorAnswer(failureReason(err));
+}
+
+/** The REASON of failureAnswer: see there. */
+export function failureReason(err: unknown): string {
+  if (!(err instanceof Error)) return `non-error thrown: ${typeof err}`;
+  if (err instanceof AnpError && err.safeToEcho) return err.message;
+  if (err instanceof DatabaseError) {
+    const code = err.driverCode !== undefined && SAFE_CODE.test(err.driverCode) ? `${err.code} ${err.driverCode}` : err.code;
+    return `database error (${code})`;
+  }
+  if (err instanceof ScriptThrewError) return `${err.functionName} threw${err.thrownClass === null ? "" : ` ${err.thrownClass}`} (${err.code})`;
+  if (err instanceof AnpError) return `handler error (${err.code})`;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && SAFE_CODE.test(code) ? `handler error (${code})` : "handler error";
 }
