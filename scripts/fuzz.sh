@@ -31,11 +31,12 @@ if ! command -v clang >/dev/null || ! command -v clang++ >/dev/null; then
 fi
 
 out=build/fuzz
+mkdir -p "$out"
 # The tree is shared by several builds at once: native builds take the lock.
 flock /tmp/anp-build.lock bash -c "
-  cmake -S . -B '$out' -DANP_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >'$out.configure.log' 2>&1 \
-    || { cat '$out.configure.log' >&2; exit 1; }
-  cmake --build '$out' -j2 >'$out.build.log' 2>&1 || { cat '$out.build.log' >&2; exit 1; }
+  cmake -S . -B '$out' -DANP_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >'$out/configure.log' 2>&1 \
+    || { cat '$out/configure.log' >&2; exit 1; }
+  cmake --build '$out' -j2 >'$out/build.log' 2>&1 || { cat '$out/build.log' >&2; exit 1; }
 "
 node scripts/fuzz-seeds.mjs "$out/seeds" >&2
 
