@@ -71,7 +71,10 @@ function setup(generationKey: Buffer | null, logLines: string[] = []): { socket:
 }
 
 const hello = (nonce: Buffer | null = N_M): Buffer =>
-  encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION), ...(nonce ? [bytesField(Tag.NONCE, nonce)] : [])] });
+  nonce
+    ? encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION), bytesField(Tag.NONCE, nonce)] })
+    : // Laid out by hand: the codec would refuse to encode a HELLO without NONCE once version 3 requires it.
+      Buffer.from([0, 0, 0, 12, Kind.HELLO, 0, 0, 0, 0, 0, 1, Tag.VERSION, 0, 2, PROTOCOL_VERSION >> 8, PROTOCOL_VERSION & 0xff]);
 const auth = (proof: Buffer): Buffer => encodeFrame({ kind: Kind.AUTH, requestId: 0, fields: [bytesField(Tag.PROOF, proof)] });
 const check = (): Buffer =>
   encodeFrame({
