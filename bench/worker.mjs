@@ -27,7 +27,7 @@ async function loadProtocol(distDir) {
 
 /** Starts the worker and resolves once it is listening. */
 function startWorker(workerJs, socketPath, extraArgs = []) {
-  const child = spawn(process.execPath, [workerJs, "--socket", socketPath, "--log-level", "warn", ...extraArgs], {
+  const child = spawn(process.execPath, [workerJs, "--socket", socketPath, "--no-bootstrap", "--log-level", "warn", ...extraArgs], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let log = "";

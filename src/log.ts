@@ -2,6 +2,9 @@
 // One line per event on stderr, in the form httpd's ErrorLog keeps readable:
 //   mod_authnz_node worker[<pid>]: <level>: <message>
 // Messages are sanitized so no caller can break the one-line-per-event rule with control characters.
+// Once the worker relays its fds 1 and 2 (handler output, prefixed and escaped by the addon's thread),
+// the logger writes to the saved log descriptor instead (fdSink).
+import { writeSync } from "node:fs";
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -42,5 +45,21 @@ export function createLogger(level: LogLevel, sink: LineSink = process.stderr, p
     warn: (m) => emit("warn", m),
     info: (m) => emit("info", m),
     debug: (m) => emit("debug", m),
+  };
+}
+
+/**
+ * Writes each line to descriptor `fd` at once, so a line written just before process.exit() is not lost.
+ * A log that is gone drops the line: there is nowhere better to say so.
+ */
+export function fdSink(fd: number): LineSink {
+  return {
+    write(line: string): void {
+      try {
+        writeSync(fd, line);
+      } catch {
+        // nothing to do
+      }
+    },
   };
 }

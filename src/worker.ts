@@ -1,17 +1,21 @@
 // The worker's composition root, compiled to dist/worker.js and started by mod_authnz_node:
-//   node dist/worker.js --socket <path> [--socket-mode 0600|0660] [--socket-group <name>]
-//     [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug]
-// Exit status: 0 after SIGTERM/SIGHUP, 2 for a bad flag or config (the message names it), 1 for a crash.
+//   node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>]
+//     [--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>]
+//     [--config <file.json>] [--log-level error|warn|info|debug]
+// Exit status: 0 after SIGTERM/SIGHUP, 2 for a bad flag, config or bootstrap (the message names it), 1 for
+// a crash. The startup order (docs/worker.md, "Startup") is part of the trust boundary: see main().
 import { ConcurrencyLimiter } from "./cache/concurrency-limiter.js";
 import { WorkerConfigError } from "./errors.js";
 import { HandlerRegistry } from "./handlers/registry.js";
 import { ScriptHandler } from "./handlers/script.js";
 import { describeSpec, parseSpec } from "./handlers/spec.js";
-import { createLogger, type Logger } from "./log.js";
+import { createLogger, fdSink, type LineSink, type Logger } from "./log.js";
 import { loadAddon, type Addon } from "./native/addon.js";
+import { readBootstrap, type Bootstrap } from "./worker/bootstrap.js";
 import { USAGE, parseCommandLine, type WorkerOptions } from "./worker/cli.js";
 import { handlerFactories } from "./worker/factories.js";
 import { lowerHashingPriority } from "./worker/hashing-priority.js";
+import { SpecPolicy, restrictSpecs, specPolicyOf } from "./worker/handler-table.js";
 import { PeerPolicy } from "./worker/peer.js";
 import { WorkerServer } from "./worker/server.js";
 import { checkSocketDirectory, removeStaleSocket } from "./worker/socket-file.js";
@@ -25,8 +29,11 @@ const SHUTDOWN_HARD_LIMIT_MS = 1900;
 /** Requests in flight on one connection before the worker stops reading from it. */
 const MAX_IN_FLIGHT_PER_CONNECTION = 512;
 
+/** Where the worker's own lines go: stderr until the relay starts, then the saved log descriptor. */
+let logSink: LineSink = process.stderr;
+
 function fatalConfig(err: WorkerConfigError): never {
-  createLogger("error").error(err.message);
+  createLogger("error", logSink).error(err.message);
   process.exit(2);
 }
 
@@ -49,7 +56,9 @@ async function preload(options: WorkerOptions, registry: HandlerRegistry, logger
   for (const [index, specText] of options.preload.entries()) {
     const where = `config:handlers[${index}]`;
     try {
-      const handler = await registry.get(specText);
+      const policy = specPolicyOf(registry);
+      if (!policy.allows(specText)) throw new Error("handler spec not in httpd's configuration");
+      const handler = await registry.get(policy.materialize(specText));
       if (handler instanceof ScriptHandler) await handler.load();
       logger.info(`loaded handler ${describeSpec(parseSpec(specText))}`);
     } catch (err) {
@@ -58,9 +67,13 @@ async function preload(options: WorkerOptions, registry: HandlerRegistry, logger
   }
 }
 
-/** The addon (SO_PEERCRED, hashing priority), or null where the worker may run without it. */
-async function nativeAddon(options: WorkerOptions, logger: Logger): Promise<Addon | null> {
+/** The addon (SO_PEERCRED, hashing priority, the process guards), or null where the worker may run without it. */
+function nativeAddon(options: WorkerOptions, logger: Logger): Addon | null {
   const addon = loadAddon((reason) => logger.warn(`native addon: ${reason}`));
+  if (addon === null && typeof options.bootstrap === "object") {
+    // Started by httpd's parent with secrets to receive: without the addon they could not be protected.
+    fatalConfig(new WorkerConfigError("--bootstrap-fd", "needs the native addon (build/Release/anp_addon.node); run npm run build:native"));
+  }
   if (addon === null && (options.trustUids.length > 0 || options.socketMode === 0o660)) {
     // Without SO_PEERCRED the worker cannot tell trusted peers from the rest of a group: fail closed.
     fatalConfig(
@@ -72,8 +85,12 @@ async function nativeAddon(options: WorkerOptions, logger: Logger): Promise<Addo
   }
   if (addon === null) {
     logger.warn("native addon not loaded: peers are not checked (the 0600 socket still admits only this uid and root)");
-    return null;
   }
+  return addon;
+}
+
+/** Lowers the hashing threads' priority; before any handler is made. */
+async function lowerPriority(addon: Addon, logger: Logger): Promise<void> {
   // Before any handler can queue work on the pool, so that every pool thread is idle and reachable.
   try {
     const threads = await lowerHashingPriority(addon);
@@ -81,18 +98,77 @@ async function nativeAddon(options: WorkerOptions, logger: Logger): Promise<Addo
   } catch (err) {
     logger.warn(`hashing threads keep their CPU priority: ${(err as Error).message}`);
   }
-  return addon;
+}
+
+/**
+ * Closes the worker's memory to its own uid (no ptrace, no /proc/<pid>/mem, no core file) and checks no
+ * tracer attached before that. With a bootstrap to receive, failing either stops the worker (exit 2):
+ * the generation key must never sit in memory httpd's User can read. Without one, a warning.
+ */
+function protectMemory(addon: Addon | null, options: WorkerOptions, logger: Logger): void {
+  const required = typeof options.bootstrap === "object";
+  const fail = (message: string): void => {
+    if (required) fatalConfig(new WorkerConfigError("--bootstrap-fd", message));
+    logger.warn(message);
+  };
+  if (addon === null) return fail("memory not protected: the native addon is not loaded");
+  try {
+    addon.setDumpable(false);
+    const tracer = addon.tracerPid();
+    if (tracer !== 0) fail(`process ${tracer} traces the worker; refusing to receive secrets`);
+  } catch (err) {
+    fail(`memory not protected: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Makes fds 1 and 2 a pipe the addon's thread copies to the log, each line prefixed and escaped, so no
+ * handler output can pass for an error-log line of httpd's; the worker's own lines go to the saved
+ * descriptor (already escaped by the logger). Returns the logger to use from now on.
+ */
+function relayOutput(addon: Addon | null, options: WorkerOptions, logger: Logger): Logger {
+  if (addon === null) return logger;
+  try {
+    logSink = fdSink(addon.relayOutput(`mod_authnz_node worker[${process.pid}]: output: `));
+  } catch (err) {
+    if (typeof options.bootstrap === "object") fatalConfig(new WorkerConfigError("--bootstrap-fd", `cannot relay output: ${(err as Error).message}`));
+    logger.warn(`handler output is not relayed: ${(err as Error).message}`);
+    return logger;
+  }
+  return createLogger(options.logLevel, logSink);
+}
+
+/** The bootstrap from httpd's parent, or null (with a warning) when started without one. */
+async function bootstrapOf(options: WorkerOptions, logger: Logger): Promise<Bootstrap | null> {
+  if (typeof options.bootstrap === "object") {
+    try {
+      return await readBootstrap(options.bootstrap.fd);
+    } catch (err) {
+      if (err instanceof WorkerConfigError) fatalConfig(err);
+      throw err;
+    }
+  }
+  logger.warn(
+    options.bootstrap === "none"
+      ? "--no-bootstrap: no generation key and no handler allowlist; any process that can reach the socket is answered and chooses the handler"
+      : "started without --bootstrap-fd or --no-bootstrap: running as with --no-bootstrap (no generation key, no handler allowlist)",
+  );
+  return null;
 }
 
 /** The registry, with the socket directory checked and the configured handlers loaded. */
-async function prepareHandlers(options: WorkerOptions, uid: number, logger: Logger): Promise<HandlerRegistry> {
+async function prepareHandlers(options: WorkerOptions, uid: number, bootstrap: Bootstrap | null, logger: Logger): Promise<HandlerRegistry> {
   const registry = new HandlerRegistry({
     factories: handlerFactories({ logger, hashLimiter: new ConcurrencyLimiter() }),
     onCreate: (description) => logger.info(`handler ready: ${description}`),
   });
+  if (bootstrap !== null) restrictSpecs(registry, new SpecPolicy(bootstrap.allowedSpecs, bootstrap.secretFiles));
   try {
-    checkSocketDirectory(options.socketPath, uid);
-    if (removeStaleSocket(options.socketPath)) logger.info(`removed stale socket ${options.socketPath}`);
+    // An inherited socket sits in the parent's directory, owned by root: nothing of ours to check there.
+    if (options.listenFd === null) {
+      checkSocketDirectory(options.socketPath, uid);
+      if (removeStaleSocket(options.socketPath)) logger.info(`removed stale socket ${options.socketPath}`);
+    }
     await preload(options, registry, logger);
   } catch (err) {
     if (err instanceof WorkerConfigError) {
@@ -104,14 +180,29 @@ async function prepareHandlers(options: WorkerOptions, uid: number, logger: Logg
   return registry;
 }
 
-async function listen(options: WorkerOptions, uid: number, addon: Addon | null, registry: HandlerRegistry, logger: Logger): Promise<WorkerServer> {
+interface Started {
+  readonly uid: number;
+  readonly addon: Addon | null;
+  readonly bootstrap: Bootstrap | null;
+  readonly logger: Logger;
+}
+
+async function listen(options: WorkerOptions, started: Started, registry: HandlerRegistry): Promise<WorkerServer> {
+  const { uid, addon, bootstrap, logger } = started;
   const server = new WorkerServer({
     socketPath: options.socketPath,
+    listenFd: options.listenFd,
     socketMode: options.socketMode,
     socketGid: options.socketGid,
     logger,
     peers: new PeerPolicy(uid, options.trustUids, addon),
-    connection: { registry, logger, timeoutMs: options.timeoutMs, maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION },
+    connection: {
+      registry,
+      logger,
+      timeoutMs: options.timeoutMs,
+      maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION,
+      generationKey: bootstrap?.generationKey ?? null,
+    },
   });
   try {
     await server.start();
@@ -119,10 +210,11 @@ async function listen(options: WorkerOptions, uid: number, addon: Addon | null, 
     // EACCES, EADDRINUSE, or a --socket-group the worker's user may not chown to: a deployment problem.
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     await registry.closeAll();
-    fatalConfig(new WorkerConfigError("--socket", `cannot listen on ${options.socketPath}: ${code}`));
+    const flag = options.listenFd === null ? "--socket" : "--listen-fd";
+    fatalConfig(new WorkerConfigError(flag, `cannot listen on ${options.socketPath}: ${code}`));
   }
   // Always written, whatever --log-level says: supervisors and tests wait for this line.
-  (logger.enabled("info") ? logger : createLogger("info")).info(`listening on ${options.socketPath}`);
+  (logger.enabled("info") ? logger : createLogger("info", logSink)).info(`listening on ${options.socketPath}`);
   return server;
 }
 
@@ -142,10 +234,20 @@ async function shutDown(server: WorkerServer, registry: HandlerRegistry, logger:
   process.exit(0);
 }
 
+/**
+ * The startup order, each step before the next for a reason:
+ * 1. the memory guard (setDumpable(false), no tracer): before the bootstrap brings the generation key and
+ *    the secrets into memory, and before any handler code runs;
+ * 2. the output relay: before any handler is made (a preloaded script runs at once), so nothing a handler
+ *    prints reaches the error log unprefixed; the worker's own lines go to the saved descriptor from here;
+ * 3. the bootstrap, read to its end and closed: before any connection is accepted, so every connection
+ *    is held to the key and the allowlist;
+ * 4. the handlers (the allowlist applies to preloaded specs too), then the socket.
+ */
 async function main(): Promise<void> {
   const options = readOptions();
   if (options === null) return;
-  const logger = createLogger(options.logLevel);
+  let logger = createLogger(options.logLevel);
   const uid = process.getuid?.() ?? 0;
 
   // A stray rejection in a user's script must not take every check down with it.
@@ -161,9 +263,13 @@ async function main(): Promise<void> {
   process.on("SIGTERM", (signal) => stop(signal));
   process.on("SIGHUP", (signal) => stop(signal));
 
-  const addon = await nativeAddon(options, logger);
-  const registry = await prepareHandlers(options, uid, logger);
-  const server = await listen(options, uid, addon, registry, logger);
+  const addon = nativeAddon(options, logger);
+  protectMemory(addon, options, logger);
+  logger = relayOutput(addon, options, logger);
+  const bootstrap = await bootstrapOf(options, logger);
+  if (addon !== null) await lowerPriority(addon, logger);
+  const registry = await prepareHandlers(options, uid, bootstrap, logger);
+  const server = await listen(options, { uid, addon, bootstrap, logger }, registry);
 
   let stopping = false;
   stop = (signal: NodeJS.Signals): void => {
@@ -182,7 +288,7 @@ process.on("uncaughtException", (err) => {
   // The worker's state is unknown now; exiting lets the module fail requests closed and restart it.
   // The name and stack frames, not the message: it could hold anything a script had in hand.
   const frames = String(err?.stack ?? "").split("\n").slice(1, 6).map((line) => line.trim());
-  process.stderr.write(`mod_authnz_node worker[${process.pid}]: error: uncaught ${err?.name ?? "exception"} ${frames.join(" | ")}\n`);
+  logSink.write(`mod_authnz_node worker[${process.pid}]: error: uncaught ${err?.name ?? "exception"} ${frames.join(" | ")}\n`);
   process.exit(1);
 });
 

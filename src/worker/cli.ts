@@ -1,6 +1,7 @@
 // The worker's command line and optional JSON config file, turned into one validated WorkerOptions.
-//   node dist/worker.js --socket <path> [--socket-mode 0600|0660] [--socket-group <name>]
-//     [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug]
+//   node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>]
+//     [--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>]
+//     [--config <file.json>] [--log-level error|warn|info|debug]
 // Flags win over the config file. Every problem is a WorkerConfigError naming the flag or key.
 import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
@@ -20,11 +21,19 @@ export interface WorkerOptions {
   readonly logLevel: LogLevel;
   /** Handler specs created at start, so a broken one shows in the log before the first request. */
   readonly preload: readonly string[];
+  /** A listening Unix socket inherited from httpd's parent (--listen-fd), or null to create socketPath. */
+  readonly listenFd: number | null;
+  /**
+   * Where httpd's parent writes the BOOTSTRAP frame (--bootstrap-fd): the generation key, the allowed
+   * handler specs and the secret files. "none" (--no-bootstrap): no key and no allowlist, for workers
+   * started by hand. "unset": neither flag, as modules older than the bootstrap start the worker.
+   */
+  readonly bootstrap: { readonly fd: number } | "none" | "unset";
 }
 
 export const USAGE =
-  "usage: node dist/worker.js --socket <path> [--socket-mode 0600|0660] [--socket-group <name>] " +
-  "[--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug]";
+  "usage: node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>] " +
+  "[--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug]";
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_TIMEOUT_MS = 600_000;
@@ -38,6 +47,9 @@ interface RawOptions {
   timeoutMs?: string;
   logLevel?: string;
   preload: string[];
+  listenFd?: string;
+  bootstrapFd?: string;
+  noBootstrap?: boolean;
 }
 
 const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
@@ -47,6 +59,8 @@ const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
   "--trust-uid": { key: "trustUids", repeatable: true },
   "--timeout-ms": { key: "timeoutMs" },
   "--log-level": { key: "logLevel" },
+  "--listen-fd": { key: "listenFd" },
+  "--bootstrap-fd": { key: "bootstrapFd" },
 };
 
 /** Where each raw option came from, so errors name the flag the user actually wrote. */
@@ -64,6 +78,10 @@ export function parseCommandLine(argv: readonly string[], readFile: (path: strin
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--help" || arg === "-h") return { help: true, options: null };
+    if (arg === "--no-bootstrap") {
+      flags.noBootstrap = true;
+      continue;
+    }
     const eq = arg.indexOf("=");
     const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     let value: string | undefined;
@@ -167,6 +185,10 @@ function mergeConfig(config: RawOptions, flags: RawOptions): RawOptions {
   if (flags.timeoutMs !== undefined) merged.timeoutMs = flags.timeoutMs;
   if (flags.logLevel !== undefined) merged.logLevel = flags.logLevel;
   if (flags.trustUids.length > 0) merged.trustUids = flags.trustUids;
+  // Only flags: what httpd's parent hands over is no business of a config file.
+  merged.listenFd = flags.listenFd;
+  merged.bootstrapFd = flags.bootstrapFd;
+  merged.noBootstrap = flags.noBootstrap;
   return merged;
 }
 
@@ -215,5 +237,35 @@ function validate(raw: RawOptions, origin: Origin): WorkerOptions {
     logLevel = raw.logLevel;
   }
 
-  return { socketPath: raw.socket, socketMode, socketGid, trustUids, timeoutMs, logLevel, preload: raw.preload };
+  return {
+    socketPath: raw.socket,
+    socketMode,
+    socketGid,
+    trustUids,
+    timeoutMs,
+    logLevel,
+    preload: raw.preload,
+    listenFd: raw.listenFd === undefined ? null : inheritedFd("--listen-fd", raw.listenFd),
+    bootstrap: bootstrapSource(raw),
+  };
+}
+
+/** An inherited descriptor number: 3 or more, since 0-2 are stdio. */
+function inheritedFd(flag: string, value: string): number {
+  const n = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 3)) throw new WorkerConfigError(flag, `must be a file descriptor number of 3 or more, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * --bootstrap-fd or --no-bootstrap, not both: without the bootstrap the worker has no generation key (any
+ * process that can reach the socket is answered) and no spec allowlist (any peer chooses the handler), so
+ * running that way must be asked for by name, never fallen into.
+ */
+function bootstrapSource(raw: RawOptions): WorkerOptions["bootstrap"] {
+  if (raw.bootstrapFd !== undefined && raw.noBootstrap === true) {
+    throw new WorkerConfigError("--no-bootstrap", "cannot be given with --bootstrap-fd");
+  }
+  if (raw.bootstrapFd !== undefined) return { fd: inheritedFd("--bootstrap-fd", raw.bootstrapFd) };
+  return raw.noBootstrap === true ? "none" : "unset";
 }

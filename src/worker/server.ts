@@ -5,9 +5,14 @@ import { lstatSync } from "node:fs";
 import { Connection, type ConnectionOptions } from "./connection.js";
 import type { Logger } from "../log.js";
 import { describePeer, type PeerPolicy } from "./peer.js";
-import { listenOnSocketFile, type SocketFileOptions } from "./socket-file.js";
+import { listenOnInheritedSocket, listenOnSocketFile, type SocketFileOptions } from "./socket-file.js";
 
 export interface WorkerServerOptions extends SocketFileOptions {
+  /**
+   * A listening socket httpd's parent made (--listen-fd), in a directory only root can write; null: the
+   * worker creates socketPath itself. The inherited socket's path is the parent's to create and remove.
+   */
+  readonly listenFd: number | null;
   readonly logger: Logger;
   readonly peers: PeerPolicy;
   readonly connection: Omit<ConnectionOptions, "peer">;
@@ -29,8 +34,15 @@ export class WorkerServer {
   }
 
   async start(): Promise<void> {
-    this.#server = await listenOnSocketFile(this.#options, (socket) => this.#accept(socket));
-    this.#socketIno = lstatSync(this.#options.socketPath).ino;
+    const accept = (socket: Socket): void => this.#accept(socket);
+    const { listenFd } = this.#options;
+    if (listenFd !== null) {
+      // The parent's socket: closing it removes no file, so there is no socket file of ours to watch.
+      this.#server = await listenOnInheritedSocket(listenFd, accept);
+    } else {
+      this.#server = await listenOnSocketFile(this.#options, accept);
+      this.#socketIno = lstatSync(this.#options.socketPath).ino;
+    }
     this.#server.on("error", (err) => this.#options.logger.error(`listening socket: ${err.message}`));
   }
 
@@ -66,7 +78,7 @@ export class WorkerServer {
     if (server !== null) {
       // libuv unlinks the socket path on close. If a newer worker already replaced the file, that removes
       // the newer worker's socket; the module then restarts that worker. Say so, since it cannot be avoided.
-      if (!this.#stillOurSocketFile()) this.#options.logger.warn("socket file was replaced by another process; closing removes it");
+      if (this.#socketIno !== null && !this.#stillOurSocketFile()) this.#options.logger.warn("socket file was replaced by another process; closing removes it");
       server.close();
     }
     for (const connection of this.#connections) connection.stop();

@@ -64,3 +64,16 @@ export async function listenOnSocketFile(options: SocketFileOptions, onConnectio
   await chmod(options.socketPath, options.socketMode);
   return server;
 }
+
+/** Accepts on a socket that httpd's parent already bound and listens on (--listen-fd). */
+export async function listenOnInheritedSocket(fd: number, onConnection: (socket: Socket) => void): Promise<Server> {
+  const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ fd }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
+}

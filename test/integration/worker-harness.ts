@@ -106,16 +106,23 @@ export class WorkerHarness {
     return dir;
   }
 
-  spawnWorker(args: string[], socketPath = join(this.socketDir(), "worker.sock")): WorkerProcess {
-    const child = spawn(process.execPath, [this.workerJs, "--socket", socketPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  /**
+   * Spawns a worker on `socketPath`. Started by hand, it runs with --no-bootstrap unless `args` name a
+   * --bootstrap-fd; `extraFds` are pipes given to the child as fds 3, 4, ... (child.stdio[3], ...), e.g. for
+   * a bootstrap the test writes itself.
+   */
+  spawnWorker(args: string[], socketPath = join(this.socketDir(), "worker.sock"), extraFds = 0): WorkerProcess {
+    const bootstrap = args.some((a) => a === "--bootstrap-fd" || a.startsWith("--bootstrap-fd=")) ? [] : ["--no-bootstrap"];
+    const stdio: ("ignore" | "pipe")[] = ["ignore", "pipe", "pipe", ...Array<"pipe">(extraFds).fill("pipe")];
+    const child = spawn(process.execPath, [this.workerJs, "--socket", socketPath, ...bootstrap, ...args], { stdio });
     const worker = new WorkerProcess(child, socketPath);
     this.#running.push(worker);
     return worker;
   }
 
   /** Spawns a worker and resolves once it logs "listening on"; rejects with its log if it exits first. */
-  async startWorker(args: string[] = [], socketPath?: string): Promise<WorkerProcess> {
-    const worker = this.spawnWorker(args, socketPath);
+  async startWorker(args: string[] = [], socketPath?: string, extraFds = 0): Promise<WorkerProcess> {
+    const worker = this.spawnWorker(args, socketPath, extraFds);
     const ready = await Promise.race([worker.waitForLine(/info: listening on /), worker.exited]);
     if (typeof ready !== "string") throw new Error(`worker exited (${JSON.stringify(ready)}) before listening:\n${worker.log}`);
     return worker;

@@ -35,6 +35,8 @@ describe("worker command line", () => {
       timeoutMs: DEFAULT_TIMEOUT_MS,
       logLevel: "info",
       preload: [],
+      listenFd: null,
+      bootstrap: "unset",
     });
   });
 
