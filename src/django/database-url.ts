@@ -1,6 +1,19 @@
 // Parses the handler's `database=` URL into where to connect. Credentials in the URL are the database
 // account's, never a user's; describe() masks the password so a URL can appear in logs and reasons.
+import { isIP } from "node:net";
 import { DjangoConfigError } from "../errors.js";
+
+/**
+ * TLS to the database server, in the terms both URL forms map onto: "none" encrypts without checking
+ * the certificate (sslmode=require, ssl-mode=REQUIRED), "ca" checks that a trusted CA signed it
+ * (verify-ca, VERIFY_CA), "full" checks that too and that it names the host connected to (verify-full,
+ * VERIFY_IDENTITY). `caFile` is the CA bundle to trust (sslrootcert, ssl-ca); without it, Node's own
+ * list of public CAs. Undefined on a location: no TLS (sslmode=disable, ssl-mode=DISABLED, or none given).
+ */
+export interface TlsSettings {
+  readonly verify: "none" | "ca" | "full";
+  readonly caFile: string | undefined;
+}
 
 export interface PostgresLocation {
   readonly driver: "postgres";
@@ -10,6 +23,7 @@ export interface PostgresLocation {
   readonly user: string | undefined;
   readonly password: string | undefined;
   readonly database: string;
+  readonly tls?: TlsSettings;
 }
 
 export interface MysqlLocation {
@@ -21,6 +35,7 @@ export interface MysqlLocation {
   readonly user: string | undefined;
   readonly password: string | undefined;
   readonly database: string;
+  readonly tls?: TlsSettings;
 }
 
 export interface SqliteLocation {
@@ -32,6 +47,20 @@ export interface SqliteLocation {
 export type DatabaseLocation = PostgresLocation | MysqlLocation | SqliteLocation;
 
 const KEY = "database";
+
+/** Each URL form's TLS parameters: the mode's name, its values, and the CA file's name. */
+const TLS_PARAMS = {
+  postgres: {
+    mode: "sslmode",
+    ca: "sslrootcert",
+    modes: { disable: null, require: "none", "verify-ca": "ca", "verify-full": "full" },
+  },
+  mysql: {
+    mode: "ssl-mode",
+    ca: "ssl-ca",
+    modes: { DISABLED: null, REQUIRED: "none", VERIFY_CA: "ca", VERIFY_IDENTITY: "full" },
+  },
+} as const satisfies Record<string, { mode: string; ca: string; modes: Record<string, TlsSettings["verify"] | null> }>;
 
 /** Parses postgres://, postgresql://, mysql://, mariadb:// and sqlite:///abs/path URLs. */
 export function parseDatabaseUrl(text: string): DatabaseLocation {
@@ -68,7 +97,8 @@ function parseSqlite(url: URL): SqliteLocation {
 
 function parseServer(url: URL, driver: "postgres" | "mysql"): PostgresLocation | MysqlLocation {
   const params = new Map(url.searchParams);
-  const allowed = driver === "postgres" ? ["host", "port"] : ["socket"];
+  const tlsNames = [TLS_PARAMS[driver].mode, TLS_PARAMS[driver].ca];
+  const allowed = [...(driver === "postgres" ? ["host", "port"] : ["socket"]), ...tlsNames];
   for (const name of params.keys()) {
     if (!allowed.includes(name)) {
       throw new DjangoConfigError(KEY, `unknown URL parameter "${name}" (allowed: ${allowed.join(", ")})`);
@@ -83,19 +113,45 @@ function parseServer(url: URL, driver: "postgres" | "mysql"): PostgresLocation |
   const urlHost = decode(url.hostname).replace(/^\[(.*)\]$/, "$1");
   const defaultPort = driver === "postgres" ? 5432 : 3306;
   const port = parsePort(params.get("port") ?? url.port, defaultPort);
+  const tls = parseTls(params, driver);
 
   if (driver === "postgres") {
     if (hostParam !== undefined && !hostParam.startsWith("/")) {
       throw new DjangoConfigError(KEY, "?host= must be an absolute Unix socket directory");
     }
     const host = hostParam ?? (urlHost === "" ? "localhost" : urlHost);
-    return { driver, host, port, user, password, database };
+    return { driver, host, port, user, password, database, ...(tls === undefined ? {} : { tls }) };
   }
   const socketPath = params.get("socket");
   if (socketPath !== undefined && !socketPath.startsWith("/")) {
     throw new DjangoConfigError(KEY, "?socket= must be an absolute Unix socket path");
   }
-  return { driver, host: urlHost === "" ? "localhost" : urlHost, port, socketPath, user, password, database };
+  const host = urlHost === "" ? "localhost" : urlHost;
+  // mysql2 checks the certificate's names only for a host name: given an IP address, Node's TLS compares
+  // the certificate with "localhost" instead, which would pass for any server holding such a certificate.
+  if (tls?.verify === "full" && socketPath === undefined && isIP(host) !== 0) {
+    throw new DjangoConfigError(KEY, "ssl-mode=VERIFY_IDENTITY: connect by the host name the certificate carries, not an IP address (the MySQL driver checks names only)");
+  }
+  return { driver, host, port, socketPath, user, password, database, ...(tls === undefined ? {} : { tls }) };
+}
+
+/** The TLS parameters of a server URL; undefined: no TLS. Unknown modes are refused, naming the key. */
+function parseTls(params: ReadonlyMap<string, string>, driver: "postgres" | "mysql"): TlsSettings | undefined {
+  const names = TLS_PARAMS[driver];
+  const modeText = params.get(names.mode);
+  const caFile = params.get(names.ca);
+  const modes: Readonly<Record<string, TlsSettings["verify"] | null>> = names.modes;
+  if (modeText !== undefined && !Object.hasOwn(modes, modeText)) {
+    throw new DjangoConfigError(KEY, `${names.mode}: unknown value "${modeText}" (allowed: ${Object.keys(modes).join(", ")})`);
+  }
+  const verify = modeText === undefined ? null : (modes[modeText] ?? null);
+  if (caFile !== undefined && !caFile.startsWith("/")) throw new DjangoConfigError(KEY, `${names.ca}: must be an absolute path`);
+  // A CA file that nothing checks against would look like protection and give none.
+  if (caFile !== undefined && verify !== "ca" && verify !== "full") {
+    const verifying = Object.keys(modes).filter((name) => modes[name] === "ca" || modes[name] === "full");
+    throw new DjangoConfigError(KEY, `${names.ca}: needs ${names.mode}=${verifying.join(" or ")}`);
+  }
+  return verify === null ? undefined : { verify, caFile };
 }
 
 function parsePort(text: string, fallback: number): number {

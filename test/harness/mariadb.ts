@@ -3,7 +3,7 @@
 // utf8mb4_general_ci (Debian's default, so the case-insensitive matching of a real install is tested),
 // a database `django` and a password-less user `django` that owns it.
 // stop()/kill()/restart()/cleanup() as in postgres.ts.
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
 import { freePort } from "./ports.js";
@@ -18,9 +18,16 @@ export interface MariaDBServer extends ServerControls {
   readonly user: string;
   /** Runs SQL as root (test setup and inspection only). */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Restarts the server serving another certificate (started with `tls` only). */
+  replaceTls(tls: { readonly certFile: string; readonly keyFile: string }): Promise<void>;
 }
 
-export async function startMariaDB(): Promise<MariaDBServer> {
+export interface MariaDBOptions {
+  /** Serve TLS with this certificate and key; copied into the server's directory. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
+export async function startMariaDB(options: MariaDBOptions = {}): Promise<MariaDBServer> {
   const { uid, gid } = userIds("mysql");
   const root = mkdtempSync("/tmp/anp-mariadb-");
   removeOnExit(root);
@@ -38,6 +45,18 @@ export async function startMariaDB(): Promise<MariaDBServer> {
   } catch (error) {
     rmSync(root, { recursive: true, force: true });
     throw error;
+  }
+  const tlsArgs: string[] = [];
+  const served = { certFile: join(root, "server.pem"), keyFile: join(root, "server.key") };
+  const installTls = (tls: { readonly certFile: string; readonly keyFile: string }): void => {
+    copyFileSync(tls.certFile, served.certFile);
+    copyFileSync(tls.keyFile, served.keyFile);
+    for (const file of [served.certFile, served.keyFile]) chownSync(file, uid, gid);
+    chmodSync(served.keyFile, 0o600);
+  };
+  if (options.tls !== undefined) {
+    installTls(options.tls);
+    tlsArgs.push(`--ssl-cert=${served.certFile}`, `--ssl-key=${served.keyFile}`);
   }
   const port = await freePort();
   const database = "django";
@@ -62,6 +81,7 @@ export async function startMariaDB(): Promise<MariaDBServer> {
           // 2: each commit reaches the OS at once (no fsync), so a SIGKILL loses nothing that was committed.
           "--innodb-flush-log-at-trx-commit=2",
           "--max-connections=200",
+          ...tlsArgs,
         ],
         logFile,
       ),
@@ -105,5 +125,11 @@ export async function startMariaDB(): Promise<MariaDBServer> {
     user,
     query,
     ...server.controls(),
+    async replaceTls(tls) {
+      if (options.tls === undefined) throw new Error("replaceTls: the server was started without TLS");
+      await server.controls().stop();
+      installTls(tls);
+      await server.controls().restart();
+    },
   };
 }

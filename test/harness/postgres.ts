@@ -3,7 +3,7 @@
 // private Unix socket directory, trust authentication, one database named `django`.
 // stop() is a clean shutdown, kill() a SIGKILL of the whole server (postmaster and backends) that keeps
 // the data, restart() starts it again on the same port; cleanup() stops it and removes the directory.
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { freePort } from "./ports.js";
@@ -24,7 +24,12 @@ export interface PostgresServer extends ServerControls {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export interface PostgresOptions {
+  /** Serve TLS (ssl=on) with this certificate and key; copied into the server's directory. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const { uid, gid } = userIds("postgres");
   const root = mkdtempSync("/tmp/anp-pg-");
   removeOnExit(root);
@@ -40,6 +45,17 @@ export async function startPostgres(): Promise<PostgresServer> {
   } catch (error) {
     rmSync(root, { recursive: true, force: true });
     throw error;
+  }
+  const tlsArgs: string[] = [];
+  if (options.tls !== undefined) {
+    // PostgreSQL refuses a key file that others can read or that another user owns.
+    const certFile = join(root, "server.pem");
+    const keyFile = join(root, "server.key");
+    copyFileSync(options.tls.certFile, certFile);
+    copyFileSync(options.tls.keyFile, keyFile);
+    for (const file of [certFile, keyFile]) chownSync(file, uid, gid);
+    chmodSync(keyFile, 0o600);
+    tlsArgs.push("-c", "ssl=on", "-c", `ssl_cert_file=${certFile}`, "-c", `ssl_key_file=${keyFile}`);
   }
   const port = await freePort();
   const database = "django";
@@ -62,6 +78,7 @@ export async function startPostgres(): Promise<PostgresServer> {
           // synchronous_commit stays on for that reason.
           "-c", "fsync=off", "-c", "full_page_writes=off",
           "-c", "max_connections=100", "-c", "shared_buffers=16MB",
+          ...tlsArgs,
         ],
         logFile,
         asPostgres,

@@ -4,7 +4,8 @@
 // utf8mb4_general_ci, "Alice" finds "alice", exactly as Django's lookup does there.
 import mysql from "mysql2/promise";
 import { DatabaseError, DatabaseTimeoutError } from "../../errors.js";
-import { describeLocation, type MysqlLocation } from "../database-url.js";
+import { describeLocation, type MysqlLocation, type TlsSettings } from "../database-url.js";
+import { driverTls } from "./tls.js";
 import { MYSQL_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue, scalarValues } from "./types.js";
 
 export class MysqlDatabase implements Database {
@@ -31,6 +32,7 @@ export class MysqlDatabase implements Database {
       // Requests beyond this many waiting for a connection fail at once instead of piling up.
       queueLimit: 1000,
       enableKeepAlive: true,
+      ...(location.tls === undefined ? {} : { ssl: mysqlTls(location.tls) }),
     });
     // Errors of idle connections surface on the underlying pool's connections; listen so none goes unhandled.
     this.#pool.pool.on("connection", (connection) => {
@@ -71,3 +73,9 @@ export class MysqlDatabase implements Database {
   }
 }
 
+
+/** mysql2's ssl option: it checks the host name itself when verifyIdentity is set. */
+function mysqlTls(tls: TlsSettings): mysql.SslOptions {
+  const { ca, rejectUnauthorized } = driverTls(tls, "ssl-ca");
+  return { ...(ca === undefined ? {} : { ca }), rejectUnauthorized, verifyIdentity: tls.verify === "full" };
+}

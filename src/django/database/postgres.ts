@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { DatabaseError, DatabaseTimeoutError } from "../../errors.js";
 import { describeLocation, type PostgresLocation } from "../database-url.js";
+import { driverTls } from "./tls.js";
 import { POSTGRES_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue } from "./types.js";
 
 export class PostgresDatabase implements Database {
@@ -31,6 +32,7 @@ export class PostgresDatabase implements Database {
       idleTimeoutMillis: 30_000,
       keepAlive: true,
       application_name: "mod_authnz_node",
+      ssl: location.tls === undefined ? false : driverTls(location.tls, "sslrootcert"),
     });
     this.#pool.on("error", (error) => onIdleError?.(error));
   }
