@@ -1,7 +1,8 @@
 // The worker started as httpd's parent starts it: a BOOTSTRAP frame on an inherited descriptor (here a pipe
 // the test writes, fd 3), carrying the generation key, the allowed handler specs and the `file:` secrets.
 // The test plays the peer that reached the socket and the parent that wrote the bootstrap.
-import { existsSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { encodeFrame } from "../../src/protocol/codec.js";
 import { Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
 import { bytesField, firstField, textField, u16Field, u8Of } from "../../src/protocol/fields.js";
 import { freshNonce, moduleProof } from "../../src/worker/handshake.js";
-import { Client, FIXTURES, WorkerHarness, check, reason, status, type WorkerProcess } from "./worker-harness.js";
+import { Client, FIXTURES, WorkerHarness, WorkerProcess, check, reason, status } from "./worker-harness.js";
 
 const REAL = `type=script\npath=${join(FIXTURES, "basic.mjs")}`;
 const KEY = Buffer.alloc(16, 0x5a);
@@ -129,4 +130,38 @@ describe("a bad bootstrap stops the worker", () => {
       expect(worker.log).not.toMatch(/listening on/);
     });
   }
+});
+
+/** Binds and listens on argv[1] as httpd's parent does, puts the socket on fd 3, then execs argv[2:]. */
+const PARENT = `
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(64)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.execv(sys.argv[2], sys.argv[2:])
+`;
+
+describe("--listen-fd", () => {
+  it("accepts on the parent's listening socket and leaves its file alone", async () => {
+    const dir = join(harness.scratch, "parent-socket");
+    mkdirSync(dir, { mode: 0o755 });
+    const path = join(dir, "worker.sock");
+    const child = spawn("python3", ["-c", PARENT, path, process.execPath, harness.workerJs, "--socket", path, "--listen-fd", "3", "--no-bootstrap"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const worker = new WorkerProcess(child, path);
+    const ready = await Promise.race([worker.waitForLine(/info: listening on /), worker.exited]);
+    if (typeof ready !== "string") throw new Error(`worker exited before listening:\n${worker.log}`);
+    const inode = lstatSync(path).ino;
+    const client = await Client.greeted(path);
+    expect(status(await check(client, REAL, "alice", "wonderland"))).toBe(Status.GRANTED);
+    client.close();
+    await worker.stop();
+    expect((await worker.exited).code).toBe(0);
+    // The file is the parent's to remove: the worker neither replaced nor unlinked it.
+    expect(lstatSync(path).ino).toBe(inode);
+  });
 });
