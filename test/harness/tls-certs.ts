@@ -2,7 +2,7 @@
 // database TLS: a CA, and a server certificate it signs for the names given (DNS names and IP addresses
 // as subjectAltName entries).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeOnExit } from "./server-process.js";
 
@@ -26,6 +26,8 @@ function openssl(args: readonly string[], cwd: string): void {
 export function makeCa(name: string): TestCa {
   const dir = mkdtempSync("/tmp/anp-ca-");
   removeOnExit(dir);
+  // The worker under httpd runs as httpd's User and must read the CA certificate.
+  chmodSync(dir, 0o755);
   const certFile = join(dir, "ca.pem");
   const keyFile = join(dir, "ca.key");
   openssl(
