@@ -72,7 +72,7 @@ describe("the worker's process as httpd's User sees it", () => {
     server = await startApache({
       mpm: "prefork",
       conf: [
-        moduleServerDirectives(REPO_ROOT, { logLevel: "info" }),
+        moduleServerDirectives(REPO_ROOT, { logLevel: "debug" }),
         '<Location "/valid/">',
         "    AuthType Basic",
         '    AuthName "process guard"',
@@ -119,5 +119,17 @@ describe("the worker's process as httpd's User sees it", () => {
       `${prefix}stderr\\x0d[Thu Dec 04 00:00:00.000000 2026] [core:error] [pid 1] forged-by-return`,
     ]);
     expect(lines).toContain(`${prefix}stdout`);
+  });
+
+  test("a user name with a newline cannot forge a line through the worker's own log lines either", async () => {
+    // No ":" in it: Basic credentials end the user name at the first one.
+    const name = "eve\n[Thu Dec 04 2026] [core_error] [pid 1] forged-by-user";
+    expect(await server.statusAs("/valid/", name, "x")).toBe(401);
+    // The worker logs each check at debug level, the user's name in it.
+    expect(await eventually(() => server.errorLog().includes("forged-by-user"))).toBe(true);
+    const lines = server.errorLog().split("\n").filter((line) => line.includes("forged-by-user"));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).not.toMatch(/^\[Thu Dec 04/);
+    expect(lines.some((line) => /^mod_authnz_node worker\[\d+\]: debug: .*eve\\(n|x0a)\[Thu Dec 04/.test(line))).toBe(true);
   });
 });
