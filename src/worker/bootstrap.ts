@@ -43,7 +43,10 @@ export async function readBootstrap(fd: number): Promise<Bootstrap> {
   if (decoded === null) throw refused(bytes.length === 0 ? "no BOOTSTRAP frame (end of file at once)" : `truncated BOOTSTRAP frame (${bytes.length} bytes)`);
   if (decoded.size !== bytes.length) throw refused(`${bytes.length - decoded.size} bytes after the BOOTSTRAP frame`);
   if (decoded.message.kind !== Kind.BOOTSTRAP) throw refused(`expected a BOOTSTRAP frame, got kind 0x${decoded.message.kind.toString(16)}`);
-  return fromMessage(decoded.message);
+  const bootstrap = fromMessage(decoded.message);
+  // The key and the secrets now live in their own copies only.
+  bytes.fill(0);
+  return bootstrap;
 }
 
 /** The frame's fields; the codec's rules already checked the key's length and each SECRET_FILE's form. */
