@@ -35,6 +35,7 @@
 
 #include "anp_private.h"
 #include "config.h"
+#include "worker_identity.h"
 #include "worker_supervisor.h"
 
 extern char **environ;
@@ -197,6 +198,7 @@ static apr_status_t spawn(anp_supervisor *sv)
     sv->started = apr_time_now() + apr_time_from_sec(delay);
     apr_proc_other_child_register(proc, maintenance, sv, NULL, sv->pconf);
     sv->registered = 1;
+    anp_worker_identity_set(pid, sv->uid);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sv->server,
                  ANPLOGNO(0302) "started worker pid %" APR_PID_T_FMT " (%s %s) on %s as %s%s",
                  pid, sv->argv[0], sv->argv[2], sv->socket_path,
@@ -240,6 +242,7 @@ static void maintenance(int reason, void *data, int status)
     }
     pid = sv->proc ? sv->proc->pid : 0;
     sv->proc = NULL;
+    anp_worker_identity_set(0, 0);
     unregister(sv);
     if (reason == APR_OC_REASON_LOST && pid > 0) {
         /* Lost track of it, but it may still run: never leave two workers on one socket. */
@@ -289,6 +292,7 @@ static apr_status_t stop_worker(void *data)
     if (sv->proc) {
         pid = sv->proc->pid;
         sv->proc = NULL;
+        anp_worker_identity_set(0, 0);
         unregister(sv);
         if (kill(pid, SIGTERM) == 0) {
             give_up = apr_time_now() + ANP_STOP_GRACE;
@@ -515,6 +519,9 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     shared = sv->uid != httpd_uid;
+    if (!anp_generation_init(pconf, s)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (!prepare_socket_dir(sv, httpd_gid, shared)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -8,6 +8,8 @@
 #ifndef ANP_WORKER_SUPERVISOR_H
 #define ANP_WORKER_SUPERVISOR_H
 
+#include <sys/types.h>
+
 #include "httpd.h"
 
 /*
@@ -15,6 +17,14 @@
  * child reads the same value; NULL before that.
  */
 const char *anp_worker_socket_path(void);
+
+/* This generation's key, ANP_GENERATION_KEY_LEN bytes, drawn with apr_generate_random_bytes in
+ * post_config before the MPM forks (children inherit it in memory); NULL before. */
+const unsigned char *anp_generation_key(void);
+
+/* The worker the parent runs now: returns 1 and sets *pid and *uid, or 0 when none runs. Readable from
+ * the children (anonymous shared memory the parent makes in post_config and updates at each spawn). */
+int anp_worker_identity(pid_t *pid, uid_t *uid);
 
 /* Starts the worker (post_config, second pass). Returns OK, or a non-OK status that aborts the start. */
 int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
