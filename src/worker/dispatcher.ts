@@ -100,8 +100,10 @@ export class Dispatcher {
   }
 }
 
-/** A code that can go into a REASON as it is: letters, digits and `_` only (ECONNREFUSED, 28P01). */
+/** A driver's code that can go into a REASON as it is: letters, digits and `_` only (ECONNREFUSED, 28P01). */
 const SAFE_CODE = /^[A-Za-z0-9_]{1,40}$/;
+/** A Node system error's code (EPIPE, ERR_...): the only code taken from an error of unknown origin. */
+const SYSTEM_CODE = /^E[A-Z0-9_]{2,39}$/;
 
 /**
  * The ERROR answer for a failed request. Its REASON is logged by the module, so it never quotes a
@@ -127,5 +129,5 @@ export function failureReason(err: unknown): string {
   if (err instanceof ScriptThrewError) return `${err.functionName} threw${err.thrownClass === null ? "" : ` ${err.thrownClass}`} (${err.code})`;
   if (err instanceof AnpError) return `handler error (${err.code})`;
   const code = (err as { code?: unknown }).code;
-  return typeof code === "string" && SAFE_CODE.test(code) ? `handler error (${code})` : "handler error";
+  return typeof code === "string" && SYSTEM_CODE.test(code) ? `handler error (${code})` : "handler error";
 }
