@@ -155,8 +155,11 @@ export class ScriptThrewError extends AnpError {
 
 const BUILTIN_ERRORS: readonly (new () => Error)[] = [Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, AggregateError as never];
 
-/** The name of `thrown`'s class when it is a built-in one: its identity, not its (settable) name. */
-function builtinErrorClass(thrown: unknown): string | null {
+/**
+ * The name of `thrown`'s class when it is one of JavaScript's own (TypeError...), else null. Found by the
+ * class's identity, not by `name`, which a script can set to anything (its password included).
+ */
+export function builtinErrorClass(thrown: unknown): string | null {
   if (typeof thrown !== "object" || thrown === null) return null;
   const ctor = Object.getPrototypeOf(thrown)?.constructor as unknown;
   const found = BUILTIN_ERRORS.find((builtin) => builtin === ctor);
