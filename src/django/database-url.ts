@@ -120,6 +120,7 @@ function parseServer(url: URL, driver: "postgres" | "mysql"): PostgresLocation |
       throw new DjangoConfigError(KEY, "?host= must be an absolute Unix socket directory");
     }
     const host = hostParam ?? (urlHost === "" ? "localhost" : urlHost);
+    if (tls !== undefined && host.startsWith("/")) throw noTlsOnSocket("sslmode");
     return { driver, host, port, user, password, database, ...(tls === undefined ? {} : { tls }) };
   }
   const socketPath = params.get("socket");
@@ -127,12 +128,18 @@ function parseServer(url: URL, driver: "postgres" | "mysql"): PostgresLocation |
     throw new DjangoConfigError(KEY, "?socket= must be an absolute Unix socket path");
   }
   const host = urlHost === "" ? "localhost" : urlHost;
+  if (tls !== undefined && socketPath !== undefined) throw noTlsOnSocket("ssl-mode");
   // mysql2 checks the certificate's names only for a host name: given an IP address, Node's TLS compares
   // the certificate with "localhost" instead, which would pass for any server holding such a certificate.
   if (tls?.verify === "full" && socketPath === undefined && isIP(host) !== 0) {
     throw new DjangoConfigError(KEY, "ssl-mode=VERIFY_IDENTITY: connect by the host name the certificate carries, not an IP address (the MySQL driver checks names only)");
   }
   return { driver, host, port, socketPath, user, password, database, ...(tls === undefined ? {} : { tls }) };
+}
+
+/** The servers speak no TLS over a Unix socket; a URL asking for both would fail at every connection. */
+function noTlsOnSocket(modeParam: string): DjangoConfigError {
+  return new DjangoConfigError(KEY, `${modeParam}: TLS is for TCP connections, not a Unix socket (the socket's permissions protect it)`);
 }
 
 /** The TLS parameters of a server URL; undefined: no TLS. Unknown modes are refused, naming the key. */

@@ -41,5 +41,7 @@ describe("database URL TLS parameters", () => {
     expect(refusal("postgres://h/db?sslmode=verify-full&sslrootcert=relative.pem")).toMatch(/sslrootcert: must be an absolute path/);
     expect(refusal("mysql://127.0.0.1/db?ssl-mode=VERIFY_IDENTITY")).toMatch(/VERIFY_IDENTITY: connect by the host name/);
     expect(refusal("mysql://[::1]/db?ssl-mode=VERIFY_IDENTITY")).toMatch(/VERIFY_IDENTITY: connect by the host name/);
+    expect(refusal("postgres://u@/db?host=/run/postgresql&sslmode=require")).toMatch(/sslmode: TLS is for TCP connections/);
+    expect(refusal("mysql://u@localhost/db?socket=/run/mysqld/mysqld.sock&ssl-mode=VERIFY_CA")).toMatch(/ssl-mode: TLS is for TCP connections/);
   });
 });
