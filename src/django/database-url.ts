@@ -137,7 +137,10 @@ function parseServer(url: URL, driver: "postgres" | "mysql"): PostgresLocation |
   return { driver, host, port, socketPath, user, password, database, ...(tls === undefined ? {} : { tls }) };
 }
 
-/** The servers speak no TLS over a Unix socket; a URL asking for both would fail at every connection. */
+/**
+ * TLS is asked for TCP only: a Unix socket stays on the machine and its permissions protect it, and
+ * PostgreSQL speaks no TLS on one, so a URL asking for both would fail at every connection there.
+ */
 function noTlsOnSocket(modeParam: string): DjangoConfigError {
   return new DjangoConfigError(KEY, `${modeParam}: TLS is for TCP connections, not a Unix socket (the socket's permissions protect it)`);
 }
