@@ -15,6 +15,7 @@
 #include "anp_private.h"
 #include "config.h"
 #include "grant_cache.h"
+#include "worker_inputs.h"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -158,7 +159,7 @@ static const char *check_option_value(apr_pool_t *p, const anp_django_option *op
 }
 
 /* The database URL schemes the Django handler reads (docs/protocol.md, type=django). */
-static const char *check_database_url(apr_pool_t *p, const char *url)
+const char *anp_config_check_database_url(apr_pool_t *p, const char *url)
 {
     static const char *const schemes[] = {"postgres://", "postgresql://", "mysql://", "mariadb://", NULL};
     int i;
@@ -207,7 +208,7 @@ static int compare_entries(const void *a, const void *b)
 /* Options are written sorted, so two sections with the same settings render the same text: they get the
  * same handler id in each child, and the worker, which keeps one handler per distinct spec text, shares
  * one database pool between them. */
-static const char *render_django_spec(apr_pool_t *p, const char *database, const apr_table_t *options)
+const char *anp_config_render_django_spec(apr_pool_t *p, const char *database, const apr_table_t *options)
 {
     const char *spec = apr_pstrcat(p, "type=django\ndatabase=", database, "\n", NULL);
     const apr_array_header_t *arr;
@@ -237,7 +238,7 @@ static void render_specs(apr_pool_t *p, anp_dir_conf *conf)
 
     if (conf->django_database) {
         django = apr_palloc(p, sizeof(*django));
-        django->spec = render_django_spec(p, conf->django_database, conf->django_options);
+        django->spec = anp_config_render_django_spec(p, conf->django_database, conf->django_options);
         django->reads_environ = 0;
     }
     conf->user_handler = conf->user_script ? script_handler(p, conf->user_script) : django;
@@ -255,6 +256,7 @@ void *anp_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->node_binary = ANP_DEFAULT_NODE;
     conf->worker_script = ANP_DEFAULT_WORKER;
     conf->worker_args = apr_array_make(p, 2, sizeof(const char *));
+    conf->worker_env = apr_array_make(p, 2, sizeof(const char *));
     return conf;
 }
 
@@ -454,11 +456,35 @@ static const char *set_script(cmd_parms *cmd, void *dconf, const char *path, con
     return NULL;
 }
 
+/*
+ * file:/abs/path: the URL is that file's content, which httpd's parent reads as root at each start
+ * (worker_inputs.c) and hands the worker, so the password lives in no file httpd's User can read.
+ * Running as root (apache2 -t included), the file is checked now as well, so configtest reports what the
+ * start would refuse; the start checks again, against the User and Group in effect then.
+ */
+static const char *check_database_file(cmd_parms *cmd, const char *url)
+{
+    const char *path = url + strlen(ANP_SECRET_FILE_PREFIX);
+    anp_secret_file secret;
+
+    if (path[0] != '/' || has_control_bytes(path) || strchr(path, ' ')) {
+        return apr_psprintf(cmd->pool, "%s: %s needs an absolute path without spaces or control characters",
+                            cmd->cmd->name, ANP_SECRET_FILE_PREFIX);
+    }
+    return geteuid() == 0 ? anp_secret_file_read(cmd->pool, path, &secret) : NULL;
+}
+
 static const char *set_django_database(cmd_parms *cmd, void *dconf, const char *url)
 {
     anp_dir_conf *conf = dconf;
-    const char *err = check_database_url(cmd->pool, url);
-    if (err) {
+    const char *err;
+
+    if (!strncmp(url, ANP_SECRET_FILE_PREFIX, strlen(ANP_SECRET_FILE_PREFIX))) {
+        if ((err = check_database_file(cmd, url)) != NULL) {
+            return err;
+        }
+    }
+    else if ((err = anp_config_check_database_url(cmd->pool, url)) != NULL) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
     conf->django_database = url;
@@ -654,6 +680,34 @@ static const char *add_worker_arg(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/*
+ * NodeAuthWorkerEnv NAME...: variables of httpd's environment the worker also gets (worker_env.c).
+ * NODE_* are refused: NODE_OPTIONS (--require, --import) and its kin make node run code before the
+ * worker's own, so whoever can set httpd's environment would run code as the worker.
+ */
+static const char *add_worker_env(cmd_parms *cmd, void *dummy, const char *name)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *c;
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    for (c = name; *c && (apr_isalnum(*c) || *c == '_'); c++) {
+    }
+    if (!*name || apr_isdigit(*name) || *c) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a variable name (letters, digits and _, not starting "
+                            "with a digit)", cmd->cmd->name, name);
+    }
+    if (!strncmp(name, "NODE_", 5)) {
+        return apr_psprintf(cmd->pool, "%s: %s is refused: NODE_* variables (NODE_OPTIONS above all) change what "
+                            "node runs, so whoever sets httpd's environment would run code in the worker",
+                            cmd->cmd->name, name);
+    }
+    *(const char **)apr_array_push(server_conf(cmd)->worker_env) = name;
+    return NULL;
+}
+
 const command_rec anp_directives[] = {
     AP_INIT_TAKE12(ANP_DIRECTIVE_USER_SCRIPT, set_script, (void *)ANP_DIRECTIVE_USER_SCRIPT, ACCESS_CONF,
                    "A handler script for AuthBasicProvider/AuthDigestProvider node, written against "
@@ -665,7 +719,8 @@ const command_rec anp_directives[] = {
                    "reload=on"),
     AP_INIT_TAKE1(ANP_DIRECTIVE_DJANGO_DATABASE, set_django_database, NULL, ACCESS_CONF,
                   "Use the built-in Django handler on this database, no script needed: postgres://, "
-                  "postgresql://, mysql://, mariadb:// or sqlite:///abs/path URL"),
+                  "postgresql://, mysql://, mariadb:// or sqlite:///abs/path URL, or file:/abs/path of a "
+                  "file only root can read that holds the URL"),
     AP_INIT_TAKE2("NodeAuthDjangoOption", set_django_option, NULL, ACCESS_CONF,
                   "A setting of the built-in Django handler: a user-model mapping key (user_table, "
                   "username_column, is_active_column, ...) or hashers, django_version, upgrade_hashes, "
@@ -695,5 +750,8 @@ const command_rec anp_directives[] = {
                   "The worker's log level: error, warn, info or debug (default: the worker's, info)"),
     AP_INIT_ITERATE("NodeAuthWorkerArgs", add_worker_arg, NULL, RSRC_CONF,
                     "Extra arguments appended to the worker's command line, e.g. --config /etc/x.json"),
+    AP_INIT_ITERATE("NodeAuthWorkerEnv", add_worker_env, NULL, RSRC_CONF,
+                    "Names of variables of httpd's environment the worker also gets, besides PATH, LANG, "
+                    "LC_* and TZ (NODE_* refused)"),
     {NULL}
 };

@@ -26,6 +26,7 @@ typedef struct {
     const char *worker_user;       /* NodeAuthWorkerUser; NULL: httpd's User */
     const char *worker_log_level;  /* NodeAuthWorkerLogLevel; NULL: the worker's default */
     apr_array_header_t *worker_args; /* NodeAuthWorkerArgs: extra arguments, appended as given */
+    apr_array_header_t *worker_env;  /* NodeAuthWorkerEnv: names (const char *) passed from httpd's environ */
     /* Per virtual host. */
     apr_interval_time_t timeout;   /* NodeAuthTimeout; 0: unset (ANP_DEFAULT_TIMEOUT) */
     /* Set when a section of this server has NodeAuthCacheSeconds > 0: only then does child_init make the
@@ -106,6 +107,16 @@ apr_interval_time_t anp_server_timeout(const server_rec *s);
 /* The longest NodeAuthTimeout of the main server and its virtual hosts: the worker's cap on any check
  * (each request carries its own server's timeout under it). */
 apr_interval_time_t anp_config_longest_timeout(server_rec *s);
+
+/* Why url (a database URL as NodeAuthDjangoDatabase takes it, not its file: form) is refused, or NULL.
+ * The reason never quotes a URL that could carry a password. */
+const char *anp_config_check_database_url(apr_pool_t *p, const char *url);
+
+/* The type=django spec text for a database and options (sorted by key; options may be NULL). */
+const char *anp_config_render_django_spec(apr_pool_t *p, const char *database, const apr_table_t *options);
+
+/* NodeAuthDjangoDatabase file:/abs/path: the URL is the content of a file root reads at each start. */
+#define ANP_SECRET_FILE_PREFIX "file:"
 
 /* The directive names, for messages. */
 #define ANP_DIRECTIVE_USER_SCRIPT "NodeAuthUserScript"

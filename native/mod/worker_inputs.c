@@ -1,0 +1,331 @@
+/*
+ * worker_inputs.c: the handler specs the configuration can produce and the file: secrets it names,
+ * gathered in httpd's parent (as root) for the worker's bootstrap.
+ *
+ * The worker runs only the specs listed here, so the list must hold every text a request can send.
+ * A request's per-directory configuration is the server's defaults merged with the <Directory> sections
+ * that match it, then <Files>, then <Location>, then <If>, in that order; which of them match depends on
+ * the request. So every subset of the sections, taken in that order, is merged here with the module's
+ * own merge function (anp_merge_dir_conf), and the specs of each result are kept: what the merge renders
+ * at request time is, by construction, one of them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "apr_hash.h"
+#include "apr_strings.h"
+#include "http_core.h"
+#include "unixd.h"
+
+#include "anp_private.h"
+#include "config.h"
+#include "worker_inputs.h"
+
+/* Merging subsets doubles the results with each section that changes them; past this many distinct
+ * results per server the start fails rather than spend the parent's memory. */
+#define ANP_MAX_MERGE_RESULTS 4096
+
+/* A secret is a URL: anything longer is not one, and reading it whole must stay cheap. */
+#define ANP_MAX_SECRET_FILE_LEN 8192
+
+typedef struct {
+    apr_pool_t *pool;
+    apr_array_header_t *sections; /* ap_conf_vector_t *, in merge order */
+} section_list;
+
+static const anp_dir_conf *dir_conf(const ap_conf_vector_t *v)
+{
+    return v ? ap_get_module_config(v, &authnz_node_module) : NULL;
+}
+
+/* Whether merging this section can change a handler: only these four fields make specs. */
+static int sets_handler_fields(const anp_dir_conf *conf)
+{
+    return conf && (conf->user_script || conf->group_script || conf->django_database || conf->django_options);
+}
+
+static void push_sections(section_list *list, const apr_array_header_t *arr)
+{
+    int i;
+    for (i = 0; arr && i < arr->nelts; i++) {
+        *(ap_conf_vector_t **)apr_array_push(list->sections) = ((ap_conf_vector_t **)arr->elts)[i];
+    }
+}
+
+/* <If>, <ElseIf> and <Else> sections inside v, and those nested in them. */
+static void push_if_sections(section_list *list, const ap_conf_vector_t *v)
+{
+    const core_dir_config *core = ap_get_core_module_config(v);
+    int i;
+    if (!core || !core->sec_if) {
+        return;
+    }
+    for (i = 0; i < core->sec_if->nelts; i++) {
+        ap_conf_vector_t *inner = ((ap_conf_vector_t **)core->sec_if->elts)[i];
+        *(ap_conf_vector_t **)apr_array_push(list->sections) = inner;
+        push_if_sections(list, inner);
+    }
+}
+
+static const apr_array_header_t *file_sections(const ap_conf_vector_t *v)
+{
+    const core_dir_config *core = ap_get_core_module_config(v);
+    return core ? core->sec_file : NULL;
+}
+
+/* The sections a request to server s can merge, in the order httpd merges them. A virtual host's
+ * core configuration already holds the main server's sections before its own. */
+static void list_sections(section_list *list, server_rec *s)
+{
+    const core_server_config *core = ap_get_core_module_config(s->module_config);
+    apr_array_header_t *outer = apr_array_make(list->pool, 16, sizeof(ap_conf_vector_t *));
+    section_list outers = {list->pool, outer};
+    int i;
+
+    push_sections(list, core->sec_dir);
+    push_sections(list, file_sections(s->lookup_defaults));
+    for (i = 0; core->sec_dir && i < core->sec_dir->nelts; i++) {
+        push_sections(list, file_sections(((ap_conf_vector_t **)core->sec_dir->elts)[i]));
+    }
+    push_sections(list, core->sec_url);
+    /* <If> sections are merged last, from every section that holds one. */
+    *(ap_conf_vector_t **)apr_array_push(outer) = s->lookup_defaults;
+    for (i = 0; i < list->sections->nelts; i++) {
+        *(ap_conf_vector_t **)apr_array_push(outer) = ((ap_conf_vector_t **)list->sections->elts)[i];
+    }
+    for (i = 0; i < outers.sections->nelts; i++) {
+        push_if_sections(list, ((ap_conf_vector_t **)outers.sections->elts)[i]);
+    }
+}
+
+static const char *script_key(const anp_script_conf *script)
+{
+    return script ? script->path : "";
+}
+
+/* Two merge results with equal handler fields merge alike from here on, so they are kept once. */
+static const char *merge_key(apr_pool_t *p, const anp_dir_conf *conf)
+{
+    return apr_pstrcat(p, script_key(conf->user_script), conf->user_script && conf->user_script->reload ? "+" : "-",
+                       "\n\001", script_key(conf->group_script),
+                       conf->group_script && conf->group_script->reload ? "+" : "-", "\n\001",
+                       anp_config_render_django_spec(p, conf->django_database ? conf->django_database : "",
+                                                     conf->django_options), NULL);
+}
+
+/* Adds, for one section, the merge of it onto every result so far. */
+static const char *merge_section(apr_pool_t *p, apr_hash_t *results, const anp_dir_conf *section)
+{
+    apr_array_header_t *before = apr_array_make(p, apr_hash_count(results), sizeof(const anp_dir_conf *));
+    apr_hash_index_t *hi;
+    int i;
+
+    for (hi = apr_hash_first(p, results); hi; hi = apr_hash_next(hi)) {
+        *(const anp_dir_conf **)apr_array_push(before) = apr_hash_this_val(hi);
+    }
+    for (i = 0; i < before->nelts; i++) {
+        const anp_dir_conf *merged = anp_merge_dir_conf(p, ((anp_dir_conf **)before->elts)[i], (void *)section);
+        apr_hash_set(results, merge_key(p, merged), APR_HASH_KEY_STRING, merged);
+        if (apr_hash_count(results) > ANP_MAX_MERGE_RESULTS) {
+            return apr_psprintf(p, "the NodeAuthUserScript, NodeAuthGroupScript, NodeAuthDjangoDatabase and "
+                                "NodeAuthDjangoOption settings of the sections of one server combine in more "
+                                "than %d ways; set them in fewer sections", ANP_MAX_MERGE_RESULTS);
+        }
+    }
+    return NULL;
+}
+
+static void add_spec(apr_hash_t *specs, const anp_handler *handler)
+{
+    if (handler) {
+        apr_hash_set(specs, handler->spec, APR_HASH_KEY_STRING, handler->spec);
+    }
+}
+
+/* Every spec a request to server s can carry, added to specs. */
+static const char *collect_server(apr_pool_t *p, server_rec *s, apr_hash_t *specs)
+{
+    section_list list = {p, apr_array_make(p, 16, sizeof(ap_conf_vector_t *))};
+    apr_hash_t *results = apr_hash_make(p);
+    const anp_dir_conf *defaults = dir_conf(s->lookup_defaults);
+    apr_hash_index_t *hi;
+    const char *err;
+    int i;
+
+    if (!defaults) {
+        return NULL;
+    }
+    apr_hash_set(results, merge_key(p, defaults), APR_HASH_KEY_STRING, defaults);
+    list_sections(&list, s);
+    for (i = 0; i < list.sections->nelts; i++) {
+        const anp_dir_conf *section = dir_conf(((ap_conf_vector_t **)list.sections->elts)[i]);
+        if (sets_handler_fields(section) && (err = merge_section(p, results, section)) != NULL) {
+            return err;
+        }
+    }
+    for (hi = apr_hash_first(p, results); hi; hi = apr_hash_next(hi)) {
+        const anp_dir_conf *conf = apr_hash_this_val(hi);
+        add_spec(specs, conf->user_handler);
+        add_spec(specs, conf->group_handler);
+    }
+    return NULL;
+}
+
+/* The file: secrets the specs name, each read and checked once. */
+static const char *collect_secrets(apr_pool_t *p, apr_hash_t *specs, anp_worker_inputs *out)
+{
+    apr_hash_t *seen = apr_hash_make(p);
+    apr_hash_index_t *hi;
+    static const char prefix[] = "\ndatabase=" ANP_SECRET_FILE_PREFIX;
+
+    for (hi = apr_hash_first(p, specs); hi; hi = apr_hash_next(hi)) {
+        const char *spec = apr_hash_this_val(hi), *at = strstr(spec, prefix), *end;
+        const char *path, *err;
+        anp_secret_file secret;
+        if (!at) {
+            continue;
+        }
+        at += sizeof(prefix) - 1;
+        end = strchr(at, '\n');
+        path = end ? apr_pstrmemdup(p, at, (apr_size_t)(end - at)) : apr_pstrdup(p, at);
+        if (apr_hash_get(seen, path, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        apr_hash_set(seen, path, APR_HASH_KEY_STRING, path);
+        if ((err = anp_secret_file_read(p, path, &secret)) != NULL) {
+            return err;
+        }
+        *(anp_secret_file *)apr_array_push(out->secret_files) = secret;
+    }
+    return NULL;
+}
+
+const char *anp_worker_inputs_collect(apr_pool_t *p, server_rec *s, anp_worker_inputs *out)
+{
+    apr_hash_t *specs = apr_hash_make(p);
+    apr_hash_index_t *hi;
+    const char *err;
+
+    out->specs = apr_array_make(p, 8, sizeof(const char *));
+    out->secret_files = apr_array_make(p, 1, sizeof(anp_secret_file));
+    for (; s; s = s->next) {
+        if ((err = collect_server(p, s, specs)) != NULL) {
+            return err;
+        }
+    }
+    if (apr_hash_count(specs) > ANP_MAX_ALLOWED_SPECS) {
+        return apr_psprintf(p, "the NodeAuthUserScript, NodeAuthGroupScript, NodeAuthDjangoDatabase and "
+                            "NodeAuthDjangoOption settings make %u distinct handlers; the worker holds at most %d",
+                            apr_hash_count(specs), ANP_MAX_ALLOWED_SPECS);
+    }
+    for (hi = apr_hash_first(p, specs); hi; hi = apr_hash_next(hi)) {
+        *(const char **)apr_array_push(out->specs) = apr_hash_this_val(hi);
+    }
+    return collect_secrets(p, specs, out);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* file: secrets                                                                                     */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Whether httpd's User is in group gid (as its primary group, httpd's Group, or a supplementary one). */
+static int httpd_user_in_group(gid_t gid)
+{
+    gid_t groups[256];
+    int n = 256, i;
+
+    if (gid == ap_unixd_config.group_id) {
+        return 1;
+    }
+    if (!ap_unixd_config.user_name
+        || getgrouplist(ap_unixd_config.user_name, ap_unixd_config.group_id, groups, &n) < 0) {
+        /* Unknown membership: count it as a member, so the file is refused rather than exposed. */
+        return 1;
+    }
+    for (i = 0; i < n; i++) {
+        if (groups[i] == gid) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Why st is not a file only root (and whom the administrator chose) can read, or NULL. */
+static const char *exposure(const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode)) {
+        return "is not a regular file";
+    }
+    if (st->st_mode & (S_IROTH | S_IWOTH)) {
+        return "can be read or written by others (chmod o-rw)";
+    }
+    if (st->st_uid == ap_unixd_config.user_id) {
+        return "belongs to httpd's User, who could read it (chown root)";
+    }
+    if ((st->st_mode & (S_IRGRP | S_IWGRP)) && httpd_user_in_group(st->st_gid)) {
+        return "is readable or writable by a group httpd's User is in (chmod g-rw or chgrp)";
+    }
+    return NULL;
+}
+
+static const char *read_whole(apr_pool_t *p, int fd, const char *path, anp_secret_file *secret)
+{
+    char *buf = apr_palloc(p, ANP_MAX_SECRET_FILE_LEN + 1);
+    apr_size_t len = 0;
+    ssize_t n;
+
+    while (len <= ANP_MAX_SECRET_FILE_LEN
+           && (n = read(fd, buf + len, ANP_MAX_SECRET_FILE_LEN + 1 - len)) != 0) {
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": cannot read %s: %s", path, strerror(errno));
+        }
+        len += (apr_size_t)n;
+    }
+    if (len > ANP_MAX_SECRET_FILE_LEN) {
+        return apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": %s is longer than %d bytes", path,
+                            ANP_MAX_SECRET_FILE_LEN);
+    }
+    if (len > 0 && buf[len - 1] == '\n') {
+        len--;
+    }
+    buf[len] = '\0';
+    secret->path = path;
+    secret->content = buf;
+    secret->len = len;
+    return NULL;
+}
+
+const char *anp_secret_file_read(apr_pool_t *p, const char *path, anp_secret_file *secret)
+{
+    /* O_NONBLOCK: a FIFO must not hang the start; O_NOFOLLOW: the checks are about this very file. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    const char *err;
+
+    if (fd < 0) {
+        return apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": cannot open %s: %s", path,
+                            errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+    }
+    if (fstat(fd, &st) != 0) {
+        err = apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": cannot stat %s: %s", path, strerror(errno));
+    }
+    else if ((err = exposure(&st)) != NULL) {
+        err = apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": %s %s", path, err);
+    }
+    else {
+        err = read_whole(p, fd, path, secret);
+    }
+    close(fd);
+    if (!err && (err = anp_config_check_database_url(p, secret->content)) != NULL) {
+        /* The reasons never quote a URL that could hold a password (only a SQLite path). */
+        err = apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": %s does not hold a database URL: %s", path, err);
+    }
+    return err;
+}

@@ -1,0 +1,36 @@
+/*
+ * worker_inputs.h: what httpd's parent hands the worker at each start besides its key (docs/protocol.md,
+ * "Bootstrap"): every handler spec text the configuration can produce, so the worker refuses any other,
+ * and the content of every `file:` secret the configuration names, read as root.
+ */
+#ifndef ANP_WORKER_INPUTS_H
+#define ANP_WORKER_INPUTS_H
+
+#include "httpd.h"
+#include "apr_tables.h"
+
+/* The most distinct specs one configuration may produce: the worker's handler table holds no more. */
+#define ANP_MAX_ALLOWED_SPECS 254
+
+typedef struct {
+    const char *path;
+    const char *content;
+    apr_size_t len;
+} anp_secret_file;
+
+typedef struct {
+    apr_array_header_t *specs;        /* const char * */
+    apr_array_header_t *secret_files; /* anp_secret_file */
+} anp_worker_inputs;
+
+/* Every handler spec text the configuration can produce (all sections of all servers, through every
+ * merge), deduplicated, and every file: secret read as root. Returns NULL, or an error message that
+ * fails the start (it names the directive and the file). */
+const char *anp_worker_inputs_collect(apr_pool_t *p, server_rec *s, anp_worker_inputs *out);
+
+/* Reads one `file:` secret (path absolute) and checks it as the start does: a regular file that neither
+ * others nor httpd's User or Group can read, holding a URL NodeAuthDjangoDatabase accepts (one trailing
+ * newline dropped). Returns NULL and sets *secret, or an error message that never quotes the content. */
+const char *anp_secret_file_read(apr_pool_t *p, const char *path, anp_secret_file *secret);
+
+#endif
