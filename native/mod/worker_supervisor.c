@@ -36,6 +36,7 @@
 #include "anp_private.h"
 #include "config.h"
 #include "worker_identity.h"
+#include "worker_socket.h"
 #include "worker_supervisor.h"
 
 extern char **environ;
@@ -49,6 +50,8 @@ extern char **environ;
 #define ANP_EXIT_SPAWN_FAILED 254
 /* The worker's status for bad flags or configuration: starting it again cannot help. */
 #define ANP_EXIT_BAD_CONFIG 2
+/* The worker's inherited descriptors (--listen-fd, --bootstrap-fd). */
+#define ANP_LISTEN_FD 3
 
 typedef struct {
     apr_pool_t *pconf;
@@ -57,6 +60,10 @@ typedef struct {
     const char *socket_dir;     /* removed at stop when the module made it */
     const char *socket_path;
     int remove_dir;
+    uid_t socket_uid;           /* the socket and its directory: root's (httpd's uid when not root) */
+    gid_t socket_gid;           /* httpd's Group, through which the children reach the socket */
+    mode_t dir_mode;
+    mode_t socket_mode;
     uid_t uid;                  /* the worker's identity when httpd runs as root */
     gid_t gid;
     const char *user_name;
@@ -83,16 +90,21 @@ const char *anp_worker_socket_path(void)
 /* The child side of fork(): only async-signal-safe calls where possible, then exec.                 */
 /* ------------------------------------------------------------------------------------------------ */
 
-static void child_fail(const char *what, int err)
+static void child_fail_id(const char *id, const char *what, int err)
 {
     char line[512];
-    int n = snprintf(line, sizeof(line), "mod_authnz_node worker[%ld]: error: ANP0310: cannot start the worker: "
-                     "%s: %s\n", (long)getpid(), what, strerror(err));
+    int n = snprintf(line, sizeof(line), "mod_authnz_node worker[%ld]: error: %scannot start the worker: "
+                     "%s: %s\n", (long)getpid(), id, what, strerror(err));
     if (n > 0) {
         ssize_t ignored = write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
         (void)ignored;
     }
     _exit(ANP_EXIT_SPAWN_FAILED);
+}
+
+static void child_fail(const char *what, int err)
+{
+    child_fail_id(ANPLOGNO(0310), what, err);
 }
 
 static void close_inherited_fds(void)
@@ -108,6 +120,28 @@ static void close_inherited_fds(void)
         for (fd = 3; fd < (max > 0 ? max : 65536); fd++) {
             close((int)fd);
         }
+    }
+}
+
+/*
+ * Still root, after the restart delay (so that while it runs the socket is absent and checks are
+ * refused at once rather than queued): the worker's listening socket, at descriptor 3. It is made in
+ * this child, not in httpd's parent, so no httpd child ever holds a listener.
+ */
+static void give_listener(const anp_supervisor *sv)
+{
+    const char *what = "";
+    int fd = anp_socket_listen(sv->socket_dir, sv->socket_path, sv->socket_uid, sv->socket_gid, sv->socket_mode,
+                               &what);
+
+    if (fd < 0) {
+        child_fail_id(ANPLOGNO(0335), what, errno);
+    }
+    if (fd != ANP_LISTEN_FD) {
+        if (dup2(fd, ANP_LISTEN_FD) != ANP_LISTEN_FD) {
+            child_fail_id(ANPLOGNO(0335), "dup2 the listening socket", errno);
+        }
+        close(fd);
     }
 }
 
@@ -147,6 +181,7 @@ static void become_worker(const anp_supervisor *sv, int delay)
     if (delay > 0) {
         sleep((unsigned)delay);
     }
+    give_listener(sv);
     if (sv->drop_privileges) {
         if (setgid(sv->gid) != 0) {
             child_fail("setgid", errno);
@@ -244,6 +279,7 @@ static void maintenance(int reason, void *data, int status)
     sv->proc = NULL;
     anp_worker_identity_set(0, 0);
     unregister(sv);
+    anp_socket_remove(sv->socket_dir, sv->socket_path);
     if (reason == APR_OC_REASON_LOST && pid > 0) {
         /* Lost track of it, but it may still run: never leave two workers on one socket. */
         kill(pid, SIGTERM);
@@ -311,7 +347,7 @@ static apr_status_t stop_worker(void *data)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, sv->server, ANPLOGNO(0307) "worker pid %" APR_PID_T_FMT " stopped",
                      pid);
     }
-    unlink(sv->socket_path);
+    anp_socket_remove(sv->socket_dir, sv->socket_path);
     if (sv->remove_dir) {
         rmdir(sv->socket_dir);
     }
@@ -339,54 +375,18 @@ static int lookup_user(apr_pool_t *p, const char *name, uid_t *uid, gid_t *gid, 
 }
 
 /*
- * The socket's directory belongs to the worker: the worker creates the socket itself, unlinking a stale
- * one, so nobody else may write there. When httpd's children run as another user than the worker
- * (NodeAuthWorkerUser), the directory gets httpd's Group, mode 2710: the children may reach the socket
- * through the group, and the set-group-ID bit gives the socket that group too, so the worker need not be
- * a member of it; the worker makes the socket 0660 (--socket-mode).
+ * The socket and its directory belong to root, so that httpd's User (and the worker's) can change
+ * neither; the children reach the socket through httpd's Group (directory 0710, socket 0660). Without
+ * root, httpd's uid is all there is: 0700 and 0600.
  */
-static int prepare_socket_dir(anp_supervisor *sv, gid_t httpd_gid, int shared)
+static void choose_socket_owner(anp_supervisor *sv, gid_t httpd_gid)
 {
-    struct stat st;
-    mode_t mode = shared ? (S_ISGID | 0710) : 0700;
-    int created = mkdir(sv->socket_dir, mode) == 0;
+    int root = geteuid() == 0;
 
-    if (!created && errno != EEXIST) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server,
-                     ANPLOGNO(0312) "cannot create the worker's socket directory %s", sv->socket_dir);
-        return 0;
-    }
-    if (lstat(sv->socket_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
-                     ANPLOGNO(0313) "%s is not a directory: it cannot hold the worker's socket", sv->socket_dir);
-        return 0;
-    }
-    /* A directory that was there before is used only if it is already exactly what the module makes (an
-     * earlier generation made it): the module never changes the owner or mode of someone else's directory,
-     * say /run for NodeAuthSocket /run/x.sock. */
-    if (!created) {
-        if (st.st_uid != sv->uid || (st.st_mode & 07777) != mode || (shared && st.st_gid != httpd_gid)) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
-                         ANPLOGNO(0315) "%s exists and is not the worker's own (owner uid %ld, mode %04o; expected "
-                         "uid %ld, mode %04o): give the worker's socket a directory of its own (NodeAuthSocket)",
-                         sv->socket_dir, (long)st.st_uid, (unsigned)(st.st_mode & 07777), (long)sv->uid,
-                         (unsigned)mode);
-            return 0;
-        }
-        return 1;
-    }
-    if (geteuid() == 0) {
-        if (chown(sv->socket_dir, sv->uid, shared ? httpd_gid : sv->gid) != 0) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server,
-                         ANPLOGNO(0314) "cannot give %s to the worker's user", sv->socket_dir);
-            return 0;
-        }
-    }
-    if (chmod(sv->socket_dir, mode) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, sv->server, ANPLOGNO(0316) "cannot chmod %s", sv->socket_dir);
-        return 0;
-    }
-    return 1;
+    sv->socket_uid = geteuid();
+    sv->socket_gid = root ? httpd_gid : getegid();
+    sv->dir_mode = root ? 0710 : 0700;
+    sv->socket_mode = root ? 0660 : 0600;
 }
 
 /* Who the children are (they connect: *httpd_uid, *httpd_gid) and who the worker is (it listens). */
@@ -466,6 +466,8 @@ static const char *const *worker_argv(const anp_supervisor *sv, const anp_server
     push(argv, conf->worker_script);
     push(argv, "--socket");
     push(argv, sv->socket_path);
+    push(argv, "--listen-fd");
+    push(argv, "3");
     if (shared) {
         push(argv, "--socket-mode");
         push(argv, "0660");
@@ -522,7 +524,8 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     if (!anp_generation_init(pconf, s)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!prepare_socket_dir(sv, httpd_gid, shared)) {
+    choose_socket_owner(sv, httpd_gid);
+    if (!anp_socket_dir_prepare(s, sv->socket_dir, sv->socket_uid, sv->socket_gid, sv->dir_mode)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* Each request carries its own server's NodeAuthTimeout; the cap must let the longest of them run. */
