@@ -24,7 +24,25 @@ static int is_credential_header(const char *name)
            || !strcasecmp(name, "Cookie");
 }
 
-/* HTTP_ + the header name upper-cased, with anything but letters and digits turned into '_' (as CGI). */
+/*
+ * Only names of letters, digits and '-' are exported, as httpd's ap_add_common_vars does: X_Remote_User
+ * and X-Remote-User would both become HTTP_X_REMOTE_USER, and a proxy in front that strips or sets only the
+ * second would let the client choose the value through the first.
+ */
+static int exportable_name(const char *name)
+{
+    if (!*name) {
+        return 0;
+    }
+    for (; *name; name++) {
+        if (!apr_isalnum(*name) && *name != '-') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* HTTP_ + the header name upper-cased, '-' turned into '_' (as CGI). */
 static const char *http_key(apr_pool_t *p, const char *name)
 {
     char *key = apr_pstrcat(p, "HTTP_", name, NULL);
@@ -43,7 +61,7 @@ typedef struct {
 static int add_header(void *data, const char *name, const char *value)
 {
     header_walk *walk = data;
-    if (!is_credential_header(name)) {
+    if (!is_credential_header(name) && exportable_name(name)) {
         add(walk->env, walk->pool, http_key(walk->pool, name), value);
     }
     return 1;
@@ -87,10 +105,17 @@ apr_array_header_t *anp_build_environ(request_rec *r, const char *location)
     if (r->user) {
         add(env, r->pool, "REMOTE_USER", r->user);
     }
+    add(env, r->pool, "mod_authnz_node.location", location ? location : "");
+    add(env, r->pool, "mod_authnz_node.auth_name", ap_auth_name(r));
+    /* Headers last: the module's own entries above must all reach the handler (request.c fails the check
+     * when they cannot), and none of them starts with HTTP_. */
     walk.env = env;
     walk.pool = r->pool;
     apr_table_do(add_header, &walk, r->headers_in, NULL);
-    add(env, r->pool, "mod_authnz_node.location", location ? location : "");
-    add(env, r->pool, "mod_authnz_node.auth_name", ap_auth_name(r));
     return env;
+}
+
+int anp_environ_is_own(const char *entry)
+{
+    return strncmp(entry, "HTTP_", 5) != 0;
 }

@@ -39,27 +39,24 @@ int anp_request_init(request_rec *r, anp_request *req, uint8_t kind, const anp_h
     return req->handler_id != 0;
 }
 
-const apr_array_header_t *anp_request_environ(request_rec *r, const anp_request *req)
-{
-    if (req->handler->reads_environ || (req->group_handler && req->group_handler->reads_environ)) {
-        return anp_build_environ(r, req->location);
-    }
-    return NULL;
-}
-
-static apr_size_t fields_size(const apr_array_header_t *values)
+static apr_size_t fields_size(const apr_array_header_t *values, int own_env_only)
 {
     apr_size_t size = 0;
     int i;
     if (values) {
         for (i = 0; i < values->nelts; i++) {
-            size += ANP_FIELD_HEADER + strlen(APR_ARRAY_IDX(values, i, const char *));
+            const char *value = APR_ARRAY_IDX(values, i, const char *);
+            if (!own_env_only || anp_environ_is_own(value)) {
+                size += ANP_FIELD_HEADER + strlen(value);
+            }
         }
     }
     return size;
 }
 
-apr_size_t anp_request_capacity(const anp_request *req, const apr_array_header_t *env)
+/* The frame's size with both DEFINE_HANDLERs (whether or not the connection knows the ids), and with all
+ * of env or only the module's own entries of it: an upper bound of what anp_request_encode writes. */
+static apr_size_t request_size(const anp_request *req, const apr_array_header_t *env, int own_env_only)
 {
     apr_size_t size = 4 + ANP_HEADER_LEN;
     size += 3 * (ANP_FIELD_HEADER + 4); /* HANDLER_ID, GROUP_HANDLER_ID, TIMEOUT_MS */
@@ -68,7 +65,47 @@ apr_size_t anp_request_capacity(const anp_request *req, const apr_array_header_t
     size += ANP_FIELD_HEADER + strlen(req->user);
     size += req->password ? ANP_FIELD_HEADER + strlen(req->password) : 0;
     size += req->realm ? ANP_FIELD_HEADER + strlen(req->realm) : 0;
-    size += fields_size(req->groups) + fields_size(req->permissions) + fields_size(env);
+    size += fields_size(req->groups, 0) + fields_size(req->permissions, 0) + fields_size(env, own_env_only);
+    return size;
+}
+
+/* Whether the module's own ENV entries (REMOTE_USER, AUTH_TYPE, ...) surely fit with the rest of the
+ * request. Counted with both DEFINE_HANDLERs so that the answer is the same on every connection. */
+static int own_environ_fits(const anp_request *req, const apr_array_header_t *env)
+{
+    int fields = 7 + (req->groups ? req->groups->nelts : 0) + (req->permissions ? req->permissions->nelts : 0);
+    int i;
+    for (i = 0; env && i < env->nelts; i++) {
+        const char *entry = APR_ARRAY_IDX(env, i, const char *);
+        if (anp_environ_is_own(entry)) {
+            if (strlen(entry) > ANP_MAX_FIELD_LEN) {
+                return 0;
+            }
+            fields++;
+        }
+    }
+    return fields <= ANP_MAX_FIELDS && request_size(req, env, 1) <= ANP_FRAME_CAP;
+}
+
+const apr_array_header_t *anp_request_environ(request_rec *r, const anp_request *req)
+{
+    apr_array_header_t *env;
+    if (!req->handler->reads_environ && !(req->group_handler && req->group_handler->reads_environ)) {
+        return NULL;
+    }
+    env = anp_build_environ(r, req->location);
+    if (!own_environ_fits(req, env)) {
+        /* The handler would see the client's headers without REMOTE_USER or the location it relies on;
+         * anp_request_encode refuses the frame, so the check fails. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ANPLOGNO(0350) "the module's own environ entries (request "
+                      "URI, REMOTE_USER, ...) do not fit in one request to the worker; the check fails");
+    }
+    return env;
+}
+
+apr_size_t anp_request_capacity(const anp_request *req, const apr_array_header_t *env)
+{
+    apr_size_t size = request_size(req, env, 0);
     return size < ANP_FRAME_CAP ? size : ANP_FRAME_CAP;
 }
 
@@ -134,6 +171,9 @@ long anp_request_encode(const anp_request *req, const apr_array_header_t *env, c
     put_all(&w, ANP_TAG_GROUP, req->groups);
     put_all(&w, ANP_TAG_PERMISSION, req->permissions);
     anp_put_u32(&w, ANP_TAG_TIMEOUT_MS, (uint32_t)apr_time_as_msec(req->timeout));
+    if (!own_environ_fits(req, env) && w.error == ANP_OK) {
+        w.error = ANP_E_TOO_LARGE;
+    }
     out->env_dropped = put_environ(&w, env);
     return anp_writer_finish(&w);
 }
