@@ -1,6 +1,6 @@
 // How the module reads an answer off the wire: one recv() into a buffer takes the usual answer whole, and
 // the frame is cut from that buffer. The cases here are what a lean read must still get right, against a
-// real Apache with a fake worker (protocol version 2) that answers by user name:
+// real Apache with a fake worker (the current protocol version) that answers by user name:
 // an answer that arrives in pieces or is longer than the first read gives the worker's verdict; bytes
 // after the answer (garbage, or a second frame) are a broken answer, so 500 and never the grant in front
 // of them; and a pooled connection the worker closed or half-closed while it sat idle is noticed when the
@@ -13,10 +13,14 @@ import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, type ApacheServer } from "../harness/apache.js";
 import { eventually } from "../harness/eventually.js";
+import { addonPath } from "../../src/native/addon.js";
+import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
 
 /**
- * The fake worker, written into the ServerRoot. It takes the module's command line (--socket,
- * --socket-mode), answers HELLO, and answers CHECK_PASSWORD according to the USER field:
+ * The fake worker, written into the ServerRoot. It takes the module's command line (--socket, --listen-fd,
+ * --bootstrap-fd), answers HELLO with the proof of the generation key it reads from the bootstrap fd (as
+ * the module checks who listens and what it proves, the fake must be the process httpd started, with
+ * httpd's key), takes AUTH without checking it, and answers CHECK_PASSWORD according to the USER field:
  *   plain          GRANTED in one write
  *   split          GRANTED in two writes, the first only 3 bytes (not even the whole length prefix)
  *   long           GRANTED with ~9 KB of GROUP fields (longer than the module's first read)
@@ -31,17 +35,25 @@ import { eventually } from "../harness/eventually.js";
  *   has-environ    GRANTED (with GROUP readers) when the frame carries ENV fields, else DENIED
  *   no-environ     GRANTED (with GROUP readers) when it carries none, else DENIED
  *   anyone else    DENIED
- * Like the real worker it refuses HELLO with another protocol version than 2 (DENIED, then closes), and it
+ * Like the real worker it refuses HELLO with another protocol version than its own (DENIED, then closes), and it
  * answers ERROR to a request whose HANDLER_ID is not defined on the connection.
  */
 const FAKE_WORKER = String.raw`
 import { createServer } from "node:net";
-import { chmodSync } from "node:fs";
+import { chmodSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 
 const args = process.argv.slice(2);
 const socketPath = args[args.indexOf("--socket") + 1];
 const modeAt = args.indexOf("--socket-mode");
+const listenAt = args.indexOf("--listen-fd");
+const bootstrapAt = args.indexOf("--bootstrap-fd");
 const STATUS = 11, VERSION = 1, HANDLER_ID = 2, USER = 3, GROUP = 7, ENV = 9, REASON = 12, DEFINE_HANDLER = 15;
+const NONCE = 16, PROOF = 17, GENERATION_KEY = 18;
+const PROTOCOL_VERSION = ${PROTOCOL_VERSION};
+const u16 = (n) => Buffer.from([n >> 8, n & 0xff]);
+const addon = createRequire(import.meta.url)(${JSON.stringify(addonPath)});
 
 function frame(kind, id, fields) {
   const body = Buffer.concat(fields.map(([tag, value]) => {
@@ -76,6 +88,16 @@ function fieldsOf(frameBytes) {
 }
 
 const valueOf = (fields, tag) => fields.find(([t]) => t === tag)?.[1];
+
+// The one BOOTSTRAP frame httpd's parent writes on the bootstrap fd, read to its end.
+const key = bootstrapAt >= 0 ? valueOf(fieldsOf(readFileSync(Number(args[bootstrapAt + 1]))), GENERATION_KEY) : undefined;
+
+function helloAnswer(id, fields) {
+  const nM = valueOf(fields, NONCE) ?? Buffer.alloc(16);
+  const nW = randomBytes(16);
+  const proof = key ? addon.siphash128(key, [Buffer.from("mod_authnz_node worker proof"), nM, nW]) : Buffer.alloc(16);
+  return frame(0x81, id, [[STATUS, Buffer.from([1])], [VERSION, u16(PROTOCOL_VERSION)], [NONCE, nW], [PROOF, proof]]);
+}
 
 function answer(socket, kind, id, fields, defined) {
   const user = valueOf(fields, USER)?.toString("utf8") ?? "";
@@ -126,16 +148,19 @@ const server = createServer((socket) => {
       pending = pending.subarray(size);
       if (socket.writableEnded) continue; // shut down on purpose (end-after): read on, answer nothing
       const kind = bytes[4], id = bytes.readUInt32BE(5);
+      if (kind === 0x07) continue; // AUTH: the module's proof, not answered
       if (kind !== 0x01) answer(socket, kind, id, fieldsOf(bytes), defined);
-      else if (valueOf(fieldsOf(bytes), VERSION)?.readUInt16BE(0) === 2) socket.write(frame(0x81, id, [[STATUS, Buffer.from([1])], [VERSION, Buffer.from([0, 2])]]));
-      else socket.end(frame(0x81, id, [[STATUS, Buffer.from([2])], [VERSION, Buffer.from([0, 2])]]));
+      else if (valueOf(fieldsOf(bytes), VERSION)?.readUInt16BE(0) === PROTOCOL_VERSION) socket.write(helloAnswer(id, fieldsOf(bytes)));
+      else socket.end(frame(0x81, id, [[STATUS, Buffer.from([2])], [VERSION, u16(PROTOCOL_VERSION)]]));
     }
   });
 });
-server.listen(socketPath, () => {
-  if (modeAt >= 0) chmodSync(socketPath, parseInt(args[modeAt + 1], 8));
+const listening = () => {
+  if (listenAt < 0 && modeAt >= 0) chmodSync(socketPath, parseInt(args[modeAt + 1], 8));
   console.error("fake worker: listening on " + socketPath);
-});
+};
+if (listenAt >= 0) server.listen({ fd: Number(args[listenAt + 1]) }, listening);
+else server.listen(socketPath, listening);
 process.on("SIGTERM", () => process.exit(0));
 `;
 
