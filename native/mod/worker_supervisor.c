@@ -33,13 +33,15 @@
 #include "ap_mpm.h"
 #include "unixd.h"
 
+#include "anp_protocol.h"
 #include "anp_private.h"
+#include "bootstrap.h"
 #include "config.h"
+#include "worker_env.h"
 #include "worker_identity.h"
+#include "worker_inputs.h"
 #include "worker_socket.h"
 #include "worker_supervisor.h"
-
-extern char **environ;
 
 /* A worker that lived this long is restarted at once; one that died sooner waits. */
 #define ANP_STABLE_RUN apr_time_from_sec(10)
@@ -52,11 +54,14 @@ extern char **environ;
 #define ANP_EXIT_BAD_CONFIG 2
 /* The worker's inherited descriptors (--listen-fd, --bootstrap-fd). */
 #define ANP_LISTEN_FD 3
+#define ANP_BOOTSTRAP_FD 4
 
 typedef struct {
     apr_pool_t *pconf;
     server_rec *server;
     const char *const *argv;    /* built once per generation, before any fork */
+    const char *const *envp;    /* the allowlisted environment, built with argv */
+    anp_bootstrap *bootstrap;   /* the frame every start of this generation's worker gets */
     const char *socket_dir;     /* removed at stop when the module made it */
     const char *socket_path;
     int remove_dir;
@@ -107,20 +112,34 @@ static void child_fail(const char *what, int err)
     child_fail_id(ANPLOGNO(0310), what, err);
 }
 
-static void close_inherited_fds(void)
+static void close_from(int first)
 {
 #ifdef SYS_close_range
-    /* httpd's listeners, logs and pipes must not stay open in the worker. */
-    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) {
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, 0U) == 0) {
         return;
     }
 #endif
     {
         long fd, max = sysconf(_SC_OPEN_MAX);
-        for (fd = 3; fd < (max > 0 ? max : 65536); fd++) {
+        for (fd = first; fd < (max > 0 ? max : 65536); fd++) {
             close((int)fd);
         }
     }
+}
+
+/*
+ * httpd's listeners, logs and pipes must not stay open in the worker: all that remains past stdio is the
+ * bootstrap channel, at ANP_BOOTSTRAP_FD (descriptor 3 is kept free for the listener).
+ */
+static void close_inherited_fds(int bootstrap_fd)
+{
+    int high = fcntl(bootstrap_fd, F_DUPFD, ANP_BOOTSTRAP_FD + 1);
+
+    if (high < 0 || dup2(high, ANP_BOOTSTRAP_FD) != ANP_BOOTSTRAP_FD) {
+        child_fail("keep the bootstrap descriptor", errno);
+    }
+    close(ANP_LISTEN_FD);
+    close_from(ANP_BOOTSTRAP_FD + 1);
 }
 
 /*
@@ -145,7 +164,7 @@ static void give_listener(const anp_supervisor *sv)
     }
 }
 
-static void become_worker(const anp_supervisor *sv, int delay)
+static void become_worker(const anp_supervisor *sv, int delay, int bootstrap_fd)
 {
     sigset_t all;
     int devnull;
@@ -176,7 +195,7 @@ static void become_worker(const anp_supervisor *sv, int delay)
     else {
         dup2(STDERR_FILENO, STDOUT_FILENO);
     }
-    close_inherited_fds();
+    close_inherited_fds(bootstrap_fd);
 
     if (delay > 0) {
         sleep((unsigned)delay);
@@ -201,7 +220,7 @@ static void become_worker(const anp_supervisor *sv, int delay)
     if (chdir("/") != 0) {
         child_fail("chdir /", errno);
     }
-    execve(sv->argv[0], (char *const *)sv->argv, environ);
+    execve(sv->argv[0], (char *const *)sv->argv, (char *const *)sv->envp);
     child_fail(sv->argv[0], errno);
 }
 
@@ -216,17 +235,24 @@ static apr_status_t spawn(anp_supervisor *sv)
     apr_proc_t *proc;
     pid_t pid;
     int delay = sv->restart_delay;
+    int bootstrap_fd = anp_bootstrap_channel(sv->bootstrap, sv->server);
 
+    if (bootstrap_fd < 0) {
+        return APR_EGENERAL;
+    }
     pid = fork();
     if (pid < 0) {
         apr_status_t rv = errno;
+        close(bootstrap_fd);
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, sv->server, ANPLOGNO(0301) "fork for the worker failed");
         return rv;
     }
     if (pid == 0) {
-        become_worker(sv, delay);
+        become_worker(sv, delay, bootstrap_fd);
         _exit(ANP_EXIT_SPAWN_FAILED); /* not reached */
     }
+    /* The frame is in the worker's end already; without our copy it sees end of file after it. */
+    close(bootstrap_fd);
     proc = apr_pcalloc(sv->pconf, sizeof(*proc));
     proc->pid = pid;
     sv->proc = proc;
@@ -468,6 +494,14 @@ static const char *const *worker_argv(const anp_supervisor *sv, const anp_server
     push(argv, sv->socket_path);
     push(argv, "--listen-fd");
     push(argv, "3");
+#if ANP_PROTOCOL_VERSION >= 3
+    push(argv, "--bootstrap-fd");
+    push(argv, "4");
+#else
+    /* A worker with the key demands the version 3 handshake, which children on version 2 do not make:
+     * until both sides speak it, the worker gets no bootstrap (no key, no allowlist, no secrets). */
+    push(argv, "--no-bootstrap");
+#endif
     if (shared) {
         push(argv, "--socket-mode");
         push(argv, "0660");
@@ -504,6 +538,30 @@ static int check_files(const anp_server_conf *conf, server_rec *s)
     return 1;
 }
 
+/*
+ * What every start of this generation's worker gets besides argv: the BOOTSTRAP frame (key, allowed
+ * specs, secrets read now, as root, and kept in pconf for the restarts) and the allowlisted environment.
+ */
+static int prepare_bootstrap(anp_supervisor *sv, const anp_server_conf *conf)
+{
+    anp_worker_inputs inputs;
+    const char *error = anp_worker_inputs_collect(sv->pconf, sv->server, &inputs);
+    int i;
+
+    if (error) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server, ANPLOGNO(0339) "cannot start the worker: %s", error);
+        return 0;
+    }
+    sv->bootstrap = anp_bootstrap_make(sv->pconf, sv->server, anp_generation_key(), &inputs);
+    /* The frame holds the secrets now; one copy in memory is enough. */
+    for (i = 0; i < inputs.secret_files->nelts; i++) {
+        anp_secret_file *secret = &APR_ARRAY_IDX(inputs.secret_files, i, anp_secret_file);
+        anp_wipe((void *)secret->content, secret->len);
+    }
+    sv->envp = anp_worker_environ(sv->pconf, conf);
+    return sv->bootstrap != NULL;
+}
+
 int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     const anp_server_conf *conf = ap_get_module_config(s->module_config, &authnz_node_module);
@@ -530,7 +588,7 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     }
     /* Each request carries its own server's NodeAuthTimeout; the cap must let the longest of them run. */
     sv->argv = worker_argv(sv, conf, httpd_uid, shared, anp_config_longest_timeout(s));
-    if (!check_files(conf, s)) {
+    if (!check_files(conf, s) || !prepare_bootstrap(sv, conf)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* httpd's stderr is the main ErrorLog once logs are open; use the log's own descriptor when there is one. */
