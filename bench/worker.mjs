@@ -46,7 +46,7 @@ function startWorker(workerJs, socketPath, extraArgs = []) {
  * goes with the checks until one is answered with a status other than ERROR, as the module sends it.
  */
 async function openConnection(protocol, socketPath, definition) {
-  const { FrameDecoder, encodeFrame, Kind, Tag, Status, PROTOCOL_VERSION, u16Field, u8Of } = protocol;
+  const { FrameDecoder, encodeFrame, Kind, Tag, Status, PROTOCOL_VERSION, bytesField, u16Field, u8Of } = protocol;
   const socket = await new Promise((resolve, reject) => {
     const s = connect(socketPath, () => resolve(s));
     s.once("error", reject);
@@ -67,7 +67,8 @@ async function openConnection(protocol, socketPath, definition) {
     socket.write(encodeFrame({ kind, requestId: id, fields }));
     return answered;
   };
-  const hello = await send(Kind.HELLO, [u16Field(Tag.VERSION, PROTOCOL_VERSION)]);
+  // The worker runs --no-bootstrap: its answer carries no PROOF and no AUTH follows.
+  const hello = await send(Kind.HELLO, [u16Field(Tag.VERSION, PROTOCOL_VERSION), bytesField(Tag.NONCE, Buffer.alloc(16, 7))]);
   if (u8Of(hello, Tag.STATUS) !== Status.GRANTED) throw new Error("HELLO refused");
   let defined = false;
   return {

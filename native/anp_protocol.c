@@ -35,7 +35,7 @@ enum {
 #define ANP_ANSWERED_KIND_COUNT 6
 static const unsigned char anp_rules[ANP_KIND_COUNT + ANP_ANSWERED_KIND_COUNT][ANP_TAG_MAX] = {
     /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC SEC */
-    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  O1, NO, NO, NO, NO},
+    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  R1, NO, NO, NO, NO},
     /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO, NO},
     /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},
     /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},

@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define ANP_PROTOCOL_VERSION 2
+#define ANP_PROTOCOL_VERSION 3
 
 #define ANP_HEADER_LEN 7
 #define ANP_MAX_FRAME_LEN 65536

@@ -10,6 +10,7 @@
 #include "anp_protocol.h"
 #include "anp_private.h"
 #include "conn_pool.h"
+#include "handshake.h"
 #include "rpc.h"
 
 /* The worker answers ERROR just before TIMEOUT_MS passes; wait a little longer to read that answer. */
@@ -30,63 +31,31 @@ static int answer_status(const anp_message *msg)
     return status;
 }
 
-/* HELLO on a new connection: the worker must speak our protocol version before it sees a check.
- * Returns 1 when it does, 0 when it refused or failed, -1 when the connection closed without an answer. */
-static int hello(anp_conn *conn, apr_time_t deadline, apr_pool_t *p, const char **reason)
-{
-    static const char *closed = "the worker closed the connection during HELLO (is this uid trusted by the worker?)";
-    anp_message *msg = apr_palloc(p, sizeof(*msg));
-    uint8_t buf[64];
-    anp_writer w;
-    long len;
-    apr_status_t rv;
-
-    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HELLO, 0);
-    anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
-    len = anp_writer_finish(&w);
-    if (len < 0) {
-        *reason = "cannot encode HELLO";
-        return 0;
-    }
-    rv = anp_conn_write(conn, buf, (apr_size_t)len, deadline, NULL);
-    if (rv != APR_SUCCESS) {
-        *reason = rv == APR_TIMEUP ? "sending HELLO to the worker timed out" : closed;
-        return rv == APR_EOF ? -1 : 0;
-    }
-    rv = anp_conn_read_frame(conn, deadline, p, msg, reason);
-    if (rv != APR_SUCCESS) {
-        *reason = rv == APR_EOF ? closed : *reason;
-        return rv == APR_EOF ? -1 : 0;
-    }
-    if (msg->kind != (ANP_KIND_HELLO | ANP_ANSWER_BIT) || msg->request_id != 0
-        || answer_status(msg) != ANP_STATUS_GRANTED) {
-        *reason = apr_psprintf(p, "the worker refused protocol version %d", ANP_PROTOCOL_VERSION);
-        return 0;
-    }
-    return 1;
-}
-
 /*
- * A new connection that has said HELLO. The one retry policy for a worker that is starting or
+ * A new connection to the supervised worker that has gone through the handshake. The one retry policy for a worker that is starting or
  * restarting: while its socket is missing or refuses, or a connection closes before HELLO's answer (a
  * worker that was just killed may still accept for an instant while the kernel closes its descriptors,
  * and its successor is not listening yet), try again after a pause that doubles, within the retry window
  * and the check's deadline.
  */
-static anp_conn *open_connection(apr_time_t deadline, apr_pool_t *p, const char **reason)
+static anp_conn *open_connection(request_rec *r, apr_time_t deadline, const char **reason)
 {
     apr_time_t retry_until = apr_time_now() + ANP_CONNECT_RETRY_WINDOW;
     apr_interval_time_t pause = ANP_CONNECT_FIRST_PAUSE;
     anp_conn *conn;
-    int retryable;
+    int retryable, peer;
 
     if (retry_until > deadline) {
         retry_until = deadline;
     }
     for (;;) {
-        conn = anp_conn_connect(p, reason, &retryable);
+        peer = ANP_PEER_OK;
+        conn = anp_conn_connect(r->pool, reason, &retryable);
         if (conn) {
-            int said = hello(conn, deadline, p, reason);
+            /* Who listens is checked before any byte goes out: a listener that is not the worker gets
+             * nothing. It is tried again, as a worker that is restarting looks the same for a moment. */
+            int said = (peer = anp_handshake_peer(conn, r->pool, reason)) == ANP_PEER_OK
+                ? anp_handshake_hello(r, conn, deadline, reason) : -1;
             if (said == 1) {
                 return conn;
             }
@@ -94,6 +63,7 @@ static anp_conn *open_connection(apr_time_t deadline, apr_pool_t *p, const char 
             retryable = said < 0;
         }
         if (!retryable || apr_time_now() + pause >= retry_until) {
+            anp_handshake_peer_log(r, peer, *reason);
             return NULL;
         }
         apr_sleep(pause);
@@ -209,7 +179,7 @@ static apr_status_t attempt(anp_call *call, int fresh, anp_answer *ans, int *ret
         *retry = 1;
         return APR_EOF;
     }
-    if (!conn && !(conn = open_connection(call->deadline, call->r->pool, &ans->reason))) {
+    if (!conn && !(conn = open_connection(call->r, call->deadline, &ans->reason))) {
         return APR_ECONNREFUSED;
     }
     len = encode_for(call, conn, &id, &enc);

@@ -99,6 +99,7 @@ static long valid_frame(uint8_t *buf, size_t cap)
     case 0:
         anp_writer_init(&w, buf, cap, ANP_KIND_HELLO, 0);
         anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
+        anp_put_field(&w, ANP_TAG_NONCE, "0123456789abcdef", ANP_NONCE_LEN);
         break;
     case 1:
         anp_writer_init(&w, buf, cap, ANP_KIND_CHECK_PASSWORD, rng());

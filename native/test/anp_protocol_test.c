@@ -82,20 +82,29 @@ static void test_typed_writers(void)
 
 static void test_writer_errors(void)
 {
+    static const uint8_t nonce[ANP_NONCE_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     uint8_t buf[64];
     anp_writer w;
 
     anp_writer_init(&w, buf, 10, ANP_KIND_HELLO, 1);
     anp_put_u16(&w, ANP_TAG_VERSION, 1);
+    anp_put_field(&w, ANP_TAG_NONCE, nonce, sizeof(nonce));
     CHECK(anp_writer_finish(&w) == ANP_E_NOSPACE);
 
-    anp_writer_init(&w, buf, 12, ANP_KIND_HELLO, 1);
+    anp_writer_init(&w, buf, 34, ANP_KIND_HELLO, 1);
     anp_put_u16(&w, ANP_TAG_VERSION, 1);
+    anp_put_field(&w, ANP_TAG_NONCE, nonce, sizeof(nonce));
     CHECK(anp_writer_finish(&w) == ANP_E_NOSPACE);
 
-    anp_writer_init(&w, buf, 16, ANP_KIND_HELLO, 1);
+    anp_writer_init(&w, buf, 35, ANP_KIND_HELLO, 1);
     anp_put_u16(&w, ANP_TAG_VERSION, 1);
-    CHECK(anp_writer_finish(&w) == 16);
+    anp_put_field(&w, ANP_TAG_NONCE, nonce, sizeof(nonce));
+    CHECK(anp_writer_finish(&w) == 35);
+
+    /* Version 3's HELLO requires its NONCE. */
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HELLO, 1);
+    anp_put_u16(&w, ANP_TAG_VERSION, 1);
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
 
     /* Errors are sticky: a later field that would fit does not clear them. */
     anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 1);
@@ -128,8 +137,8 @@ static void test_writer_errors(void)
 
 static void test_decode_errors_name_the_request(void)
 {
-    /* HELLO with request id 7 and an unknown tag 16. */
-    static const uint8_t frame[] = {0, 0, 0, 15, 1, 0, 0, 0, 7, 0, 2, 1, 0, 2, 0, 2, 16, 0, 0};
+    /* HELLO with request id 7 and an unknown tag 21. */
+    static const uint8_t frame[] = {0, 0, 0, 15, 1, 0, 0, 0, 7, 0, 2, 1, 0, 2, 0, 2, 21, 0, 0};
     static const uint8_t long_prefix[] = {0, 1, 0, 1, 1, 0, 0, 0, 7};
     anp_message msg;
     CHECK(anp_decode(frame, sizeof(frame), &msg) == ANP_E_MALFORMED);
@@ -207,10 +216,11 @@ static void test_frame_size(void)
 
     anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HELLO, 0);
     anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
+    anp_put_field(&w, ANP_TAG_NONCE, "0123456789abcdef", ANP_NONCE_LEN);
     n = anp_writer_finish(&w);
     CHECK(anp_frame_size(buf, 4) == n);
     CHECK(anp_decode(buf, (size_t)n, &msg) == n && msg.request_id == 0 && msg.kind == ANP_KIND_HELLO);
-    CHECK(same_bytes(buf, n, "0000000c" "01" "00000000" "0001" "010002" "0002"));
+    CHECK(same_bytes(buf, n, "0000001f" "01" "00000000" "0002" "010002" "0003" "100010" "30313233343536373839616263646566"));
 }
 
 static void test_wipe(void)

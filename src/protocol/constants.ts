@@ -1,7 +1,7 @@
 // Wire constants of protocol version 2; the single TypeScript copy of native/anp_protocol.h.
 // docs/protocol.md specifies them; test/unit/protocol-constants.test.ts checks both files agree.
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export const HEADER_LEN = 7;
 export const MAX_FRAME_LEN = 65536;

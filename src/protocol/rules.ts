@@ -18,7 +18,7 @@ const REQUEST_COMMON = {
 } as const;
 
 const REQUEST_RULES: Readonly<Record<number, KindRules>> = {
-  [Kind.HELLO]: { [Tag.VERSION]: "required", [Tag.NONCE]: "optional" },
+  [Kind.HELLO]: { [Tag.VERSION]: "required", [Tag.NONCE]: "required" },
   [Kind.CHECK_PASSWORD]: {
     [Tag.HANDLER_ID]: "required",
     [Tag.USER]: "required",

@@ -31,7 +31,7 @@ export interface ConnectionOptions {
    * This generation's key (from the bootstrap fd): HELLO is answered with a PROOF and the next frame must
    * be AUTH with the module's PROOF. null (--no-bootstrap): no PROOF, no AUTH.
    */
-  readonly generationKey?: Buffer | null;
+  readonly generationKey: Buffer | null;
 }
 
 /** The connection-level error answer: HELLO's answer kind, as it is valid in every state. */

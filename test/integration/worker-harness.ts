@@ -3,6 +3,7 @@
 // module does (Client). Used by test/integration/worker-*.test.ts and nothing else.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -211,7 +212,8 @@ export class Client {
   }
 
   hello(version = PROTOCOL_VERSION): Promise<Message> {
-    this.socket.write(encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, version)] }));
+    // The worker here runs --no-bootstrap (no key): its answer carries no PROOF and no AUTH follows.
+    this.socket.write(encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, version), bytesField(Tag.NONCE, randomBytes(16))] }));
     return this.answerTo(0).then((m) => {
       if (m === null) throw new Error("closed before HELLO answer");
       return m;

@@ -543,7 +543,7 @@ describe("worker peer checks (SO_PEERCRED)", () => {
     const script = `
       const net = require("node:net");
       const s = net.connect(${JSON.stringify(socketPath)}, () => {
-        s.write(Buffer.from([0,0,0,12, 1, 0,0,0,0, 0,1, 1, 0,2, 0,${PROTOCOL_VERSION}]));
+        s.write(Buffer.from([0,0,0,31, 1, 0,0,0,0, 0,2, 1, 0,2, 0,${PROTOCOL_VERSION}, 16, 0,16, ...new Array(16).fill(7)]));
       });
       let got = Buffer.alloc(0);
       s.on("data", (d) => {

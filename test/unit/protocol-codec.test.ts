@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   ANSWER_BIT,
+  bytesField,
   decodeFrame,
   encodeFrame,
   encodeRawFrame,
@@ -90,19 +91,20 @@ function plain(msg: Message): unknown {
 
 describe("encodeFrame", () => {
   it("lays out a frame as docs/protocol.md says", () => {
-    const msg: Message = { kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, 1)] };
-    expect(encodeFrame(msg).toString("hex")).toBe("0000000c" + "01" + "00000000" + "0001" + "01" + "0002" + "0001");
+    const msg: Message = { kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, 1), bytesField(Tag.NONCE, Buffer.alloc(16, 0xab))] };
+    expect(encodeFrame(msg).toString("hex")).toBe("0000001f" + "01" + "00000000" + "0002" + "01" + "0002" + "0001" + "10" + "0010" + "ab".repeat(16));
   });
 
   it("round-trips every request and answer kind", () => {
     const messages: Message[] = [
-      { kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, 1)] },
+      { kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, 1), bytesField(Tag.NONCE, Buffer.alloc(16, 1))] },
+      { kind: Kind.AUTH, requestId: 0, fields: [bytesField(Tag.PROOF, Buffer.alloc(16, 2))] },
       checkPassword,
       { kind: Kind.GROUPS_FOR_USER, requestId: 7, fields: [u32Field(Tag.HANDLER_ID, 3), textField(Tag.USER, "bob"), textField(Tag.GROUP, "a"), textField(Tag.GROUP, "b")] },
       { kind: Kind.HAS_PERMISSION, requestId: 8, fields: [u32Field(Tag.HANDLER_ID, 1), textField(Tag.USER, "u"), textField(Tag.PERMISSION, "svn.commit")] },
       { kind: Kind.GET_REALM_HASH, requestId: 9, fields: [u32Field(Tag.HANDLER_ID, 1), textField(Tag.USER, "u"), textField(Tag.REALM, "r")] },
       { kind: Kind.ALLOW_ACCESS, requestId: 0xffffffff, fields: [u32Field(Tag.HANDLER_ID, 1), textField(Tag.HOST, "127.0.0.1")] },
-      { kind: Kind.HELLO | ANSWER_BIT, requestId: 0, fields: [u8Field(Tag.STATUS, Status.GRANTED), u16Field(Tag.VERSION, 1)] },
+      { kind: Kind.HELLO | ANSWER_BIT, requestId: 0, fields: [u8Field(Tag.STATUS, Status.GRANTED), u16Field(Tag.VERSION, 1), bytesField(Tag.NONCE, Buffer.alloc(16, 3)), bytesField(Tag.PROOF, Buffer.alloc(16, 4))] },
       { kind: Kind.CHECK_PASSWORD | ANSWER_BIT, requestId: 1, fields: [u8Field(Tag.STATUS, Status.GRANTED), textField(Tag.USER, "other"), textField(Tag.GROUP, "g")] },
       { kind: Kind.GROUPS_FOR_USER | ANSWER_BIT, requestId: 2, fields: [u8Field(Tag.STATUS, Status.DENIED)] },
       { kind: Kind.HAS_PERMISSION | ANSWER_BIT, requestId: 3, fields: [u8Field(Tag.STATUS, Status.ERROR), textField(Tag.REASON, "db down")] },
@@ -175,18 +177,22 @@ describe("decodeFrame", () => {
   });
 
   const hello = fieldBytes(Tag.VERSION, Buffer.from("0001", "hex"));
+  const nonce = fieldBytes(Tag.NONCE, Buffer.alloc(16, 1));
   const cases: Array<[string, Buffer, "E_TOO_LARGE" | "E_MALFORMED"]> = [
     ["too many fields", rawFrame(Kind.HELLO, 5, MAX_FIELDS + 1, hello), "E_TOO_LARGE"],
+    ["HELLO without NONCE", rawFrame(Kind.HELLO, 5, 1, hello), "E_MALFORMED"],
+    ["a NONCE of 15 bytes", rawFrame(Kind.HELLO, 5, 2, hello, fieldBytes(Tag.NONCE, Buffer.alloc(15, 1))), "E_MALFORMED"],
+    ["AUTH without PROOF", rawFrame(Kind.AUTH, 5, 0), "E_MALFORMED"],
     ["a field longer than MAX_FIELD_LEN", rawFrame(Kind.HELLO, 5, 1, Buffer.from([Tag.VERSION, 0x20, 0x01])), "E_TOO_LARGE"],
     ["a field header past the end", rawFrame(Kind.HELLO, 5, 2, hello, Buffer.from([Tag.VERSION, 0])), "E_MALFORMED"],
     ["a field value past the end", rawFrame(Kind.HELLO, 5, 1, Buffer.from([Tag.VERSION, 0, 3, 0, 1])), "E_MALFORMED"],
-    ["bytes after the last field", rawFrame(Kind.HELLO, 5, 1, hello, Buffer.from([0])), "E_MALFORMED"],
-    ["an unknown kind", rawFrame(0x07, 5, 1, hello), "E_MALFORMED"],
+    ["bytes after the last field", rawFrame(Kind.HELLO, 5, 2, hello, nonce, Buffer.from([0])), "E_MALFORMED"],
+    ["an unknown kind", rawFrame(0x09, 5, 1, hello), "E_MALFORMED"],
     ["an answer bit on an unknown kind", rawFrame(0x80, 5, 0), "E_MALFORMED"],
-    ["an unknown tag", rawFrame(Kind.HELLO, 5, 2, hello, fieldBytes(16, Buffer.alloc(0))), "E_MALFORMED"],
-    ["tag 0", rawFrame(Kind.HELLO, 5, 2, hello, fieldBytes(0, Buffer.alloc(0))), "E_MALFORMED"],
-    ["a tag not allowed for the kind", rawFrame(Kind.HELLO, 5, 2, hello, fieldBytes(Tag.PASSWORD, Buffer.from("x"))), "E_MALFORMED"],
-    ["a required field twice", rawFrame(Kind.HELLO, 5, 2, hello, hello), "E_MALFORMED"],
+    ["an unknown tag", rawFrame(Kind.HELLO, 5, 3, hello, nonce, fieldBytes(21, Buffer.alloc(0))), "E_MALFORMED"],
+    ["tag 0", rawFrame(Kind.HELLO, 5, 3, hello, nonce, fieldBytes(0, Buffer.alloc(0))), "E_MALFORMED"],
+    ["a tag not allowed for the kind", rawFrame(Kind.HELLO, 5, 3, hello, nonce, fieldBytes(Tag.PASSWORD, Buffer.from("x"))), "E_MALFORMED"],
+    ["a required field twice", rawFrame(Kind.HELLO, 5, 3, hello, nonce, hello), "E_MALFORMED"],
     ["a missing required field", rawFrame(Kind.HELLO, 5, 0), "E_MALFORMED"],
     ["a u16 of 3 bytes", rawFrame(Kind.HELLO, 5, 1, fieldBytes(Tag.VERSION, Buffer.from("000001", "hex"))), "E_MALFORMED"],
     ["a u8 status of 2 bytes", rawFrame(Kind.HELLO | ANSWER_BIT, 5, 1, fieldBytes(Tag.STATUS, Buffer.from("0001", "hex"))), "E_MALFORMED"],
@@ -216,7 +222,7 @@ describe("decodeFrame", () => {
 });
 
 describe("FrameDecoder", () => {
-  const frames = [encodeFrame(checkPassword), encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, 1)] })];
+  const frames = [encodeFrame(checkPassword), encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, 1), bytesField(Tag.NONCE, Buffer.alloc(16, 1))] })];
   const stream = Buffer.concat([...frames, ...frames]);
 
   it("decodes frames fed one byte at a time", () => {

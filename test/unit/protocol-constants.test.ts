@@ -59,8 +59,8 @@ describe("protocol constants", () => {
     expect(differences(header, ts)).toEqual([]);
   });
 
-  it("carry the handler-id range of protocol version 2", () => {
-    expect(header.get("PROTOCOL_VERSION")).toBe(2);
+  it("carry the handler-id range of protocol version 3", () => {
+    expect(header.get("PROTOCOL_VERSION")).toBe(3);
     expect(header.get("MAX_HANDLER_ID")).toBe(1024);
     expect(constants.MAX_HANDLER_ID).toBe(1024);
   });

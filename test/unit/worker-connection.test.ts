@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { registryOf } from "./support/handler-registry.js";
 import type { CheckContext, Handler, PasswordVerdict } from "../../src/handlers/types.js";
-import { defineHandlerField, encodeFrame, FrameDecoder, Kind, PROTOCOL_VERSION, Status, Tag, textField, textOf, u16Field, u32Field, u8Of, type Message } from "../../src/protocol/index.js";
+import { bytesField, defineHandlerField, encodeFrame, FrameDecoder, Kind, PROTOCOL_VERSION, Status, Tag, textField, textOf, u16Field, u32Field, u8Of, type Message } from "../../src/protocol/index.js";
 import { answerMargin } from "../../src/worker/deadline.js";
 import { Connection } from "../../src/worker/connection.js";
 import { createLogger } from "../../src/log.js";
@@ -66,8 +66,9 @@ function open(handler: Handler): FakeSocket {
     timeoutMs: 60_000,
     maxInFlight: 512,
     peer: "test",
+    generationKey: null,
   });
-  socket.emit("data", encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION)] }));
+  socket.emit("data", encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION), bytesField(Tag.NONCE, Buffer.alloc(16, 1))] }));
   return socket;
 }
 

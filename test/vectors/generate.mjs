@@ -1,4 +1,4 @@
-// Writes protocol.json, the shared test vectors of the wire protocol, version 2 (docs/protocol.md), from frames
+// Writes protocol.json, the shared test vectors of the wire protocol, version 3 (docs/protocol.md), from frames
 // laid out by hand here, independently of both codecs: `node test/vectors/generate.mjs`.
 // test/unit/protocol-vectors.test.ts runs every vector through the TypeScript codec and the C codec.
 //
@@ -7,9 +7,9 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6 };
+const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6, AUTH: 7 };
 const A = 0x80;
-const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15 };
+const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17 };
 
 const hex = (n, bytes) => n.toString(16).padStart(bytes * 2, "0");
 const text = (s) => Buffer.from(s, "utf8").toString("hex");
@@ -56,7 +56,9 @@ function compact(parts) {
 const f = (tag, value) => ({ tag, value });
 const spec = "type=django\ndatabase=sqlite:///srv/app/db.sqlite3";
 const script = "type=script\npath=/srv/auth.mjs\nreload=on";
-const hello = [f(T.VERSION, v.u16(2))];
+const nonce = (byte) => f(T.NONCE, v.hex(hex(byte, 1).repeat(16)));
+const proof = (byte) => f(T.PROOF, v.hex(hex(byte, 1).repeat(16)));
+const hello = [f(T.VERSION, v.u16(3)), nonce(0x11)];
 /** HANDLER_ID or GROUP_HANDLER_ID: a u32. */
 const hid = (id) => f(T.HANDLER_ID, v.u32(id));
 const ghid = (id) => f(T.GROUP_HANDLER_ID, v.u32(id));
@@ -101,8 +103,10 @@ ok("HAS_PERMISSION with several permissions", K.HAS_PERMISSION, 8, [
 ]);
 ok("GET_REALM_HASH", K.GET_REALM_HASH, 9, [hid(2), f(T.USER, v.text("alice")), f(T.REALM, v.text("Secret Area")), f(T.ENV, v.text("X=a=b"))]);
 ok("ALLOW_ACCESS", K.ALLOW_ACCESS, 0xffffffff, [hid(2), f(T.HOST, v.text("192.0.2.7"))]);
-ok("HELLO answer granted with version", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(2))]);
-ok("HELLO answer denied with reason", K.HELLO | A, 0, [status(2), f(T.REASON, v.text("protocol version 1 not supported")), f(T.VERSION, v.u16(2))]);
+ok("HELLO answer granted with version", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(3))]);
+ok("HELLO answer granted with version, nonce and proof", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(3)), nonce(0x22), proof(0x33)]);
+ok("AUTH", K.AUTH, 0, [proof(0x44)]);
+ok("HELLO answer denied with reason", K.HELLO | A, 0, [status(2), f(T.REASON, v.text("protocol version 1 not supported")), f(T.VERSION, v.u16(3))]);
 ok("CHECK_PASSWORD answer granted", K.CHECK_PASSWORD | A, 1, [status(1)]);
 ok("CHECK_PASSWORD answer granted under another name, with groups", K.CHECK_PASSWORD | A, 2, [status(1), f(T.USER, v.text("alice@example.com")), f(T.GROUP, v.text("g1")), f(T.GROUP, v.text("g2"))]);
 ok("CHECK_PASSWORD answer denied", K.CHECK_PASSWORD | A, 3, [status(2)]);
@@ -169,10 +173,10 @@ bad("field value past the end", "E_MALFORMED", 28, frame(K.HELLO, 28, [{ tag: T.
 bad("field count 1 with no fields", "E_MALFORMED", 29, frame(K.HELLO, 29, [], { count: 1 }));
 bad("trailing byte after the last field", "E_MALFORMED", 30, frame(K.HELLO, 30, hello, { extra: "00" }));
 bad("field count 0 with a whole field after it", "E_MALFORMED", 31, frame(K.HELLO, 31, hello, { count: 0 }));
-for (const kind of [0x00, 0x07, 0x7f, 0x80, 0x87, 0xff]) {
+for (const kind of [0x00, 0x09, 0x7f, 0x80, 0x89, 0xff]) {
   bad(`unknown kind 0x${hex(kind, 1)}`, "E_MALFORMED", 40 + (kind & 7), frame(kind, 40 + (kind & 7), hello));
 }
-for (const tag of [0, 16, 255]) bad(`unknown tag ${tag}`, "E_MALFORMED", 50, frame(K.HELLO, 50, [...hello, f(tag, v.hex(""))]));
+for (const tag of [0, 21, 255]) bad(`unknown tag ${tag}`, "E_MALFORMED", 50, frame(K.HELLO, 50, [...hello, f(tag, v.hex(""))]));
 bad("PASSWORD in GROUPS_FOR_USER", "E_MALFORMED", 51, frame(K.GROUPS_FOR_USER, 51, [hid(1), f(T.USER, v.text("u")), f(T.PASSWORD, v.text("p"))]));
 bad("STATUS in a request", "E_MALFORMED", 52, frame(K.HELLO, 52, [...hello, status(1)]));
 bad("HANDLER_ID in an answer", "E_MALFORMED", 53, frame(K.CHECK_PASSWORD | A, 53, [status(1), hid(1)]));
@@ -184,6 +188,10 @@ bad("PERMISSION in a GROUPS_FOR_USER answer", "E_MALFORMED", 58, frame(K.GROUPS_
 bad("PERMISSION in a GET_REALM_HASH answer", "E_MALFORMED", 59, frame(K.GET_REALM_HASH | A, 59, [status(1), f(T.PERMISSION, v.text("svn.commit"))]));
 bad("ENV in an answer", "E_MALFORMED", 58, frame(K.ALLOW_ACCESS | A, 58, [status(1), f(T.ENV, v.text("A=B"))]));
 bad("HELLO without VERSION", "E_MALFORMED", 60, frame(K.HELLO, 60, []));
+bad("HELLO without NONCE (version 3 requires it)", "E_MALFORMED", 61, frame(K.HELLO, 61, [f(T.VERSION, v.u16(3))]));
+bad("NONCE of 15 bytes", "E_MALFORMED", 62, frame(K.HELLO, 62, [f(T.VERSION, v.u16(3)), f(T.NONCE, v.hex("11".repeat(15)))]));
+bad("AUTH without PROOF", "E_MALFORMED", 63, frame(K.AUTH, 63, []));
+bad("PROOF of 17 bytes", "E_MALFORMED", 64, frame(K.AUTH, 64, [f(T.PROOF, v.hex("44".repeat(17)))]));
 bad("CHECK_PASSWORD without PASSWORD", "E_MALFORMED", 61, frame(K.CHECK_PASSWORD, 61, checkBase.slice(0, 2)));
 bad("CHECK_PASSWORD without HANDLER_ID", "E_MALFORMED", 62, frame(K.CHECK_PASSWORD, 62, checkBase.slice(1)));
 bad("answer without STATUS", "E_MALFORMED", 63, frame(K.CHECK_PASSWORD | A, 63, [f(T.REASON, v.text("x"))]));

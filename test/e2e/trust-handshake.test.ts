@@ -1,0 +1,117 @@
+// Peers must prove they are httpd's children (docs/protocol.md, "Connection life"): a www-data process
+// that connects to the worker's socket without the generation key gets no answer to anything after HELLO
+// (no GRANTED, DENIED, USER_NOT_FOUND nor ERROR: no byte at all before the worker closes), and the handler
+// never runs for it, whether it sends no AUTH, a random one, the worker's own PROOF reflected, or a proof
+// made under another key. Meanwhile httpd's own children, which hold the key, are answered as before.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
+import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { eventually } from "../harness/eventually.js";
+import { PROTOCOL_VERSION, Status } from "../../src/protocol/constants.js";
+import { addonPath } from "../../src/native/addon.js";
+
+const IS_ROOT = process.getuid?.() === 0;
+const ATTACKER = join(REPO_ROOT, "test/fixtures/module/handshake-attacker.mjs");
+const dir = mkdtempSync(join(tmpdir(), "anp-trust-handshake-"));
+const MARKER = join(dir, "mallory-calls");
+const HANDLER = join(dir, "handler.mjs");
+/** The spec text the module sends for NodeAuthUserScript (config.c), so the worker would run it. */
+const SPEC = `type=script\npath=${HANDLER}\nreload=off\n`;
+
+interface AttackResult {
+  readonly helloStatus: number | null;
+  readonly helloProof: boolean;
+  readonly bytesAfterHello: number;
+  readonly closed: boolean;
+}
+
+function idOf(flag: "-u" | "-g", user: string): number {
+  return Number(spawnSync("id", [flag, user], { encoding: "utf8" }).stdout.trim());
+}
+
+/** The attacker fixture as www-data (setpriv drops every group but www-data's). */
+function attack(socket: string, mode: string): AttackResult {
+  const run = spawnSync(
+    "setpriv",
+    [`--reuid=${idOf("-u", "www-data")}`, `--regid=${idOf("-g", "www-data")}`, "--clear-groups", process.execPath, ATTACKER, socket, String(PROTOCOL_VERSION), SPEC, mode, addonPath],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  const line = run.stdout.trim().split("\n").pop() ?? "";
+  if (!line) throw new Error(`attacker printed nothing (status ${String(run.status)}): ${run.stderr}`);
+  return JSON.parse(line) as AttackResult;
+}
+
+const servers: Array<ApacheServer | undefined> = [];
+printErrorLogOnFailure(() => servers);
+
+describe.skipIf(!IS_ROOT)("a www-data peer without the generation key", () => {
+  let server: ApacheServer;
+  let socket = "";
+
+  beforeAll(async () => {
+    chmodSync(dir, 0o777); // the worker appends to MARKER as whatever user it runs as
+    writeFileSync(
+      HANDLER,
+      [
+        'import { appendFileSync } from "node:fs";',
+        "export function checkPassword(environ, user, password) {",
+        `  if (user === "mallory") appendFileSync(${JSON.stringify(MARKER)}, "x");`,
+        '  return user === "alice" && password === "wonderland";',
+        "}",
+        "",
+      ].join("\n"),
+    );
+    chmodSync(HANDLER, 0o644);
+    server = await startApache({
+      mpm: "event",
+      conf: [
+        moduleServerDirectives(REPO_ROOT, { logLevel: "debug" }),
+        '<Location "/valid/">',
+        "    AuthType Basic",
+        '    AuthName "handshake"',
+        "    AuthBasicProvider node",
+        `    NodeAuthUserScript "${HANDLER}"`,
+        "    Require valid-user",
+        "</Location>",
+      ].join("\n"),
+      files: { "valid/index.html": "valid\n" },
+      logLevel: "info authnz_node:debug",
+    });
+    servers.push(server);
+    const listening = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on (\S+)/.exec(server.errorLog()) !== null), 600);
+    if (!listening) throw new Error("the worker never said it was listening");
+    socket = /worker\[\d+\]: info: listening on (\S+)/.exec(server.errorLog())?.[1] ?? "";
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("httpd's children pass the handshake: 200", async () => {
+    expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+  });
+
+  for (const mode of ["none", "random", "reflect", "wrong-key"]) {
+    test(`AUTH ${mode === "none" ? "left out" : mode}: no byte after HELLO's answer, closed, no handler run`, async () => {
+      const result = attack(socket, mode);
+      expect(result.helloStatus).toBe(Status.GRANTED);
+      // The worker proves itself first: its HELLO answer carries a PROOF (useless without the key).
+      expect(result.helloProof).toBe(true);
+      expect(result.bytesAfterHello).toBe(0);
+      expect(result.closed).toBe(true);
+      expect(existsSync(MARKER) ? readFileSync(MARKER, "utf8") : "").toBe("");
+      // The worker logs nothing per attempt above debug, and real checks still pass.
+      expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
+    });
+  }
+
+  test("the attempts left no answer-level log line, only debug ones and at most one warning", () => {
+    const log = server.errorLog();
+    expect((log.match(/failed the handshake/g) ?? []).length).toBeLessThanOrEqual(1);
+    expect(log).not.toMatch(/user="mallory"/);
+  });
+});
