@@ -148,11 +148,15 @@ async function bootstrapOf(options: WorkerOptions, logger: Logger): Promise<Boot
       throw err;
     }
   }
-  logger.warn(
-    options.bootstrap === "none"
-      ? "--no-bootstrap: no generation key and no handler allowlist; any process that can reach the socket is answered and chooses the handler"
-      : "started without --bootstrap-fd or --no-bootstrap: running as with --no-bootstrap (no generation key, no handler allowlist)",
-  );
+  if (options.bootstrap === "unset") {
+    fatalConfig(
+      new WorkerConfigError(
+        "--bootstrap-fd",
+        "is required (httpd's module passes it), or --no-bootstrap for a worker started by hand: without the bootstrap the worker has no generation key and no handler allowlist",
+      ),
+    );
+  }
+  logger.warn("--no-bootstrap: no generation key and no handler allowlist; any process that can reach the socket is answered and chooses the handler");
   return null;
 }
 

@@ -26,7 +26,8 @@ export interface WorkerOptions {
   /**
    * Where httpd's parent writes the BOOTSTRAP frame (--bootstrap-fd): the generation key, the allowed
    * handler specs and the secret files. "none" (--no-bootstrap): no key and no allowlist, for workers
-   * started by hand. "unset": neither flag, as modules older than the bootstrap start the worker.
+   * started by hand. "unset": neither flag, which the worker refuses to start with (the command line
+   * alone parses, so --help and tests of other flags need neither).
    */
   readonly bootstrap: { readonly fd: number } | "none" | "unset";
 }

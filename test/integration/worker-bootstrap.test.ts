@@ -119,9 +119,16 @@ describe("a bad bootstrap stops the worker", () => {
   const cases: [string, Buffer, RegExp][] = [
     ["nothing", Buffer.alloc(0), /--bootstrap-fd: no BOOTSTRAP frame/],
     ["a truncated frame", bootstrapFrame({ specs: [REAL] }).subarray(0, 20), /--bootstrap-fd: truncated BOOTSTRAP frame/],
-    ["another kind", encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION)] }), /--bootstrap-fd: expected a BOOTSTRAP frame/],
+    ["another kind", encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION), bytesField(Tag.NONCE, Buffer.alloc(16))] }), /--bootstrap-fd: expected a BOOTSTRAP frame/],
     ["bytes after the frame", Buffer.concat([bootstrapFrame({ specs: [REAL] }), Buffer.from("x")]), /--bootstrap-fd: 1 bytes after the BOOTSTRAP frame/],
   ];
+  it("exits 2 without --bootstrap-fd or --no-bootstrap, saying why", async () => {
+    const path = join(harness.socketDir(), "worker.sock");
+    const worker = new WorkerProcess(spawn(process.execPath, [harness.workerJs, "--socket", path], { stdio: ["ignore", "pipe", "pipe"] }), path);
+    expect((await worker.exited).code).toBe(2);
+    expect(worker.log).toMatch(/error: --bootstrap-fd: is required \(httpd's module passes it\), or --no-bootstrap for a worker started by hand/);
+  });
+
   for (const [name, bytes, message] of cases) {
     it(`exits 2 for ${name}`, async () => {
       const worker = spawnBootstrapped(bytes);
