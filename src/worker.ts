@@ -12,6 +12,7 @@ import { describeSpec, parseSpec } from "./handlers/spec.js";
 import { createLogger, fdSink, type LineSink, type Logger } from "./log.js";
 import { loadAddon, type Addon } from "./native/addon.js";
 import { readBootstrap, type Bootstrap } from "./worker/bootstrap.js";
+import { startHeartbeat } from "./worker/heartbeat.js";
 import { USAGE, parseCommandLine, type WorkerOptions } from "./worker/cli.js";
 import { handlerFactories } from "./worker/factories.js";
 import { lowerHashingPriority } from "./worker/hashing-priority.js";
@@ -267,6 +268,9 @@ async function main(): Promise<void> {
   process.on("SIGTERM", (signal) => stop(signal));
   process.on("SIGHUP", (signal) => stop(signal));
 
+  // First: the beats come from this event loop, so httpd's parent sees a worker that stops or gets stuck
+  // at any point from here on, loading handlers included.
+  if (options.heartbeatFd !== null) startHeartbeat(options.heartbeatFd);
   const addon = nativeAddon(options, logger);
   protectMemory(addon, options, logger);
   logger = relayOutput(addon, options, logger);

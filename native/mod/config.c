@@ -630,6 +630,30 @@ static const char *set_timeout(cmd_parms *cmd, void *dummy, const char *value)
     return NULL;
 }
 
+/* NodeAuthWorkerHeartbeat: a duration as NodeAuthTimeout takes it, or off. */
+static const char *set_worker_heartbeat(cmd_parms *cmd, void *dummy, const char *value)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_interval_time_t silence;
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    if (!ap_cstr_casecmp(value, "off")) {
+        server_conf(cmd)->worker_heartbeat = ANP_HEARTBEAT_OFF;
+        return NULL;
+    }
+    if (!parse_duration(value, &silence)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (e.g. 5, 5s or 2500ms) or off", cmd->cmd->name,
+                            value);
+    }
+    if (silence < ANP_MIN_HEARTBEAT || silence > ANP_MAX_HEARTBEAT) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is out of range (2s to 3600s, or off)", cmd->cmd->name, value);
+    }
+    server_conf(cmd)->worker_heartbeat = silence;
+    return NULL;
+}
+
 static const char *set_worker_user(cmd_parms *cmd, void *dummy, const char *name)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -750,6 +774,10 @@ const command_rec anp_directives[] = {
                   "The worker's log level: error, warn, info or debug (default: the worker's, info)"),
     AP_INIT_ITERATE("NodeAuthWorkerArgs", add_worker_arg, NULL, RSRC_CONF,
                     "Extra arguments appended to the worker's command line, e.g. --config /etc/x.json"),
+    AP_INIT_TAKE1("NodeAuthWorkerHeartbeat", set_worker_heartbeat, NULL, RSRC_CONF,
+                  "How long the worker may go without a heartbeat from its event loop (stopped, or stuck "
+                  "in a handler) before httpd's parent kills and replaces it; httpd's monitor looks every "
+                  "10 s (default 5s, 2s to 3600s, or off)"),
     AP_INIT_ITERATE("NodeAuthWorkerEnv", add_worker_env, NULL, RSRC_CONF,
                     "Names of variables of httpd's environment the worker also gets, besides PATH, LANG, "
                     "LC_* and TZ (NODE_* refused)"),

@@ -15,6 +15,13 @@
 #define ANP_MIN_TIMEOUT apr_time_from_msec(100)
 #define ANP_MAX_TIMEOUT apr_time_from_sec(300)
 
+/* NodeAuthWorkerHeartbeat's default and bounds: how old the worker's last beat may be before httpd's
+ * parent replaces it (worker_heartbeat.h); ANP_HEARTBEAT_OFF when the directive says off. */
+#define ANP_DEFAULT_HEARTBEAT apr_time_from_sec(5)
+#define ANP_MIN_HEARTBEAT apr_time_from_sec(2)
+#define ANP_MAX_HEARTBEAT apr_time_from_sec(3600)
+#define ANP_HEARTBEAT_OFF ((apr_interval_time_t)-1)
+
 /* The longest path a Unix socket address can hold (sun_path minus its NUL). */
 #define ANP_MAX_SOCKET_PATH 107
 
@@ -27,6 +34,7 @@ typedef struct {
     const char *worker_log_level;  /* NodeAuthWorkerLogLevel; NULL: the worker's default */
     apr_array_header_t *worker_args; /* NodeAuthWorkerArgs: extra arguments, appended as given */
     apr_array_header_t *worker_env;  /* NodeAuthWorkerEnv: names (const char *) passed from httpd's environ */
+    apr_interval_time_t worker_heartbeat; /* NodeAuthWorkerHeartbeat; 0: unset (ANP_DEFAULT_HEARTBEAT) */
     /* Per virtual host. */
     apr_interval_time_t timeout;   /* NodeAuthTimeout; 0: unset (ANP_DEFAULT_TIMEOUT) */
     /* Set when a section of this server has NodeAuthCacheSeconds > 0: only then does child_init make the

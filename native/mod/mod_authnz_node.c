@@ -18,6 +18,7 @@
 #include "http_log.h"
 #include "http_main.h"
 #include "ap_mpm.h"
+#include "mpm_common.h"
 
 #include "anp_private.h"
 #include "config.h"
@@ -66,6 +67,7 @@ static int anp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 static void anp_child_init(apr_pool_t *pchild, server_rec *s)
 {
     /* The supervisor set this generation's socket path in post_config, before the MPM forked us. */
+    anp_worker_child_init();
     anp_conn_child_init(pchild, anp_worker_socket_path());
     anp_pool_child_init(pchild, s);
     anp_handler_ids_child_init(pchild, s);
@@ -81,6 +83,7 @@ static void anp_register_hooks(apr_pool_t *p)
     ap_hook_check_config(anp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(anp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(anp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_monitor(anp_worker_monitor, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(authnz_node) = {

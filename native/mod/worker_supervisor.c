@@ -8,7 +8,8 @@
  *
  * Supervision follows mod_cgid's daemon: apr_proc_other_child_register() has the MPM tell us when the
  * worker dies (the MPM reaps it); we start a new one unless httpd is stopping. A worker that dies soon
- * after its start is restarted after a delay that doubles up to ANP_MAX_RESTART_DELAY; the delay is
+ * after its start is restarted after a delay that doubles up to a cap (short for a crash, long for a
+ * worker that could not start); the delay is
  * spent in the new child before exec, so the parent never sleeps.
  */
 #include <errno.h>
@@ -38,6 +39,7 @@
 #include "bootstrap.h"
 #include "config.h"
 #include "worker_env.h"
+#include "worker_heartbeat.h"
 #include "worker_identity.h"
 #include "worker_inputs.h"
 #include "worker_socket.h"
@@ -45,7 +47,12 @@
 
 /* A worker that lived this long is restarted at once; one that died sooner waits. */
 #define ANP_STABLE_RUN apr_time_from_sec(10)
+/* A worker that could not start (exit status 2: its configuration or bootstrap; or the spawn itself
+ * failed) will not start on the next try either: its delay doubles up to a long cap, keeping the log
+ * quiet. One that crashed (a handler's uncaught exception, a signal) may have been killed by one bad
+ * request while every other location still needs it: a short cap bounds the 500s to about that long. */
 #define ANP_MAX_RESTART_DELAY 30 /* seconds */
+#define ANP_MAX_CRASH_RESTART_DELAY 2 /* seconds */
 /* How long the pconf cleanup waits for the worker after SIGTERM (it promises 2 s) before SIGKILL. */
 #define ANP_STOP_GRACE apr_time_from_sec(3)
 /* The status the forked child exits with when it cannot become the worker (exec failed, setuid failed). */
@@ -55,6 +62,8 @@
 /* The worker's inherited descriptors (--listen-fd, --bootstrap-fd). */
 #define ANP_LISTEN_FD 3
 #define ANP_BOOTSTRAP_FD 4
+/* Where the descriptors the worker keeps are parked while they are moved into place. */
+#define ANP_PARKED_FD 16
 
 typedef struct {
     apr_pool_t *pconf;
@@ -74,6 +83,8 @@ typedef struct {
     const char *user_name;
     int drop_privileges;
     int log_fd;                 /* the ErrorLog's descriptor, for the worker's stdout and stderr */
+    apr_interval_time_t heartbeat; /* the longest silence allowed; ANP_HEARTBEAT_OFF: not watched */
+    anp_heartbeat beats;        /* the current worker's heartbeat pipe */
     apr_proc_t *proc;           /* the current worker, NULL when none runs */
     int registered;             /* APR's other-child registration for proc exists (unregistering a
                                  * missing one crashes APR, so this is tracked exactly) */
@@ -127,19 +138,37 @@ static void close_from(int first)
     }
 }
 
+/* Copies fd above every descriptor the worker keeps, so moving one into place cannot overwrite another. */
+static int park(int fd, const char *what)
+{
+    int high = fd < 0 ? -1 : fcntl(fd, F_DUPFD, ANP_PARKED_FD);
+    if (fd >= 0 && high < 0) {
+        child_fail(what, errno);
+    }
+    return high;
+}
+
+static void keep_at(int parked, int target, const char *what)
+{
+    if (parked >= 0 && dup2(parked, target) != target) {
+        child_fail(what, errno);
+    }
+}
+
 /*
  * httpd's listeners, logs and pipes must not stay open in the worker: all that remains past stdio is the
- * bootstrap channel, at ANP_BOOTSTRAP_FD (descriptor 3 is kept free for the listener).
+ * bootstrap channel at ANP_BOOTSTRAP_FD and the heartbeat pipe at ANP_HEARTBEAT_FD when it is watched
+ * (descriptor 3 is kept free for the listener). dup2 clears close-on-exec on the copies.
  */
-static void close_inherited_fds(int bootstrap_fd)
+static void close_inherited_fds(int bootstrap_fd, int heartbeat_fd)
 {
-    int high = fcntl(bootstrap_fd, F_DUPFD, ANP_BOOTSTRAP_FD + 1);
+    int bootstrap = park(bootstrap_fd, "keep the bootstrap descriptor");
+    int heartbeat = park(heartbeat_fd, "keep the heartbeat descriptor");
 
-    if (high < 0 || dup2(high, ANP_BOOTSTRAP_FD) != ANP_BOOTSTRAP_FD) {
-        child_fail("keep the bootstrap descriptor", errno);
-    }
+    keep_at(bootstrap, ANP_BOOTSTRAP_FD, "keep the bootstrap descriptor");
+    keep_at(heartbeat, ANP_HEARTBEAT_FD, "keep the heartbeat descriptor");
     close(ANP_LISTEN_FD);
-    close_from(ANP_BOOTSTRAP_FD + 1);
+    close_from(heartbeat >= 0 ? ANP_HEARTBEAT_FD + 1 : ANP_BOOTSTRAP_FD + 1);
 }
 
 /*
@@ -195,7 +224,7 @@ static void become_worker(const anp_supervisor *sv, int delay, int bootstrap_fd)
     else {
         dup2(STDERR_FILENO, STDOUT_FILENO);
     }
-    close_inherited_fds(bootstrap_fd);
+    close_inherited_fds(bootstrap_fd, sv->beats.write_fd);
 
     if (delay > 0) {
         sleep((unsigned)delay);
@@ -240,10 +269,17 @@ static apr_status_t spawn(anp_supervisor *sv)
     if (bootstrap_fd < 0) {
         return APR_EGENERAL;
     }
+    anp_heartbeat_close(&sv->beats);
+    if (sv->heartbeat != ANP_HEARTBEAT_OFF && anp_heartbeat_open(&sv->beats) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, sv->server, ANPLOGNO(0341) "cannot make the heartbeat pipe");
+        close(bootstrap_fd);
+        return APR_EGENERAL;
+    }
     pid = fork();
     if (pid < 0) {
         apr_status_t rv = errno;
         close(bootstrap_fd);
+        anp_heartbeat_close(&sv->beats);
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, sv->server, ANPLOGNO(0301) "fork for the worker failed");
         return rv;
     }
@@ -253,6 +289,8 @@ static apr_status_t spawn(anp_supervisor *sv)
     }
     /* The frame is in the worker's end already; without our copy it sees end of file after it. */
     close(bootstrap_fd);
+    /* The worker's start counts as its first beat; a restart delay is not silence. */
+    anp_heartbeat_in_parent(&sv->beats, anp_heartbeat_clock_ms() + 1000 * (apr_int64_t)delay);
     proc = apr_pcalloc(sv->pconf, sizeof(*proc));
     proc->pid = pid;
     sv->proc = proc;
@@ -284,6 +322,19 @@ static int httpd_stopping(void)
     return 0;
 }
 
+/* After a worker's death: none when it had run ANP_STABLE_RUN, else double the last, up to its cap. */
+static int next_restart_delay(const anp_supervisor *sv, int could_not_start)
+{
+    int cap = could_not_start ? ANP_MAX_RESTART_DELAY : ANP_MAX_CRASH_RESTART_DELAY;
+    int delay;
+
+    if (apr_time_now() - sv->started >= ANP_STABLE_RUN) {
+        return 0;
+    }
+    delay = sv->restart_delay ? sv->restart_delay * 2 : 1;
+    return delay > cap ? cap : delay;
+}
+
 /*
  * Called by APR in the parent: DEATH after the MPM reaped the worker (status is its exit code or the
  * signal that killed it; APR does not say which), LOST when the MPM lost track of it, and UNREGISTER
@@ -293,6 +344,7 @@ static void maintenance(int reason, void *data, int status)
 {
     anp_supervisor *sv = data;
     pid_t pid;
+    int could_not_start;
 
     if (reason == APR_OC_REASON_UNREGISTER) {
         sv->registered = 0;
@@ -304,6 +356,7 @@ static void maintenance(int reason, void *data, int status)
     pid = sv->proc ? sv->proc->pid : 0;
     sv->proc = NULL;
     anp_worker_identity_set(0, 0);
+    anp_heartbeat_close(&sv->beats);
     unregister(sv);
     anp_socket_remove(sv->socket_dir, sv->socket_path);
     if (reason == APR_OC_REASON_LOST && pid > 0) {
@@ -313,16 +366,9 @@ static void maintenance(int reason, void *data, int status)
     if (sv->stopping || httpd_stopping()) {
         return;
     }
-    if (apr_time_now() - sv->started >= ANP_STABLE_RUN) {
-        sv->restart_delay = 0;
-    }
-    else {
-        sv->restart_delay = sv->restart_delay ? sv->restart_delay * 2 : 1;
-        if (sv->restart_delay > ANP_MAX_RESTART_DELAY) {
-            sv->restart_delay = ANP_MAX_RESTART_DELAY;
-        }
-    }
-    if (reason == APR_OC_REASON_DEATH && (status == ANP_EXIT_BAD_CONFIG || status == ANP_EXIT_SPAWN_FAILED)) {
+    could_not_start = reason == APR_OC_REASON_DEATH && (status == ANP_EXIT_BAD_CONFIG || status == ANP_EXIT_SPAWN_FAILED);
+    sv->restart_delay = next_restart_delay(sv, could_not_start);
+    if (could_not_start) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
                      ANPLOGNO(0303) "worker pid %" APR_PID_T_FMT " could not start (status %d, see its message "
                      "above); checks fail with 500 meanwhile; trying again in %d s", pid, status, sv->restart_delay);
@@ -373,6 +419,7 @@ static apr_status_t stop_worker(void *data)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, sv->server, ANPLOGNO(0307) "worker pid %" APR_PID_T_FMT " stopped",
                      pid);
     }
+    anp_heartbeat_close(&sv->beats);
     anp_socket_remove(sv->socket_dir, sv->socket_path);
     if (sv->remove_dir) {
         rmdir(sv->socket_dir);
@@ -510,6 +557,10 @@ static const char *const *worker_argv(const anp_supervisor *sv, const anp_server
     push(argv, apr_psprintf(sv->pconf, "%ld", (long)httpd_uid));
     push(argv, "--timeout-ms");
     push(argv, apr_psprintf(sv->pconf, "%" APR_TIME_T_FMT, apr_time_as_msec(timeout)));
+    if (sv->heartbeat != ANP_HEARTBEAT_OFF) {
+        push(argv, "--heartbeat-fd");
+        push(argv, "5");
+    }
     if (conf->worker_log_level) {
         push(argv, "--log-level");
         push(argv, conf->worker_log_level);
@@ -575,6 +626,8 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     sv->pconf = pconf;
     sv->server = s;
     sv->parent_pid = getpid();
+    sv->beats.read_fd = sv->beats.write_fd = -1;
+    sv->heartbeat = conf->worker_heartbeat ? conf->worker_heartbeat : ANP_DEFAULT_HEARTBEAT;
     if (!choose_identities(sv, conf, &httpd_uid, &httpd_gid) || !choose_socket(sv, conf)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -602,4 +655,38 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
+}
+
+void anp_worker_child_init(void)
+{
+    if (supervisor && getpid() != supervisor->parent_pid && supervisor->beats.read_fd >= 0) {
+        close(supervisor->beats.read_fd);
+        supervisor->beats.read_fd = -1;
+    }
+}
+
+/*
+ * httpd's monitor hook, in the parent, every 10 s: a worker whose newest beat is older than
+ * NodeAuthWorkerHeartbeat is stopped or stuck, so every check would wait out NodeAuthTimeout and fail.
+ * SIGKILL works on a stopped process too; the MPM then reaps it and maintenance() starts a new one.
+ */
+int anp_worker_monitor(apr_pool_t *p, server_rec *s)
+{
+    anp_supervisor *sv = supervisor;
+    apr_int64_t age;
+    (void)p;
+    (void)s;
+
+    if (!sv || !sv->proc || sv->stopping || sv->heartbeat == ANP_HEARTBEAT_OFF || getpid() != sv->parent_pid) {
+        return DECLINED;
+    }
+    age = anp_heartbeat_age(&sv->beats, anp_heartbeat_clock_ms());
+    if (age > apr_time_as_msec(sv->heartbeat)) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,
+                     ANPLOGNO(0340) "worker pid %" APR_PID_T_FMT " has not beaten for %" APR_INT64_T_FMT " ms "
+                     "(NodeAuthWorkerHeartbeat %" APR_TIME_T_FMT " ms): stopped, or stuck in a handler; "
+                     "killing it so a new one starts", sv->proc->pid, age, apr_time_as_msec(sv->heartbeat));
+        kill(sv->proc->pid, SIGKILL);
+    }
+    return DECLINED;
 }

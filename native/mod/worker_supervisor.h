@@ -26,6 +26,13 @@ const unsigned char *anp_generation_key(void);
  * the children (anonymous shared memory the parent makes in post_config and updates at each spawn). */
 int anp_worker_identity(pid_t *pid, uid_t *uid);
 
+/* In each httpd child: closes what of the parent's supervision a child must not hold (the heartbeat
+ * pipe's read end: code in a child could drain the beats and have the parent kill a healthy worker). */
+void anp_worker_child_init(void);
+
+/* httpd's monitor hook: kills a worker whose heartbeat is older than NodeAuthWorkerHeartbeat. */
+int anp_worker_monitor(apr_pool_t *p, server_rec *s);
+
 /* Starts the worker (post_config, second pass). Returns OK, or a non-OK status that aborts the start. */
 int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 

@@ -1,5 +1,5 @@
 // The worker's command line and optional JSON config file, turned into one validated WorkerOptions.
-//   node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>]
+//   node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>] [--heartbeat-fd <n>]
 //     [--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>]
 //     [--config <file.json>] [--log-level error|warn|info|debug]
 // Flags win over the config file. Every problem is a WorkerConfigError naming the flag or key.
@@ -30,10 +30,12 @@ export interface WorkerOptions {
    * alone parses, so --help and tests of other flags need neither).
    */
   readonly bootstrap: { readonly fd: number } | "none" | "unset";
+  /** Where the worker writes its heartbeat for httpd's parent (--heartbeat-fd), or null for none. */
+  readonly heartbeatFd: number | null;
 }
 
 export const USAGE =
-  "usage: node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>] " +
+  "usage: node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>] [--heartbeat-fd <n>] " +
   "[--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug]";
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -51,6 +53,7 @@ interface RawOptions {
   listenFd?: string;
   bootstrapFd?: string;
   noBootstrap?: boolean;
+  heartbeatFd?: string;
 }
 
 const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
@@ -62,6 +65,7 @@ const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
   "--log-level": { key: "logLevel" },
   "--listen-fd": { key: "listenFd" },
   "--bootstrap-fd": { key: "bootstrapFd" },
+  "--heartbeat-fd": { key: "heartbeatFd" },
 };
 
 /** Where each raw option came from, so errors name the flag the user actually wrote. */
@@ -190,6 +194,7 @@ function mergeConfig(config: RawOptions, flags: RawOptions): RawOptions {
   merged.listenFd = flags.listenFd;
   merged.bootstrapFd = flags.bootstrapFd;
   merged.noBootstrap = flags.noBootstrap;
+  merged.heartbeatFd = flags.heartbeatFd;
   return merged;
 }
 
@@ -248,6 +253,7 @@ function validate(raw: RawOptions, origin: Origin): WorkerOptions {
     preload: raw.preload,
     listenFd: raw.listenFd === undefined ? null : inheritedFd("--listen-fd", raw.listenFd),
     bootstrap: bootstrapSource(raw),
+    heartbeatFd: raw.heartbeatFd === undefined ? null : inheritedFd("--heartbeat-fd", raw.heartbeatFd),
   };
 }
 

@@ -7,7 +7,7 @@
 // every status below follows from that file alone.
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -449,8 +449,33 @@ describe.skipIf(!IS_ROOT)("the socket's directory", () => {
   });
 });
 
+/** Secret files for NodeAuthDjangoDatabase file:, each wrong in one way; made at load, as the table below names them. */
+const secrets = mkdtempSync(join(tmpdir(), "anp-secret-files-"));
+function secretFile(name: string, content: string, mode: number, owner = "root"): string {
+  const path = join(secrets, name);
+  writeFileSync(path, content, { mode });
+  chmodSync(path, mode);
+  chownSync(path, uidOf(owner), gidOf(owner));
+  return path;
+}
+const SQLITE_URL = "sqlite:///var/lib/anp/db.sqlite3\n";
+const WORLD_READABLE = secretFile("world-readable", SQLITE_URL, 0o644);
+const WWW_DATA_OWNED = secretFile("www-data-owned", SQLITE_URL, 0o600, "www-data");
+const NOT_A_URL = secretFile("not-a-url", "hello\n", 0o600);
+afterAll(() => rmSync(secrets, { recursive: true, force: true }));
+
 describe("apache2 -t", () => {
   const refuses: ReadonlyArray<readonly [string, string, RegExp]> = [
+    ["a heartbeat that is not a duration", "NodeAuthWorkerHeartbeat soon", /NodeAuthWorkerHeartbeat: 'soon' is not a duration \(e.g. 5, 5s or 2500ms\) or off/],
+    ["a heartbeat below its range", "NodeAuthWorkerHeartbeat 1", /NodeAuthWorkerHeartbeat: '1' is out of range \(2s to 3600s, or off\)/],
+    ["a heartbeat in a virtual host", "<VirtualHost *:80>\nNodeAuthWorkerHeartbeat 5\n</VirtualHost>", /NodeAuthWorkerHeartbeat cannot occur within <VirtualHost> section/],
+    ["NODE_OPTIONS for the worker", "NodeAuthWorkerEnv LANG NODE_OPTIONS", /NodeAuthWorkerEnv: NODE_OPTIONS is refused: NODE_\* variables/],
+    ["a worker variable that is not a name", "NodeAuthWorkerEnv 1LANG", /NodeAuthWorkerEnv: '1LANG' is not a variable name/],
+    ["a relative secret file", location("/x/", ["NodeAuthDjangoDatabase file:db.url"]), /NodeAuthDjangoDatabase: file: needs an absolute path/],
+    ["a secret file others can read", location("/x/", [`NodeAuthDjangoDatabase file:${WORLD_READABLE}`]), /NodeAuthDjangoDatabase: \S+world-readable can be read or written by others \(chmod o-rw\)/],
+    ["a secret file httpd's User owns", location("/x/", [`NodeAuthDjangoDatabase file:${WWW_DATA_OWNED}`]), /NodeAuthDjangoDatabase: \S+www-data-owned belongs to httpd's User, who could read it \(chown root\)/],
+    ["a secret file that holds no database URL", location("/x/", [`NodeAuthDjangoDatabase file:${NOT_A_URL}`]), /NodeAuthDjangoDatabase: \S+not-a-url does not hold a database URL/],
+    ["a secret file that is missing", location("/x/", [`NodeAuthDjangoDatabase file:${secrets}/missing`]), /NodeAuthDjangoDatabase: cannot (open|read) \S+missing/],
     ["an unknown Django option", location("/x/", ["AuthBasicProvider node", "NodeAuthDjangoDatabase sqlite:///tmp/x.sqlite3", "NodeAuthDjangoOption user_tabel x", "Require valid-user"]), /NodeAuthDjangoOption: unknown key 'user_tabel'/],
     ["a bad Django option value", location("/x/", ["NodeAuthDjangoOption upgrade_hashes maybe"]), /NodeAuthDjangoOption: upgrade_hashes must be on or off/],
     ["a pool size the Django handler would refuse", location("/x/", ["NodeAuthDjangoOption pool_size 0"]), /NodeAuthDjangoOption: pool_size must be a whole number from 1 to 64, not '0'/],
@@ -479,7 +504,7 @@ describe("apache2 -t", () => {
   });
 
   test("accepts a complete configuration, and starts no worker doing so", async () => {
-    const result = await configTest({ conf: moduleConf(["NodeAuthTimeout 3", "NodeAuthWorkerLogLevel warn"]) });
+    const result = await configTest({ conf: moduleConf(["NodeAuthTimeout 3", "NodeAuthWorkerLogLevel warn", "NodeAuthWorkerHeartbeat off", "NodeAuthWorkerEnv LANG TZ"]) });
     expect(result.output).toMatch(/Syntax OK/);
     expect(result.ok).toBe(true);
     // Under -t the error log is stderr: a worker start (post_config) would have said ANP0302 here.

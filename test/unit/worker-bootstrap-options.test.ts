@@ -26,6 +26,13 @@ describe("bootstrap flags", () => {
     expect(options?.bootstrap).toEqual({ fd: 4 });
   });
 
+  it("reads --heartbeat-fd, refusing stdio numbers and non-numbers", () => {
+    expect(parse(["--heartbeat-fd", "5"]).options?.heartbeatFd).toBe(5);
+    expect(parse([]).options?.heartbeatFd).toBeNull();
+    expect(refusal(() => parse(["--heartbeat-fd", "1"])).option).toBe("--heartbeat-fd");
+    expect(refusal(() => parse(["--heartbeat-fd", "five"])).option).toBe("--heartbeat-fd");
+  });
+
   it("says which of --bootstrap-fd and --no-bootstrap was given", () => {
     expect(parse(["--no-bootstrap"]).options?.bootstrap).toBe("none");
     expect(parse([]).options?.bootstrap).toBe("unset");

@@ -37,6 +37,7 @@ describe("worker command line", () => {
       preload: [],
       listenFd: null,
       bootstrap: "unset",
+      heartbeatFd: null,
     });
   });
 
