@@ -12,6 +12,12 @@
  * is never stored. Any problem (no cache in this child, a lock that fails, an entry that does not
  * decode) is a miss: the check goes to the worker as if there were no cache.
  *
+ * The key lives in the same child's memory as the entries, so whoever can read that memory can test
+ * candidate passwords against each entry offline, at SipHash speed. What keeps it from other processes
+ * of httpd's User is that httpd's children are not dumpable (they changed uid from root, so the kernel
+ * refuses them ptrace and /proc/<pid>/mem); code running inside a child (an embedded interpreter) can
+ * read it, as it can read the requests' passwords themselves.
+ *
  * Log ids: ANP0104-0105 when child_init cannot make the cache (module/hooks range), ANP0519 for a hit
  * (providers.c), ANP0520-0521 at request time (the checks range).
  */

@@ -2,12 +2,13 @@
 // costs one HMAC instead of a full PBKDF2/argon2/bcrypt run, with zero staleness: the key includes the
 // stored hash read from the database on this very request, so a password change or hash upgrade misses.
 // Only successful verifications are remembered; a wrong password always runs the hasher.
-// The password itself is never stored: entries are keyed by HMAC-SHA256 of (hash, password) under a
-// random per-process key, so a leaked entry alone gives nothing away. That is no defence against someone
-// who can read the worker's memory: the key is in that memory too, and with it each entry lets candidate
-// passwords for its stored hash be tested at HMAC speed instead of the hasher's. Bounding the entries
-// (count and bytes) limits how many users that exposes; the worker's memory must be guarded as the
-// database's password hashes are.
+// The password itself is never stored: an entry is the HMAC-SHA256 of (stored hash, password) under a
+// random 32-byte key drawn once per cache, in the worker's memory, so an entry seen without that key tells
+// nothing. Whoever can read the worker's memory has the key too: each entry is then an offline oracle that
+// tests candidate passwords for its stored hash at HMAC speed instead of the hasher's. Bounding the entries
+// (count and bytes) limits how many users that exposes. What keeps that memory from httpd's User is the
+// worker's own protection, not this cache: it makes itself non-dumpable at start (no ptrace, no
+// /proc/<pid>/mem for its uid), and a separate NodeAuthWorkerUser puts a uid boundary around it as well.
 import { createHmac, randomBytes } from "node:crypto";
 
 export interface VerifiedCredentialCacheOptions {

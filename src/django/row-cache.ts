@@ -2,7 +2,8 @@
 // database is the bottleneck. It trades freshness for load: a password change, deactivation or deletion
 // takes effect up to `ttlMs` later (the handler drops the entry itself after a hash upgrade). Bounded: the
 // oldest entries go first once `maxEntries` is reached. It holds what the database holds (encoded
-// hashes), never a password.
+// hashes), never a password; those hashes are as sensitive in the worker's memory as in the database,
+// which is why the worker makes itself non-dumpable and is best run as a user of its own.
 
 export class RowCache<V> {
   readonly ttlMs: number;
