@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-long anp_answer_framed(const uint8_t *buf, size_t have)
+long anp_answer_framed(const uint8_t *buf, size_t have, anp_message *msg)
 {
     long need = anp_frame_size(buf, have);
     if (need < 0) {
@@ -18,7 +18,7 @@ long anp_answer_framed(const uint8_t *buf, size_t have)
     if ((size_t)need < have) {
         return ANP_E_MALFORMED;
     }
-    return anp_decode(buf, have, NULL) == need ? need : ANP_E_MALFORMED;
+    return anp_decode(buf, have, msg) == need ? need : ANP_E_MALFORMED;
 }
 
 static int is_text_tag(uint8_t tag)
@@ -38,46 +38,63 @@ static int was_asked(const anp_field *f, const anp_answer_expect *expect)
     return 0;
 }
 
-/* 1 when every text field is NUL-free and every held PERMISSION was asked. */
-static int fields_fit(const anp_message *msg, const anp_answer_expect *expect)
+/* NULL when every text field is NUL-free and every held PERMISSION was asked; else what is wrong. */
+static const char *fields_unfit(const anp_message *msg, const anp_answer_expect *expect)
 {
     unsigned int i;
     for (i = 0; i < msg->field_count; i++) {
         const anp_field *f = &msg->fields[i];
         if (is_text_tag(f->tag) && memchr(f->value, 0, f->len) != NULL) {
-            return 0;
+            return "a name or hash holds a NUL byte";
         }
         if (f->tag == ANP_TAG_PERMISSION && !was_asked(f, expect)) {
-            return 0;
+            return "it holds a permission that was not asked for";
         }
     }
-    return 1;
+    return NULL;
 }
 
-anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *expect)
+static anp_verdict refuse(const char **why, const char *what)
+{
+    if (why) {
+        *why = what;
+    }
+    return ANP_VERDICT_ERROR;
+}
+
+anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *expect, const char **why)
 {
     const anp_field *status_field;
+    const char *unfit;
     uint8_t status = 0;
 
+    if (why) {
+        *why = NULL;
+    }
     if (msg == NULL || expect == NULL || msg->kind != (uint8_t)(expect->kind | ANP_ANSWER_BIT)
         || msg->request_id != expect->request_id) {
-        return ANP_VERDICT_ERROR;
+        return refuse(why, "it answers another kind or request id");
     }
     status_field = anp_find(msg, ANP_TAG_STATUS);
-    if (status_field == NULL || anp_field_u8(status_field, &status) != ANP_OK || !fields_fit(msg, expect)) {
-        return ANP_VERDICT_ERROR;
+    if (status_field == NULL || anp_field_u8(status_field, &status) != ANP_OK) {
+        return refuse(why, "it has no STATUS");
+    }
+    if ((unfit = fields_unfit(msg, expect)) != NULL) {
+        return refuse(why, unfit);
     }
     switch (status) {
     case ANP_STATUS_GRANTED:
         if (expect->kind == ANP_KIND_GET_REALM_HASH && anp_find(msg, ANP_TAG_HASH) == NULL) {
-            return ANP_VERDICT_ERROR;
+            return refuse(why, "GRANTED without a HASH");
         }
         return ANP_VERDICT_GRANTED;
     case ANP_STATUS_DENIED:
         return ANP_VERDICT_DENIED;
     case ANP_STATUS_USER_NOT_FOUND:
         return ANP_VERDICT_USER_NOT_FOUND;
-    default:
+    case ANP_STATUS_ERROR:
         return ANP_VERDICT_ERROR;
+    default:
+        return refuse(why, "its STATUS is unknown");
     }
 }

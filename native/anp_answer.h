@@ -2,9 +2,9 @@
  * anp_answer.h: how the module reads a worker's answer and turns it into a verdict, in plain C99 with
  * no APR, so that a fuzzer (native/test/anp_answer_fuzz.c) runs exactly these rules on arbitrary bytes.
  *
- * The rules are the ones native/mod/conn.c (framing) and native/mod/rpc.c + providers.c (the answer's
- * kind, id and STATUS) apply; anything that is not plainly the answer to the request sent is an ERROR,
- * which the module turns into HTTP 500: a broken answer must never become a grant.
+ * native/mod/conn.c frames every answer with anp_answer_framed and native/mod/rpc.c judges it with
+ * anp_answer_verdict: anything that is not plainly the answer to the request sent is an ERROR, which the
+ * module turns into HTTP 500: a broken answer must never become a grant.
  */
 #ifndef ANP_ANSWER_H
 #define ANP_ANSWER_H
@@ -35,19 +35,21 @@ typedef struct {
 
 /*
  * The framing of an answer of which `have` bytes have been received: ANP_E_SHORT (read more), the
- * frame's size when exactly one whole frame is there, or ANP_E_MALFORMED / ANP_E_TOO_LARGE for an
- * impossible length prefix, bytes after the frame, or a frame that does not decode.
+ * frame's size when exactly one whole frame is there (decoded into *msg unless msg is NULL), or
+ * ANP_E_MALFORMED / ANP_E_TOO_LARGE for an impossible length prefix, bytes after the frame, or a frame
+ * that does not decode.
  */
-long anp_answer_framed(const uint8_t *buf, size_t have);
+long anp_answer_framed(const uint8_t *buf, size_t have, anp_message *msg);
 
 /*
  * The verdict of a decoded answer. GRANTED, DENIED and USER_NOT_FOUND only when the frame answers this
  * request (its kind with ANP_ANSWER_BIT, the same request id) with one STATUS byte of that value, and no
  * text field (USER, GROUP, PERMISSION, HASH) holds a NUL (the module copies them as C strings, so a NUL
  * would cut a name short). GRANTED also needs a HASH for GET_REALM_HASH and every PERMISSION held to be
- * one that was asked. Anything else is ERROR.
+ * one that was asked. Anything else is ERROR. *why (when why is not NULL) is NULL for a well-formed
+ * answer, ERROR included, and otherwise says in a few words what made it one the module cannot trust.
  */
-anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *expect);
+anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *expect, const char **why);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include "httpd.h"
 #include "apr_strings.h"
 
+#include "anp_answer.h"
 #include "anp_private.h"
 #include "conn.h"
 
@@ -273,6 +274,7 @@ apr_status_t anp_conn_read_frame(anp_conn *conn, apr_time_t deadline, apr_pool_t
     apr_status_t rv;
     long rc;
 
+    /* The frame's length comes from anp_frame_size; whether the bytes are one answer, anp_answer.c decides. */
     while (need == 0 || have < need) {
         rv = recv_some(conn, buf + have, cap - have, &got, deadline);
         if (rv != APR_SUCCESS) {
@@ -288,14 +290,12 @@ apr_status_t anp_conn_read_frame(anp_conn *conn, apr_time_t deadline, apr_pool_t
             need = (apr_size_t)rc;
             buf = room_for(p, buf, have, need, &cap);
         }
-        if (need != 0 && have > need) {
-            *reason = apr_psprintf(p, "the worker sent %" APR_SIZE_T_FMT " bytes after its answer", have - need);
-            return APR_EGENERAL;
-        }
     }
-    rc = anp_decode(buf, need, msg);
+    rc = anp_answer_framed(buf, have, msg);
     if (rc != (long)need) {
-        *reason = apr_psprintf(p, "the worker's answer is malformed (codec result %ld)", rc);
+        *reason = have > need
+            ? apr_psprintf(p, "the worker sent %" APR_SIZE_T_FMT " bytes after its answer", have - need)
+            : apr_psprintf(p, "the worker's answer is malformed (codec result %ld)", rc);
         return APR_EGENERAL;
     }
     return APR_SUCCESS;

@@ -46,11 +46,6 @@ int anp_fold_plan(request_rec *r, const anp_dir_conf *conf, anp_request *req)
     return 1;
 }
 
-const char *anp_fold_unasked(const anp_request *req, const apr_array_header_t *held)
-{
-    return anp_fold_unasked_permission(NAMES(req->permissions), COUNT(req->permissions), NAMES(held), COUNT(held));
-}
-
 void anp_fold_keep(request_rec *r, const anp_request *req, const apr_array_header_t *groups,
                    const apr_array_header_t *held)
 {

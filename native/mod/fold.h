@@ -24,10 +24,6 @@
  */
 int anp_fold_plan(request_rec *r, const anp_dir_conf *conf, anp_request *req);
 
-/* The first held permission of a GRANTED answer that the request did not ask for (a broken answer, fail
- * the check), or NULL. */
-const char *anp_fold_unasked(const anp_request *req, const apr_array_header_t *held);
-
 /* After a GRANTED check of r->user (from the worker or the grant cache): keeps the folded groups and
  * held permissions for the Require lines of this request. */
 void anp_fold_keep(request_rec *r, const anp_request *req, const apr_array_header_t *groups,

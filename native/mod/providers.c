@@ -101,14 +101,8 @@ static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, c
                                      const anp_answer *ans, const anp_grant_key *key, apr_time_t asked_at)
 {
     const char *renamed = ans->user && *ans->user && strcmp(ans->user, req->user) ? ans->user : NULL;
-    const char *unasked = anp_fold_unasked(req, ans->permissions);
 
-    if (unasked) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      ANPLOGNO(0517) "checking the password of user '%s': the worker answered permission '%s', "
-                      "which was not asked for", req->user, unasked);
-        return AUTH_GENERAL_ERROR;
-    }
+    /* Held permissions are all ones that were asked: rpc.c refused any other answer (anp_answer.c). */
     /* Only a grant is remembered: DENIED, USER_NOT_FOUND and errors ask the worker every time. */
     if (asked_at) {
         anp_grant grant;

@@ -7,6 +7,7 @@
 #include "apr_strings.h"
 #include "http_log.h"
 
+#include "anp_answer.h"
 #include "anp_protocol.h"
 #include "anp_private.h"
 #include "conn_pool.h"
@@ -21,14 +22,19 @@
 #define ANP_CONNECT_FIRST_PAUSE apr_time_from_msec(20)
 #define ANP_CONNECT_MAX_PAUSE apr_time_from_msec(200)
 
-static int answer_status(const anp_message *msg)
+/* The STATUS a verdict stands for: an answer judged ERROR is ERROR, whatever its STATUS byte said. */
+static int verdict_status(anp_verdict verdict)
 {
-    const anp_field *f = anp_find(msg, ANP_TAG_STATUS);
-    uint8_t status = 0;
-    if (!f || anp_field_u8(f, &status) != ANP_OK) {
-        return 0;
+    switch (verdict) {
+    case ANP_VERDICT_GRANTED:
+        return ANP_STATUS_GRANTED;
+    case ANP_VERDICT_DENIED:
+        return ANP_STATUS_DENIED;
+    case ANP_VERDICT_USER_NOT_FOUND:
+        return ANP_STATUS_USER_NOT_FOUND;
+    default:
+        return ANP_STATUS_ERROR;
     }
-    return status;
 }
 
 /*
@@ -71,11 +77,11 @@ static anp_conn *open_connection(request_rec *r, apr_time_t deadline, const char
     }
 }
 
-static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_answer *ans)
+static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_verdict verdict, anp_answer *ans)
 {
     int i;
 
-    ans->status = answer_status(msg);
+    ans->status = verdict_status(verdict);
     ans->groups = apr_array_make(p, 4, sizeof(const char *));
     ans->permissions = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < msg->field_count; i++) {
@@ -134,18 +140,37 @@ static long encode_for(anp_call *call, anp_conn *conn, uint32_t *id, anp_encodin
     return len;
 }
 
-/* The answer read for request `id` on conn: the worker's own, or a failure when it is another's. */
+/*
+ * The answer read for request `id` on conn, judged by anp_answer_verdict (native/anp_answer.c, the rules
+ * the fuzzer runs): the worker's own, or a failure when it answers another request or cannot be trusted.
+ */
 static apr_status_t take_answer(anp_call *call, anp_conn *conn, uint32_t id, const anp_message *msg,
                                 const anp_encoding *enc, anp_answer *ans)
 {
+    const apr_array_header_t *asked = call->req->permissions;
+    anp_answer_expect expect;
+    anp_verdict verdict;
+    const char *why;
     int i;
-    copy_answer(call->r->pool, msg, ans);
+
+    expect.kind = call->req->kind;
+    expect.request_id = id;
+    expect.asked_permissions = asked ? (const char *const *)asked->elts : NULL;
+    expect.asked_count = asked ? (size_t)asked->nelts : 0;
+    verdict = anp_answer_verdict(msg, &expect, &why);
+    copy_answer(call->r->pool, msg, verdict, ans);
     if (msg->kind != (call->req->kind | ANP_ANSWER_BIT) || msg->request_id != id) {
         /* The worker answers ERROR with request id 0 to a frame it could not read, then closes. */
         anp_conn_close(conn);
         ans->reason = apr_psprintf(call->r->pool, "the worker answered kind 0x%02x id %u to kind 0x%02x id %u%s%s",
                                    msg->kind, msg->request_id, call->req->kind, id, ans->reason ? ": " : "",
                                    ans->reason ? ans->reason : "");
+        return APR_EGENERAL;
+    }
+    if (why) {
+        /* A worker that sends such an answer is not to be trusted with the next request either. */
+        anp_conn_close(conn);
+        ans->reason = apr_psprintf(call->r->pool, "the worker's answer cannot be trusted: %s", why);
         return APR_EGENERAL;
     }
     /* After ERROR the definitions may not have been applied: they go again with the next request. */

@@ -56,7 +56,7 @@ static long read_answer(const uint8_t *stream, size_t len, unsigned int seed, ui
         *have = *have + chunk < len ? *have + chunk : len;
         free(*frame);
         *frame = arrived(stream, *have);
-        result = anp_answer_framed(*frame, *have);
+        result = anp_answer_framed(*frame, *have, NULL);
     }
     return result;
 }
@@ -175,8 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* A whole frame is exactly what arrived, and no shorter prefix of it was taken for one. */
     REQUIRE((size_t)result == have && anp_decode(frame, have, &msg) == result);
-    REQUIRE(anp_answer_framed(frame, have - 1) == ANP_E_SHORT);
-    verdict = anp_answer_verdict(&msg, &expect);
+    REQUIRE(anp_answer_framed(frame, have - 1, NULL) == ANP_E_SHORT);
+    verdict = anp_answer_verdict(&msg, &expect, NULL);
     if (verdict != ANP_VERDICT_ERROR) {
         check_not_error(&msg, &expect, verdict);
     }

@@ -29,6 +29,9 @@ import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
  *   long-trailing  the long GRANTED followed by one byte, in one write
  *   close-after    GRANTED, then the connection is closed
  *   end-after      GRANTED, then the worker's side is shut down (half-closed); it reads on but never answers
+ *   nul-user       GRANTED, renaming the user to one with a NUL byte in it
+ *   unasked        GRANTED, holding a permission the check did not ask about
+ *   status-9       STATUS 9, which no version of the protocol has
  *   error          ERROR, and the frame's handler definitions are not applied (as the worker does when one
  *                  of them is refused)
  *   no-definition  GRANTED when the frame defines no handler id, else DENIED
@@ -49,7 +52,7 @@ const socketPath = args[args.indexOf("--socket") + 1];
 const modeAt = args.indexOf("--socket-mode");
 const listenAt = args.indexOf("--listen-fd");
 const bootstrapAt = args.indexOf("--bootstrap-fd");
-const STATUS = 11, VERSION = 1, HANDLER_ID = 2, USER = 3, GROUP = 7, ENV = 9, REASON = 12, DEFINE_HANDLER = 15;
+const STATUS = 11, VERSION = 1, HANDLER_ID = 2, USER = 3, GROUP = 7, PERMISSION = 8, ENV = 9, REASON = 12, DEFINE_HANDLER = 15;
 const NONCE = 16, PROOF = 17, GENERATION_KEY = 18;
 const PROTOCOL_VERSION = ${PROTOCOL_VERSION};
 const u16 = (n) => Buffer.from([n >> 8, n & 0xff]);
@@ -127,8 +130,11 @@ function answer(socket, kind, id, fields, defined) {
     case "trailing": return void socket.write(Buffer.concat([granted(kind, id), Buffer.from([0])]));
     case "twice": return void socket.write(Buffer.concat([granted(kind, id), granted(kind, id)]));
     case "long-trailing": return void socket.write(Buffer.concat([longGranted(kind, id), Buffer.from("x")]));
-    case "close-after": return void socket.end(granted(kind, id), () => socket.destroy());
-    case "end-after": return void socket.end(granted(kind, id));
+    case "close-after": return void socket.end(granted(kind, id), () => (socket.destroy(), console.error("fake worker: left " + id)));
+    case "nul-user": return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([1])], [USER, Buffer.from("al\0ice")]]));
+    case "unasked": return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([1])], [PERMISSION, Buffer.from("auth.delete_user")]]));
+    case "status-9": return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([9])]]));
+    case "end-after": return void socket.end(granted(kind, id), () => console.error("fake worker: left " + id));
     default: return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([2])]]));
   }
 }
@@ -252,6 +258,16 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
     expect(await as("someone-else")).toBe(401);
   });
 
+  test.each([
+    ["nul-user", /the worker's answer cannot be trusted: a name or hash holds a NUL byte/],
+    ["unasked", /the worker's answer cannot be trusted: it holds a permission that was not asked for/],
+    ["status-9", /the worker's answer is malformed \(codec result -\d+\)/],
+  ])("an answer the module's reader (native/anp_answer.c) does not trust (%s) fails the check with 500", async (user, reason) => {
+    expect(await as(user)).toBe(500);
+    expect(httpd.errorLog().match(failedWith(user))?.[1]).toMatch(reason);
+    expect(await as("plain")).toBe(200);
+  });
+
   test("a connection defines its handler id once, and again after an ERROR answer to the frame that defined it", async () => {
     expect(await as("plain")).toBe(200);
     // The pooled connection knows the id: no DEFINE_HANDLER now.
@@ -279,7 +295,11 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
   test.each(["close-after", "end-after"])(
     "a pooled connection the worker left (%s) while idle: the next check is sent again on a new connection",
     async (user) => {
+      const left = (httpd.errorLog().match(/fake worker: left/g) ?? []).length;
       expect(await as(user)).toBe(200);
+      // Once the worker's side is shut down, the module's idle check sees it. Before that, the request
+      // would be written and then could not be sent again (it may have run), so the test waits for it.
+      expect(await eventually(() => (httpd.errorLog().match(/fake worker: left/g) ?? []).length > left)).toBe(true);
       expect(await as("plain")).toBe(200);
       expect(await as("someone-else")).toBe(401);
       expect(await as("plain")).toBe(200);
