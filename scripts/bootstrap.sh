@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `npm test` / `npm run demo` need on a fresh Debian 12 machine, then `npm ci` and the build.
 #   bash scripts/bootstrap.sh test|demo|bench
-# As root it installs missing Debian packages with apt-get; otherwise it prints the exact command and stops.
+# As root it installs missing Debian packages with apt-get (otherwise it prints the exact command and
+# stops) and creates mod_authnz_node, the worker's system user, if missing.
 set -euo pipefail
 mode=${1:-test}
 cd "$(dirname "$0")/.."
@@ -31,6 +32,14 @@ if ((${#missing[@]})); then
     echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
+fi
+
+# The worker's own user (the demo's NodeAuthWorkerUser), so that httpd's User cannot
+# read what only the worker may: the database's password hashes. Not a login: no home, no shell.
+worker_user=mod_authnz_node
+if [ "$(id -u)" = 0 ] && ! getent passwd "$worker_user" >/dev/null; then
+  echo "bootstrap: creating the system user $worker_user" >&2
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$worker_user" >&2
 fi
 
 # npm ci when node_modules is missing or older than the lock file.

@@ -3,7 +3,7 @@
 // asks every demo login's status itself, compares it with what Django says, and exits.
 //
 // Environment: DEMO_PORT (default: a free port), DEMO_CHECK=1, DEMO_STATE_DIR (kept afterwards).
-import { mkdtempSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
+import { mkdtempSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
@@ -12,7 +12,7 @@ import { renderHttpdConfig } from "./httpd-config.js";
 import { startHttpd, compiledInModules, type HttpdProcess } from "./httpd-process.js";
 import { freePort } from "./free-port.js";
 import { runOracle } from "./django-oracle.js";
-import { DEMO_LOGINS, DEMO_GROUP, DEMO_PAGES, writeDemoSite, demoAuthConfig } from "./site.js";
+import { DEMO_LOGINS, DEMO_GROUP, DEMO_PAGES, DEMO_WORKER_USER, writeDemoSite, demoAuthConfig } from "./site.js";
 import { moduleServerDirectives } from "./module-directives.js";
 import { expectationsFromDjango, runChecks, formatChecks, type Expectation } from "./checks.js";
 
@@ -46,13 +46,15 @@ interface SiteFiles {
   readonly dataDir: string;
   readonly port: number;
   readonly runAs: { user: string; group: string } | null;
+  /** NodeAuthWorkerUser: the only user that can read dataDir (null: the worker runs as we do). */
+  readonly workerUser: string | null;
   readonly databaseUrl: string;
   readonly djangoVersion: ReturnType<typeof djangoSeries>;
 }
 
-/** Writes the pages and httpd.conf, and opens the files to Apache's user; returns the config's path. */
+/** Writes the pages and httpd.conf, opens the pages to Apache's user and the database to the worker's only; returns the config's path. */
 function writeSite(site: SiteFiles): string {
-  const { stateDir, serverRoot, docRoot, dataDir, port, runAs } = site;
+  const { stateDir, serverRoot, docRoot, dataDir, port, runAs, workerUser } = site;
   writeDemoSite(docRoot);
   const conf = renderHttpdConfig({
     serverRoot,
@@ -63,24 +65,32 @@ function writeSite(site: SiteFiles): string {
     compiledIn: compiledInModules(),
     runAs,
     logLevel: "info",
-    body: [moduleServerDirectives(repoRoot), demoAuthConfig(site.databaseUrl, site.djangoVersion)].join("\n"),
+    body: [moduleServerDirectives(repoRoot), ...(workerUser ? [`NodeAuthWorkerUser ${workerUser}`] : []), demoAuthConfig(site.databaseUrl, site.djangoVersion)].join("\n"),
   });
   const confPath = join(serverRoot, "httpd.conf");
   writeFileSync(confPath, conf);
-  // Apache's children and the worker run as www-data when we are root: they must read the
-  // pages and the database (read-only: the Django handler only reads unless upgrade_hashes=on).
+  // Apache's children run as www-data when we are root: they must read the pages.
   execFileSync("chmod", ["-R", "a+rX", stateDir]);
   chmodSync(stateDir, 0o755);
-  if (runAs) execFileSync("chown", ["-R", `${runAs.user}:${runAs.group}`, dataDir]);
+  // The password hashes are for the worker alone: www-data runs Apache's children and whatever
+  // PHP or CGI the server has, so the database and its directory belong to the worker's user.
+  if (workerUser) execFileSync("chown", ["-R", `${workerUser}:${workerUser}`, dataDir]);
+  for (const name of readdirSync(dataDir)) chmodSync(join(dataDir, name), 0o600);
+  chmodSync(dataDir, 0o700);
   return confPath;
 }
 
-function printIntro(base: string, expectations: ReturnType<typeof expectationsFromDjango>, serverRoot: string, errorLogPath: string): void {
+function printIntro(base: string, expectations: ReturnType<typeof expectationsFromDjango>, serverRoot: string, errorLogPath: string, workerUser: string | null): void {
   say();
   say(`mod_authnz_node demo: ${base}/`);
   say(`  ${base}${DEMO_PAGES.members.path}  Require valid-user            (any active Django user)`);
   say(`  ${base}${DEMO_PAGES.secret.path}   Require group ${DEMO_GROUP}  (Django group)`);
   say();
+  if (workerUser) {
+    say(`The worker runs as ${workerUser} (NodeAuthWorkerUser), not as Apache's User www-data, and only`);
+    say(`${workerUser} can read the database: a PHP page or CGI script run as www-data cannot read the hashes.`);
+    say();
+  }
   say("Demo logins (made by Django in a SQLite database) and what Django says each should see:");
   for (const expectation of expectations) say(`  ${describeExpectation(expectation)}`);
   say();
@@ -132,10 +142,10 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const port = process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : await freePort();
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`DEMO_PORT must be a TCP port, got ${process.env.DEMO_PORT}`);
-    // As root, Apache's children and the worker run as www-data: they must reach the state dir.
+    // As root, Apache's children run as www-data and the worker as DEMO_WORKER_USER.
     const runAs = process.getuid?.() === 0 ? { user: "www-data", group: "www-data" } : null;
-    const closed = runAs ? closedAncestor(stateDir) : null;
-    if (closed) throw new Error(`www-data cannot reach ${stateDir}: ${closed} is not searchable by others (chmod o+x it, or pick another DEMO_STATE_DIR)`);
+    const workerUser = runAs ? DEMO_WORKER_USER : null;
+    if (runAs) refuseUnreachable(stateDir);
     const serverRoot = join(stateDir, "httpd");
     const docRoot = join(serverRoot, "htdocs");
     const dataDir = join(stateDir, "django");
@@ -148,14 +158,14 @@ async function main(argv: readonly string[]): Promise<number> {
     const { djangoVersion, expectations } = await seedDjango(databaseUrl);
     if (interruption.received) return await stopEarly(interruption.received, cleanup);
 
-    const confPath = writeSite({ stateDir, serverRoot, docRoot, dataDir, port, runAs, databaseUrl, djangoVersion });
+    const confPath = writeSite({ stateDir, serverRoot, docRoot, dataDir, port, runAs, workerUser, databaseUrl, djangoVersion });
 
     const errorLogPath = join(serverRoot, "error.log");
     httpd = await startHttpd({ serverRoot, confPath, errorLogPath, port, readyPath: "/" });
     if (interruption.received) return await stopEarly(interruption.received, cleanup);
     const base = `http://127.0.0.1:${port}`;
 
-    printIntro(base, expectations, serverRoot, errorLogPath);
+    printIntro(base, expectations, serverRoot, errorLogPath, workerUser);
 
     if (check) {
       const passed = await checkAll(port, expectations, errorLogPath);
@@ -218,6 +228,27 @@ function djangoSeries(version: unknown): string {
   const match = typeof version === "string" ? /^(\d+\.\d+)/.exec(version) : null;
   if (!match?.[1]) throw new Error(`oracle.py reported no Django version (${JSON.stringify(version)})`);
   return match[1];
+}
+
+/**
+ * As root: what Apache's children (www-data) and the worker (DEMO_WORKER_USER, whose only group
+ * is its own) must reach through directories others can enter: the state dir, and the worker's own
+ * code in this checkout. Refused before anything starts, naming the directory to open.
+ */
+function refuseUnreachable(stateDir: string): void {
+  try {
+    execFileSync("id", ["-u", DEMO_WORKER_USER], { stdio: "ignore" });
+  } catch {
+    throw new Error(`the worker's user ${DEMO_WORKER_USER} does not exist: npm run demo as root creates it (scripts/bootstrap.sh demo)`);
+  }
+  const closed = closedAncestor(stateDir);
+  if (closed) throw new Error(`www-data cannot reach ${stateDir}: ${closed} is not searchable by others (chmod o+x it, or pick another DEMO_STATE_DIR)`);
+  const worker = join(repoRoot, "dist/worker.js");
+  for (const path of [worker, join(repoRoot, "node_modules/.package-lock.json")]) {
+    const shut = closedAncestor(path);
+    if (shut) throw new Error(`${DEMO_WORKER_USER} cannot read ${path}: ${shut} is not searchable by others (chmod o+x it, or use a checkout others can read)`);
+  }
+  if ((statSync(worker).mode & 0o004) === 0) throw new Error(`${DEMO_WORKER_USER} cannot read ${worker}: it is not readable by others (chmod o+r it)`);
 }
 
 /** The first directory above `dir` that users other than its owner cannot enter, if any. */

@@ -20,6 +20,12 @@ export const DEMO_LOGINS: readonly DemoLogin[] = [
 
 export const DEMO_GROUP = "secret-agents";
 
+/**
+ * As root the worker runs as this user (scripts/bootstrap.sh creates it), not as Apache's User
+ * www-data, and only it can read the database: PHP or CGI running as www-data cannot read the hashes.
+ */
+export const DEMO_WORKER_USER = "mod_authnz_node";
+
 /** The protected pages, each with the marker text the --check looks for in the body. */
 export const DEMO_PAGES = {
   members: { path: "/members/", marker: "members-only page" },

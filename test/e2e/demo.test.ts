@@ -1,9 +1,11 @@
 // `npm run demo` for real: dist/demo/main.js (built by `npm run build`, which `npm test` runs first)
 // with --check asks Apache every demo login's status and compares it with Django's answers; and
-// without it the demo serves until SIGINT, then leaves no process and no file behind.
+// without it the demo serves until SIGINT, then leaves no process and no file behind. As root the
+// worker runs as mod_authnz_node and www-data (Apache's children, any PHP or CGI) cannot read the
+// database's password hashes.
 import { describe, test, expect, afterEach } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, basicAuthorization } from "../harness/apache.js";
@@ -40,6 +42,27 @@ function startDemo(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const run = { child, output: () => output, exited };
   started.push(run);
   return run;
+}
+
+/** The real uid /proc/<pid>/status gives. */
+function uidOf(pid: number): number {
+  const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  if (uid === undefined) throw new Error(`no Uid line in /proc/${pid}/status`);
+  return Number(uid);
+}
+
+/** As root: the worker runs as mod_authnz_node, and www-data, trying as an attacker would, cannot read the database. */
+function expectWorkerUserAndClosedDatabase(tree: ReturnType<typeof descendants>, stateDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const workers = tree.filter((p) => p.command.includes("dist/worker.js"));
+  expect(workers.length, JSON.stringify(tree)).toBe(1);
+  const workerUid = Number(execFileSync("id", ["-u", "mod_authnz_node"], { encoding: "utf8" }).trim());
+  expect(uidOf(workers[0]?.pid ?? -1)).toBe(workerUid);
+  const database = join(stateDir, "django/demo.sqlite3");
+  expect(existsSync(database), database).toBe(true);
+  const read = spawnSync("runuser", ["-u", "www-data", "--", "cat", database], { encoding: "utf8" });
+  expect(read.status, read.stdout.slice(0, 200)).not.toBe(0);
+  expect(read.stderr).toContain("Permission denied");
 }
 
 async function waitFor(run: Run, text: string): Promise<void> {
@@ -95,6 +118,7 @@ describe("npm run demo", () => {
 
       const tree = descendants(run.child.pid ?? -1);
       expect(tree.some((p) => p.command.includes("apache2")), JSON.stringify(tree)).toBe(true);
+      expectWorkerUserAndClosedDatabase(tree, stateDir);
       run.child.kill("SIGINT");
       expect(await run.exited, run.output()).toBe(0);
       expect(run.output()).toContain("demo: SIGINT; stopping");
