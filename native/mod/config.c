@@ -422,11 +422,33 @@ static const char *set_cache_seconds(cmd_parms *cmd, void *dconf, const char *va
     return NULL;
 }
 
+/*
+ * The worker runs only the handler specs httpd's parent lists at start (worker_inputs.c), which it finds
+ * in <Directory>, <Files>, <Location> and <If> sections. <Proxy> sections live in mod_proxy's own
+ * configuration, out of the module's sight: a handler there would be refused at every request, so it is
+ * refused here, where configtest shows it.
+ */
+static const char *refuse_in_proxy(cmd_parms *cmd)
+{
+    const ap_directive_t *d;
+    for (d = cmd->directive ? cmd->directive->parent : NULL; d; d = d->parent) {
+        if (!ap_cstr_casecmpn(d->directive, "<Proxy", 6)) {
+            return apr_psprintf(cmd->pool, "%s cannot be used inside %s>: put the handler in a <Location> for "
+                                "the proxied path instead", cmd->cmd->name, d->directive);
+        }
+    }
+    return NULL;
+}
+
 static const char *set_script(cmd_parms *cmd, void *dconf, const char *path, const char *option)
 {
     anp_dir_conf *conf = dconf;
     anp_script_conf *script = apr_pcalloc(cmd->pool, sizeof(*script));
+    const char *err = refuse_in_proxy(cmd);
 
+    if (err) {
+        return err;
+    }
     if (!*path || has_control_bytes(path)) {
         return apr_psprintf(cmd->pool, "%s: the script path must not be empty or contain control characters",
                             cmd->cmd->name);
@@ -477,8 +499,11 @@ static const char *check_database_file(cmd_parms *cmd, const char *url)
 static const char *set_django_database(cmd_parms *cmd, void *dconf, const char *url)
 {
     anp_dir_conf *conf = dconf;
-    const char *err;
+    const char *err = refuse_in_proxy(cmd);
 
+    if (err) {
+        return err;
+    }
     if (!strncmp(url, ANP_SECRET_FILE_PREFIX, strlen(ANP_SECRET_FILE_PREFIX))) {
         if ((err = check_database_file(cmd, url)) != NULL) {
             return err;
@@ -496,8 +521,11 @@ static const char *set_django_option(cmd_parms *cmd, void *dconf, const char *ke
 {
     anp_dir_conf *conf = dconf;
     const anp_django_option *opt;
-    const char *err;
+    const char *err = refuse_in_proxy(cmd);
 
+    if (err) {
+        return err;
+    }
     for (opt = django_options; opt->key; opt++) {
         if (!strcmp(opt->key, key)) {
             break;

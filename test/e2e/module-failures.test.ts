@@ -503,6 +503,15 @@ describe("apache2 -t", () => {
     expect(result.output).toMatch(message);
   });
 
+  test.each([
+    ["<Proxy>", `<Proxy "http://backend/">\nNodeAuthDjangoDatabase sqlite:///tmp/x.sqlite3\n</Proxy>`, /NodeAuthDjangoDatabase cannot be used inside <Proxy>: put the handler in a <Location>/],
+    ["<ProxyMatch>", `<ProxyMatch "^http://backend/">\nNodeAuthUserScript "${HANDLER}"\n</ProxyMatch>`, /NodeAuthUserScript cannot be used inside <ProxyMatch>/],
+  ])("refuses a handler inside %s, whose sections the worker's handler list cannot see", async (_name, conf, message) => {
+    const result = await configTest({ conf: moduleConf([conf]), modules: ["proxy"] });
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(message);
+  });
+
   test("accepts a complete configuration, and starts no worker doing so", async () => {
     const result = await configTest({ conf: moduleConf(["NodeAuthTimeout 3", "NodeAuthWorkerLogLevel warn", "NodeAuthWorkerHeartbeat off", "NodeAuthWorkerEnv LANG TZ"]) });
     expect(result.output).toMatch(/Syntax OK/);
