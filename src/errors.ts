@@ -9,7 +9,7 @@
 /** The base class: a stable code, a name, and whether the message is the worker's own wording. */
 export class AnpError extends Error {
   readonly code: string = "ERR_ANP";
-  /** True when the worker words the message itself from what it knows: it needs no password scrubbing. */
+  /** True when the worker words the message itself from what it knows (no password can be in it), so it may be answered as it is. */
   readonly safeToEcho: boolean = false;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

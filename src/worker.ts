@@ -5,7 +5,7 @@
 // Exit status: 0 after SIGTERM/SIGHUP, 2 for a bad flag, config or bootstrap (the message names it), 1 for
 // a crash. The startup order (docs/worker.md, "Startup") is part of the trust boundary: see main().
 import { ConcurrencyLimiter } from "./cache/concurrency-limiter.js";
-import { WorkerConfigError } from "./errors.js";
+import { WorkerConfigError, builtinErrorClass } from "./errors.js";
 import { HandlerRegistry } from "./handlers/registry.js";
 import { ScriptHandler } from "./handlers/script.js";
 import { describeSpec, parseSpec } from "./handlers/spec.js";
@@ -294,9 +294,15 @@ async function main(): Promise<void> {
 
 process.on("uncaughtException", (err) => {
   // The worker's state is unknown now; exiting lets the module fail requests closed and restart it.
-  // The name and stack frames, not the message: it could hold anything a script had in hand.
-  const frames = String(err?.stack ?? "").split("\n").slice(1, 6).map((line) => line.trim());
-  logSink.write(`mod_authnz_node worker[${process.pid}]: error: uncaught ${err?.name ?? "exception"} ${frames.join(" | ")}\n`);
+  // The class (a built-in's, else "exception": a script may set `name` to anything) and the stack's
+  // frames, never the message, which could hold anything a script had in hand; a message with newlines
+  // continues over the stack's first lines, so only lines that are frames are kept.
+  const frames = String(err?.stack ?? "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith("at "))
+    .slice(0, 5);
+  logSink.write(`mod_authnz_node worker[${process.pid}]: error: uncaught ${builtinErrorClass(err) ?? "exception"} ${frames.join(" | ")}\n`);
   process.exit(1);
 });
 

@@ -136,15 +136,3 @@ export function encodeAnswer(kind: number, requestId: number, answer: Answer): B
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
 }
-
-/**
- * Removes every occurrence of the password (as decoded, and as its raw bytes read as Latin-1 or UTF-8)
- * from text that is about to be logged or sent, in case a handler put it in an error message.
- */
-export function scrubSecret(text: string, secret: { text: string; bytes: Buffer } | null): string {
-  if (secret === null || secret.bytes.length === 0) return text;
-  let out = text;
-  const forms = new Set([secret.text, secret.bytes.toString("latin1"), secret.bytes.toString("utf8")]);
-  for (const form of forms) if (form !== "") out = out.split(form).join("[password]");
-  return out;
-}

@@ -271,7 +271,7 @@ export class Connection {
     const ms = performance.now() - started;
     const who = req.user !== null ? ` user=${JSON.stringify(req.user.text)}` : req.host !== null ? ` host=${JSON.stringify(req.host)}` : "";
     const status = STATUS_NAMES[answer.status] ?? String(answer.status);
-    // answer.reason is already scrubbed of the password by failureAnswer.
+    // answer.reason is a fixed wording and a code (failureAnswer): no message of a handler or driver.
     const reason = answer.reason !== undefined ? `: ${answer.reason}` : "";
     const line = `${OPERATION_NAMES[req.kind]}${who} handler=${this.#dispatcher.describeHandler(req.handlerId)} -> ${status}${reason} (${ms.toFixed(1)} ms)`;
     if (level === "error") logger.error(line);
