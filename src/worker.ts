@@ -257,8 +257,10 @@ async function main(): Promise<void> {
 
   // A stray rejection in a user's script must not take every check down with it.
   process.on("unhandledRejection", (reason) => {
-    // Only the error's kind: its message could hold anything a script had in hand, a password included.
-    logger.error(`unhandled rejection (ignored): ${reason instanceof Error ? reason.name : typeof reason}`);
+    // Only the error's kind, a built-in class by identity: its message, and a `name` a script may set,
+    // could hold anything the script had in hand, a password included.
+    const kind = builtinErrorClass(reason) ?? (reason instanceof Error ? "exception" : typeof reason);
+    logger.error(`unhandled rejection (ignored): ${kind}`);
   });
   // A signal before the socket is up (e.g. while preloading) has nothing to drain: just exit 0.
   let stop = (signal: NodeJS.Signals): void => {

@@ -35,4 +35,20 @@ describe("an uncaught exception in a script", () => {
     expect(worker.log).not.toContain(SECRET);
     client.close();
   });
+
+  it("a rejection nobody handles, with a name set to the password: ignored, logged by kind only", async () => {
+    const script = join(harness.scratch, "rejects.mjs");
+    writeFileSync(
+      script,
+      `export function checkPassword(environ, user, password) { class Custom extends Error {} const e = new Custom("x\\n" + password); e.name = password; Promise.reject(e); return false; }\n`,
+    );
+    chmodSync(script, 0o644);
+    const worker = await harness.startWorker();
+    const client = await Client.greeted(worker.socketPath);
+    await check(client, `type=script\npath=${script}`, "alice", SECRET);
+    await worker.waitForLine(/unhandled rejection/);
+    expect(worker.lines.find((l) => l.includes("unhandled rejection"))).toMatch(/error: unhandled rejection \(ignored\): exception$/);
+    expect(worker.log).not.toContain(SECRET);
+    client.close();
+  });
 });
