@@ -5,7 +5,8 @@
  * written for mod_wsgi's WSGIAuthUserScript) by asking a supervised Node worker over a Unix socket.
  *
  *   register_hooks  providers (providers.c) and the hooks below
- *   check_config    under -t and at the first start: say who answers `Require group`
+ *   check_config    under -t and at the first start: say who answers `Require group`, and refuse a worker
+ *                   its user cannot load (worker_access.c)
  *   post_config     start the worker, once per generation, skipping the first configuration pass
  *   child_init      each child's worker address (conn.c), connection pool (conn_pool.c) and handler ids
  *                   (handler_ids.c), and its grant cache (grant_cache.c) when some section sets
@@ -36,10 +37,13 @@ static int anp_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 {
     (void)pconf;
     (void)plog;
-    (void)ptemp;
     /* Only in the pass that -t stops after (and the first pass of a start): the message reaches the console. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         anp_log_group_owner(s, 1);
+        /* A worker its user cannot load would be restarted forever: -t refuses it as the start does. */
+        if (!anp_worker_access_verified(ptemp, s)) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
     return OK;
 }

@@ -38,6 +38,7 @@
 #include "anp_private.h"
 #include "bootstrap.h"
 #include "config.h"
+#include "worker_access.h"
 #include "worker_env.h"
 #include "worker_heartbeat.h"
 #include "worker_identity.h"
@@ -572,21 +573,36 @@ static const char *const *worker_argv(const anp_supervisor *sv, const anp_server
     return (const char *const *)argv->elts;
 }
 
-/* The node binary must run; a missing worker script only warns (the build may come later). */
-static int check_files(const anp_server_conf *conf, server_rec *s)
+/* The worker's user must be able to run node and load the worker, or every check would answer 500 while
+ * the worker is restarted without end: httpd does not start instead, and the log names what blocks it. */
+static int check_access(const anp_supervisor *sv, const anp_server_conf *conf, apr_pool_t *ptemp)
 {
-    if (access(conf->node_binary, X_OK) != 0) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s,
-                     ANPLOGNO(0319) "NodeAuthNodeBinary %s is not an executable file", conf->node_binary);
+    anp_access_user who;
+    const char *refusal;
+
+    who.drop_privileges = sv->drop_privileges;
+    who.uid = sv->uid;
+    who.gid = sv->gid;
+    who.user_name = sv->user_name;
+    refusal = anp_worker_access_check(ptemp, &who, conf->node_binary, conf->worker_script);
+    if (refusal) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server, ANPLOGNO(0342) "httpd cannot start the worker: %s",
+                     refusal);
         return 0;
     }
-    if (access(conf->worker_script, R_OK) != 0) {
-        /* Checks fail with 500 meanwhile, and the log says why. */
-        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s,
-                     ANPLOGNO(0320) "NodeAuthWorker %s cannot be read: was the worker built (npm run build)?",
-                     conf->worker_script);
-    }
     return 1;
+}
+
+int anp_worker_access_verified(apr_pool_t *ptemp, server_rec *s)
+{
+    const anp_server_conf *conf = ap_get_module_config(s->module_config, &authnz_node_module);
+    anp_supervisor *sv = apr_pcalloc(ptemp, sizeof(*sv));
+    uid_t httpd_uid;
+    gid_t httpd_gid;
+
+    sv->pconf = ptemp;
+    sv->server = s;
+    return choose_identities(sv, conf, &httpd_uid, &httpd_gid) && check_access(sv, conf, ptemp);
 }
 
 /*
@@ -622,7 +638,6 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     int shared;
     apr_os_file_t log_fd;
 
-    (void)ptemp;
     sv->pconf = pconf;
     sv->server = s;
     sv->parent_pid = getpid();
@@ -641,7 +656,7 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     }
     /* Each request carries its own server's NodeAuthTimeout; the cap must let the longest of them run. */
     sv->argv = worker_argv(sv, conf, httpd_uid, shared, anp_config_longest_timeout(s));
-    if (!check_files(conf, s) || !prepare_bootstrap(sv, conf)) {
+    if (!check_access(sv, conf, ptemp) || !prepare_bootstrap(sv, conf)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* httpd's stderr is the main ErrorLog once logs are open; use the log's own descriptor when there is one. */

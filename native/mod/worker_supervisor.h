@@ -33,6 +33,11 @@ void anp_worker_child_init(void);
 /* httpd's monitor hook: kills a worker whose heartbeat is older than NodeAuthWorkerHeartbeat. */
 int anp_worker_monitor(apr_pool_t *p, server_rec *s);
 
+/* Whether the worker's user (NodeAuthWorkerUser, else httpd's User) can execute NodeAuthNodeBinary and read
+ * NodeAuthWorker and the package it loads, asked as that user; logs ANP0342 naming the user and the path
+ * component that blocks it, and returns 0, when not. For check_config, so that -t refuses it too. */
+int anp_worker_access_verified(apr_pool_t *ptemp, server_rec *s);
+
 /* Starts the worker (post_config, second pass). Returns OK, or a non-OK status that aborts the start. */
 int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 

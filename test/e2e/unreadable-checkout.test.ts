@@ -1,0 +1,94 @@
+// A worker its user cannot load (a checkout under root's 0700 home, say) stops `apache2 -t` and
+// httpd's start with ANP0342, naming the user and the directory or file that blocks it, instead of
+// a worker restarted forever while every check answers 500. The check is made as the worker's user
+// (a child of httpd that drops to it), so these run as root: as anyone else there is no other user
+// to be, and the suite says so instead of passing.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { configTest, startApache, WORKER_ENTRY } from "../harness/apache.js";
+
+const isRoot = process.getuid?.() === 0;
+let base: string;
+
+function workerCopyIn(dir: string, dirMode: number, fileMode = 0o644): string {
+  mkdirSync(dir, { recursive: true });
+  const script = join(dir, "worker.js");
+  copyFileSync(WORKER_ENTRY, script);
+  chmodSync(script, fileMode);
+  chmodSync(dir, dirMode);
+  return script;
+}
+
+beforeAll(() => {
+  if (!isRoot) throw new Error("unreadable-checkout needs root: the module checks as the worker's user, which only root can become");
+  base = mkdtempSync(join(tmpdir(), "anp-unreadable-"));
+  chmodSync(base, 0o755);
+});
+
+afterAll(() => {
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+describe("a worker its user cannot read", () => {
+  test("apache2 -t refuses a worker under a 0700 directory, naming the directory and httpd's User", async () => {
+    const closed = join(base, "home-0700");
+    const script = workerCopyIn(join(closed, "checkout", "dist"), 0o755);
+    chmodSync(closed, 0o700);
+    const result = await configTest({ conf: `NodeAuthWorker "${script}"` });
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain(`ANP0342: httpd cannot start the worker: the worker's user www-data (uid 33) cannot read NodeAuthWorker ${script}: ${closed} is not searchable by that user (Permission denied)`);
+    expect(result.output).not.toMatch(/Syntax OK/);
+  });
+
+  test("the same copy under directories others may search passes", async () => {
+    const script = workerCopyIn(join(base, "open", "dist"), 0o755);
+    const result = await configTest({ conf: `NodeAuthWorker "${script}"` });
+    expect(result.output).not.toMatch(/ANP0342/);
+    expect(result.ok).toBe(true);
+  });
+
+  test("apache2 -t refuses a worker script only root may read, naming the file", async () => {
+    const script = workerCopyIn(join(base, "file-0600"), 0o755, 0o600);
+    const result = await configTest({ conf: `NodeAuthWorker "${script}"` });
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain(`cannot read NodeAuthWorker ${script}: ${script} itself is refused (Permission denied)`);
+  });
+
+  test("the check is made as NodeAuthWorkerUser, with its groups: a directory only that user's group may search", async () => {
+    const groupOnly = join(base, "group-only");
+    const script = workerCopyIn(join(groupOnly, "dist"), 0o755);
+    execFileSync("chown", ["root:mod_authnz_node", groupOnly]);
+    chmodSync(groupOnly, 0o750);
+    const asWorkerUser = await configTest({ conf: `NodeAuthWorkerUser mod_authnz_node\nNodeAuthWorker "${script}"` });
+    expect(asWorkerUser.output).not.toMatch(/ANP0342/);
+    expect(asWorkerUser.ok).toBe(true);
+    // httpd's User (www-data) is not in that group.
+    const asHttpdUser = await configTest({ conf: `NodeAuthWorker "${script}"` });
+    expect(asHttpdUser.ok).toBe(false);
+    expect(asHttpdUser.output).toContain(`the worker's user www-data (uid 33) cannot read NodeAuthWorker ${script}: ${groupOnly} is not searchable`);
+  });
+
+  test("a node binary the worker's user cannot execute is refused", async () => {
+    const closed = join(base, "node-0700");
+    mkdirSync(closed, { recursive: true });
+    const node = join(closed, "node");
+    // A link is enough here: the directory holding it is what blocks.
+    symlinkSync(process.execPath, node);
+    chmodSync(closed, 0o700);
+    const result = await configTest({ conf: `NodeAuthNodeBinary "${node}"` });
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain(`cannot execute NodeAuthNodeBinary ${node}: ${closed} is not searchable by that user`);
+  });
+
+  test("httpd does not start with it either, and says the same", async () => {
+    const closed = join(base, "start-0700");
+    const script = workerCopyIn(join(closed, "dist"), 0o755);
+    chmodSync(closed, 0o700);
+    const started = startApache({ conf: `NodeAuthWorker "${script}"` });
+    await expect(started).rejects.toThrow(/apache2 exited/);
+    await expect(started).rejects.toThrow(`ANP0342: httpd cannot start the worker: the worker's user www-data (uid 33) cannot read NodeAuthWorker ${script}: ${closed} is not searchable by that user`);
+  });
+});
