@@ -14,6 +14,7 @@ import { freePort } from "./free-port.js";
 import { runOracle } from "./django-oracle.js";
 import { DEMO_LOGINS, DEMO_GROUP, DEMO_PAGES, DEMO_WORKER_USER, writeDemoSite, demoAuthConfig } from "./site.js";
 import { moduleServerDirectives } from "./module-directives.js";
+import { stageWorker, lockStagedWorker } from "./stage-worker.js";
 import { expectationsFromDjango, runChecks, formatChecks, type Expectation } from "./checks.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -48,13 +49,15 @@ interface SiteFiles {
   readonly runAs: { user: string; group: string } | null;
   /** NodeAuthWorkerUser: the only user that can read dataDir (null: the worker runs as we do). */
   readonly workerUser: string | null;
+  /** The package NodeAuthWorker is taken from: the checkout, or the worker's staged copy when workerUser is set. */
+  readonly workerRoot: string;
   readonly databaseUrl: string;
   readonly djangoVersion: ReturnType<typeof djangoSeries>;
 }
 
 /** Writes the pages and httpd.conf, opens the pages to Apache's user and the database to the worker's only; returns the config's path. */
 function writeSite(site: SiteFiles): string {
-  const { stateDir, serverRoot, docRoot, dataDir, port, runAs, workerUser } = site;
+  const { stateDir, serverRoot, docRoot, dataDir, port, runAs, workerUser, workerRoot } = site;
   writeDemoSite(docRoot);
   const conf = renderHttpdConfig({
     serverRoot,
@@ -65,7 +68,7 @@ function writeSite(site: SiteFiles): string {
     compiledIn: compiledInModules(),
     runAs,
     logLevel: "info",
-    body: [moduleServerDirectives(repoRoot), ...(workerUser ? [`NodeAuthWorkerUser ${workerUser}`] : []), demoAuthConfig(site.databaseUrl, site.djangoVersion)].join("\n"),
+    body: [moduleServerDirectives(workerRoot), ...(workerUser ? [`NodeAuthWorkerUser ${workerUser}`] : []), demoAuthConfig(site.databaseUrl, site.djangoVersion)].join("\n"),
   });
   const confPath = join(serverRoot, "httpd.conf");
   writeFileSync(confPath, conf);
@@ -75,6 +78,8 @@ function writeSite(site: SiteFiles): string {
   // The password hashes are for the worker alone: www-data runs Apache's children and whatever
   // PHP or CGI the server has, so the database and its directory belong to the worker's user.
   if (workerUser) execFileSync("chown", ["-R", `${workerUser}:${workerUser}`, dataDir]);
+  // The chmod above opened the staged worker to all: it is for the worker's user again.
+  if (workerUser) lockStagedWorker(workerRoot, workerUser);
   for (const name of readdirSync(dataDir)) chmodSync(join(dataDir, name), 0o600);
   chmodSync(dataDir, 0o700);
   return confPath;
@@ -146,6 +151,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const runAs = process.getuid?.() === 0 ? { user: "www-data", group: "www-data" } : null;
     const workerUser = runAs ? DEMO_WORKER_USER : null;
     if (runAs) refuseUnreachable(stateDir);
+    // The worker's user may not reach this checkout (a clone in root's 0700 home): it runs a copy.
+    const workerRoot = workerUser ? stageWorker(repoRoot, join(stateDir, "worker"), workerUser) : repoRoot;
     const serverRoot = join(stateDir, "httpd");
     const docRoot = join(serverRoot, "htdocs");
     const dataDir = join(stateDir, "django");
@@ -158,7 +165,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const { djangoVersion, expectations } = await seedDjango(databaseUrl);
     if (interruption.received) return await stopEarly(interruption.received, cleanup);
 
-    const confPath = writeSite({ stateDir, serverRoot, docRoot, dataDir, port, runAs, workerUser, databaseUrl, djangoVersion });
+    const confPath = writeSite({ stateDir, serverRoot, docRoot, dataDir, port, runAs, workerUser, workerRoot, databaseUrl, djangoVersion });
 
     const errorLogPath = join(serverRoot, "error.log");
     httpd = await startHttpd({ serverRoot, confPath, errorLogPath, port, readyPath: "/" });
@@ -232,8 +239,8 @@ function djangoSeries(version: unknown): string {
 
 /**
  * As root: what Apache's children (www-data) and the worker (DEMO_WORKER_USER, whose only group
- * is its own) must reach through directories others can enter: the state dir, and the worker's own
- * code in this checkout. Refused before anything starts, naming the directory to open.
+ * is its own) must reach through directories others can enter: the state dir, which also holds the
+ * worker's staged code. Refused before anything starts, naming the directory to open.
  */
 function refuseUnreachable(stateDir: string): void {
   try {
@@ -243,12 +250,6 @@ function refuseUnreachable(stateDir: string): void {
   }
   const closed = closedAncestor(stateDir);
   if (closed) throw new Error(`www-data cannot reach ${stateDir}: ${closed} is not searchable by others (chmod o+x it, or pick another DEMO_STATE_DIR)`);
-  const worker = join(repoRoot, "dist/worker.js");
-  for (const path of [worker, join(repoRoot, "node_modules/.package-lock.json")]) {
-    const shut = closedAncestor(path);
-    if (shut) throw new Error(`${DEMO_WORKER_USER} cannot read ${path}: ${shut} is not searchable by others (chmod o+x it, or use a checkout others can read)`);
-  }
-  if ((statSync(worker).mode & 0o004) === 0) throw new Error(`${DEMO_WORKER_USER} cannot read ${worker}: it is not readable by others (chmod o+r it)`);
 }
 
 /** The first directory above `dir` that users other than its owner cannot enter, if any. */

@@ -4,11 +4,11 @@
 // (a child of httpd that drops to it), so these run as root: as anyone else there is no other user
 // to be, and the suite says so instead of passing.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, cpSync, existsSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configTest, startApache, WORKER_ENTRY } from "../harness/apache.js";
+import { configTest, startApache, REPO_ROOT, WORKER_ENTRY } from "../harness/apache.js";
 
 const isRoot = process.getuid?.() === 0;
 let base: string;
@@ -91,4 +91,49 @@ describe("a worker its user cannot read", () => {
     await expect(started).rejects.toThrow(/apache2 exited/);
     await expect(started).rejects.toThrow(`ANP0342: httpd cannot start the worker: the worker's user www-data (uid 33) cannot read NodeAuthWorker ${script}: ${closed} is not searchable by that user`);
   });
+});
+
+/**
+ * A clone in a 0700 home directory, cheaply: what `npm run demo` runs (dist/, scripts/ for Django,
+ * package.json, the built module and addon) copied, so the directories really are the clone's;
+ * node_modules is a link to this checkout's, which only root follows (the demo copies from it as root).
+ */
+function cloneIn0700Home(): { home: string; clone: string } {
+  const home = join(base, "root-home");
+  const clone = join(home, "clone");
+  mkdirSync(join(clone, "build/Release"), { recursive: true });
+  for (const dir of ["dist", "scripts"]) cpSync(join(REPO_ROOT, dir), join(clone, dir), { recursive: true });
+  cpSync(join(REPO_ROOT, "package.json"), join(clone, "package.json"));
+  for (const file of ["anp_addon.node", "mod_authnz_node.so"]) cpSync(join(REPO_ROOT, "build/Release", file), join(clone, "build/Release", file));
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(clone, "node_modules"));
+  chmodSync(home, 0o700);
+  return { home, clone };
+}
+
+function canRead(user: string, path: string): boolean {
+  return spawnSync("runuser", ["-u", user, "--", "cat", path], { stdio: "ignore" }).status === 0;
+}
+
+describe("npm run demo from a clone in a 0700 home directory", () => {
+  test("the module refuses the clone's own worker for the demo's worker user, and the demo's --check passes with a staged copy only that user reads", async () => {
+    const { home, clone } = cloneIn0700Home();
+    const refused = await configTest({ conf: `NodeAuthWorkerUser mod_authnz_node\nNodeAuthWorker "${join(clone, "dist/worker.js")}"` });
+    expect(refused.ok).toBe(false);
+    expect(refused.output).toContain(`the worker's user mod_authnz_node (uid ${execFileSync("id", ["-u", "mod_authnz_node"], { encoding: "utf8" }).trim()}) cannot read NodeAuthWorker ${join(clone, "dist/worker.js")}: ${home} is not searchable`);
+
+    const stateDir = join(base, "demo-state");
+    const demo = spawnSync(process.execPath, [join(clone, "dist/demo/main.js"), "--check"], {
+      encoding: "utf8",
+      env: { ...process.env, DEMO_STATE_DIR: stateDir },
+      // A bound on a hung demo, not an assertion: the result is read from its output.
+      timeout: 240_000,
+    });
+    expect(`${demo.stdout}${demo.stderr}`).toMatch(/demo --check: all \d+ checks passed/);
+    expect(demo.status).toBe(0);
+    const staged = join(stateDir, "worker", "dist/worker.js");
+    expect(existsSync(staged)).toBe(true);
+    expect(canRead("mod_authnz_node", staged)).toBe(true);
+    expect(canRead("www-data", staged)).toBe(false);
+    expect(canRead("mod_authnz_node", join(stateDir, "worker", "node_modules/pg/package.json"))).toBe(true);
+  }, 300_000);
 });
