@@ -33,9 +33,20 @@
 typedef enum { ANP_OPT_IDENT, ANP_OPT_IDENT_OR_EMPTY, ANP_OPT_HASHERS, ANP_OPT_VERSION, ANP_OPT_FLAG,
                ANP_OPT_COUNT } anp_option_kind;
 
-/* The same limits as the Django handler's (src/django/config.ts, user-model.ts), so that configtest
- * refuses what the worker would refuse on the first request. */
+/*
+ * The Django handler's own rules and messages (src/django/config.ts, user-model.ts, hashers/options.ts),
+ * so that configtest refuses what the worker would refuse when it makes the handler, in the worker's
+ * words; test/vectors/django-options.json holds both sides to the same values and messages.
+ */
 #define ANP_MAX_IDENTIFIER_LEN 63
+#define ANP_IDENTIFIER_PROBLEM "must be a table or column name matching /^[A-Za-z_][A-Za-z0-9_]*$/ (at most 63 characters)"
+static const char *const django_versions[] = {"3.2", "4.0", "4.1", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1", NULL};
+#define ANP_DJANGO_VERSIONS_TEXT "3.2, 4.0, 4.1, 4.2, 5.0, 5.1, 5.2, 6.0, 6.1"
+static const char *const hasher_names[] = {"pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt_sha256", "bcrypt",
+                                           "scrypt", "md5", "sha1", "unsalted_md5", "unsalted_sha1", "crypt",
+                                           NULL};
+#define ANP_HASHER_NAMES_TEXT "pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256, bcrypt, scrypt, md5, sha1, " \
+                              "unsalted_md5, unsalted_sha1, crypt"
 
 typedef struct {
     const char *key;
@@ -98,11 +109,130 @@ static int is_identifier(const char *s)
     return s - start <= ANP_MAX_IDENTIFIER_LEN;
 }
 
+/* JSON.stringify of a string without control bytes (refused before): quoted, " and \ escaped. */
+static const char *json_string(apr_pool_t *p, const char *s)
+{
+    char *out = apr_palloc(p, 2 * strlen(s) + 3), *o = out;
+    *o++ = '"';
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *s;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+/*
+ * Bytes of the whitespace character at s that JavaScript's String.prototype.trim() removes, 0 if none.
+ * The worker trims each hasher name so; the control ones among them never get here.
+ */
+static size_t js_space_at(const char *s)
+{
+    static const char *const spaces[] = {" ", "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\xa8", "\xe2\x80\xa9",
+                                         "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80", "\xef\xbb\xbf", NULL};
+    int i;
+    for (i = 0; spaces[i]; i++) {
+        if (!strncmp(s, spaces[i], strlen(spaces[i]))) {
+            return strlen(spaces[i]);
+        }
+    }
+    /* U+2000 to U+200A */
+    if ((unsigned char)s[0] == 0xe2 && (unsigned char)s[1] == 0x80 && (unsigned char)s[2] >= 0x80
+        && (unsigned char)s[2] <= 0x8a) {
+        return 3;
+    }
+    return 0;
+}
+
+static int in_list(const char *const *list, const char *s, size_t len)
+{
+    for (; *list; list++) {
+        if (strlen(*list) == len && !strncmp(*list, s, len)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * One comma-separated piece of a hashers value at *s, trimmed as the worker trims it; *s moves past its
+ * comma. Returns the length of the [a-z0-9_] run, and -1 when the piece holds anything else or nothing.
+ */
+static int next_hasher_name(const char **s, const char **name)
+{
+    const char *c = *s;
+    size_t k;
+    int len;
+
+    while ((k = js_space_at(c)) > 0) c += k;
+    for (*name = c; apr_islower(*c) || apr_isdigit(*c) || *c == '_'; c++) {
+    }
+    len = (int)(c - *name);
+    while ((k = js_space_at(c)) > 0) c += k;
+    if (len == 0 || (*c && *c != ',')) {
+        return -1;
+    }
+    *s = *c ? c + 1 : c;
+    return len;
+}
+
+/*
+ * hashers: names split at commas and trimmed, each [a-z0-9_]+ (config.ts), then each a known algorithm
+ * and none twice (hashers/options.ts): three passes, so the first problem named is the worker's.
+ */
+static const char *check_hashers(apr_pool_t *p, const char *value)
+{
+    const char *s, *t, *name, *other;
+    int len, other_len;
+
+    for (s = value; *s || s == value;) {
+        if (next_hasher_name(&s, &name) < 0) {
+            return "hashers: expected comma-separated algorithm names, first preferred (e.g. pbkdf2_sha256,argon2)";
+        }
+        if (!*s && s[-1] == ',') {
+            return "hashers: expected comma-separated algorithm names, first preferred (e.g. pbkdf2_sha256,argon2)";
+        }
+    }
+    for (s = value; *s;) {
+        len = next_hasher_name(&s, &name);
+        if (!in_list(hasher_names, name, (size_t)len)) {
+            return apr_psprintf(p, "hashers: hasher option hashers: unknown algorithm \"%.*s\" (known: %s)", len,
+                                name, ANP_HASHER_NAMES_TEXT);
+        }
+    }
+    for (s = value; *s;) {
+        len = next_hasher_name(&s, &name);
+        for (t = s; *t;) {
+            other_len = next_hasher_name(&t, &other);
+            if (other_len == len && !strncmp(name, other, (size_t)len)) {
+                return "hashers: hasher option hashers: lists an algorithm twice";
+            }
+        }
+    }
+    return NULL;
+}
+
+/* An integer as config.ts reads it: ASCII digits only (leading zeros allowed), its value in range. */
+static const char *check_count(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    const char *s = value;
+    long n;
+
+    while (*s == '0' && s[1]) s++;
+    if (!*value || strspn(value, "0123456789") != strlen(value) || strlen(s) > 9
+        || (n = strtol(s, NULL, 10)) < opt->min || n > opt->max) {
+        return apr_psprintf(p, "%s: expected an integer from %ld to %ld, got \"%s\"", opt->key, opt->min, opt->max,
+                            value);
+    }
+    return NULL;
+}
+
+/* Why value is refused for opt, in the worker's words after its "django handler: " (key first), or NULL. */
 static const char *check_option_value(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
-    const char *s;
-    char *end;
-
     switch (opt->kind) {
     case ANP_OPT_IDENT_OR_EMPTY:
         if (!*value) {
@@ -110,50 +240,25 @@ static const char *check_option_value(apr_pool_t *p, const anp_django_option *op
         }
         /* fall through */
     case ANP_OPT_IDENT:
-        if (!is_identifier(value)) {
-            return apr_psprintf(p, "%s must be a table or column name (letters, digits and _, not starting "
-                                "with a digit, at most %d bytes), not '%s'", opt->key, ANP_MAX_IDENTIFIER_LEN, value);
-        }
-        return NULL;
-    case ANP_OPT_HASHERS:
         if (!*value) {
-            return apr_psprintf(p, "%s needs at least one algorithm name", opt->key);
+            return apr_psprintf(p, "%s: must not be empty", opt->key);
         }
-        for (s = value; *s; s++) {
-            if (!apr_isalnum(*s) && *s != '_' && *s != ',' && *s != ' ') {
-                return apr_psprintf(p, "%s is a comma-separated list of algorithm names "
-                                    "(e.g. pbkdf2_sha256,argon2), not '%s'", opt->key, value);
-            }
-        }
-        return NULL;
+        return is_identifier(value) ? NULL : apr_psprintf(p, "%s: " ANP_IDENTIFIER_PROBLEM, opt->key);
+    case ANP_OPT_HASHERS:
+        return check_hashers(p, value);
     case ANP_OPT_VERSION:
-        s = value;
-        if (!apr_isdigit(*s)) {
-            return apr_psprintf(p, "%s must look like 3.2 or 5.0, not '%s'", opt->key, value);
+        if (in_list(django_versions, value, strlen(value))) {
+            return NULL;
         }
-        while (apr_isdigit(*s)) s++;
-        if (*s++ != '.' || !apr_isdigit(*s)) {
-            return apr_psprintf(p, "%s must look like 3.2 or 5.0, not '%s'", opt->key, value);
-        }
-        while (apr_isdigit(*s)) s++;
-        if (*s) {
-            return apr_psprintf(p, "%s must look like 3.2 or 5.0, not '%s'", opt->key, value);
-        }
-        return NULL;
+        return apr_psprintf(p, "%s: unsupported Django version \"%s\" (hasher option django version: no preset for "
+                            "%s (known: " ANP_DJANGO_VERSIONS_TEXT "))", opt->key, value, json_string(p, value));
     case ANP_OPT_FLAG:
         if (strcmp(value, "on") && strcmp(value, "off")) {
-            return apr_psprintf(p, "%s must be on or off, not '%s'", opt->key, value);
+            return apr_psprintf(p, "%s: expected on or off, got \"%s\"", opt->key, value);
         }
         return NULL;
-    case ANP_OPT_COUNT: {
-        long n;
-        if (!apr_isdigit(*value) || strlen(value) > 9 || (n = strtol(value, &end, 10), *end) || n < opt->min
-            || n > opt->max) {
-            return apr_psprintf(p, "%s must be a whole number from %ld to %ld, not '%s'", opt->key, opt->min,
-                                opt->max, value);
-        }
-        return NULL;
-    }
+    case ANP_OPT_COUNT:
+        return check_count(p, opt, value);
     }
     return "unknown option kind";
 }
@@ -531,13 +636,16 @@ static const char *set_django_option(cmd_parms *cmd, void *dconf, const char *ke
             break;
         }
     }
+    if (!opt->key && (!strcmp(key, "type") || !strcmp(key, "database"))) {
+        return apr_psprintf(cmd->pool, "%s: %s: set by the module (NodeAuthDjangoDatabase)", cmd->cmd->name, key);
+    }
     if (!opt->key) {
-        return apr_psprintf(cmd->pool, "%s: unknown key '%s' (see docs/module.md for the list)",
+        return apr_psprintf(cmd->pool, "%s: %s: unknown key for type=django (docs/module.md lists the keys)",
                             cmd->cmd->name, key);
     }
     if (has_control_bytes(value)) {
-        return apr_psprintf(cmd->pool, "%s: the value of %s must not contain control characters",
-                            cmd->cmd->name, key);
+        /* Spec text is line based; the worker never sees such a value, so this check is the module's own. */
+        return apr_psprintf(cmd->pool, "%s: %s: must not contain control characters", cmd->cmd->name, key);
     }
     if ((err = check_option_value(cmd->pool, opt, value)) != NULL) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
@@ -546,11 +654,34 @@ static const char *set_django_option(cmd_parms *cmd, void *dconf, const char *ke
         conf->django_options = apr_table_make(cmd->pool, 4);
     }
     else if (apr_table_get(conf->django_options, key)) {
-        return apr_psprintf(cmd->pool, "%s: %s is given twice in this section", cmd->cmd->name, key);
+        /* The worker refuses a key given twice in a spec; here the second value would silently win. */
+        return apr_psprintf(cmd->pool, "%s: %s: given twice in this section (an inner section may set it again)",
+                            cmd->cmd->name, key);
     }
     apr_table_setn(conf->django_options, opt->key, value);
     render_specs(cmd->pool, conf);
     return NULL;
+}
+
+/*
+ * NodeAuthDjangoOption key value, read here rather than by httpd's TAKE2, which refuses an empty word:
+ * is_active_column "" and is_superuser_column "" (the model has no such field) need one.
+ */
+static const char *django_option_args(cmd_parms *cmd, void *dconf, const char *args)
+{
+    const char *key = ap_getword_conf(cmd->pool, &args);
+    const char *value;
+
+    if (!*key || !*args) {
+        return apr_psprintf(cmd->pool, "%s takes two arguments, a key and its value (\"\" for none)",
+                            cmd->cmd->name);
+    }
+    value = ap_getword_conf(cmd->pool, &args);
+    if (*args) {
+        return apr_psprintf(cmd->pool, "%s takes two arguments, a key and its value (quote a value with "
+                            "spaces)", cmd->cmd->name);
+    }
+    return set_django_option(cmd, dconf, key, value);
 }
 
 static const char *absolute_file(cmd_parms *cmd, const char *path)
@@ -717,6 +848,30 @@ static const char *set_worker_log_level(cmd_parms *cmd, void *dummy, const char 
     return apr_psprintf(cmd->pool, "%s: '%s' is not one of error, warn, info, debug", cmd->cmd->name, level);
 }
 
+/*
+ * The worker's flags the module sets itself (worker_supervisor.c), alone or as --flag=value. The worker
+ * refuses a flag given twice, and where the module leaves one out a copy here would still be wrong: a
+ * --trust-uid lets that user's processes ask for verdicts, the descriptor flags point the worker at
+ * descriptors it was not handed.
+ */
+static const char *module_owned_worker_arg(cmd_parms *cmd, const char *arg)
+{
+    static const char *const owned[][2] = {
+        {"--socket", " (use NodeAuthSocket)"}, {"--socket-mode", ""}, {"--trust-uid", ""},
+        {"--timeout-ms", " (use NodeAuthTimeout)"}, {"--log-level", " (use NodeAuthWorkerLogLevel)"},
+        {"--listen-fd", ""}, {"--bootstrap-fd", ""}, {"--heartbeat-fd", " (use NodeAuthWorkerHeartbeat)"},
+        {"--no-bootstrap", ""}, {NULL, NULL}};
+    size_t len = strcspn(arg, "=");
+    int i;
+
+    for (i = 0; owned[i][0]; i++) {
+        if (strlen(owned[i][0]) == len && !strncmp(arg, owned[i][0], len)) {
+            return apr_psprintf(cmd->pool, "%s: %s is set by the module%s", cmd->cmd->name, owned[i][0], owned[i][1]);
+        }
+    }
+    return NULL;
+}
+
 static const char *add_worker_arg(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -724,9 +879,8 @@ static const char *add_worker_arg(cmd_parms *cmd, void *dummy, const char *arg)
     if (err) {
         return err;
     }
-    /* The module's own flags are fixed by the module; letting them be repeated would make two sockets. */
-    if (!strcmp(arg, "--socket") || !strcmp(arg, "--trust-uid") || !strncmp(arg, "--socket=", 9)) {
-        return apr_psprintf(cmd->pool, "%s: %s is set by the module (use NodeAuthSocket)", cmd->cmd->name, arg);
+    if ((err = module_owned_worker_arg(cmd, arg)) != NULL) {
+        return err;
     }
     *(const char **)apr_array_push(server_conf(cmd)->worker_args) = arg;
     return NULL;
@@ -773,7 +927,7 @@ const command_rec anp_directives[] = {
                   "Use the built-in Django handler on this database, no script needed: postgres://, "
                   "postgresql://, mysql://, mariadb:// or sqlite:///abs/path URL, or file:/abs/path of a "
                   "file only root can read that holds the URL"),
-    AP_INIT_TAKE2("NodeAuthDjangoOption", set_django_option, NULL, ACCESS_CONF,
+    AP_INIT_RAW_ARGS("NodeAuthDjangoOption", django_option_args, NULL, ACCESS_CONF,
                   "A setting of the built-in Django handler: a user-model mapping key (user_table, "
                   "username_column, is_active_column, ...) or hashers, django_version, upgrade_hashes, "
                   "pool_size, row_cache_seconds, verified_cache, followed by its value"),

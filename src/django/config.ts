@@ -24,7 +24,8 @@ export interface DjangoSettings {
   readonly verifiedCache: boolean;
 }
 
-const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache"];
+/** The spec keys besides the user-model mapping's (MAPPING_SPEC_KEYS); test/unit/django-options-c-ts.test.ts holds them to config.c. */
+export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache"];
 const MAPPING_KEY_TO_FIELD = new Map(
   (Object.entries(MAPPING_SPEC_KEYS) as Array<[keyof UserModelMapping, string]>).map(([field, key]) => [key, field]),
 );

@@ -1,0 +1,137 @@
+// apache2 -t refuses what the worker would refuse, so nothing is found wrong for the first time when a request
+// arrives. Every value of test/vectors/django-options.json goes through real configtest: the accepted ones all in
+// one configuration that must say "Syntax OK", each refused one alone, whose output must be
+// "NodeAuthDjangoOption: " and the worker's own message (test/unit/django-options-c-ts.test.ts holds the same
+// vectors to the worker's checks). Then the module's other refusals: a key given twice, NodeAuthSocket past
+// a Unix socket path's length, and the worker flags the module sets itself.
+import { describe, expect, test } from "vitest";
+import { configTest, REPO_ROOT } from "../harness/apache.js";
+import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { loadDjangoOptionVectors } from "../support/django-option-vectors.js";
+
+const vectors = loadDjangoOptionVectors();
+const DATABASE = "NodeAuthDjangoDatabase sqlite:///var/lib/anp-configtest/db.sqlite3";
+
+/** A value as one word of httpd's configuration: quoted, so that spaces and empty values survive. */
+function word(value: string): string {
+  if (!value.includes("'")) return `'${value}'`;
+  if (!value.includes('"')) return `"${value}"`;
+  throw new Error(`cannot quote ${value} for httpd`);
+}
+
+function section(path: string, lines: readonly string[]): string {
+  return [`<Location "${path}">`, ...lines.map((l) => `    ${l}`), "</Location>"].join("\n");
+}
+
+function conf(...sections: readonly string[]): string {
+  return [moduleServerDirectives(REPO_ROOT, {}), ...sections].join("\n");
+}
+
+/** How httpd's error log writes a message: a backslash doubled, other bytes outside printable ASCII as \xhh. */
+function asLogged(message: string): string {
+  return [...Buffer.from(message, "utf8")]
+    .map((b) => (b === 0x5c ? "\\\\" : b < 0x20 || b > 0x7e ? `\\x${b.toString(16).padStart(2, "0")}` : String.fromCharCode(b)))
+    .join("");
+}
+
+/** configtest of a configuration; refused: the output must hold `message` (the part after "AH00526: ... line N"). */
+async function expectRefused(configuration: string, message: string): Promise<void> {
+  const result = await configTest({ conf: configuration });
+  expect(result.output).toContain(asLogged(message));
+  expect(result.output).not.toContain("Syntax OK");
+  expect(result.ok).toBe(false);
+}
+
+describe("apache2 -t and NodeAuthDjangoOption: the worker's values and messages", () => {
+  const accepts = Object.entries(vectors.options).flatMap(([key, o]) => o.accepts.map((value) => [key, value] as const));
+  const refuses = Object.entries(vectors.options).flatMap(([key, o]) => o.refuses.map((r) => [key, r.value, r.message] as const));
+
+  test(`accepts every value the worker accepts (${accepts.length}, one section each)`, async () => {
+    const sections = accepts.map(([key, value], i) => section(`/accept-${i}/`, [DATABASE, `NodeAuthDjangoOption ${key} ${word(value)}`]));
+    const result = await configTest({ conf: conf(...sections) });
+    expect(result.output).toMatch(/Syntax OK/);
+    expect(result.ok).toBe(true);
+  });
+
+  test.each(refuses)("refuses %s %j in the worker's words", async (key, value, message) => {
+    await expectRefused(conf(section("/x/", [DATABASE, `NodeAuthDjangoOption ${key} ${word(value)}`])), `NodeAuthDjangoOption: ${message}`);
+  });
+
+  test.each(vectors.unknownKeys.map((u) => [u.key, u.message] as const))("refuses the unknown key %s", async (key, message) => {
+    await expectRefused(conf(section("/x/", [DATABASE, `NodeAuthDjangoOption ${key} x`])), `NodeAuthDjangoOption: ${message}`);
+  });
+
+  test.each(vectors.moduleKeys.map((u) => [u.key, u.message] as const))("refuses %s, which the module writes itself", async (key, message) => {
+    await expectRefused(conf(section("/x/", [DATABASE, `NodeAuthDjangoOption ${key} django`])), `NodeAuthDjangoOption: ${message}`);
+  });
+});
+
+describe("apache2 -t and NodeAuthDjangoOption: how it is written", () => {
+  test("refuses a key given twice in one section, even with the same value", async () => {
+    for (const second of ["on", "off"]) {
+      const lines = [DATABASE, "NodeAuthDjangoOption upgrade_hashes on", `NodeAuthDjangoOption upgrade_hashes ${second}`];
+      await expectRefused(conf(section("/x/", lines)), "NodeAuthDjangoOption: upgrade_hashes: given twice in this section");
+    }
+  });
+
+  test("accepts an inner section setting again what an outer one set", async () => {
+    const result = await configTest({
+      conf: conf(section("/x/", [DATABASE, "NodeAuthDjangoOption pool_size 2"]), section("/x/y/", ["NodeAuthDjangoOption pool_size 3"])),
+    });
+    expect(result.output).toMatch(/Syntax OK/);
+    expect(result.ok).toBe(true);
+  });
+
+  test('takes "" for is_active_column and is_superuser_column (the model has no such field)', async () => {
+    const lines = [DATABASE, 'NodeAuthDjangoOption is_active_column ""', "NodeAuthDjangoOption is_superuser_column ''"];
+    const result = await configTest({ conf: conf(section("/x/", lines)) });
+    expect(result.output).toMatch(/Syntax OK/);
+    expect(result.ok).toBe(true);
+  });
+
+  test.each([
+    ["no value", "NodeAuthDjangoOption user_table", 'NodeAuthDjangoOption takes two arguments, a key and its value ("" for none)'],
+    ["nothing", "NodeAuthDjangoOption", 'NodeAuthDjangoOption takes two arguments, a key and its value ("" for none)'],
+    ["three words", "NodeAuthDjangoOption hashers md5, sha1", "NodeAuthDjangoOption takes two arguments, a key and its value (quote a value with spaces)"],
+  ])("refuses %s", async (_name, line, message) => {
+    await expectRefused(conf(section("/x/", [DATABASE, line])), message);
+  });
+
+  test("refuses a control character in a value (spec text is line based)", async () => {
+    await expectRefused(conf(section("/x/", [DATABASE, "NodeAuthDjangoOption user_table 'auth\tuser'"])), "NodeAuthDjangoOption: user_table: must not contain control characters");
+  });
+});
+
+describe("apache2 -t and the worker's command line", () => {
+  test("takes a NodeAuthSocket path of 107 bytes and refuses one of 108, as the worker's --socket does", async () => {
+    const base = "/run/anp-configtest-socket/";
+    const fits = `${base}${"s".repeat(107 - base.length)}`;
+    const over = `${fits}s`;
+    const ok = await configTest({ conf: conf() + `\nNodeAuthSocket ${fits}` });
+    expect(ok.output).toMatch(/Syntax OK/);
+    expect(ok.ok).toBe(true);
+    await expectRefused(conf() + `\nNodeAuthSocket ${over}`, `NodeAuthSocket: '${over}' is longer than a Unix socket path may be (107 bytes)`);
+  });
+
+  test.each([
+    ["--socket /tmp/x.sock", "--socket is set by the module (use NodeAuthSocket)"],
+    ["--socket=/tmp/x.sock", "--socket is set by the module (use NodeAuthSocket)"],
+    ["--trust-uid 33", "--trust-uid is set by the module"],
+    ["--trust-uid=www-data", "--trust-uid is set by the module"],
+    ["--listen-fd 3", "--listen-fd is set by the module"],
+    ["--bootstrap-fd=4", "--bootstrap-fd is set by the module"],
+    ["--heartbeat-fd 5", "--heartbeat-fd is set by the module (use NodeAuthWorkerHeartbeat)"],
+    ["--no-bootstrap", "--no-bootstrap is set by the module"],
+    ["--timeout-ms 100", "--timeout-ms is set by the module (use NodeAuthTimeout)"],
+    ["--log-level debug", "--log-level is set by the module (use NodeAuthWorkerLogLevel)"],
+    ["--socket-mode 0666", "--socket-mode is set by the module"],
+  ])("refuses NodeAuthWorkerArgs %s", async (args, message) => {
+    await expectRefused(conf() + `\nNodeAuthWorkerArgs ${args}`, `NodeAuthWorkerArgs: ${message}`);
+  });
+
+  test("passes worker flags the module does not set", async () => {
+    const result = await configTest({ conf: conf() + "\nNodeAuthWorkerArgs --socket-group www-data --config /etc/anp-configtest.json" });
+    expect(result.output).toMatch(/Syntax OK/);
+    expect(result.ok).toBe(true);
+  });
+});
