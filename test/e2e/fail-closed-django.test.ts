@@ -7,7 +7,8 @@
 // - the Django handler cannot answer Digest (Django stores no HA1): 500; Digest is never answered by
 //   the grant cache and never folded (each request asks the worker for the hash, and for the groups
 //   in a second trip);
-// - a custom user model (accounts.EmailUser) mapped with NodeAuthDjangoOption answers as Django does;
+// - a custom user model (accounts.EmailUser) mapped with NodeAuthDjangoOption answers as Django does
+//   (its own server: `is_active_column ""` needs the module to take an empty value);
 // - NodeAuthUserScript ... reload=on uses a changed script at the next request; without it, not.
 // What reached the worker is counted from its own debug log (one `<operation> user=... -> STATUS`
 // line per request it answered), after a barrier request whose line proves the log has caught up.
@@ -84,7 +85,6 @@ describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE
   let server: ApacheServer | undefined;
   let dir = "";
   let plain: DjangoOracle | undefined;
-  let custom: DjangoOracle | undefined;
   let release = "";
   let barriers = 0;
   const reloadOn = () => join(dir, "reload-on.mjs");
@@ -115,15 +115,7 @@ describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE
     release = await djangoRelease(plain);
     await plain.createPermission("files", "file", "view_file");
     await plain.createUser({ username: "alice", password: "alice-Pw-1", groups: ["agents"], permissions: [VIEW] });
-
-    const emails = await sqliteDjango(dir, "custom", true);
-    custom = emails.oracle;
-    await custom.createPermission("files", "file", "view_file");
-    await custom.createGroup("staff");
-    await custom.createUser({ username: "ann@example.org", password: "ann-Pw-1", groups: ["staff"], permissions: [VIEW] });
-    await custom.createUser({ username: "ben@example.org", password: "ben-Pw-2" });
-    await custom.createUser({ username: "sue@example.org", password: "sue-Pw-3", is_superuser: true });
-    readableByWorker(dir, [join(dir, "standard.sqlite3"), join(dir, "custom.sqlite3")]);
+    readableByWorker(dir, [join(dir, "standard.sqlite3")]);
 
     writeReloadable(reloadOn(), "first-pw");
     writeReloadable(reloadOff(), "first-pw");
@@ -145,10 +137,6 @@ describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE
       ["/django/basic/", [...basic("django"), ...django(standard.url, release), "NodeAuthCacheSeconds 60", "Require valid-user"]],
       ["/django/digest/", ["AuthType Digest", 'AuthName "django"', "AuthDigestProvider node", ...django(standard.url, release), "NodeAuthCacheSeconds 60", "Require valid-user"]],
       ["/realm/", ["AuthType Digest", 'AuthName "realm"', "AuthDigestProvider node", `NodeAuthUserScript "${REALM}"`, `NodeAuthGroupScript "${REALM}"`, "NodeAuthCacheSeconds 60", "Require node-group diggers"]],
-      // A custom user model.
-      ["/custom/valid/", [...basic("custom"), ...django(emails.url, release), ...CUSTOM_MAPPING, "Require valid-user"]],
-      ["/custom/group/", [...basic("custom"), ...django(emails.url, release), ...CUSTOM_MAPPING, "Require node-group staff"]],
-      ["/custom/perm/", [...basic("custom"), ...django(emails.url, release), ...CUSTOM_MAPPING, `Require node-permission ${VIEW}`]],
       // Reloading.
       ["/reload/on/", [...basic("reload"), `NodeAuthUserScript "${reloadOn()}" reload=on`, "Require valid-user"]],
       ["/reload/off/", [...basic("reload"), `NodeAuthUserScript "${reloadOff()}"`, "Require valid-user"]],
@@ -172,7 +160,6 @@ describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE
   afterAll(async () => {
     await server?.stop();
     await plain?.close();
-    await custom?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -248,6 +235,63 @@ describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE
     expect(count("ANP0519: user 'digger'")).toBe(0);
   });
 
+  test("NodeAuthUserScript reload=on answers with the changed script at the next request; without reload=on the old one stays", async () => {
+    for (const path of ["/reload/on/", "/reload/off/"]) {
+      expect(await server!.statusAs(path, "reloader", "first-pw")).toBe(200);
+      expect(await server!.statusAs(path, "reloader", "second-longer-pw")).toBe(401);
+    }
+    writeReloadable(reloadOn(), "second-longer-pw");
+    writeReloadable(reloadOff(), "second-longer-pw");
+    expect(await server!.statusAs("/reload/on/", "reloader", "second-longer-pw")).toBe(200);
+    expect(await server!.statusAs("/reload/on/", "reloader", "first-pw")).toBe(401);
+    expect(await server!.statusAs("/reload/off/", "reloader", "first-pw")).toBe(200);
+    expect(await server!.statusAs("/reload/off/", "reloader", "second-longer-pw")).toBe(401);
+  });
+
+  test("no password is in the error log", () => {
+    const log = server!.errorLog();
+    for (const password of ["alice-Pw-1", "boom-pw", "plain-pw", "dig-pw", "first-pw", "second-longer-pw"]) {
+      expect(log).not.toContain(password);
+    }
+  });
+});
+
+describe.skipIf(!nodeModuleBuilt())("a custom user model configured with NodeAuthDjangoOption, against Django", () => {
+  let server: ApacheServer | undefined;
+  let dir = "";
+  let custom: DjangoOracle | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "anp-custom-user-"));
+    const emails = await sqliteDjango(dir, "custom", true);
+    custom = emails.oracle;
+    const release = await djangoRelease(custom);
+    await custom.createPermission("files", "file", "view_file");
+    await custom.createGroup("staff");
+    await custom.createUser({ username: "ann@example.org", password: "ann-Pw-1", groups: ["staff"], permissions: [VIEW] });
+    await custom.createUser({ username: "ben@example.org", password: "ben-Pw-2" });
+    await custom.createUser({ username: "sue@example.org", password: "sue-Pw-3", is_superuser: true });
+    readableByWorker(dir, [join(dir, "custom.sqlite3")]);
+    const handler = [...django(emails.url, release), ...CUSTOM_MAPPING];
+    const paths: Array<[string, string[]]> = [
+      ["/custom/valid/", [...basic("custom"), ...handler, "Require valid-user"]],
+      ["/custom/group/", [...basic("custom"), ...handler, "Require node-group staff"]],
+      ["/custom/perm/", [...basic("custom"), ...handler, `Require node-permission ${VIEW}`]],
+    ];
+    server = await startApache({
+      files: filesFor(paths.map(([p]) => p)),
+      conf: [moduleServerDirectives(REPO_ROOT, { logLevel: "debug" }), ...paths.map(([p, lines]) => location(p, lines))].join("\n"),
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await custom?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  printErrorLogOnFailure(() => server);
+
   test("a custom user model mapped with NodeAuthDjangoOption: Apache answers as Django's check_password, groups and has_perm", async () => {
     const attempts: Array<[string, string]> = [
       ["ann@example.org", "ann-Pw-1"],
@@ -279,28 +323,13 @@ describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE
     expect(expected).toContain("sue@example.org/sue-Pw-3: 200 401 200");
   });
 
-  test("NodeAuthUserScript reload=on answers with the changed script at the next request; without reload=on the old one stays", async () => {
-    for (const path of ["/reload/on/", "/reload/off/"]) {
-      expect(await server!.statusAs(path, "reloader", "first-pw")).toBe(200);
-      expect(await server!.statusAs(path, "reloader", "second-longer-pw")).toBe(401);
-    }
-    writeReloadable(reloadOn(), "second-longer-pw");
-    writeReloadable(reloadOff(), "second-longer-pw");
-    expect(await server!.statusAs("/reload/on/", "reloader", "second-longer-pw")).toBe(200);
-    expect(await server!.statusAs("/reload/on/", "reloader", "first-pw")).toBe(401);
-    expect(await server!.statusAs("/reload/off/", "reloader", "first-pw")).toBe(200);
-    expect(await server!.statusAs("/reload/off/", "reloader", "second-longer-pw")).toBe(401);
-  });
-
   test("no password is in the error log", () => {
     const log = server!.errorLog();
-    for (const password of ["alice-Pw-1", "ann-Pw-1", "ben-Pw-2", "sue-Pw-3", "boom-pw", "plain-pw", "dig-pw", "first-pw", "second-longer-pw"]) {
-      expect(log).not.toContain(password);
-    }
+    for (const password of ["ann-Pw-1", "ben-Pw-2", "sue-Pw-3"]) expect(log).not.toContain(password);
   });
 });
 
-describe.skipIf(!nodeModuleBuilt() || process.getuid?.() !== 0)("the Django database down (PostgreSQL, through Apache)", () => {
+describe.skipIf(!nodeModuleBuilt())("the Django database down (PostgreSQL, through Apache)", () => {
   let server: ApacheServer | undefined;
   let pg: PostgresServer | undefined;
   let oracle: DjangoOracle | undefined;
