@@ -3,7 +3,8 @@
 // - the database down (PostgreSQL killed, or shut down) is a 500 with its log line, and the
 //   location answers 200 again once the server is back;
 // - Require node-group / group / node-permission where no handler answers groups is a 500 (ANP0510);
-// - a 500 inside <RequireAny> stops the evaluation: httpd does not fall through to Require valid-user;
+// - a 500 inside <RequireAny> stops the evaluation: httpd does not fall through to Require valid-user
+//   (mod_authz_core returns AUTHZ_GENERAL_ERROR from a section at once; a grant before it still wins);
 // - the Django handler cannot answer Digest (Django stores no HA1): 500; Digest is never answered by
 //   the grant cache and never folded (each request asks the worker for the hash, and for the groups
 //   in a second trip);
@@ -132,6 +133,7 @@ describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE
       // <RequireAny> with a line whose check fails (boom) or denies (plain) before Require valid-user.
       ["/any/perm/", [...faultsWithGroups, "<RequireAny>", `Require node-permission ${VIEW_EXPR}`, "Require valid-user", "</RequireAny>"]],
       ["/any/group/", [...faultsWithGroups, "<RequireAny>", "Require node-group agents", "Require valid-user", "</RequireAny>"]],
+      ["/any/digest-group/", ["AuthType Digest", 'AuthName "faults"', "AuthDigestProvider node", `NodeAuthUserScript "${AUTHZ_FAULTS}"`, `NodeAuthGroupScript "${AUTHZ_FAULTS}"`, "<RequireAny>", "Require node-group agents", "Require valid-user", "</RequireAny>"]],
       ["/any/valid-first/", [...faultsWithGroups, "<RequireAny>", "Require valid-user", `Require node-permission ${VIEW_EXPR}`, "</RequireAny>"]],
       // Digest with the Django handler, and Digest next to the grant cache.
       ["/django/basic/", [...basic("django"), ...django(standard.url, release), "NodeAuthCacheSeconds 60", "Require valid-user"]],
@@ -186,12 +188,18 @@ describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE
     expect(await server!.statusAs("/any/perm/", "plain", "plain-pw")).toBe(200);
   });
 
-  test("<RequireAny>: a node-group whose group handler fails is a 500, not a grant from Require valid-user", async () => {
-    await settle();
-    const errors = trips("(check_password|groups_for_user)", "boom", "ERROR");
+  test("<RequireAny> with Digest (not folded): a node-group whose group handler fails is a 500 (ANP0515), not a grant from Require valid-user", async () => {
+    const before = count("ANP0515: Require node-group: the worker could not check user 'boom'");
+    expect(digestStatus(server!, "/any/digest-group/", "boom", "boom-pw")).toBe(500);
+    expect(count("ANP0515: Require node-group: the worker could not check user 'boom'") - before).toBe(1);
+    // An ordinary denial of the same line falls through to Require valid-user.
+    expect(digestStatus(server!, "/any/digest-group/", "plain", "plain-pw")).toBe(200);
+  });
+
+  test("<RequireAny> with Basic: the group lookup rides with the password check, so its failure is that check's 500 (ANP0506)", async () => {
+    const before = count("ANP0506: the worker could not check the password of user 'boom'");
     expect(await server!.statusAs("/any/group/", "boom", "boom-pw")).toBe(500);
-    await settle();
-    expect(trips("(check_password|groups_for_user)", "boom", "ERROR") - errors).toBe(1);
+    expect(count("ANP0506: the worker could not check the password of user 'boom'") - before).toBe(1);
     expect(await server!.statusAs("/any/group/", "plain", "plain-pw")).toBe(200);
   });
 
