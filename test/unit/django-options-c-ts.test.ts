@@ -22,6 +22,20 @@ function cTableKeys(source: string): string[] {
   return [...(table[1] as string).matchAll(/\{"([a-z_]+)", ANP_OPT_/g)].map((m) => m[1] as string);
 }
 
+/** The strings of a `static const char *const name[] = {"a", "b", ..., NULL};` array in config.c. */
+function cStrings(source: string, name: string): string[] {
+  const array = new RegExp(`static const char \\*const ${name}\\[\\] = \\{([^}]*)\\}`).exec(source);
+  if (!array) throw new Error(`${name}[] not found in native/mod/config.c`);
+  return [...(array[1] as string).matchAll(/"([^"]*)"/g)].map((m) => m[1] as string);
+}
+
+/** The text of a string macro in config.c, its adjacent literals joined. */
+function cMacro(source: string, name: string): string {
+  const macro = new RegExp(`#define ${name} ((?:"[^"]*"\\s*(?:\\\\\\n\\s*)?)+)`).exec(source);
+  if (!macro) throw new Error(`${name} not found in native/mod/config.c`);
+  return [...(macro[1] as string).matchAll(/"([^"]*)"/g)].map((m) => m[1]).join("");
+}
+
 /** What the worker says making a handler with `key=value` in its spec: null when it accepts. */
 async function workerVerdict(key: string, value: string): Promise<string | null> {
   // SQLite opens on the first query, so making the handler runs every check of the spec and nothing else.
@@ -63,7 +77,15 @@ describe("NodeAuthDjangoOption keys: config.c, the Django handler and the vector
 
   it("lists every Django version and every hasher the handler knows among the accepted values", () => {
     expect(sorted(vectors.options["django_version"]?.accepts ?? [])).toEqual(sorted(DJANGO_VERSIONS));
-    for (const name of ALGORITHMS) expect(vectors.options["hashers"]?.accepts.join(",")).toContain(name);
+    const named = (vectors.options["hashers"]?.accepts ?? []).flatMap((value) => value.split(",").map((name) => name.trim()));
+    expect(sorted(named)).toEqual(sorted(ALGORITHMS));
+  });
+
+  it("config.c knows the handler's Django versions and hashers, in the handler's order for its messages", () => {
+    expect(cStrings(configC, "django_versions")).toEqual([...DJANGO_VERSIONS]);
+    expect(cStrings(configC, "hasher_names")).toEqual([...ALGORITHMS]);
+    expect(cMacro(configC, "ANP_DJANGO_VERSIONS_TEXT")).toBe(DJANGO_VERSIONS.join(", "));
+    expect(cMacro(configC, "ANP_HASHER_NAMES_TEXT")).toBe(ALGORITHMS.join(", "));
   });
 });
 
