@@ -44,6 +44,7 @@
 #include "worker_identity.h"
 #include "worker_inputs.h"
 #include "worker_socket.h"
+#include "worker_stderr.h"
 #include "worker_supervisor.h"
 
 /* A worker that lived this long is restarted at once; one that died sooner waits. */
@@ -54,6 +55,9 @@
  * request while every other location still needs it: a short cap bounds the 500s to about that long. */
 #define ANP_MAX_RESTART_DELAY 30 /* seconds */
 #define ANP_MAX_CRASH_RESTART_DELAY 2 /* seconds */
+/* Quick deaths in a row (each before ANP_STABLE_RUN) after which the worker's own last words are logged
+ * at crit: one death may be a bad request, this many is a worker that cannot run as configured. */
+#define ANP_QUICK_DEATHS_CRIT 5
 /* How long the pconf cleanup waits for the worker after SIGTERM (it promises 2 s) before SIGKILL. */
 #define ANP_STOP_GRACE apr_time_from_sec(3)
 /* The status the forked child exits with when it cannot become the worker (exec failed, setuid failed). */
@@ -91,6 +95,8 @@ typedef struct {
                                  * missing one crashes APR, so this is tracked exactly) */
     apr_time_t started;
     int restart_delay;          /* seconds the next start waits, after a quick death */
+    int quick_deaths;           /* deaths in a row, each before ANP_STABLE_RUN */
+    off_t log_size_at_spawn;    /* where the current worker's output begins in the ErrorLog; -1: not a file */
     int stopping;
     pid_t parent_pid;           /* httpd's parent: only it may stop the worker */
 } anp_supervisor;
@@ -296,6 +302,7 @@ static apr_status_t spawn(anp_supervisor *sv)
     proc->pid = pid;
     sv->proc = proc;
     sv->started = apr_time_now() + apr_time_from_sec(delay);
+    sv->log_size_at_spawn = anp_log_size(sv->log_fd);
     apr_proc_other_child_register(proc, maintenance, sv, NULL, sv->pconf);
     sv->registered = 1;
     anp_worker_identity_set(pid, sv->uid);
@@ -337,6 +344,30 @@ static int next_restart_delay(const anp_supervisor *sv, int could_not_start)
 }
 
 /*
+ * Counts deaths before ANP_STABLE_RUN in a row; at the ANP_QUICK_DEATHS_CRIT-th, says at crit that the
+ * worker cannot run, with the last line it wrote (Node's "Cannot find module", the worker's own refusal):
+ * the per-death lines above it do not say why, and the restarts go on at the capped delay.
+ */
+static void note_quick_death(anp_supervisor *sv, pid_t pid)
+{
+    char line[512];
+
+    if (apr_time_now() - sv->started >= ANP_STABLE_RUN) {
+        sv->quick_deaths = 0;
+        return;
+    }
+    if (++sv->quick_deaths != ANP_QUICK_DEATHS_CRIT) {
+        return;
+    }
+    if (!anp_log_last_error_line(sv->log_fd, sv->log_size_at_spawn, line, sizeof(line))) {
+        apr_cpystrn(line, "(none read back: see the lines above)", sizeof(line));
+    }
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
+                 ANPLOGNO(0343) "the worker died at start %d times in a row (last pid %" APR_PID_T_FMT "); "
+                 "checks fail with 500 until it can run; its last error line: %s", sv->quick_deaths, pid, line);
+}
+
+/*
  * Called by APR in the parent: DEATH after the MPM reaped the worker (status is its exit code or the
  * signal that killed it; APR does not say which), LOST when the MPM lost track of it, and UNREGISTER
  * whenever the registration goes away (also from our own unregister call below), which means nothing here.
@@ -368,6 +399,7 @@ static void maintenance(int reason, void *data, int status)
         return;
     }
     could_not_start = reason == APR_OC_REASON_DEATH && (status == ANP_EXIT_BAD_CONFIG || status == ANP_EXIT_SPAWN_FAILED);
+    note_quick_death(sv, pid);
     sv->restart_delay = next_restart_delay(sv, could_not_start);
     if (could_not_start) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, sv->server,

@@ -8,7 +8,8 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, c
 import { execFileSync, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configTest, startApache, REPO_ROOT, WORKER_ENTRY } from "../harness/apache.js";
+import { configTest, startApache, REPO_ROOT, WORKER_ENTRY, type ApacheServer } from "../harness/apache.js";
+import { eventually } from "../harness/eventually.js";
 
 const isRoot = process.getuid?.() === 0;
 let base: string;
@@ -136,4 +137,41 @@ describe("npm run demo from a clone in a 0700 home directory", () => {
     expect(canRead("www-data", staged)).toBe(false);
     expect(canRead("mod_authnz_node", join(stateDir, "worker", "node_modules/pg/package.json"))).toBe(true);
   }, 300_000);
+});
+
+// What node prints for an uncaught error at start, with the line that says why in the middle.
+const DIES_AT_START = [
+  "process.stderr.write([",
+  "  'file:///fixture/dies.mjs:9',",
+  "  '    throw new Error(\"the fixture worker cannot start\");',",
+  "  '    ^',",
+  "  '',",
+  "  'Error: the fixture worker cannot start',",
+  "  '    at file:///fixture/dies.mjs:9:11',",
+  "  '',",
+  "  'Node.js v20.0.0',",
+  "  '',",
+  "].join('\\n'));",
+  "process.exit(1);",
+].join("\n");
+
+describe("a worker that dies at start, again and again", () => {
+  let server: ApacheServer | undefined;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test("is logged at crit after five deaths in a row, with the line it wrote that names the error", async () => {
+    server = await startApache({
+      files: { "dies.mjs": DIES_AT_START },
+      conf: (layout) => `NodeAuthWorker "${join(layout.docRoot, "dies.mjs")}"`,
+    });
+    const running = server;
+    expect(await eventually(() => /ANP0343/.test(running.errorLog()))).toBe(true);
+    const log = running.errorLog();
+    expect(log).toMatch(/\[authnz_node:crit\].*ANP0343: the worker died at start 5 times in a row \(last pid \d+\); checks fail with 500 until it can run; its last error line: Error: the fixture worker cannot start$/m);
+    // Once per run of deaths, not at every one.
+    expect(log.match(/ANP0343/g)).toHaveLength(1);
+    expect(log.match(/ANP0304/g)?.length).toBeGreaterThanOrEqual(5);
+  }, 120_000);
 });
