@@ -6,11 +6,15 @@
  * The paths come from httpd's configuration (root's) and the package layout; the child only searches and
  * opens them, never reads their content, so it runs nothing the worker's user could have planted. Files
  * are opened O_NONBLOCK so a FIFO put in a file's place cannot stall httpd's start. After setuid the
- * child is not dumpable, so a process of the same user cannot trace it and change its report.
+ * child is not dumpable, so a process of the same user cannot trace it or reach its end of the pipe and
+ * change its report; it can still signal it (same uid), so a child that is stopped, or hangs on a
+ * dead network mount, is given ANP_ACCESS_WAIT and then killed, and its silence is a refusal.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -38,6 +42,8 @@ typedef struct {
 
 #define ANP_ACCESS_ALL_PASSED (-1)
 #define ANP_ACCESS_DROP_FAILED (-2)
+/* Milliseconds the parent waits for the report: a handful of stat calls take far less. */
+#define ANP_ACCESS_WAIT 10000
 
 static void need(apr_array_header_t *needs, const char *path, anp_need_kind kind, const char *what)
 {
@@ -169,9 +175,20 @@ static void child_probe(int out, const anp_access_user *who, const apr_array_hea
 static int read_report(int in, anp_access_report *report)
 {
     size_t got = 0;
+    struct pollfd ready;
 
+    ready.fd = in;
+    ready.events = POLLIN;
     while (got < sizeof(*report)) {
-        ssize_t n = read(in, (char *)report + got, sizeof(*report) - got);
+        ssize_t n;
+        int polled = poll(&ready, 1, ANP_ACCESS_WAIT);
+        if (polled < 0 && errno == EINTR) {
+            continue;
+        }
+        if (polled <= 0) {
+            return 0;
+        }
+        n = read(in, (char *)report + got, sizeof(*report) - got);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -225,6 +242,9 @@ const char *anp_worker_access_check(apr_pool_t *p, const anp_access_user *who, c
     close(fds[1]);
     ok = read_report(fds[0], &report);
     close(fds[0]);
+    if (!ok) {
+        kill(pid, SIGKILL);
+    }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (!ok) {
