@@ -241,9 +241,16 @@ describe("verified-credential cache on PostgreSQL, zero staleness", () => {
       unknownSettled = true;
       return verdict;
     });
+    // Both reach the pool's queue, unless one is answered without a hash: the unknown user would then
+    // settle (not_found) while the slot is still held, and the flags below say so.
+    while (pool.queued < 2 && !wrongSettled && !unknownSettled) await new Promise((resolve) => setImmediate(resolve));
+    expect(wrongSettled).toBe(false);
+    expect(unknownSettled).toBe(false);
+    expect(pool.queued).toBe(2);
     // The cached check completes while the slot is still held and the others still wait.
     expect(await check(user, "pw-busy")).toEqual({ kind: "granted" });
     expect(pool.running).toBe(1);
+    expect(pool.queued).toBe(2);
     expect(wrongSettled).toBe(false);
     expect(unknownSettled).toBe(false);
     release();
