@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { registryOf } from "./support/handler-registry.js";
 import { handledBy } from "./support/handler-ids.js";
 import { HandlerRegistry, lazyFactory } from "../../src/handlers/registry.js";
-import { HandlerUnavailableError, TooManyHandlersError } from "../../src/errors.js";
+import { HandlerContractError, HandlerUnavailableError, TooManyHandlersError } from "../../src/errors.js";
 import type { CheckContext, Handler } from "../../src/handlers/types.js";
 import { Kind, Status } from "../../src/protocol/constants.js";
 import { answerMessage } from "../../src/worker/answer.js";
@@ -141,7 +141,10 @@ describe("Dispatcher: handlers that break their contract never grant", () => {
   ];
   it.each(cases)("%s", async (_name, behaviour, kind) => {
     const dispatcher = new Dispatcher(registryOf({ "/table": new TableHandler(behaviour) }));
-    await expect(dispatcher.dispatch(request(kind, { groups: ["staff"] }), signal)).rejects.toThrow();
+    // Refused as a broken contract (an ERROR answer, HTTP 500), not by some accident on the way.
+    const error = await dispatcher.dispatch(request(kind, { groups: ["staff"] }), signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HandlerContractError);
+    expect((error as HandlerContractError).code).toBe("ERR_ANP_HANDLER_CONTRACT");
   });
 });
 
