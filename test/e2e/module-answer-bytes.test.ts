@@ -295,14 +295,26 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
   test.each(["close-after", "end-after"])(
     "a pooled connection the worker left (%s) while idle: the next check is sent again on a new connection",
     async (user) => {
-      const left = (httpd.errorLog().match(/fake worker: left/g) ?? []).length;
-      expect(await as(user)).toBe(200);
-      // Once the worker's side is shut down, the module's idle check sees it. Before that, the request
-      // would be written and then could not be sent again (it may have run), so the test waits for it.
-      expect(await eventually(() => (httpd.errorLog().match(/fake worker: left/g) ?? []).length > left)).toBe(true);
+      const lefts = (): number => (httpd.errorLog().match(/fake worker: left/g) ?? []).length;
+      // The fake worker numbers the connections it accepted. It logs "left" after the lines of every
+      // connection before it, so a count read once a "left" is in the log is complete.
+      const accepted = (): number => Math.max(0, ...[...httpd.errorLog().matchAll(/fake worker: connection (\d+)/g)].map((m) => Number(m[1])));
+      const leave = async (who: string): Promise<number> => {
+        const left = lefts();
+        expect(await as(who)).toBe(200);
+        // Once the worker's side is shut down, the module's idle check sees it. Before that, the request
+        // would be written and then could not be sent again (it may have run), so the test waits for it.
+        expect(await eventually(() => lefts() > left)).toBe(true);
+        return accepted();
+      };
+      expect(await as("plain")).toBe(200);
+      const before = await leave(user);
       expect(await as("plain")).toBe(200);
       expect(await as("someone-else")).toBe(401);
       expect(await as("plain")).toBe(200);
+      // Four checks, one new connection: the one the worker left is replaced once, and the new one is
+      // pooled and reused (without pooling, each check would be a connection of its own).
+      expect(await leave("close-after")).toBe(before + 1);
     },
   );
 });
