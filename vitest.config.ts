@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     reporters: ["default"],
+    // Sweeps leftovers of earlier, killed runs (servers and directories whose owner process has gone).
+    globalSetup: ["test/harness/global-setup.ts"],
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 } },
       {

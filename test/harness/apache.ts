@@ -11,6 +11,7 @@ import { renderHttpdConfig, type Mpm } from "../../src/demo/httpd-config.js";
 import { startHttpd, compiledInModules, descendants, APACHE_BINARY, type ProcessInfo } from "../../src/demo/httpd-process.js";
 import { httpRequest, basicAuthorization, type HeaderValue, type HttpResponse } from "../../src/demo/http-request.js";
 import { freePort } from "./ports.js";
+import { trackDirectory, trackProcess } from "./lifecycle.js";
 
 export type { Mpm } from "../../src/demo/httpd-config.js";
 export { basicAuthorization } from "../../src/demo/http-request.js";
@@ -75,37 +76,18 @@ export interface ApacheServer extends ApacheLayout {
 let compiledIn: Set<string> | undefined;
 
 /**
- * httpd runs in its own process group and the worker in its own session, so nothing else stops
- * them when a test process exits without calling stop() (a crash, an interrupted run): the exit
- * hook kills them by pid and removes their ServerRoots.
+ * httpd runs in its own process group and the worker in its own session, so nothing else stops them
+ * when a test process ends without calling stop() (a crash, an interrupted run): lifecycle.ts kills
+ * them and removes their ServerRoots on exit and on SIGINT/SIGTERM/SIGHUP, and the next run's sweep
+ * does it for a run that was SIGKILLed. The ServerRoot is tracked from its creation, so an httpd
+ * interrupted while starting (its command line names the ServerRoot) goes too.
  */
-const running = new Map<number, string>();
-let exitHookInstalled = false;
 const forgotten = new Set<ApacheServer>();
 
 // A test file that forgets stop() still gets its servers stopped when the file is done.
 afterAll(async () => {
   for (const server of forgotten) await server.stop();
 });
-
-function killOnExit(pid: number, root: string): void {
-  running.set(pid, root);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const [httpdPid, serverRoot] of running) {
-      const tree = descendants(httpdPid);
-      for (const target of [-httpdPid, ...tree.map((p) => p.pid)]) {
-        try {
-          process.kill(target, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-      rmSync(serverRoot, { recursive: true, force: true });
-    }
-  });
-}
 
 /** VmRSS of a process in KiB (0 when it has gone). */
 export function residentKb(pid: number): number {
@@ -125,9 +107,10 @@ export function nodeModuleBuilt(): boolean {
   return existsSync(NODE_MODULE_PATH);
 }
 
-function writeServerRoot(options: StartApacheOptions, port: number): ApacheLayout & { confPath: string } {
+function writeServerRoot(options: StartApacheOptions, port: number): ApacheLayout & { confPath: string; untrack: () => void } {
   const mpm = options.mpm ?? "event";
   const root = mkdtempSync(join(tmpdir(), `anp-apache-${mpm}-`));
+  const untrack = trackDirectory(root);
   const docRoot = join(root, "htdocs");
   mkdirSync(join(root, "run"), { recursive: true });
   mkdirSync(docRoot, { recursive: true });
@@ -157,7 +140,7 @@ function writeServerRoot(options: StartApacheOptions, port: number): ApacheLayou
   // www-data (httpd's children and the worker) must read the tree; mkdtemp made it 0700.
   execFileSync("chmod", ["-R", "a+rX", root]);
   chmodSync(root, 0o755);
-  return { ...layout, confPath };
+  return { ...layout, confPath, untrack };
 }
 
 /** `apache2 -t` on a configuration: the result and everything it printed. Removes its ServerRoot. */
@@ -168,13 +151,14 @@ export async function configTest(options: StartApacheOptions): Promise<{ ok: boo
     return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` };
   } finally {
     rmSync(layout.root, { recursive: true, force: true });
+    layout.untrack();
   }
 }
 
 export async function startApache(options: StartApacheOptions): Promise<ApacheServer> {
   const mpm = options.mpm ?? "event";
   const port = await freePort();
-  const layout = writeServerRoot(options, port);
+  const { untrack: untrackRoot, ...layout } = writeServerRoot(options, port);
   const errorLogPath = join(layout.root, "error.log");
   const accessLogPath = join(layout.root, "access.log");
   let httpd;
@@ -182,9 +166,10 @@ export async function startApache(options: StartApacheOptions): Promise<ApacheSe
     httpd = await startHttpd({ serverRoot: layout.root, confPath: layout.confPath, errorLogPath, port, env: options.env, readyPath: "/index.html" });
   } catch (err) {
     rmSync(layout.root, { recursive: true, force: true });
+    untrackRoot();
     throw err;
   }
-  killOnExit(httpd.pid, layout.root);
+  const untrackHttpd = trackProcess(httpd.pid, { group: true });
   const readLog = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : "");
 
   const request = (path: string, requestOptions: RequestOptions = {}) => {
@@ -217,12 +202,13 @@ export async function startApache(options: StartApacheOptions): Promise<ApacheSe
     stop: () =>
       (stopping ??= (async () => {
         const leftovers = await httpd.stop();
-        running.delete(httpd.pid);
+        untrackHttpd();
         forgotten.delete(self);
         finalErrorLog = readLog(errorLogPath);
         finalAccessLog = readLog(accessLogPath);
         if (process.env.ANP_KEEP_SERVER_ROOT) console.log(`kept ServerRoot ${layout.root}`);
         else rmSync(layout.root, { recursive: true, force: true });
+        untrackRoot();
         return leftovers;
       })()),
   };

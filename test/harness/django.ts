@@ -5,6 +5,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { HarnessError } from "./server-process.js";
+import { trackProcess } from "./lifecycle.js";
 
 export const DJANGO_PROJECT_DIR = fileURLToPath(new URL("../../scripts/django/", import.meta.url));
 export const ORACLE_SCRIPT = `${DJANGO_PROJECT_DIR}oracle.py`;
@@ -63,6 +64,8 @@ export class DjangoOracle {
     if (options.hashers) env.DJANGO_PASSWORD_HASHERS = options.hashers.join(",");
     if (options.pbkdf2Iterations !== undefined) env.DJANGO_PBKDF2_ITERATIONS = String(options.pbkdf2Iterations);
     this.#child = spawn(DEBIAN_PYTHON, [ORACLE_SCRIPT], { env, cwd: DJANGO_PROJECT_DIR });
+    // It would end at EOF on stdin once this process has gone, but not while a command is running.
+    const untrack = trackProcess(this.#child.pid, { group: false });
     this.#child.stderr.on("data", (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString()).slice(-8000);
     });
@@ -77,6 +80,7 @@ export class DjangoOracle {
     });
     this.#child.once("exit", (code, signal) => {
       this.#exited = true;
+      untrack();
       for (const waiter of this.#pending.splice(0)) {
         waiter.reject(new HarnessError(`oracle exited (${code ?? signal}):\n${this.#stderr}`));
       }

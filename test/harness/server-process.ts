@@ -4,6 +4,7 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { openSync, closeSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
+import { trackDirectory, trackProcess } from "./lifecycle.js";
 
 export class HarnessError extends Error {
   readonly code = "ERR_HARNESS";
@@ -29,30 +30,19 @@ export function run(command: string, args: readonly string[], options: SpawnOpti
 }
 
 /**
- * Servers still running and directories still to remove when this process exits without cleaning up
- * (a crashed or interrupted test run): the servers run in their own process groups, so nothing else would
- * stop them.
+ * Directories to remove when this process ends without cleaning up (a crashed or interrupted test run);
+ * lifecycle.ts runs the removal on exit and on SIGINT/SIGTERM/SIGHUP, and records it for the next run's sweep.
  */
-const leftovers = { servers: new Set<ServerProcess>(), directories: new Set<string>() };
-let exitHookInstalled = false;
+const directoryReleases = new Map<string, () => void>();
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const server of leftovers.servers) server.killNow();
-    for (const directory of leftovers.directories) rmSync(directory, { recursive: true, force: true });
-  });
-}
-
-/** Removes `directory` when this process exits, unless forgetDirectory() was called first. */
+/** Removes `directory` when this process ends, unless forgetDirectory() was called first. */
 export function removeOnExit(directory: string): void {
-  installExitHook();
-  leftovers.directories.add(directory);
+  if (!directoryReleases.has(directory)) directoryReleases.set(directory, trackDirectory(directory));
 }
 
 export function forgetDirectory(directory: string): void {
-  leftovers.directories.delete(directory);
+  directoryReleases.get(directory)?.();
+  directoryReleases.delete(directory);
 }
 
 /** A server process started in its own process group, its output appended to `logFile`. */
@@ -68,25 +58,17 @@ export class ServerProcess {
     } finally {
       closeSync(log);
     }
-    installExitHook();
-    leftovers.servers.add(this);
+    // Its own process group: nothing stops it when this process ends, unless lifecycle.ts does.
+    const release = trackProcess(this.#child.pid, { group: true });
     this.#exited = new Promise((resolve) => {
       const done = (): void => {
         this.#running = false;
-        leftovers.servers.delete(this);
+        release();
         resolve();
       };
       this.#child.once("exit", done);
       this.#child.once("error", done);
     });
-  }
-
-  /** Synchronous SIGKILL of the server and its descendants, for the exit hook (no waiting possible there). */
-  killNow(): void {
-    if (!this.#running) return;
-    const children = descendantsOf(this.pid);
-    signalPid(-this.pid, "SIGKILL");
-    for (const pid of children) signalPid(pid, "SIGKILL");
   }
 
   get pid(): number {
@@ -270,6 +252,7 @@ export class RestartableServer {
   async abandon(): Promise<void> {
     await this.#process?.kill();
     rmSync(this.#options.root, { recursive: true, force: true });
+    forgetDirectory(this.#options.root);
   }
 
   /** The controls a harness hands to its tests, bound to this server. */
