@@ -3,7 +3,7 @@
 // (and so a Node worker) through the harness and waits; once they are up, its process group gets SIGINT
 // (what Ctrl-C sends) or SIGTERM (what .ci/run's trap and tinypool send), or SIGKILL followed by the sweep
 // the next run's globalSetup does. Then no process, socket or directory of theirs may be left.
-import { describe, test, expect, beforeAll, afterEach } from "vitest";
+import { test, expect, beforeAll, afterEach } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { REPO_ROOT, nodeModuleBuilt } from "../harness/apache.js";
 import { eventually } from "../harness/eventually.js";
 import { processStartTime, processesNaming, sweepLeftovers } from "../harness/lifecycle.js";
+import { describeRequiring } from "../support/optional.js";
 
 interface Started {
   readonly owner: number;
@@ -78,7 +79,7 @@ function startHoldingRun(marker: string, registry: string): ChildProcess {
   });
 }
 
-describe.skipIf(!nodeModuleBuilt())("an interrupted test run leaves no server, socket or directory behind", () => {
+describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("an interrupted test run leaves no server, socket or directory behind", () => {
   let work = "";
   let output = "";
   let run: ChildProcess | undefined;

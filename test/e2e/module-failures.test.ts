@@ -22,6 +22,7 @@ import {
 } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../harness/eventually.js";
+import { describeRequiring } from "../support/optional.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/module");
 const HANDLER = join(FIXTURES, "handler.mjs");
@@ -308,7 +309,7 @@ describe.each<Mpm>(["event", "worker", "prefork"])("mpm_%s", (mpm) => {
   });
 });
 
-describe.skipIf(!IS_ROOT)("a worker under its own user (NodeAuthWorkerUser nobody)", () => {
+describeRequiring(IS_ROOT, "root, to run the worker as nobody")("a worker under its own user (NodeAuthWorkerUser nobody)", () => {
   let server: ApacheServer;
 
   beforeAll(async () => {
@@ -412,7 +413,7 @@ describe("a pooled connection the worker closes while a check waits on it", () =
   });
 });
 
-describe.skipIf(!IS_ROOT)("the socket's directory", () => {
+describeRequiring(IS_ROOT, "root, to own directories as other users")("the socket's directory", () => {
   test("an existing directory of another user is not taken over: httpd does not start, and says why", async () => {
     // A directory httpd's User made where it may (under /tmp): it could swap the socket in there.
     const parent = mkdtempSync(join(tmpdir(), "anp-sockdir-"));

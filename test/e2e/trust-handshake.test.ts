@@ -3,7 +3,7 @@
 // (no GRANTED, DENIED, USER_NOT_FOUND nor ERROR: no byte at all before the worker closes), and the handler
 // never runs for it, whether it sends no AUTH, a random one, the worker's own PROOF reflected, or a proof
 // made under another key. Meanwhile httpd's own children, which hold the key, are answered as before.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test } from "vitest";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../harness/eventually.js";
 import { PROTOCOL_VERSION, Status } from "../../src/protocol/constants.js";
 import { addonPath } from "../../src/native/addon.js";
+import { describeRequiring } from "../support/optional.js";
 
 const IS_ROOT = process.getuid?.() === 0;
 const ATTACKER = join(REPO_ROOT, "test/fixtures/module/handshake-attacker.mjs");
@@ -48,7 +49,7 @@ function attack(socket: string, mode: string): AttackResult {
 const servers: Array<ApacheServer | undefined> = [];
 printErrorLogOnFailure(() => servers);
 
-describe.skipIf(!IS_ROOT)("a www-data peer without the generation key", () => {
+describeRequiring(IS_ROOT, "root, to play a www-data peer")("a www-data peer without the generation key", () => {
   let server: ApacheServer;
   let socket = "";
 
