@@ -5,8 +5,8 @@
 // the next run's globalSetup does. Then no process, socket or directory of theirs may be left.
 import { test, expect, beforeAll, afterEach } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { REPO_ROOT, nodeModuleBuilt } from "../harness/apache.js";
 import { eventually } from "../harness/eventually.js";
@@ -112,6 +112,12 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("an int
     const seen = snapshot(JSON.parse(readFileSync(marker, "utf8")) as Started);
     expect(seen.processes.length, "processes seen before the interruption").toBeGreaterThan(2);
 
+    // The run is alive: a sweep now (another run starting) must leave all of it alone.
+    const early = sweepLeftovers(registry());
+    expect(early.swept).toEqual([]);
+    expect(early.kept).toBeGreaterThan(0);
+    expect(seen.processes.filter(({ pid, startTime }) => processStartTime(pid) !== startTime)).toEqual([]);
+
     process.kill(-run.pid!, signal);
     await exited;
     // SIGKILL runs no handler: what is left is the next run's sweep's to remove, and only that.
@@ -119,5 +125,50 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("an int
     // Processes killed by SIGKILL vanish once reaped; the bound is on tries, not on time.
     await eventually(() => leftovers(seen).length === 0, 100);
     expect(leftovers(seen)).toEqual([]);
+  });
+});
+
+// The sweep may run as root: a registry file must not be able to steer it anywhere.
+describeRequiring(process.getuid?.() === 0, "root, to give a directory to www-data")("the sweep trusts only its own registry", () => {
+  let work = "";
+  const deadOwner = { ownerPid: 0x7fffffff, ownerStartTime: "1" };
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), "anp-sweep-trust-"));
+    return () => rmSync(work, { recursive: true, force: true });
+  });
+
+  test("an entry naming a directory other than /tmp/anp-* is dropped, the directory kept", () => {
+    const registry = join(work, "registry");
+    mkdirSync(registry, { mode: 0o700 });
+    const outside = mkdtempSync(join(tmpdir(), "not-anp-"));
+    try {
+      writeFileSync(join(registry, "1-1.json"), JSON.stringify({ kind: "directory", path: outside, ...deadOwner }), { mode: 0o600 });
+      writeFileSync(join(registry, "1-2.json"), JSON.stringify({ kind: "directory", path: `${work}/../${basename(outside)}`, ...deadOwner }), { mode: 0o600 });
+      expect(sweepLeftovers(registry)).toEqual({ swept: [], kept: 0 });
+      expect(existsSync(outside)).toBe(true);
+      expect(readdirSync(registry)).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  test("a registry directory that others may write to, or that another user owns, is not read", () => {
+    const target = mkdtempSync("/tmp/anp-sweep-target-");
+    try {
+      for (const [name, arrange] of [
+        ["open", (dir: string) => chmodSync(dir, 0o777)],
+        ["www-data's", (dir: string) => chownSync(dir, 33, 33)],
+      ] as const) {
+        const registry = join(work, name);
+        mkdirSync(registry, { mode: 0o700 });
+        writeFileSync(join(registry, "1-1.json"), JSON.stringify({ kind: "directory", path: target, ...deadOwner }), { mode: 0o600 });
+        arrange(registry);
+        expect(sweepLeftovers(registry), name).toEqual({ swept: [], kept: 0 });
+        expect(existsSync(target), name).toBe(true);
+      }
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
   });
 });

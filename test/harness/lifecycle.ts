@@ -10,7 +10,7 @@
 // The registry is trusted by a sweep that may run as root, so it lives in a directory this uid owns and
 // nobody else may write (checked on every use), and a directory entry names only an `anp-` directory
 // directly under /tmp: a registry file cannot steer the sweep anywhere else.
-import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -261,14 +261,21 @@ export function sweepLeftovers(registryDir = REGISTRY_DIR): SweepResult {
   const swept: string[] = [];
   let kept = 0;
   for (const { file, entry } of entries) {
-    if (entry !== null && sameProcessAlive(entry.ownerPid, entry.ownerStartTime)) {
+    // An entry that does not parse may be one its owner is still writing: the file name has the owner's pid.
+    const ownerAlive = entry !== null ? sameProcessAlive(entry.ownerPid, entry.ownerStartTime) : processStartTime(Number(basename(file).split("-")[0])) !== null;
+    if (ownerAlive) {
       kept++;
       continue;
     }
     if (entry?.kind === "process" && sameProcessAlive(entry.pid, entry.startTime)) swept.push(`process ${entry.pid}`);
     if (entry?.kind === "directory" && sweepableDirectory(entry.path)) swept.push(`directory ${entry.path}`);
-    if (entry !== null) destroy(entry, true);
-    unlinkSync(file);
+    try {
+      if (entry !== null) destroy(entry, true);
+    } catch {
+      // What cannot be removed now stays; the entry goes, so one bad entry cannot stop every later run.
+    }
+    // Another run starting at the same time may sweep the same entry.
+    rmSync(file, { force: true });
   }
   return { swept, kept };
 }
