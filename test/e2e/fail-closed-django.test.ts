@@ -13,7 +13,7 @@
 // - NodeAuthUserScript ... reload=on uses a changed script at the next request; without it, not.
 // What reached the worker is counted from its own debug log (one `<operation> user=... -> STATUS`
 // line per request it answered), after a barrier request whose line proves the log has caught up.
-import { describe, test, expect, beforeAll, afterAll } from "vitest";
+import { test, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +23,7 @@ import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { eventually } from "../harness/eventually.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { describeRequiring } from "../support/optional.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/contract");
 const AUTHZ_FAULTS = join(FIXTURES, "authz-faults.mjs");
@@ -82,7 +83,7 @@ function readableByWorker(dir: string, files: readonly string[]): void {
   for (const file of files) chmodSync(file, 0o644);
 }
 
-describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE_MODULE_PATH})`, () => {
+describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`fail-closed promises through Apache (${NODE_MODULE_PATH})`, () => {
   let server: ApacheServer | undefined;
   let dir = "";
   let plain: DjangoOracle | undefined;
@@ -264,7 +265,7 @@ describe.skipIf(!nodeModuleBuilt())(`fail-closed promises through Apache (${NODE
   });
 });
 
-describe.skipIf(!nodeModuleBuilt())("a custom user model configured with NodeAuthDjangoOption, against Django", () => {
+describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("a custom user model configured with NodeAuthDjangoOption, against Django", () => {
   let server: ApacheServer | undefined;
   let dir = "";
   let custom: DjangoOracle | undefined;
@@ -337,7 +338,7 @@ describe.skipIf(!nodeModuleBuilt())("a custom user model configured with NodeAut
   });
 });
 
-describe.skipIf(!nodeModuleBuilt())("the Django database down (PostgreSQL, through Apache)", () => {
+describeRequiring(nodeModuleBuilt() && process.getuid?.() === 0, "the module built, and root (PostgreSQL runs as the postgres user)")("the Django database down (PostgreSQL, through Apache)", () => {
   let server: ApacheServer | undefined;
   let pg: PostgresServer | undefined;
   let oracle: DjangoOracle | undefined;
@@ -358,6 +359,8 @@ describe.skipIf(!nodeModuleBuilt())("the Django database down (PostgreSQL, throu
       files: filesFor(["/pg/"]),
       conf: [
         moduleServerDirectives(REPO_ROOT, { logLevel: "debug" }),
+        // A hung server is only noticed at the deadline; a short one keeps the hung case short.
+        "NodeAuthTimeout 2s",
         location("/pg/", [...basic("pg"), ...django(pg.url, release), "Require valid-user"]),
       ].join("\n"),
     });
@@ -390,6 +393,19 @@ describe.skipIf(!nodeModuleBuilt())("the Django database down (PostgreSQL, throu
     expect(await server!.statusAs("/pg/", USER, PASSWORD)).toBe(500);
     expect(failures() - before).toBe(1);
     await pg!.restart();
+    expect(await eventually(async () => (await server!.statusAs("/pg/", USER, PASSWORD)) === 200, 100)).toBe(true);
+  });
+
+  test("hung (SIGSTOP): 500 with ANP0506 once the deadline passes, never a 200 or 401; resumed: 200 again", async () => {
+    expect(await server!.statusAs("/pg/", USER, PASSWORD)).toBe(200);
+    pg!.suspend();
+    const before = failures();
+    try {
+      expect(await server!.statusAs("/pg/", USER, PASSWORD)).toBe(500);
+      expect(failures() - before).toBe(1);
+    } finally {
+      pg!.resume();
+    }
     expect(await eventually(async () => (await server!.statusAs("/pg/", USER, PASSWORD)) === 200, 100)).toBe(true);
   });
 

@@ -4,11 +4,12 @@
 // getRealmHash returning a Buffer (Digest through mod_auth_digest). Each form is the only source of
 // its location's answer, so a form the worker stopped understanding turns that location's 200 into a
 // 500 (an ERROR answer) and the test goes red. The scripts are in test/fixtures/contract/.
-import { describe, test, expect, beforeAll, afterAll } from "vitest";
+import { test, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { describeRequiring } from "../support/optional.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/contract");
 const DEFAULT_EXPORT = join(FIXTURES, "default-export.mjs");
@@ -65,7 +66,7 @@ function digestStatus(server: ApacheServer, path: string, user: string, password
   return Number(run.stdout);
 }
 
-describe.skipIf(!nodeModuleBuilt())(`the handler contract's forms through Apache (${NODE_MODULE_PATH})`, () => {
+describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`the handler contract's forms through Apache (${NODE_MODULE_PATH})`, () => {
   let server: ApacheServer | undefined;
 
   beforeAll(async () => {
