@@ -378,10 +378,14 @@ describeRequiring(nodeModuleBuilt() && process.getuid?.() === 0, "the module bui
     expect(await server!.statusAs("/pg/", USER, PASSWORD)).toBe(200);
     await pg!.kill();
     const before = failures();
-    expect(await server!.statusAs("/pg/", USER, PASSWORD)).toBe(500);
-    expect(await server!.statusAs("/pg/", USER, "wrong")).toBe(500);
-    expect(failures() - before).toBe(2);
-    await pg!.restart();
+    try {
+      expect(await server!.statusAs("/pg/", USER, PASSWORD)).toBe(500);
+      expect(await server!.statusAs("/pg/", USER, "wrong")).toBe(500);
+      expect(failures() - before).toBe(2);
+    } finally {
+      // Up again whatever happened, so the next case starts from a running server.
+      await pg!.restart();
+    }
     expect(await eventually(async () => (await server!.statusAs("/pg/", USER, PASSWORD)) === 200, 100)).toBe(true);
     expect(await server!.statusAs("/pg/", USER, "wrong")).toBe(401);
   });
@@ -390,9 +394,12 @@ describeRequiring(nodeModuleBuilt() && process.getuid?.() === 0, "the module bui
     expect(await server!.statusAs("/pg/", USER, PASSWORD)).toBe(200);
     await pg!.stop();
     const before = failures();
-    expect(await server!.statusAs("/pg/", USER, PASSWORD)).toBe(500);
-    expect(failures() - before).toBe(1);
-    await pg!.restart();
+    try {
+      expect(await server!.statusAs("/pg/", USER, PASSWORD)).toBe(500);
+      expect(failures() - before).toBe(1);
+    } finally {
+      await pg!.restart();
+    }
     expect(await eventually(async () => (await server!.statusAs("/pg/", USER, PASSWORD)) === 200, 100)).toBe(true);
   });
 
