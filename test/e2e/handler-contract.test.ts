@@ -1,7 +1,8 @@
 // Every form of handler script that docs/handlers.md says works, driven through a real Apache and the
 // real worker: `export default {...}`, CommonJS `module.exports = {...}` with mod_wsgi's names and
 // `exports.name = ...`, groupsForUser returning a Set, a generator, an async iterable or bytes, and
-// getRealmHash returning a Buffer (Digest through mod_auth_digest). Each form is the only source of
+// getRealmHash returning a Buffer (Digest through mod_auth_digest), and a script without the functions
+// (ERROR, so 500). Each form is the only source of
 // its location's answer, so a form the worker stopped understanding turns that location's 200 into a
 // 500 (an ERROR answer) and the test goes red. The scripts are in test/fixtures/contract/.
 import { test, expect, beforeAll, afterAll } from "vitest";
@@ -17,6 +18,7 @@ const MODULE_EXPORTS = join(FIXTURES, "module-exports.cjs");
 const EXPORTS_FIELDS = join(FIXTURES, "exports-fields.cjs");
 const GROUPS_FORMS = join(FIXTURES, "groups-forms.mjs");
 const BUFFER_REALM = join(FIXTURES, "buffer-realm.mjs");
+const NO_FUNCTIONS = join(FIXTURES, "no-functions.mjs");
 
 /** A Basic location whose password and group handler is `script`. */
 function basic(path: string, script: string, requireLine: string): string {
@@ -51,6 +53,8 @@ const LOCATIONS: ReadonlyArray<readonly [string, string, string]> = [
   ["/async/", GROUPS_FORMS, "Require node-group awaited"],
   ["/bytes/", GROUPS_FORMS, 'Require node-group "bytes-ü"'],
   ["/bytes-raw/", GROUPS_FORMS, "Require node-group raw"],
+  ["/missing/", NO_FUNCTIONS, "Require valid-user"],
+  ["/missing-groups/", NO_FUNCTIONS, "Require node-group defaults"],
 ];
 
 const FILES = Object.fromEntries(
@@ -124,7 +128,20 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`the ha
   });
 
   test("no answer above was an ERROR: the worker logged no failed call", () => {
-    expect(server!.errorLog()).not.toMatch(/-> ERROR/);
-    expect(server!.errorLog()).not.toMatch(/ANP05(02|06|08|09|13|15)/);
+    // The /missing/ case below errs on purpose; its lines name its script or its reason.
+    const log = server!
+      .errorLog()
+      .split("\n")
+      .filter((line) => !line.includes("no-functions.mjs") && !line.includes("script exports no"))
+      .join("\n");
+    expect(log).not.toMatch(/-> ERROR/);
+    expect(log).not.toMatch(/ANP05(02|06|08|09|13|15)/);
+  });
+
+  test("a script that exports no checkPassword: 500 (ERROR), not 401, for any credentials", async () => {
+    expect(await server!.statusAs("/missing/", "deft", "deft-pw")).toBe(500);
+    expect(await server!.statusAs("/missing/", "nobody", "x")).toBe(500);
+    expect(await server!.statusAs("/missing-groups/", "deft", "deft-pw")).toBe(500);
+    expect(server!.errorLog()).toMatch(/ANP0506: the worker could not check the password of user 'nobody': script exports no checkPassword/);
   });
 });
