@@ -1,10 +1,10 @@
 // Every form of handler script that docs/handlers.md says works, driven through a real Apache and the
 // real worker: `export default {...}`, CommonJS `module.exports = {...}` with mod_wsgi's names and
 // `exports.name = ...`, groupsForUser returning a Set, a generator, an async iterable or bytes, and
-// getRealmHash returning a Buffer (Digest through mod_auth_digest), and a script without the functions
-// (ERROR, so 500). Each form is the only source of
-// its location's answer, so a form the worker stopped understanding turns that location's 200 into a
-// 500 (an ERROR answer) and the test goes red. The scripts are in test/fixtures/contract/.
+// getRealmHash returning a Buffer (Digest through mod_auth_digest); and a script without the functions
+// (ERROR, so 500). Each form is the only source of its location's answer, so a form the worker stopped
+// understanding turns that location's 200 into a 500 (an ERROR answer) and the test goes red. The
+// scripts are in test/fixtures/contract/.
 import { test, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
