@@ -2,7 +2,8 @@
 // test/fixtures/interrupted-run/hold-servers.test.ts, which starts PostgreSQL and Apache with the module
 // (and so a Node worker) through the harness and waits; once they are up, its process group gets SIGINT
 // (what Ctrl-C sends) or SIGTERM (what .ci/run's trap and tinypool send), or SIGKILL followed by the sweep
-// the next run's globalSetup does. Then no process, socket or directory of theirs may be left.
+// the next run's globalSetup does, or its main process alone gets SIGTERM. Then no process, socket or
+// directory of theirs may be left, nor the vitest fork that started them.
 import { test, expect, beforeAll, afterEach } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -39,7 +40,7 @@ function processGroupOf(pid: number): number | null {
 
 function snapshot(started: Started): Snapshot {
   const roots = [started.apacheRoot, dirname(started.postgresSocketDir)];
-  const pids = new Set([...started.pids, ...roots.flatMap((root) => processesNaming(root))]);
+  const pids = new Set([started.owner, ...started.pids, ...roots.flatMap((root) => processesNaming(root))]);
   const processes = [...pids].flatMap((pid) => {
     const startTime = processStartTime(pid);
     return startTime === null ? [] : [{ pid, startTime }];
@@ -96,11 +97,24 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("an int
 
   afterEach((context) => {
     if (context.task.result?.state === "fail") console.error(`--- output of the interrupted run ---\n${output}--- end ---`);
-    if (run?.exitCode === null && run.signalCode === null) process.kill(-run.pid!, "SIGKILL");
+    // The whole group, even when the main process has exited: a fork left running would keep its servers.
+    if (run?.pid !== undefined) {
+      try {
+        process.kill(-run.pid, "SIGKILL");
+      } catch {
+        // nothing left in the group
+      }
+    }
   });
 
-  test.each(["SIGINT", "SIGTERM", "SIGKILL"] as const)("%s to the run's process group", async (signal) => {
-    const marker = join(work, `${signal}.json`);
+  test.each([
+    ["SIGINT", "process group"],
+    ["SIGTERM", "process group"],
+    ["SIGKILL", "process group"],
+    // The main process alone: its fork, holding the servers, loses its IPC channel and must not run on.
+    ["SIGTERM", "main process"],
+  ] as const)("%s to the run's %s", async (signal, target) => {
+    const marker = join(work, `${signal}-${target.replace(" ", "-")}.json`);
     output = "";
     run = startHoldingRun(marker, registry());
     run.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -110,7 +124,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("an int
     expect(existsSync(marker), "the holding run started its servers").toBe(true);
     expect(ready).toBe(true);
     const seen = snapshot(JSON.parse(readFileSync(marker, "utf8")) as Started);
-    expect(seen.processes.length, "processes seen before the interruption").toBeGreaterThan(2);
+    expect(seen.processes.length, "processes seen before the interruption").toBeGreaterThan(3);
 
     // The run is alive: a sweep now (another run starting) must leave all of it alone.
     const early = sweepLeftovers(registry());
@@ -118,7 +132,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("an int
     expect(early.kept).toBeGreaterThan(0);
     expect(seen.processes.filter(({ pid, startTime }) => processStartTime(pid) !== startTime)).toEqual([]);
 
-    process.kill(-run.pid!, signal);
+    process.kill(target === "process group" ? -run.pid! : run.pid!, signal);
     await exited;
     // SIGKILL runs no handler: what is left is the next run's sweep's to remove, and only that.
     if (signal === "SIGKILL") sweepLeftovers(registry());

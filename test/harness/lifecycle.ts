@@ -2,8 +2,8 @@
 // (and the module's worker in a session) of their own, so neither a signal to the test process nor its
 // death reaches them. Three layers:
 // - cleanups run on a normal exit, and on SIGINT, SIGTERM and SIGHUP (tinypool ends a fork with SIGTERM;
-//   Ctrl-C sends SIGINT to the foreground group), after which the signal is raised again so the process
-//   ends with that signal's status;
+//   Ctrl-C sends SIGINT to the foreground group) or the loss of a fork's IPC channel (taken as SIGHUP),
+//   after which the signal is raised again so the process ends with that signal's status;
 // - each started server and temp directory is also recorded in a registry directory, so that the next
 //   run's sweep (globalSetup) can remove what a SIGKILLed run left, but only once its owner has gone;
 // - .ci/run kills the test process tree on exit, INT and TERM, then sweeps.
@@ -190,6 +190,9 @@ function installHooks(): void {
   hooksInstalled = true;
   process.once("exit", cleanUpNow);
   for (const name of SIGNALS) process.on(name, onSignal);
+  // A vitest fork whose parent has gone (the main process alone was killed) would run on, holding its
+  // servers: losing the IPC channel is taken as a hangup.
+  if (process.connected) process.once("disconnect", () => onSignal("SIGHUP"));
 }
 
 function track(what: ProcessEntry | DirectoryEntry): () => void {
