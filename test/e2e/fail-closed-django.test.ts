@@ -161,9 +161,12 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`fail-c
   }, 300_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await plain?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      await server?.stop();
+      await plain?.close();
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   printErrorLogOnFailure(() => server);
@@ -294,9 +297,12 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("a cust
   }, 300_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await custom?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      await server?.stop();
+      await custom?.close();
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   printErrorLogOnFailure(() => server);
@@ -367,9 +373,12 @@ describeRequiring(nodeModuleBuilt() && process.getuid?.() === 0, "the module bui
   }, 300_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await oracle?.close();
-    await pg?.cleanup();
+    try {
+      await server?.stop();
+      await oracle?.close();
+    } finally {
+      await pg?.cleanup();
+    }
   });
 
   printErrorLogOnFailure(() => server);
