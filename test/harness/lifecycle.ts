@@ -6,7 +6,7 @@
 //   after which the signal is raised again so the process ends with that signal's status;
 // - each started server and temp directory is also recorded in a registry directory, so that the next
 //   run's sweep (globalSetup) can remove what a SIGKILLed run left, but only once its owner has gone;
-// - .ci/run kills the test process tree on exit, INT and TERM, then sweeps.
+// - .ci/run kills the test process tree on exit, INT, TERM and HUP, then sweeps.
 // The registry is trusted by a sweep that may run as root, so it lives in a directory this uid owns and
 // nobody else may write (checked on every use), and a directory entry names only an `anp-` directory
 // directly under /tmp: a registry file cannot steer the sweep anywhere else.
