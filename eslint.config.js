@@ -51,5 +51,11 @@ export default tseslint.config(
       "no-restricted-syntax": ["error", { selector: "ImportExpression[source.type!='Literal']", message: "import() by a path string: use a literal path" }],
     },
   },
+  {
+    // CommonJS handler fixtures: the contract's module.exports and exports forms.
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
+  },
+  { files: ["test/fixtures/**"], languageOptions: { globals: { TextEncoder: "readonly", TextDecoder: "readonly" } } },
   ...LAYERS.map(layerRules),
 );
