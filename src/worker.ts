@@ -13,6 +13,7 @@ import { createLogger, fdSink, type LineSink, type Logger } from "./log.js";
 import { loadAddon, type Addon } from "./native/addon.js";
 import { readBootstrap, type Bootstrap } from "./worker/bootstrap.js";
 import { startHeartbeat } from "./worker/heartbeat.js";
+import { CHECK_SPECS_FLAG, checkSpecsMain } from "./worker/check-specs.js";
 import { USAGE, parseCommandLine, type WorkerOptions } from "./worker/cli.js";
 import { handlerFactories } from "./worker/factories.js";
 import { lowerHashingPriority } from "./worker/hashing-priority.js";
@@ -250,6 +251,8 @@ async function shutDown(server: WorkerServer, registry: HandlerRegistry, logger:
  * 4. the handlers (the allowlist applies to preloaded specs too), then the socket.
  */
 async function main(): Promise<void> {
+  // httpd's module checking the configuration's handler specs (worker/check-specs.ts), not a worker.
+  if (process.argv[2] === CHECK_SPECS_FLAG) await checkSpecsMain(process.argv.slice(2), logSink);
   const options = readOptions();
   if (options === null) return;
   let logger = createLogger(options.logLevel);

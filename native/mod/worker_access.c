@@ -143,6 +143,15 @@ static int probe(const anp_need *n, anp_access_report *report)
     return err;
 }
 
+int anp_access_become(const anp_access_user *who)
+{
+    if (who->drop_privileges && (setgid(who->gid) != 0 || initgroups(who->user_name, who->gid) != 0
+                                 || setuid(who->uid) != 0)) {
+        return errno;
+    }
+    return 0;
+}
+
 static void child_probe(int out, const anp_access_user *who, const apr_array_header_t *needs)
 {
     anp_access_report report;
@@ -151,10 +160,8 @@ static void child_probe(int out, const anp_access_user *who, const apr_array_hea
 
     memset(&report, 0, sizeof(report));
     report.index = ANP_ACCESS_ALL_PASSED;
-    if (who->drop_privileges && (setgid(who->gid) != 0 || initgroups(who->user_name, who->gid) != 0
-                                 || setuid(who->uid) != 0)) {
+    if ((report.err = anp_access_become(who)) != 0) {
         report.index = ANP_ACCESS_DROP_FAILED;
-        report.err = errno;
     }
     for (i = 0; report.index == ANP_ACCESS_ALL_PASSED && i < needs->nelts; i++) {
         report.err = probe(&APR_ARRAY_IDX(needs, i, anp_need), &report);

@@ -21,6 +21,10 @@ typedef struct {
     const char *user_name; /* for initgroups() and the messages */
 } anp_access_user;
 
+/* In a forked child: becomes `who` (setgid, initgroups, setuid) when privileges are to be dropped.
+ * Returns 0, or the errno of the step that failed. */
+int anp_access_become(const anp_access_user *who);
+
 /*
  * Checks that `who` can execute node_binary and read worker_script, and, in the package the script
  * belongs to (the nearest directory above it with a package.json), package.json, node_modules and

@@ -5,9 +5,15 @@
  * The worker runs only the specs listed here, so the list must hold every text a request can send.
  * A request's per-directory configuration is the server's defaults merged with the <Directory> sections
  * that match it, then <Files>, then <Location>, then <If>, in that order; which of them match depends on
- * the request. So every subset of the sections, taken in that order, is merged here with the module's
- * own merge function (anp_merge_dir_conf), and the specs of each result are kept: what the merge renders
- * at request time is, by construction, one of them.
+ * the request. So every subset of the sections that can match one request together, taken in that
+ * order, is merged here with the module's own merge function (anp_merge_dir_conf), and the specs of each
+ * result are kept: what the merge renders at request time is, by construction, one of them.
+ *
+ * Two plain-path <Location> sections (no regex, no wildcard) match one request only if one path is a
+ * prefix of the other, since each must be a prefix of the request's path; the same holds for plain-path
+ * <Directory> sections and the file's path. Subsets that join two such sections that are not nested are
+ * left out: a site with many sibling locations then has a few results per location, not one per subset.
+ * Every other section (regex, wildcard, <Files>, <If>) is taken to match along with anything.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +31,11 @@
 #include "config.h"
 #include "worker_inputs.h"
 
+/* What kind of section a section is, for nesting (see above). */
+#define ANP_SECTION_OTHER 0
+#define ANP_SECTION_DIR 1
+#define ANP_SECTION_URL 2
+
 /* Merging subsets doubles the results with each section that changes them; past this many distinct
  * results per server the start fails rather than spend the parent's memory. */
 #define ANP_MAX_MERGE_RESULTS 4096
@@ -35,7 +46,16 @@
 typedef struct {
     apr_pool_t *pool;
     apr_array_header_t *sections; /* ap_conf_vector_t *, in merge order */
+    apr_array_header_t *paths;    /* const char *, each section's nesting path: NULL when unconstrained */
+    apr_array_header_t *is_url;   /* int, each section's: 1 for <Location>, 0 otherwise */
 } section_list;
+
+/* One way the sections merge: the result, and the deepest plain <Directory> and <Location> path in it. */
+typedef struct {
+    const anp_dir_conf *conf;
+    const char *dir_path;
+    const char *url_path;
+} merge_result;
 
 static const anp_dir_conf *dir_conf(const ap_conf_vector_t *v)
 {
@@ -48,11 +68,25 @@ static int sets_handler_fields(const anp_dir_conf *conf)
     return conf && (conf->user_script || conf->group_script || conf->django_database || conf->django_options);
 }
 
-static void push_sections(section_list *list, const apr_array_header_t *arr)
+/* A plain path section's path (what it must be a prefix of to match), or NULL for any other. */
+static const char *nesting_path(const ap_conf_vector_t *v, int nested)
+{
+    const core_dir_config *core = nested ? ap_get_core_module_config(v) : NULL;
+    return core && core->d && !core->r && !core->d_is_fnmatch ? core->d : NULL;
+}
+
+static void push_section(section_list *list, ap_conf_vector_t *v, int kind)
+{
+    *(ap_conf_vector_t **)apr_array_push(list->sections) = v;
+    *(const char **)apr_array_push(list->paths) = nesting_path(v, kind != ANP_SECTION_OTHER);
+    *(int *)apr_array_push(list->is_url) = kind == ANP_SECTION_URL;
+}
+
+static void push_sections(section_list *list, const apr_array_header_t *arr, int kind)
 {
     int i;
     for (i = 0; arr && i < arr->nelts; i++) {
-        *(ap_conf_vector_t **)apr_array_push(list->sections) = ((ap_conf_vector_t **)arr->elts)[i];
+        push_section(list, ((ap_conf_vector_t **)arr->elts)[i], kind);
     }
 }
 
@@ -66,7 +100,7 @@ static void push_if_sections(section_list *list, const ap_conf_vector_t *v)
     }
     for (i = 0; i < core->sec_if->nelts; i++) {
         ap_conf_vector_t *inner = ((ap_conf_vector_t **)core->sec_if->elts)[i];
-        *(ap_conf_vector_t **)apr_array_push(list->sections) = inner;
+        push_section(list, inner, ANP_SECTION_OTHER);
         push_if_sections(list, inner);
     }
 }
@@ -82,23 +116,19 @@ static const apr_array_header_t *file_sections(const ap_conf_vector_t *v)
 static void list_sections(section_list *list, server_rec *s)
 {
     const core_server_config *core = ap_get_core_module_config(s->module_config);
-    apr_array_header_t *outer = apr_array_make(list->pool, 16, sizeof(ap_conf_vector_t *));
-    section_list outers = {list->pool, outer};
-    int i;
+    int i, before_ifs;
 
-    push_sections(list, core->sec_dir);
-    push_sections(list, file_sections(s->lookup_defaults));
+    push_sections(list, core->sec_dir, ANP_SECTION_DIR);
+    push_sections(list, file_sections(s->lookup_defaults), ANP_SECTION_OTHER);
     for (i = 0; core->sec_dir && i < core->sec_dir->nelts; i++) {
-        push_sections(list, file_sections(((ap_conf_vector_t **)core->sec_dir->elts)[i]));
+        push_sections(list, file_sections(((ap_conf_vector_t **)core->sec_dir->elts)[i]), ANP_SECTION_OTHER);
     }
-    push_sections(list, core->sec_url);
+    push_sections(list, core->sec_url, ANP_SECTION_URL);
     /* <If> sections are merged last, from every section that holds one. */
-    *(ap_conf_vector_t **)apr_array_push(outer) = s->lookup_defaults;
-    for (i = 0; i < list->sections->nelts; i++) {
-        *(ap_conf_vector_t **)apr_array_push(outer) = ((ap_conf_vector_t **)list->sections->elts)[i];
-    }
-    for (i = 0; i < outers.sections->nelts; i++) {
-        push_if_sections(list, ((ap_conf_vector_t **)outers.sections->elts)[i]);
+    before_ifs = list->sections->nelts;
+    push_if_sections(list, s->lookup_defaults);
+    for (i = 0; i < before_ifs; i++) {
+        push_if_sections(list, ((ap_conf_vector_t **)list->sections->elts)[i]);
     }
 }
 
@@ -117,19 +147,45 @@ static const char *merge_key(apr_pool_t *p, const anp_dir_conf *conf)
                                                      conf->django_options), NULL);
 }
 
-/* Adds, for one section, the merge of it onto every result so far. */
-static const char *merge_section(apr_pool_t *p, apr_hash_t *results, const anp_dir_conf *section)
+/* Whether one of two plain paths is a prefix of the other: only then can both sections match a request. */
+static int nested(const char *a, const char *b)
 {
-    apr_array_header_t *before = apr_array_make(p, apr_hash_count(results), sizeof(const anp_dir_conf *));
+    size_t la = strlen(a), lb = strlen(b);
+    return !strncmp(a, b, la < lb ? la : lb);
+}
+
+static void keep_result(apr_pool_t *p, apr_hash_t *results, const merge_result *r)
+{
+    merge_result *kept = apr_pmemdup(p, r, sizeof(*r));
+    /* The deepest paths are part of the key: the same handler fields reached along other sections may
+     * still merge differently with the sections that follow. */
+    const char *key = apr_pstrcat(p, merge_key(p, r->conf), "\002", r->dir_path ? r->dir_path : "", "\002",
+                                  r->url_path ? r->url_path : "", NULL);
+    apr_hash_set(results, key, APR_HASH_KEY_STRING, kept);
+}
+
+/* Adds, for one section, the merge of it onto every result so far that it can match a request with. */
+static const char *merge_section(apr_pool_t *p, apr_hash_t *results, const anp_dir_conf *section, const char *path,
+                                 int is_url)
+{
+    apr_array_header_t *before = apr_array_make(p, apr_hash_count(results), sizeof(const merge_result *));
     apr_hash_index_t *hi;
     int i;
 
     for (hi = apr_hash_first(p, results); hi; hi = apr_hash_next(hi)) {
-        *(const anp_dir_conf **)apr_array_push(before) = apr_hash_this_val(hi);
+        *(const merge_result **)apr_array_push(before) = apr_hash_this_val(hi);
     }
     for (i = 0; i < before->nelts; i++) {
-        const anp_dir_conf *merged = anp_merge_dir_conf(p, ((anp_dir_conf **)before->elts)[i], (void *)section);
-        apr_hash_set(results, merge_key(p, merged), APR_HASH_KEY_STRING, merged);
+        merge_result next = *((merge_result **)before->elts)[i];
+        const char **deepest = is_url ? &next.url_path : &next.dir_path;
+        if (path && *deepest && !nested(*deepest, path)) {
+            continue;
+        }
+        if (path && (!*deepest || strlen(path) > strlen(*deepest))) {
+            *deepest = path;
+        }
+        next.conf = anp_merge_dir_conf(p, (void *)next.conf, (void *)section);
+        keep_result(p, results, &next);
         if (apr_hash_count(results) > ANP_MAX_MERGE_RESULTS) {
             return apr_psprintf(p, "the NodeAuthUserScript, NodeAuthGroupScript, NodeAuthDjangoDatabase and "
                                 "NodeAuthDjangoOption settings of the sections of one server combine in more "
@@ -149,28 +205,31 @@ static void add_spec(apr_hash_t *specs, const anp_handler *handler)
 /* Every spec a request to server s can carry, added to specs. */
 static const char *collect_server(apr_pool_t *p, server_rec *s, apr_hash_t *specs)
 {
-    section_list list = {p, apr_array_make(p, 16, sizeof(ap_conf_vector_t *))};
+    section_list list = {p, apr_array_make(p, 16, sizeof(ap_conf_vector_t *)), apr_array_make(p, 16, sizeof(char *)),
+                         apr_array_make(p, 16, sizeof(int))};
     apr_hash_t *results = apr_hash_make(p);
-    const anp_dir_conf *defaults = dir_conf(s->lookup_defaults);
+    merge_result start = {dir_conf(s->lookup_defaults), NULL, NULL};
     apr_hash_index_t *hi;
     const char *err;
     int i;
 
-    if (!defaults) {
+    if (!start.conf) {
         return NULL;
     }
-    apr_hash_set(results, merge_key(p, defaults), APR_HASH_KEY_STRING, defaults);
+    keep_result(p, results, &start);
     list_sections(&list, s);
     for (i = 0; i < list.sections->nelts; i++) {
         const anp_dir_conf *section = dir_conf(((ap_conf_vector_t **)list.sections->elts)[i]);
-        if (sets_handler_fields(section) && (err = merge_section(p, results, section)) != NULL) {
+        if (sets_handler_fields(section)
+            && (err = merge_section(p, results, section, APR_ARRAY_IDX(list.paths, i, const char *),
+                                    APR_ARRAY_IDX(list.is_url, i, int))) != NULL) {
             return err;
         }
     }
     for (hi = apr_hash_first(p, results); hi; hi = apr_hash_next(hi)) {
-        const anp_dir_conf *conf = apr_hash_this_val(hi);
-        add_spec(specs, conf->user_handler);
-        add_spec(specs, conf->group_handler);
+        const merge_result *r = apr_hash_this_val(hi);
+        add_spec(specs, r->conf->user_handler);
+        add_spec(specs, r->conf->group_handler);
     }
     return NULL;
 }

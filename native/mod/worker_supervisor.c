@@ -44,6 +44,7 @@
 #include "worker_identity.h"
 #include "worker_inputs.h"
 #include "worker_socket.h"
+#include "worker_spec_check.h"
 #include "worker_stderr.h"
 #include "worker_supervisor.h"
 
@@ -619,6 +620,13 @@ static int check_access(const anp_supervisor *sv, const anp_server_conf *conf, a
     refusal = anp_worker_access_check(ptemp, &who, conf->node_binary, conf->worker_script);
     if (refusal) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server, ANPLOGNO(0342) "httpd cannot start the worker: %s",
+                     refusal);
+        return 0;
+    }
+    refusal = anp_worker_spec_check(ptemp, sv->server, &who, conf->node_binary, conf->worker_script,
+                                    anp_worker_environ(ptemp, conf));
+    if (refusal) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server, ANPLOGNO(0344) "the handler configuration is refused: %s",
                      refusal);
         return 0;
     }

@@ -5,7 +5,7 @@
 // not start. What a peer may not do (name another spec) is test/integration/worker-bootstrap.test.ts's.
 import { afterAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
-import { startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
+import { configTest, startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 
 const HANDLER = join(REPO_ROOT, "test/fixtures/module/handler.mjs");
@@ -51,11 +51,15 @@ describe("the handler allowlist httpd's parent gives the worker", () => {
     expect(server.errorLog()).not.toMatch(/handler spec not in httpd's configuration|was not passed by httpd's parent/);
   });
 
-  test("more distinct handlers than the worker holds (254): httpd does not start, and says why", async () => {
+  test("more distinct handlers than the worker holds (254): httpd does not start, and apache2 -t says why", async () => {
     const locations = Array.from({ length: 255 }, (_, i) =>
       [`<Location "/h${i}/">`, "    AuthType Basic", '    AuthName "many"', "    AuthBasicProvider node", `    NodeAuthUserScript "/srv/auth/users-${i}.mjs"`, "    Require valid-user", "</Location>"].join("\n"),
     );
-    const start = startApache({ mpm: "event", conf: [moduleServerDirectives(REPO_ROOT), ...locations].join("\n") });
-    await expect(start).rejects.toThrow(/ANP0339: cannot start the worker: .*make 255 distinct handlers; the worker holds at most 254/);
+    const conf = [moduleServerDirectives(REPO_ROOT), ...locations].join("\n");
+    // apache2 -t refuses it already (the worker's spec check gets the same list), and so does the start.
+    const checked = await configTest({ conf });
+    expect(checked.ok).toBe(false);
+    expect(checked.output).toMatch(/ANP0344: the handler configuration is refused: .*make 255 distinct handlers; the worker holds at most 254/);
+    await expect(startApache({ mpm: "event", conf })).rejects.toThrow(/ANP0344: .*make 255 distinct handlers; the worker holds at most 254/);
   });
 });
