@@ -13,6 +13,7 @@ import { createLogger, fdSink, type LineSink, type Logger } from "./log.js";
 import { loadAddon, type Addon } from "./native/addon.js";
 import { readBootstrap, type Bootstrap } from "./worker/bootstrap.js";
 import { startHeartbeat } from "./worker/heartbeat.js";
+import { guardMemory } from "./worker/memory-guard.js";
 import { CHECK_SPECS_FLAG, checkSpecsMain } from "./worker/check-specs.js";
 import { USAGE, parseCommandLine, type WorkerOptions } from "./worker/cli.js";
 import { handlerFactories } from "./worker/factories.js";
@@ -113,14 +114,8 @@ function protectMemory(addon: Addon | null, options: WorkerOptions, logger: Logg
     if (required) fatalConfig(new WorkerConfigError("--bootstrap-fd", message));
     logger.warn(message);
   };
-  if (addon === null) return fail("memory not protected: the native addon is not loaded");
-  try {
-    addon.setDumpable(false);
-    const tracer = addon.tracerPid();
-    if (tracer !== 0) fail(`process ${tracer} traces the worker; refusing to receive secrets`);
-  } catch (err) {
-    fail(`memory not protected: ${(err as Error).message}`);
-  }
+  const refusal = guardMemory(addon);
+  if (refusal !== null) fail(refusal);
 }
 
 /**

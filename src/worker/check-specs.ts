@@ -9,10 +9,12 @@ import { WorkerConfigError } from "../errors.js";
 import { HandlerRegistry } from "../handlers/registry.js";
 import { describeSpec, parseSpec } from "../handlers/spec.js";
 import { createLogger, type LineSink } from "../log.js";
+import { loadAddon } from "../native/addon.js";
 import { readBootstrap } from "./bootstrap.js";
 import { failureReason } from "./dispatcher.js";
 import { handlerFactories } from "./factories.js";
 import { SpecPolicy } from "./handler-table.js";
+import { guardMemory } from "./memory-guard.js";
 
 export const CHECK_SPECS_FLAG = "--check-specs";
 
@@ -56,7 +58,11 @@ export function checkSpecsFd(argv: readonly string[]): number {
 export async function checkSpecsMain(argv: readonly string[], sink: LineSink): Promise<never> {
   const logger = createLogger("error", sink);
   try {
-    const bootstrap = await readBootstrap(checkSpecsFd(argv));
+    const fd = checkSpecsFd(argv);
+    // Before the frame's secrets arrive, as in the worker: its user may be httpd's User.
+    const refusal = guardMemory(loadAddon(() => {}));
+    if (refusal !== null) throw new WorkerConfigError(CHECK_SPECS_FLAG, refusal);
+    const bootstrap = await readBootstrap(fd);
     const problems = await specProblems(bootstrap.allowedSpecs, bootstrap.secretFiles, sink);
     for (const problem of problems) logger.error(problem);
     process.exit(problems.length > 0 ? 2 : 0);
