@@ -8,6 +8,7 @@ import { describe, expect, test } from "vitest";
 import { configTest, REPO_ROOT } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { loadDjangoOptionVectors } from "../support/django-option-vectors.js";
+import { location } from "../support/httpd-conf.js";
 
 const vectors = loadDjangoOptionVectors();
 const DATABASE = "NodeAuthDjangoDatabase sqlite:///var/lib/anp-configtest/db.sqlite3";
@@ -17,10 +18,6 @@ function word(value: string): string {
   if (!value.includes("'")) return `'${value}'`;
   if (!value.includes('"')) return `"${value}"`;
   throw new Error(`cannot quote ${value} for httpd`);
-}
-
-function section(path: string, lines: readonly string[]): string {
-  return [`<Location "${path}">`, ...lines.map((l) => `    ${l}`), "</Location>"].join("\n");
 }
 
 function conf(...sections: readonly string[]): string {
@@ -47,22 +44,22 @@ describe("apache2 -t and NodeAuthDjangoOption: the worker's values and messages"
   const refuses = Object.entries(vectors.options).flatMap(([key, o]) => o.refuses.map((r) => [key, r.value, r.message] as const));
 
   test(`accepts every value the worker accepts (${accepts.length}, one section each)`, async () => {
-    const sections = accepts.map(([key, value], i) => section(`/accept-${i}/`, [DATABASE, `NodeAuthDjangoOption ${key} ${word(value)}`]));
+    const sections = accepts.map(([key, value], i) => location(`/accept-${i}/`, [DATABASE, `NodeAuthDjangoOption ${key} ${word(value)}`]));
     const result = await configTest({ conf: conf(...sections) });
     expect(result.output).toMatch(/Syntax OK/);
     expect(result.ok).toBe(true);
   });
 
   test.each(refuses)("refuses %s %j in the worker's words", async (key, value, message) => {
-    await expectRefused(conf(section("/x/", [DATABASE, `NodeAuthDjangoOption ${key} ${word(value)}`])), `NodeAuthDjangoOption: ${message}`);
+    await expectRefused(conf(location("/x/", [DATABASE, `NodeAuthDjangoOption ${key} ${word(value)}`])), `NodeAuthDjangoOption: ${message}`);
   });
 
   test.each(vectors.unknownKeys.map((u) => [u.key, u.message] as const))("refuses the unknown key %s", async (key, message) => {
-    await expectRefused(conf(section("/x/", [DATABASE, `NodeAuthDjangoOption ${key} x`])), `NodeAuthDjangoOption: ${message}`);
+    await expectRefused(conf(location("/x/", [DATABASE, `NodeAuthDjangoOption ${key} x`])), `NodeAuthDjangoOption: ${message}`);
   });
 
   test.each(vectors.moduleKeys.map((u) => [u.key, u.message] as const))("refuses %s, which the module writes itself", async (key, message) => {
-    await expectRefused(conf(section("/x/", [DATABASE, `NodeAuthDjangoOption ${key} django`])), `NodeAuthDjangoOption: ${message}`);
+    await expectRefused(conf(location("/x/", [DATABASE, `NodeAuthDjangoOption ${key} django`])), `NodeAuthDjangoOption: ${message}`);
   });
 });
 
@@ -70,13 +67,13 @@ describe("apache2 -t and NodeAuthDjangoOption: how it is written", () => {
   test("refuses a key given twice in one section, even with the same value", async () => {
     for (const second of ["on", "off"]) {
       const lines = [DATABASE, "NodeAuthDjangoOption upgrade_hashes on", `NodeAuthDjangoOption upgrade_hashes ${second}`];
-      await expectRefused(conf(section("/x/", lines)), "NodeAuthDjangoOption: upgrade_hashes: given twice in this section");
+      await expectRefused(conf(location("/x/", lines)), "NodeAuthDjangoOption: upgrade_hashes: given twice in this section");
     }
   });
 
   test("accepts an inner section setting again what an outer one set", async () => {
     const result = await configTest({
-      conf: conf(section("/x/", [DATABASE, "NodeAuthDjangoOption pool_size 2"]), section("/x/y/", ["NodeAuthDjangoOption pool_size 3"])),
+      conf: conf(location("/x/", [DATABASE, "NodeAuthDjangoOption pool_size 2"]), location("/x/y/", ["NodeAuthDjangoOption pool_size 3"])),
     });
     expect(result.output).toMatch(/Syntax OK/);
     expect(result.ok).toBe(true);
@@ -84,7 +81,7 @@ describe("apache2 -t and NodeAuthDjangoOption: how it is written", () => {
 
   test('takes "" for is_active_column and is_superuser_column (the model has no such field)', async () => {
     const lines = [DATABASE, 'NodeAuthDjangoOption is_active_column ""', "NodeAuthDjangoOption is_superuser_column ''"];
-    const result = await configTest({ conf: conf(section("/x/", lines)) });
+    const result = await configTest({ conf: conf(location("/x/", lines)) });
     expect(result.output).toMatch(/Syntax OK/);
     expect(result.ok).toBe(true);
   });
@@ -94,11 +91,11 @@ describe("apache2 -t and NodeAuthDjangoOption: how it is written", () => {
     ["nothing", "NodeAuthDjangoOption", 'NodeAuthDjangoOption takes two arguments, a key and its value ("" for none)'],
     ["three words", "NodeAuthDjangoOption hashers md5, sha1", "NodeAuthDjangoOption takes two arguments, a key and its value (quote a value with spaces)"],
   ])("refuses %s", async (_name, line, message) => {
-    await expectRefused(conf(section("/x/", [DATABASE, line])), message);
+    await expectRefused(conf(location("/x/", [DATABASE, line])), message);
   });
 
   test("refuses a control character in a value (spec text is line based)", async () => {
-    await expectRefused(conf(section("/x/", [DATABASE, "NodeAuthDjangoOption user_table 'auth\tuser'"])), "NodeAuthDjangoOption: user_table: must not contain control characters");
+    await expectRefused(conf(location("/x/", [DATABASE, "NodeAuthDjangoOption user_table 'auth\tuser'"])), "NodeAuthDjangoOption: user_table: must not contain control characters");
   });
 });
 

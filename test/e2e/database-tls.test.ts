@@ -6,24 +6,17 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { printErrorLogOnFailure, REPO_ROOT, startApache, type ApacheServer } from "../harness/apache.js";
 import { startDjango } from "../harness/django.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { makeCa, makeServerCert } from "../harness/tls-certs.js";
+import { basicLocation } from "../support/httpd-conf.js";
 
 let pg: PostgresServer | undefined;
 let server: ApacheServer | undefined;
 printErrorLogOnFailure(() => server);
 
 function location(path: string, database: string): string {
-  return [
-    `<Location "${path}">`,
-    "    AuthType Basic",
-    '    AuthName "database tls"',
-    "    AuthBasicProvider node",
-    `    NodeAuthDjangoDatabase "${database}"`,
-    "    Require valid-user",
-    "</Location>",
-  ].join("\n");
+  return basicLocation(path, "database tls", ["AuthBasicProvider node", `NodeAuthDjangoDatabase "${database}"`, "Require valid-user"]);
 }
 
 beforeAll(async () => {

@@ -12,6 +12,7 @@ import { REPO_ROOT, basicAuthorization } from "../harness/apache.js";
 import { descendants, readProcess } from "../../src/demo/httpd-process.js";
 import { httpRequest } from "../../src/demo/http-request.js";
 import { inCi, requireOrSkip } from "../support/optional.js";
+import { eventually } from "../support/eventually.js";
 
 const DEMO = join(REPO_ROOT, "dist/demo/main.js");
 
@@ -72,11 +73,13 @@ function expectWorkerUserAndClosedDatabase(tree: ReturnType<typeof descendants>,
 }
 
 async function waitFor(run: Run, text: string): Promise<void> {
-  // Bounded by the test's own timeout; the demo prints this once Apache answers.
-  while (!run.output().includes(text)) {
+  // The demo prints this once Apache answers; a demo that exits first fails at once, with its output.
+  // It seeds a Django database and starts Apache first, so it gets more tries than the default.
+  const printed = await eventually(() => {
     if (run.child.exitCode !== null) throw new Error(`demo exited (${run.child.exitCode}) before printing ${JSON.stringify(text)}:\n${run.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return run.output().includes(text);
+  }, 1500);
+  if (!printed) throw new Error(`demo did not print ${JSON.stringify(text)}:\n${run.output()}`);
 }
 
 describe("npm run demo", () => {

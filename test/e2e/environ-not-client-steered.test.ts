@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 
 const HANDLER = join(REPO_ROOT, "test/fixtures/module/handler.mjs");
 const INSPECTOR = `Basic ${Buffer.from("inspector:look-inside").toString("base64")}`;

@@ -21,9 +21,10 @@ import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { describeRequiring } from "../support/optional.js";
+import { location } from "../support/httpd-conf.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/contract");
 const AUTHZ_FAULTS = join(FIXTURES, "authz-faults.mjs");
@@ -41,10 +42,6 @@ const CUSTOM_MAPPING = [
   "user_permissions_table accounts_emailuser_user_permissions",
   "user_permissions_user_column emailuser_id",
 ].map((line) => `NodeAuthDjangoOption ${line}`);
-
-function location(path: string, lines: readonly string[]): string {
-  return [`<Location "${path}">`, ...lines.map((l) => `    ${l}`), "</Location>"].join("\n");
-}
 
 const basic = (name: string): string[] => ["AuthType Basic", `AuthName "${name}"`, "AuthBasicProvider node"];
 const django = (url: string, version: string): string[] => [`NodeAuthDjangoDatabase "${url}"`, `NodeAuthDjangoOption django_version ${version}`];

@@ -15,7 +15,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startApache, configTest, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { seedDjango, type CheckSpec, type DjangoVerdict, type SeedSpec, type UserSpec } from "../fixtures/use-cases/django.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
+import { location } from "../support/httpd-conf.js";
 
 const VIEW = "files.view_file";
 const SCRIPT = join(REPO_ROOT, "test/fixtures/e2e/handler.mjs");
@@ -27,10 +28,6 @@ const dave: UserSpec = { username: "dave", password: "pw-Dave-4" };
 const erin: UserSpec = { username: "erin", password: "pw-Erin-5", groups: ["agents"] };
 const USERS = [alice, bob, carol, dave, erin];
 const NEW_PASSWORDS = { carol: "pw-Carol-new-6", dave: "pw-Dave-new-7" };
-
-function location(path: string, lines: readonly string[]): string {
-  return [`<Location "${path}">`, ...lines.map((l) => `    ${l}`), "</Location>"].join("\n");
-}
 
 function conf(databaseUrl: string): string {
   // The Django that seeded the users (Debian's python3-django 3.2): without it the worker takes the newest

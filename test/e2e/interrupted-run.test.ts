@@ -10,7 +10,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { basename, dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { REPO_ROOT, nodeModuleBuilt } from "../harness/apache.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 import { processStartTime, processesNaming, sweepLeftovers } from "../harness/lifecycle.js";
 import { describeRequiring } from "../support/optional.js";
 

@@ -12,7 +12,7 @@
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, type ApacheServer } from "../harness/apache.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 import { addonPath } from "../../src/native/addon.js";
 import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
 

@@ -21,8 +21,9 @@ import {
   type Mpm,
 } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 import { describeRequiring } from "../support/optional.js";
+import { basicLocation } from "../support/httpd-conf.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/module");
 const HANDLER = join(FIXTURES, "handler.mjs");
@@ -37,10 +38,6 @@ const FILES = {
   "group/index.html": "group\n",
   "perm/index.html": "perm\n",
 };
-
-function location(path: string, lines: readonly string[]): string {
-  return [`<Location "${path}">`, "    AuthType Basic", '    AuthName "failures"', ...lines.map((l) => `    ${l}`), "</Location>"].join("\n");
-}
 
 const DIGEST_LOCATION = [
   '<Location "/digest/">',
@@ -58,9 +55,9 @@ function moduleConf(serverLines: readonly string[] = [], options: { digest?: boo
   return [
     moduleServerDirectives(REPO_ROOT, { logLevel: "debug" }),
     ...serverLines,
-    location("/valid/", [...handler, "Require valid-user"]),
-    location("/group/", [...handler, "Require group secret-agents"]),
-    location("/perm/", [...handler, "Require node-permission files.view_file"]),
+    basicLocation("/valid/", "failures", [...handler, "Require valid-user"]),
+    basicLocation("/group/", "failures", [...handler, "Require group secret-agents"]),
+    basicLocation("/perm/", "failures", [...handler, "Require node-permission files.view_file"]),
     options.digest === true ? DIGEST_LOCATION : "",
   ].join("\n");
 }
@@ -472,19 +469,19 @@ describe("apache2 -t", () => {
     ["a heartbeat in a virtual host", "<VirtualHost *:80>\nNodeAuthWorkerHeartbeat 5\n</VirtualHost>", /NodeAuthWorkerHeartbeat cannot occur within <VirtualHost> section/],
     ["NODE_OPTIONS for the worker", "NodeAuthWorkerEnv LANG NODE_OPTIONS", /NodeAuthWorkerEnv: NODE_OPTIONS is refused: NODE_\* variables/],
     ["a worker variable that is not a name", "NodeAuthWorkerEnv 1LANG", /NodeAuthWorkerEnv: '1LANG' is not a variable name/],
-    ["a relative secret file", location("/x/", ["NodeAuthDjangoDatabase file:db.url"]), /NodeAuthDjangoDatabase: file: needs an absolute path/],
-    ["a secret file others can read", location("/x/", [`NodeAuthDjangoDatabase file:${WORLD_READABLE}`]), /NodeAuthDjangoDatabase: \S+world-readable can be read or written by others \(chmod o-rw\)/],
-    ["a secret file httpd's User owns", location("/x/", [`NodeAuthDjangoDatabase file:${WWW_DATA_OWNED}`]), /NodeAuthDjangoDatabase: \S+www-data-owned belongs to httpd's User, who could read it \(chown root\)/],
-    ["a secret file that holds no database URL", location("/x/", [`NodeAuthDjangoDatabase file:${NOT_A_URL}`]), /NodeAuthDjangoDatabase: \S+not-a-url does not hold a database URL/],
-    ["a secret file that is missing", location("/x/", [`NodeAuthDjangoDatabase file:${secrets}/missing`]), /NodeAuthDjangoDatabase: cannot (open|read) \S+missing/],
-    ["an unknown Django option", location("/x/", ["AuthBasicProvider node", "NodeAuthDjangoDatabase sqlite:///tmp/x.sqlite3", "NodeAuthDjangoOption user_tabel x", "Require valid-user"]), /NodeAuthDjangoOption: user_tabel: unknown key for type=django/],
-    ["a bad Django option value", location("/x/", ["NodeAuthDjangoOption upgrade_hashes maybe"]), /NodeAuthDjangoOption: upgrade_hashes: expected on or off, got "maybe"/],
-    ["a pool size the Django handler would refuse", location("/x/", ["NodeAuthDjangoOption pool_size 0"]), /NodeAuthDjangoOption: pool_size: expected an integer from 1 to 64, got "0"/],
-    ["a table name that is not an identifier", location("/x/", ["NodeAuthDjangoOption user_table auth_user;drop"]), /NodeAuthDjangoOption: user_table: must be a table or column name/],
-    ["an unsupported database URL", location("/x/", ["NodeAuthDjangoDatabase oracle://db/x"]), /NodeAuthDjangoDatabase: the URL must start with postgres:\/\//],
-    ["a relative SQLite path", location("/x/", ["NodeAuthDjangoDatabase sqlite://db.sqlite3"]), /NodeAuthDjangoDatabase: a SQLite URL needs an absolute path/],
-    ["a bad script option", location("/x/", [`NodeAuthUserScript "${HANDLER}" reload=sometimes`]), /NodeAuthUserScript: unknown option 'reload=sometimes'/],
-    ["a relative script path", location("/x/", ["NodeAuthUserScript ./auth.js"]), /NodeAuthUserScript: '.\/auth.js' is relative/],
+    ["a relative secret file", basicLocation("/x/", "failures", ["NodeAuthDjangoDatabase file:db.url"]), /NodeAuthDjangoDatabase: file: needs an absolute path/],
+    ["a secret file others can read", basicLocation("/x/", "failures", [`NodeAuthDjangoDatabase file:${WORLD_READABLE}`]), /NodeAuthDjangoDatabase: \S+world-readable can be read or written by others \(chmod o-rw\)/],
+    ["a secret file httpd's User owns", basicLocation("/x/", "failures", [`NodeAuthDjangoDatabase file:${WWW_DATA_OWNED}`]), /NodeAuthDjangoDatabase: \S+www-data-owned belongs to httpd's User, who could read it \(chown root\)/],
+    ["a secret file that holds no database URL", basicLocation("/x/", "failures", [`NodeAuthDjangoDatabase file:${NOT_A_URL}`]), /NodeAuthDjangoDatabase: \S+not-a-url does not hold a database URL/],
+    ["a secret file that is missing", basicLocation("/x/", "failures", [`NodeAuthDjangoDatabase file:${secrets}/missing`]), /NodeAuthDjangoDatabase: cannot (open|read) \S+missing/],
+    ["an unknown Django option", basicLocation("/x/", "failures", ["AuthBasicProvider node", "NodeAuthDjangoDatabase sqlite:///tmp/x.sqlite3", "NodeAuthDjangoOption user_tabel x", "Require valid-user"]), /NodeAuthDjangoOption: user_tabel: unknown key for type=django/],
+    ["a bad Django option value", basicLocation("/x/", "failures", ["NodeAuthDjangoOption upgrade_hashes maybe"]), /NodeAuthDjangoOption: upgrade_hashes: expected on or off, got "maybe"/],
+    ["a pool size the Django handler would refuse", basicLocation("/x/", "failures", ["NodeAuthDjangoOption pool_size 0"]), /NodeAuthDjangoOption: pool_size: expected an integer from 1 to 64, got "0"/],
+    ["a table name that is not an identifier", basicLocation("/x/", "failures", ["NodeAuthDjangoOption user_table auth_user;drop"]), /NodeAuthDjangoOption: user_table: must be a table or column name/],
+    ["an unsupported database URL", basicLocation("/x/", "failures", ["NodeAuthDjangoDatabase oracle://db/x"]), /NodeAuthDjangoDatabase: the URL must start with postgres:\/\//],
+    ["a relative SQLite path", basicLocation("/x/", "failures", ["NodeAuthDjangoDatabase sqlite://db.sqlite3"]), /NodeAuthDjangoDatabase: a SQLite URL needs an absolute path/],
+    ["a bad script option", basicLocation("/x/", "failures", [`NodeAuthUserScript "${HANDLER}" reload=sometimes`]), /NodeAuthUserScript: unknown option 'reload=sometimes'/],
+    ["a relative script path", basicLocation("/x/", "failures", ["NodeAuthUserScript ./auth.js"]), /NodeAuthUserScript: '.\/auth.js' is relative/],
     ["a bad timeout", "NodeAuthTimeout soon", /NodeAuthTimeout: 'soon' is not a duration/],
     ["a timeout out of range", "NodeAuthTimeout 10ms", /NodeAuthTimeout: '10ms' is out of range/],
     ["an unknown worker user", "NodeAuthWorkerUser no-such-user-here", /NodeAuthWorkerUser: no such user 'no-such-user-here'/],
@@ -493,8 +490,8 @@ describe("apache2 -t", () => {
     ["a node binary that is a directory", "NodeAuthNodeBinary /usr/bin", /NodeAuthNodeBinary: '\/usr\/bin' is not an executable file/],
     ["a bad worker log level", "NodeAuthWorkerLogLevel chatty", /NodeAuthWorkerLogLevel: 'chatty' is not one of/],
     ["a worker argument the module owns", "NodeAuthWorkerArgs --socket /tmp/x.sock", /NodeAuthWorkerArgs: --socket is set by the module/],
-    ["a permission that is not app_label.codename", location("/x/", ["Require node-permission view_file"]), /Require node-permission: 'view_file' is not app_label.codename/],
-    ["Require node-group with no group", location("/x/", ["Require node-group"]), /Require node-group needs at least one group name/],
+    ["a permission that is not app_label.codename", basicLocation("/x/", "failures", ["Require node-permission view_file"]), /Require node-permission: 'view_file' is not app_label.codename/],
+    ["Require node-group with no group", basicLocation("/x/", "failures", ["Require node-group"]), /Require node-group needs at least one group name/],
     ["a worker setting in a virtual host", "<VirtualHost *:80>\nNodeAuthWorkerUser nobody\n</VirtualHost>", /NodeAuthWorkerUser cannot occur within <VirtualHost> section/],
   ];
 
@@ -541,7 +538,7 @@ describe("Require group when mod_authz_groupfile is loaded too", () => {
     const conf = [
       GROUPFILE_AFTER,
       moduleConf(),
-      location("/node-group/", ["AuthBasicProvider node", `NodeAuthUserScript "${HANDLER}"`, `NodeAuthGroupScript "${HANDLER}"`, "Require node-group secret-agents"]),
+      basicLocation("/node-group/", "failures", ["AuthBasicProvider node", `NodeAuthUserScript "${HANDLER}"`, `NodeAuthGroupScript "${HANDLER}"`, "Require node-group secret-agents"]),
     ].join("\n");
     const server = await startApache({ mpm: "event", conf, files: { ...FILES, "node-group/index.html": "ng\n" } });
     servers.push(server);

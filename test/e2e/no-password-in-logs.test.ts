@@ -13,13 +13,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { printErrorLogOnFailure, REPO_ROOT, startApache, type ApacheServer } from "../harness/apache.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 import { freePort } from "../harness/ports.js";
+import { basicLocation } from "../support/httpd-conf.js";
 
 const HANDLER = join(REPO_ROOT, "test/fixtures/no-password-in-logs/handler.mjs");
 
-function location(path: string, lines: readonly string[]): string {
-  return [`<Location "${path}">`, "    AuthType Basic", '    AuthName "no password in logs"', "    AuthBasicProvider node", ...lines.map((l) => `    ${l}`), "    Require valid-user", "</Location>"].join("\n");
+/** A location whose one handler line decides how its checks fail. */
+function location(path: string, handler: string): string {
+  return basicLocation(path, "no password in logs", ["AuthBasicProvider node", handler, "Require valid-user"]);
 }
 
 /** One check that must fail, with the reason its lines must carry. */
@@ -61,9 +63,9 @@ beforeAll(async () => {
     conf: [
       moduleServerDirectives(REPO_ROOT, { logLevel: "debug" }),
       "NodeAuthTimeout 12s",
-      location("/down/", [`NodeAuthDjangoDatabase "${downUrl}"`]),
-      location("/hung/", [`NodeAuthDjangoDatabase "${hungUrl}"`]),
-      location("/script/", [`NodeAuthUserScript "${HANDLER}"`]),
+      location("/down/", `NodeAuthDjangoDatabase "${downUrl}"`),
+      location("/hung/", `NodeAuthDjangoDatabase "${hungUrl}"`),
+      location("/script/", `NodeAuthUserScript "${HANDLER}"`),
     ].join("\n"),
     files: { "down/index.html": "down\n", "hung/index.html": "hung\n", "script/index.html": "script\n" },
     logLevel: "info authnz_node:debug",

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { seedDjango, verdictFor, type CheckSpec, type DjangoVerdict } from "../fixtures/use-cases/django.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
+import { basicLocation } from "../support/httpd-conf.js";
 
 const VIEW = "files.view_file";
 const CHANGE = "files.change_file";
@@ -29,10 +30,6 @@ const inactive: Person = { user: "ivan", password: "gone-Away-5" };
 const PEOPLE = [direct, viaGroup, none, admin, inactive];
 const CHECKS: CheckSpec[] = PEOPLE.map((p) => ({ username: p.user, password: p.password, permissions: [VIEW, CHANGE] }));
 
-function location(path: string, lines: readonly string[]): string {
-  return [`<Location "${path}">`, "    AuthType Basic", '    AuthName "fold"', ...lines.map((l) => `    ${l}`), "</Location>"].join("\n");
-}
-
 /** Every folded shape: one line with two names, two lines that must both hold, and an expression line. */
 function conf(databaseUrl: string): string {
   // The Django that seeded the users (Debian's python3-django 3.2): without it the worker takes the newest
@@ -40,9 +37,9 @@ function conf(databaseUrl: string): string {
   const handler = ["AuthBasicProvider node", `NodeAuthDjangoDatabase "${databaseUrl}"`, "NodeAuthDjangoOption django_version 3.2"];
   return [
     moduleServerDirectives(REPO_ROOT, { logLevel: "debug" }),
-    location("/any/", [...handler, `Require node-permission ${VIEW} ${CHANGE}`]),
-    location("/both/", [...handler, "<RequireAll>", `Require node-permission ${VIEW}`, `Require node-permission ${CHANGE}`, "</RequireAll>"]),
-    location("/expr/", [...handler, "Require node-permission files.view_%{tolower:FILE}"]),
+    basicLocation("/any/", "fold", [...handler, `Require node-permission ${VIEW} ${CHANGE}`]),
+    basicLocation("/both/", "fold", [...handler, "<RequireAll>", `Require node-permission ${VIEW}`, `Require node-permission ${CHANGE}`, "</RequireAll>"]),
+    basicLocation("/expr/", "fold", [...handler, "Require node-permission files.view_%{tolower:FILE}"]),
   ].join("\n");
 }
 

@@ -15,6 +15,7 @@ import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { startMariaDB, type MariaDBServer } from "../harness/mariadb.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import type { HeaderValue } from "../../src/demo/http-request.js";
+import { basicLocation } from "../support/httpd-conf.js";
 
 const GROUP = "secret-agents";
 
@@ -95,10 +96,6 @@ const LOCATIONS: readonly Location[] = [
 
 const FILES = Object.fromEntries(LOCATIONS.map((l) => [`${l.path.slice(1)}index.html`, `page ${l.path}\n`]));
 
-function location(path: string, lines: readonly string[]): string {
-  return [`<Location "${path}">`, "    AuthType Basic", '    AuthName "Top Secret"', ...lines.map((line) => `    ${line}`), "</Location>"].join("\n");
-}
-
 /**
  * The seed's locations with the built-in Django handler, set to the hasher parameters of the Django
  * that made the database (else a wrong password pays the newest Django's work factor).
@@ -107,7 +104,7 @@ function nodeConfig(databaseUrl: string, djangoVersion: string): string {
   return [
     moduleServerDirectives(REPO_ROOT),
     ...LOCATIONS.map((l) =>
-      location(l.path, ["AuthBasicProvider node", `NodeAuthDjangoDatabase "${databaseUrl}"`, `NodeAuthDjangoOption django_version ${djangoVersion}`, l.require]),
+      basicLocation(l.path, "Top Secret", ["AuthBasicProvider node", `NodeAuthDjangoDatabase "${databaseUrl}"`, `NodeAuthDjangoOption django_version ${djangoVersion}`, l.require]),
     ),
   ].join("\n");
 }
@@ -162,7 +159,7 @@ async function startReference(view: DjangoView): Promise<ApacheServer> {
       writeFileSync(join(root, "htpasswd"), users.map(([user, password]) => `${user}:${sha(password)}\n`).join(""));
       writeFileSync(join(root, "groups"), `${GROUP}: ${members.join(" ")}\n`);
       return LOCATIONS.map((l) =>
-        location(l.path, ["AuthBasicProvider file", `AuthUserFile "${root}/htpasswd"`, `AuthGroupFile "${root}/groups"`, l.referenceRequire]),
+        basicLocation(l.path, "Top Secret", ["AuthBasicProvider file", `AuthUserFile "${root}/htpasswd"`, `AuthGroupFile "${root}/groups"`, l.referenceRequire]),
       ).join("\n");
     },
   });
@@ -362,7 +359,7 @@ describe.each(DATABASES)("Django on $name", ({ name, start, concurrency, caseIns
           );
           return [
             moduleServerDirectives(REPO_ROOT),
-            location("/chain/", [
+            basicLocation("/chain/", "Top Secret", [
               "AuthBasicProvider node file",
               `NodeAuthDjangoDatabase "${database.url}"`,
               `NodeAuthDjangoOption django_version ${djangoVersion}`,
@@ -427,8 +424,8 @@ describe("a handler script (NodeAuthUserScript / NodeAuthGroupScript)", () => {
       files: { "script/index.html": "script valid\n", "script-group/index.html": "script group\n" },
       conf: [
         moduleServerDirectives(REPO_ROOT),
-        location("/script/", ["AuthBasicProvider node", `NodeAuthUserScript "${script}"`, "Require valid-user"]),
-        location("/script-group/", ["AuthBasicProvider node", `NodeAuthUserScript "${script}"`, `NodeAuthGroupScript "${script}"`, "Require group double-oh"]),
+        basicLocation("/script/", "Top Secret", ["AuthBasicProvider node", `NodeAuthUserScript "${script}"`, "Require valid-user"]),
+        basicLocation("/script-group/", "Top Secret", ["AuthBasicProvider node", `NodeAuthUserScript "${script}"`, `NodeAuthGroupScript "${script}"`, "Require group double-oh"]),
       ].join("\n"),
     });
     servers.push(server);
@@ -483,7 +480,7 @@ describe("Require group next to mod_authz_groupfile", () => {
       ...(groupfileFirst ? [] : [groupfile]),
       moduleServerDirectives(REPO_ROOT),
       ...["/group/", "/node-group/"].map((path) =>
-        location(path, [
+        basicLocation(path, "Top Secret", [
           "AuthBasicProvider node",
           `NodeAuthUserScript "${script}"`,
           `NodeAuthGroupScript "${script}"`,
@@ -532,7 +529,7 @@ describe("resident memory per Apache child", () => {
         conf: ({ root }) => {
           writeFileSync(join(root, "htpasswd"), `agent:${sha("double-oh-seven")}\n`);
           const provider = withNode ? ["AuthBasicProvider node", `NodeAuthUserScript "${script}"`] : ["AuthBasicProvider file", `AuthUserFile "${root}/htpasswd"`];
-          return [...(withNode ? [moduleServerDirectives(REPO_ROOT)] : []), location("/valid/", [...provider, "Require valid-user"])].join("\n");
+          return [...(withNode ? [moduleServerDirectives(REPO_ROOT)] : []), basicLocation("/valid/", "Top Secret", [...provider, "Require valid-user"])].join("\n");
         },
       });
       servers.push(server);

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 import { PROTOCOL_VERSION, Status } from "../../src/protocol/constants.js";
 import { addonPath } from "../../src/native/addon.js";
 import { describeRequiring } from "../support/optional.js";

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, type ApacheServer } from "../harness/apache.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 
 const dir = mkdtempSync(join(tmpdir(), "anp-trust-peer-"));
 const RECEIVED = join(dir, "received");

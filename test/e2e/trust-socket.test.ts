@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 
 const HANDLER = `${REPO_ROOT}/test/fixtures/module/handler.mjs`;
 

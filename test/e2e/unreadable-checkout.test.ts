@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configTest, startApache, REPO_ROOT, WORKER_ENTRY, type ApacheServer } from "../harness/apache.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 
 const isRoot = process.getuid?.() === 0;
 let base: string;

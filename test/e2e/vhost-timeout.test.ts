@@ -8,7 +8,8 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
+import { basicLocation } from "../support/httpd-conf.js";
 
 /** How long the handler takes: well over the main server's NodeAuthTimeout, well under the virtual host's. */
 const HANDLER_MS = 1500;
@@ -26,16 +27,8 @@ export async function checkPassword(environ, user, password) {
 
 const FILES = { "slow/index.html": "slow\n", "../slow-handler.mjs": SLOW_HANDLER };
 
-function location(handler: string): string {
-  return [
-    '<Location "/slow/">',
-    "    AuthType Basic",
-    '    AuthName "slow"',
-    "    AuthBasicProvider node",
-    `    NodeAuthUserScript "${handler}"`,
-    "    Require valid-user",
-    "</Location>",
-  ].join("\n");
+function slowLocation(handler: string): string {
+  return basicLocation("/slow/", "slow", ["AuthBasicProvider node", `NodeAuthUserScript "${handler}"`, "Require valid-user"]);
 }
 
 /** GET path with Basic slow:patience and this Host header (the harness always sends 127.0.0.1). */
@@ -78,12 +71,12 @@ describe("a virtual host with a longer NodeAuthTimeout than the main server's", 
           // so it repeats the main server's name and timeout); the second one has the longer timeout.
           `<VirtualHost 127.0.0.1:${layout.port}>`,
           "    ServerName 127.0.0.1",
-          location(handler),
+          slowLocation(handler),
           "</VirtualHost>",
           `<VirtualHost 127.0.0.1:${layout.port}>`,
           "    ServerName patient.test",
           `    NodeAuthTimeout ${VHOST_TIMEOUT}`,
-          location(handler),
+          slowLocation(handler),
           "</VirtualHost>",
         ].join("\n");
       },

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
-import { eventually } from "../harness/eventually.js";
+import { eventually } from "../support/eventually.js";
 
 const dir = mkdtempSync(join(tmpdir(), "anp-worker-env-"));
 /** Loaded by node only if NODE_OPTIONS reaches the worker: it leaves a file behind. */
