@@ -1,6 +1,6 @@
 // Handler ids for WorkerRequest objects built by hand, given as the module gives them: one id per
 // distinct spec text, and the definitions carried along in every request (a repeat is a no-op).
-import type { WorkerRequest } from "../../../src/worker/request.js";
+import type { WorkerRequest } from "../../src/worker/request.js";
 
 const ids = new Map<string, number>();
 

@@ -1,7 +1,7 @@
 // A HandlerRegistry whose `type=script` specs resolve to in-memory test handlers by their `path`, for
 // dispatcher tests that need no script files.
-import { HandlerRegistry } from "../../../src/handlers/registry.js";
-import type { Handler, HandlerSpec } from "../../../src/handlers/types.js";
+import { HandlerRegistry } from "../../src/handlers/registry.js";
+import type { Handler, HandlerSpec } from "../../src/handlers/types.js";
 
 export function registryOf(handlers: Record<string, Handler>): HandlerRegistry {
   return new HandlerRegistry({

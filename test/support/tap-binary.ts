@@ -14,7 +14,7 @@ export interface TapRun {
 
 /** Runs build/Release/`name`, failing the calling test on any "not ok", a non-zero exit, or a missing binary. */
 export function runTapBinary(name: string): TapRun {
-  const binary = fileURLToPath(new URL(`../../../build/Release/${name}`, import.meta.url));
+  const binary = fileURLToPath(new URL(`../../build/Release/${name}`, import.meta.url));
   expect(existsSync(binary), `${binary} missing: run npm run build:native`).toBe(true);
   const run = spawnSync(binary, { encoding: "utf8" });
   const lines = run.stdout.split("\n");

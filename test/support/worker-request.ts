@@ -1,7 +1,7 @@
 // WorkerRequest objects built by hand, as decodeRequest would give them, for tests of the dispatcher and
 // the fold that need no socket.
-import { Kind } from "../../../src/protocol/constants.js";
-import type { WireText, WorkerRequest } from "../../../src/worker/request.js";
+import { Kind } from "../../src/protocol/constants.js";
+import type { WireText, WorkerRequest } from "../../src/worker/request.js";
 
 /** A user name or password as the request carries it: its text and the UTF-8 bytes the client sent. */
 export const wireText = (text: string): WireText => ({ text, bytes: Buffer.from(text, "utf8") });

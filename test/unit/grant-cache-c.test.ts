@@ -3,7 +3,7 @@
 // puts and lookups (bounds, expiry on the monotonic clock, eviction when full), plus a mutex that fails to
 // lock, which must be a miss and never a grant.
 import { expect, it } from "vitest";
-import { runTapBinary } from "./support/tap-binary.js";
+import { runTapBinary } from "../support/tap-binary.js";
 
 it("native/mod/grant_cache.c answers every lookup as the reference model says", () => {
   const run = runTapBinary("grant_cache_test");

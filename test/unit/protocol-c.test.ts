@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-import { runTapBinary } from "./support/tap-binary.js";
+import { runTapBinary } from "../support/tap-binary.js";
 import { optionalSkip } from "../support/optional.js";
 
 it("native/test/anp_protocol_test passes every check", () => {

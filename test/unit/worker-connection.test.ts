@@ -6,7 +6,7 @@ import { EventEmitter, once } from "node:events";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
-import { registryOf } from "./support/handler-registry.js";
+import { registryOf } from "../support/handler-registry.js";
 import type { CheckContext, Handler, PasswordVerdict } from "../../src/handlers/types.js";
 import { bytesField, defineHandlerField, encodeFrame, FrameDecoder, Kind, PROTOCOL_VERSION, Status, Tag, textField, textOf, u16Field, u32Field, u8Of, type Message } from "../../src/protocol/index.js";
 import { answerMargin } from "../../src/worker/deadline.js";

@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DeadlineGroup, RequestDeadline, signalOf, withDeadline } from "../../src/worker/deadline.js";
 import { DeadlineError } from "../../src/errors.js";
-import { countControllers } from "./support/abort-controllers.js";
+import { countControllers } from "../support/abort-controllers.js";
 
 /** A deadline whose `over` promise settles with the reason given to its onOver callback; `calls` counts them. */
 function deadline(group: DeadlineGroup, budgetMs: number) {

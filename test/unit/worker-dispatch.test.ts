@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { registryOf } from "./support/handler-registry.js";
-import { handledBy } from "./support/handler-ids.js";
+import { registryOf } from "../support/handler-registry.js";
+import { handledBy } from "../support/handler-ids.js";
+import { checkPasswordRequest, wireText } from "../support/worker-request.js";
 import { HandlerRegistry, lazyFactory } from "../../src/handlers/registry.js";
 import { HandlerContractError, HandlerUnavailableError, TooManyHandlersError } from "../../src/errors.js";
 import type { CheckContext, Handler } from "../../src/handlers/types.js";
@@ -49,22 +50,18 @@ class TableHandler implements Handler {
 const SPEC = "type=script\npath=/table";
 const PARTIAL_SPEC = "type=script\npath=/partial";
 
+/** A request of `kind` for alice on SPEC, with the fields that kind carries; `over` replaces fields. */
 function request(kind: WorkerRequest["kind"], over: Partial<WorkerRequest> = {}): WorkerRequest {
-  const text = (t: string) => ({ text: t, bytes: Buffer.from(t, "utf8") });
-  return {
+  return checkPasswordRequest({
     kind,
-    requestId: 1,
     ...handledBy(SPEC),
-    user: text("alice"),
-    password: kind === Kind.CHECK_PASSWORD ? text("pw") : null,
+    password: kind === Kind.CHECK_PASSWORD ? wireText("pw") : null,
     realm: kind === Kind.GET_REALM_HASH ? "Private" : null,
     host: kind === Kind.ALLOW_ACCESS ? "10.0.0.1" : null,
-    groups: [],
     permissions: kind === Kind.HAS_PERMISSION ? ["docs.view_doc"] : [],
     environ: { REQUEST_URI: "/x" },
-    timeoutMs: null,
     ...over,
-  };
+  });
 }
 
 const signal = new AbortController().signal;

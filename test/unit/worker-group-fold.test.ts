@@ -1,44 +1,14 @@
-// The worker's request path, checked on its own: the request's environ decoded only when read (but a
-// malformed one still refused on arrival), and the worker's fold of groups into the password check
-// through a handler's checkPasswordAndAuthorize (used only for the same handler id, contract breaks fail closed).
+// The worker's fold of groups into the password check: through a handler's checkPasswordAndAuthorize, used
+// only when the group handler is the password's handler; a handler that breaks its contract fails closed.
 import { describe, expect, it } from "vitest";
-import { checkPasswordRequest, wireText } from "./support/worker-request.js";
-import { registryOf } from "./support/handler-registry.js";
-import { decodeEnviron } from "../../src/worker/environ.js";
+import { checkPasswordRequest, wireText } from "../support/worker-request.js";
+import { registryOf } from "../support/handler-registry.js";
 import type { AuthorizationAsk, CheckContext, Handler, PasswordAndAuthorization } from "../../src/handlers/types.js";
 import { HandlerContractError } from "../../src/errors.js";
 import { Dispatcher } from "../../src/worker/dispatcher.js";
-import { handledBy } from "./support/handler-ids.js";
-import { decodeRequest, type WorkerRequest } from "../../src/worker/request.js";
-import { Kind, Status, Tag } from "../../src/protocol/constants.js";
-import { textField, u32Field } from "../../src/protocol/fields.js";
-import type { Message } from "../../src/protocol/message.js";
-
-const entries = (...items: string[]): Uint8Array[] => items.map((item) => Buffer.from(item, "utf8"));
-
-/** A CHECK_PASSWORD frame's message with these ENV entries. */
-const withEnviron = (...items: string[]): Message => ({
-  kind: Kind.CHECK_PASSWORD,
-  requestId: 1,
-  fields: [u32Field(Tag.HANDLER_ID, 1), textField(Tag.USER, "alice"), textField(Tag.PASSWORD, "pw"), ...items.map((item) => textField(Tag.ENV, item))],
-});
-
-describe("the request's environ", () => {
-  it("refuses a malformed entry at once, before anything reads the environ", () => {
-    expect(() => decodeRequest(withEnviron("A=1", "no-equals"))).toThrow(/ENV entry without '='/);
-    expect(() => decodeRequest(withEnviron("=value"))).toThrow(/empty key/);
-  });
-
-  it("decodes on first read, once, to what decodeEnviron gives (credential headers withheld)", () => {
-    const raw = ["REQUEST_URI=/x?a=b", "HTTP_AUTHORIZATION=Basic eA==", "HTTP_COOKIE=s=1", "__proto__=p", "K=v=w"];
-    const req = decodeRequest(withEnviron(...raw));
-    const first = req.environ;
-    expect(first).toEqual(decodeEnviron(entries(...raw)));
-    expect(Object.keys(first).sort()).toEqual(["K", "REQUEST_URI", "__proto__"]);
-    expect(first["K"]).toBe("v=w");
-    expect(req.environ).toBe(first);
-  });
-});
+import { handledBy } from "../support/handler-ids.js";
+import type { WorkerRequest } from "../../src/worker/request.js";
+import { Status } from "../../src/protocol/constants.js";
 
 /** A handler with the folded operation; `fold` sets what it answers, calls counts what the worker used. */
 class FoldingHandler implements Handler {

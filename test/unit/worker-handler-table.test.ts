@@ -1,7 +1,7 @@
 // A connection's handler ids (src/worker/handler-table.ts): defined by DEFINE_HANDLER, all of a frame's
 // definitions or none, resolved once through the registry and then kept; refused ids answer ERROR.
 import { describe, expect, it } from "vitest";
-import { checkPasswordRequest, wireText as text } from "./support/worker-request.js";
+import { checkPasswordRequest, wireText as text } from "../support/worker-request.js";
 import { HandlerIdError } from "../../src/errors.js";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
 import type { Handler } from "../../src/handlers/types.js";

@@ -5,7 +5,7 @@
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { registryOf } from "./support/handler-registry.js";
+import { registryOf } from "../support/handler-registry.js";
 import type { Handler } from "../../src/handlers/types.js";
 import { bytesField, defineHandlerField, encodeFrame, firstField, FrameDecoder, Kind, PROTOCOL_VERSION, Status, Tag, textField, textOf, u16Field, u32Field, u8Of, type Message } from "../../src/protocol/index.js";
 import { Connection } from "../../src/worker/connection.js";

@@ -2,7 +2,7 @@
 // "Folding authorization into CHECK_PASSWORD"): after a grant, each requested name is asked of the
 // group handler (else the password's handler) on its own, and the held ones come back as PERMISSION.
 import { describe, expect, it } from "vitest";
-import { checkPasswordRequest, wireText } from "./support/worker-request.js";
+import { checkPasswordRequest, wireText } from "../support/worker-request.js";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
 import type { AuthorizationAsk, CheckContext, Handler, HandlerSpec } from "../../src/handlers/types.js";
 import { Kind, Status, Tag } from "../../src/protocol/constants.js";
@@ -10,7 +10,7 @@ import { validateMessage } from "../../src/protocol/rules.js";
 import { answerMessage } from "../../src/worker/answer.js";
 import { HandlerContractError } from "../../src/errors.js";
 import { Dispatcher } from "../../src/worker/dispatcher.js";
-import { handledBy } from "./support/handler-ids.js";
+import { handledBy } from "../support/handler-ids.js";
 import type { WorkerRequest } from "../../src/worker/request.js";
 
 /** Users with passwords, groups and held permissions; records which permission lists it was asked about, for whom. */

@@ -6,7 +6,7 @@ import { DeadlineGroup, RequestDeadline } from "../../src/worker/deadline.js";
 import { decodeEnviron } from "../../src/worker/environ.js";
 import { RequestError } from "../../src/errors.js";
 import { decodeRequest, RequestContext } from "../../src/worker/request.js";
-import { countControllers } from "./support/abort-controllers.js";
+import { countControllers } from "../support/abort-controllers.js";
 
 const SPEC = "type=django\ndatabase=postgres://u:secret@db/site";
 const ENV = ["REQUEST_METHOD=GET", "QUERY_STRING=a=1&b=2", "HTTP_AUTHORIZATION=Basic eA==", "HTTP_X_NAME=caf\u00e9"];
