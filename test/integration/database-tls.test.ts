@@ -10,7 +10,7 @@ import { startMariaDB, type MariaDBServer } from "../harness/mariadb.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { makeCa, makeServerCert, type TestCa } from "../harness/tls-certs.js";
 import { Status } from "../../src/protocol/constants.js";
-import { Client, WorkerHarness, check, reason, status, type WorkerProcess } from "./worker-harness.js";
+import { Client, WorkerHarness, check, reason, status, type WorkerProcess } from "../harness/worker.js";
 
 const ITERATIONS = 1000;
 const USER = "tess";

@@ -10,7 +10,7 @@ import { encodeFrame } from "../../src/protocol/codec.js";
 import { Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
 import { bytesField, firstField, textField, u16Field, u8Of } from "../../src/protocol/fields.js";
 import { freshNonce, moduleProof } from "../../src/worker/handshake.js";
-import { Client, FIXTURES, WorkerHarness, WorkerProcess, check, reason, status } from "./worker-harness.js";
+import { Client, FIXTURES, WorkerHarness, WorkerProcess, check, reason, status } from "../harness/worker.js";
 
 const REAL = `type=script\npath=${join(FIXTURES, "basic.mjs")}`;
 const KEY = Buffer.alloc(16, 0x5a);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kind, Status } from "../../src/protocol/constants.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
-import { Client, WorkerHarness, check, group, groupHandler, groupsOf, handler, permission, reason, status, user, type WorkerProcess } from "./worker-harness.js";
+import { Client, WorkerHarness, check, group, groupHandler, groupsOf, handler, permission, reason, status, user, type WorkerProcess } from "../harness/worker.js";
 
 const ITERATIONS = 1000; // cheap PBKDF2 for stored hashes; verification reads the count from each hash
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HASHING_NICENESS, threadPoolSize } from "../../src/worker/hashing-priority.js";
-import { REPO, WorkerHarness } from "./worker-harness.js";
+import { REPO, WorkerHarness } from "../harness/worker.js";
 
 /** Niceness of each thread of `pid`, by thread id (field 19 of /proc/<pid>/task/<tid>/stat). */
 function nicenessByThread(pid: number): Map<number, number> {

@@ -13,7 +13,7 @@ import { encodeFrame, encodeRawFrame } from "../../src/protocol/codec.js";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
 import { defineHandlerField, textField, textOf, u16Of, u32Field } from "../../src/protocol/fields.js";
 import type { Message } from "../../src/protocol/message.js";
-import { Client, FIXTURES, WorkerHarness, check, env, group, groupHandler, groupsOf, handler, password, reason, status, user, type WorkerProcess } from "./worker-harness.js";
+import { Client, FIXTURES, WorkerHarness, check, env, group, groupHandler, groupsOf, handler, password, reason, status, user, type WorkerProcess } from "../harness/worker.js";
 
 const BASIC = `type=script\npath=${FIXTURES}/basic.mjs`;
 const SNAKE = `type=script\npath=${FIXTURES}/snake.cjs`;

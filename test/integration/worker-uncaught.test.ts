@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Client, WorkerHarness, check } from "./worker-harness.js";
+import { Client, WorkerHarness, check } from "../harness/worker.js";
 
 const SECRET = "hunter2-uncaught";
 let harness: WorkerHarness;

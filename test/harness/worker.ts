@@ -1,6 +1,6 @@
 // Test harness for the worker: compiles src/ into a private package directory, spawns
 // `node dist/worker.js` on a socket in a fresh 0700 directory, and speaks the protocol to it as the
-// module does (Client). Used by test/integration/worker-*.test.ts and nothing else.
+// module does (Client). Used by the integration tests that start a worker.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -11,6 +11,7 @@ import { FrameDecoder, encodeFrame } from "../../src/protocol/codec.js";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
 import { bytesField, defineHandlerField, fieldsOf, textField, textOf, u16Field, u32Field, u8Of } from "../../src/protocol/fields.js";
 import type { Field, Message } from "../../src/protocol/message.js";
+import { trackDirectory, trackProcess } from "./lifecycle.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const FIXTURES = join(REPO, "test/fixtures/handlers");
@@ -63,7 +64,14 @@ export class WorkerProcess {
         }
       }
     });
-    this.exited = new Promise((resolveExit) => child.once("exit", (code, signal) => resolveExit({ code, signal })));
+    // A run killed mid-test must not leave a worker behind: the lifecycle registry ends it if we end first.
+    const untrack = trackProcess(child.pid, { group: false });
+    this.exited = new Promise((resolveExit) =>
+      child.once("exit", (code, signal) => {
+        untrack();
+        resolveExit({ code, signal });
+      }),
+    );
   }
 
   /** Resolves with the first stderr line matching `pattern` (already seen or still to come). */
@@ -91,12 +99,15 @@ export class WorkerHarness {
     /** A 0755 scratch directory, removed by cleanup(). */
     readonly scratch: string,
     readonly workerJs: string,
+    private readonly untrackScratch: () => void,
   ) {}
 
   static create(): WorkerHarness {
     const scratch = mkdtempSync(join(tmpdir(), "anp-worker-it-"));
+    // Tracked at once, so a run killed while the worker compiles still has its scratch removed.
+    const untrack = trackDirectory(scratch);
     chmodSync(scratch, 0o755); // other uids (the peer test's nobody) must reach directories inside
-    return new WorkerHarness(scratch, buildWorker(join(scratch, "pkg")));
+    return new WorkerHarness(scratch, buildWorker(join(scratch, "pkg")), untrack);
   }
 
   /** A fresh socket directory owned by us, mode 0700 by default, as the module creates it. */
@@ -132,6 +143,7 @@ export class WorkerHarness {
   async cleanup(): Promise<void> {
     await Promise.all(this.#running.map((w) => w.stop()));
     rmSync(this.scratch, { recursive: true, force: true });
+    this.untrackScratch();
   }
 }
 
