@@ -2,7 +2,7 @@
  * handshake_proof.h: the proofs of protocol version 3's handshake (docs/protocol.md, "Connection life"):
  * SipHash-2-4-128 under the generation key over a label and both nonces, and their constant-time compare.
  *
- * Plain C with no APR, so test/unit/handshake-vectors.test.ts compiles it with native/anp_siphash.c and
+ * Plain C with no APR, so test/integration/handshake-vectors.test.ts compiles it with native/anp_siphash.c and
  * native/test/anp_handshake_test.c and holds it to test/vectors/handshake.json.
  */
 #ifndef ANP_HANDSHAKE_PROOF_H

@@ -1,7 +1,7 @@
 /*
  * anp_handshake_test.c: prints the module side's proofs for a key and two nonces given in hex, one per
  * line (worker proof, module proof), and whether each equals itself and not a one-bit change under
- * anp_proof_equal. test/unit/handshake-vectors.test.ts compiles it with native/mod/handshake_proof.c and
+ * anp_proof_equal. test/integration/handshake-vectors.test.ts compiles it with native/mod/handshake_proof.c and
  * native/anp_siphash.c and compares with test/vectors/handshake.json.
  * Usage: anp_handshake_test KEYHEX N_M_HEX N_W_HEX
  */

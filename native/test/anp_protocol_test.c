@@ -1,7 +1,7 @@
 /*
  * anp_protocol_test.c: checks the parts of anp_protocol.c that the addon does not reach (the typed
  * writer helpers, DEFINE_HANDLER, buffer capacity, field readers, anp_find, the length-prefix reader).
- * Prints one TAP line per check and exits non-zero when one fails; test/unit/protocol-c.test.ts runs it.
+ * Prints one TAP line per check and exits non-zero when one fails; test/integration/protocol-c.test.ts runs it.
  */
 #include "anp_protocol.h"
 

@@ -2,7 +2,7 @@
  * anp_siphash_test.c: holds native/anp_siphash.c to the SipHash reference implementation's known
  * answers for the 128-bit tag (vectors.h, vectors_sip128: key 00..0f, message 00..len-1 for len 0..63),
  * fed whole and in uneven pieces so that the buffering of partial words is checked too. Prints one TAP
- * line per check and exits non-zero when one fails; test/unit/siphash-c.test.ts runs it.
+ * line per check and exits non-zero when one fails; test/integration/siphash-c.test.ts runs it.
  */
 #include "anp_siphash.h"
 

@@ -1,7 +1,7 @@
 /*
  * grant_cache_test.c: native/mod/grant_cache.c and grant_payload.c, linked as they are against APR,
  * driven through their public functions and held to a reference model. Prints TAP; run by
- * test/unit/grant-cache-c.test.ts.
+ * test/integration/grant-cache-c.test.ts.
  *
  * What is not the cache's own code, and why it is replaced here:
  * - httpd's logging (ap_log_error_, ap_log_rerror_) and the module record: the test has no httpd; the

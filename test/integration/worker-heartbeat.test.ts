@@ -22,7 +22,7 @@ describe("heartbeat", () => {
 
   it("stamps beats with the clock httpd's parent reads (CLOCK_MONOTONIC), and beats at once and every interval", async () => {
     // A FIFO opened read-write stands in for the pipe: one descriptor both ends, non-blocking like the module's.
-    const dir = mkdtempSync(join(tmpdir(), "anp-heartbeat-unit-"));
+    const dir = mkdtempSync(join(tmpdir(), "anp-heartbeat-"));
     const fifo = join(dir, "beats");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);

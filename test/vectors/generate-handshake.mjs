@@ -1,7 +1,7 @@
 // Writes handshake.json, the vectors of protocol version 3's handshake proofs (docs/protocol.md,
 // "Connection life"): `node test/vectors/generate-handshake.mjs` after `npm run build:native`.
 // The proofs are computed by the addon's siphash128 (native/anp_siphash.c) over the labels exactly as the
-// spec writes them, independently of both sides' proof code; test/unit/handshake-vectors.test.ts holds
+// spec writes them, independently of both sides' proof code; test/integration/handshake-vectors.test.ts holds
 // the module's native/mod/handshake_proof.c and the worker's src/worker/handshake.ts to them.
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
