@@ -8,22 +8,30 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { djangoDefaults, makePassword, verifyPassword, type AlgorithmName, type HasherOptions } from "../../src/index.js";
+import { DEBIAN_PYTHON } from "../harness/django.js";
+import { trackProcess } from "../harness/lifecycle.js";
 
 const ORACLE = fileURLToPath(new URL("../oracle/hashers_oracle.py", import.meta.url));
 
 type Answer = Record<string, unknown> & { error?: string };
 
-/** One long-lived oracle process; requests are answered in order, one JSON line each. */
+/**
+ * One long-lived oracle process; requests are answered in order, one JSON line each. Not the harness's
+ * DjangoOracle: hashers_oracle.py reconfigures Django's hasher settings per request and needs no
+ * database, where oracle.py is bound to one database for its life.
+ */
 class HashersOracle {
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #waiting: Array<(answer: Answer) => void> = [];
   #stderr = "";
 
   constructor() {
-    this.#child = spawn("/usr/bin/python3", [ORACLE], { stdio: ["pipe", "pipe", "pipe"] });
+    this.#child = spawn(DEBIAN_PYTHON, [ORACLE], { stdio: ["pipe", "pipe", "pipe"] });
+    const untrack = trackProcess(this.#child.pid, { group: false });
     this.#child.stderr.on("data", (chunk: Buffer) => (this.#stderr += chunk.toString()));
     createInterface({ input: this.#child.stdout }).on("line", (line) => this.#waiting.shift()?.(JSON.parse(line) as Answer));
     this.#child.on("exit", (code) => {
+      untrack();
       for (const waiter of this.#waiting.splice(0)) waiter({ error: `oracle exited with ${code}: ${this.#stderr}` });
     });
   }
