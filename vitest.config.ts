@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects: fast unit tests, integration tests against real databases and Django,
-// and end-to-end tests against a real Apache httpd. `npm test` runs all three.
+// Three projects, one per directory, by what a test starts: unit tests start nothing (in-process code
+// only), integration tests start processes (workers, databases, Django, C test binaries) but not Apache,
+// and end-to-end tests run a real Apache httpd with the module. `npm test` runs all three.
 export default defineConfig({
   test: {
     reporters: ["default"],
