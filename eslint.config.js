@@ -6,10 +6,11 @@ import tseslint from "typescript-eslint";
 // (worker/, worker.ts) wires them together. Each entry: the files of a layer, and the directories (or
 // files) of the layers above it.
 const LAYERS = [
-  { files: ["src/errors.ts", "src/log.ts"], above: ["protocol", "native", "cache", "handlers", "django", "worker", "demo"] },
-  { files: ["src/protocol/**"], above: ["native", "cache", "handlers", "django", "worker", "demo"] },
-  { files: ["src/native/**"], above: ["cache", "handlers", "django", "worker", "demo"] },
-  { files: ["src/cache/**"], above: ["handlers", "django", "worker", "demo"] },
+  { files: ["src/errors.ts", "src/log.ts"], above: ["protocol", "native", "cache", "brute-force", "handlers", "django", "worker", "demo"] },
+  { files: ["src/protocol/**"], above: ["native", "cache", "brute-force", "handlers", "django", "worker", "demo"] },
+  { files: ["src/native/**"], above: ["cache", "brute-force", "handlers", "django", "worker", "demo"] },
+  { files: ["src/cache/**"], above: ["brute-force", "handlers", "django", "worker", "demo"] },
+  { files: ["src/brute-force/**"], above: ["handlers", "django", "worker", "demo"] },
   { files: ["src/handlers/**"], above: ["django", "worker", "demo"] },
   { files: ["src/django/**"], above: ["worker", "demo"] },
   { files: ["src/worker/**"], above: ["demo"] },

@@ -1,6 +1,7 @@
 // The contract between the worker and a handler, whichever kind: a user's mod_wsgi-style script
 // (src/handlers/script.ts) or the built-in Django handler (src/django/handler.ts).
 // The worker decodes a request, calls one method, and encodes the answer; a handler never sees the wire.
+import type { ClientInfo, LockoutPolicy } from "../brute-force/types.js";
 
 /** What the worker knows about the request being checked. */
 export interface CheckContext {
@@ -15,6 +16,8 @@ export interface CheckContext {
   readonly userBytes: Buffer;
   /** Aborted when the request's deadline passes or its connection closes. */
   readonly signal: AbortSignal;
+  /** Who is trying (CHECK_PASSWORD from a protocol 4 module); null when the request carried no CLIENT_IP. */
+  readonly client: ClientInfo | null;
 }
 
 export type PasswordVerdict =
@@ -68,6 +71,12 @@ export interface Handler {
   getRealmHash?(ctx: CheckContext, realm: string): Promise<string | null>;
   /** true allow, false refuse, null no opinion. */
   allowAccess?(environ: Readonly<Record<string, string>>, host: string, signal: AbortSignal): Promise<boolean | null>;
+  /**
+   * Optional: the lockouts this handler's configuration adds to the worker's own throttle (the Django
+   * handler: django-axes, django-defender). The worker asks them before checkPassword and tells them the
+   * outcome after; see src/brute-force/types.ts.
+   */
+  readonly lockoutPolicies?: readonly LockoutPolicy[];
   /** Releases pools and files; called when the worker stops. */
   close(): Promise<void>;
 }

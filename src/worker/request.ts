@@ -4,6 +4,7 @@ import { Kind, Tag } from "../protocol/constants.js";
 import { readDefineHandler, readU32, wireString, type HandlerDefinition } from "../protocol/fields.js";
 import { FrameField, type Field, type Message } from "../protocol/message.js";
 import type { CheckContext } from "../handlers/types.js";
+import type { ClientInfo } from "../brute-force/types.js";
 import { signalOf, type RequestSignal } from "./deadline.js";
 import { decodeEnviron, envEntryProblem } from "./environ.js";
 import { RequestError } from "../errors.js";
@@ -37,6 +38,8 @@ export interface WorkerRequest {
   readonly environ: Record<string, string>;
   /** The module's own deadline for this request, if it sent one. */
   readonly timeoutMs: number | null;
+  /** CHECK_PASSWORD: who is trying (CLIENT_IP and the headers beside it); null when the module sent no CLIENT_IP. */
+  readonly client: ClientInfo | null;
 }
 
 export const OPERATION_NAMES: Readonly<Record<RequestKind, string>> = {
@@ -86,6 +89,8 @@ class DecodedRequest implements WorkerRequest {
   readonly groups: readonly string[];
   readonly permissions: readonly string[];
   readonly timeoutMs: number | null;
+  // Decoded from CLIENT_IP and its companions once protocol 4 carries them.
+  readonly client: ClientInfo | null = null;
   readonly #msg: Message;
   readonly #hasEnviron: boolean;
   #environ: Record<string, string> | undefined = undefined;
@@ -193,5 +198,9 @@ export class RequestContext implements CheckContext {
 
   get signal(): AbortSignal {
     return signalOf(this.#deadline);
+  }
+
+  get client(): ClientInfo | null {
+    return this.#req.client;
   }
 }

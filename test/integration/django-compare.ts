@@ -25,7 +25,7 @@ function withPbkdf2Iterations(options: HasherOptions, iterations: number): Hashe
 }
 
 export function context(user: string): CheckContext {
-  return { environ: {}, user, userBytes: Buffer.from(user, "utf8"), signal: new AbortController().signal };
+  return { environ: {}, user, userBytes: Buffer.from(user, "utf8"), signal: new AbortController().signal, client: null };
 }
 
 /** A verdict in Django's terms: true, false, or None (null). */

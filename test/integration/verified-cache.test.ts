@@ -310,6 +310,7 @@ describe("groups folded into the password check (Require group: one trip, one qu
     permissions: [],
     environ: {},
     timeoutMs: null,
+    client: null,
   });
 
   it("answers as checkPassword then groupsForUser would, and as Django does, for every kind of user", async () => {

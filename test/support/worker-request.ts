@@ -22,6 +22,7 @@ export function checkPasswordRequest(over: Partial<WorkerRequest> = {}): WorkerR
     permissions: [],
     environ: {},
     timeoutMs: null,
+    client: null,
     ...over,
   };
 }

@@ -16,6 +16,7 @@ const ctx = (user: string, environ: Record<string, string> = {}): CheckContext =
   user,
   userBytes: Buffer.from(user, "utf8"),
   signal: new AbortController().signal,
+  client: null,
 });
 
 function handler(path: string, reload = false): ScriptHandler {
