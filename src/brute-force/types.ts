@@ -7,12 +7,12 @@
 export interface ClientInfo {
   /** `r->useragent_ip`: the address after mod_remoteip, the one the Django site must see too. */
   readonly ip: string;
-  /** The User-Agent header, "" when the request had none. */
-  readonly userAgent: string;
-  /** The Accept header, "" when the request had none. */
-  readonly accept: string;
-  /** The request's path (`r->uri`). */
-  readonly path: string;
+  /** The User-Agent header (the module sends at most 1024 bytes of it); null when the request had none. */
+  readonly userAgent: string | null;
+  /** The Accept header (at most 1024 bytes); null when the request had none. */
+  readonly accept: string | null;
+  /** The request's path (`r->uri`, at most 1024 bytes). */
+  readonly path: string | null;
 }
 
 /** What a policy says before the check: go on, or refuse with HTTP 429 and Retry-After. */
