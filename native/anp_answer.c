@@ -94,7 +94,26 @@ anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *
         return ANP_VERDICT_USER_NOT_FOUND;
     case ANP_STATUS_ERROR:
         return ANP_VERDICT_ERROR;
+    case ANP_STATUS_THROTTLED:
+        /* Checked here as well as by the codec: a throttle the module cannot time is not one to trust. */
+        if (expect->kind != ANP_KIND_CHECK_PASSWORD) {
+            return refuse(why, "THROTTLED answers a request that is not a password check");
+        }
+        if (anp_answer_retry_after(msg) == 0) {
+            return refuse(why, "THROTTLED without a RETRY_AFTER of 1..86400 seconds");
+        }
+        return ANP_VERDICT_THROTTLED;
     default:
         return refuse(why, "its STATUS is unknown");
     }
+}
+
+uint32_t anp_answer_retry_after(const anp_message *msg)
+{
+    uint32_t seconds = 0;
+    if (msg == NULL || anp_field_u32(anp_find(msg, ANP_TAG_RETRY_AFTER), &seconds) != ANP_OK
+        || seconds < ANP_MIN_RETRY_AFTER || seconds > ANP_MAX_RETRY_AFTER) {
+        return 0;
+    }
+    return seconds;
 }

@@ -22,7 +22,8 @@ typedef enum {
     ANP_VERDICT_ERROR = 0,          /* fail closed */
     ANP_VERDICT_GRANTED,
     ANP_VERDICT_DENIED,
-    ANP_VERDICT_USER_NOT_FOUND
+    ANP_VERDICT_USER_NOT_FOUND,
+    ANP_VERDICT_THROTTLED           /* CHECK_PASSWORD only: refused unchecked, see anp_answer_retry_after */
 } anp_verdict;
 
 /* What the module asked: the answer must match it. */
@@ -46,10 +47,14 @@ long anp_answer_framed(const uint8_t *buf, size_t have, anp_message *msg);
  * request (its kind with ANP_ANSWER_BIT, the same request id) with one STATUS byte of that value, and no
  * text field (USER, GROUP, PERMISSION, HASH) holds a NUL (the module copies them as C strings, so a NUL
  * would cut a name short). GRANTED also needs a HASH for GET_REALM_HASH and every PERMISSION held to be
- * one that was asked. Anything else is ERROR. *why (when why is not NULL) is NULL for a well-formed
+ * one that was asked. THROTTLED only answers a CHECK_PASSWORD, and only with a RETRY_AFTER of 1..86400
+ * seconds: THROTTLED to any other kind, or without RETRY_AFTER, is a broken answer. Anything else is ERROR. *why (when why is not NULL) is NULL for a well-formed
  * answer, ERROR included, and otherwise says in a few words what made it one the module cannot trust.
  */
 anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *expect, const char **why);
+
+/* The answer's RETRY_AFTER in seconds (1..86400), or 0 when it has none or one out of that range. */
+uint32_t anp_answer_retry_after(const anp_message *msg);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,8 @@
  * (which lets test/unit/protocol-vectors.test.ts hold this file to the TypeScript codec) build the same
  * source. A frame is checked in two steps, in the same order as src/protocol/codec.ts: its layout
  * (length prefix, field count, field bounds, trailing bytes), then the message rules (known kind, tags
- * allowed for the kind and how often, fixed-width values, STATUS 1..4, HASH of 32 lowercase hex digits).
+ * allowed for the kind and how often, fixed-width values and length limits, STATUS 1..5, RETRY_AFTER 1..86400,
+ * HASH of 32 lowercase hex digits, and THROTTLED only in a CHECK_PASSWORD answer that carries RETRY_AFTER).
  */
 #include "anp_protocol.h"
 
@@ -14,7 +15,7 @@
 #define ANP_PREFIX_LEN 4
 #define ANP_FIELD_HEADER_LEN 3
 #define ANP_HASH_LEN 32
-#define ANP_TAG_MAX ANP_TAG_SECRET_FILE
+#define ANP_TAG_MAX ANP_TAG_RETRY_AFTER
 /* DEFINE_HANDLER: a u32 id and at least one byte of spec text. */
 #define ANP_DEFINE_HANDLER_MIN_LEN 5
 
@@ -34,22 +35,22 @@ enum {
 #define ANP_KIND_COUNT 8
 #define ANP_ANSWERED_KIND_COUNT 6
 static const unsigned char anp_rules[ANP_KIND_COUNT + ANP_ANSWERED_KIND_COUNT][ANP_TAG_MAX] = {
-    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC SEC */
-    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  R1, NO, NO, NO, NO},
-    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO, NO},
-    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},
-    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},
-    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},
-    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO, NO},
-    /* AUTH */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, R1, NO, NO, NO},
-    /* BOOT */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, NO, R1, ANY, ANY},
+    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC  SEC  CIP UAG ACC PTH RTA */
+    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  R1, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  O1, O1, O1, O1, NO},
+    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* AUTH */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, R1, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* BOOT */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, NO, R1, ANY, ANY, NO, NO, NO, NO, NO},
     /* answers */
-    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  O1, O1, NO, NO, NO},
-    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO, NO},
-    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO, NO},
-    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO, NO},
-    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO,  NO, NO, NO, NO, NO},
-    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO, NO},
+    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  O1, O1, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, O1},
+    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
 };
 
 /* The rules row of `kind`, or NULL for an unknown kind (and for answers to AUTH and BOOTSTRAP). */
@@ -135,8 +136,19 @@ static anp_result anp_check_value(uint8_t tag, const uint8_t *value, uint16_t le
     case ANP_TAG_SECRET_FILE:
         /* An absolute path, a NUL, then the file's content. */
         return (len >= 2 && value[0] == '/' && memchr(value, 0, len) != NULL) ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_CLIENT_IP:
+        return (len >= 1 && len <= ANP_MAX_CLIENT_IP_LEN) ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_USER_AGENT:
+    case ANP_TAG_HTTP_ACCEPT:
+    case ANP_TAG_PATH_INFO:
+        return len <= ANP_MAX_CLIENT_TEXT_LEN ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_RETRY_AFTER:
+        if (len != 4 || anp_get32(value) < ANP_MIN_RETRY_AFTER || anp_get32(value) > ANP_MAX_RETRY_AFTER) {
+            return ANP_E_MALFORMED;
+        }
+        return ANP_OK;
     case ANP_TAG_STATUS:
-        if (len != 1 || value[0] < ANP_STATUS_GRANTED || value[0] > ANP_STATUS_ERROR) {
+        if (len != 1 || value[0] < ANP_STATUS_GRANTED || value[0] > ANP_STATUS_THROTTLED) {
             return ANP_E_MALFORMED;
         }
         return ANP_OK;
@@ -156,6 +168,7 @@ static anp_result anp_check_rules(uint8_t kind, const uint8_t *body, uint16_t co
     const unsigned char *rules = anp_kind_rules(kind);
     unsigned int seen[ANP_TAG_MAX];
     const uint8_t *p = body + ANP_HEADER_LEN;
+    uint8_t status = 0;
     unsigned int i;
 
     if (rules == NULL) {
@@ -179,12 +192,20 @@ static anp_result anp_check_rules(uint8_t kind, const uint8_t *body, uint16_t co
         if (anp_check_value(tag, p + ANP_FIELD_HEADER_LEN, len) != ANP_OK) {
             return ANP_E_MALFORMED;
         }
+        if (tag == ANP_TAG_STATUS) {
+            status = p[ANP_FIELD_HEADER_LEN];
+        }
         p += ANP_FIELD_HEADER_LEN + len;
     }
     for (i = 0; i < ANP_TAG_MAX; i++) {
         if ((rules[i] == R1 || rules[i] == P1) && seen[i] == 0) {
             return ANP_E_MALFORMED;
         }
+    }
+    /* THROTTLED means "wait RETRY_AFTER seconds" and only a password check can be throttled. */
+    if (status == ANP_STATUS_THROTTLED
+        && (kind != (ANP_KIND_CHECK_PASSWORD | ANP_ANSWER_BIT) || seen[ANP_TAG_RETRY_AFTER - 1] == 0)) {
+        return ANP_E_MALFORMED;
     }
     return ANP_OK;
 }

@@ -1,5 +1,5 @@
 /*
- * anp_protocol.h: the mod_authnz_node wire protocol, version 2 (docs/protocol.md).
+ * anp_protocol.h: the mod_authnz_node wire protocol, version 4 (docs/protocol.md).
  * The single C copy of the constants in src/protocol/constants.ts; a test checks both agree.
  * The codec (anp_protocol.c) is plain C with no APR, so the Node addon compiles the same source.
  */
@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define ANP_PROTOCOL_VERSION 3
+#define ANP_PROTOCOL_VERSION 4
 
 #define ANP_HEADER_LEN 7
 #define ANP_MAX_FRAME_LEN 65536
@@ -55,17 +55,32 @@ extern "C" {
 #define ANP_TAG_GENERATION_KEY 18
 #define ANP_TAG_ALLOWED_SPEC 19
 #define ANP_TAG_SECRET_FILE 20
+/* Who is asking (CHECK_PASSWORD, optional): the lockout policies' keys and what django-axes records. */
+#define ANP_TAG_CLIENT_IP 21
+#define ANP_TAG_USER_AGENT 22
+#define ANP_TAG_HTTP_ACCEPT 23
+#define ANP_TAG_PATH_INFO 24
+/* u32 seconds, ANP_MIN_RETRY_AFTER..ANP_MAX_RETRY_AFTER: how long a THROTTLED client waits. */
+#define ANP_TAG_RETRY_AFTER 25
 
 /* Fixed widths of the handshake's values (SipHash-2-4-128 keys and tags, docs/protocol.md). */
 #define ANP_NONCE_LEN 16
 #define ANP_PROOF_LEN 16
 #define ANP_GENERATION_KEY_LEN 16
 
+/* Lengths of the client fields: CLIENT_IP 1..64 bytes, the others 0..1024 (the module cuts longer ones). */
+#define ANP_MAX_CLIENT_IP_LEN 64
+#define ANP_MAX_CLIENT_TEXT_LEN 1024
+#define ANP_MIN_RETRY_AFTER 1
+#define ANP_MAX_RETRY_AFTER 86400
+
 /* Answer statuses */
 #define ANP_STATUS_GRANTED 1
 #define ANP_STATUS_DENIED 2
 #define ANP_STATUS_USER_NOT_FOUND 3
 #define ANP_STATUS_ERROR 4
+/* CHECK_PASSWORD answers only, always with RETRY_AFTER: a lockout policy refused the client unchecked. */
+#define ANP_STATUS_THROTTLED 5
 
 /* Codec results */
 typedef enum {
@@ -120,7 +135,8 @@ long anp_writer_finish(anp_writer *w);
  * msg is not NULL, decodes it into *msg (field values point into buf). Returns ANP_E_SHORT when more
  * bytes are needed, or another anp_result (<0) when the frame is bad.
  * Checks the layout first (length prefix, field count, field bounds, trailing bytes), then the message
- * rules (known kind, allowed tags and their counts, fixed widths, STATUS 1..4, HASH as 32 lowercase hex).
+ * rules (known kind, allowed tags and their counts, fixed widths and lengths, STATUS 1..5 with THROTTLED only
+ * in a CHECK_PASSWORD answer that has RETRY_AFTER, RETRY_AFTER 1..86400, HASH as 32 lowercase hex).
  * When msg is not NULL and the frame is bad, msg->kind and msg->request_id hold the frame's header (0 when
  * the length prefix itself was bad) and msg->field_count is 0.
  */

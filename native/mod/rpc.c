@@ -32,6 +32,8 @@ static int verdict_status(anp_verdict verdict)
         return ANP_STATUS_DENIED;
     case ANP_VERDICT_USER_NOT_FOUND:
         return ANP_STATUS_USER_NOT_FOUND;
+    case ANP_VERDICT_THROTTLED:
+        return ANP_STATUS_THROTTLED;
     default:
         return ANP_STATUS_ERROR;
     }
@@ -82,6 +84,7 @@ static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_verdict verdi
     int i;
 
     ans->status = verdict_status(verdict);
+    ans->retry_after = verdict == ANP_VERDICT_THROTTLED ? anp_answer_retry_after(msg) : 0;
     ans->groups = apr_array_make(p, 4, sizeof(const char *));
     ans->permissions = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < msg->field_count; i++) {

@@ -22,6 +22,7 @@ typedef struct {
     const char *hash;           /* HASH: GET_REALM_HASH's HA1 */
     apr_array_header_t *groups; /* GROUP fields of the answer (const char *) */
     apr_array_header_t *permissions; /* PERMISSION fields of the answer (const char *): held, of those asked */
+    apr_uint32_t retry_after;   /* THROTTLED: RETRY_AFTER, 1..86400 seconds; 0 for any other status */
 } anp_answer;
 
 /* Sends the request and reads its answer. APR_SUCCESS: *ans holds the worker's answer. Otherwise

@@ -7,7 +7,8 @@
  * chunks), byte 2 picks which permissions were asked, bytes 3..6 are the request id; the rest is what
  * the worker sent. Each prefix the reader looks at is copied into a heap block of exactly its size, so
  * AddressSanitizer stops on a read past what has arrived. The invariant that matters: nothing but the
- * whole, well-formed answer to this very request, with STATUS GRANTED, is a grant.
+ * whole, well-formed answer to this very request, with STATUS GRANTED, is a grant; THROTTLED only answers a
+ * password check and always carries a RETRY_AFTER in range.
  */
 #include "anp_answer.h"
 #include "anp_fold.h"
@@ -69,7 +70,8 @@ static int field_equals(const anp_field *f, const char *name)
 /* What any verdict other than ERROR requires, checked without anp_answer.c's code. */
 static void check_not_error(const anp_message *msg, const anp_answer_expect *expect, anp_verdict verdict)
 {
-    static const uint8_t status_of[] = {0, ANP_STATUS_GRANTED, ANP_STATUS_DENIED, ANP_STATUS_USER_NOT_FOUND};
+    static const uint8_t status_of[] = {0, ANP_STATUS_GRANTED, ANP_STATUS_DENIED, ANP_STATUS_USER_NOT_FOUND,
+                                        ANP_STATUS_THROTTLED};
     unsigned int i, statuses = 0;
     REQUIRE(msg->kind == (expect->kind | ANP_ANSWER_BIT) && msg->request_id == expect->request_id);
     for (i = 0; i < msg->field_count; i++) {
@@ -89,6 +91,11 @@ static void check_not_error(const anp_message *msg, const anp_answer_expect *exp
     REQUIRE(statuses == 1);
     if (verdict == ANP_VERDICT_GRANTED && expect->kind == ANP_KIND_GET_REALM_HASH) {
         REQUIRE(anp_find(msg, ANP_TAG_HASH) != NULL);
+    }
+    if (verdict == ANP_VERDICT_THROTTLED) {
+        /* A throttle always says how long, and only a password check is ever throttled. */
+        REQUIRE(expect->kind == ANP_KIND_CHECK_PASSWORD);
+        REQUIRE(anp_answer_retry_after(msg) >= ANP_MIN_RETRY_AFTER && anp_answer_retry_after(msg) <= ANP_MAX_RETRY_AFTER);
     }
 }
 

@@ -50,13 +50,17 @@ static void put_random_field(anp_writer *w, anp_message *put, uint8_t (*values)[
     case ANP_TAG_DEFINE_HANDLER: len = (uint16_t)(5 + rng() % 59); break;
     case ANP_TAG_STATUS: len = 1; break;
     case ANP_TAG_HASH: len = 32; break;
+    case ANP_TAG_RETRY_AFTER: len = 4; break;
     default: len = (uint16_t)(rng() % 64); break;
     }
     for (j = 0; j < len; j++) {
         if (tag == ANP_TAG_HASH) {
             values[i][j] = (uint8_t)"0123456789abcdef"[rng() % 16];
         } else if (tag == ANP_TAG_STATUS) {
-            values[i][j] = (uint8_t)(1 + rng() % 4);
+            values[i][j] = (uint8_t)(1 + rng() % 5);
+        } else if (tag == ANP_TAG_RETRY_AFTER) {
+            /* Mostly 0..65535 seconds (in range but for 0 and over 86400 sometimes), sometimes anything. */
+            values[i][j] = (uint8_t)(j < 2 && rng() % 8 != 0 ? 0 : rng());
         } else {
             values[i][j] = (uint8_t)rng();
         }
@@ -80,13 +84,16 @@ static long random_frame(uint8_t *buf, size_t cap, anp_message *put, uint8_t (*v
     anp_writer_init(&w, buf, cap, kind, rng());
     put->kind = kind;
     put->field_count = 0;
-    for (tag = 1; tag <= ANP_TAG_DEFINE_HANDLER; tag++) {
+    for (tag = 1; tag <= ANP_TAG_RETRY_AFTER; tag++) {
+        if (tag > ANP_TAG_DEFINE_HANDLER && tag < ANP_TAG_CLIENT_IP) {
+            continue; /* the handshake's and bootstrap's fixed values: their own vectors cover them */
+        }
         if (anp_tag_allowed(kind, (uint8_t)tag) && rng() % 4 != 0) {
             put_random_field(&w, put, values, (uint8_t)tag);
         }
     }
     if (rng() % 4 == 0) {
-        put_random_field(&w, put, values, (uint8_t)(rng() % 2 ? rng() % 256 : 1 + rng() % ANP_TAG_DEFINE_HANDLER));
+        put_random_field(&w, put, values, (uint8_t)(rng() % 2 ? rng() % 256 : 1 + rng() % ANP_TAG_RETRY_AFTER));
     }
     return anp_writer_finish(&w);
 }
@@ -95,7 +102,7 @@ static long valid_frame(uint8_t *buf, size_t cap)
 {
     anp_writer w;
     unsigned int i, envs = rng() % 4;
-    switch (rng() % 3) {
+    switch (rng() % 4) {
     case 0:
         anp_writer_init(&w, buf, cap, ANP_KIND_HELLO, 0);
         anp_put_u16(&w, ANP_TAG_VERSION, ANP_PROTOCOL_VERSION);
@@ -113,6 +120,16 @@ static long valid_frame(uint8_t *buf, size_t cap)
             anp_put_str(&w, ANP_TAG_ENV, "REQUEST_URI=/a");
         }
         anp_put_u32(&w, ANP_TAG_TIMEOUT_MS, rng());
+        if (rng() % 2) {
+            anp_put_str(&w, ANP_TAG_CLIENT_IP, "2001:db8::7");
+            anp_put_str(&w, ANP_TAG_USER_AGENT, "curl/8.5.0");
+            anp_put_str(&w, ANP_TAG_PATH_INFO, "/secret/");
+        }
+        break;
+    case 2:
+        anp_writer_init(&w, buf, cap, ANP_KIND_CHECK_PASSWORD | ANP_ANSWER_BIT, rng());
+        anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_THROTTLED);
+        anp_put_u32(&w, ANP_TAG_RETRY_AFTER, ANP_MIN_RETRY_AFTER + rng() % ANP_MAX_RETRY_AFTER);
         break;
     default:
         anp_writer_init(&w, buf, cap, ANP_KIND_GET_REALM_HASH | ANP_ANSWER_BIT, rng());

@@ -1,8 +1,10 @@
 /*
  * anp_protocol_test.c: checks the parts of anp_protocol.c that the addon does not reach (the typed
- * writer helpers, DEFINE_HANDLER, buffer capacity, field readers, anp_find, the length-prefix reader).
+ * writer helpers, DEFINE_HANDLER, buffer capacity, field readers, anp_find, the length-prefix reader), and
+ * the module's verdict on THROTTLED answers (anp_answer.c), on messages built without the decoder.
  * Prints one TAP line per check and exits non-zero when one fails; test/integration/protocol-c.test.ts runs it.
  */
+#include "anp_answer.h"
 #include "anp_protocol.h"
 
 #include <stdio.h>
@@ -137,8 +139,8 @@ static void test_writer_errors(void)
 
 static void test_decode_errors_name_the_request(void)
 {
-    /* HELLO with request id 7 and an unknown tag 21. */
-    static const uint8_t frame[] = {0, 0, 0, 15, 1, 0, 0, 0, 7, 0, 2, 1, 0, 2, 0, 2, 21, 0, 0};
+    /* HELLO with request id 7 and an unknown tag 26. */
+    static const uint8_t frame[] = {0, 0, 0, 15, 1, 0, 0, 0, 7, 0, 2, 1, 0, 2, 0, 2, 26, 0, 0};
     static const uint8_t long_prefix[] = {0, 1, 0, 1, 1, 0, 0, 0, 7};
     anp_message msg;
     CHECK(anp_decode(frame, sizeof(frame), &msg) == ANP_E_MALFORMED);
@@ -220,7 +222,7 @@ static void test_frame_size(void)
     n = anp_writer_finish(&w);
     CHECK(anp_frame_size(buf, 4) == n);
     CHECK(anp_decode(buf, (size_t)n, &msg) == n && msg.request_id == 0 && msg.kind == ANP_KIND_HELLO);
-    CHECK(same_bytes(buf, n, "0000001f" "01" "00000000" "0002" "010002" "0003" "100010" "30313233343536373839616263646566"));
+    CHECK(same_bytes(buf, n, "0000001f" "01" "00000000" "0002" "010002" "0004" "100010" "30313233343536373839616263646566"));
 }
 
 static void test_wipe(void)
@@ -238,6 +240,78 @@ static void test_wipe(void)
     CHECK(1);
 }
 
+/* A CHECK_PASSWORD answer (or one of `kind`) with STATUS `status` and, when retry_bytes is not NULL, a RETRY_AFTER. */
+static void throttled_answer(anp_message *msg, uint8_t kind, const uint8_t *status, const uint8_t *retry_bytes)
+{
+    msg->kind = (uint8_t)(kind | ANP_ANSWER_BIT);
+    msg->request_id = 5;
+    msg->field_count = 1;
+    msg->fields[0].tag = ANP_TAG_STATUS;
+    msg->fields[0].len = 1;
+    msg->fields[0].value = status;
+    if (retry_bytes) {
+        msg->fields[1].tag = ANP_TAG_RETRY_AFTER;
+        msg->fields[1].len = 4;
+        msg->fields[1].value = retry_bytes;
+        msg->field_count = 2;
+    }
+}
+
+static void test_throttled_verdict(void)
+{
+    static const uint8_t throttled = ANP_STATUS_THROTTLED, denied = ANP_STATUS_DENIED;
+    static const uint8_t ten[] = {0, 0, 0, 10}, zero[] = {0, 0, 0, 0}, over[] = {0, 1, 0x51, 0x81}; /* 86401 */
+    static anp_message msg;
+    anp_answer_expect expect = {ANP_KIND_CHECK_PASSWORD, 5, NULL, 0};
+    const char *why = NULL;
+
+    throttled_answer(&msg, ANP_KIND_CHECK_PASSWORD, &throttled, ten);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_THROTTLED && why == NULL);
+    CHECK(anp_answer_retry_after(&msg) == 10);
+    /* Without RETRY_AFTER, or with one out of range, a throttle is a broken answer. */
+    throttled_answer(&msg, ANP_KIND_CHECK_PASSWORD, &throttled, NULL);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_ERROR && why != NULL);
+    throttled_answer(&msg, ANP_KIND_CHECK_PASSWORD, &throttled, zero);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_ERROR && why != NULL);
+    throttled_answer(&msg, ANP_KIND_CHECK_PASSWORD, &throttled, over);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_ERROR && why != NULL);
+    CHECK(anp_answer_retry_after(&msg) == 0);
+    /* Only a password check is throttled. */
+    expect.kind = ANP_KIND_GROUPS_FOR_USER;
+    throttled_answer(&msg, ANP_KIND_GROUPS_FOR_USER, &throttled, ten);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_ERROR && why != NULL);
+    expect.kind = ANP_KIND_GET_REALM_HASH;
+    throttled_answer(&msg, ANP_KIND_GET_REALM_HASH, &throttled, ten);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_ERROR && why != NULL);
+    /* A RETRY_AFTER beside another status changes nothing. */
+    expect.kind = ANP_KIND_CHECK_PASSWORD;
+    throttled_answer(&msg, ANP_KIND_CHECK_PASSWORD, &denied, ten);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_DENIED && why == NULL);
+}
+
+static void test_throttled_codec(void)
+{
+    uint8_t buf[64];
+    anp_writer w;
+
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD | ANP_ANSWER_BIT, 1);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_THROTTLED);
+    anp_put_u32(&w, ANP_TAG_RETRY_AFTER, ANP_MAX_RETRY_AFTER);
+    CHECK(anp_writer_finish(&w) > 0);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD | ANP_ANSWER_BIT, 1);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_THROTTLED);
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_HAS_PERMISSION | ANP_ANSWER_BIT, 1);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_THROTTLED);
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD, 1);
+    anp_put_u32(&w, ANP_TAG_HANDLER_ID, 1);
+    anp_put_str(&w, ANP_TAG_USER, "u");
+    anp_put_str(&w, ANP_TAG_PASSWORD, "p");
+    anp_put_str(&w, ANP_TAG_CLIENT_IP, "");
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+}
+
 int main(void)
 {
     test_wipe();
@@ -246,6 +320,8 @@ int main(void)
     test_decode_errors_name_the_request();
     test_define_handler();
     test_frame_size();
+    test_throttled_verdict();
+    test_throttled_codec();
     printf("1..%d\n", checks);
     return failures == 0 ? 0 : 1;
 }

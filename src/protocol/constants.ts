@@ -1,7 +1,7 @@
-// Wire constants of protocol version 2; the single TypeScript copy of native/anp_protocol.h.
+// Wire constants of protocol version 4; the single TypeScript copy of native/anp_protocol.h.
 // docs/protocol.md specifies them; test/unit/protocol-constants.test.ts checks both files agree.
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export const HEADER_LEN = 7;
 export const MAX_FRAME_LEN = 65536;
@@ -48,6 +48,13 @@ export const Tag = {
   GENERATION_KEY: 18,
   ALLOWED_SPEC: 19,
   SECRET_FILE: 20,
+  /** Who is asking (CHECK_PASSWORD, optional): the lockout policies' keys and what django-axes records. */
+  CLIENT_IP: 21,
+  USER_AGENT: 22,
+  HTTP_ACCEPT: 23,
+  PATH_INFO: 24,
+  /** u32 seconds, MIN_RETRY_AFTER..MAX_RETRY_AFTER: how long a THROTTLED client waits. */
+  RETRY_AFTER: 25,
 } as const;
 export type Tag = (typeof Tag)[keyof typeof Tag];
 
@@ -56,10 +63,18 @@ export const NONCE_LEN = 16;
 export const PROOF_LEN = 16;
 export const GENERATION_KEY_LEN = 16;
 
+/** Lengths of the client fields: CLIENT_IP 1..64 bytes, the others 0..1024 (the module cuts longer ones). */
+export const MAX_CLIENT_IP_LEN = 64;
+export const MAX_CLIENT_TEXT_LEN = 1024;
+export const MIN_RETRY_AFTER = 1;
+export const MAX_RETRY_AFTER = 86400;
+
 export const Status = {
   GRANTED: 1,
   DENIED: 2,
   USER_NOT_FOUND: 3,
   ERROR: 4,
+  /** CHECK_PASSWORD answers only, always with RETRY_AFTER: a lockout policy refused the client unchecked. */
+  THROTTLED: 5,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];

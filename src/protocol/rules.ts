@@ -1,7 +1,20 @@
 // Which fields each message kind carries (the tables of docs/protocol.md), and the value checks the
 // codec applies to every frame it reads or writes. native/anp_protocol.c holds the same table;
 // test/vectors/protocol.json pins both to the same behaviour.
-import { ANSWER_BIT, GENERATION_KEY_LEN, Kind, MAX_FIELDS, NONCE_LEN, PROOF_LEN, Status, Tag } from "./constants.js";
+import {
+  ANSWER_BIT,
+  GENERATION_KEY_LEN,
+  Kind,
+  MAX_CLIENT_IP_LEN,
+  MAX_CLIENT_TEXT_LEN,
+  MAX_FIELDS,
+  MAX_RETRY_AFTER,
+  MIN_RETRY_AFTER,
+  NONCE_LEN,
+  PROOF_LEN,
+  Status,
+  Tag,
+} from "./constants.js";
 import { ProtocolError } from "../errors.js";
 import { valueByte, valueLength, type Field, type Message } from "./message.js";
 
@@ -26,6 +39,10 @@ const REQUEST_RULES: Readonly<Record<number, KindRules>> = {
     [Tag.GROUP_HANDLER_ID]: "optional",
     [Tag.GROUP]: "repeated",
     [Tag.PERMISSION]: "repeated",
+    [Tag.CLIENT_IP]: "optional",
+    [Tag.USER_AGENT]: "optional",
+    [Tag.HTTP_ACCEPT]: "optional",
+    [Tag.PATH_INFO]: "optional",
     ...REQUEST_COMMON,
   },
   [Kind.GROUPS_FOR_USER]: { [Tag.HANDLER_ID]: "required", [Tag.USER]: "required", [Tag.GROUP]: "repeated", ...REQUEST_COMMON },
@@ -45,7 +62,13 @@ const ANSWER_COMMON = { [Tag.STATUS]: "required", [Tag.REASON]: "optional" } as 
 
 const ANSWER_RULES: Readonly<Record<number, KindRules>> = {
   [Kind.HELLO | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.VERSION]: "optional", [Tag.NONCE]: "optional", [Tag.PROOF]: "optional" },
-  [Kind.CHECK_PASSWORD | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.USER]: "optional", [Tag.GROUP]: "repeated", [Tag.PERMISSION]: "repeated" },
+  [Kind.CHECK_PASSWORD | ANSWER_BIT]: {
+    ...ANSWER_COMMON,
+    [Tag.USER]: "optional",
+    [Tag.GROUP]: "repeated",
+    [Tag.PERMISSION]: "repeated",
+    [Tag.RETRY_AFTER]: "optional",
+  },
   [Kind.GROUPS_FOR_USER | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.GROUP]: "repeated" },
   [Kind.HAS_PERMISSION | ANSWER_BIT]: { ...ANSWER_COMMON },
   [Kind.GET_REALM_HASH | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.HASH]: "optional" },
@@ -61,6 +84,7 @@ const FIXED_WIDTH: Readonly<Partial<Record<number, number>>> = {
   [Tag.GROUP_HANDLER_ID]: 4,
   [Tag.TIMEOUT_MS]: 4,
   [Tag.STATUS]: 1,
+  [Tag.RETRY_AFTER]: 4,
   [Tag.NONCE]: NONCE_LEN,
   [Tag.PROOF]: PROOF_LEN,
   [Tag.GENERATION_KEY]: GENERATION_KEY_LEN,
@@ -144,6 +168,29 @@ function isSecretFileValue(field: Field): boolean {
   return false;
 }
 
+function u32Value(field: Field): number {
+  return (((valueByte(field, 0) ?? 0) << 24) | ((valueByte(field, 1) ?? 0) << 16) | ((valueByte(field, 2) ?? 0) << 8) | (valueByte(field, 3) ?? 0)) >>> 0;
+}
+
+/** The length and range checks of the client fields and RETRY_AFTER (their widths are checked before). */
+function clientFieldProblem(field: Field): string | undefined {
+  const length = valueLength(field);
+  switch (field.tag) {
+    case Tag.CLIENT_IP:
+      return length >= 1 && length <= MAX_CLIENT_IP_LEN ? undefined : `CLIENT_IP must be 1..${MAX_CLIENT_IP_LEN} bytes, got ${length}`;
+    case Tag.USER_AGENT:
+    case Tag.HTTP_ACCEPT:
+    case Tag.PATH_INFO:
+      return length <= MAX_CLIENT_TEXT_LEN ? undefined : `tag ${field.tag} must be at most ${MAX_CLIENT_TEXT_LEN} bytes, got ${length}`;
+    case Tag.RETRY_AFTER: {
+      const seconds = u32Value(field);
+      return seconds >= MIN_RETRY_AFTER && seconds <= MAX_RETRY_AFTER ? undefined : `RETRY_AFTER must be ${MIN_RETRY_AFTER}..${MAX_RETRY_AFTER} seconds, got ${seconds}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
 function malformed(msg: Message, what: string): ProtocolError {
   return new ProtocolError("E_MALFORMED", `${what} (kind 0x${msg.kind.toString(16).padStart(2, "0")})`, msg.requestId);
 }
@@ -151,7 +198,9 @@ function malformed(msg: Message, what: string): ProtocolError {
 /**
  * Throws ProtocolError E_MALFORMED unless `msg` is a valid message of its kind: a known kind, only tags
  * allowed there, each as often as its cardinality says, fixed-width values of the right length, a
- * STATUS of 1..4, a DEFINE_HANDLER of at least 5 bytes and a HASH of 32 lowercase hex digits. Limits (E_TOO_LARGE) are the codec's job.
+ * STATUS of 1..5 (THROTTLED only in a CHECK_PASSWORD answer that carries RETRY_AFTER), RETRY_AFTER of
+ * 1..86400, client fields within their lengths, a DEFINE_HANDLER of at least 5 bytes and a HASH of 32
+ * lowercase hex digits. Limits (E_TOO_LARGE) are the codec's job.
  * It runs on every frame read and written, so it allocates nothing unless it throws.
  */
 export function validateMessage(msg: Message): void {
@@ -161,6 +210,7 @@ export function validateMessage(msg: Message): void {
   if (fields.length > MAX_FIELDS) {
     throw new ProtocolError("E_TOO_LARGE", `too many fields: ${fields.length}`, msg.requestId);
   }
+  let status = 0;
   pass = (pass + 1) >>> 0;
   if (pass === 0) {
     seen.fill(0);
@@ -189,8 +239,12 @@ export function validateMessage(msg: Message): void {
       throw malformed(msg, "SECRET_FILE must be an absolute path, a NUL byte, then the content");
     }
     if (tag === Tag.STATUS) {
-      const status = valueByte(field, 0) ?? 0;
-      if (status < Status.GRANTED || status > Status.ERROR) throw malformed(msg, `unknown status ${status}`);
+      status = valueByte(field, 0) ?? 0;
+      if (status < Status.GRANTED || status > Status.THROTTLED) throw malformed(msg, `unknown status ${status}`);
+    }
+    if (tag >= Tag.CLIENT_IP) {
+      const problem = clientFieldProblem(field);
+      if (problem !== undefined) throw malformed(msg, problem);
     }
     if (tag === Tag.HASH && (valueLength(field) !== HASH_LEN || !isLowerHex(field))) {
       throw malformed(msg, "HASH must be 32 lowercase hex digits");
@@ -198,5 +252,10 @@ export function validateMessage(msg: Message): void {
   }
   for (const tag of rules.mustAppear) {
     if (seen[tag] !== pass) throw malformed(msg, `missing required tag ${tag}`);
+  }
+  // THROTTLED means "wait RETRY_AFTER seconds", and only a password check can be throttled.
+  if (status === Status.THROTTLED) {
+    if (msg.kind !== (Kind.CHECK_PASSWORD | ANSWER_BIT)) throw malformed(msg, "THROTTLED answers only CHECK_PASSWORD");
+    if (seen[Tag.RETRY_AFTER] !== pass) throw malformed(msg, "THROTTLED without RETRY_AFTER");
   }
 }

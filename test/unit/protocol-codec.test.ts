@@ -404,8 +404,8 @@ describe("validateMessage keeps nothing from one message to the next", () => {
       fields: [...checkPassword.fields, textField(Tag.USER, "b"), textField(Tag.HASH, "x")],
     };
     expect(() => validateMessage(twice)).toThrow(/tag 3 repeated/);
-    const status: Message = { kind: Kind.HELLO | ANSWER_BIT, requestId: 1, fields: [{ tag: Tag.STATUS, value: Buffer.from([5]) }] };
-    expect(() => validateMessage(status)).toThrow(/unknown status 5/);
+    const status: Message = { kind: Kind.HELLO | ANSWER_BIT, requestId: 1, fields: [{ tag: Tag.STATUS, value: Buffer.from([6]) }] };
+    expect(() => validateMessage(status)).toThrow(/unknown status 6/);
     const hash: Message = {
       kind: Kind.GET_REALM_HASH | ANSWER_BIT,
       requestId: 1,

@@ -59,8 +59,8 @@ describe("protocol constants", () => {
     expect(differences(header, ts)).toEqual([]);
   });
 
-  it("carry the handler-id range of protocol version 3", () => {
-    expect(header.get("PROTOCOL_VERSION")).toBe(3);
+  it("carry the handler-id range of protocol version 4", () => {
+    expect(header.get("PROTOCOL_VERSION")).toBe(4);
     expect(header.get("MAX_HANDLER_ID")).toBe(1024);
     expect(constants.MAX_HANDLER_ID).toBe(1024);
   });
@@ -90,9 +90,9 @@ describe("protocol constants", () => {
         if (ts) allowed++;
       }
     }
-    // The tables of docs/protocol.md: requests 2+9+6+6+6+5 tags (every operation may carry DEFINE_HANDLER),
-    // AUTH 1, BOOTSTRAP 3; answers 5+5+3+2+3+2 (CHECK_PASSWORD and its answer carry folded PERMISSION
-    // fields; AUTH and BOOTSTRAP have no answer).
-    expect(allowed).toBe(34 + 1 + 3 + 20);
+    // The tables of docs/protocol.md: requests 2+13+6+6+6+5 tags (every operation may carry DEFINE_HANDLER;
+    // CHECK_PASSWORD the four client fields), AUTH 1, BOOTSTRAP 3; answers 5+6+3+2+3+2 (CHECK_PASSWORD and
+    // its answer carry folded PERMISSION fields, its answer RETRY_AFTER; AUTH and BOOTSTRAP have no answer).
+    expect(allowed).toBe(38 + 1 + 3 + 21);
   });
 });

@@ -9,7 +9,10 @@ import {
   encodeFrame,
   FrameDecoder,
   Kind,
+  MAX_CLIENT_IP_LEN,
   MAX_FRAME_LEN,
+  MAX_RETRY_AFTER,
+  MIN_RETRY_AFTER,
   ProtocolError,
   Status,
   Tag,
@@ -61,6 +64,14 @@ function valueArb(tag: number): fc.Arbitrary<Buffer> {
       return fc
         .tuple(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 40 }))
         .map(([path, content]) => Buffer.concat([Buffer.from("/"), Buffer.from(path), Buffer.from([0]), Buffer.from(content)]));
+    case Tag.RETRY_AFTER:
+      return fc.integer({ min: MIN_RETRY_AFTER, max: MAX_RETRY_AFTER }).map((n) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n);
+        return b;
+      });
+    case Tag.CLIENT_IP:
+      return fc.uint8Array({ minLength: 1, maxLength: MAX_CLIENT_IP_LEN }).map((a) => Buffer.from(a));
     case Tag.HASH:
       return fc.array(fc.constantFrom(...hexDigits), { minLength: 32, maxLength: 32 }).map((d) => Buffer.from(d.join("")));
     default:
@@ -87,14 +98,20 @@ function countArb(kind: number, tag: number): fc.Arbitrary<number> {
   }
 }
 
+/** THROTTLED in place of the STATUS of a CHECK_PASSWORD answer that carries RETRY_AFTER, when `throttle`. */
+function maybeThrottled(kind: number, fields: Field[], throttle: boolean): Field[] {
+  if (!throttle || kind !== (Kind.CHECK_PASSWORD | ANSWER_BIT) || !fields.some((f) => f.tag === Tag.RETRY_AFTER)) return fields;
+  return fields.map((f) => (f.tag === Tag.STATUS ? { tag: Tag.STATUS, value: Buffer.from([Status.THROTTLED]) } : f));
+}
+
 /** An arbitrary valid message: any kind, each allowed tag as often as allowed, fields in any order. */
 const validMessageArb: fc.Arbitrary<Message> = fc
-  .record({ kind: fc.constantFrom(...ALL_KINDS), requestId: fc.integer({ min: 0, max: 0xffffffff }) })
-  .chain(({ kind, requestId }) =>
+  .record({ kind: fc.constantFrom(...ALL_KINDS), requestId: fc.integer({ min: 0, max: 0xffffffff }), throttle: fc.boolean() })
+  .chain(({ kind, requestId, throttle }) =>
     fc
       .tuple(...ALL_TAGS.map((tag) => countArb(kind, tag).chain((n) => fc.array(valueArb(tag), { minLength: n, maxLength: n }).map((values) => values.map((value): Field => ({ tag, value }))))))
       .chain((groups) => fc.shuffledSubarray(groups.flat(), { minLength: groups.flat().length, maxLength: groups.flat().length }))
-      .map((fields): Message => ({ kind, requestId, fields })),
+      .map((fields): Message => ({ kind, requestId, fields: maybeThrottled(kind, fields, throttle) })),
   );
 
 /** Possibly invalid messages: random kinds and tags, random lengths. */

@@ -1,4 +1,4 @@
-// Writes protocol.json, the shared test vectors of the wire protocol, version 3 (docs/protocol.md), from frames
+// Writes protocol.json, the shared test vectors of the wire protocol, version 4 (docs/protocol.md), from frames
 // laid out by hand here, independently of both codecs: `node test/vectors/generate.mjs`.
 // test/unit/protocol-vectors.test.ts runs every vector through the TypeScript codec and the C codec.
 //
@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 
 const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6, AUTH: 7 };
 const A = 0x80;
-const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17 };
+const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17, CLIENT_IP: 21, USER_AGENT: 22, HTTP_ACCEPT: 23, PATH_INFO: 24, RETRY_AFTER: 25 };
+const THROTTLED = 5;
 
 const hex = (n, bytes) => n.toString(16).padStart(bytes * 2, "0");
 const text = (s) => Buffer.from(s, "utf8").toString("hex");
@@ -58,7 +59,7 @@ const spec = "type=django\ndatabase=sqlite:///srv/app/db.sqlite3";
 const script = "type=script\npath=/srv/auth.mjs\nreload=on";
 const nonce = (byte) => f(T.NONCE, v.hex(hex(byte, 1).repeat(16)));
 const proof = (byte) => f(T.PROOF, v.hex(hex(byte, 1).repeat(16)));
-const hello = [f(T.VERSION, v.u16(3)), nonce(0x11)];
+const hello = [f(T.VERSION, v.u16(4)), nonce(0x11)];
 /** HANDLER_ID or GROUP_HANDLER_ID: a u32. */
 const hid = (id) => f(T.HANDLER_ID, v.u32(id));
 const ghid = (id) => f(T.GROUP_HANDLER_ID, v.u32(id));
@@ -103,10 +104,10 @@ ok("HAS_PERMISSION with several permissions", K.HAS_PERMISSION, 8, [
 ]);
 ok("GET_REALM_HASH", K.GET_REALM_HASH, 9, [hid(2), f(T.USER, v.text("alice")), f(T.REALM, v.text("Secret Area")), f(T.ENV, v.text("X=a=b"))]);
 ok("ALLOW_ACCESS", K.ALLOW_ACCESS, 0xffffffff, [hid(2), f(T.HOST, v.text("192.0.2.7"))]);
-ok("HELLO answer granted with version", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(3))]);
-ok("HELLO answer granted with version, nonce and proof", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(3)), nonce(0x22), proof(0x33)]);
+ok("HELLO answer granted with version", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(4))]);
+ok("HELLO answer granted with version, nonce and proof", K.HELLO | A, 0, [status(1), f(T.VERSION, v.u16(4)), nonce(0x22), proof(0x33)]);
 ok("AUTH", K.AUTH, 0, [proof(0x44)]);
-ok("HELLO answer denied with reason", K.HELLO | A, 0, [status(2), f(T.REASON, v.text("protocol version 1 not supported")), f(T.VERSION, v.u16(3))]);
+ok("HELLO answer denied with reason", K.HELLO | A, 0, [status(2), f(T.REASON, v.text("protocol version 3 not supported")), f(T.VERSION, v.u16(4))]);
 ok("CHECK_PASSWORD answer granted", K.CHECK_PASSWORD | A, 1, [status(1)]);
 ok("CHECK_PASSWORD answer granted under another name, with groups", K.CHECK_PASSWORD | A, 2, [status(1), f(T.USER, v.text("alice@example.com")), f(T.GROUP, v.text("g1")), f(T.GROUP, v.text("g2"))]);
 ok("CHECK_PASSWORD answer denied", K.CHECK_PASSWORD | A, 3, [status(2)]);
@@ -151,6 +152,18 @@ ok("CHECK_PASSWORD with MAX_FIELDS fields", K.CHECK_PASSWORD, 13, [...checkBase,
   ok("a body of exactly MAX_FRAME_LEN bytes", K.CHECK_PASSWORD, 14, fields);
 }
 
+// Version 4: who is asking (CHECK_PASSWORD) and THROTTLED answers with RETRY_AFTER.
+ok("CHECK_PASSWORD with the client's address, user agent, Accept and path", K.CHECK_PASSWORD, 110, [
+  ...checkBase, f(T.CLIENT_IP, v.text("127.0.0.2")), f(T.USER_AGENT, v.text("curl/8.5.0")), f(T.HTTP_ACCEPT, v.text("*/*")), f(T.PATH_INFO, v.text("/secret/index.html")),
+]);
+ok("CHECK_PASSWORD with a 64-byte CLIENT_IP, a 1024-byte USER_AGENT and an empty HTTP_ACCEPT", K.CHECK_PASSWORD, 111, [
+  ...checkBase, f(T.CLIENT_IP, v.fill("61", 64)), f(T.USER_AGENT, v.fill("4d", 1024)), f(T.HTTP_ACCEPT, v.hex("")), f(T.PATH_INFO, v.fill("2f", 1024)),
+]);
+ok("CHECK_PASSWORD with CLIENT_IP only (IPv6)", K.CHECK_PASSWORD, 112, [f(T.CLIENT_IP, v.text("2001:db8::7")), ...checkBase]);
+ok("CHECK_PASSWORD answer throttled, RETRY_AFTER 1", K.CHECK_PASSWORD | A, 113, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(1))]);
+ok("CHECK_PASSWORD answer throttled with reason, RETRY_AFTER 86400", K.CHECK_PASSWORD | A, 114, [f(T.RETRY_AFTER, v.u32(86400)), f(T.REASON, v.text("throttled: pair")), status(THROTTLED)]);
+ok("CHECK_PASSWORD answer denied with a RETRY_AFTER (allowed, unused)", K.CHECK_PASSWORD | A, 115, [status(2), f(T.RETRY_AFTER, v.u32(30))]);
+
 const malformed = [];
 function bad(name, error, requestId, frameParts) {
   malformed.push({ name, frame: frameParts, error, requestId });
@@ -176,7 +189,7 @@ bad("field count 0 with a whole field after it", "E_MALFORMED", 31, frame(K.HELL
 for (const kind of [0x00, 0x09, 0x7f, 0x80, 0x89, 0xff]) {
   bad(`unknown kind 0x${hex(kind, 1)}`, "E_MALFORMED", 40 + (kind & 7), frame(kind, 40 + (kind & 7), hello));
 }
-for (const tag of [0, 21, 255]) bad(`unknown tag ${tag}`, "E_MALFORMED", 50, frame(K.HELLO, 50, [...hello, f(tag, v.hex(""))]));
+for (const tag of [0, 26, 255]) bad(`unknown tag ${tag}`, "E_MALFORMED", 50, frame(K.HELLO, 50, [...hello, f(tag, v.hex(""))]));
 bad("PASSWORD in GROUPS_FOR_USER", "E_MALFORMED", 51, frame(K.GROUPS_FOR_USER, 51, [hid(1), f(T.USER, v.text("u")), f(T.PASSWORD, v.text("p"))]));
 bad("STATUS in a request", "E_MALFORMED", 52, frame(K.HELLO, 52, [...hello, status(1)]));
 bad("HANDLER_ID in an answer", "E_MALFORMED", 53, frame(K.CHECK_PASSWORD | A, 53, [status(1), hid(1)]));
@@ -188,7 +201,7 @@ bad("PERMISSION in a GROUPS_FOR_USER answer", "E_MALFORMED", 58, frame(K.GROUPS_
 bad("PERMISSION in a GET_REALM_HASH answer", "E_MALFORMED", 59, frame(K.GET_REALM_HASH | A, 59, [status(1), f(T.PERMISSION, v.text("svn.commit"))]));
 bad("ENV in an answer", "E_MALFORMED", 58, frame(K.ALLOW_ACCESS | A, 58, [status(1), f(T.ENV, v.text("A=B"))]));
 bad("HELLO without VERSION", "E_MALFORMED", 60, frame(K.HELLO, 60, []));
-bad("HELLO without NONCE (version 3 requires it)", "E_MALFORMED", 61, frame(K.HELLO, 61, [f(T.VERSION, v.u16(3))]));
+bad("HELLO without NONCE (required since version 3)", "E_MALFORMED", 61, frame(K.HELLO, 61, [f(T.VERSION, v.u16(3))]));
 bad("NONCE of 15 bytes", "E_MALFORMED", 62, frame(K.HELLO, 62, [f(T.VERSION, v.u16(3)), f(T.NONCE, v.hex("11".repeat(15)))]));
 bad("AUTH without PROOF", "E_MALFORMED", 63, frame(K.AUTH, 63, []));
 bad("PROOF of 17 bytes", "E_MALFORMED", 64, frame(K.AUTH, 64, [f(T.PROOF, v.hex("44".repeat(17)))]));
@@ -208,7 +221,7 @@ bad("TIMEOUT_MS of 2 bytes (u32)", "E_MALFORMED", 73, frame(K.CHECK_PASSWORD, 73
 bad("TIMEOUT_MS of 8 bytes (u32)", "E_MALFORMED", 74, frame(K.CHECK_PASSWORD, 74, [...checkBase, f(T.TIMEOUT_MS, v.hex("0000000000001388"))]));
 bad("STATUS of 0 bytes (u8)", "E_MALFORMED", 75, frame(K.CHECK_PASSWORD | A, 75, [f(T.STATUS, v.hex(""))]));
 bad("STATUS of 2 bytes (u8)", "E_MALFORMED", 76, frame(K.CHECK_PASSWORD | A, 76, [f(T.STATUS, v.hex("0001"))]));
-for (const s of [0, 5, 0x81, 255]) bad(`STATUS ${s}`, "E_MALFORMED", 77, frame(K.CHECK_PASSWORD | A, 77, [status(s)]));
+for (const s of [0, 6, 0x81, 255]) bad(`STATUS ${s}`, "E_MALFORMED", 77, frame(K.CHECK_PASSWORD | A, 77, [status(s)]));
 bad("HASH of 31 hex digits", "E_MALFORMED", 78, frame(K.GET_REALM_HASH | A, 78, [status(1), f(T.HASH, v.text(hashValue.slice(1)))]));
 bad("HASH of 33 hex digits", "E_MALFORMED", 79, frame(K.GET_REALM_HASH | A, 79, [status(1), f(T.HASH, v.text(hashValue + "0"))]));
 bad("HASH in upper case", "E_MALFORMED", 80, frame(K.GET_REALM_HASH | A, 80, [status(1), f(T.HASH, v.text(hashValue.toUpperCase()))]));
@@ -237,6 +250,27 @@ bad("HANDLER_ID in HELLO", "E_MALFORMED", 101, frame(K.HELLO, 101, [...hello, hi
 bad("HANDLER_ID twice", "E_MALFORMED", 102, frame(K.GROUPS_FOR_USER, 102, [hid(1), f(T.USER, v.text("u")), hid(2)]));
 bad("GROUP_HANDLER_ID twice", "E_MALFORMED", 103, frame(K.CHECK_PASSWORD, 103, [...checkBase, ghid(1), ghid(2)]));
 bad("GROUPS_FOR_USER with DEFINE_HANDLER but no HANDLER_ID", "E_MALFORMED", 104, frame(K.GROUPS_FOR_USER, 104, [define(1, spec), f(T.USER, v.text("u"))]));
+bad("THROTTLED without RETRY_AFTER", "E_MALFORMED", 120, frame(K.CHECK_PASSWORD | A, 120, [status(THROTTLED)]));
+bad("THROTTLED with reason but without RETRY_AFTER", "E_MALFORMED", 121, frame(K.CHECK_PASSWORD | A, 121, [status(THROTTLED), f(T.REASON, v.text("throttled: pair"))]));
+bad("THROTTLED in a GROUPS_FOR_USER answer", "E_MALFORMED", 122, frame(K.GROUPS_FOR_USER | A, 122, [status(THROTTLED)]));
+bad("THROTTLED in a GET_REALM_HASH answer", "E_MALFORMED", 123, frame(K.GET_REALM_HASH | A, 123, [status(THROTTLED)]));
+bad("THROTTLED in a HELLO answer", "E_MALFORMED", 124, frame(K.HELLO | A, 124, [status(THROTTLED)]));
+bad("RETRY_AFTER in a GROUPS_FOR_USER answer", "E_MALFORMED", 125, frame(K.GROUPS_FOR_USER | A, 125, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10))]));
+bad("RETRY_AFTER 0", "E_MALFORMED", 126, frame(K.CHECK_PASSWORD | A, 126, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(0))]));
+bad("RETRY_AFTER 86401", "E_MALFORMED", 127, frame(K.CHECK_PASSWORD | A, 127, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(86401))]));
+bad("RETRY_AFTER 0xffffffff", "E_MALFORMED", 128, frame(K.CHECK_PASSWORD | A, 128, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(0xffffffff))]));
+bad("RETRY_AFTER 0 beside DENIED", "E_MALFORMED", 129, frame(K.CHECK_PASSWORD | A, 129, [status(2), f(T.RETRY_AFTER, v.u32(0))]));
+bad("RETRY_AFTER of 2 bytes (u32)", "E_MALFORMED", 130, frame(K.CHECK_PASSWORD | A, 130, [status(THROTTLED), f(T.RETRY_AFTER, v.u16(10))]));
+bad("RETRY_AFTER twice", "E_MALFORMED", 131, frame(K.CHECK_PASSWORD | A, 131, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10)), f(T.RETRY_AFTER, v.u32(20))]));
+bad("RETRY_AFTER in a request", "E_MALFORMED", 132, frame(K.CHECK_PASSWORD, 132, [...checkBase, f(T.RETRY_AFTER, v.u32(10))]));
+bad("an empty CLIENT_IP", "E_MALFORMED", 133, frame(K.CHECK_PASSWORD, 133, [...checkBase, f(T.CLIENT_IP, v.hex(""))]));
+bad("CLIENT_IP of 65 bytes", "E_MALFORMED", 134, frame(K.CHECK_PASSWORD, 134, [...checkBase, f(T.CLIENT_IP, v.fill("61", 65))]));
+bad("USER_AGENT of 1025 bytes", "E_MALFORMED", 135, frame(K.CHECK_PASSWORD, 135, [...checkBase, f(T.USER_AGENT, v.fill("4d", 1025))]));
+bad("HTTP_ACCEPT of 1025 bytes", "E_MALFORMED", 136, frame(K.CHECK_PASSWORD, 136, [...checkBase, f(T.HTTP_ACCEPT, v.fill("2a", 1025))]));
+bad("PATH_INFO of 1025 bytes", "E_MALFORMED", 137, frame(K.CHECK_PASSWORD, 137, [...checkBase, f(T.PATH_INFO, v.fill("2f", 1025))]));
+bad("CLIENT_IP twice", "E_MALFORMED", 138, frame(K.CHECK_PASSWORD, 138, [...checkBase, f(T.CLIENT_IP, v.text("127.0.0.2")), f(T.CLIENT_IP, v.text("127.0.0.3"))]));
+bad("CLIENT_IP in GROUPS_FOR_USER", "E_MALFORMED", 139, frame(K.GROUPS_FOR_USER, 139, [hid(1), f(T.USER, v.text("u")), f(T.CLIENT_IP, v.text("127.0.0.2"))]));
+bad("USER_AGENT in a CHECK_PASSWORD answer", "E_MALFORMED", 140, frame(K.CHECK_PASSWORD | A, 140, [status(2), f(T.USER_AGENT, v.text("curl"))]));
 
 // Prefixes of valid frames: the decoder must ask for more bytes, never fail.
 const short = [
@@ -263,6 +297,10 @@ const encodeErrors = [
   { name: "DEFINE_HANDLER in an answer", error: "E_MALFORMED", message: { kind: K.ALLOW_ACCESS | A, requestId: 11, fields: [status(1), define(1, spec)] } },
   { name: "DEFINE_HANDLER in HELLO", error: "E_MALFORMED", message: { kind: K.HELLO, requestId: 12, fields: [...hello, define(1, spec)] } },
   { name: "a STATUS of 2 bytes", error: "E_MALFORMED", message: { kind: K.HELLO | A, requestId: 8, fields: [f(T.STATUS, v.hex("0001"))] } },
+  { name: "THROTTLED without RETRY_AFTER", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 13, fields: [status(THROTTLED)] } },
+  { name: "THROTTLED in a HAS_PERMISSION answer", error: "E_MALFORMED", message: { kind: K.HAS_PERMISSION | A, requestId: 14, fields: [status(THROTTLED)] } },
+  { name: "a RETRY_AFTER over 86400", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 15, fields: [status(THROTTLED), f(T.RETRY_AFTER, v.u32(86401))] } },
+  { name: "a CLIENT_IP of 65 bytes", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD, requestId: 16, fields: [...checkBase, f(T.CLIENT_IP, v.fill("61", 65))] } },
 ];
 
 const out = {
