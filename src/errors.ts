@@ -225,6 +225,20 @@ export class DeadlineError extends AnpError {
   }
 }
 
+/**
+ * A client address already has as many password hashes waiting as the hashing queue allows it
+ * (--hash-queue); the worker answers THROTTLED (HTTP 429, Retry-After 1) at once instead of holding an
+ * httpd thread until the deadline.
+ */
+export class HashQueueFullError extends AnpError {
+  override readonly code = "ERR_ANP_HASH_QUEUE_FULL";
+  override readonly safeToEcho = true;
+  constructor(perAddress: number) {
+    super(`hashing queue full for this client address (${perAddress} waiting)`);
+    this.name = "HashQueueFullError";
+  }
+}
+
 /** The worker is stopping and answers nothing new. */
 export class ShuttingDownError extends AnpError {
   override readonly code = "ERR_ANP_SHUTTING_DOWN";

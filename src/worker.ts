@@ -4,7 +4,7 @@
 //     [--config <file.json>] [--log-level error|warn|info|debug]
 // Exit status: 0 after SIGTERM/SIGHUP, 2 for a bad flag, config or bootstrap (the message names it), 1 for
 // a crash. The startup order (docs/worker.md, "Startup") is part of the trust boundary: see main().
-import { ConcurrencyLimiter } from "./cache/concurrency-limiter.js";
+import { FairHashQueue } from "./brute-force/fair-hash-queue.js";
 import { WorkerConfigError, builtinErrorClass } from "./errors.js";
 import { HandlerRegistry } from "./handlers/registry.js";
 import { ScriptHandler } from "./handlers/script.js";
@@ -160,7 +160,7 @@ async function bootstrapOf(options: WorkerOptions, logger: Logger): Promise<Boot
 /** The registry, with the socket directory checked and the configured handlers loaded. */
 async function prepareHandlers(options: WorkerOptions, uid: number, bootstrap: Bootstrap | null, logger: Logger): Promise<HandlerRegistry> {
   const registry = new HandlerRegistry({
-    factories: handlerFactories({ logger, hashLimiter: new ConcurrencyLimiter() }),
+    factories: handlerFactories({ logger, hashLimiter: new FairHashQueue({ perAddress: options.hashQueue }) }),
     onCreate: (description) => logger.info(`handler ready: ${description}`),
   });
   if (bootstrap !== null) restrictSpecs(registry, new SpecPolicy(bootstrap.allowedSpecs, bootstrap.secretFiles));

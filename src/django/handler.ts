@@ -22,7 +22,7 @@ import type {
   PasswordAndAuthorization,
   PasswordVerdict,
 } from "../handlers/types.js";
-import { ConcurrencyLimiter } from "../cache/concurrency-limiter.js";
+import { FairHashQueue, type HashLimiter } from "../brute-force/fair-hash-queue.js";
 import { createLogger } from "../log.js";
 import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
 import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type HasherOptions } from "./hashers/index.js";
@@ -55,8 +55,11 @@ export interface DjangoHandlerOptions {
   readonly queryTimeoutMs?: number;
   /** Remembers verified (hash, password) pairs; null turns it off. Default: one per handler. */
   readonly credentialCache?: VerifiedCredentialCache | null;
-  /** Bounds concurrent hashing; share one across handlers to bound the worker. Default: one per handler. */
-  readonly hashLimiter?: ConcurrencyLimiter;
+  /**
+   * Bounds concurrent hashing, fairly across client addresses; share one across handlers to bound the
+   * worker. Default: one per handler.
+   */
+  readonly hashLimiter?: HashLimiter;
   /** Where events go (the worker's logger); no password ever reaches it. */
   readonly log?: (level: DjangoLogLevel, message: string) => void;
 }
@@ -86,7 +89,7 @@ export class DjangoHandler implements Handler {
   readonly #statements: Statements;
   readonly #hasherOptions: HasherOptions;
   readonly #credentialCache: VerifiedCredentialCache | null;
-  readonly #hashLimiter: ConcurrencyLimiter;
+  readonly #hashLimiter: HashLimiter;
   readonly #rows: RowCache<UserRow | null>;
   /** Concurrent checks share one statement (PostgreSQL); null: one statement per check. */
   readonly #userLookup: LookupBatcher | null;
@@ -105,7 +108,7 @@ export class DjangoHandler implements Handler {
     this.upgradeHashes = options.upgradeHashes ?? false;
     this.#hasherOptions = checkedHasherOptions(options.hasherOptions ?? hasherOptionsFrom(undefined, undefined));
     this.#credentialCache = options.credentialCache === undefined ? new VerifiedCredentialCache() : options.credentialCache;
-    this.#hashLimiter = options.hashLimiter ?? new ConcurrencyLimiter();
+    this.#hashLimiter = options.hashLimiter ?? new FairHashQueue();
     this.#rows = new RowCache((options.rowCacheSeconds ?? 0) * 1000);
     this.#log = options.log ?? (() => {});
     this.#database = new LoggedDatabase(
@@ -182,7 +185,7 @@ export class DjangoHandler implements Handler {
   async #checkUser(ctx: CheckContext, user: UserRow | null, password: string): Promise<PasswordVerdict> {
     if (user === null || !user.active) {
       // Hash anyway, so an unknown user costs what a known one does.
-      await this.#hashLimiter.run(() => makePassword(password, this.#hasherOptions), ctx.signal);
+      await this.#hashLimiter.run(() => makePassword(password, this.#hasherOptions), ctx.signal, ctx.client?.ip);
       return { kind: "not_found" };
     }
     const { valid, mustUpdate } = await this.#verify(password, user.password, ctx);
@@ -303,13 +306,13 @@ export class DjangoHandler implements Handler {
   /** `ctx.signal` is read only when the hasher runs: the worker makes a request's AbortSignal on first read. */
   async #verify(password: string, encoded: string, ctx: CheckContext): Promise<{ valid: boolean; mustUpdate: boolean }> {
     if (this.#credentialCache === null) {
-      return this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), ctx.signal);
+      return this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), ctx.signal, ctx.client?.ip);
     }
     const key = Buffer.from(password, "utf8");
     try {
       const hit = this.#credentialCache.lookup(encoded, key);
       if (hit !== undefined) return { valid: true, mustUpdate: hit.mustUpdate };
-      const verdict = await this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), ctx.signal);
+      const verdict = await this.#hashLimiter.run(() => verifyPassword(password, encoded, this.#hasherOptions), ctx.signal, ctx.client?.ip);
       if (verdict.valid) this.#credentialCache.remember(encoded, key, verdict.mustUpdate);
       return verdict;
     } finally {
@@ -319,7 +322,7 @@ export class DjangoHandler implements Handler {
 
   /** Django's setter: rehash with the preferred hasher and store it unless the password changed meanwhile. */
   async #upgrade(ctx: CheckContext, user: UserRow, password: string): Promise<void> {
-    const encoded = await this.#hashLimiter.run(() => makePassword(password, this.#hasherOptions), ctx.signal);
+    const encoded = await this.#hashLimiter.run(() => makePassword(password, this.#hasherOptions), ctx.signal, ctx.client?.ip);
     const changed = await this.#database.execute(this.#statements.upgradePassword, [encoded, user.id, user.password]);
     this.#rows.delete(ctx.user);
     this.#log(

@@ -4,7 +4,7 @@
 // file: secrets filled in) and closed again, so a spec the worker would refuse at the first request is
 // refused before httpd starts, in the worker's own words. Handlers open lazily: no script is imported and
 // no database is connected to here.
-import { ConcurrencyLimiter } from "../cache/concurrency-limiter.js";
+import { FairHashQueue } from "../brute-force/fair-hash-queue.js";
 import { WorkerConfigError } from "../errors.js";
 import { HandlerRegistry } from "../handlers/registry.js";
 import { describeSpec, parseSpec } from "../handlers/spec.js";
@@ -31,7 +31,7 @@ function nameOf(spec: string): string {
 export async function specProblems(specs: Iterable<string>, secretFiles: ReadonlyMap<string, string>, sink: LineSink): Promise<string[]> {
   const policy = new SpecPolicy(null, secretFiles);
   const logger = createLogger("error", sink);
-  const registry = new HandlerRegistry({ factories: handlerFactories({ logger, hashLimiter: new ConcurrencyLimiter(1) }) });
+  const registry = new HandlerRegistry({ factories: handlerFactories({ logger, hashLimiter: new FairHashQueue({ parallelism: 1 }) }) });
   const problems: string[] = [];
   for (const spec of specs) {
     try {

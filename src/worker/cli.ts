@@ -2,9 +2,15 @@
 //   node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>] [--heartbeat-fd <n>]
 //     [--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>]
 //     [--config <file.json>] [--log-level error|warn|info|debug]
-// Flags win over the config file. Every problem is a WorkerConfigError naming the flag or key.
+//     [--throttle on|off] [--throttle-address-limit N] [--throttle-pair-limit N] [--throttle-user-limit N]
+//     [--throttle-backoff FIRST,MAX] [--throttle-window SECONDS] [--throttle-exempt CIDR]... [--hash-queue N]
+// Flags win over the config file; the throttle flags are flags only (httpd's module passes its
+// NodeAuthThrottle* and NodeAuthHashQueue directives as them). Every problem is a WorkerConfigError naming the flag or key.
 import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
+import { parseCidr, type Cidr } from "../brute-force/cidr.js";
+import { DEFAULT_HASH_QUEUE } from "../brute-force/fair-hash-queue.js";
+import { DEFAULT_THROTTLE_SETTINGS, type ThrottleSettings } from "../brute-force/native-throttle.js";
 import { WorkerConfigError } from "../errors.js";
 import { resolveId } from "./ids.js";
 import { isLogLevel, type LogLevel } from "../log.js";
@@ -32,11 +38,17 @@ export interface WorkerOptions {
   readonly bootstrap: { readonly fd: number } | "none" | "unset";
   /** Where the worker writes its heartbeat for httpd's parent (--heartbeat-fd), or null for none. */
   readonly heartbeatFd: number | null;
+  /** The native throttle's settings (--throttle-*), or null with --throttle off. */
+  readonly throttle: ThrottleSettings | null;
+  /** Password hashes one client address may have waiting (--hash-queue). */
+  readonly hashQueue: number;
 }
 
 export const USAGE =
   "usage: node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>] [--heartbeat-fd <n>] " +
-  "[--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug]";
+  "[--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug] " +
+  "[--throttle on|off] [--throttle-address-limit <n>] [--throttle-pair-limit <n>] [--throttle-user-limit <n>] " +
+  "[--throttle-backoff <first>,<max>] [--throttle-window <seconds>] [--throttle-exempt <cidr>]... [--hash-queue <n>]";
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_TIMEOUT_MS = 600_000;
@@ -54,6 +66,14 @@ interface RawOptions {
   bootstrapFd?: string;
   noBootstrap?: boolean;
   heartbeatFd?: string;
+  throttle?: string;
+  throttleAddressLimit?: string;
+  throttlePairLimit?: string;
+  throttleUserLimit?: string;
+  throttleBackoff?: string;
+  throttleWindow?: string;
+  throttleExempt: string[];
+  hashQueue?: string;
 }
 
 const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
@@ -66,7 +86,27 @@ const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
   "--listen-fd": { key: "listenFd" },
   "--bootstrap-fd": { key: "bootstrapFd" },
   "--heartbeat-fd": { key: "heartbeatFd" },
+  "--throttle": { key: "throttle" },
+  "--throttle-address-limit": { key: "throttleAddressLimit" },
+  "--throttle-pair-limit": { key: "throttlePairLimit" },
+  "--throttle-user-limit": { key: "throttleUserLimit" },
+  "--throttle-backoff": { key: "throttleBackoff" },
+  "--throttle-window": { key: "throttleWindow" },
+  "--throttle-exempt": { key: "throttleExempt", repeatable: true },
+  "--hash-queue": { key: "hashQueue" },
 };
+
+/** The throttle's flags, carried from the command line past the config file (which has no such keys). */
+const THROTTLE_KEYS = [
+  "throttle",
+  "throttleAddressLimit",
+  "throttlePairLimit",
+  "throttleUserLimit",
+  "throttleBackoff",
+  "throttleWindow",
+  "throttleExempt",
+  "hashQueue",
+] as const satisfies readonly (keyof RawOptions)[];
 
 /** Where each raw option came from, so errors name the flag the user actually wrote. */
 type Origin = Partial<Record<keyof RawOptions, string>>;
@@ -77,7 +117,7 @@ export interface ParsedCommandLine {
 }
 
 export function parseCommandLine(argv: readonly string[], readFile: (path: string) => string = readUtf8): ParsedCommandLine {
-  const flags: RawOptions = { trustUids: [], preload: [] };
+  const flags: RawOptions = { trustUids: [], preload: [], throttleExempt: [] };
   const origin: Origin = {};
   let configPath: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -146,7 +186,7 @@ function readConfig(path: string, readFile: (path: string) => string, origin: Or
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new WorkerConfigError("--config", `${path} must hold a JSON object`);
   }
-  const raw: RawOptions = { trustUids: [], preload: [] };
+  const raw: RawOptions = { trustUids: [], preload: [], throttleExempt: [] };
   for (const [key, value] of Object.entries(json)) {
     const target = CONFIG_KEYS[key];
     const where = `config:${key}`;
@@ -195,6 +235,7 @@ function mergeConfig(config: RawOptions, flags: RawOptions): RawOptions {
   merged.bootstrapFd = flags.bootstrapFd;
   merged.noBootstrap = flags.noBootstrap;
   merged.heartbeatFd = flags.heartbeatFd;
+  for (const key of THROTTLE_KEYS) (merged as unknown as Record<string, unknown>)[key] = flags[key];
   return merged;
 }
 
@@ -254,7 +295,57 @@ function validate(raw: RawOptions, origin: Origin): WorkerOptions {
     listenFd: raw.listenFd === undefined ? null : inheritedFd("--listen-fd", raw.listenFd),
     bootstrap: bootstrapSource(raw),
     heartbeatFd: raw.heartbeatFd === undefined ? null : inheritedFd("--heartbeat-fd", raw.heartbeatFd),
+    throttle: throttleSettings(raw),
+    hashQueue: raw.hashQueue === undefined ? DEFAULT_HASH_QUEUE : integerIn("--hash-queue", raw.hashQueue, 1, 1024),
   };
+}
+
+/** A whole number from `min` to `max`, written in decimal digits only (no sign, space or exponent). */
+function integerIn(flag: string, value: string, min: number, max: number): number {
+  const n = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) throw new WorkerConfigError(flag, `must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+const MAX_COUNT = 1_000_000;
+const MAX_SECONDS = 86_400;
+
+/** The --throttle-* flags as settings (defaults for those not given), or null with --throttle off. */
+function throttleSettings(raw: RawOptions): ThrottleSettings | null {
+  if (raw.throttle !== undefined && raw.throttle !== "on" && raw.throttle !== "off") {
+    throw new WorkerConfigError("--throttle", `must be on or off, not ${JSON.stringify(raw.throttle)}`);
+  }
+  const d = DEFAULT_THROTTLE_SETTINGS;
+  const count = (flag: string, value: string | undefined, fallback: number, min: number): number =>
+    value === undefined ? fallback : integerIn(flag, value, min, MAX_COUNT);
+  // Checked even with --throttle off, so a typo shows at once and not when the throttle is turned on.
+  const settings: ThrottleSettings = {
+    addressLimit: count("--throttle-address-limit", raw.throttleAddressLimit, d.addressLimit, 1),
+    pairLimit: count("--throttle-pair-limit", raw.throttlePairLimit, d.pairLimit, 1),
+    userLimit: count("--throttle-user-limit", raw.throttleUserLimit, d.userLimit, 0),
+    ...backoff(raw.throttleBackoff),
+    windowSeconds: raw.throttleWindow === undefined ? d.windowSeconds : integerIn("--throttle-window", raw.throttleWindow, 1, MAX_SECONDS),
+    exempt: raw.throttleExempt.map(exemptNetwork),
+  };
+  return raw.throttle === "off" ? null : settings;
+}
+
+function backoff(value: string | undefined): Pick<ThrottleSettings, "backoffFirstSeconds" | "backoffMaxSeconds"> {
+  const d = DEFAULT_THROTTLE_SETTINGS;
+  if (value === undefined) return { backoffFirstSeconds: d.backoffFirstSeconds, backoffMaxSeconds: d.backoffMaxSeconds };
+  const m = /^(\d{1,10}),(\d{1,10})$/.exec(value);
+  const first = m === null ? NaN : Number(m[1]);
+  const max = m === null ? NaN : Number(m[2]);
+  if (!(first >= 1 && first <= max && max <= MAX_SECONDS)) {
+    throw new WorkerConfigError("--throttle-backoff", `must be FIRST,MAX in seconds with 1 <= FIRST <= MAX <= ${MAX_SECONDS}, not ${JSON.stringify(value)}`);
+  }
+  return { backoffFirstSeconds: first, backoffMaxSeconds: max };
+}
+
+function exemptNetwork(value: string): Cidr {
+  const cidr = parseCidr(value);
+  if (cidr === null) throw new WorkerConfigError("--throttle-exempt", `must be an IPv4 or IPv6 address or CIDR, not ${JSON.stringify(value)}`);
+  return cidr;
 }
 
 /** An inherited descriptor number: 3 or more, since 0-2 are stdio. */

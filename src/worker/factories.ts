@@ -1,7 +1,7 @@
 // The handler factories the worker gives its registry: script handlers, and the Django plug-in imported
 // on first use, by a literal path, so a worker whose Django handler cannot load (a missing database
 // driver) still serves script handlers, and answers ERROR "django handler unavailable" for Django specs.
-import type { ConcurrencyLimiter } from "../cache/concurrency-limiter.js";
+import type { HashLimiter } from "../brute-force/fair-hash-queue.js";
 import { lazyFactory, type HandlerFactory } from "../handlers/registry.js";
 import { createScriptHandler } from "../handlers/script.js";
 import type { HandlerType } from "../handlers/spec.js";
@@ -10,8 +10,11 @@ import type { Logger } from "../log.js";
 /** What every Django handler of the worker shares. */
 export interface SharedServices {
   readonly logger: Logger;
-  /** One bound on concurrent hashing for the whole worker, so many Django specs cannot multiply it. */
-  readonly hashLimiter: ConcurrencyLimiter;
+  /**
+   * One bound on concurrent hashing for the whole worker, so many Django specs cannot multiply it, fair
+   * across client addresses (src/brute-force/fair-hash-queue.ts).
+   */
+  readonly hashLimiter: HashLimiter;
 }
 
 export function handlerFactories(services: SharedServices): Record<HandlerType, HandlerFactory> {

@@ -38,6 +38,9 @@ describe("worker command line", () => {
       listenFd: null,
       bootstrap: "unset",
       heartbeatFd: null,
+      // The throttle is on by default, with the documented limits.
+      throttle: { addressLimit: 100, pairLimit: 10, userLimit: 0, backoffFirstSeconds: 10, backoffMaxSeconds: 900, windowSeconds: 900, exempt: [] },
+      hashQueue: 8,
     });
   });
 

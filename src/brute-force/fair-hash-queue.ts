@@ -1,0 +1,131 @@
+// Bounds how many password hashes run at once (each one a full PBKDF2/argon2/bcrypt run, on libuv's thread
+// pool) and shares the slots fairly between client addresses. Waiting hashes queue per address and are
+// served round-robin, one per address in turn, so an address flooding wrong passwords waits behind its
+// own flood while another address's first login waits for at most one hash per busy address. An address
+// that already has `perAddress` hashes waiting is refused at once (HashQueueFullError, answered HTTP 429)
+// instead of holding an httpd thread until its deadline. Checks answered from the verified-credential
+// cache never get here, so logged-in users are not slowed by a flood.
+import { availableParallelism } from "node:os";
+import { HashQueueFullError } from "../errors.js";
+import { addressKey } from "./cidr.js";
+
+/**
+ * What the Django handler hashes through. `client` is the request's client address (CLIENT_IP), or
+ * null/absent when the request carried none.
+ */
+export interface HashLimiter {
+  run<T>(task: () => Promise<T>, signal?: AbortSignal, client?: string | null): Promise<T>;
+}
+
+export interface FairHashQueueOptions {
+  /** Hashes run at once; default one per CPU. */
+  readonly parallelism?: number;
+  /** Hashes one address may have waiting; one more is refused. */
+  readonly perAddress?: number;
+}
+
+export const DEFAULT_HASH_QUEUE = 8;
+
+/**
+ * Requests without a client address (a module older than protocol 4, tests, the bench's direct clients)
+ * share this key. It has no bound: such a request cannot be told apart from its neighbours, and refusing
+ * it would answer an older module something it cannot read.
+ */
+const NO_CLIENT = "";
+
+type Grant = () => void;
+
+export class FairHashQueue implements HashLimiter {
+  readonly parallelism: number;
+  readonly perAddress: number;
+  #running = 0;
+  #queued = 0;
+  /** Waiting grants per address key, in round-robin order: the first key is served next. */
+  readonly #waiting = new Map<string, Grant[]>();
+
+  constructor(options: FairHashQueueOptions = {}) {
+    const parallelism = options.parallelism ?? availableParallelism();
+    const perAddress = options.perAddress ?? DEFAULT_HASH_QUEUE;
+    if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw new RangeError(`FairHashQueue: parallelism must be a positive integer, got ${parallelism}`);
+    if (!Number.isSafeInteger(perAddress) || perAddress < 1) throw new RangeError(`FairHashQueue: perAddress must be a positive integer, got ${perAddress}`);
+    this.parallelism = parallelism;
+    this.perAddress = perAddress;
+  }
+
+  /** Hashes running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Hashes waiting, all addresses together. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Hashes waiting for the address `client` (its /64 for IPv6). */
+  queuedFor(client: string | null): number {
+    return this.#waiting.get(client === null ? NO_CLIENT : addressKey(client))?.length ?? 0;
+  }
+
+  /**
+   * Runs `task` when a slot is free and it is its address's turn. Rejects at once with HashQueueFullError
+   * when the address already has `perAddress` hashes waiting. If `signal` aborts while the task waits, it
+   * never runs and the promise rejects with the signal's reason; a running task is not interrupted.
+   */
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal, client?: string | null): Promise<T> {
+    signal?.throwIfAborted();
+    if (this.#running < this.parallelism && this.#queued === 0) this.#running++;
+    else await this.#wait(client === undefined || client === null ? NO_CLIENT : addressKey(client), signal);
+    try {
+      return await task();
+    } finally {
+      this.#release();
+    }
+  }
+
+  #wait(key: string, signal: AbortSignal | undefined): Promise<void> {
+    const queue = this.#waiting.get(key);
+    if (key !== NO_CLIENT && queue !== undefined && queue.length >= this.perAddress) {
+      return Promise.reject(new HashQueueFullError(this.perAddress));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const grant: Grant = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        this.#remove(key, grant);
+        reject(signal?.reason);
+      };
+      if (queue === undefined) this.#waiting.set(key, [grant]);
+      else queue.push(grant);
+      this.#queued++;
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #remove(key: string, grant: Grant): void {
+    const queue = this.#waiting.get(key);
+    const index = queue?.indexOf(grant) ?? -1;
+    if (queue === undefined || index < 0) return;
+    queue.splice(index, 1);
+    this.#queued--;
+    if (queue.length === 0) this.#waiting.delete(key);
+  }
+
+  #release(): void {
+    // Hand the slot straight to the next address's first waiter, so #running never dips and a newcomer
+    // cannot jump the queue; that address goes to the back of the round.
+    const first = this.#waiting.entries().next();
+    if (first.done === true) {
+      this.#running--;
+      return;
+    }
+    const [key, queue] = first.value;
+    const grant = queue.shift() as Grant;
+    this.#queued--;
+    this.#waiting.delete(key);
+    if (queue.length > 0) this.#waiting.set(key, queue);
+    grant();
+  }
+}

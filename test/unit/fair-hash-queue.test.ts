@@ -1,0 +1,101 @@
+// The fair hashing queue: at most `parallelism` tasks at once, waiting tasks served round-robin across
+// client addresses, an address over its bound refused at once, and abort while waiting.
+import { describe, expect, it } from "vitest";
+import { FairHashQueue } from "../../src/brute-force/fair-hash-queue.js";
+import { HashQueueFullError } from "../../src/errors.js";
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe("FairHashQueue", () => {
+  it("serves waiting addresses round-robin, so a flood waits behind itself", async () => {
+    const queue = new FairHashQueue({ parallelism: 1, perAddress: 100 });
+    const order: string[] = [];
+    const gate = deferred();
+    const blocker = queue.run(() => gate.promise, undefined, "192.0.2.9");
+    const runs: Promise<void>[] = [];
+    for (let i = 0; i < 5; i++) runs.push(queue.run(async () => void order.push(`flood${i}`), undefined, "192.0.2.1"));
+    runs.push(queue.run(async () => void order.push("bob"), undefined, "192.0.2.2"));
+    runs.push(queue.run(async () => void order.push("carol"), undefined, "2001:db8::3"));
+    runs.push(queue.run(async () => void order.push("flood-v6-same-64"), undefined, "2001:db8::4"));
+    expect(queue.queued).toBe(8);
+    expect(queue.queuedFor("2001:db8::ffff")).toBe(2);
+    gate.resolve();
+    await Promise.all([blocker, ...runs]);
+    expect(order).toEqual(["flood0", "bob", "carol", "flood1", "flood-v6-same-64", "flood2", "flood3", "flood4"]);
+    expect(queue.running).toBe(0);
+    expect(queue.queued).toBe(0);
+  });
+
+  it("never runs more than `parallelism` at once", async () => {
+    const queue = new FairHashQueue({ parallelism: 2, perAddress: 100 });
+    let running = 0;
+    let peak = 0;
+    const runs = Array.from({ length: 12 }, (_, i) =>
+      queue.run(
+        async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await tick();
+          running--;
+          return i;
+        },
+        undefined,
+        `192.0.2.${i % 3}`,
+      ),
+    );
+    expect((await Promise.all(runs)).sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+    expect(peak).toBe(2);
+  });
+
+  it("refuses at once an address that already has perAddress waiting, and only that address", async () => {
+    const queue = new FairHashQueue({ parallelism: 1, perAddress: 2 });
+    const gate = deferred();
+    const blocker = queue.run(() => gate.promise, undefined, "192.0.2.1");
+    const waiting = [queue.run(async () => 1, undefined, "192.0.2.1"), queue.run(async () => 2, undefined, "192.0.2.1")];
+    let ran = false;
+    const refused = queue.run(async () => void (ran = true), undefined, "192.0.2.1");
+    await expect(refused).rejects.toBeInstanceOf(HashQueueFullError);
+    await expect(refused).rejects.toMatchObject({ code: "ERR_ANP_HASH_QUEUE_FULL" });
+    const other = queue.run(async () => 3, undefined, "192.0.2.2");
+    // Requests without a client share one key with no bound (an older module could not read a 429).
+    const anonymous = Array.from({ length: 5 }, () => queue.run(async () => 4, undefined, null));
+    gate.resolve();
+    await blocker;
+    expect(await Promise.all([...waiting, other, ...anonymous])).toEqual([1, 2, 3, 4, 4, 4, 4, 4]);
+    expect(ran).toBe(false);
+  });
+
+  it("drops a waiter whose signal aborts, and it never runs", async () => {
+    const queue = new FairHashQueue({ parallelism: 1, perAddress: 1 });
+    const gate = deferred();
+    const blocker = queue.run(() => gate.promise, undefined, "192.0.2.1");
+    const controller = new AbortController();
+    let ran = false;
+    const waiting = queue.run(async () => void (ran = true), controller.signal, "192.0.2.2");
+    controller.abort(new Error("deadline"));
+    await expect(waiting).rejects.toThrow("deadline");
+    expect(queue.queued).toBe(0);
+    // The address's place is free again.
+    const next = queue.run(async () => "next", undefined, "192.0.2.2");
+    gate.resolve();
+    await blocker;
+    expect(await next).toBe("next");
+    expect(ran).toBe(false);
+    await expect(queue.run(async () => 1, AbortSignal.abort(new Error("already")), "192.0.2.3")).rejects.toThrow("already");
+  });
+
+  it("releases the slot when a task throws", async () => {
+    const queue = new FairHashQueue({ parallelism: 1 });
+    await expect(queue.run(async () => Promise.reject(new Error("boom")), undefined, "192.0.2.1")).rejects.toThrow("boom");
+    expect(queue.running).toBe(0);
+    expect(await queue.run(async () => 7)).toBe(7);
+    expect(() => new FairHashQueue({ parallelism: 0 })).toThrow(/parallelism/);
+    expect(() => new FairHashQueue({ perAddress: 0 })).toThrow(/perAddress/);
+  });
+});
