@@ -31,7 +31,7 @@
 
 /* The user-model mapping keys and settings of a type=django spec (docs/protocol.md). */
 typedef enum { ANP_OPT_IDENT, ANP_OPT_IDENT_OR_EMPTY, ANP_OPT_HASHERS, ANP_OPT_VERSION, ANP_OPT_FLAG,
-               ANP_OPT_COUNT } anp_option_kind;
+               ANP_OPT_COUNT, ANP_OPT_LOCKOUT_MODE, ANP_OPT_REDIS_URL, ANP_OPT_KEY_PREFIX } anp_option_kind;
 
 /*
  * The Django handler's own rules and messages (src/django/config.ts, user-model.ts, hashers/options.ts),
@@ -76,6 +76,15 @@ static const anp_django_option django_options[] = {
     {"pool_size", ANP_OPT_COUNT, 1, 64},
     {"row_cache_seconds", ANP_OPT_COUNT, 0, 3600},
     {"verified_cache", ANP_OPT_FLAG, 0, 0},
+    /* django-defender (src/brute-force/defender-settings.ts) */
+    {"defender", ANP_OPT_LOCKOUT_MODE, 0, 0},
+    {"defender_redis_url", ANP_OPT_REDIS_URL, 0, 0},
+    {"defender_login_failure_limit", ANP_OPT_COUNT, 0, 1000000},
+    {"defender_cooloff_time", ANP_OPT_COUNT, 0, 31536000},
+    {"defender_cache_prefix", ANP_OPT_KEY_PREFIX, 0, 0},
+    {"defender_lockout_by_ip_and_username", ANP_OPT_FLAG, 0, 0},
+    {"defender_disable_ip_lockout", ANP_OPT_FLAG, 0, 0},
+    {"defender_disable_username_lockout", ANP_OPT_FLAG, 0, 0},
     {NULL, 0, 0, 0}
 };
 
@@ -230,6 +239,42 @@ static const char *check_count(apr_pool_t *p, const anp_django_option *opt, cons
     return NULL;
 }
 
+/*
+ * A Redis URL as defender-settings.ts admits it (redis:// or rediss://, no spaces or control bytes), or
+ * file:/abs/path of a file holding one, which httpd's parent reads as root (checked now when root, as
+ * NodeAuthDjangoDatabase file: is). The value is never quoted back: it may hold the Redis password.
+ */
+static const char *check_redis_url(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    anp_secret_file secret;
+
+    if (!strncmp(value, ANP_SECRET_FILE_PREFIX, strlen(ANP_SECRET_FILE_PREFIX))) {
+        const char *path = value + strlen(ANP_SECRET_FILE_PREFIX);
+        if (path[0] != '/' || strchr(path, ' ')) {
+            return apr_psprintf(p, "%s: %s needs an absolute path without spaces or control characters", opt->key,
+                                ANP_SECRET_FILE_PREFIX);
+        }
+        return geteuid() == 0 ? anp_secret_file_read(p, path, &secret) : NULL;
+    }
+    if ((strncasecmp(value, "redis://", 8) && strncasecmp(value, "rediss://", 9)) || strchr(value, ' ')) {
+        return apr_psprintf(p, "%s: expected a redis:// or rediss:// URL, or file:/abs/path of a file that holds one",
+                            opt->key);
+    }
+    return NULL;
+}
+
+/* A Redis key prefix as defender-settings.ts admits it: 1 to 64 of A-Z a-z 0-9 _ . : - */
+static const char *check_key_prefix(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    size_t len = strlen(value);
+
+    if (len < 1 || len > 64
+        || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-") != len) {
+        return apr_psprintf(p, "%s: expected 1 to 64 characters from A-Z a-z 0-9 _ . : -", opt->key);
+    }
+    return NULL;
+}
+
 /* Why value is refused for opt, in the worker's words after its "django handler: " (key first), or NULL. */
 static const char *check_option_value(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
@@ -259,6 +304,15 @@ static const char *check_option_value(apr_pool_t *p, const anp_django_option *op
         return NULL;
     case ANP_OPT_COUNT:
         return check_count(p, opt, value);
+    case ANP_OPT_LOCKOUT_MODE:
+        if (strcmp(value, "off") && strcmp(value, "honour") && strcmp(value, "record")) {
+            return apr_psprintf(p, "%s: expected off, honour or record, got \"%s\"", opt->key, value);
+        }
+        return NULL;
+    case ANP_OPT_REDIS_URL:
+        return check_redis_url(p, opt, value);
+    case ANP_OPT_KEY_PREFIX:
+        return check_key_prefix(p, opt, value);
     }
     return "unknown option kind";
 }
@@ -930,7 +984,7 @@ const command_rec anp_directives[] = {
     AP_INIT_RAW_ARGS("NodeAuthDjangoOption", django_option_args, NULL, ACCESS_CONF,
                   "A setting of the built-in Django handler: a user-model mapping key (user_table, "
                   "username_column, is_active_column, ...) or hashers, django_version, upgrade_hashes, "
-                  "pool_size, row_cache_seconds, verified_cache, followed by its value"),
+                  "pool_size, row_cache_seconds, verified_cache, the defender_* keys, followed by its value"),
     AP_INIT_TAKE1(ANP_DIRECTIVE_CACHE_SECONDS, set_cache_seconds, NULL, ACCESS_CONF,
                   "How long (0 to 3600 seconds; default 0, off) each Apache child remembers a granted Basic "
                   "password check, with the user's groups and permissions, and answers the same user and "

@@ -5,6 +5,7 @@ import { djangoDefaults, type HasherOptions } from "./hashers/index.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { DjangoConfigError } from "../errors.js";
 import { MAPPING_SPEC_KEYS, type UserModelMapping } from "./user-model.js";
+import { DEFENDER_SPEC_KEYS, parseDefenderSpec, type DefenderSettings } from "../brute-force/defender-settings.js";
 
 /** The Django release whose hasher settings apply when the spec names none: the newest, as the hashers' own default. */
 export const DEFAULT_DJANGO_VERSION = "6.1";
@@ -22,10 +23,12 @@ export interface DjangoSettings {
   readonly rowCacheSeconds: number;
   /** Remember verified (stored hash, password) pairs (spec key verified_cache, default on); off: every check hashes. */
   readonly verifiedCache: boolean;
+  /** django-defender's lockouts (the defender* keys); null when `defender` is off. */
+  readonly defender: DefenderSettings | null;
 }
 
 /** The spec keys besides the user-model mapping's (MAPPING_SPEC_KEYS); test/unit/django-options-c-ts.test.ts holds them to config.c. */
-export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache"];
+export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache", ...DEFENDER_SPEC_KEYS];
 const MAPPING_KEY_TO_FIELD = new Map(
   (Object.entries(MAPPING_SPEC_KEYS) as Array<[keyof UserModelMapping, string]>).map(([field, key]) => [key, field]),
 );
@@ -60,6 +63,7 @@ export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
     poolSize: integer("pool_size", spec.pool_size, DEFAULT_POOL_SIZE, 1, MAX_POOL_SIZE),
     rowCacheSeconds: integer("row_cache_seconds", spec.row_cache_seconds, 0, 0, MAX_ROW_CACHE_SECONDS),
     verifiedCache: onOff("verified_cache", spec.verified_cache, true),
+    defender: parseDefenderSpec(spec),
   };
 }
 

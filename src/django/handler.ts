@@ -35,6 +35,9 @@ import { buildStatements, type Statements } from "./queries.js";
 import { LookupBatcher } from "./lookup-batcher.js";
 import { RowCache } from "./row-cache.js";
 import { resolveMapping, type UserModelMapping } from "./user-model.js";
+import type { LockoutPolicy } from "../brute-force/types.js";
+import { DefenderPolicy } from "../brute-force/defender.js";
+import type { DefenderSettings } from "../brute-force/defender-settings.js";
 
 export type DjangoLogLevel = "warn" | "info" | "debug";
 
@@ -62,6 +65,8 @@ export interface DjangoHandlerOptions {
   readonly hashLimiter?: HashLimiter;
   /** Where events go (the worker's logger); no password ever reaches it. */
   readonly log?: (level: DjangoLogLevel, message: string) => void;
+  /** django-defender's lockouts in the site's Redis; null or absent: none. */
+  readonly defender?: DefenderSettings | null;
 }
 
 /** What the handler needs of one user row. */
@@ -97,6 +102,8 @@ export class DjangoHandler implements Handler {
   /** The catalog's answer for #exactNameColumn, read once; null until asked, or after it failed. */
   #exactName: Promise<boolean> | null = null;
   readonly #log: (level: DjangoLogLevel, message: string) => void;
+  /** The site's lockouts this handler's options name (src/brute-force/types.ts); the worker asks them before any hashing. */
+  readonly lockoutPolicies: readonly LockoutPolicy[];
 
   constructor(options: DjangoHandlerOptions) {
     const location = typeof options.database === "string" ? parseDatabaseUrl(options.database) : options.database;
@@ -111,6 +118,10 @@ export class DjangoHandler implements Handler {
     this.#hashLimiter = options.hashLimiter ?? new FairHashQueue();
     this.#rows = new RowCache((options.rowCacheSeconds ?? 0) * 1000);
     this.#log = options.log ?? (() => {});
+    const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    this.lockoutPolicies = [
+      ...(options.defender ? [new DefenderPolicy(options.defender, { log: (level, message) => this.#log(level, message), commandTimeoutMs: queryTimeoutMs })] : []),
+    ];
     this.#database = new LoggedDatabase(
       openDatabase(
         location,
@@ -270,6 +281,7 @@ export class DjangoHandler implements Handler {
 
   async close(): Promise<void> {
     this.#rows.clear();
+    await Promise.all(this.lockoutPolicies.map((policy) => policy.close?.()));
     await this.#database.close();
   }
 
