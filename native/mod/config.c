@@ -241,20 +241,19 @@ static const char *check_count(apr_pool_t *p, const anp_django_option *opt, cons
 
 /*
  * A Redis URL as defender-settings.ts admits it (redis:// or rediss://, no spaces or control bytes), or
- * file:/abs/path of a file holding one, which httpd's parent reads as root (checked now when root, as
- * NodeAuthDjangoDatabase file: is). The value is never quoted back: it may hold the Redis password.
+ * file:/abs/path of a file holding one, for httpd's parent to read as root and hand the worker (its
+ * content is checked there, not here: anp_secret_file_read's checks are the database URL's). The value is
+ * never quoted back: it may hold the Redis password.
  */
 static const char *check_redis_url(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
-    anp_secret_file secret;
-
     if (!strncmp(value, ANP_SECRET_FILE_PREFIX, strlen(ANP_SECRET_FILE_PREFIX))) {
         const char *path = value + strlen(ANP_SECRET_FILE_PREFIX);
         if (path[0] != '/' || strchr(path, ' ')) {
             return apr_psprintf(p, "%s: %s needs an absolute path without spaces or control characters", opt->key,
                                 ANP_SECRET_FILE_PREFIX);
         }
-        return geteuid() == 0 ? anp_secret_file_read(p, path, &secret) : NULL;
+        return NULL;
     }
     if ((strncasecmp(value, "redis://", 8) && strncasecmp(value, "rediss://", 9)) || strchr(value, ' ')) {
         return apr_psprintf(p, "%s: expected a redis:// or rediss:// URL, or file:/abs/path of a file that holds one",
