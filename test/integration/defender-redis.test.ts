@@ -184,6 +184,20 @@ describe("record: Apache's failures and successes written as django-defender wri
   });
 });
 
+describe("a Redis ACL user limited to the prefix and the commands docs/django.md lists", () => {
+  it("suffices for honour and record, and cannot touch other keys", async () => {
+    await redis.client.call("ACL", "SETUSER", "apache", "reset", "on", ">apache-pw", "~defender:*", "+multi", "+exec", "+get", "+pttl", "+incr", "+expire", "+set", "+del", "+info");
+    await redis.client.set("other:key", "x");
+    const p = policy({ defender_redis_url: `redis://apache:apache-pw@127.0.0.1:${redis.port}/0`, defender_login_failure_limit: "0" });
+    await p.record(X, "alice", "denied", never);
+    expect(await p.check(X, "alice", never)).toMatchObject({ locked: true });
+    await p.record(X, "alice", "granted", never);
+    expect(await p.check(X, "alice", never)).toEqual({ locked: false });
+    const limited = policy({ defender_redis_url: `redis://apache:apache-pw@127.0.0.1:${redis.port}/0`, defender_cache_prefix: "other" });
+    await expect(limited.check(X, "alice", never)).rejects.toBeInstanceOf(DatabaseError);
+  });
+});
+
 describe("fail closed: a Redis that cannot answer makes the check and the record fail", () => {
   it("stopped: check and record reject with a DatabaseError that names no credentials; back once it restarts", async () => {
     const p = policy();
