@@ -5,6 +5,8 @@
 // Exit status: 0 after SIGTERM/SIGHUP, 2 for a bad flag, config or bootstrap (the message names it), 1 for
 // a crash. The startup order (docs/worker.md, "Startup") is part of the trust boundary: see main().
 import { FairHashQueue } from "./brute-force/fair-hash-queue.js";
+import { NativeThrottle, type BlockEvent } from "./brute-force/native-throttle.js";
+import type { LockoutPolicy } from "./brute-force/types.js";
 import { WorkerConfigError, builtinErrorClass } from "./errors.js";
 import { HandlerRegistry } from "./handlers/registry.js";
 import { ScriptHandler } from "./handlers/script.js";
@@ -181,6 +183,20 @@ async function prepareHandlers(options: WorkerOptions, uid: number, bootstrap: B
   return registry;
 }
 
+/**
+ * The worker's own lockout policies: the native throttle, one per worker (so its counts are this host's),
+ * or none with --throttle off. A key that becomes blocked is logged once, with the address, the user,
+ * the rule and the end of the block; never a password (the throttle never sees one).
+ */
+function workerPolicies(options: WorkerOptions, logger: Logger): LockoutPolicy[] {
+  if (options.throttle === null) return [];
+  const onBlock = (event: BlockEvent): void =>
+    logger.info(
+      `throttle: client ${event.ip} user ${JSON.stringify(event.user)} blocked (${event.kind}) until ${new Date(event.until).toISOString()} (${event.seconds} s)`,
+    );
+  return [new NativeThrottle(options.throttle, { onBlock })];
+}
+
 interface Started {
   readonly uid: number;
   readonly addon: Addon | null;
@@ -199,6 +215,7 @@ async function listen(options: WorkerOptions, started: Started, registry: Handle
     peers: new PeerPolicy(uid, options.trustUids, addon),
     connection: {
       registry,
+      lockoutPolicies: workerPolicies(options, logger),
       logger,
       timeoutMs: options.timeoutMs,
       maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION,

@@ -1,7 +1,7 @@
 // What the worker sends back for one request, before encoding (docs/protocol.md, answer fields).
 import { encodeFrame, LENGTH_PREFIX_LEN } from "../protocol/codec.js";
 import { ANSWER_BIT, HEADER_LEN, MAX_FIELD_LEN, MAX_FIELDS, MAX_FRAME_LEN, Status, Tag } from "../protocol/constants.js";
-import { textField, u8Field } from "../protocol/fields.js";
+import { textField, u32Field, u8Field } from "../protocol/fields.js";
 import type { Field, Message } from "../protocol/message.js";
 import { isTagAllowed } from "../protocol/rules.js";
 
@@ -15,6 +15,8 @@ export interface Answer {
   /** CHECK_PASSWORD: the folded permissions (PERMISSION fields of the request) the user holds. */
   readonly permissions?: readonly string[];
   readonly hash?: string;
+  /** CHECK_PASSWORD THROTTLED: whole seconds the client should wait (RETRY_AFTER). */
+  readonly retryAfter?: number;
 }
 
 /** Longest REASON sent, in characters; the module logs it on one line. */
@@ -33,6 +35,7 @@ export function answerMessage(kind: number, requestId: number, answer: Answer): 
   for (const group of answer.groups ?? []) fields.push(textField(Tag.GROUP, group));
   for (const permission of answer.permissions ?? []) fields.push(textField(Tag.PERMISSION, permission));
   if (answer.hash !== undefined) fields.push(textField(Tag.HASH, answer.hash));
+  if (answer.retryAfter !== undefined) fields.push(u32Field(Tag.RETRY_AFTER, answer.retryAfter));
   return { kind: kind | ANSWER_BIT, requestId, fields };
 }
 
@@ -83,6 +86,8 @@ export function encodeAnswer(kind: number, requestId: number, answer: Answer): B
   if (!Number.isInteger(kind) || kind < 0 || kind > 0xff || !isTagAllowed(answerKind, Tag.STATUS)) return general();
   if (!Number.isInteger(requestId) || requestId < 0 || requestId > U32_MAX) return general();
   if (!(status >= Status.GRANTED && status <= Status.ERROR && Number.isInteger(status))) return general();
+  // THROTTLED and its RETRY_AFTER take the general path: the codec checks they come together.
+  if (answer.retryAfter !== undefined) return general();
   let fieldCount = 1;
   let bodyLen = HEADER_LEN + FIELD_HEADER_LEN + 1;
   if (reason !== undefined) {

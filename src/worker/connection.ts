@@ -12,6 +12,7 @@ import { encodeAnswer, errorAnswer, type Answer } from "./answer.js";
 import { DeadlineGroup, RequestDeadline, requestBudget, type OverCallback } from "./deadline.js";
 import { Dispatcher, failureAnswer } from "./dispatcher.js";
 import { ProtocolError, RequestError, ShuttingDownError } from "../errors.js";
+import type { LockoutPolicy } from "../brute-force/types.js";
 import type { HandlerRegistry } from "../handlers/registry.js";
 import type { Logger } from "../log.js";
 import { OPERATION_NAMES, decodeRequest, isRequestKind, type WorkerRequest } from "./request.js";
@@ -20,6 +21,8 @@ import { freshNonce, moduleProof, noteHandshakeFailure, proofMatches, workerProo
 export interface ConnectionOptions {
   /** The worker's handlers by spec text; each connection keeps its own ids over it. */
   readonly registry: HandlerRegistry;
+  /** The worker's own lockout policies (the native throttle), asked for every CHECK_PASSWORD with a client. */
+  readonly lockoutPolicies?: readonly LockoutPolicy[];
   readonly logger: Logger;
   /** --timeout-ms: the longest any request may take. */
   readonly timeoutMs: number;
@@ -76,7 +79,7 @@ export class Connection {
   constructor(socket: Socket, options: ConnectionOptions) {
     this.#socket = socket;
     this.#options = options;
-    this.#dispatcher = new Dispatcher(options.registry);
+    this.#dispatcher = new Dispatcher(options.registry, options.lockoutPolicies);
     this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("drain", () => {

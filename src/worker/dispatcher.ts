@@ -2,6 +2,7 @@
 // definitions to the connection's table, finds the handler(s) by id, calls the operation's method and
 // maps its result onto the status table of docs/protocol.md. Anything unexpected is ERROR, never a grant.
 import { AnpError, DatabaseError, HandlerContractError, ScriptThrewError } from "../errors.js";
+import type { LockoutPolicy } from "../brute-force/types.js";
 import type { HandlerRegistry } from "../handlers/registry.js";
 import type { CheckContext, Handler } from "../handlers/types.js";
 import { Kind, Status } from "../protocol/constants.js";
@@ -9,6 +10,7 @@ import { errorAnswer, type Answer } from "./answer.js";
 import { signalOf, type RequestSignal } from "./deadline.js";
 import { checkPassword, groupsOf, matchGroups, need, type ContextFor } from "./fold.js";
 import { HandlerTable } from "./handler-table.js";
+import { checkUnderLockouts } from "./lockout.js";
 import { RequestContext, type WorkerRequest } from "./request.js";
 
 const HEX_MD5 = /^[0-9a-f]{32}$/;
@@ -23,10 +25,13 @@ function booleanAnswer(result: unknown, method: string, noOpinion = false): Answ
 export class Dispatcher {
   /** The connection's handler ids. */
   readonly #handlers: HandlerTable;
+  /** The worker's own lockout policies (the native throttle), asked before each handler's. */
+  readonly #policies: readonly LockoutPolicy[];
 
-  /** One per connection: handler ids are defined per connection. */
-  constructor(registry: HandlerRegistry) {
+  /** One per connection: handler ids are defined per connection; the policies are the worker's. */
+  constructor(registry: HandlerRegistry, policies: readonly LockoutPolicy[] = []) {
     this.#handlers = new HandlerTable(registry);
+    this.#policies = policies;
   }
 
   /** Short text naming the handler of `id` on this connection, for log lines. */
@@ -83,10 +88,11 @@ export class Dispatcher {
       groupHandler = sameHandler ? handler : await this.#handler(groupId);
       deadline.throwIfAborted();
     }
-    return checkPassword(
-      { user: req.user, password: req.password, handler, groupHandler, sameHandler, wantedGroups: req.groups, permissions: req.permissions },
-      ctx,
-    );
+    const check = { user: req.user, password: req.password, handler, groupHandler, sameHandler, wantedGroups: req.groups, permissions: req.permissions };
+    // Without CLIENT_IP (an older module, a test's client) there is nobody to throttle.
+    if (req.client === null) return checkPassword(check, ctx);
+    const policies = handler.lockoutPolicies === undefined ? this.#policies : [...this.#policies, ...handler.lockoutPolicies];
+    return checkUnderLockouts(policies, req.client, req.user.text, () => signalOf(deadline), () => checkPassword(check, ctx));
   }
 
   async #realmHash(req: WorkerRequest, handler: Handler, ctx: ContextFor): Promise<Answer> {

@@ -70,6 +70,17 @@ function envEntries(msg: Message): Buffer[] {
   return entries;
 }
 
+/** The client fields of a request as read from the frame, by tag. */
+type ClientFields = Partial<Record<number, Field>>;
+
+/** Who is trying, or null without CLIENT_IP (the headers alone name nobody to count). */
+function clientInfo(fields: ClientFields): ClientInfo | null {
+  const ip = fields[Tag.CLIENT_IP];
+  if (ip === undefined) return null;
+  const text = (field: Field | undefined): string | null => (field === undefined ? null : wireString(field.value));
+  return { ip: wireString(ip.value), userAgent: text(fields[Tag.USER_AGENT]), accept: text(fields[Tag.HTTP_ACCEPT]), path: text(fields[Tag.PATH_INFO]) };
+}
+
 /**
  * A decoded request, read in one pass over the frame's fields (the first of each single tag counts; the
  * codec allows only one). The environ is a getter: ENV entries are checked on arrival (a malformed one is
@@ -89,8 +100,7 @@ class DecodedRequest implements WorkerRequest {
   readonly groups: readonly string[];
   readonly permissions: readonly string[];
   readonly timeoutMs: number | null;
-  // Decoded from CLIENT_IP and its companions once protocol 4 carries them.
-  readonly client: ClientInfo | null = null;
+  readonly client: ClientInfo | null;
   readonly #msg: Message;
   readonly #hasEnviron: boolean;
   #environ: Record<string, string> | undefined = undefined;
@@ -103,6 +113,7 @@ class DecodedRequest implements WorkerRequest {
     let realm: Field | undefined;
     let host: Field | undefined;
     let timeout: Field | undefined;
+    const client: ClientFields = {};
     let groups: string[] | undefined;
     let permissions: string[] | undefined;
     let definitions: HandlerDefinition[] | undefined;
@@ -134,6 +145,12 @@ class DecodedRequest implements WorkerRequest {
         case Tag.TIMEOUT_MS:
           timeout ??= field;
           break;
+        case Tag.CLIENT_IP:
+        case Tag.USER_AGENT:
+        case Tag.HTTP_ACCEPT:
+        case Tag.PATH_INFO:
+          client[field.tag] ??= field;
+          break;
         case Tag.GROUP:
           (groups ??= []).push(wireString(field.value));
           break;
@@ -160,6 +177,7 @@ class DecodedRequest implements WorkerRequest {
     this.groups = groups ?? NONE;
     this.permissions = permissions ?? NONE;
     this.timeoutMs = timeout === undefined ? null : readU32(timeout);
+    this.client = clientInfo(client);
     this.#msg = msg;
     this.#hasEnviron = hasEnviron;
   }
