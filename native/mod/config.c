@@ -4,6 +4,8 @@
  * A bad value fails the configuration (httpd -t, apachectl configtest) with a message that names the
  * directive and the problem; nothing is checked for the first time when a request arrives.
  */
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +33,8 @@
 
 /* The user-model mapping keys and settings of a type=django spec (docs/protocol.md). */
 typedef enum { ANP_OPT_IDENT, ANP_OPT_IDENT_OR_EMPTY, ANP_OPT_HASHERS, ANP_OPT_VERSION, ANP_OPT_FLAG,
-               ANP_OPT_COUNT, ANP_OPT_LOCKOUT_MODE, ANP_OPT_REDIS_URL, ANP_OPT_KEY_PREFIX } anp_option_kind;
+               ANP_OPT_COUNT, ANP_OPT_LOCKOUT_MODE, ANP_OPT_REDIS_URL, ANP_OPT_KEY_PREFIX,
+               ANP_OPT_HOURS, ANP_OPT_AXES_PARAMETERS, ANP_OPT_IP_LIST } anp_option_kind;
 
 /*
  * The Django handler's own rules and messages (src/django/config.ts, user-model.ts, hashers/options.ts),
@@ -85,6 +88,22 @@ static const anp_django_option django_options[] = {
     {"defender_lockout_by_ip_and_username", ANP_OPT_FLAG, 0, 0},
     {"defender_disable_ip_lockout", ANP_OPT_FLAG, 0, 0},
     {"defender_disable_username_lockout", ANP_OPT_FLAG, 0, 0},
+    /* django-axes (src/django/axes-settings.ts) */
+    {"axes", ANP_OPT_LOCKOUT_MODE, 0, 0},
+    {"axes_failure_limit", ANP_OPT_COUNT, 1, 1000000},
+    {"axes_cooloff_time", ANP_OPT_HOURS, 0, 8760},
+    {"axes_lockout_parameters", ANP_OPT_AXES_PARAMETERS, 0, 0},
+    {"axes_only_user_failures", ANP_OPT_FLAG, 0, 0},
+    {"axes_lock_out_by_combination_user_and_ip", ANP_OPT_FLAG, 0, 0},
+    {"axes_lock_out_by_user_or_ip", ANP_OPT_FLAG, 0, 0},
+    {"axes_use_user_agent", ANP_OPT_FLAG, 0, 0},
+    {"axes_only_admin_site", ANP_OPT_FLAG, 0, 0},
+    {"axes_reset_on_success", ANP_OPT_FLAG, 0, 0},
+    {"axes_never_lockout_whitelist", ANP_OPT_FLAG, 0, 0},
+    {"axes_only_whitelist", ANP_OPT_FLAG, 0, 0},
+    {"axes_reset_cool_off_on_failure_during_lockout", ANP_OPT_FLAG, 0, 0},
+    {"axes_ip_whitelist", ANP_OPT_IP_LIST, 0, 0},
+    {"axes_ip_blacklist", ANP_OPT_IP_LIST, 0, 0},
     {NULL, 0, 0, 0}
 };
 
@@ -274,6 +293,79 @@ static const char *check_key_prefix(apr_pool_t *p, const anp_django_option *opt,
     return NULL;
 }
 
+/*
+ * axes_cooloff_time as axes-settings.ts admits it: hours as digits with an optional fraction (django-axes
+ * reads an int or a float as hours), greater than 0 and at most opt->max.
+ */
+static const char *check_hours(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    size_t whole = strspn(value, "0123456789");
+    const char *rest = value + whole;
+    double hours;
+
+    if (whole == 0 || (*rest && (rest[0] != '.' || !rest[1] || strspn(rest + 1, "0123456789") != strlen(rest + 1)))
+        || !((hours = strtod(value, NULL)) > 0) || hours > (double)opt->max) {
+        return apr_psprintf(p, "%s: expected a number of hours greater than 0 and at most %ld (e.g. 0.5), got \"%s\"",
+                            opt->key, opt->max, value);
+    }
+    return NULL;
+}
+
+/* The length of the piece at *start of len bytes once its leading and trailing spaces are cut (*start moves). */
+static size_t cut_spaces(const char **start, size_t len)
+{
+    while (len > 0 && **start == ' ') {
+        (*start)++;
+        len--;
+    }
+    while (len > 0 && (*start)[len - 1] == ' ') len--;
+    return len;
+}
+
+/*
+ * AXES_LOCKOUT_PARAMETERS as axes-settings.ts admits it: entries joined by commas, each fields joined by +,
+ * each field (spaces cut) ip_address, username or user_agent; so every piece between separators is a field.
+ */
+static const char *check_axes_parameters(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    static const char *const fields[] = {"ip_address", "username", "user_agent", NULL};
+    const char *s = value, *piece;
+    size_t len;
+
+    for (;; s += len + 1) {
+        len = strcspn(s, ",+");
+        piece = s;
+        if (!in_list(fields, piece, cut_spaces(&piece, len))) {
+            return apr_psprintf(p, "%s: expected comma-separated entries, each ip_address, username or user_agent, or "
+                                "several joined by + (e.g. username+ip_address), got \"%s\"", opt->key, value);
+        }
+        if (!s[len]) {
+            return NULL;
+        }
+    }
+}
+
+/* axes_ip_whitelist / axes_ip_blacklist: comma-separated IPv4 or IPv6 addresses (spaces cut), as axes-settings.ts. */
+static const char *check_ip_list(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    const char *s = value, *piece;
+    unsigned char address[16];
+    char *one;
+    size_t len;
+
+    for (;; s += len + 1) {
+        len = strcspn(s, ",");
+        piece = s;
+        one = apr_pstrmemdup(p, piece, cut_spaces(&piece, len));
+        if (inet_pton(AF_INET, one, address) != 1 && inet_pton(AF_INET6, one, address) != 1) {
+            return apr_psprintf(p, "%s: expected comma-separated IP addresses, got \"%s\"", opt->key, value);
+        }
+        if (!s[len]) {
+            return NULL;
+        }
+    }
+}
+
 /* Why value is refused for opt, in the worker's words after its "django handler: " (key first), or NULL. */
 static const char *check_option_value(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
@@ -312,8 +404,37 @@ static const char *check_option_value(apr_pool_t *p, const anp_django_option *op
         return check_redis_url(p, opt, value);
     case ANP_OPT_KEY_PREFIX:
         return check_key_prefix(p, opt, value);
+    case ANP_OPT_HOURS:
+        return check_hours(p, opt, value);
+    case ANP_OPT_AXES_PARAMETERS:
+        return check_axes_parameters(p, opt, value);
+    case ANP_OPT_IP_LIST:
+        return check_ip_list(p, opt, value);
     }
     return "unknown option kind";
+}
+
+/*
+ * django-axes 6.x's AXES_LOCKOUT_PARAMETERS replaced its 5.x flags; axes-settings.ts refuses a spec with
+ * both, naming the first flag in this order. Here within one section, as `key` is added to `options`;
+ * nested sections that mix them are refused by the worker's spec check at configtest.
+ */
+static const char *check_axes_forms(apr_pool_t *p, const apr_table_t *options, const char *key)
+{
+    static const char *const flags[] = {"axes_only_user_failures", "axes_lock_out_by_combination_user_and_ip",
+                                        "axes_lock_out_by_user_or_ip", "axes_use_user_agent", NULL};
+    int i;
+
+    if (strcmp(key, "axes_lockout_parameters") && !(options && apr_table_get(options, "axes_lockout_parameters"))) {
+        return NULL;
+    }
+    for (i = 0; flags[i]; i++) {
+        if (!strcmp(key, flags[i]) || (options && apr_table_get(options, flags[i]))) {
+            return apr_psprintf(p, "axes_lockout_parameters: is django-axes 6.x's form of the 5.x flag %s: set one "
+                                "or the other (the one the site's django-axes reads)", flags[i]);
+        }
+    }
+    return NULL;
 }
 
 /* The database URL schemes the Django handler reads (docs/protocol.md, type=django). */
@@ -700,7 +821,8 @@ static const char *set_django_option(cmd_parms *cmd, void *dconf, const char *ke
         /* Spec text is line based; the worker never sees such a value, so this check is the module's own. */
         return apr_psprintf(cmd->pool, "%s: %s: must not contain control characters", cmd->cmd->name, key);
     }
-    if ((err = check_option_value(cmd->pool, opt, value)) != NULL) {
+    if ((err = check_option_value(cmd->pool, opt, value)) != NULL
+        || (err = check_axes_forms(cmd->pool, conf->django_options, key)) != NULL) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
     if (!conf->django_options) {
@@ -983,7 +1105,7 @@ const command_rec anp_directives[] = {
     AP_INIT_RAW_ARGS("NodeAuthDjangoOption", django_option_args, NULL, ACCESS_CONF,
                   "A setting of the built-in Django handler: a user-model mapping key (user_table, "
                   "username_column, is_active_column, ...) or hashers, django_version, upgrade_hashes, "
-                  "pool_size, row_cache_seconds, verified_cache, the defender_* keys, followed by its value"),
+                  "pool_size, row_cache_seconds, verified_cache, the defender_* and axes_* keys, followed by its value"),
     AP_INIT_TAKE1(ANP_DIRECTIVE_CACHE_SECONDS, set_cache_seconds, NULL, ACCESS_CONF,
                   "How long (0 to 3600 seconds; default 0, off) each Apache child remembers a granted Basic "
                   "password check, with the user's groups and permissions, and answers the same user and "

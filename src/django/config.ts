@@ -5,6 +5,7 @@ import { djangoDefaults, type HasherOptions } from "./hashers/index.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { DjangoConfigError } from "../errors.js";
 import { MAPPING_SPEC_KEYS, type UserModelMapping } from "./user-model.js";
+import { AXES_KEYS, parseAxesSpec, type AxesSettings } from "./axes-settings.js";
 import { DEFENDER_SPEC_KEYS, parseDefenderSpec, type DefenderSettings } from "../brute-force/defender-settings.js";
 
 /** The Django release whose hasher settings apply when the spec names none: the newest, as the hashers' own default. */
@@ -25,10 +26,12 @@ export interface DjangoSettings {
   readonly verifiedCache: boolean;
   /** django-defender's lockouts (the defender* keys); null when `defender` is off. */
   readonly defender: DefenderSettings | null;
+  /** django-axes: whether and how the site's lockouts apply (the axes* keys, axes-settings.ts). */
+  readonly axes: AxesSettings;
 }
 
 /** The spec keys besides the user-model mapping's (MAPPING_SPEC_KEYS); test/unit/django-options-c-ts.test.ts holds them to config.c. */
-export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache", ...DEFENDER_SPEC_KEYS];
+export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache", ...DEFENDER_SPEC_KEYS, ...AXES_KEYS];
 const MAPPING_KEY_TO_FIELD = new Map(
   (Object.entries(MAPPING_SPEC_KEYS) as Array<[keyof UserModelMapping, string]>).map(([field, key]) => [key, field]),
 );
@@ -64,6 +67,7 @@ export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
     rowCacheSeconds: integer("row_cache_seconds", spec.row_cache_seconds, 0, 0, MAX_ROW_CACHE_SECONDS),
     verifiedCache: onOff("verified_cache", spec.verified_cache, true),
     defender: parseDefenderSpec(spec),
+    axes: parseAxesSpec(spec),
   };
 }
 

@@ -35,6 +35,8 @@ import { buildStatements, type Statements } from "./queries.js";
 import { LookupBatcher } from "./lookup-batcher.js";
 import { RowCache } from "./row-cache.js";
 import { resolveMapping, type UserModelMapping } from "./user-model.js";
+import { AxesPolicy } from "./axes.js";
+import { AXES_OFF, type AxesSettings } from "./axes-settings.js";
 import type { LockoutPolicy } from "../brute-force/types.js";
 import { DefenderPolicy } from "../brute-force/defender.js";
 import type { DefenderSettings } from "../brute-force/defender-settings.js";
@@ -67,6 +69,8 @@ export interface DjangoHandlerOptions {
   readonly log?: (level: DjangoLogLevel, message: string) => void;
   /** django-defender's lockouts in the site's Redis; null or absent: none. */
   readonly defender?: DefenderSettings | null;
+  /** django-axes' lockouts from the same database (default: off). Record mode needs writes (SQLite opens read-write). */
+  readonly axes?: AxesSettings;
 }
 
 /** What the handler needs of one user row. */
@@ -113,6 +117,7 @@ export class DjangoHandler implements Handler {
     }
     this.mapping = resolveMapping(options.mapping);
     this.upgradeHashes = options.upgradeHashes ?? false;
+    const axes = options.axes ?? AXES_OFF;
     this.#hasherOptions = checkedHasherOptions(options.hasherOptions ?? hasherOptionsFrom(undefined, undefined));
     this.#credentialCache = options.credentialCache === undefined ? new VerifiedCredentialCache() : options.credentialCache;
     this.#hashLimiter = options.hashLimiter ?? new FairHashQueue();
@@ -125,12 +130,14 @@ export class DjangoHandler implements Handler {
     this.#database = new LoggedDatabase(
       openDatabase(
         location,
-        { poolSize, queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, readOnly: !this.upgradeHashes },
+        { poolSize, queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, readOnly: !this.upgradeHashes && axes.mode !== "record" },
         (error) => this.#log("warn", `django handler: idle database connection failed (${this.#database.description}): ${error.message}`),
       ),
       (message) => this.#log("warn", message),
     );
     this.#statements = buildStatements(this.#database.dialect, this.mapping);
+    // django-axes reads (and in record mode writes) the site's table through the handler's own database.
+    if (axes.mode !== "off") this.lockoutPolicies = [...this.lockoutPolicies, new AxesPolicy({ database: this.#database, settings: axes })];
     this.#userLookup = this.#batcher(this.#statements.userByNames, this.#statements.userByName, poolSize);
     this.#userWithGroupsLookup = this.#batcher(this.#statements.userWithGroupsByNames, this.#statements.userWithGroupsByName, poolSize);
   }

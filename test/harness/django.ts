@@ -21,6 +21,10 @@ export interface DjangoOptions {
   readonly hashers?: readonly string[];
   /** DJANGO_PBKDF2_ITERATIONS: cheap PBKDF2 for tests. */
   readonly pbkdf2Iterations?: number;
+  /** Another oracle script speaking the same JSON lines (e.g. django-axes.ts's, which adds commands); default oracle.py. */
+  readonly script?: string;
+  /** More environment for the oracle (e.g. the site's settings module). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface CreateUserArgs {
@@ -63,7 +67,8 @@ export class DjangoOracle {
     else delete env.DJANGO_CUSTOM_USER;
     if (options.hashers) env.DJANGO_PASSWORD_HASHERS = options.hashers.join(",");
     if (options.pbkdf2Iterations !== undefined) env.DJANGO_PBKDF2_ITERATIONS = String(options.pbkdf2Iterations);
-    this.#child = spawn(DEBIAN_PYTHON, [ORACLE_SCRIPT], { env, cwd: DJANGO_PROJECT_DIR });
+    Object.assign(env, options.env);
+    this.#child = spawn(DEBIAN_PYTHON, [options.script ?? ORACLE_SCRIPT], { env, cwd: DJANGO_PROJECT_DIR });
     // It would end at EOF on stdin once this process has gone, but not while a command is running.
     const untrack = trackProcess(this.#child.pid, { group: false });
     this.#child.stderr.on("data", (chunk: Buffer) => {
