@@ -160,9 +160,10 @@ async function bootstrapOf(options: WorkerOptions, logger: Logger): Promise<Boot
 }
 
 /** The registry, with the socket directory checked and the configured handlers loaded. */
-async function prepareHandlers(options: WorkerOptions, uid: number, bootstrap: Bootstrap | null, logger: Logger): Promise<HandlerRegistry> {
+async function prepareHandlers(options: WorkerOptions, started: Started): Promise<HandlerRegistry> {
+  const { uid, bootstrap, logger, hashQueue } = started;
   const registry = new HandlerRegistry({
-    factories: handlerFactories({ logger, hashLimiter: new FairHashQueue({ perAddress: options.hashQueue }) }),
+    factories: handlerFactories({ logger, hashLimiter: hashQueue }),
     onCreate: (description) => logger.info(`handler ready: ${description}`),
   });
   if (bootstrap !== null) restrictSpecs(registry, new SpecPolicy(bootstrap.allowedSpecs, bootstrap.secretFiles));
@@ -185,16 +186,17 @@ async function prepareHandlers(options: WorkerOptions, uid: number, bootstrap: B
 
 /**
  * The worker's own lockout policies: the native throttle, one per worker (so its counts are this host's),
- * or none with --throttle off. A key that becomes blocked is logged once, with the address, the user,
+ * unless --throttle off; then the hashing queue, which refuses an address whose queue is full before the
+ * handler reads the database. A key that becomes blocked is logged once, with the address, the user,
  * the rule and the end of the block; never a password (the throttle never sees one).
  */
-function workerPolicies(options: WorkerOptions, logger: Logger): LockoutPolicy[] {
-  if (options.throttle === null) return [];
+function workerPolicies(options: WorkerOptions, hashQueue: FairHashQueue, logger: Logger): LockoutPolicy[] {
+  if (options.throttle === null) return [hashQueue];
   const onBlock = (event: BlockEvent): void =>
     logger.info(
       `throttle: client ${event.ip} user ${JSON.stringify(event.user)} blocked (${event.kind}) until ${new Date(event.until).toISOString()} (${event.seconds} s)`,
     );
-  return [new NativeThrottle(options.throttle, { onBlock })];
+  return [new NativeThrottle(options.throttle, { onBlock }), hashQueue];
 }
 
 interface Started {
@@ -202,10 +204,12 @@ interface Started {
   readonly addon: Addon | null;
   readonly bootstrap: Bootstrap | null;
   readonly logger: Logger;
+  /** The one hashing queue of the worker: the Django handlers hash through it, the dispatcher asks it first. */
+  readonly hashQueue: FairHashQueue;
 }
 
 async function listen(options: WorkerOptions, started: Started, registry: HandlerRegistry): Promise<WorkerServer> {
-  const { uid, addon, bootstrap, logger } = started;
+  const { uid, addon, bootstrap, logger, hashQueue } = started;
   const server = new WorkerServer({
     socketPath: options.socketPath,
     listenFd: options.listenFd,
@@ -215,7 +219,7 @@ async function listen(options: WorkerOptions, started: Started, registry: Handle
     peers: new PeerPolicy(uid, options.trustUids, addon),
     connection: {
       registry,
-      lockoutPolicies: workerPolicies(options, logger),
+      lockoutPolicies: workerPolicies(options, hashQueue, logger),
       logger,
       timeoutMs: options.timeoutMs,
       maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION,
@@ -293,8 +297,9 @@ async function main(): Promise<void> {
   logger = relayOutput(addon, options, logger);
   const bootstrap = await bootstrapOf(options, logger);
   if (addon !== null) await lowerPriority(addon, logger);
-  const registry = await prepareHandlers(options, uid, bootstrap, logger);
-  const server = await listen(options, { uid, addon, bootstrap, logger }, registry);
+  const started: Started = { uid, addon, bootstrap, logger, hashQueue: new FairHashQueue({ perAddress: options.hashQueue }) };
+  const registry = await prepareHandlers(options, started);
+  const server = await listen(options, started, registry);
 
   let stopping = false;
   stop = (signal: NodeJS.Signals): void => {

@@ -1,13 +1,15 @@
 // Bounds how many password hashes run at once (each one a full PBKDF2/argon2/bcrypt run, on libuv's thread
 // pool) and shares the slots fairly between client addresses. Waiting hashes queue per address and are
-// served round-robin, one per address in turn, so an address flooding wrong passwords waits behind its
-// own flood while another address's first login waits for at most one hash per busy address. An address
+// served round-robin, one per address in turn, and no address runs on every slot at once (one is kept
+// for the others when there are two or more), so an address flooding wrong passwords waits behind its
+// own flood while another address's first login starts on the slot the flood cannot take. An address
 // that already has `perAddress` hashes waiting is refused at once (HashQueueFullError, answered HTTP 429)
 // instead of holding an httpd thread until its deadline. Checks answered from the verified-credential
 // cache never get here, so logged-in users are not slowed by a flood.
 import { availableParallelism } from "node:os";
 import { HashQueueFullError } from "../errors.js";
 import { addressKey } from "./cidr.js";
+import { NOT_LOCKED, type ClientInfo, type LockoutDecision, type LockoutPolicy } from "./types.js";
 
 /**
  * What the Django handler hashes through. `client` is the request's client address (CLIENT_IP), or
@@ -35,10 +37,20 @@ const NO_CLIENT = "";
 
 type Grant = () => void;
 
-export class FairHashQueue implements HashLimiter {
+/**
+ * Also a lockout policy the worker asks before the handler: an address whose queue is full is refused
+ * before the handler reads the user from the database, so a flood's refusals cost no query. A check that
+ * passes here can still meet a full queue when its hash is queued (HashQueueFullError).
+ */
+export class FairHashQueue implements HashLimiter, LockoutPolicy {
+  readonly name = "queue";
   readonly parallelism: number;
   readonly perAddress: number;
+  /** Hashes one address may run at once (all slots but one when there are two or more). */
+  readonly maxRunningPerAddress: number;
   #running = 0;
+  /** Running hashes per address key. */
+  readonly #runningBy = new Map<string, number>();
   #queued = 0;
   /** Waiting grants per address key, in round-robin order: the first key is served next. */
   readonly #waiting = new Map<string, Grant[]>();
@@ -50,6 +62,7 @@ export class FairHashQueue implements HashLimiter {
     if (!Number.isSafeInteger(perAddress) || perAddress < 1) throw new RangeError(`FairHashQueue: perAddress must be a positive integer, got ${perAddress}`);
     this.parallelism = parallelism;
     this.perAddress = perAddress;
+    this.maxRunningPerAddress = Math.max(1, parallelism - 1);
   }
 
   /** Hashes running now. */
@@ -67,6 +80,14 @@ export class FairHashQueue implements HashLimiter {
     return this.#waiting.get(client === null ? NO_CLIENT : addressKey(client))?.length ?? 0;
   }
 
+  check(client: ClientInfo): LockoutDecision {
+    if (this.queuedFor(client.ip) < this.perAddress) return NOT_LOCKED;
+    return { locked: true, retryAfterSeconds: 1, reason: "queue" };
+  }
+
+  /** Nothing to count: the queue holds only what waits now. */
+  record(): void {}
+
   /**
    * Runs `task` when a slot is free and it is its address's turn. Rejects at once with HashQueueFullError
    * when the address already has `perAddress` hashes waiting. If `signal` aborts while the task waits, it
@@ -74,13 +95,37 @@ export class FairHashQueue implements HashLimiter {
    */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal, client?: string | null): Promise<T> {
     signal?.throwIfAborted();
-    if (this.#running < this.parallelism && this.#queued === 0) this.#running++;
-    else await this.#wait(client === undefined || client === null ? NO_CLIENT : addressKey(client), signal);
+    const key = client === undefined || client === null ? NO_CLIENT : addressKey(client);
+    // At once only when none of the address's own hashes wait (they keep their order) and a slot is free for it.
+    if (!this.#waiting.has(key) && this.#canStart(key)) this.#start(key);
+    else await this.#wait(key, signal);
     try {
       return await task();
     } finally {
-      this.#release();
+      this.#finish(key);
     }
+  }
+
+  /** Most hashes one address runs at once: all slots but one, so another address always finds one free. */
+  #capOf(key: string): number {
+    return key === NO_CLIENT ? this.parallelism : this.maxRunningPerAddress;
+  }
+
+  #canStart(key: string): boolean {
+    return this.#running < this.parallelism && (this.#runningBy.get(key) ?? 0) < this.#capOf(key);
+  }
+
+  #start(key: string): void {
+    this.#running++;
+    this.#runningBy.set(key, (this.#runningBy.get(key) ?? 0) + 1);
+  }
+
+  #finish(key: string): void {
+    this.#running--;
+    const left = (this.#runningBy.get(key) ?? 1) - 1;
+    if (left > 0) this.#runningBy.set(key, left);
+    else this.#runningBy.delete(key);
+    this.#pump();
   }
 
   #wait(key: string, signal: AbortSignal | undefined): Promise<void> {
@@ -113,19 +158,27 @@ export class FairHashQueue implements HashLimiter {
     if (queue.length === 0) this.#waiting.delete(key);
   }
 
-  #release(): void {
-    // Hand the slot straight to the next address's first waiter, so #running never dips and a newcomer
-    // cannot jump the queue; that address goes to the back of the round.
-    const first = this.#waiting.entries().next();
-    if (first.done === true) {
-      this.#running--;
-      return;
+  /**
+   * Fills free slots from the waiting addresses in round-robin order: the first address (in turn) that is
+   * under its running cap gets one hash started, then goes to the back of the round.
+   */
+  #pump(): void {
+    while (this.#running < this.parallelism) {
+      let next: [string, Grant[]] | undefined;
+      for (const entry of this.#waiting) {
+        if ((this.#runningBy.get(entry[0]) ?? 0) < this.#capOf(entry[0])) {
+          next = entry;
+          break;
+        }
+      }
+      if (next === undefined) return;
+      const [key, queue] = next;
+      const grant = queue.shift() as Grant;
+      this.#queued--;
+      this.#waiting.delete(key);
+      if (queue.length > 0) this.#waiting.set(key, queue);
+      this.#start(key);
+      grant();
     }
-    const [key, queue] = first.value;
-    const grant = queue.shift() as Grant;
-    this.#queued--;
-    this.#waiting.delete(key);
-    if (queue.length > 0) this.#waiting.set(key, queue);
-    grant();
   }
 }

@@ -32,6 +32,38 @@ describe("FairHashQueue", () => {
     expect(queue.queued).toBe(0);
   });
 
+  it("keeps one slot for other addresses: a flood runs on all slots but one", async () => {
+    const queue = new FairHashQueue({ parallelism: 3, perAddress: 100 });
+    const gate = deferred();
+    const started: string[] = [];
+    const flood = Array.from({ length: 6 }, (_, i) =>
+      queue.run(
+        async () => {
+          started.push(`flood${i}`);
+          await gate.promise;
+        },
+        undefined,
+        "192.0.2.1",
+      ),
+    );
+    await tick();
+    expect(started).toEqual(["flood0", "flood1"]);
+    expect(queue.running).toBe(2);
+    // Another address starts at once, on the slot the flood could not take, and no other waits.
+    await queue.run(async () => void started.push("second"), undefined, "192.0.2.2");
+    expect(started).toEqual(["flood0", "flood1", "second"]);
+    gate.resolve();
+    await Promise.all(flood);
+    expect(started).toHaveLength(7);
+    // Requests without a client (one shared key for many) may use every slot.
+    const shared = new FairHashQueue({ parallelism: 2 });
+    const anonymous = deferred();
+    const anon = [shared.run(() => anonymous.promise), shared.run(() => anonymous.promise)];
+    expect(shared.running).toBe(2);
+    anonymous.resolve();
+    await Promise.all(anon);
+  });
+
   it("never runs more than `parallelism` at once", async () => {
     const queue = new FairHashQueue({ parallelism: 2, perAddress: 100 });
     let running = 0;
