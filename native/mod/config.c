@@ -17,6 +17,7 @@
 #include "anp_private.h"
 #include "config.h"
 #include "grant_cache.h"
+#include "throttle_config.h"
 #include "worker_inputs.h"
 
 #include <pwd.h>
@@ -1037,8 +1038,13 @@ static const char *module_owned_worker_arg(cmd_parms *cmd, const char *arg)
         {"--listen-fd", ""}, {"--bootstrap-fd", ""}, {"--heartbeat-fd", " (use NodeAuthWorkerHeartbeat)"},
         {"--no-bootstrap", ""}, {NULL, NULL}};
     size_t len = strcspn(arg, "=");
+    const char *directive = anp_throttle_owned_flag(arg, len);
     int i;
 
+    if (directive) {
+        return apr_psprintf(cmd->pool, "%s: %.*s is set by the module (use %s)", cmd->cmd->name, (int)len, arg,
+                            directive);
+    }
     for (i = 0; owned[i][0]; i++) {
         if (strlen(owned[i][0]) == len && !strncmp(arg, owned[i][0], len)) {
             return apr_psprintf(cmd->pool, "%s: %s is set by the module%s", cmd->cmd->name, owned[i][0], owned[i][1]);
@@ -1138,5 +1144,6 @@ const command_rec anp_directives[] = {
     AP_INIT_ITERATE("NodeAuthWorkerEnv", add_worker_env, NULL, RSRC_CONF,
                     "Names of variables of httpd's environment the worker also gets, besides PATH, LANG, "
                     "LC_* and TZ (NODE_* refused)"),
+    ANP_THROTTLE_DIRECTIVES,
     {NULL}
 };

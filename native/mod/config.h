@@ -40,6 +40,8 @@ typedef struct {
     /* Set when a section of this server has NodeAuthCacheSeconds > 0: only then does child_init make the
      * grant cache, so a configuration without it costs no memory. */
     int grant_cache_wanted;
+    /* The brute-force directives' worker flags (throttle_config.c), flag -> value; NULL: none set. */
+    apr_table_t *throttle_flags;
 } anp_server_conf;
 
 /*

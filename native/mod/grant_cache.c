@@ -94,7 +94,7 @@ int anp_grant_cache_key(const anp_grant_key_parts *parts, anp_grant_key *key)
         return 0;
     }
     anp_siphash_init(&s, c->key);
-    sip_part(&s, "mod_authnz_node grant cache 2");
+    sip_part(&s, "mod_authnz_node grant cache 3");
     sip_part(&s, parts->server_name);
     sip_length(&s, parts->server_port);
     sip_part(&s, parts->location);
@@ -111,6 +111,7 @@ int anp_grant_cache_key(const anp_grant_key_parts *parts, anp_grant_key *key)
             sip_part(&s, APR_ARRAY_IDX(parts->permissions, i, const char *));
         }
     }
+    sip_part(&s, parts->client_ip);
     sip_part(&s, parts->user);
     sip_part(&s, parts->password);
     anp_siphash_final(&s, key->digest); /* wipes s */

@@ -55,6 +55,9 @@ typedef struct {
     const apr_array_header_t *permissions;  /* PERMISSION fields, NULL: none sent */
     const char *user;                       /* USER bytes */
     const char *password;                   /* PASSWORD bytes: only hashed, never kept */
+    /* The client's address (CLIENT_IP): a grant cached for one address never answers another, so an
+     * address the worker throttles cannot use another client's grant as a password oracle. */
+    const char *client_ip;
 } anp_grant_key_parts;
 
 /* What a GRANTED answer carried that the rest of the request uses. */

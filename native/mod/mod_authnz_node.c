@@ -4,7 +4,7 @@
  * Apache httpd 2.4 authenticates and authorizes users against a Django project (or a handler script
  * written for mod_wsgi's WSGIAuthUserScript) by asking a supervised Node worker over a Unix socket.
  *
- *   register_hooks  providers (providers.c) and the hooks below
+ *   register_hooks  providers (providers.c), the 429 hook (throttle_hook.c) and the hooks below
  *   check_config    under -t and at the first start: say who answers `Require group`, and refuse a worker
  *                   its user cannot load (worker_access.c)
  *   post_config     start the worker, once per generation, skipping the first configuration pass
@@ -28,6 +28,7 @@
 #include "grant_cache.h"
 #include "handler_ids.h"
 #include "providers.h"
+#include "throttle_hook.h"
 #include "worker_supervisor.h"
 
 /* process->pool userdata: set by the first post_config pass, which must not start a worker. */
@@ -84,6 +85,7 @@ static void anp_child_init(apr_pool_t *pchild, server_rec *s)
 static void anp_register_hooks(apr_pool_t *p)
 {
     anp_register_providers(p);
+    anp_register_throttle_hook(p);
     ap_hook_check_config(anp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(anp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(anp_child_init, NULL, NULL, APR_HOOK_MIDDLE);

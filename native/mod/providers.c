@@ -19,6 +19,8 @@
 #include "providers.h"
 #include "request.h"
 #include "rpc.h"
+#include "throttle_hook.h"
+#include "throttle_log.h"
 
 /* mod_authn_socache's store, when that module is loaded: Digest answers can be cached there. */
 static APR_OPTIONAL_FN_TYPE(ap_authn_cache_store) *authn_cache_store;
@@ -70,8 +72,9 @@ static int granted_from_cache(request_rec *r, const anp_dir_conf *conf, const an
     if (seconds <= 0) {
         return 0;
     }
-    /* Everything the request is made of but the per-request environ (URI, client, headers): the same
-     * credentials in the same configuration get the answer the worker gave them. */
+    /* Everything the request is made of but the per-request environ (URI, headers) and the client's
+     * headers: the same credentials from the same address in the same configuration get the answer the
+     * worker gave them. */
     parts.server_name = r->server->server_hostname;
     parts.server_port = r->server->port;
     parts.location = conf->location;
@@ -80,6 +83,7 @@ static int granted_from_cache(request_rec *r, const anp_dir_conf *conf, const an
     parts.handler_id = req->handler_id;
     parts.group_handler_id = req->group_handler_id;
     parts.permissions = req->permissions;
+    parts.client_ip = req->client_ip;
     parts.user = req->user;
     parts.password = req->password;
     if (!anp_grant_cache_key(&parts, key)) {
@@ -114,7 +118,36 @@ static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, c
     return granted(r, req, renamed, ans->groups, ans->permissions);
 }
 
-static authn_status check_password(request_rec *r, const char *user, const char *password)
+/* The mapping of a worker's answer to a password check onto what mod_auth_basic understands. */
+static authn_status password_answer(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
+                                    const anp_answer *ans, const anp_grant_key *key, apr_time_t asked_at,
+                                    anp_throttled *thr)
+{
+    switch (ans->status) {
+    case ANP_STATUS_GRANTED:
+        return password_granted(r, conf, req, ans, key, asked_at);
+    case ANP_STATUS_DENIED:
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ANPLOGNO(0504) "user '%s': wrong password%s%s", req->user,
+                      ans->reason ? ": " : "", ans->reason ? ans->reason : "");
+        return AUTH_DENIED;
+    case ANP_STATUS_USER_NOT_FOUND:
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ANPLOGNO(0505) "user '%s': not found or inactive%s%s",
+                      req->user, ans->reason ? ": " : "", ans->reason ? ans->reason : "");
+        return AUTH_USER_NOT_FOUND;
+    case ANP_STATUS_THROTTLED:
+        /* rpc.c took THROTTLED only with a RETRY_AFTER in range (anp_answer.c). The caller answers it. */
+        thr->retry_after = ans->retry_after;
+        thr->reason = ans->reason ? ans->reason : "throttled";
+        return AUTH_DENIED;
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      ANPLOGNO(0506) "the worker could not check the password of user '%s': %s", req->user,
+                      ans->reason ? ans->reason : "no reason given");
+        return AUTH_GENERAL_ERROR;
+    }
+}
+
+authn_status anp_node_check_password(request_rec *r, const char *user, const char *password, anp_throttled *thr)
 {
     const anp_dir_conf *conf = dir_conf(r);
     anp_grant_key key;
@@ -122,6 +155,8 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     anp_request req;
     anp_answer ans;
 
+    thr->retry_after = 0;
+    thr->reason = NULL;
     if (!conf->user_handler) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       ANPLOGNO(0501) "AuthBasicProvider node at %s has no handler: set NodeAuthUserScript or "
@@ -141,23 +176,27 @@ static authn_status check_password(request_rec *r, const char *user, const char 
                       ANPLOGNO(0502) "checking the password of user '%s' failed: %s", user, ans.reason);
         return AUTH_GENERAL_ERROR;
     }
-    switch (ans.status) {
-    case ANP_STATUS_GRANTED:
-        return password_granted(r, conf, &req, &ans, &key, asked_at);
-    case ANP_STATUS_DENIED:
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ANPLOGNO(0504) "user '%s': wrong password%s%s", user,
-                      ans.reason ? ": " : "", ans.reason ? ans.reason : "");
-        return AUTH_DENIED;
-    case ANP_STATUS_USER_NOT_FOUND:
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ANPLOGNO(0505) "user '%s': not found or inactive%s%s", user,
-                      ans.reason ? ": " : "", ans.reason ? ans.reason : "");
-        return AUTH_USER_NOT_FOUND;
-    default:
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      ANPLOGNO(0506) "the worker could not check the password of user '%s': %s", user,
-                      ans.reason ? ans.reason : "no reason given");
-        return AUTH_GENERAL_ERROR;
+    return password_answer(r, conf, &req, &ans, &key, asked_at, thr);
+}
+
+/*
+ * AuthBasicProvider node. When the 429 hook (throttle_hook.c) already checked these credentials for this
+ * request, its answer is used: one trip per request. A THROTTLED answer here (node is not the first
+ * provider, so the hook did not act) can only be a 401: an authn provider has no 429 to give.
+ */
+static authn_status check_password(request_rec *r, const char *user, const char *password)
+{
+    anp_throttled thr;
+    authn_status status;
+
+    if (anp_throttle_kept(r, user, password, &status)) {
+        return status;
     }
+    status = anp_node_check_password(r, user, password, &thr);
+    if (thr.retry_after) {
+        anp_throttle_log(r, user, thr.reason, thr.retry_after, HTTP_UNAUTHORIZED);
+    }
+    return status;
 }
 
 /* Digest is not cached in the grant cache: the HA1 is as good as the password for Digest, and the grant
@@ -211,6 +250,11 @@ static const authn_provider authn_node = {
     check_password,
     get_realm_hash,
 };
+
+const authn_provider *anp_authn_node_provider(void)
+{
+    return &authn_node;
+}
 
 /* ------------------------------------------------------------------------------------------------ */
 /* authz "node-group", "group", "node-permission"                                                    */

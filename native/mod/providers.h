@@ -14,11 +14,28 @@
 #define ANP_PROVIDERS_H
 
 #include "httpd.h"
+#include "mod_auth.h"
 
 #define ANP_PROVIDER_AUTHN "node"
 #define ANP_PROVIDER_GROUP "node-group"
 #define ANP_PROVIDER_GROUP_ALIAS "group"
 #define ANP_PROVIDER_PERMISSION "node-permission"
+
+/* A password check the worker refused unchecked (STATUS THROTTLED): retry_after 0 when it was not. */
+typedef struct {
+    apr_uint32_t retry_after;   /* RETRY_AFTER, 1..86400 seconds */
+    const char *reason;         /* the worker's REASON, e.g. "throttled: pair" */
+} anp_throttled;
+
+/*
+ * The node check of a Basic password, as AuthBasicProvider node and the 429 hook run it: the grant
+ * cache, then one trip to the worker. THROTTLED comes back as AUTH_DENIED with thr->retry_after set;
+ * what to answer (401 or 429) and the lockout log line are the caller's.
+ */
+authn_status anp_node_check_password(request_rec *r, const char *user, const char *password, anp_throttled *thr);
+
+/* The "node" authn provider's record, as mod_auth_basic caches it in its provider list. */
+const authn_provider *anp_authn_node_provider(void);
 
 /* register_hooks: registers every provider (AP_AUTH_INTERNAL_PER_CONF). */
 void anp_register_providers(apr_pool_t *p);

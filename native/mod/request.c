@@ -26,6 +26,18 @@ uint32_t anp_request_handler_id(request_rec *r, const anp_handler *handler)
     return id;
 }
 
+/* Who is asking, as the lockout policies key and django-axes records it: only what the request has. */
+static void note_client(request_rec *r, anp_request *req)
+{
+    const char *ip = r->useragent_ip;
+    /* An address longer than CLIENT_IP allows cannot be one; the worker then applies no lockout, as for
+     * a module that sends none, rather than the check failing. */
+    req->client_ip = ip && *ip && strlen(ip) <= ANP_MAX_CLIENT_IP_LEN ? ip : NULL;
+    req->user_agent = apr_table_get(r->headers_in, "User-Agent");
+    req->http_accept = apr_table_get(r->headers_in, "Accept");
+    req->path_info = r->uri;
+}
+
 int anp_request_init(request_rec *r, anp_request *req, uint8_t kind, const anp_handler *handler,
                      const char *user, const char *location)
 {
@@ -36,7 +48,42 @@ int anp_request_init(request_rec *r, anp_request *req, uint8_t kind, const anp_h
     req->location = location;
     req->timeout = anp_server_timeout(r->server);
     req->handler_id = anp_request_handler_id(r, handler);
+    if (kind == ANP_KIND_CHECK_PASSWORD) {
+        note_client(r, req);
+    }
     return req->handler_id != 0;
+}
+
+/* The length a client text field is sent with: cut to the protocol's limit. */
+static apr_size_t client_text_len(const char *value)
+{
+    apr_size_t len = strlen(value);
+    return len < ANP_MAX_CLIENT_TEXT_LEN ? len : ANP_MAX_CLIENT_TEXT_LEN;
+}
+
+static apr_size_t client_size(const anp_request *req)
+{
+    apr_size_t size = req->client_ip ? ANP_FIELD_HEADER + strlen(req->client_ip) : 0;
+    size += req->user_agent ? ANP_FIELD_HEADER + client_text_len(req->user_agent) : 0;
+    size += req->http_accept ? ANP_FIELD_HEADER + client_text_len(req->http_accept) : 0;
+    size += req->path_info ? ANP_FIELD_HEADER + client_text_len(req->path_info) : 0;
+    return size;
+}
+
+static void put_client(anp_writer *w, const anp_request *req)
+{
+    if (req->client_ip) {
+        anp_put_str(w, ANP_TAG_CLIENT_IP, req->client_ip);
+    }
+    if (req->user_agent) {
+        anp_put_field(w, ANP_TAG_USER_AGENT, req->user_agent, client_text_len(req->user_agent));
+    }
+    if (req->http_accept) {
+        anp_put_field(w, ANP_TAG_HTTP_ACCEPT, req->http_accept, client_text_len(req->http_accept));
+    }
+    if (req->path_info) {
+        anp_put_field(w, ANP_TAG_PATH_INFO, req->path_info, client_text_len(req->path_info));
+    }
 }
 
 static apr_size_t fields_size(const apr_array_header_t *values, int own_env_only)
@@ -66,14 +113,14 @@ static apr_size_t request_size(const anp_request *req, const apr_array_header_t 
     size += req->password ? ANP_FIELD_HEADER + strlen(req->password) : 0;
     size += req->realm ? ANP_FIELD_HEADER + strlen(req->realm) : 0;
     size += fields_size(req->groups, 0) + fields_size(req->permissions, 0) + fields_size(env, own_env_only);
-    return size;
+    return size + client_size(req);
 }
 
 /* Whether the module's own ENV entries (REMOTE_USER, AUTH_TYPE, ...) surely fit with the rest of the
  * request. Counted with both DEFINE_HANDLERs so that the answer is the same on every connection. */
 static int own_environ_fits(const anp_request *req, const apr_array_header_t *env)
 {
-    int fields = 7 + (req->groups ? req->groups->nelts : 0) + (req->permissions ? req->permissions->nelts : 0);
+    int fields = 11 + (req->groups ? req->groups->nelts : 0) + (req->permissions ? req->permissions->nelts : 0);
     int i;
     for (i = 0; env && i < env->nelts; i++) {
         const char *entry = APR_ARRAY_IDX(env, i, const char *);
@@ -171,6 +218,7 @@ long anp_request_encode(const anp_request *req, const apr_array_header_t *env, c
     put_all(&w, ANP_TAG_GROUP, req->groups);
     put_all(&w, ANP_TAG_PERMISSION, req->permissions);
     anp_put_u32(&w, ANP_TAG_TIMEOUT_MS, (uint32_t)apr_time_as_msec(req->timeout));
+    put_client(&w, req);
     if (!own_environ_fits(req, env) && w.error == ANP_OK) {
         w.error = ANP_E_TOO_LARGE;
     }

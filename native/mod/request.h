@@ -29,6 +29,12 @@ typedef struct {
     const apr_array_header_t *groups;       /* GROUP fields (const char *), may be NULL */
     const apr_array_header_t *permissions;  /* PERMISSION fields (const char *), may be NULL */
     apr_interval_time_t timeout;            /* NodeAuthTimeout: sent as TIMEOUT_MS and waited for */
+    /* Who is asking (CHECK_PASSWORD only; NULL: not sent): r->useragent_ip, the User-Agent and Accept
+     * headers and r->uri, for the worker's lockout policies. Cut to the protocol's lengths when encoded. */
+    const char *client_ip;
+    const char *user_agent;
+    const char *http_accept;
+    const char *path_info;
 } anp_request;
 
 /* What one encoding defined and left out. */
@@ -41,8 +47,8 @@ typedef struct {
 /* This child's id of `handler`; 0 (and a logged error) when there is none to give: fail the check. */
 uint32_t anp_request_handler_id(request_rec *r, const anp_handler *handler);
 
-/* A request of `kind` to `handler` about `user`, with the server's NodeAuthTimeout. 0 (logged) when the
- * handler has no id: fail the check. */
+/* A request of `kind` to `handler` about `user`, with the server's NodeAuthTimeout (and, for
+ * CHECK_PASSWORD, who is asking). 0 (logged) when the handler has no id: fail the check. */
 int anp_request_init(request_rec *r, anp_request *req, uint8_t kind, const anp_handler *handler,
                      const char *user, const char *location);
 

@@ -38,6 +38,7 @@
 #include "anp_private.h"
 #include "bootstrap.h"
 #include "config.h"
+#include "throttle_config.h"
 #include "worker_access.h"
 #include "worker_env.h"
 #include "worker_heartbeat.h"
@@ -599,6 +600,7 @@ static const char *const *worker_argv(const anp_supervisor *sv, const anp_server
         push(argv, "--log-level");
         push(argv, conf->worker_log_level);
     }
+    anp_throttle_push_flags(argv, conf->throttle_flags);
     for (i = 0; i < conf->worker_args->nelts; i++) {
         push(argv, APR_ARRAY_IDX(conf->worker_args, i, const char *));
     }

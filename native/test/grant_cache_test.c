@@ -595,6 +595,7 @@ static anp_grant_key_parts parts_of(const char *user, const char *password)
     parts.auth_name = "staff";
     parts.seconds = 30;
     parts.handler_id = 1;
+    parts.client_ip = "127.0.0.2";
     parts.user = user;
     parts.password = password;
     return parts;
@@ -653,12 +654,16 @@ static void test_key(void)
     ok = ok && differs(&k, &other);
     other = parts, other.auth_name = NULL;
     ok = ok && differs(&k, &other);
+    other = parts, other.client_ip = "127.0.0.3"; /* another address never shares a grant */
+    ok = ok && differs(&k, &other);
+    other = parts, other.client_ip = NULL; /* no address differs from any address */
+    ok = ok && differs(&k, &other);
     stop_child();
     start_child();
     ok = ok && differs(&k, &parts); /* a new child, a new key */
     stop_child();
-    check(ok, "the key: the same parts give the same digest; any part changed, the parts split "
-              "differently, or another child's key give another");
+    check(ok, "the key: the same parts give the same digest; any part changed (the client's address "
+              "included), the parts split differently, or another child's key give another");
 }
 
 /* A renamed user of `len` bytes, nothing else: a payload of len + 4 bytes. */

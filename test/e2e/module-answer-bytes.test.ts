@@ -9,7 +9,12 @@
 // what a connection knows is tested too: a definition goes once per connection, and again after ERROR.
 // And it answers by whether ENV fields came, so the module's rule is tested: the environ goes only to
 // script handlers (the password's, or a group handler's riding along), never to the Django handler.
+// Protocol 4: it answers by the client fields the module sends (CLIENT_IP, USER_AGENT, HTTP_ACCEPT,
+// PATH_INFO), and answers THROTTLED, well-formed or not, so the 429 hook and the reader's rules for it
+// are tested: 429 with Retry-After only for a THROTTLED password check with RETRY_AFTER where node is
+// the first AuthBasicProvider, 401 where it is not, 500 for any broken THROTTLED, one trip per request.
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, type ApacheServer } from "../harness/apache.js";
 import { eventually } from "../support/eventually.js";
@@ -37,6 +42,15 @@ import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
  *   no-definition  GRANTED when the frame defines no handler id, else DENIED
  *   has-environ    GRANTED (with GROUP readers) when the frame carries ENV fields, else DENIED
  *   no-environ     GRANTED (with GROUP readers) when it carries none, else DENIED
+ *   who            GRANTED when CLIENT_IP is 127.0.0.1, PATH_INFO /valid/, USER_AGENT anp-test/1 and
+ *                  HTTP_ACCEPT text/plain, else DENIED
+ *   no-headers     GRANTED when CLIENT_IP and PATH_INFO came but no USER_AGENT nor HTTP_ACCEPT, else DENIED
+ *   long-agent     GRANTED when USER_AGENT is the first 1024 bytes of the 2000 the client sent, else DENIED
+ *   once-*         GRANTED to the first check of that user name, DENIED to every later one
+ *   throttled      THROTTLED with RETRY_AFTER 7 and REASON "throttled: pair" (any kind; each logged as
+ *                  "fake worker: check <user> kind <kind>")
+ *   throttled-bare THROTTLED without RETRY_AFTER
+ *   throttled-zero THROTTLED with RETRY_AFTER 0
  *   anyone else    DENIED
  * Like the real worker it refuses HELLO with another protocol version than its own (DENIED, then closes), and it
  * answers ERROR to a request whose HANDLER_ID is not defined on the connection.
@@ -56,6 +70,8 @@ const listenAt = args.indexOf("--listen-fd");
 const bootstrapAt = args.indexOf("--bootstrap-fd");
 const STATUS = 11, VERSION = 1, HANDLER_ID = 2, USER = 3, GROUP = 7, PERMISSION = 8, ENV = 9, REASON = 12, DEFINE_HANDLER = 15;
 const NONCE = 16, PROOF = 17, GENERATION_KEY = 18;
+const CLIENT_IP = 21, USER_AGENT = 22, HTTP_ACCEPT = 23, PATH_INFO = 24, RETRY_AFTER = 25;
+const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
 const PROTOCOL_VERSION = ${PROTOCOL_VERSION};
 const u16 = (n) => Buffer.from([n >> 8, n & 0xff]);
 const addon = createRequire(import.meta.url)(${JSON.stringify(addonPath)});
@@ -117,7 +133,14 @@ function answer(socket, kind, id, fields, defined) {
     return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([4])], [REASON, reason]]));
   }
   const environ = fields.some(([tag]) => tag === ENV);
+  const text = (tag) => valueOf(fields, tag)?.toString("latin1");
   const grantedIf = (ok) => frame(kind | 0x80, id, ok ? [[STATUS, Buffer.from([1])], [GROUP, Buffer.from("readers")]] : [[STATUS, Buffer.from([2])]]);
+  if (user.startsWith("throttled")) console.error("fake worker: check " + user + " kind " + kind);
+  if (user.startsWith("once-")) {
+    const first = !seenOnce.has(user);
+    seenOnce.add(user);
+    return void socket.write(grantedIf(first));
+  }
   switch (user) {
     case "has-environ": return void socket.write(grantedIf(environ));
     case "no-environ": return void socket.write(grantedIf(!environ));
@@ -137,10 +160,21 @@ function answer(socket, kind, id, fields, defined) {
     case "unasked": return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([1])], [PERMISSION, Buffer.from("auth.delete_user")]]));
     case "status-9": return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([9])]]));
     case "end-after": return void socket.end(granted(kind, id), () => console.error("fake worker: left " + id));
+    case "who": return void socket.write(grantedIf(text(CLIENT_IP) === "127.0.0.1" && text(PATH_INFO) === "/valid/"
+      && text(USER_AGENT) === "anp-test/1" && text(HTTP_ACCEPT) === "text/plain"));
+    case "no-headers": return void socket.write(grantedIf(text(CLIENT_IP) === "127.0.0.1" && text(PATH_INFO) === "/valid/"
+      && text(USER_AGENT) === undefined && text(HTTP_ACCEPT) === undefined));
+    case "long-agent": return void socket.write(grantedIf(text(USER_AGENT) === "a".repeat(1000) + "b".repeat(24)));
+    case "throttled":
+    case "throttled-groups":
+      return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([5])], [RETRY_AFTER, u32(7)], [REASON, Buffer.from("throttled: pair")]]));
+    case "throttled-bare": return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([5])]]));
+    case "throttled-zero": return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([5])], [RETRY_AFTER, u32(0)]]));
     default: return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([2])]]));
   }
 }
 
+const seenOnce = new Set();
 let connections = 0;
 const server = createServer((socket) => {
   connections++;
@@ -172,8 +206,15 @@ else server.listen(socketPath, listening);
 process.on("SIGTERM", () => process.exit(0));
 `;
 
+/** htpasswd lines ({SHA}, which mod_authn_file reads) for the file-first and groups locations. */
+const sha = (password: string): string => `{SHA}${createHash("sha1").update(password).digest("base64")}`;
+const HTPASSWD = ["file-user", "throttled-groups"].map((user) => `${user}:${sha("file password")}\n`).join("");
+
 const FILES = {
   "valid/index.html": "valid\n",
+  "file-first/index.html": "file first\n",
+  "groups/index.html": "groups\n",
+  "../htpasswd": HTPASSWD,
   "django/index.html": "django\n",
   "mixed/index.html": "mixed\n",
   "../fake-worker.mjs": FAKE_WORKER,
@@ -196,6 +237,7 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
     httpd = await startApache({
       mpm: "prefork",
       files: FILES,
+      modules: ["authn_file"],
       logLevel: "info authnz_node:debug",
       conf: (layout) =>
         [
@@ -227,6 +269,24 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
           '    AuthName "answer bytes"',
           "    AuthBasicProvider node",
           `    NodeAuthDjangoDatabase sqlite://${join(layout.root, "unused.sqlite3")}`,
+          `    NodeAuthGroupScript "${join(layout.root, "fake-worker.mjs")}"`,
+          "    Require node-group readers",
+          "</Location>",
+          // node after another provider: the 429 hook does not act, a THROTTLED check is a 401.
+          '<Location "/file-first/">',
+          "    AuthType Basic",
+          '    AuthName "answer bytes"',
+          "    AuthBasicProvider file node",
+          `    AuthUserFile "${join(layout.root, "htpasswd")}"`,
+          `    NodeAuthUserScript "${join(layout.root, "fake-worker.mjs")}"`,
+          "    Require valid-user",
+          "</Location>",
+          // Passwords from the file, groups asked of the worker on their own (GROUPS_FOR_USER).
+          '<Location "/groups/">',
+          "    AuthType Basic",
+          '    AuthName "answer bytes"',
+          "    AuthBasicProvider file",
+          `    AuthUserFile "${join(layout.root, "htpasswd")}"`,
           `    NodeAuthGroupScript "${join(layout.root, "fake-worker.mjs")}"`,
           "    Require node-group readers",
           "</Location>",
@@ -319,4 +379,56 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
       expect(await leave("close-after")).toBe(before + 1);
     },
   );
+
+  test("the module says who is asking with every password check: address, path, and the headers it has", async () => {
+    const withHeaders = async (user: string, headers: ReadonlyArray<readonly [string, string]>) =>
+      (await httpd.request("/valid/", { authorization: `Basic ${Buffer.from(`${user}:pw`).toString("base64")}`, headers })).status;
+    expect(await withHeaders("who", [["User-Agent", "anp-test/1"], ["Accept", "text/plain"]])).toBe(200);
+    expect(await withHeaders("who", [["User-Agent", "anp-test/2"], ["Accept", "text/plain"]])).toBe(401);
+    expect(await withHeaders("no-headers", [])).toBe(200);
+    expect(await withHeaders("no-headers", [["Accept", "text/plain"]])).toBe(401);
+    // A header longer than the protocol allows is cut to 1024 bytes, not refused.
+    expect(await withHeaders("long-agent", [["User-Agent", "a".repeat(1000) + "b".repeat(1000)]])).toBe(200);
+  });
+
+  test("THROTTLED with RETRY_AFTER where node is the first provider: 429, Retry-After and the lockout line, in one trip", async () => {
+    const response = await httpd.request("/valid/", { authorization: `Basic ${Buffer.from("throttled:pw").toString("base64")}` });
+    expect(response.status).toBe(429);
+    expect(response.headers["retry-after"]).toBe("7");
+    expect(response.headers["www-authenticate"]).toBeUndefined();
+    expect(httpd.errorLog()).toMatch(
+      /ANP0522: client 127\.0\.0\.1 locked out: user 'throttled', reason 'throttled: pair', until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(Retry-After 7\), answered 429/,
+    );
+    // A check that is not throttled goes once too: the provider takes the hook's answer (a second trip
+    // for the same user would be DENIED: 401).
+    expect(await as(`once-${String(Date.now())}`)).toBe(200);
+  });
+
+  test("THROTTLED where node is not the first provider is a 401 with the same lockout line", async () => {
+    const response = await httpd.request("/file-first/", { authorization: `Basic ${Buffer.from("throttled:pw").toString("base64")}` });
+    expect(response.status).toBe(401);
+    expect(response.headers["retry-after"]).toBeUndefined();
+    expect(httpd.errorLog()).toMatch(/ANP0522: client 127\.0\.0\.1 locked out: user 'throttled', reason 'throttled: pair', until \S+ \(Retry-After 7\), answered 401/);
+    // The file's own users are not the worker's business there.
+    expect(await httpd.statusAs("/file-first/", "file-user", "file password")).toBe(200);
+  });
+
+  test.each([
+    ["throttled-bare", /the worker's answer is malformed \(codec result -\d+\)/],
+    ["throttled-zero", /the worker's answer is malformed \(codec result -\d+\)/],
+  ])("a THROTTLED answer without a usable RETRY_AFTER (%s) fails the check with 500, never 429", async (user, reason) => {
+    const response = await httpd.request("/valid/", { authorization: `Basic ${Buffer.from(`${user}:pw`).toString("base64")}` });
+    expect(response.status).toBe(500);
+    expect(response.headers["retry-after"]).toBeUndefined();
+    expect(httpd.errorLog().match(failedWith(user))?.[1]).toMatch(reason);
+    expect(await as("plain")).toBe(200);
+  });
+
+  test("THROTTLED answering GROUPS_FOR_USER (only a password check can be throttled) fails the check with 500", async () => {
+    expect(await httpd.statusAs("/groups/", "file-user", "file password")).toBe(401); // the fake's DENIED: no groups
+    expect(await httpd.statusAs("/groups/", "throttled-groups", "file password")).toBe(500);
+    expect(httpd.errorLog()).toMatch(/fake worker: check throttled-groups kind 3\b/);
+    expect(httpd.errorLog()).toMatch(/ANP0513: Require node-group: checking user 'throttled-groups' failed: the worker's answer is malformed/);
+    expect(httpd.errorLog()).not.toMatch(/ANP0522: client \S+ locked out: user 'throttled-groups'/);
+  });
 });

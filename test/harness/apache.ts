@@ -39,6 +39,14 @@ export interface StartApacheOptions {
   readonly files?: Readonly<Record<string, string>>;
   readonly logLevel?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Brute-force settings for tests whose subject is not brute force (default true): the tests' own client
+   * addresses (127.0.0.1, ::1) exempt from the worker's native throttle, and room for 1024 waiting hashes
+   * per address (NodeAuthHashQueue). Both are on by default and keyed by address, and most tests send many
+   * failures, or many checks at once, from 127.0.0.1 on purpose. A test's own NodeAuthHashQueue wins (it
+   * comes later); the throttle's own tests use 127.0.0.2 and up, or set this false.
+   */
+  readonly throttleTestDefaults?: boolean;
 }
 
 export interface RequestOptions {
@@ -121,7 +129,9 @@ function writeServerRoot(options: StartApacheOptions, port: number): ApacheLayou
     writeFileSync(target, content);
   }
   const layout = { root, docRoot, port };
-  const body = typeof options.conf === "function" ? options.conf(layout) : options.conf;
+  const given = typeof options.conf === "function" ? options.conf(layout) : options.conf;
+  const defaults = options.nodeModule !== false && options.throttleTestDefaults !== false;
+  const body = defaults ? `NodeAuthThrottleExempt 127.0.0.1 ::1\nNodeAuthHashQueue 1024\n${given}` : given;
   compiledIn ??= compiledInModules();
   const conf = renderHttpdConfig({
     serverRoot: root,
