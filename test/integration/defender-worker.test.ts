@@ -70,12 +70,18 @@ beforeAll(async () => {
     `defender_redis_url=file:${SECRET_PATH}`,
     "defender_login_failure_limit=2",
   ].join("\n");
-  worker = harness.spawnWorker(["--bootstrap-fd", "3", "--throttle", "off", "--log-level", "debug"], undefined, 1);
-  (worker.child.stdio[3] as Writable).end(bootstrapFrame([spec], { [SECRET_PATH]: `${redis.url}\n` }));
-  const ready = await Promise.race([worker.waitForLine(/info: listening on /), worker.exited]);
-  if (typeof ready !== "string") throw new Error(`worker exited before listening:\n${worker.log}`);
+  worker = await startWorker();
   client = await provenClient(worker.socketPath);
 });
+
+/** A worker as httpd's parent starts one, its own throttle off: another host, when called twice. */
+async function startWorker(): Promise<WorkerProcess> {
+  const started = harness.spawnWorker(["--bootstrap-fd", "3", "--throttle", "off", "--log-level", "debug"], undefined, 1);
+  (started.child.stdio[3] as Writable).end(bootstrapFrame([spec], { [SECRET_PATH]: `${redis.url}\n` }));
+  const ready = await Promise.race([started.waitForLine(/info: listening on /), started.exited]);
+  if (typeof ready !== "string") throw new Error(`worker exited before listening:\n${started.log}`);
+  return started;
+}
 
 afterAll(async () => {
   client?.close();
@@ -129,6 +135,22 @@ describe("record: Apache's answers written to the site's keys", () => {
     expect(await redis.client.get("defender:failed:ip:127.0.0.6")).toBe("2");
     expect(status(await check(client, spec, "bob", "bob-pw", from("127.0.0.6")))).toBe(Status.GRANTED);
     expect(await redis.client.keys("defender:*")).toEqual(["defender:failed:username:nobody"]);
+  });
+});
+
+describe("cluster-wide: the state is in the shared Redis, not in a worker", () => {
+  it("failures recorded through one worker lock the client out of another (a second host)", async () => {
+    const other = await startWorker();
+    const otherClient = await provenClient(other.socketPath);
+    try {
+      for (let i = 0; i < 3; i++) await check(client, spec, "bob", `wrong-${i}`, from("127.0.0.8"));
+      expect(status(await check(otherClient, spec, "bob", "bob-pw", from("127.0.0.8")))).toBe(Status.THROTTLED);
+      expect(status(await check(otherClient, spec, "bob", "bob-pw", from("127.0.0.9")))).toBe(Status.THROTTLED);
+      expect(status(await check(otherClient, spec, "alice", "alice-pw", from("127.0.0.9")))).toBe(Status.GRANTED);
+    } finally {
+      otherClient.close();
+      await other.stop();
+    }
   });
 });
 
