@@ -113,6 +113,16 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`django
     expect(await eventually(() => basicFrom(server!, "127.0.0.5", "alice", "alice-pw").status === 200)).toBe(true);
   });
 
+  test("Redis hung (SIGSTOP): 500 by the request's deadline, never a login; 200 again once it resumes", async () => {
+    redis.suspend();
+    try {
+      expect(basicFrom(server!, "127.0.0.6", "alice", "alice-pw").status).toBe(500);
+    } finally {
+      redis.resume();
+    }
+    expect(await eventually(() => basicFrom(server!, "127.0.0.6", "alice", "alice-pw").status === 200)).toBe(true);
+  });
+
   test("the Redis password is in no log", () => {
     expect(server!.errorLog()).not.toContain(REDIS_PASSWORD);
   });
