@@ -156,7 +156,7 @@ export class DefenderPolicy implements LockoutPolicy {
     if (outcome === "granted") {
       await this.#reset(keys, signal);
     } else {
-      await this.#fail(keys, signal);
+      await this.#fail(keys, client.ip, user, signal);
     }
   }
 
@@ -172,12 +172,12 @@ export class DefenderPolicy implements LockoutPolicy {
   }
 
   /** record_failed_attempt: count each enabled side (increment_key), block the sides past the limit (block_ip, block_username). */
-  async #fail(keys: ReturnType<typeof defenderKeys>, signal: AbortSignal): Promise<void> {
+  async #fail(keys: ReturnType<typeof defenderKeys>, ip: string, user: string, signal: AbortSignal): Promise<void> {
     const { disableIpLockout, disableUsernameLockout, cooloffSeconds, failureLimit } = this.settings;
     const sides: Array<{ failed: string; blocked: string; what: string }> = [];
-    if (!disableIpLockout) sides.push({ failed: keys.failedIp, blocked: keys.blockedIp, what: "address" });
+    if (!disableIpLockout) sides.push({ failed: keys.failedIp, blocked: keys.blockedIp, what: `address ${ip}` });
     if (!disableUsernameLockout && keys.failedUser !== null && keys.blockedUser !== null) {
-      sides.push({ failed: keys.failedUser, blocked: keys.blockedUser, what: "user" });
+      sides.push({ failed: keys.failedUser, blocked: keys.blockedUser, what: `user ${JSON.stringify(user)}` });
     }
     if (sides.length === 0) return;
     const counting = this.#redis.multi();

@@ -135,6 +135,17 @@ describe("record: Apache's failures and successes written as django-defender wri
     expect(await p.check(Y, "ALICE", never)).toMatchObject({ locked: true });
   });
 
+  it("logs each block with the address and the user (quoted), never the Redis credentials", async () => {
+    const lines: string[] = [];
+    const settings = parseDefenderSpec({ defender: "record", defender_redis_url: redis.url, defender_login_failure_limit: "0" }) as DefenderSettings;
+    const p = new DefenderPolicy(settings, { log: (level, message) => lines.push(`${level}: ${message}`) });
+    policies.push(p);
+    await p.record(X, "Al\nice", "denied", never);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^info: django-defender: blocked address 127\.0\.0\.2 and user "Al\\nice" until \d{4}-\d\d-\d\dT/);
+    expect(lines[0]).not.toContain(PASSWORD);
+  });
+
   it("cooloff 0: counters and blocks without expiry", async () => {
     const p = policy({ defender_login_failure_limit: "0", defender_cooloff_time: "0" });
     await p.record(X, "alice", "denied", never);
