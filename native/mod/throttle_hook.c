@@ -79,7 +79,7 @@ static int throttle_check_authn(request_rec *r)
     anp_kept *kept;
 
     /* A proxy request's credentials are in Proxy-Authorization, which the components reader does not see. */
-    if (!type || strcasecmp(type, "Basic") || !ap_auth_name(r) || r->proxyreq == PROXYREQ_PROXY
+    if (!type || ap_cstr_casecmp(type, "Basic") || !ap_auth_name(r) || r->proxyreq == PROXYREQ_PROXY
         || !node_first(r) || ap_get_basic_auth_components(r, &user, &password) != APR_SUCCESS) {
         return DECLINED;
     }
