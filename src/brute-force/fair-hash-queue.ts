@@ -1,15 +1,16 @@
 // Bounds how many password hashes run at once (each one a full PBKDF2/argon2/bcrypt run, on libuv's thread
 // pool) and shares the slots fairly between client addresses. Waiting hashes queue per address and are
-// served round-robin, one per address in turn, and no address runs on every slot at once (one is kept
-// for the others when there are two or more), so an address flooding wrong passwords waits behind its
-// own flood while another address's first login starts on the slot the flood cannot take. An address
+// served round-robin, one per address in turn. One address runs at most one hash per CPU; one more slot
+// is open only to an address with nothing running, so an address flooding wrong passwords waits behind
+// its own flood while another address's first login starts at once, next to the flood, instead of after
+// one of the flood's hashes (which, at the hashing threads' low priority under load, can take seconds).
+// One address alone still gets every CPU. An address
 // that already has `perAddress` hashes waiting is refused at once (HashQueueFullError, answered HTTP 429)
 // instead of holding an httpd thread until its deadline. Checks answered from the verified-credential
 // cache never get here, so logged-in users are not slowed by a flood.
 import { availableParallelism } from "node:os";
 import { HashQueueFullError } from "../errors.js";
 import { addressKey } from "./cidr.js";
-import { NOT_LOCKED, type ClientInfo, type LockoutDecision, type LockoutPolicy } from "./types.js";
 
 /**
  * What the Django handler hashes through. `client` is the request's client address (CLIENT_IP), or
@@ -37,17 +38,10 @@ const NO_CLIENT = "";
 
 type Grant = () => void;
 
-/**
- * Also a lockout policy the worker asks before the handler: an address whose queue is full is refused
- * before the handler reads the user from the database, so a flood's refusals cost no query. A check that
- * passes here can still meet a full queue when its hash is queued (HashQueueFullError).
- */
-export class FairHashQueue implements HashLimiter, LockoutPolicy {
-  readonly name = "queue";
+export class FairHashQueue implements HashLimiter {
+  /** Hashes one address runs at once (one per CPU by default). */
   readonly parallelism: number;
   readonly perAddress: number;
-  /** Hashes one address may run at once (all slots but one when there are two or more). */
-  readonly maxRunningPerAddress: number;
   #running = 0;
   /** Running hashes per address key. */
   readonly #runningBy = new Map<string, number>();
@@ -62,7 +56,6 @@ export class FairHashQueue implements HashLimiter, LockoutPolicy {
     if (!Number.isSafeInteger(perAddress) || perAddress < 1) throw new RangeError(`FairHashQueue: perAddress must be a positive integer, got ${perAddress}`);
     this.parallelism = parallelism;
     this.perAddress = perAddress;
-    this.maxRunningPerAddress = Math.max(1, parallelism - 1);
   }
 
   /** Hashes running now. */
@@ -79,14 +72,6 @@ export class FairHashQueue implements HashLimiter, LockoutPolicy {
   queuedFor(client: string | null): number {
     return this.#waiting.get(client === null ? NO_CLIENT : addressKey(client))?.length ?? 0;
   }
-
-  check(client: ClientInfo): LockoutDecision {
-    if (this.queuedFor(client.ip) < this.perAddress) return NOT_LOCKED;
-    return { locked: true, retryAfterSeconds: 1, reason: "queue" };
-  }
-
-  /** Nothing to count: the queue holds only what waits now. */
-  record(): void {}
 
   /**
    * Runs `task` when a slot is free and it is its address's turn. Rejects at once with HashQueueFullError
@@ -106,13 +91,14 @@ export class FairHashQueue implements HashLimiter, LockoutPolicy {
     }
   }
 
-  /** Most hashes one address runs at once: all slots but one, so another address always finds one free. */
-  #capOf(key: string): number {
-    return key === NO_CLIENT ? this.parallelism : this.maxRunningPerAddress;
-  }
-
+  /**
+   * Whether a hash of `key` may start now: its address under `parallelism`, and a slot free, counting the
+   * extra slot only for an address with nothing running.
+   */
   #canStart(key: string): boolean {
-    return this.#running < this.parallelism && (this.#runningBy.get(key) ?? 0) < this.#capOf(key);
+    const mine = this.#runningBy.get(key) ?? 0;
+    if (mine >= this.parallelism) return false;
+    return this.#running < this.parallelism || (this.#running === this.parallelism && mine === 0);
   }
 
   #start(key: string): void {
@@ -159,14 +145,14 @@ export class FairHashQueue implements HashLimiter, LockoutPolicy {
   }
 
   /**
-   * Fills free slots from the waiting addresses in round-robin order: the first address (in turn) that is
-   * under its running cap gets one hash started, then goes to the back of the round.
+   * Fills free slots from the waiting addresses in round-robin order: the first address (in turn) that may
+   * start (see #canStart) gets one hash started, then goes to the back of the round.
    */
   #pump(): void {
-    while (this.#running < this.parallelism) {
+    for (;;) {
       let next: [string, Grant[]] | undefined;
       for (const entry of this.#waiting) {
-        if ((this.#runningBy.get(entry[0]) ?? 0) < this.#capOf(entry[0])) {
+        if (this.#canStart(entry[0])) {
           next = entry;
           break;
         }

@@ -23,48 +23,51 @@ describe("FairHashQueue", () => {
     runs.push(queue.run(async () => void order.push("bob"), undefined, "192.0.2.2"));
     runs.push(queue.run(async () => void order.push("carol"), undefined, "2001:db8::3"));
     runs.push(queue.run(async () => void order.push("flood-v6-same-64"), undefined, "2001:db8::4"));
-    expect(queue.queued).toBe(8);
+    // The blocker holds the one slot; flood0 took the extra one (its address had nothing running).
+    expect(order).toEqual(["flood0"]);
+    expect(queue.queued).toBe(7);
     expect(queue.queuedFor("2001:db8::ffff")).toBe(2);
+    await Promise.all(runs);
+    // While the blocker still runs, the extra slot goes round the waiting addresses in turn.
+    expect(order).toEqual(["flood0", "flood1", "bob", "carol", "flood2", "flood-v6-same-64", "flood3", "flood4"]);
     gate.resolve();
-    await Promise.all([blocker, ...runs]);
-    expect(order).toEqual(["flood0", "bob", "carol", "flood1", "flood-v6-same-64", "flood2", "flood3", "flood4"]);
+    await blocker;
     expect(queue.running).toBe(0);
     expect(queue.queued).toBe(0);
   });
 
-  it("keeps one slot for other addresses: a flood runs on all slots but one", async () => {
-    const queue = new FairHashQueue({ parallelism: 3, perAddress: 100 });
+  it("runs one hash per CPU for an address, and one more only for an address with nothing running", async () => {
+    const queue = new FairHashQueue({ parallelism: 2, perAddress: 100 });
     const gate = deferred();
     const started: string[] = [];
-    const flood = Array.from({ length: 6 }, (_, i) =>
+    const gated = (name: string, ip: string | null) =>
       queue.run(
         async () => {
-          started.push(`flood${i}`);
+          started.push(name);
           await gate.promise;
         },
         undefined,
-        "192.0.2.1",
-      ),
-    );
+        ip,
+      );
+    // One address alone gets every CPU.
+    const flood = [0, 1, 2, 3].map((i) => gated(`flood${i}`, "192.0.2.1"));
     await tick();
     expect(started).toEqual(["flood0", "flood1"]);
-    expect(queue.running).toBe(2);
-    // Another address starts at once, on the slot the flood could not take, and no other waits.
-    await queue.run(async () => void started.push("second"), undefined, "192.0.2.2");
+    // A second address starts at once, next to the flood, on the extra slot; a third waits its turn.
+    const second = gated("second", "192.0.2.2");
+    const third = gated("third", "192.0.2.3");
+    await tick();
     expect(started).toEqual(["flood0", "flood1", "second"]);
+    expect(queue.running).toBe(3);
+    expect(queue.queuedFor("192.0.2.3")).toBe(1);
     gate.resolve();
-    await Promise.all(flood);
-    expect(started).toHaveLength(7);
-    // Requests without a client (one shared key for many) may use every slot.
-    const shared = new FairHashQueue({ parallelism: 2 });
-    const anonymous = deferred();
-    const anon = [shared.run(() => anonymous.promise), shared.run(() => anonymous.promise)];
-    expect(shared.running).toBe(2);
-    anonymous.resolve();
-    await Promise.all(anon);
+    await Promise.all([...flood, second, third]);
+    // When slots free up, the waiting addresses are served in turn: the third before the flood's rest.
+    expect(started.slice(3, 5)).toContain("third");
+    expect(started).toHaveLength(6);
   });
 
-  it("never runs more than `parallelism` at once", async () => {
+  it("never runs more than `parallelism` + 1 at once, nor more than `parallelism` for one address", async () => {
     const queue = new FairHashQueue({ parallelism: 2, perAddress: 100 });
     let running = 0;
     let peak = 0;
@@ -82,7 +85,23 @@ describe("FairHashQueue", () => {
       ),
     );
     expect((await Promise.all(runs)).sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
-    expect(peak).toBe(2);
+    expect(peak).toBe(3);
+    const alone = new FairHashQueue({ parallelism: 2 });
+    let now = 0;
+    let top = 0;
+    const own = Array.from({ length: 6 }, () =>
+      alone.run(
+        async () => {
+          top = Math.max(top, ++now);
+          await tick();
+          now--;
+        },
+        undefined,
+        "192.0.2.1",
+      ),
+    );
+    await Promise.all(own);
+    expect(top).toBe(2);
   });
 
   it("refuses at once an address that already has perAddress waiting, and only that address", async () => {
@@ -109,12 +128,13 @@ describe("FairHashQueue", () => {
     const blocker = queue.run(() => gate.promise, undefined, "192.0.2.1");
     const controller = new AbortController();
     let ran = false;
-    const waiting = queue.run(async () => void (ran = true), controller.signal, "192.0.2.2");
+    const waiting = queue.run(async () => void (ran = true), controller.signal, "192.0.2.1");
     controller.abort(new Error("deadline"));
     await expect(waiting).rejects.toThrow("deadline");
     expect(queue.queued).toBe(0);
     // The address's place is free again.
-    const next = queue.run(async () => "next", undefined, "192.0.2.2");
+    const next = queue.run(async () => "next", undefined, "192.0.2.1");
+    expect(queue.queuedFor("192.0.2.1")).toBe(1);
     gate.resolve();
     await blocker;
     expect(await next).toBe("next");
