@@ -47,6 +47,7 @@ import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
  *   no-headers     GRANTED when CLIENT_IP and PATH_INFO came but no USER_AGENT nor HTTP_ACCEPT, else DENIED
  *   long-agent     GRANTED when USER_AGENT is the first 1024 bytes of the 2000 the client sent, else DENIED
  *   once-*         GRANTED to the first check of that user name, DENIED to every later one
+ *   rename-once    GRANTED under the name "renamed@example.org" to the first check, DENIED to later ones
  *   throttled      THROTTLED with RETRY_AFTER 7 and REASON "throttled: pair" (any kind; each logged as
  *                  "fake worker: check <user> kind <kind>")
  *   throttled-bare THROTTLED without RETRY_AFTER
@@ -136,6 +137,11 @@ function answer(socket, kind, id, fields, defined) {
   const text = (tag) => valueOf(fields, tag)?.toString("latin1");
   const grantedIf = (ok) => frame(kind | 0x80, id, ok ? [[STATUS, Buffer.from([1])], [GROUP, Buffer.from("readers")]] : [[STATUS, Buffer.from([2])]]);
   if (user.startsWith("throttled")) console.error("fake worker: check " + user + " kind " + kind);
+  if (user === "rename-once") {
+    const first = !seenOnce.has(user);
+    seenOnce.add(user);
+    return void socket.write(frame(kind | 0x80, id, first ? [[STATUS, Buffer.from([1])], [USER, Buffer.from("renamed@example.org")]] : [[STATUS, Buffer.from([2])]]));
+  }
   if (user.startsWith("once-")) {
     const first = !seenOnce.has(user);
     seenOnce.add(user);
@@ -402,6 +408,13 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
     // A check that is not throttled goes once too: the provider takes the hook's answer (a second trip
     // for the same user would be DENIED: 401).
     expect(await as(`once-${String(Date.now())}`)).toBe(200);
+  });
+
+  test("a grant under another name, taken from the hook's answer, renames httpd's user (one trip)", async () => {
+    expect(await as("rename-once")).toBe(200);
+    // mod_auth_basic sets the sent name before it asks the provider; the kept answer renames it again.
+    expect(httpd.accessLog()).toMatch(/ renamed@example\.org "GET \/valid\/ HTTP\/1\.[01]" 200 /);
+    expect(httpd.errorLog()).toMatch(/ANP0503: user 'rename-once' authenticated as 'renamed@example\.org'/);
   });
 
   test("THROTTLED where node is not the first provider is a 401 with the same lockout line", async () => {
