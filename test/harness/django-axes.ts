@@ -57,6 +57,11 @@ export class AxesSite {
     return (await this.oracle.request<{ rows: AxesAttemptRow[] }>("attempts")).rows;
   }
 
+  /** How many AccessLog rows (axes writes one per successful login to the site). */
+  async accessLogs(): Promise<number> {
+    return (await this.oracle.request<{ count: number }>("access_logs")).count;
+  }
+
   /** manage.py axes_reset: every AccessAttempt row deleted. */
   async reset(): Promise<number> {
     return (await this.oracle.request<{ count: number }>("axes_reset")).count;

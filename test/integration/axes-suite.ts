@@ -108,6 +108,12 @@ export function defineAxesSuite(options: AxesSuiteOptions): void {
       await policy.record(x, "alice", "denied", signal);
       const mine = (await site.attempts()).filter((row) => row.ip_address === "127.0.12.1");
       expect(mine).toEqual([expect.objectContaining({ username: "alice", user_agent: "<unknown>", http_accept: "<unknown>", failures_since_start: 2 })]);
+      // A User-Agent longer than axes' column: both sides cut it to the same 255 characters, so one row again.
+      const long = client("127.0.12.2", { userAgent: `agent-${"é".repeat(300)}`, accept: "*/*" });
+      await site.login("bob", "wrong", asSite(long));
+      await policy.record(long, "bob", "denied", signal);
+      const cut = (await site.attempts()).filter((row) => row.ip_address === "127.0.12.2");
+      expect(cut.map((row) => [row.user_agent.length, row.failures_since_start])).toEqual([[255, 2]]);
       expect(await site.isLocked("alice", asSite(x))).toBe(true);
       expect(await policy.check(x, "alice", signal)).toMatchObject({ locked: true });
       // Locked and record mode: the refused attempt counts, as axes counts a refused login
@@ -145,6 +151,8 @@ export function defineAxesSuite(options: AxesSuiteOptions): void {
       await policy.record(y, "alice", "granted", signal);
       const left = (await site.attempts()).filter((row) => row.ip_address?.startsWith("127.0.14."));
       expect(left.map((row) => row.ip_address).sort()).toEqual(["127.0.14.1", "127.0.14.3"]);
+      // A success through Apache writes no AccessLog row (the site's own logins do).
+      expect(await site.accessLogs()).toBe(0);
     });
 
     const flagCases: Array<{ name: string; axes: AxesSiteSettings; keys: Record<string, string> }> = [
