@@ -121,6 +121,17 @@ export function defineAxesSuite(options: AxesSuiteOptions): void {
       expect((await site.attempts()).find((row) => row.ip_address === "127.0.12.1")?.failures_since_start).toBe(3);
     });
 
+    it("concurrent failures from two hosts (two handlers) on the same client all count, on one row", async () => {
+      const one = await setUp({}, { axes: "record", axes_failure_limit: "1000" });
+      const two = createDjangoHandler({ type: "django", database: options.databaseUrl(), axes: "record", axes_failure_limit: "1000" }, { log: () => {} });
+      open.push(two);
+      const policies = [one.policy, two.lockoutPolicies?.find((p) => p.name === "axes")];
+      const x = client("127.0.15.1", { userAgent: "racer" });
+      await Promise.all(Array.from({ length: 40 }, (_, i) => policies[i % 2]?.record(x, "alice", "denied", signal)));
+      const mine = (await one.site.attempts()).filter((row) => row.ip_address === "127.0.15.1");
+      expect(mine.map((row) => row.failures_since_start)).toEqual([40]);
+    });
+
     it("a short cooloff (axes_cooloff_time 0.0003 hours, about a second) re-admits X, and old rows start over", async () => {
       const { site, policy } = await setUp({ AXES_COOLOFF_TIME: 0.0003 }, { axes: "record", axes_cooloff_time: "0.0003" });
       const x = client("127.0.13.1");
