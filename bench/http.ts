@@ -8,6 +8,12 @@
 //       (NodeAuthDjangoOption row_cache_seconds 5)
 //   (h) (b) at a `Require group` location (the groups come back with the password check)
 //   (i) (b) at a `Require node-permission` location (the held permissions come back with the check)
+//   (j) flood isolation, in an Apache of its own with the brute-force defaults: one address (127.0.0.2)
+//       floods wrong passwords for unknown users (each a full hash at the preferred hasher) over 64
+//       connections, while a second address (127.0.0.3) makes first logins with fresh users and cached
+//       clients (127.0.0.1, wrk) keep logging in
+// Stages (a) to (i) come from 127.0.0.1, exempt from the native throttle (NodeAuthThrottleExempt): (e)
+// floods wrong passwords from the address its logged-in client uses, which the throttle would block.
 // BENCH_STAGES=abh runs only those stages (and does not rewrite docs/performance.md); (a) always runs.
 // Prints a table (req/s, p50, p99, ratio to (a), ratio to (f), RSS) and writes it into docs/performance.md.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -15,6 +21,7 @@ import { pbkdf2, randomFillSync } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { startPostgres, type PostgresServer } from "../test/harness/postgres.js";
 import { startDjango, type DjangoOracle } from "../test/harness/django.js";
@@ -24,14 +31,17 @@ import { makePassword, djangoDefaults } from "../src/index.js";
 import { runWrk, type WrkResult } from "./lib/wrk.js";
 import { socketUrlForWorker } from "./lib/postgres.js";
 import { descendants } from "../src/demo/httpd-process.js";
+import { percentile, runLanes } from "./lib/flood.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const CYCLING_USERS = Number(process.env.BENCH_USERS ?? 1000);
 const COLD_SECONDS = Number(process.env.BENCH_COLD_SECONDS ?? 3 * SECONDS);
 /** Stages to run; a partial run is for quick comparisons and leaves docs/performance.md alone. */
-const STAGES = new Set((process.env.BENCH_STAGES ?? "abcdefghi").split(""));
-const FULL_RUN = "abcdefghi".split("").every((stage) => STAGES.has(stage));
+const STAGES = new Set((process.env.BENCH_STAGES ?? "abcdefghij").split(""));
+const FULL_RUN = "abcdefghij".split("").every((stage) => STAGES.has(stage));
+/** (j): fresh users for the second address's first logins, each hashed at the preferred hasher. */
+const FRESH_USERS = Number(process.env.BENCH_FRESH_USERS ?? 40);
 const REPO = resolve(import.meta.dirname, "..");
 const ANCHOR = resolve(REPO, "../shared/anchors/modwsgi-django/start.sh");
 
@@ -48,7 +58,7 @@ function fileOf3KB(): string {
   return bytes.toString("base64").replace(/(.{76})/g, "$1\n");
 }
 
-async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[] }> {
+async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[]; freshCredentials: string[] }> {
   await oracle.createGroup("secret-agents", ["auth.view_user"]);
   // Django 3.2 makes these hashes (260,000 rounds), as in the anchor's seed.
   await oracle.createUser({ username: "alice", password: "wonderland", groups: ["secret-agents"] });
@@ -64,7 +74,16 @@ async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[
     await oracle.createUser({ username: `user${i}`, password: null, encoded });
     cyclingCredentials.push(`user${i}:${password}`);
   }
-  return { cyclingCredentials };
+  const freshCredentials: string[] = [];
+  if (STAGES.has("j")) {
+    // Made in parallel (libuv's pool): each is a full hash at Django 5.2's preferred hasher.
+    const made = await Promise.all(Array.from({ length: FRESH_USERS }, (_, i) => makePassword(`fresh-pw-${i}`, preset)));
+    for (const [i, encoded] of made.entries()) {
+      await oracle.createUser({ username: `fresh${i}`, password: null, encoded });
+      freshCredentials.push(`fresh${i}:fresh-pw-${i}`);
+    }
+  }
+  return { cyclingCredentials, freshCredentials };
 }
 
 async function pbkdf2PerSecond(seconds: number): Promise<number> {
@@ -110,11 +129,18 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     const oracle = await startDjango({ databaseUrl: pg.url });
-    const { cyclingCredentials } = await seed(oracle);
+    const { cyclingCredentials, freshCredentials } = await seed(oracle);
     await oracle.close();
 
     const file = fileOf3KB();
-    const files = { "open/file.txt": file, "valid/file.txt": file, "cold/file.txt": file, "reuse/file.txt": file, "group/file.txt": file, "perm/file.txt": file };
+    const files = {
+      "open/file.txt": file,
+      "valid/file.txt": file,
+      "cold/file.txt": file,
+      "reuse/file.txt": file,
+      "group/file.txt": file,
+      "perm/file.txt": file,
+    };
     // PostgreSQL's Unix socket, as a site with its database on the same host uses (TCP to 127.0.0.1 costs
     // the worker more per query: bench/profile.ts with PROFILE_PG=tcp|socket).
     const dbUrl = socketUrlForWorker(pg);
@@ -122,6 +148,7 @@ async function main(): Promise<void> {
       files,
       nodeModule: true,
       body: [
+        "NodeAuthThrottleExempt 127.0.0.1",
         djangoLocation("/valid", dbUrl),
         djangoLocation("/cold", dbUrl, ["NodeAuthDjangoOption verified_cache off"]),
         djangoLocation("/reuse", dbUrl, ["NodeAuthDjangoOption row_cache_seconds 5", "NodeAuthCacheSeconds 5"]),
@@ -180,6 +207,7 @@ async function main(): Promise<void> {
       ]);
       rows.push({ stage: "e", label: "(e0) during a wrong-password flood (8 more connections)", result: flooded });
     }
+    if (STAGES.has("j")) rows.push(...(await floodIsolation(file, dbUrl, freshCredentials)));
     if (STAGES.has("g")) rows.push({ stage: "g", label: "(b) with 5 s reuse (NodeAuthCacheSeconds 5, row_cache_seconds 5)", result: await wrk("/reuse/file.txt", apache, alice) });
     if (STAGES.has("h")) {
       rows.push({ stage: "h", label: "(b) at a Require group location (groups folded: one trip, one query)", result: await wrk("/group/file.txt", apache, alice) });
@@ -240,6 +268,65 @@ async function main(): Promise<void> {
     await bare?.stop();
     await pg.cleanup();
   }
+}
+
+/** Milliseconds of one hash at Django 5.2's preferred hasher on an idle worker thread (median of 3). */
+async function oneHashMs(): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    await makePassword("one-hash", djangoDefaults("5.2"));
+    times.push(performance.now() - started);
+  }
+  return percentile(times, 50);
+}
+
+/**
+ * (j): the flooder (127.0.0.2, 64 connections, wrong passwords for unknown users: a full hash each
+ * unless throttled), the second address (127.0.0.3, 2 connections, each fresh user's first login once)
+ * and the cached clients (wrk from 127.0.0.1, alice, 4 connections), all at once.
+ */
+async function floodIsolation(file: string, dbUrl: string, freshCredentials: readonly string[]): Promise<Row[]> {
+  const hashMs = await oneHashMs();
+  // Threads for all 64 flood connections and the others at once, so Apache's own limit is not what is measured.
+  const apache = await startBenchApache({
+    files: { "flood/file.txt": file, "valid/file.txt": file },
+    nodeModule: true,
+    body: ["ServerLimit 12", "MaxRequestWorkers 96", djangoLocation("/flood", dbUrl), djangoLocation("/valid", dbUrl)].join("\n"),
+  });
+  try {
+    await expectStatus(apache, "/valid/file.txt", "alice:wonderland", 200);
+    await runWrk({ url: apache.url("/valid/file.txt"), seconds: 2, connections: 2, credentials: ["alice:wonderland"] });
+    return await floodRows(apache, hashMs, freshCredentials);
+  } finally {
+    await apache.stop();
+  }
+}
+
+async function floodRows(apache: BenchApache, hashMs: number, freshCredentials: readonly string[]): Promise<Row[]> {
+  const [flooder, second, cached] = await Promise.all([
+    runLanes({ url: apache.url("/flood/file.txt"), localAddress: "127.0.0.2", lanes: 64, seconds: SECONDS, credentials: (n) => `ghost${n}:wrong-${n}` }),
+    runLanes({ url: apache.url("/flood/file.txt"), localAddress: "127.0.0.3", lanes: 2, seconds: SECONDS, credentials: (n) => freshCredentials[n] ?? null }),
+    runWrk({ url: apache.url("/valid/file.txt"), seconds: SECONDS, connections: 4, credentials: ["alice:wonderland"] }),
+  ]);
+  const logins = Object.values(second.byStatus).reduce((a, b) => a + b, 0);
+  const secondErrors = logins - (second.byStatus["200"] ?? 0);
+  const secondP99 = percentile(second.okLatenciesMs, 99);
+  const statuses = (r: Record<string, number>) =>
+    Object.entries(r)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(", ");
+  return [
+    {
+      stage: "j",
+      label: "cached clients (127.0.0.1) during a 64-connection wrong-password flood from 127.0.0.2",
+      result: cached,
+      note:
+        `second address (127.0.0.3): ${logins} first logins (${statuses(second.byStatus)}), ${secondErrors} not 200, p99 ${fmt(secondP99, 0)} ms ` +
+        `(one hash at the preferred hasher: ${fmt(hashMs, 0)} ms; p99 / hash ${fmt(secondP99 / hashMs, 2)}); ` +
+        `flooder (127.0.0.2): ${statuses(flooder.byStatus)}; first 429 after ${fmt(flooder.first429Ms ?? Number.NaN, 0)} ms (Retry-After ${flooder.first429RetryAfter ?? "–"})`,
+    },
+  ];
 }
 
 async function expectStatus(server: BenchApache, path: string, credentials: string | null, expected: number): Promise<void> {

@@ -19,7 +19,8 @@ import { guardMemory } from "./worker/memory-guard.js";
 import { CHECK_SPECS_FLAG, checkSpecsMain } from "./worker/check-specs.js";
 import { USAGE, parseCommandLine, type WorkerOptions } from "./worker/cli.js";
 import { handlerFactories } from "./worker/factories.js";
-import { lowerHashingPriority } from "./worker/hashing-priority.js";
+import { lowerHashingPriority, threadPoolSize } from "./worker/hashing-priority.js";
+import { availableParallelism } from "node:os";
 import { SpecPolicy, restrictSpecs, specPolicyOf } from "./worker/handler-table.js";
 import { PeerPolicy } from "./worker/peer.js";
 import { WorkerServer } from "./worker/server.js";
@@ -198,6 +199,16 @@ function workerPolicies(options: WorkerOptions, logger: Logger): LockoutPolicy[]
   return [new NativeThrottle(options.throttle, { onBlock })];
 }
 
+/**
+ * The hashing queue: one hash per CPU, but no more than libuv's pool holds with one thread to spare, so the
+ * queue's extra slot (for an address with nothing running) finds a free pool thread and does not wait in
+ * libuv's own FIFO behind a flood.
+ */
+function hashQueueFor(options: WorkerOptions): FairHashQueue {
+  const parallelism = Math.max(1, Math.min(availableParallelism(), threadPoolSize() - 1));
+  return new FairHashQueue({ parallelism, perAddress: options.hashQueue });
+}
+
 interface Started {
   readonly uid: number;
   readonly addon: Addon | null;
@@ -296,7 +307,7 @@ async function main(): Promise<void> {
   logger = relayOutput(addon, options, logger);
   const bootstrap = await bootstrapOf(options, logger);
   if (addon !== null) await lowerPriority(addon, logger);
-  const started: Started = { uid, addon, bootstrap, logger, hashQueue: new FairHashQueue({ perAddress: options.hashQueue }) };
+  const started: Started = { uid, addon, bootstrap, logger, hashQueue: hashQueueFor(options) };
   const registry = await prepareHandlers(options, started);
   const server = await listen(options, started, registry);
 
