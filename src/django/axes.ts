@@ -59,6 +59,11 @@ export class AxesPolicy implements LockoutPolicy {
     const decision = await this.#decide(attempt);
     if (decision.locked && this.settings.mode === "record" && this.settings.resetCoolOffOnFailureDuringLockout) {
       await this.#recordFailure(attempt);
+      // The client's own row now carries this attempt's time, and it matches every lockout parameter: the
+      // lock ends a whole cooloff from now (a client that waits Retry-After must not find it still running).
+      if (this.settings.cooloffMs !== null && decision.retryAfterSeconds !== AXES_RETRY_AFTER_MAX_SECONDS) {
+        return { ...decision, retryAfterSeconds: secondsUntilAfter(this.settings.cooloffMs) };
+      }
     }
     return decision;
   }
@@ -98,8 +103,7 @@ export class AxesPolicy implements LockoutPolicy {
     if (this.settings.cooloffMs === null) return AXES_RETRY_AFTER_MAX_SECONDS;
     const latest = typeof row.latest === "string" ? parseUtcText(row.latest) : null;
     if (latest === null) throw new DatabaseError(`${this.#database.description}: axes_accessattempt.attempt_time unreadable`);
-    const seconds = Math.ceil((latest.getTime() + this.settings.cooloffMs - now) / 1000);
-    return Math.min(AXES_RETRY_AFTER_MAX_SECONDS, Math.max(1, seconds));
+    return secondsUntilAfter(latest.getTime() + this.settings.cooloffMs - now);
   }
 
   /**
@@ -171,6 +175,14 @@ function attemptOf(client: ClientInfo, user: string): Attempt & Record<AxesField
     http_accept: cut(client.accept ?? "<unknown>", 1025),
     path_info: cut(client.path ?? "<unknown>", 255),
   };
+}
+
+/**
+ * Whole seconds until a moment `ms` from now has passed: a row stays counted while attempt_time >= now -
+ * cooloff, so the lock ends only after that moment. Within Retry-After's range.
+ */
+function secondsUntilAfter(ms: number): number {
+  return Math.min(AXES_RETRY_AFTER_MAX_SECONDS, Math.max(1, Math.floor(ms / 1000) + 1));
 }
 
 /** Python's s[:n]: the first n code points. */

@@ -148,9 +148,27 @@ describe("the axes lock rule's arithmetic", () => {
     expect(await under.check(client, "alice", signal)).toEqual({ locked: false });
     const db = database([{ entry: 0, failures: "3", latest }, { entry: 1, failures: 1, latest }]);
     const at = new AxesPolicy({ settings, database: db, now: () => NOW });
-    expect(await at.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1200, reason: "axes" });
+    // The newest row leaves the window 1200 s from now; it still counts at that very moment (>=), so 1201.
+    expect(await at.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1201, reason: "axes" });
     // Values: each parameter's fields, then the threshold (now - cooloff) as Django's UTC text.
     expect(db.calls[0]?.values).toEqual(["192.0.2.7", utcText(new Date(NOW - 1_800_000)), "alice", utcText(new Date(NOW - 1_800_000))]);
+  });
+
+  it("record mode: a refused attempt is a failure written now, so Retry-After is a whole cooloff", async () => {
+    const latest = utcText(new Date(NOW - 600_000));
+    const db = database([{ entry: 0, failures: 3, latest }]);
+    const policy = new AxesPolicy({ settings: parseAxesSpec({ axes: "record", axes_cooloff_time: "0.5" }), database: db, now: () => NOW });
+    expect(await policy.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1801, reason: "axes" });
+    expect(db.calls.some((call) => call.sql.startsWith("INSERT INTO"))).toBe(true);
+    // With AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off, nothing is written and the rows' own time counts.
+    const quiet = database([{ entry: 0, failures: 3, latest }]);
+    const off = new AxesPolicy({
+      settings: parseAxesSpec({ axes: "record", axes_cooloff_time: "0.5", axes_reset_cool_off_on_failure_during_lockout: "off" }),
+      database: quiet,
+      now: () => NOW,
+    });
+    expect(await off.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1201, reason: "axes" });
+    expect(quiet.calls).toHaveLength(1);
   });
 
   it("without a cooloff a lock lasts until axes_reset: the longest Retry-After", async () => {
