@@ -306,7 +306,7 @@ async function floodIsolation(file: string, dbUrl: string, freshCredentials: rea
 async function floodRows(apache: BenchApache, hashMs: number, freshCredentials: readonly string[]): Promise<Row[]> {
   const [flooder, second, cached] = await Promise.all([
     runLanes({ url: apache.url("/flood/file.txt"), localAddress: "127.0.0.2", lanes: 64, seconds: SECONDS, credentials: (n) => `ghost${n}:wrong-${n}` }),
-    runLanes({ url: apache.url("/flood/file.txt"), localAddress: "127.0.0.3", lanes: 2, seconds: SECONDS, credentials: (n) => freshCredentials[n] ?? null }),
+    runLanes({ url: apache.url("/flood/file.txt"), localAddress: "127.0.0.3", lanes: 2, seconds: SECONDS, keepAlive: false, credentials: (n) => freshCredentials[n] ?? null }),
     runWrk({ url: apache.url("/valid/file.txt"), seconds: SECONDS, connections: 4, credentials: ["alice:wonderland"] }),
   ]);
   const logins = Object.values(second.byStatus).reduce((a, b) => a + b, 0);

@@ -10,6 +10,8 @@ export interface LaneOptions {
   readonly localAddress: string;
   readonly lanes: number;
   readonly seconds: number;
+  /** Keep connections open between requests (default true); false: a new connection for each, as a browser's first visit. */
+  readonly keepAlive?: boolean;
   /** The credentials ("user:password") of the n-th request, all lanes together; null stops the lane. */
   readonly credentials: (n: number) => string | null;
 }
@@ -42,7 +44,7 @@ function once(agent: Agent, url: URL, credentials: string, localAddress: string)
 }
 
 export async function runLanes(options: LaneOptions): Promise<LaneResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.lanes, localAddress: options.localAddress } as ConstructorParameters<typeof Agent>[0]);
+  const agent = new Agent({ keepAlive: options.keepAlive ?? true, maxSockets: options.lanes, localAddress: options.localAddress } as ConstructorParameters<typeof Agent>[0]);
   const url = new URL(options.url);
   const started = performance.now();
   const deadline = started + options.seconds * 1000;

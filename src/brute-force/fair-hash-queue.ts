@@ -1,10 +1,10 @@
 // Bounds how many password hashes run at once (each one a full PBKDF2/argon2/bcrypt run, on libuv's thread
 // pool) and shares the slots fairly between client addresses. Waiting hashes queue per address and are
-// served round-robin, one per address in turn. One address runs at most one hash per CPU; one more slot
-// is open only to an address with nothing running, so an address flooding wrong passwords waits behind
-// its own flood while another address's first login starts at once, next to the flood, instead of after
-// one of the flood's hashes (which, at the hashing threads' low priority under load, can take seconds).
-// One address alone still gets every CPU. An address
+// served round-robin, one per address in turn. One address alone runs one hash per CPU; while others have
+// work it runs at most its even share of them, and one more slot is open only to an address with nothing
+// running. So an address flooding wrong passwords waits behind its own flood, while another address's
+// first login starts at once, next to the flood, and shares the CPUs with fewer of the flood's hashes
+// (which, at the hashing threads' low priority on a busy machine, is what decides how long it takes). An address
 // that already has `perAddress` hashes waiting is refused at once (HashQueueFullError, answered HTTP 429)
 // instead of holding an httpd thread until its deadline. Checks answered from the verified-credential
 // cache never get here, so logged-in users are not slowed by a flood.
@@ -45,6 +45,8 @@ export class FairHashQueue implements HashLimiter {
   #running = 0;
   /** Running hashes per address key. */
   readonly #runningBy = new Map<string, number>();
+  /** Running and waiting hashes per address key: its size is the number of addresses with work. */
+  readonly #load = new Map<string, number>();
   #queued = 0;
   /** Waiting grants per address key, in round-robin order: the first key is served next. */
   readonly #waiting = new Map<string, Grant[]>();
@@ -82,8 +84,10 @@ export class FairHashQueue implements HashLimiter {
     signal?.throwIfAborted();
     const key = client === undefined || client === null ? NO_CLIENT : addressKey(client);
     // At once only when none of the address's own hashes wait (they keep their order) and a slot is free for it.
-    if (!this.#waiting.has(key) && this.#canStart(key)) this.#start(key);
-    else await this.#wait(key, signal);
+    if (!this.#waiting.has(key) && this.#canStart(key)) {
+      this.#start(key);
+      this.#addLoad(key, 1);
+    } else await this.#wait(key, signal);
     try {
       return await task();
     } finally {
@@ -91,13 +95,22 @@ export class FairHashQueue implements HashLimiter {
     }
   }
 
+  #addLoad(key: string, delta: number): void {
+    const left = (this.#load.get(key) ?? 0) + delta;
+    if (left > 0) this.#load.set(key, left);
+    else this.#load.delete(key);
+  }
+
   /**
-   * Whether a hash of `key` may start now: its address under `parallelism`, and a slot free, counting the
-   * extra slot only for an address with nothing running.
+   * Whether a hash of `key` may start now: its address under its share of the CPUs (all of them when it is
+   * the only address with work, an even part of them when others have work too, at least one), and a slot
+   * free, counting the extra slot only for an address with nothing running. A slot an address may not
+   * take over its share stays free: its hash would only slow down the others'.
    */
   #canStart(key: string): boolean {
     const mine = this.#runningBy.get(key) ?? 0;
-    if (mine >= this.parallelism) return false;
+    const addresses = this.#load.size + (this.#load.has(key) ? 0 : 1);
+    if (mine >= Math.max(1, Math.floor(this.parallelism / addresses))) return false;
     return this.#running < this.parallelism || (this.#running === this.parallelism && mine === 0);
   }
 
@@ -108,6 +121,7 @@ export class FairHashQueue implements HashLimiter {
 
   #finish(key: string): void {
     this.#running--;
+    this.#addLoad(key, -1);
     const left = (this.#runningBy.get(key) ?? 1) - 1;
     if (left > 0) this.#runningBy.set(key, left);
     else this.#runningBy.delete(key);
@@ -131,6 +145,7 @@ export class FairHashQueue implements HashLimiter {
       if (queue === undefined) this.#waiting.set(key, [grant]);
       else queue.push(grant);
       this.#queued++;
+      this.#addLoad(key, 1);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
@@ -141,6 +156,7 @@ export class FairHashQueue implements HashLimiter {
     if (queue === undefined || index < 0) return;
     queue.splice(index, 1);
     this.#queued--;
+    this.#addLoad(key, -1);
     if (queue.length === 0) this.#waiting.delete(key);
   }
 

@@ -67,6 +67,50 @@ describe("FairHashQueue", () => {
     expect(started).toHaveLength(6);
   });
 
+  it("holds an address to its share of the CPUs while another address has work", async () => {
+    const queue = new FairHashQueue({ parallelism: 4, perAddress: 100 });
+    const gates = Array.from({ length: 6 }, deferred);
+    const started: string[] = [];
+    const flood = gates.map((gate, i) =>
+      queue.run(
+        async () => {
+          started.push(`flood${i}`);
+          await gate.promise;
+        },
+        undefined,
+        "192.0.2.1",
+      ),
+    );
+    const secondGate = deferred();
+    const second = queue.run(
+      async () => {
+        started.push("second");
+        await secondGate.promise;
+      },
+      undefined,
+      "192.0.2.2",
+    );
+    await tick();
+    expect(started).toEqual(["flood0", "flood1", "flood2", "flood3", "second"]);
+    // Two flood hashes end: while the second runs, the flood keeps to its share (two of four CPUs), so the
+    // freed slots stay free instead of slowing the second's hash down.
+    gates[0]!.resolve();
+    gates[1]!.resolve();
+    await Promise.all([flood[0], flood[1]]);
+    await tick();
+    expect(queue.running).toBe(3);
+    expect(started).toHaveLength(5);
+    // The second address is done: the flood has every CPU again.
+    secondGate.resolve();
+    await second;
+    await tick();
+    expect(started).toEqual(["flood0", "flood1", "flood2", "flood3", "second", "flood4", "flood5"]);
+    expect(queue.running).toBe(4);
+    for (const gate of gates) gate.resolve();
+    await Promise.all(flood);
+    expect(queue.running).toBe(0);
+  });
+
   it("never runs more than `parallelism` + 1 at once, nor more than `parallelism` for one address", async () => {
     const queue = new FairHashQueue({ parallelism: 2, perAddress: 100 });
     let running = 0;
