@@ -187,16 +187,17 @@ async function prepareHandlers(options: WorkerOptions, started: Started): Promis
 
 /**
  * The worker's own lockout policies: the native throttle, one per worker (so its counts are this host's),
- * or none with --throttle off. A key that becomes blocked is logged once, with the address, the user,
+ * unless --throttle off; then the hashing queue, which refuses an address whose queue is full before the
+ * handler reads the database. A key that becomes blocked is logged once, with the address, the user,
  * the rule and the end of the block; never a password (the throttle never sees one).
  */
-function workerPolicies(options: WorkerOptions, logger: Logger): LockoutPolicy[] {
-  if (options.throttle === null) return [];
+function workerPolicies(options: WorkerOptions, hashQueue: FairHashQueue, logger: Logger): LockoutPolicy[] {
+  if (options.throttle === null) return [hashQueue];
   const onBlock = (event: BlockEvent): void =>
     logger.info(
       `throttle: client ${event.ip} user ${JSON.stringify(event.user)} blocked (${event.kind}) until ${new Date(event.until).toISOString()} (${event.seconds} s)`,
     );
-  return [new NativeThrottle(options.throttle, { onBlock })];
+  return [new NativeThrottle(options.throttle, { onBlock }), hashQueue];
 }
 
 /**
@@ -219,7 +220,7 @@ interface Started {
 }
 
 async function listen(options: WorkerOptions, started: Started, registry: HandlerRegistry): Promise<WorkerServer> {
-  const { uid, addon, bootstrap, logger } = started;
+  const { uid, addon, bootstrap, logger, hashQueue } = started;
   const server = new WorkerServer({
     socketPath: options.socketPath,
     listenFd: options.listenFd,
@@ -229,7 +230,7 @@ async function listen(options: WorkerOptions, started: Started, registry: Handle
     peers: new PeerPolicy(uid, options.trustUids, addon),
     connection: {
       registry,
-      lockoutPolicies: workerPolicies(options, logger),
+      lockoutPolicies: workerPolicies(options, hashQueue, logger),
       logger,
       timeoutMs: options.timeoutMs,
       maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION,

@@ -11,6 +11,7 @@
 import { availableParallelism } from "node:os";
 import { HashQueueFullError } from "../errors.js";
 import { addressKey } from "./cidr.js";
+import { NOT_LOCKED, type ClientInfo, type LockoutDecision, type LockoutPolicy } from "./types.js";
 
 /**
  * What the Django handler hashes through. `client` is the request's client address (CLIENT_IP), or
@@ -38,7 +39,16 @@ const NO_CLIENT = "";
 
 type Grant = () => void;
 
-export class FairHashQueue implements HashLimiter {
+/**
+ * Also a lockout policy the worker asks before the handler: an address whose queue is full is refused
+ * before the handler reads the user from the database, so a flood's refusals cost no query (a flood
+ * ignoring Retry-After sends hundreds a second, and their lookups would hold up everyone's). The price: a
+ * client sharing the flooder's address is refused too while the queue is full, even one the
+ * verified-credential cache would have answered. A check that passes here can still meet a full queue
+ * when its hash is queued (HashQueueFullError).
+ */
+export class FairHashQueue implements HashLimiter, LockoutPolicy {
+  readonly name = "queue";
   /** Hashes one address runs at once (one per CPU by default). */
   readonly parallelism: number;
   readonly perAddress: number;
@@ -74,6 +84,14 @@ export class FairHashQueue implements HashLimiter {
   queuedFor(client: string | null): number {
     return this.#waiting.get(client === null ? NO_CLIENT : addressKey(client))?.length ?? 0;
   }
+
+  check(client: ClientInfo): LockoutDecision {
+    if (this.queuedFor(client.ip) < this.perAddress) return NOT_LOCKED;
+    return { locked: true, retryAfterSeconds: 1, reason: "queue" };
+  }
+
+  /** Nothing to count: the queue holds only what waits now. */
+  record(): void {}
 
   /**
    * Runs `task` when a slot is free and it is its address's turn. Rejects at once with HashQueueFullError
