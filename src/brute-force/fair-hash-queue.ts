@@ -42,7 +42,7 @@ type Grant = () => void;
 /**
  * Also a lockout policy the worker asks before the handler: an address whose queue is full is refused
  * before the handler reads the user from the database, so a flood's refusals cost no query (a flood
- * ignoring Retry-After sends hundreds a second, and their lookups would hold up everyone's). The price: a
+ * that ignores Retry-After asks again as fast as it is refused, and those lookups would hold up everyone's). The price: a
  * client sharing the flooder's address is refused too while the queue is full, even one the
  * verified-credential cache would have answered. A check that passes here can still meet a full queue
  * when its hash is queued (HashQueueFullError).
