@@ -6,6 +6,7 @@
 // so a patient guesser slows down while a user who mistyped a few times waits seconds. A key with no
 // failure for `window` seconds and no block running is forgotten, and every map is bounded so a flood of
 // addresses cannot grow the worker without limit.
+import { createHash } from "node:crypto";
 import { addressKey, inAnyCidr, type Cidr } from "./cidr.js";
 import { NOT_LOCKED, type CheckOutcome, type ClientInfo, type LockoutDecision, type LockoutPolicy } from "./types.js";
 
@@ -87,6 +88,13 @@ class EntryMap {
     return this.#entries.size;
   }
 
+  /** Characters of all keys (tests: the keys stay short whatever names come). */
+  get keyChars(): number {
+    let total = 0;
+    for (const key of this.#entries.keys()) total += key.length;
+    return total;
+  }
+
   #expired(entry: Entry, now: number): boolean {
     return now - entry.lastFailure >= this.#windowMs && now >= entry.blockedUntil;
   }
@@ -123,6 +131,18 @@ class EntryMap {
   }
 }
 
+/** User names longer than this are kept as their SHA-256. */
+const MAX_USER_KEY_CHARS = 128;
+
+/**
+ * The user's part of a key: the name itself (marked `=`), or for a long one its SHA-256 (marked `#`), so
+ * the maps' memory stays bounded by their entry count whatever names a flood sends (a Basic user name
+ * can be several kilobytes).
+ */
+function userKey(user: string): string {
+  return user.length <= MAX_USER_KEY_CHARS ? `=${user}` : `#${createHash("sha256").update(user, "utf8").digest("hex")}`;
+}
+
 /** Whole seconds until `until`, at least 1 (Retry-After). */
 function secondsUntil(until: number, now: number): number {
   return Math.max(1, Math.ceil((until - now) / 1000));
@@ -153,15 +173,21 @@ export class NativeThrottle implements LockoutPolicy {
     return { address: this.#addresses.size, pair: this.#pairs.size, user: this.#users.size };
   }
 
+  /** Characters of all keys held, every map together (tests, diagnostics). */
+  get keyChars(): number {
+    return this.#addresses.keyChars + this.#pairs.keyChars + this.#users.keyChars;
+  }
+
   /** The keys of one check: each kind with its map, its key and its limit (user only when on). */
   #keys(ip: string, user: string): Array<{ kind: ThrottleKeyKind; map: EntryMap; key: string; limit: number }> {
     const address = addressKey(ip);
+    const name = userKey(user);
     const keys: Array<{ kind: ThrottleKeyKind; map: EntryMap; key: string; limit: number }> = [
       { kind: "address", map: this.#addresses, key: address, limit: this.settings.addressLimit },
       // NUL cannot occur in an address key, so no (user, address) pair can pose as another.
-      { kind: "pair", map: this.#pairs, key: `${address}\u0000${user}`, limit: this.settings.pairLimit },
+      { kind: "pair", map: this.#pairs, key: `${address}\u0000${name}`, limit: this.settings.pairLimit },
     ];
-    if (this.settings.userLimit > 0) keys.push({ kind: "user", map: this.#users, key: user, limit: this.settings.userLimit });
+    if (this.settings.userLimit > 0) keys.push({ kind: "user", map: this.#users, key: name, limit: this.settings.userLimit });
     return keys;
   }
 

@@ -159,6 +159,20 @@ describe("NativeThrottle", () => {
     expect(t.check("2001:db8:0:2::1", "alice").locked).toBe(false);
   });
 
+  it("tells long user names apart by their digest, and a long name from a short one", () => {
+    const t = setup({ addressLimit: 1_000, pairLimit: 2, userLimit: 2 });
+    const long = "x".repeat(5000);
+    t.fail("192.0.2.1", long, 2);
+    expect(t.check("192.0.2.1", long)).toMatchObject({ locked: true, reason: "pair,user" });
+    expect(t.check("192.0.2.1", `${long}y`).locked).toBe(false);
+    expect(t.check("192.0.2.1", "x").locked).toBe(false);
+    // The block event still names the user as sent (for the log), not the digest.
+    expect(t.events[0]?.user).toBe(long);
+    // However long the names a flood sends, each key stays short.
+    for (let i = 0; i < 50; i++) t.fail("192.0.2.2", `${i}${long}`);
+    expect(t.throttle.keyChars).toBeLessThan(50 * 3 * 100);
+  });
+
   it("keeps at most maxEntries per map, dropping the least recently failed", () => {
     const t = setup({ addressLimit: 1_000, pairLimit: 2 }, 50);
     t.fail("192.0.2.1", "alice", 2);
