@@ -65,6 +65,10 @@ const PROBES: readonly Probe[] = [
   { method: "POST", name: "file.txt", body: "probe\n", memberStatus: [200, 405] },
 ];
 
+/** The address the wrong password comes from, and the native throttle's default pair limit (docs/module.md). */
+const GUESSER_ADDRESS = "127.0.0.2";
+const PAIR_LIMIT = 10;
+
 const checks: CheckSpec[] = [member, outsider, wrongPassword].map((c) => ({ username: c.user, password: c.password }));
 
 /** The share's Django users; `member` overrides what the admin changed about the member. */
@@ -121,31 +125,35 @@ describe.each(["event", "prefork"] as const)("WebDAV use case under mpm_%s", (mp
       expect(w).toMatchObject({ check_password: false });
     });
 
-    it("answers each method by who asks: member passes, non-member 403, wrong password and no credentials 401", async () => {
+    it("answers each method by who asks: member passes, non-member 403, no credentials 401, a wrong password 401 until the throttle answers 429", async () => {
       const s = running();
       const rows: Record<string, Record<string, number>> = {};
-      const who: Array<[string, Credentials | undefined]> = [
-        ["member", member],
-        ["non-member", outsider],
-        ["wrong password", wrongPassword],
-        ["no credentials", undefined],
+      // The wrong password comes from an address of its own: the shipped configuration keeps the native
+      // throttle's defaults, so that address is blocked for the member's name after PAIR_LIMIT failures
+      // while the member, from 127.0.0.1, keeps working.
+      const who: Array<[string, Credentials | undefined, string | undefined]> = [
+        ["member", member, undefined],
+        ["non-member", outsider, undefined],
+        ["wrong password", wrongPassword, GUESSER_ADDRESS],
+        ["no credentials", undefined, undefined],
       ];
-      for (const [label, credentials] of who) {
+      for (const [label, credentials, fromAddress] of who) {
         // Each caller works in a folder of its own, so a refused caller finds nothing made by another.
         const folder = s.url(`/team/probe-${label.replace(/ /g, "-")}/`);
         for (const probe of PROBES) {
-          const status = await curlStatus(folder + probe.name, { credentials, method: probe.method, headers: probe.headers?.(folder), body: probe.body });
+          const status = await curlStatus(folder + probe.name, { credentials, method: probe.method, headers: probe.headers?.(folder), body: probe.body, fromAddress });
           (rows[probe.method] ??= {})[label] = status;
         }
       }
       console.log(formatTable(`WebDAV status matrix (use-case-webdav, mpm_${mpm}), HTTP status per method and caller:`, rows));
-      for (const probe of PROBES) {
+      expect(PROBES.length).toBeGreaterThan(PAIR_LIMIT);
+      PROBES.forEach((probe, i) => {
         const row = rows[probe.method]!;
         expect(probe.memberStatus, `${probe.method} as member`).toContain(row.member);
         expect(row["non-member"], `${probe.method} as non-member`).toBe(403);
-        expect(row["wrong password"], `${probe.method} with a wrong password`).toBe(401);
+        expect(row["wrong password"], `${probe.method} with a wrong password (failure ${i + 1})`).toBe(i < PAIR_LIMIT ? 401 : 429);
         expect(row["no credentials"], `${probe.method} without credentials`).toBe(401);
-      }
+      });
       // Nothing the refused requests asked for happened on disk; the member's did.
       const team = path.join(s.root, "dav/team");
       expect(existsSync(path.join(team, "probe-member/file.txt"))).toBe(true);
