@@ -260,24 +260,36 @@ static const char *check_count(apr_pool_t *p, const anp_django_option *opt, cons
 }
 
 /*
- * A Redis URL as defender-settings.ts admits it (redis:// or rediss://, no spaces or control bytes), or
- * file:/abs/path of a file holding one, for httpd's parent to read as root and hand the worker (its
- * content is checked there, not here: anp_secret_file_read's checks are the database URL's). The value is
- * never quoted back: it may hold the Redis password.
+ * A Redis URL as defender-settings.ts admits it (redis:// or rediss://, no spaces or control bytes), or,
+ * for defender_redis_url, file:/abs/path of a file holding one, which httpd's parent reads as root and
+ * hands the worker (worker_inputs.c). Never quotes the URL: it may hold the Redis password.
  */
+const char *anp_config_check_redis_url(apr_pool_t *p, const char *url)
+{
+    (void)p; /* the reason is a constant; p keeps the signature of anp_secret_kind's checks */
+    if ((strncasecmp(url, "redis://", 8) && strncasecmp(url, "rediss://", 9)) || strchr(url, ' ')
+        || has_control_bytes(url)) {
+        return "expected a redis:// or rediss:// URL";
+    }
+    return NULL;
+}
+
 static const char *check_redis_url(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
+    anp_secret_file secret;
+    const char *err;
+
     if (!strncmp(value, ANP_SECRET_FILE_PREFIX, strlen(ANP_SECRET_FILE_PREFIX))) {
         const char *path = value + strlen(ANP_SECRET_FILE_PREFIX);
         if (path[0] != '/' || strchr(path, ' ')) {
             return apr_psprintf(p, "%s: %s needs an absolute path without spaces or control characters", opt->key,
                                 ANP_SECRET_FILE_PREFIX);
         }
-        return NULL;
+        /* Running as root (apache2 -t included), the file is checked now too, as NodeAuthDjangoDatabase's is. */
+        return geteuid() == 0 ? anp_secret_file_read_as(p, path, &anp_secret_redis_url, &secret) : NULL;
     }
-    if ((strncasecmp(value, "redis://", 8) && strncasecmp(value, "rediss://", 9)) || strchr(value, ' ')) {
-        return apr_psprintf(p, "%s: expected a redis:// or rediss:// URL, or file:/abs/path of a file that holds one",
-                            opt->key);
+    if ((err = anp_config_check_redis_url(p, value)) != NULL) {
+        return apr_psprintf(p, "%s: %s, or " ANP_SECRET_FILE_PREFIX "/abs/path of a file that holds one", opt->key, err);
     }
     return NULL;
 }

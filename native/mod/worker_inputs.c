@@ -234,31 +234,52 @@ static const char *collect_server(apr_pool_t *p, server_rec *s, apr_hash_t *spec
     return NULL;
 }
 
-/* The file: secrets the specs name, each read and checked once. */
-static const char *collect_secrets(apr_pool_t *p, apr_hash_t *specs, anp_worker_inputs *out)
-{
-    apr_hash_t *seen = apr_hash_make(p);
-    apr_hash_index_t *hi;
-    static const char prefix[] = "\ndatabase=" ANP_SECRET_FILE_PREFIX;
+/* The spec keys whose value may be file:/abs/path, and how each file's content is checked. */
+static const struct {
+    const char *prefix;
+    const anp_secret_kind *kind;
+} secret_keys[] = {
+    {"\ndatabase=" ANP_SECRET_FILE_PREFIX, &anp_secret_database_url},
+    {"\ndefender_redis_url=" ANP_SECRET_FILE_PREFIX, &anp_secret_redis_url},
+};
 
-    for (hi = apr_hash_first(p, specs); hi; hi = apr_hash_next(hi)) {
-        const char *spec = apr_hash_this_val(hi), *at = strstr(spec, prefix), *end;
-        const char *path, *err;
+/* The file: secrets one spec names, each path read and checked once across all specs. */
+static const char *collect_spec_secrets(apr_pool_t *p, const char *spec, apr_hash_t *seen, anp_worker_inputs *out)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(secret_keys) / sizeof(secret_keys[0]); i++) {
+        const char *at = strstr(spec, secret_keys[i].prefix), *end, *path, *err;
         anp_secret_file secret;
         if (!at) {
             continue;
         }
-        at += sizeof(prefix) - 1;
+        at += strlen(secret_keys[i].prefix);
         end = strchr(at, '\n');
         path = end ? apr_pstrmemdup(p, at, (apr_size_t)(end - at)) : apr_pstrdup(p, at);
         if (apr_hash_get(seen, path, APR_HASH_KEY_STRING)) {
             continue;
         }
         apr_hash_set(seen, path, APR_HASH_KEY_STRING, path);
-        if ((err = anp_secret_file_read(p, path, &secret)) != NULL) {
+        if ((err = anp_secret_file_read_as(p, path, secret_keys[i].kind, &secret)) != NULL) {
             return err;
         }
         *(anp_secret_file *)apr_array_push(out->secret_files) = secret;
+    }
+    return NULL;
+}
+
+/* The file: secrets the specs name, each read and checked once. */
+static const char *collect_secrets(apr_pool_t *p, apr_hash_t *specs, anp_worker_inputs *out)
+{
+    apr_hash_t *seen = apr_hash_make(p);
+    apr_hash_index_t *hi;
+    const char *err;
+
+    for (hi = apr_hash_first(p, specs); hi; hi = apr_hash_next(hi)) {
+        if ((err = collect_spec_secrets(p, apr_hash_this_val(hi), seen, out)) != NULL) {
+            return err;
+        }
     }
     return NULL;
 }
@@ -331,7 +352,12 @@ static const char *exposure(const struct stat *st)
     return NULL;
 }
 
-static const char *read_whole(apr_pool_t *p, int fd, const char *path, anp_secret_file *secret)
+const anp_secret_kind anp_secret_database_url = {ANP_DIRECTIVE_DJANGO_DATABASE, "a database URL",
+                                                 anp_config_check_database_url};
+const anp_secret_kind anp_secret_redis_url = {"NodeAuthDjangoOption defender_redis_url", "a Redis URL",
+                                              anp_config_check_redis_url};
+
+static const char *read_whole(apr_pool_t *p, int fd, const char *path, const char *who, anp_secret_file *secret)
 {
     char *buf = apr_palloc(p, ANP_MAX_SECRET_FILE_LEN + 1);
     apr_size_t len = 0;
@@ -343,13 +369,12 @@ static const char *read_whole(apr_pool_t *p, int fd, const char *path, anp_secre
             continue;
         }
         if (n < 0) {
-            return apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": cannot read %s: %s", path, strerror(errno));
+            return apr_psprintf(p, "%s: cannot read %s: %s", who, path, strerror(errno));
         }
         len += (apr_size_t)n;
     }
     if (len > ANP_MAX_SECRET_FILE_LEN) {
-        return apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": %s is longer than %d bytes", path,
-                            ANP_MAX_SECRET_FILE_LEN);
+        return apr_psprintf(p, "%s: %s is longer than %d bytes", who, path, ANP_MAX_SECRET_FILE_LEN);
     }
     if (len > 0 && buf[len - 1] == '\n') {
         len--;
@@ -363,28 +388,34 @@ static const char *read_whole(apr_pool_t *p, int fd, const char *path, anp_secre
 
 const char *anp_secret_file_read(apr_pool_t *p, const char *path, anp_secret_file *secret)
 {
+    return anp_secret_file_read_as(p, path, &anp_secret_database_url, secret);
+}
+
+const char *anp_secret_file_read_as(apr_pool_t *p, const char *path, const anp_secret_kind *kind,
+                                    anp_secret_file *secret)
+{
     /* O_NONBLOCK: a FIFO must not hang the start; O_NOFOLLOW: the checks are about this very file. */
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     const char *err;
 
     if (fd < 0) {
-        return apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": cannot open %s: %s", path,
+        return apr_psprintf(p, "%s: cannot open %s: %s", kind->who, path,
                             errno == ELOOP ? "it is a symbolic link" : strerror(errno));
     }
     if (fstat(fd, &st) != 0) {
-        err = apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": cannot stat %s: %s", path, strerror(errno));
+        err = apr_psprintf(p, "%s: cannot stat %s: %s", kind->who, path, strerror(errno));
     }
     else if ((err = exposure(&st)) != NULL) {
-        err = apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": %s %s", path, err);
+        err = apr_psprintf(p, "%s: %s %s", kind->who, path, err);
     }
     else {
-        err = read_whole(p, fd, path, secret);
+        err = read_whole(p, fd, path, kind->who, secret);
     }
     close(fd);
-    if (!err && (err = anp_config_check_database_url(p, secret->content)) != NULL) {
+    if (!err && (err = kind->check(p, secret->content)) != NULL) {
         /* The reasons never quote a URL that could hold a password (only a SQLite path). */
-        err = apr_psprintf(p, ANP_DIRECTIVE_DJANGO_DATABASE ": %s does not hold a database URL: %s", path, err);
+        err = apr_psprintf(p, "%s: %s does not hold %s: %s", kind->who, path, kind->what, err);
     }
     return err;
 }

@@ -33,4 +33,17 @@ const char *anp_worker_inputs_collect(apr_pool_t *p, server_rec *s, anp_worker_i
  * newline dropped). Returns NULL and sets *secret, or an error message that never quotes the content. */
 const char *anp_secret_file_read(apr_pool_t *p, const char *path, anp_secret_file *secret);
 
+/* What a `file:` secret must hold: who names it (for messages), what it is, and the check of its content. */
+typedef struct {
+    const char *who;
+    const char *what;
+    const char *(*check)(apr_pool_t *p, const char *content);
+} anp_secret_kind;
+extern const anp_secret_kind anp_secret_database_url;
+extern const anp_secret_kind anp_secret_redis_url;
+
+/* anp_secret_file_read for a secret of another kind (NodeAuthDjangoOption defender_redis_url file:). */
+const char *anp_secret_file_read_as(apr_pool_t *p, const char *path, const anp_secret_kind *kind,
+                                    anp_secret_file *secret);
+
 #endif
