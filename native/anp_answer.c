@@ -117,3 +117,13 @@ uint32_t anp_answer_retry_after(const anp_message *msg)
     }
     return seconds;
 }
+
+uint8_t anp_answer_throttle_scope(const anp_message *msg)
+{
+    const anp_field *f = msg == NULL ? NULL : anp_find(msg, ANP_TAG_THROTTLE_SCOPE);
+    if (f == NULL || f->len != 1
+        || (f->value[0] != ANP_THROTTLE_SCOPE_ADDRESS && f->value[0] != ANP_THROTTLE_SCOPE_USER)) {
+        return 0;
+    }
+    return f->value[0];
+}

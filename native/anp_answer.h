@@ -56,6 +56,9 @@ anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *
 /* The answer's RETRY_AFTER in seconds (1..86400), or 0 when it has none or one out of that range. */
 uint32_t anp_answer_retry_after(const anp_message *msg);
 
+/* The answer's THROTTLE_SCOPE (ANP_THROTTLE_SCOPE_ADDRESS or _USER), or 0 when it has none or another value. */
+uint8_t anp_answer_throttle_scope(const anp_message *msg);
+
 #ifdef __cplusplus
 }
 #endif

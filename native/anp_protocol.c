@@ -6,7 +6,8 @@
  * source. A frame is checked in two steps, in the same order as src/protocol/codec.ts: its layout
  * (length prefix, field count, field bounds, trailing bytes), then the message rules (known kind, tags
  * allowed for the kind and how often, fixed-width values and length limits, STATUS 1..5, RETRY_AFTER 1..86400,
- * HASH of 32 lowercase hex digits, and THROTTLED only in a CHECK_PASSWORD answer that carries RETRY_AFTER).
+ * THROTTLE_SCOPE 1..2, HASH of 32 lowercase hex digits, and THROTTLED only in a CHECK_PASSWORD answer that
+ * carries RETRY_AFTER).
  */
 #include "anp_protocol.h"
 
@@ -15,7 +16,7 @@
 #define ANP_PREFIX_LEN 4
 #define ANP_FIELD_HEADER_LEN 3
 #define ANP_HASH_LEN 32
-#define ANP_TAG_MAX ANP_TAG_RETRY_AFTER
+#define ANP_TAG_MAX ANP_TAG_THROTTLE_SCOPE
 /* DEFINE_HANDLER: a u32 id and at least one byte of spec text. */
 #define ANP_DEFINE_HANDLER_MIN_LEN 5
 
@@ -35,22 +36,22 @@ enum {
 #define ANP_KIND_COUNT 8
 #define ANP_ANSWERED_KIND_COUNT 6
 static const unsigned char anp_rules[ANP_KIND_COUNT + ANP_ANSWERED_KIND_COUNT][ANP_TAG_MAX] = {
-    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC  SEC  CIP UAG ACC PTH RTA */
-    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  R1, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  O1, O1, O1, O1, NO},
-    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* AUTH */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, R1, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* BOOT */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, NO, R1, ANY, ANY, NO, NO, NO, NO, NO},
+    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC  SEC  CIP UAG ACC PTH RTA SCP */
+    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  R1, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  O1, O1, O1, O1, NO, NO},
+    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* AUTH */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, R1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* BOOT */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, NO, R1, ANY, ANY, NO, NO, NO, NO, NO, NO},
     /* answers */
-    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  O1, O1, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, O1},
-    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
-    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO},
+    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  O1, O1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, O1, O1},
+    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
 };
 
 /* The rules row of `kind`, or NULL for an unknown kind (and for answers to AUTH and BOOTSTRAP). */
@@ -147,6 +148,9 @@ static anp_result anp_check_value(uint8_t tag, const uint8_t *value, uint16_t le
             return ANP_E_MALFORMED;
         }
         return ANP_OK;
+    case ANP_TAG_THROTTLE_SCOPE:
+        return (len == 1 && (value[0] == ANP_THROTTLE_SCOPE_ADDRESS || value[0] == ANP_THROTTLE_SCOPE_USER))
+                   ? ANP_OK : ANP_E_MALFORMED;
     case ANP_TAG_STATUS:
         if (len != 1 || value[0] < ANP_STATUS_GRANTED || value[0] > ANP_STATUS_THROTTLED) {
             return ANP_E_MALFORMED;

@@ -1,5 +1,5 @@
 /*
- * anp_protocol.h: the mod_authnz_node wire protocol, version 4 (docs/protocol.md).
+ * anp_protocol.h: the mod_authnz_node wire protocol, version 5 (docs/protocol.md).
  * The single C copy of the constants in src/protocol/constants.ts; a test checks both agree.
  * The codec (anp_protocol.c) is plain C with no APR, so the Node addon compiles the same source.
  */
@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define ANP_PROTOCOL_VERSION 4
+#define ANP_PROTOCOL_VERSION 5
 
 #define ANP_HEADER_LEN 7
 #define ANP_MAX_FRAME_LEN 65536
@@ -62,6 +62,8 @@ extern "C" {
 #define ANP_TAG_PATH_INFO 24
 /* u32 seconds, ANP_MIN_RETRY_AFTER..ANP_MAX_RETRY_AFTER: how long a THROTTLED client waits. */
 #define ANP_TAG_RETRY_AFTER 25
+/* u8, ANP_THROTTLE_SCOPE_ADDRESS or ANP_THROTTLE_SCOPE_USER: what a THROTTLED answer refuses, for the module's memo. */
+#define ANP_TAG_THROTTLE_SCOPE 26
 
 /* Fixed widths of the handshake's values (SipHash-2-4-128 keys and tags, docs/protocol.md). */
 #define ANP_NONCE_LEN 16
@@ -73,6 +75,10 @@ extern "C" {
 #define ANP_MAX_CLIENT_TEXT_LEN 1024
 #define ANP_MIN_RETRY_AFTER 1
 #define ANP_MAX_RETRY_AFTER 86400
+/* THROTTLE_SCOPE values: every check from the client's address is refused, whatever the user... */
+#define ANP_THROTTLE_SCOPE_ADDRESS 1
+/* ...or only this user name from this address. */
+#define ANP_THROTTLE_SCOPE_USER 2
 
 /* Answer statuses */
 #define ANP_STATUS_GRANTED 1

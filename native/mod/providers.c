@@ -137,6 +137,7 @@ static authn_status password_answer(request_rec *r, const anp_dir_conf *conf, co
     case ANP_STATUS_THROTTLED:
         /* rpc.c took THROTTLED only with a RETRY_AFTER in range (anp_answer.c). The caller answers it. */
         thr->retry_after = ans->retry_after;
+        thr->scope = ans->throttle_scope;
         thr->reason = ans->reason ? ans->reason : "throttled";
         return AUTH_DENIED;
     default:
@@ -156,6 +157,7 @@ authn_status anp_node_check_password(request_rec *r, const char *user, const cha
     anp_answer ans;
 
     thr->retry_after = 0;
+    thr->scope = 0;
     thr->reason = NULL;
     if (!conf->user_handler) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

@@ -25,6 +25,7 @@
 typedef struct {
     apr_uint32_t retry_after;   /* RETRY_AFTER, 1..86400 seconds */
     const char *reason;         /* the worker's REASON, e.g. "throttled: pair" */
+    int scope;                  /* THROTTLE_SCOPE (ANP_THROTTLE_SCOPE_*), 0 when the answer named none */
 } anp_throttled;
 
 /*

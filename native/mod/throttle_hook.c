@@ -22,9 +22,11 @@
 #include "mod_auth.h"
 
 #include "anp_private.h"
+#include "anp_protocol.h"
 #include "providers.h"
 #include "throttle_hook.h"
 #include "throttle_log.h"
+#include "throttle_memo.h"
 
 /* r->pool userdata: the hook's answer for the provider. r is kept too, as an internal redirect's request
  * shares its pool with the request it came from but may be in another section. */
@@ -71,10 +73,50 @@ static int node_first(request_rec *r)
 #endif
 }
 
+/* The 429 itself, from the worker's answer or the memo. */
+static int answer_429(request_rec *r, const char *user, const char *reason, apr_uint32_t retry_after)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After", apr_psprintf(r->pool, "%u", (unsigned)retry_after));
+    anp_throttle_log(r, user, reason, retry_after, HTTP_TOO_MANY_REQUESTS);
+    return HTTP_TOO_MANY_REQUESTS;
+}
+
+/* The seconds left until a remembered lock ends (0: none): the address's first, then (address, user). */
+static apr_uint32_t remembered(request_rec *r, const char *user, apr_time_t now)
+{
+    static const int scopes[] = {ANP_THROTTLE_SCOPE_ADDRESS, ANP_THROTTLE_SCOPE_USER};
+    anp_throttle_memo_key key;
+    apr_time_t until;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        if (anp_throttle_memo_key_of(scopes[i], r->useragent_ip, user, &key)
+            && (until = anp_throttle_memo_get(&key, now)) > now) {
+            /* What is left of the worker's Retry-After, rounded up: never a retry before its lock ends. */
+            apr_time_t left = until - now;
+            apr_uint32_t seconds = (apr_uint32_t)((left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC);
+            return seconds ? seconds : 1;
+        }
+    }
+    return 0;
+}
+
+/* Remembers a THROTTLED answer that named its scope, from when it arrived. */
+static void remember(request_rec *r, const char *user, const anp_throttled *thr)
+{
+    anp_throttle_memo_key key;
+    apr_time_t now = anp_throttle_memo_now();
+
+    if (now && anp_throttle_memo_key_of(thr->scope, r->useragent_ip, user, &key)) {
+        anp_throttle_memo_put(&key, now, now + apr_time_from_sec(thr->retry_after));
+    }
+}
+
 static int throttle_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
     const char *user, *password;
+    apr_uint32_t seconds;
     anp_throttled thr;
     anp_kept *kept;
 
@@ -83,15 +125,19 @@ static int throttle_check_authn(request_rec *r)
         || !node_first(r) || ap_get_basic_auth_components(r, &user, &password) != APR_SUCCESS) {
         return DECLINED;
     }
+    /* A client the worker refused a moment ago is refused again here, without a trip (throttle_memo.h). */
+    if ((seconds = remembered(r, user, anp_throttle_memo_now())) != 0) {
+        r->user = apr_pstrdup(r->pool, user);
+        return answer_429(r, user, "throttled (remembered)", seconds);
+    }
     kept = apr_pcalloc(r->pool, sizeof(*kept));
     /* As mod_auth_basic does before it asks a provider: the check runs exactly as the provider's would
      * (what it keeps for the Require lines is for this user name). */
     r->user = apr_pstrdup(r->pool, user);
     kept->status = anp_node_check_password(r, user, password, &thr);
     if (thr.retry_after) {
-        apr_table_setn(r->err_headers_out, "Retry-After", apr_psprintf(r->pool, "%u", (unsigned)thr.retry_after));
-        anp_throttle_log(r, user, thr.reason, thr.retry_after, HTTP_TOO_MANY_REQUESTS);
-        return HTTP_TOO_MANY_REQUESTS;
+        remember(r, user, &thr);
+        return answer_429(r, user, thr.reason, thr.retry_after);
     }
     kept->r = r;
     kept->user = user;
@@ -119,9 +165,15 @@ int anp_throttle_kept(request_rec *r, const char *user, const char *password, au
     return 1;
 }
 
+static void memo_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    anp_throttle_memo_child_init(pchild, s);
+}
+
 void anp_register_throttle_hook(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_child_init(memo_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(find_auth_basic, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(throttle_check_authn, NULL, NULL, APR_HOOK_FIRST, AP_AUTH_INTERNAL_PER_CONF);
 }

@@ -222,7 +222,7 @@ static void test_frame_size(void)
     n = anp_writer_finish(&w);
     CHECK(anp_frame_size(buf, 4) == n);
     CHECK(anp_decode(buf, (size_t)n, &msg) == n && msg.request_id == 0 && msg.kind == ANP_KIND_HELLO);
-    CHECK(same_bytes(buf, n, "0000001f" "01" "00000000" "0002" "010002" "0004" "100010" "30313233343536373839616263646566"));
+    CHECK(same_bytes(buf, n, "0000001f" "01" "00000000" "0002" "010002" "0005" "100010" "30313233343536373839616263646566"));
 }
 
 static void test_wipe(void)

@@ -79,7 +79,9 @@ export function defenderDecision(settings: DefenderSettings, ip: BlockState | nu
   if (!locked) return NOT_LOCKED;
   const waits = [ip, user].filter((s): s is BlockState => s?.blocked === true).map((s) => retryAfterOf(s.pttlMs));
   const seconds = settings.lockoutByIpAndUsername ? Math.min(...waits) : Math.max(...waits);
-  return { locked: true, retryAfterSeconds: seconds, reason: "defender" };
+  // A blocked address refuses every user from it, unless a lock needs the address and the user together.
+  const scope = ipBlocked && !settings.lockoutByIpAndUsername ? "address" : "user";
+  return { locked: true, retryAfterSeconds: seconds, reason: "defender", scope };
 }
 
 /** PTTL: -1 is a key without expiry (cooloff 0: until someone unblocks it), -2 one that just expired. */

@@ -87,7 +87,8 @@ export class FairHashQueue implements HashLimiter, LockoutPolicy {
 
   check(client: ClientInfo): LockoutDecision {
     if (this.queuedFor(client.ip) < this.perAddress) return NOT_LOCKED;
-    return { locked: true, retryAfterSeconds: 1, reason: "queue" };
+    // The address's queue is full whatever the user: every check from it is refused for now.
+    return { locked: true, retryAfterSeconds: 1, reason: "queue", scope: "address" };
   }
 
   /** Nothing to count: the queue holds only what waits now. */

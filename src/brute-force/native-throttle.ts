@@ -204,7 +204,9 @@ export class NativeThrottle implements LockoutPolicy {
       }
     }
     if (reasons.length === 0) return NOT_LOCKED;
-    return { locked: true, retryAfterSeconds: secondsUntil(until, now), reason: reasons.join(",") };
+    // The address rule refuses every user from the address; the pair and user rules only this name.
+    const scope = reasons.includes("address") ? "address" : "user";
+    return { locked: true, retryAfterSeconds: secondsUntil(until, now), reason: reasons.join(","), scope };
   }
 
   record(client: ClientInfo, user: string, outcome: CheckOutcome): void {

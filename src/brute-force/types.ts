@@ -15,6 +15,15 @@ export interface ClientInfo {
   readonly path: string | null;
 }
 
+/**
+ * Whom a lock refuses: "address", every check from the client's address whatever the user; "user", only
+ * this user name from this address (or narrower). The module remembers a THROTTLED answer under this
+ * scope for up to a second and refuses again without asking (native/mod/throttle_memo.h), so a policy
+ * that is unsure says "user": the narrower memo only saves fewer trips, the wider one would refuse
+ * users the policy would not.
+ */
+export type LockScope = "address" | "user";
+
 /** What a policy says before the check: go on, or refuse with HTTP 429 and Retry-After. */
 export type LockoutDecision =
   | { readonly locked: false }
@@ -24,6 +33,8 @@ export type LockoutDecision =
       readonly retryAfterSeconds: number;
       /** Which rule locked, for the log line: "address", "pair", "user", "axes", "defender", "queue". Never a password. */
       readonly reason: string;
+      /** Whom the lock refuses (see LockScope). */
+      readonly scope: LockScope;
     };
 
 export const NOT_LOCKED: LockoutDecision = Object.freeze({ locked: false });

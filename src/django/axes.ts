@@ -8,7 +8,7 @@
 // Basic one; the client address is r->useragent_ip (the site must resolve the same one: ipware's proxy
 // settings against mod_remoteip's); there is no GET or POST data; and it is never a request for the admin
 // site, so AXES_ONLY_ADMIN_SITE (axes protects its admin login only) means axes never locks it.
-import { NOT_LOCKED, type CheckOutcome, type ClientInfo, type LockoutDecision, type LockoutPolicy } from "../brute-force/types.js";
+import { NOT_LOCKED, type CheckOutcome, type ClientInfo, type LockoutDecision, type LockoutPolicy, type LockScope } from "../brute-force/types.js";
 import { DatabaseError } from "../errors.js";
 import type { Database, Row, SqlValue } from "./database/index.js";
 import { buildAxesStatements, parseUtcText, utcText, type AxesStatements } from "./axes-queries.js";
@@ -16,6 +16,18 @@ import { normalizeIp, type AxesField, type AxesSettings } from "./axes-settings.
 
 /** Retry-After when no cooloff ends the lock (until axes_reset, or a deny-listed address): the most the protocol carries. */
 export const AXES_RETRY_AFTER_MAX_SECONDS = 86_400;
+
+/**
+ * Whom an axes lock by failures refuses: the whole address only when the lockout parameters are the
+ * address alone (5.x: none of AXES_ONLY_USER_FAILURES, AXES_LOCK_OUT_BY_COMBINATION_USER_AND_IP,
+ * AXES_LOCK_OUT_BY_USER_OR_IP; 6.x+: AXES_LOCKOUT_PARAMETERS = ["ip_address"]). Any other set may lock
+ * only some names from the address (or, by user or user agent, not by the address at all), so it is
+ * "user", which the module's memo keys by (address, user): never wider than axes.
+ */
+export function axesLockScope(settings: Pick<AxesSettings, "parameters">): LockScope {
+  const only = settings.parameters.length === 1 ? settings.parameters[0] : undefined;
+  return only !== undefined && only.length === 1 && only[0] === "ip_address" ? "address" : "user";
+}
 
 /** What axes knows of one attempt (axes/handlers/proxy.py update_request), cut to its columns' lengths. */
 interface Attempt {
@@ -72,7 +84,8 @@ export class AxesPolicy implements LockoutPolicy {
     const s = this.settings;
     // base.py is_admin_site: with AXES_ONLY_ADMIN_SITE, a request whose path is not the admin's is allowed.
     if (s.mode === "off" || s.onlyAdminSite) return NOT_LOCKED;
-    if (this.#blacklisted(attempt.ip_address)) return { locked: true, retryAfterSeconds: AXES_RETRY_AFTER_MAX_SECONDS, reason: "axes" };
+    // A blacklisted address is refused whoever it names.
+    if (this.#blacklisted(attempt.ip_address)) return { locked: true, retryAfterSeconds: AXES_RETRY_AFTER_MAX_SECONDS, reason: "axes", scope: "address" };
     if (this.#whitelisted(attempt.ip_address)) return NOT_LOCKED;
     return this.#lockedByFailures(attempt);
   }
@@ -96,7 +109,7 @@ export class AxesPolicy implements LockoutPolicy {
       if (failuresOf(row) < this.settings.failureLimit) continue;
       retryAfter = Math.max(retryAfter, this.#secondsLeft(row, now));
     }
-    return retryAfter === 0 ? NOT_LOCKED : { locked: true, retryAfterSeconds: retryAfter, reason: "axes" };
+    return retryAfter === 0 ? NOT_LOCKED : { locked: true, retryAfterSeconds: retryAfter, reason: "axes", scope: axesLockScope(this.settings) };
   }
 
   #secondsLeft(row: Row, now: number): number {

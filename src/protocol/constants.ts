@@ -1,7 +1,7 @@
-// Wire constants of protocol version 4; the single TypeScript copy of native/anp_protocol.h.
+// Wire constants of protocol version 5; the single TypeScript copy of native/anp_protocol.h.
 // docs/protocol.md specifies them; test/unit/protocol-constants.test.ts checks both files agree.
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 export const HEADER_LEN = 7;
 export const MAX_FRAME_LEN = 65536;
@@ -55,6 +55,8 @@ export const Tag = {
   PATH_INFO: 24,
   /** u32 seconds, MIN_RETRY_AFTER..MAX_RETRY_AFTER: how long a THROTTLED client waits. */
   RETRY_AFTER: 25,
+  /** u8, THROTTLE_SCOPE_ADDRESS or THROTTLE_SCOPE_USER: what a THROTTLED answer refuses, for the module's memo. */
+  THROTTLE_SCOPE: 26,
 } as const;
 export type Tag = (typeof Tag)[keyof typeof Tag];
 
@@ -68,6 +70,10 @@ export const MAX_CLIENT_IP_LEN = 64;
 export const MAX_CLIENT_TEXT_LEN = 1024;
 export const MIN_RETRY_AFTER = 1;
 export const MAX_RETRY_AFTER = 86400;
+/** THROTTLE_SCOPE values: every check from the client's address is refused, whatever the user... */
+export const THROTTLE_SCOPE_ADDRESS = 1;
+/** ...or only this user name from this address. */
+export const THROTTLE_SCOPE_USER = 2;
 
 export const Status = {
   GRANTED: 1,

@@ -14,6 +14,8 @@ import {
   PROOF_LEN,
   Status,
   Tag,
+  THROTTLE_SCOPE_ADDRESS,
+  THROTTLE_SCOPE_USER,
 } from "./constants.js";
 import { ProtocolError } from "../errors.js";
 import { valueByte, valueLength, type Field, type Message } from "./message.js";
@@ -68,6 +70,7 @@ const ANSWER_RULES: Readonly<Record<number, KindRules>> = {
     [Tag.GROUP]: "repeated",
     [Tag.PERMISSION]: "repeated",
     [Tag.RETRY_AFTER]: "optional",
+    [Tag.THROTTLE_SCOPE]: "optional",
   },
   [Kind.GROUPS_FOR_USER | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.GROUP]: "repeated" },
   [Kind.HAS_PERMISSION | ANSWER_BIT]: { ...ANSWER_COMMON },
@@ -85,6 +88,7 @@ const FIXED_WIDTH: Readonly<Partial<Record<number, number>>> = {
   [Tag.TIMEOUT_MS]: 4,
   [Tag.STATUS]: 1,
   [Tag.RETRY_AFTER]: 4,
+  [Tag.THROTTLE_SCOPE]: 1,
   [Tag.NONCE]: NONCE_LEN,
   [Tag.PROOF]: PROOF_LEN,
   [Tag.GENERATION_KEY]: GENERATION_KEY_LEN,
@@ -172,7 +176,7 @@ function u32Value(field: Field): number {
   return (((valueByte(field, 0) ?? 0) << 24) | ((valueByte(field, 1) ?? 0) << 16) | ((valueByte(field, 2) ?? 0) << 8) | (valueByte(field, 3) ?? 0)) >>> 0;
 }
 
-/** The length and range checks of the client fields and RETRY_AFTER (their widths are checked before). */
+/** The length and range checks of the client fields, RETRY_AFTER and THROTTLE_SCOPE (their widths are checked before). */
 function clientFieldProblem(field: Field): string | undefined {
   const length = valueLength(field);
   switch (field.tag) {
@@ -185,6 +189,10 @@ function clientFieldProblem(field: Field): string | undefined {
     case Tag.RETRY_AFTER: {
       const seconds = u32Value(field);
       return seconds >= MIN_RETRY_AFTER && seconds <= MAX_RETRY_AFTER ? undefined : `RETRY_AFTER must be ${MIN_RETRY_AFTER}..${MAX_RETRY_AFTER} seconds, got ${seconds}`;
+    }
+    case Tag.THROTTLE_SCOPE: {
+      const scope = valueByte(field, 0) ?? 0;
+      return scope === THROTTLE_SCOPE_ADDRESS || scope === THROTTLE_SCOPE_USER ? undefined : `THROTTLE_SCOPE must be ${THROTTLE_SCOPE_ADDRESS} or ${THROTTLE_SCOPE_USER}, got ${scope}`;
     }
     default:
       return undefined;
@@ -199,7 +207,7 @@ function malformed(msg: Message, what: string): ProtocolError {
  * Throws ProtocolError E_MALFORMED unless `msg` is a valid message of its kind: a known kind, only tags
  * allowed there, each as often as its cardinality says, fixed-width values of the right length, a
  * STATUS of 1..5 (THROTTLED only in a CHECK_PASSWORD answer that carries RETRY_AFTER), RETRY_AFTER of
- * 1..86400, client fields within their lengths, a DEFINE_HANDLER of at least 5 bytes and a HASH of 32
+ * 1..86400, THROTTLE_SCOPE of 1..2, client fields within their lengths, a DEFINE_HANDLER of at least 5 bytes and a HASH of 32
  * lowercase hex digits. Limits (E_TOO_LARGE) are the codec's job.
  * It runs on every frame read and written, so it allocates nothing unless it throws.
  */

@@ -1,6 +1,6 @@
 // What the worker sends back for one request, before encoding (docs/protocol.md, answer fields).
 import { encodeFrame, LENGTH_PREFIX_LEN } from "../protocol/codec.js";
-import { ANSWER_BIT, HEADER_LEN, MAX_FIELD_LEN, MAX_FIELDS, MAX_FRAME_LEN, Status, Tag } from "../protocol/constants.js";
+import { ANSWER_BIT, HEADER_LEN, MAX_FIELD_LEN, MAX_FIELDS, MAX_FRAME_LEN, Status, Tag, THROTTLE_SCOPE_ADDRESS, THROTTLE_SCOPE_USER } from "../protocol/constants.js";
 import { textField, u32Field, u8Field } from "../protocol/fields.js";
 import type { Field, Message } from "../protocol/message.js";
 import { isTagAllowed } from "../protocol/rules.js";
@@ -17,6 +17,8 @@ export interface Answer {
   readonly hash?: string;
   /** CHECK_PASSWORD THROTTLED: whole seconds the client should wait (RETRY_AFTER). */
   readonly retryAfter?: number;
+  /** CHECK_PASSWORD THROTTLED: whom it refuses (THROTTLE_SCOPE), for the module's memo. */
+  readonly throttleScope?: "address" | "user";
 }
 
 /** Longest REASON sent, in characters; the module logs it on one line. */
@@ -36,6 +38,9 @@ export function answerMessage(kind: number, requestId: number, answer: Answer): 
   for (const permission of answer.permissions ?? []) fields.push(textField(Tag.PERMISSION, permission));
   if (answer.hash !== undefined) fields.push(textField(Tag.HASH, answer.hash));
   if (answer.retryAfter !== undefined) fields.push(u32Field(Tag.RETRY_AFTER, answer.retryAfter));
+  if (answer.throttleScope !== undefined) {
+    fields.push(u8Field(Tag.THROTTLE_SCOPE, answer.throttleScope === "address" ? THROTTLE_SCOPE_ADDRESS : THROTTLE_SCOPE_USER));
+  }
   return { kind: kind | ANSWER_BIT, requestId, fields };
 }
 
@@ -87,7 +92,7 @@ export function encodeAnswer(kind: number, requestId: number, answer: Answer): B
   if (!Number.isInteger(requestId) || requestId < 0 || requestId > U32_MAX) return general();
   if (!(status >= Status.GRANTED && status <= Status.ERROR && Number.isInteger(status))) return general();
   // THROTTLED and its RETRY_AFTER take the general path: the codec checks they come together.
-  if (answer.retryAfter !== undefined) return general();
+  if (answer.retryAfter !== undefined || answer.throttleScope !== undefined) return general();
   let fieldCount = 1;
   let bodyLen = HEADER_LEN + FIELD_HEADER_LEN + 1;
   if (reason !== undefined) {

@@ -4,8 +4,9 @@
 // the same THROTTLED answer). A check that reaches a verdict is recorded to every policy before the
 // answer goes out. A policy that cannot answer or record (its database or Redis down) fails the request:
 // ERROR, never an unchecked grant. A client address whose hashing queue is full is answered THROTTLED
-// at once too, with no record: nothing was checked.
-import type { CheckOutcome, ClientInfo, LockoutDecision, LockoutPolicy } from "../brute-force/types.js";
+// at once too, with no record: nothing was checked. The answer says whom it refuses (THROTTLE_SCOPE): the
+// whole address when any locking policy refuses the address, else only this user from it.
+import type { CheckOutcome, ClientInfo, LockoutDecision, LockoutPolicy, LockScope } from "../brute-force/types.js";
 import { HashQueueFullError } from "../errors.js";
 import { Status } from "../protocol/constants.js";
 import type { Answer } from "./answer.js";
@@ -15,10 +16,10 @@ export const QUEUE_RETRY_AFTER_SECONDS = 1;
 /** RETRY_AFTER's range on the wire (docs/protocol.md). */
 const MAX_RETRY_AFTER_SECONDS = 86_400;
 
-/** The THROTTLED answer: Retry-After, and REASON naming the rules (for the module's lockout log line). */
-export function throttledAnswer(retryAfterSeconds: number, reasons: readonly string[]): Answer {
+/** The THROTTLED answer: Retry-After, its scope, and REASON naming the rules (for the module's lockout log line). */
+export function throttledAnswer(retryAfterSeconds: number, reasons: readonly string[], scope: LockScope): Answer {
   const seconds = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(retryAfterSeconds)));
-  return { status: Status.THROTTLED, retryAfter: seconds, reason: `throttled: ${reasons.join(",")}` };
+  return { status: Status.THROTTLED, retryAfter: seconds, reason: `throttled: ${reasons.join(",")}`, throttleScope: scope };
 }
 
 function outcomeOf(status: Status): CheckOutcome | null {
@@ -38,13 +39,15 @@ function outcomeOf(status: Status): CheckOutcome | null {
 async function lockedAnswer(policies: readonly LockoutPolicy[], client: ClientInfo, user: string, signal: AbortSignal): Promise<Answer | null> {
   const decisions: LockoutDecision[] = await Promise.all(policies.map((policy) => policy.check(client, user, signal)));
   let retryAfter = 0;
+  let scope: LockScope = "user";
   const reasons: string[] = [];
   for (const decision of decisions) {
     if (!decision.locked) continue;
     retryAfter = Math.max(retryAfter, decision.retryAfterSeconds);
     reasons.push(decision.reason);
+    if (decision.scope === "address") scope = "address";
   }
-  return reasons.length === 0 ? null : throttledAnswer(retryAfter, reasons);
+  return reasons.length === 0 ? null : throttledAnswer(retryAfter, reasons, scope);
 }
 
 /**
@@ -66,7 +69,7 @@ export async function checkUnderLockouts(
   try {
     answer = await check();
   } catch (err) {
-    if (err instanceof HashQueueFullError) return throttledAnswer(QUEUE_RETRY_AFTER_SECONDS, ["queue"]);
+    if (err instanceof HashQueueFullError) return throttledAnswer(QUEUE_RETRY_AFTER_SECONDS, ["queue"], "address");
     throw err;
   }
   const outcome = outcomeOf(answer.status);

@@ -13,13 +13,19 @@
 // PATH_INFO), and answers THROTTLED, well-formed or not, so the 429 hook and the reader's rules for it
 // are tested: 429 with Retry-After only for a THROTTLED password check with RETRY_AFTER where node is
 // the first AuthBasicProvider, 401 where it is not, 500 for any broken THROTTLED, one trip per request.
+// Protocol 5: a THROTTLED answer that names its scope (THROTTLE_SCOPE) is remembered by the child
+// (native/mod/throttle_memo.c): the fake worker logs every check of a "memo-" user with its address, so
+// the test counts which checks reached it.
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, type ApacheServer } from "../harness/apache.js";
 import { eventually } from "../support/eventually.js";
 import { addonPath } from "../../src/native/addon.js";
 import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
+
 
 /**
  * The fake worker, written into the ServerRoot. It takes the module's command line (--socket, --listen-fd,
@@ -52,6 +58,10 @@ import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
  *                  "fake worker: check <user> kind <kind>")
  *   throttled-bare THROTTLED without RETRY_AFTER
  *   throttled-zero THROTTLED with RETRY_AFTER 0
+ *   memo-address   THROTTLED with RETRY_AFTER 30 and THROTTLE_SCOPE 1 (the address)
+ *   memo-user      THROTTLED with RETRY_AFTER 30 and THROTTLE_SCOPE 2 (this user from this address)
+ *   memo-unscoped  THROTTLED with RETRY_AFTER 30 and no THROTTLE_SCOPE
+ *                  (every check of a user named memo-* is logged as "fake worker: memo check <user> from <ip>")
  *   anyone else    DENIED
  * Like the real worker it refuses HELLO with another protocol version than its own (DENIED, then closes), and it
  * answers ERROR to a request whose HANDLER_ID is not defined on the connection.
@@ -71,7 +81,7 @@ const listenAt = args.indexOf("--listen-fd");
 const bootstrapAt = args.indexOf("--bootstrap-fd");
 const STATUS = 11, VERSION = 1, HANDLER_ID = 2, USER = 3, GROUP = 7, PERMISSION = 8, ENV = 9, REASON = 12, DEFINE_HANDLER = 15;
 const NONCE = 16, PROOF = 17, GENERATION_KEY = 18;
-const CLIENT_IP = 21, USER_AGENT = 22, HTTP_ACCEPT = 23, PATH_INFO = 24, RETRY_AFTER = 25;
+const CLIENT_IP = 21, USER_AGENT = 22, HTTP_ACCEPT = 23, PATH_INFO = 24, RETRY_AFTER = 25, THROTTLE_SCOPE = 26;
 const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
 const PROTOCOL_VERSION = ${PROTOCOL_VERSION};
 const u16 = (n) => Buffer.from([n >> 8, n & 0xff]);
@@ -137,6 +147,11 @@ function answer(socket, kind, id, fields, defined) {
   const text = (tag) => valueOf(fields, tag)?.toString("latin1");
   const grantedIf = (ok) => frame(kind | 0x80, id, ok ? [[STATUS, Buffer.from([1])], [GROUP, Buffer.from("readers")]] : [[STATUS, Buffer.from([2])]]);
   if (user.startsWith("throttled")) console.error("fake worker: check " + user + " kind " + kind);
+  if (user.startsWith("memo-")) console.error("fake worker: memo check " + user + " from " + text(CLIENT_IP));
+  const memo = { "memo-address": [[THROTTLE_SCOPE, Buffer.from([1])]], "memo-user": [[THROTTLE_SCOPE, Buffer.from([2])]], "memo-unscoped": [] }[user];
+  if (memo) {
+    return void socket.write(frame(kind | 0x80, id, [[STATUS, Buffer.from([5])], [RETRY_AFTER, u32(30)], [REASON, Buffer.from("throttled: memo")], ...memo]));
+  }
   if (user === "rename-once") {
     const first = !seenOnce.has(user);
     seenOnce.add(user);
@@ -211,6 +226,8 @@ if (listenAt >= 0) server.listen({ fd: Number(args[listenAt + 1]) }, listening);
 else server.listen(socketPath, listening);
 process.on("SIGTERM", () => process.exit(0));
 `;
+
+const run = promisify(execFile);
 
 /** htpasswd lines ({SHA}, which mod_authn_file reads) for the file-first and groups locations. */
 const sha = (password: string): string => `{SHA}${createHash("sha1").update(password).digest("base64")}`;
@@ -443,5 +460,55 @@ describe("answers read off the wire, against a fake worker (one prefork child, s
     expect(httpd.errorLog()).toMatch(/fake worker: check throttled-groups kind 3\b/);
     expect(httpd.errorLog()).toMatch(/ANP0513: Require node-group: checking user 'throttled-groups' failed: the worker's answer is malformed/);
     expect(httpd.errorLog()).not.toMatch(/ANP0522: client \S+ locked out: user 'throttled-groups'/);
+  });
+
+  describe("the child's memo of throttled clients (THROTTLE_SCOPE)", () => {
+    /** curl from `address` (127.0.0.x: the loopback answers them all) with Basic `user`, as status and Retry-After. */
+    const from = async (address: string, user: string): Promise<{ status: number; retryAfter: number }> => {
+      const { stdout } = await run("curl", ["-s", "-o", "/dev/null", "-D", "-", "--interface", address, "-u", `${user}:pw`, httpd.url("/valid/")]);
+      return { status: Number(/^HTTP\/[\d.]+ (\d{3})/m.exec(stdout)?.[1] ?? "0"), retryAfter: Number(/^retry-after: *(\d+)/im.exec(stdout)?.[1] ?? "0") };
+    };
+    /** Checks of `user` from `address` that reached the fake worker. */
+    const asked = (user: string, address: string): number =>
+      httpd.errorLog().split("\n").filter((line) => line.includes(`fake worker: memo check ${user} from ${address}`)).length;
+    /** `probe` from `address` right after `prime` was throttled from there: 429 and no trip for the probe. */
+    const refusedWithoutTrip = async (address: string, prime: string, probe: string): Promise<boolean> => {
+      expect(await from(address, prime)).toEqual({ status: 429, retryAfter: 30 });
+      const before = asked(probe, address);
+      const answer = await from(address, probe);
+      // The memo's own Retry-After is what is left of the worker's 30 seconds, rounded up.
+      return answer.status === 429 && answer.retryAfter >= 29 && answer.retryAfter <= 30 && asked(probe, address) === before;
+    };
+
+    test("an address-scoped THROTTLED refuses that address, any user, without a trip; another address still asks; it asks again after the memo's second", async () => {
+      // Each attempt primes the memo and probes at once; the memo lives a second, so a probe that came
+      // later than that would ask (a slow machine retries, broken code never passes).
+      expect(await eventually(() => refusedWithoutTrip("127.0.0.3", "memo-address", "memo-other"))).toBe(true);
+      expect(httpd.errorLog()).toMatch(/ANP0522: client 127\.0\.0\.3 locked out: user 'memo-other', reason 'throttled \(remembered\)', until \S+ \(Retry-After (29|30)\), answered 429/);
+      const other = asked("memo-other", "127.0.0.4");
+      expect((await from("127.0.0.4", "memo-other")).status).toBe(401);
+      expect(asked("memo-other", "127.0.0.4")).toBe(other + 1);
+      // The memo refuses for at most a second, not the worker's 30: after it, the check reaches the worker.
+      const before = asked("memo-other", "127.0.0.3");
+      expect(await eventually(async () => (await from("127.0.0.3", "memo-other")).status === 401)).toBe(true);
+      expect(asked("memo-other", "127.0.0.3")).toBeGreaterThan(before);
+    });
+
+    test("a user-scoped THROTTLED refuses that user from that address only: other users from it still ask", async () => {
+      expect(await eventually(() => refusedWithoutTrip("127.0.0.5", "memo-user", "memo-user"))).toBe(true);
+      const other = asked("memo-other", "127.0.0.5");
+      expect((await from("127.0.0.5", "memo-other")).status).toBe(401);
+      expect(asked("memo-other", "127.0.0.5")).toBe(other + 1);
+      const elsewhere = asked("memo-user", "127.0.0.6");
+      expect((await from("127.0.0.6", "memo-user")).status).toBe(429);
+      expect(asked("memo-user", "127.0.0.6")).toBe(elsewhere + 1);
+    });
+
+    test("a THROTTLED without THROTTLE_SCOPE is not remembered: each check asks", async () => {
+      const before = asked("memo-unscoped", "127.0.0.7");
+      expect((await from("127.0.0.7", "memo-unscoped")).status).toBe(429);
+      expect((await from("127.0.0.7", "memo-unscoped")).status).toBe(429);
+      expect(asked("memo-unscoped", "127.0.0.7")).toBe(before + 2);
+    });
   });
 });

@@ -60,7 +60,7 @@ export function defineAxesSuite(options: AxesSuiteOptions): void {
       expect(await site.login("alice", "wrong", asSite(x))).toEqual({ granted: false, locked_out: true });
 
       const known = await policy.check(x, "alice", signal);
-      expect(known).toEqual({ locked: true, retryAfterSeconds: 86_400, reason: "axes" });
+      expect(known).toEqual({ locked: true, retryAfterSeconds: 86_400, reason: "axes", scope: "address" });
       expect(await policy.check(x, "no-such-user", signal)).toEqual(known);
       expect(await policy.check(client("127.0.10.1", { userAgent: "other" }), "bob", signal)).toEqual(known);
       expect(await policy.check(client("127.0.10.2"), "alice", signal)).toEqual({ locked: false });

@@ -80,7 +80,7 @@ describe("honour: keys django-defender set lock Apache's clients out", () => {
   it("a block without TTL (cooloff 0) answers the longest Retry-After", async () => {
     const p = policy();
     await blockAsDefender("ip", X.ip, 0);
-    expect(await p.check(X, "alice", never)).toEqual({ locked: true, retryAfterSeconds: 86_400, reason: "defender" });
+    expect(await p.check(X, "alice", never)).toEqual({ locked: true, retryAfterSeconds: 86_400, reason: "defender", scope: "address" });
   });
 
   it("the counters alone do not lock, as defender's is_already_locked reads only the blocked keys", async () => {

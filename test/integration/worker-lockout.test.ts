@@ -2,14 +2,15 @@
 // it): the native throttle answers THROTTLED with RETRY_AFTER after its limits without calling the
 // handler (a script that counts its calls), the same for an existing and an unknown user; a grant
 // resets the (user, address) pair; a request without CLIENT_IP is never throttled; a block is logged with
-// the address, user, rule and end, never a password; a handler's lockout policy that cannot answer
+// the address, user, rule and end, never a password; the answer's THROTTLE_SCOPE is the user for the pair
+// rule and the address for the address rule; a handler's lockout policy that cannot answer
 // (django-defender's Redis down) fails the check closed. No timing: blocks last an hour.
 import { createServer } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Kind, Status, Tag } from "../../src/protocol/constants.js";
-import { textField, u32Of } from "../../src/protocol/fields.js";
+import { Kind, Status, Tag, THROTTLE_SCOPE_ADDRESS, THROTTLE_SCOPE_USER } from "../../src/protocol/constants.js";
+import { textField, u32Of, u8Of } from "../../src/protocol/fields.js";
 import type { Message } from "../../src/protocol/message.js";
 import { Client, FIXTURES, WorkerHarness, check, group, handler, reason, status, user, type WorkerProcess } from "../harness/worker.js";
 
@@ -46,6 +47,8 @@ describe("native throttle over the socket", () => {
     const locked = await check(client, COUNTING, "alice", "pw-alice", [from]);
     expect(throttled(locked)).toEqual({ status: Status.THROTTLED, reason: "throttled: pair", retryAfterSet: true });
     expect(u32Of(locked, Tag.RETRY_AFTER)).toBeLessThanOrEqual(3600);
+    // The pair rule refuses this user from this address only: the module may remember it for that pair.
+    expect(u8Of(locked, Tag.THROTTLE_SCOPE)).toBe(THROTTLE_SCOPE_USER);
     expect(await callsOf(client, "alice", 3)).toBe(true);
     // Another address, and the same address for another user, still reach the handler.
     expect(status(await check(client, COUNTING, "alice", "pw-alice", [clientIp("192.0.2.11")]))).toBe(Status.GRANTED);
@@ -56,8 +59,11 @@ describe("native throttle over the socket", () => {
   it("gives an existing and an unknown user the same answer once the address is blocked", async () => {
     const from = clientIp("192.0.2.20");
     for (let i = 0; i < 6; i++) expect(status(await check(client, COUNTING, `ghost-${i}`, WRONG, [from]))).toBe(Status.USER_NOT_FOUND);
-    const known = throttled(await check(client, COUNTING, "carol", "pw-carol", [from]));
+    const knownAnswer = await check(client, COUNTING, "carol", "pw-carol", [from]);
+    const known = throttled(knownAnswer);
     const unknown = throttled(await check(client, COUNTING, "ghost-new", WRONG, [from]));
+    // The address rule refuses every user from it: the module may remember the whole address.
+    expect(u8Of(knownAnswer, Tag.THROTTLE_SCOPE)).toBe(THROTTLE_SCOPE_ADDRESS);
     expect(known).toEqual({ status: Status.THROTTLED, reason: "throttled: address", retryAfterSet: true });
     expect(unknown).toEqual(known);
     expect(await callsOf(client, "carol", 0)).toBe(true);

@@ -11,7 +11,7 @@ import {
   normalizeIp,
 } from "../../src/django/axes-settings.js";
 import { buildAxesStatements, parseUtcText, utcText } from "../../src/django/axes-queries.js";
-import { AxesPolicy, AXES_RETRY_AFTER_MAX_SECONDS } from "../../src/django/axes.js";
+import { AxesPolicy, AXES_RETRY_AFTER_MAX_SECONDS, axesLockScope } from "../../src/django/axes.js";
 import { SQLITE_DIALECT, POSTGRES_DIALECT, MYSQL_DIALECT, type Database, type Row, type SqlValue } from "../../src/django/database/types.js";
 import { SETTINGS_KEYS } from "../../src/django/config.js";
 import type { ClientInfo } from "../../src/brute-force/types.js";
@@ -140,6 +140,29 @@ function database(rows: Row[]): Database & { readonly calls: Array<{ sql: string
 const client: ClientInfo = { ip: "192.0.2.7", userAgent: null, accept: null, path: "/x" };
 const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
 
+describe("the scope of an axes lock", () => {
+  const scope = (spec: Record<string, string>) => axesLockScope(parseAxesSpec({ axes: "honour", ...spec }));
+
+  it("is the address only when the lockout parameters are the address alone (5.x flags and 6.x+ parameters)", () => {
+    expect(scope({})).toBe("address");
+    expect(scope({ axes_lockout_parameters: "ip_address" })).toBe("address");
+    expect(scope({ axes_only_user_failures: "on" })).toBe("user");
+    expect(scope({ axes_lock_out_by_combination_user_and_ip: "on" })).toBe("user");
+    expect(scope({ axes_lock_out_by_user_or_ip: "on" })).toBe("user");
+    expect(scope({ axes_use_user_agent: "on" })).toBe("user");
+    expect(scope({ axes_lockout_parameters: "username" })).toBe("user");
+    expect(scope({ axes_lockout_parameters: "ip_address+username" })).toBe("user");
+    expect(scope({ axes_lockout_parameters: "ip_address,username" })).toBe("user");
+    expect(scope({ axes_lockout_parameters: "ip_address+user_agent" })).toBe("user");
+  });
+
+  it("a lock by the combination is answered user-scoped by the policy itself", async () => {
+    const settings = parseAxesSpec({ axes: "honour", axes_cooloff_time: "0.5", axes_lock_out_by_combination_user_and_ip: "on" });
+    const policy = new AxesPolicy({ settings, database: database([{ entry: 0, failures: 3, latest: utcText(new Date(NOW - 600_000)) }]), now: () => NOW });
+    expect(await policy.check(client, "alice", signal)).toMatchObject({ locked: true, scope: "user" });
+  });
+});
+
 describe("the axes lock rule's arithmetic", () => {
   it("locks at the limit, not before; Retry-After is when the newest counted row leaves the cooloff", async () => {
     const settings = parseAxesSpec({ axes: "honour", axes_cooloff_time: "0.5", axes_lockout_parameters: "ip_address,username" });
@@ -149,7 +172,8 @@ describe("the axes lock rule's arithmetic", () => {
     const db = database([{ entry: 0, failures: "3", latest }, { entry: 1, failures: 1, latest }]);
     const at = new AxesPolicy({ settings, database: db, now: () => NOW });
     // The newest row leaves the window 1200 s from now; it still counts at that very moment (>=), so 1201.
-    expect(await at.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1201, reason: "axes" });
+    // Locked by address or by user: only some names from the address may be locked, so the scope is the user.
+    expect(await at.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1201, reason: "axes", scope: "user" });
     // Values: each parameter's fields, then the threshold (now - cooloff) as Django's UTC text.
     expect(db.calls[0]?.values).toEqual(["192.0.2.7", utcText(new Date(NOW - 1_800_000)), "alice", utcText(new Date(NOW - 1_800_000))]);
   });
@@ -158,7 +182,7 @@ describe("the axes lock rule's arithmetic", () => {
     const latest = utcText(new Date(NOW - 600_000));
     const db = database([{ entry: 0, failures: 3, latest }]);
     const policy = new AxesPolicy({ settings: parseAxesSpec({ axes: "record", axes_cooloff_time: "0.5" }), database: db, now: () => NOW });
-    expect(await policy.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1801, reason: "axes" });
+    expect(await policy.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1801, reason: "axes", scope: "address" });
     expect(db.calls.some((call) => call.sql.startsWith("INSERT INTO"))).toBe(true);
     // With AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off, nothing is written and the rows' own time counts.
     const quiet = database([{ entry: 0, failures: 3, latest }]);
@@ -167,13 +191,13 @@ describe("the axes lock rule's arithmetic", () => {
       database: quiet,
       now: () => NOW,
     });
-    expect(await off.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1201, reason: "axes" });
+    expect(await off.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: 1201, reason: "axes", scope: "address" });
     expect(quiet.calls).toHaveLength(1);
   });
 
   it("without a cooloff a lock lasts until axes_reset: the longest Retry-After", async () => {
     const policy = new AxesPolicy({ settings: parseAxesSpec({ axes: "honour" }), database: database([{ entry: 0, failures: 7, latest: "x" }]), now: () => NOW });
-    expect(await policy.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: AXES_RETRY_AFTER_MAX_SECONDS, reason: "axes" });
+    expect(await policy.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: AXES_RETRY_AFTER_MAX_SECONDS, reason: "axes", scope: "address" });
   });
 
   it("fails closed on an answer it cannot read", async () => {
@@ -195,7 +219,7 @@ describe("the axes lock rule's arithmetic", () => {
     const db = database([{ entry: 0, failures: 99, latest: null }]);
     const settings = parseAxesSpec({ axes: "record", axes_ip_blacklist: "192.0.2.7", axes_ip_whitelist: "192.0.2.8", axes_never_lockout_whitelist: "on", axes_reset_cool_off_on_failure_during_lockout: "off" });
     const policy = new AxesPolicy({ settings, database: db, now: () => NOW });
-    expect(await policy.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: AXES_RETRY_AFTER_MAX_SECONDS, reason: "axes" });
+    expect(await policy.check(client, "alice", signal)).toEqual({ locked: true, retryAfterSeconds: AXES_RETRY_AFTER_MAX_SECONDS, reason: "axes", scope: "address" });
     const friend = { ...client, ip: "192.0.2.8" };
     expect(await policy.check(friend, "alice", signal)).toEqual({ locked: false });
     await policy.record(friend, "alice", "denied", signal);

@@ -120,7 +120,7 @@ describe("defenderDecision (is_already_locked)", () => {
 
   it("address OR user by default: the lock lasts until every blocking key expires", () => {
     expect(defenderDecision(or, free, free)).toEqual({ locked: false });
-    expect(defenderDecision(or, blocked(10_500), free)).toEqual({ locked: true, retryAfterSeconds: 11, reason: "defender" });
+    expect(defenderDecision(or, blocked(10_500), free)).toEqual({ locked: true, retryAfterSeconds: 11, reason: "defender", scope: "address" });
     expect(defenderDecision(or, blocked(10_000), blocked(250_000))).toMatchObject({ retryAfterSeconds: 250 });
     expect(defenderDecision(or, null, blocked(1))).toMatchObject({ retryAfterSeconds: 1 });
   });
@@ -129,6 +129,14 @@ describe("defenderDecision (is_already_locked)", () => {
     expect(defenderDecision(and, blocked(10_000), free)).toEqual({ locked: false });
     expect(defenderDecision(and, blocked(10_000), null)).toEqual({ locked: false });
     expect(defenderDecision(and, blocked(10_000), blocked(250_000))).toMatchObject({ locked: true, retryAfterSeconds: 10 });
+  });
+
+  it("scope: a blocked address refuses every user unless address AND user; a blocked user name only that user", () => {
+    expect(defenderDecision(or, blocked(10_000), free)).toMatchObject({ scope: "address" });
+    expect(defenderDecision(or, blocked(10_000), blocked(10_000))).toMatchObject({ scope: "address" });
+    expect(defenderDecision(or, free, blocked(10_000))).toMatchObject({ scope: "user" });
+    expect(defenderDecision(or, null, blocked(10_000))).toMatchObject({ scope: "user" });
+    expect(defenderDecision(and, blocked(10_000), blocked(10_000))).toMatchObject({ scope: "user" });
   });
 
   it("a block without expiry (cooloff 0) answers the protocol's longest Retry-After; a just-expired one 1 s", () => {

@@ -155,7 +155,7 @@ describe("FairHashQueue", () => {
     const waiting = [queue.run(async () => 1, undefined, "192.0.2.1"), queue.run(async () => 2, undefined, "192.0.2.1")];
     // Asked as a lockout policy before the handler, the full address is refused with Retry-After 1.
     const who = (ip: string) => ({ ip, userAgent: null, accept: null, path: null });
-    expect(queue.check(who("192.0.2.1"))).toEqual({ locked: true, retryAfterSeconds: 1, reason: "queue" });
+    expect(queue.check(who("192.0.2.1"))).toEqual({ locked: true, retryAfterSeconds: 1, reason: "queue", scope: "address" });
     expect(queue.check(who("192.0.2.2"))).toEqual({ locked: false });
     let ran = false;
     const refused = queue.run(async () => void (ran = true), undefined, "192.0.2.1");

@@ -41,7 +41,7 @@ describe("NativeThrottle", () => {
     t.fail("192.0.2.1", "alice", 2);
     expect(t.check("192.0.2.1", "alice")).toEqual({ locked: false });
     t.fail("192.0.2.1", "alice");
-    expect(t.check("192.0.2.1", "alice")).toEqual({ locked: true, retryAfterSeconds: 10, reason: "pair" });
+    expect(t.check("192.0.2.1", "alice")).toEqual({ locked: true, retryAfterSeconds: 10, reason: "pair", scope: "user" });
     // Another user from the same address, and the same user from another address, are not blocked.
     expect(t.check("192.0.2.1", "bob").locked).toBe(false);
     expect(t.check("192.0.2.2", "alice").locked).toBe(false);
@@ -57,14 +57,14 @@ describe("NativeThrottle", () => {
     for (const user of ["a", "b", "c", "d"]) t.fail("192.0.2.1", user);
     expect(t.check("192.0.2.1", "zed").locked).toBe(false);
     t.fail("192.0.2.1", "e");
-    expect(t.check("192.0.2.1", "zed")).toEqual({ locked: true, retryAfterSeconds: 10, reason: "address" });
+    expect(t.check("192.0.2.1", "zed")).toEqual({ locked: true, retryAfterSeconds: 10, reason: "address", scope: "address" });
     expect(t.check("192.0.2.9", "zed").locked).toBe(false);
     // USER_NOT_FOUND counts as a failure too.
     const u = setup({ addressLimit: 3 });
     u.throttle.record(client("192.0.2.1"), "ghost", "not_found");
     u.throttle.record(client("192.0.2.1"), "ghost", "not_found");
     u.throttle.record(client("192.0.2.1"), "ghost", "not_found");
-    expect(u.check("192.0.2.1", "ghost")).toMatchObject({ locked: true, reason: "address,pair" });
+    expect(u.check("192.0.2.1", "ghost")).toMatchObject({ locked: true, reason: "address,pair", scope: "address" });
   });
 
   it("doubles the block for each failure after a block ended, capped at MAX", () => {
@@ -133,7 +133,7 @@ describe("NativeThrottle", () => {
 
     const on = setup({ pairLimit: 100, addressLimit: 100, userLimit: 4 });
     for (let i = 1; i <= 4; i++) on.fail(`192.0.2.${i}`, "owner");
-    expect(on.check("198.51.100.7", "owner")).toMatchObject({ locked: true, reason: "user" });
+    expect(on.check("198.51.100.7", "owner")).toMatchObject({ locked: true, reason: "user", scope: "user" });
     expect(on.check("198.51.100.7", "other").locked).toBe(false);
   });
 
@@ -163,7 +163,7 @@ describe("NativeThrottle", () => {
     const t = setup({ addressLimit: 1_000, pairLimit: 2, userLimit: 2 });
     const long = "x".repeat(5000);
     t.fail("192.0.2.1", long, 2);
-    expect(t.check("192.0.2.1", long)).toMatchObject({ locked: true, reason: "pair,user" });
+    expect(t.check("192.0.2.1", long)).toMatchObject({ locked: true, reason: "pair,user", scope: "user" });
     expect(t.check("192.0.2.1", `${long}y`).locked).toBe(false);
     expect(t.check("192.0.2.1", "x").locked).toBe(false);
     // The block event still names the user as sent (for the log), not the digest.

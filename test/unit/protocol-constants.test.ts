@@ -59,8 +59,11 @@ describe("protocol constants", () => {
     expect(differences(header, ts)).toEqual([]);
   });
 
-  it("carry the handler-id range of protocol version 4", () => {
-    expect(header.get("PROTOCOL_VERSION")).toBe(4);
+  it("carry the handler-id range and the throttle scopes of protocol version 5", () => {
+    expect(header.get("PROTOCOL_VERSION")).toBe(5);
+    expect(header.get("TAG_THROTTLE_SCOPE")).toBe(26);
+    expect([header.get("THROTTLE_SCOPE_ADDRESS"), header.get("THROTTLE_SCOPE_USER")]).toEqual([1, 2]);
+    expect([constants.THROTTLE_SCOPE_ADDRESS, constants.THROTTLE_SCOPE_USER]).toEqual([1, 2]);
     expect(header.get("MAX_HANDLER_ID")).toBe(1024);
     expect(constants.MAX_HANDLER_ID).toBe(1024);
   });
@@ -91,8 +94,9 @@ describe("protocol constants", () => {
       }
     }
     // The tables of docs/protocol.md: requests 2+13+6+6+6+5 tags (every operation may carry DEFINE_HANDLER;
-    // CHECK_PASSWORD the four client fields), AUTH 1, BOOTSTRAP 3; answers 5+6+3+2+3+2 (CHECK_PASSWORD and
-    // its answer carry folded PERMISSION fields, its answer RETRY_AFTER; AUTH and BOOTSTRAP have no answer).
-    expect(allowed).toBe(38 + 1 + 3 + 21);
+    // CHECK_PASSWORD the four client fields), AUTH 1, BOOTSTRAP 3; answers 5+7+3+2+3+2 (CHECK_PASSWORD and
+    // its answer carry folded PERMISSION fields, its answer RETRY_AFTER and THROTTLE_SCOPE; AUTH and
+    // BOOTSTRAP have no answer).
+    expect(allowed).toBe(38 + 1 + 3 + 22);
   });
 });

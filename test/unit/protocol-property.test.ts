@@ -13,6 +13,8 @@ import {
   MAX_FRAME_LEN,
   MAX_RETRY_AFTER,
   MIN_RETRY_AFTER,
+  THROTTLE_SCOPE_ADDRESS,
+  THROTTLE_SCOPE_USER,
   ProtocolError,
   Status,
   Tag,
@@ -70,6 +72,8 @@ function valueArb(tag: number): fc.Arbitrary<Buffer> {
         b.writeUInt32BE(n);
         return b;
       });
+    case Tag.THROTTLE_SCOPE:
+      return fc.constantFrom(THROTTLE_SCOPE_ADDRESS, THROTTLE_SCOPE_USER).map((n) => Buffer.from([n]));
     case Tag.CLIENT_IP:
       return fc.uint8Array({ minLength: 1, maxLength: MAX_CLIENT_IP_LEN }).map((a) => Buffer.from(a));
     case Tag.HASH:

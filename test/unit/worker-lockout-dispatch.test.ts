@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { CheckOutcome, ClientInfo, LockoutDecision, LockoutPolicy } from "../../src/brute-force/types.js";
 import { HashQueueFullError } from "../../src/errors.js";
 import type { CheckContext, Handler, PasswordVerdict } from "../../src/handlers/types.js";
-import { Kind, Status, Tag } from "../../src/protocol/constants.js";
+import { Kind, Status, Tag, THROTTLE_SCOPE_ADDRESS, THROTTLE_SCOPE_USER } from "../../src/protocol/constants.js";
 import { u32Of, u8Of } from "../../src/protocol/fields.js";
 import { decodeFrame } from "../../src/protocol/codec.js";
 import { encodeAnswer } from "../../src/worker/answer.js";
@@ -80,11 +80,11 @@ describe("lockouts in the dispatcher", () => {
 
   it("answers THROTTLED with the longest Retry-After and every locking rule, without calling the handler", async () => {
     const t = setup();
-    t.native.decision = { locked: true, retryAfterSeconds: 20, reason: "pair" };
-    t.site.decision = { locked: true, retryAfterSeconds: 300, reason: "axes" };
+    t.native.decision = { locked: true, retryAfterSeconds: 20, reason: "pair", scope: "user" };
+    t.site.decision = { locked: true, retryAfterSeconds: 300, reason: "axes", scope: "user" };
     const known = await t.ask("alice", "pw");
     const unknown = await t.ask("ghost", "pw");
-    expect(known).toEqual({ status: Status.THROTTLED, retryAfter: 300, reason: "throttled: pair,axes" });
+    expect(known).toEqual({ status: Status.THROTTLED, retryAfter: 300, reason: "throttled: pair,axes", throttleScope: "user" });
     expect(unknown).toEqual(known);
     expect(t.handler.calls).toBe(0);
     expect(t.native.records).toEqual([]);
@@ -93,6 +93,22 @@ describe("lockouts in the dispatcher", () => {
     if (frame === undefined) throw new Error("no frame");
     expect(u8Of(frame, Tag.STATUS)).toBe(Status.THROTTLED);
     expect(u32Of(frame, Tag.RETRY_AFTER)).toBe(300);
+    expect(u8Of(frame, Tag.THROTTLE_SCOPE)).toBe(THROTTLE_SCOPE_USER);
+  });
+
+  it("scopes THROTTLED to the address when any locking policy locks the address, else to the user", async () => {
+    const t = setup();
+    t.native.decision = { locked: true, retryAfterSeconds: 20, reason: "address", scope: "address" };
+    t.site.decision = { locked: true, retryAfterSeconds: 300, reason: "axes", scope: "user" };
+    const both = await t.ask("alice", "pw");
+    expect(both).toMatchObject({ status: Status.THROTTLED, throttleScope: "address" });
+    const frame = decodeFrame(encodeAnswer(Kind.CHECK_PASSWORD, 9, both))?.message;
+    if (frame === undefined) throw new Error("no frame");
+    expect(u8Of(frame, Tag.THROTTLE_SCOPE)).toBe(THROTTLE_SCOPE_ADDRESS);
+    t.native.decision = { locked: false };
+    expect(await t.ask("alice", "pw")).toMatchObject({ status: Status.THROTTLED, throttleScope: "user" });
+    t.site.decision = { locked: true, retryAfterSeconds: 300, reason: "axes", scope: "address" };
+    expect(await t.ask("alice", "pw")).toMatchObject({ status: Status.THROTTLED, throttleScope: "address" });
   });
 
   it("fails closed when a policy's check or record rejects, the right password included", async () => {
@@ -112,13 +128,13 @@ describe("lockouts in the dispatcher", () => {
     t.handler.failWith = new Error("database down");
     expect(await t.ask("alice", "pw")).toMatchObject({ status: Status.ERROR });
     t.handler.failWith = new HashQueueFullError(8);
-    expect(await t.ask("alice", "pw")).toEqual({ status: Status.THROTTLED, retryAfter: 1, reason: "throttled: queue" });
+    expect(await t.ask("alice", "pw")).toEqual({ status: Status.THROTTLED, retryAfter: 1, reason: "throttled: queue", throttleScope: "address" });
     expect(t.native.records).toEqual([]);
   });
 
   it("asks no policy for a request without a client", async () => {
     const t = setup();
-    t.native.decision = { locked: true, retryAfterSeconds: 20, reason: "pair" };
+    t.native.decision = { locked: true, retryAfterSeconds: 20, reason: "pair", scope: "user" };
     t.native.checkFails = true;
     expect(await t.ask("alice", "pw", null)).toEqual({ status: Status.GRANTED });
     expect(t.native.records).toEqual([]);

@@ -1,4 +1,4 @@
-// Writes protocol.json, the shared test vectors of the wire protocol, version 4 (docs/protocol.md), from frames
+// Writes protocol.json, the shared test vectors of the wire protocol, version 5 (docs/protocol.md), from frames
 // laid out by hand here, independently of both codecs: `node test/vectors/generate.mjs`.
 // test/unit/protocol-vectors.test.ts runs every vector through the TypeScript codec and the C codec.
 //
@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6, AUTH: 7 };
 const A = 0x80;
-const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17, CLIENT_IP: 21, USER_AGENT: 22, HTTP_ACCEPT: 23, PATH_INFO: 24, RETRY_AFTER: 25 };
+const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17, CLIENT_IP: 21, USER_AGENT: 22, HTTP_ACCEPT: 23, PATH_INFO: 24, RETRY_AFTER: 25, THROTTLE_SCOPE: 26 };
 const THROTTLED = 5;
 
 const hex = (n, bytes) => n.toString(16).padStart(bytes * 2, "0");
@@ -163,6 +163,9 @@ ok("CHECK_PASSWORD with CLIENT_IP only (IPv6)", K.CHECK_PASSWORD, 112, [f(T.CLIE
 ok("CHECK_PASSWORD answer throttled, RETRY_AFTER 1", K.CHECK_PASSWORD | A, 113, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(1))]);
 ok("CHECK_PASSWORD answer throttled with reason, RETRY_AFTER 86400", K.CHECK_PASSWORD | A, 114, [f(T.RETRY_AFTER, v.u32(86400)), f(T.REASON, v.text("throttled: pair")), status(THROTTLED)]);
 ok("CHECK_PASSWORD answer denied with a RETRY_AFTER (allowed, unused)", K.CHECK_PASSWORD | A, 115, [status(2), f(T.RETRY_AFTER, v.u32(30))]);
+// Version 5: a THROTTLED answer says whom it refuses (THROTTLE_SCOPE 1 address, 2 user).
+ok("CHECK_PASSWORD answer throttled, address scope", K.CHECK_PASSWORD | A, 116, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10)), f(T.THROTTLE_SCOPE, v.hex("01"))]);
+ok("CHECK_PASSWORD answer throttled, user scope", K.CHECK_PASSWORD | A, 117, [f(T.THROTTLE_SCOPE, v.hex("02")), status(THROTTLED), f(T.RETRY_AFTER, v.u32(1))]);
 
 const malformed = [];
 function bad(name, error, requestId, frameParts) {
@@ -262,6 +265,12 @@ bad("RETRY_AFTER 0xffffffff", "E_MALFORMED", 128, frame(K.CHECK_PASSWORD | A, 12
 bad("RETRY_AFTER 0 beside DENIED", "E_MALFORMED", 129, frame(K.CHECK_PASSWORD | A, 129, [status(2), f(T.RETRY_AFTER, v.u32(0))]));
 bad("RETRY_AFTER of 2 bytes (u32)", "E_MALFORMED", 130, frame(K.CHECK_PASSWORD | A, 130, [status(THROTTLED), f(T.RETRY_AFTER, v.u16(10))]));
 bad("RETRY_AFTER twice", "E_MALFORMED", 131, frame(K.CHECK_PASSWORD | A, 131, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10)), f(T.RETRY_AFTER, v.u32(20))]));
+bad("THROTTLE_SCOPE 0", "E_MALFORMED", 132, frame(K.CHECK_PASSWORD | A, 132, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10)), f(T.THROTTLE_SCOPE, v.hex("00"))]));
+bad("THROTTLE_SCOPE 3", "E_MALFORMED", 133, frame(K.CHECK_PASSWORD | A, 133, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10)), f(T.THROTTLE_SCOPE, v.hex("03"))]));
+bad("THROTTLE_SCOPE of 2 bytes", "E_MALFORMED", 134, frame(K.CHECK_PASSWORD | A, 134, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10)), f(T.THROTTLE_SCOPE, v.hex("0001"))]));
+bad("THROTTLE_SCOPE twice", "E_MALFORMED", 135, frame(K.CHECK_PASSWORD | A, 135, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10)), f(T.THROTTLE_SCOPE, v.hex("01")), f(T.THROTTLE_SCOPE, v.hex("02"))]));
+bad("THROTTLE_SCOPE in a GROUPS_FOR_USER answer", "E_MALFORMED", 136, frame(K.GROUPS_FOR_USER | A, 136, [status(2), f(T.THROTTLE_SCOPE, v.hex("01"))]));
+bad("THROTTLE_SCOPE in a CHECK_PASSWORD request", "E_MALFORMED", 137, frame(K.CHECK_PASSWORD, 137, [...checkBase, f(T.THROTTLE_SCOPE, v.hex("01"))]));
 bad("RETRY_AFTER in a request", "E_MALFORMED", 132, frame(K.CHECK_PASSWORD, 132, [...checkBase, f(T.RETRY_AFTER, v.u32(10))]));
 bad("an empty CLIENT_IP", "E_MALFORMED", 133, frame(K.CHECK_PASSWORD, 133, [...checkBase, f(T.CLIENT_IP, v.hex(""))]));
 bad("CLIENT_IP of 65 bytes", "E_MALFORMED", 134, frame(K.CHECK_PASSWORD, 134, [...checkBase, f(T.CLIENT_IP, v.fill("61", 65))]));
