@@ -316,6 +316,10 @@ async function floodRows(apache: BenchApache, hashMs: number, freshCredentials: 
     Object.entries(r)
       .map(([k, v]) => `${k}: ${v}`)
       .join(", ");
+  // Each 429 logs one ANP0522 line; those the child answered from its memo of throttled clients say so, the
+  // others each cost a trip to the worker.
+  const lockoutLines = apache.errorLog().split("\n").filter((line) => line.includes("ANP0522: client 127.0.0.2 ") && line.includes("answered 429"));
+  const remembered = lockoutLines.filter((line) => line.includes("'throttled (remembered)'")).length;
   return [
     {
       stage: "j",
@@ -324,7 +328,8 @@ async function floodRows(apache: BenchApache, hashMs: number, freshCredentials: 
       note:
         `second address (127.0.0.3): ${logins} first logins (${statuses(second.byStatus)}), ${secondErrors} not 200, p99 ${fmt(secondP99, 0)} ms ` +
         `(one hash at the preferred hasher: ${fmt(hashMs, 0)} ms; p99 / hash ${fmt(secondP99 / hashMs, 2)}); ` +
-        `flooder (127.0.0.2): ${statuses(flooder.byStatus)}; first 429 after ${fmt(flooder.first429Ms ?? Number.NaN, 0)} ms (Retry-After ${flooder.first429RetryAfter ?? "–"})`,
+        `flooder (127.0.0.2): ${statuses(flooder.byStatus)}; first 429 after ${fmt(flooder.first429Ms ?? Number.NaN, 0)} ms (Retry-After ${flooder.first429RetryAfter ?? "–"}); ` +
+        `its 429s answered by the module's memo without a trip: ${remembered} of ${lockoutLines.length}`,
     },
   ];
 }

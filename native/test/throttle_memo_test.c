@@ -123,9 +123,12 @@ static void eviction(apr_time_t t)
     for (i = 0; i < 4; i++) {
         anp_throttle_memo_put(&k[i], t + i, t + 10 * SEC);
     }
-    anp_throttle_memo_put(&k[4], t + 4, t + 10 * SEC);
-    ok(!anp_throttle_memo_get(&k[0], t + 5) && anp_throttle_memo_get(&k[1], t + 5) && anp_throttle_memo_get(&k[4], t + 5),
-       "a full set gives up its oldest live entry");
+    /* k[0] answered again: stored anew in its own way, so k[1] is now the oldest. */
+    anp_throttle_memo_put(&k[0], t + 4, t + 10 * SEC);
+    anp_throttle_memo_put(&k[4], t + 5, t + 10 * SEC);
+    ok(!anp_throttle_memo_get(&k[1], t + 6) && anp_throttle_memo_get(&k[0], t + 6) && anp_throttle_memo_get(&k[2], t + 6)
+       && anp_throttle_memo_get(&k[3], t + 6) && anp_throttle_memo_get(&k[4], t + 6),
+       "a full set gives up its oldest live entry (an entry stored again is new)");
     t += 2 * SEC;
     for (i = 0; i < 4; i++) {
         anp_throttle_memo_put(&k[i], t + i, i == 2 ? t + 10 : t + 10 * SEC);
