@@ -121,6 +121,34 @@ describe("the native throttle, on (short window and back-off)", () => {
     expect(httpd.errorLog()).not.toContain("wonderland");
   });
 
+  test("the worker's lock scope reaches the child's memo: an address lock refuses another user there with no trip; a pair lock spares the address's other users", async () => {
+    const remembered = (address: string, user: string): number =>
+      (httpd.errorLog().match(new RegExp(`ANP0522: client ${address.replace(/\./g, "\\.")} locked out: user '${user}', reason 'throttled \\(remembered\\)'`, "g")) ?? []).length;
+    // Failures for as many different users as the address limit (none reaches the pair limit) block the address.
+    for (let i = 0; i < ADDRESS_LIMIT; i++) expect((await get(httpd, "127.0.0.8", "/secret/", `ghost-${i}`, "wrong")).status).toBe(401);
+    // Each attempt: a check the worker refuses, address-scoped (or, once the block ended, one more failure
+    // that blocks the address again), then at once one for another user, which the child answers itself.
+    let n = 0;
+    const addressRemembered = async (): Promise<boolean> => {
+      n++;
+      await get(httpd, "127.0.0.8", "/secret/", `prime-${n}`, "wrong");
+      const probe = await get(httpd, "127.0.0.8", "/secret/", `probe-${n}`, "wrong");
+      return probe.status === 429 && remembered("127.0.0.8", `probe-${n}`) === 1;
+    };
+    expect(await eventually(addressRemembered)).toBe(true);
+    // A pair lock is user-scoped: the same user is remembered, another user from the address still asks.
+    for (let i = 0; i < PAIR_LIMIT; i++) expect((await get(httpd, "127.0.0.9", "/secret/", ALICE.user, `wrong-${i}`)).status).toBe(401);
+    const pairRemembered = async (): Promise<boolean> => {
+      const before = remembered("127.0.0.9", "alice");
+      await get(httpd, "127.0.0.9", "/secret/", ALICE.user, "wrong-again");
+      const probe = await get(httpd, "127.0.0.9", "/secret/", ALICE.user, "wrong-again");
+      return probe.status === 429 && remembered("127.0.0.9", "alice") > before;
+    };
+    expect(await eventually(pairRemembered)).toBe(true);
+    expect((await get(httpd, "127.0.0.9", "/secret/", "bob", "builder")).status).toBe(200);
+    expect(remembered("127.0.0.9", "bob")).toBe(0);
+  });
+
   test("counters expire: failures below the limit, a quiet window, and as many again do not lock", async () => {
     for (let i = 0; i < PAIR_LIMIT - 1; i++) expect((await get(httpd, "127.0.0.6", "/secret/", "bob", `wrong-${i}`)).status).toBe(401);
     // Past the window with no failure, the pair's count is forgotten (the wait is the configured window,
