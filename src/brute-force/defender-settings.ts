@@ -4,6 +4,7 @@
 // native/mod/config.c words them (test/vectors/django-options.json holds both sides to it). A URL is never
 // quoted back: it may hold the Redis password.
 import { DjangoConfigError } from "../errors.js";
+import { integerOption, onOffOption } from "../option-values.js";
 
 /** The spec keys this file reads; src/django/config.ts admits them and config.c's option table lists them. */
 export const DEFENDER_SPEC_KEYS = [
@@ -67,12 +68,12 @@ export function parseDefenderSpec(spec: Readonly<Record<string, string>>): Defen
   const settings: DefenderSettings = {
     mode: mode ?? "honour",
     redis: parseRedisUrl(spec.defender_redis_url ?? DEFAULT_DEFENDER_REDIS_URL),
-    failureLimit: integer("defender_login_failure_limit", spec.defender_login_failure_limit, DEFAULT_DEFENDER_FAILURE_LIMIT, 0, MAX_DEFENDER_FAILURE_LIMIT),
-    cooloffSeconds: integer("defender_cooloff_time", spec.defender_cooloff_time, DEFAULT_DEFENDER_COOLOFF_SECONDS, 0, MAX_DEFENDER_COOLOFF_SECONDS),
+    failureLimit: integerOption("defender_login_failure_limit", spec.defender_login_failure_limit, DEFAULT_DEFENDER_FAILURE_LIMIT, 0, MAX_DEFENDER_FAILURE_LIMIT),
+    cooloffSeconds: integerOption("defender_cooloff_time", spec.defender_cooloff_time, DEFAULT_DEFENDER_COOLOFF_SECONDS, 0, MAX_DEFENDER_COOLOFF_SECONDS),
     prefix: parsePrefix(spec.defender_cache_prefix),
-    lockoutByIpAndUsername: onOff("defender_lockout_by_ip_and_username", spec.defender_lockout_by_ip_and_username),
-    disableIpLockout: onOff("defender_disable_ip_lockout", spec.defender_disable_ip_lockout),
-    disableUsernameLockout: onOff("defender_disable_username_lockout", spec.defender_disable_username_lockout),
+    lockoutByIpAndUsername: onOffOption("defender_lockout_by_ip_and_username", spec.defender_lockout_by_ip_and_username, false),
+    disableIpLockout: onOffOption("defender_disable_ip_lockout", spec.defender_disable_ip_lockout, false),
+    disableUsernameLockout: onOffOption("defender_disable_username_lockout", spec.defender_disable_username_lockout, false),
   };
   return mode === null ? null : settings;
 }
@@ -127,20 +128,4 @@ function parsePrefix(value: string | undefined): string {
   if (value === undefined) return DEFAULT_DEFENDER_PREFIX;
   if (!PREFIX_PATTERN.test(value)) throw new DjangoConfigError("defender_cache_prefix", PREFIX_PROBLEM);
   return value;
-}
-
-function onOff(key: string, value: string | undefined): boolean {
-  if (value === undefined || value === "off") return false;
-  if (value === "on") return true;
-  throw new DjangoConfigError(key, `expected on or off, got "${value}"`);
-}
-
-/** An integer as config.c's check_count reads it: ASCII digits (leading zeros allowed), in range. */
-function integer(key: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || number < min || number > max) {
-    throw new DjangoConfigError(key, `expected an integer from ${min} to ${max}, got "${value}"`);
-  }
-  return number;
 }

@@ -5,6 +5,7 @@
 // (test/vectors/django-options.json holds both sides to them).
 import { isIP } from "node:net";
 import { DjangoConfigError } from "../errors.js";
+import { integerOption, onOffOption } from "../option-values.js";
 
 /** off: axes is not consulted; honour: its table locks clients out; record: and Apache's failures are written to it. */
 export type AxesMode = "off" | "honour" | "record";
@@ -86,7 +87,7 @@ export function parseAxesSpec(spec: Readonly<Record<string, string | undefined>>
   if (mode !== "off" && mode !== "honour" && mode !== "record") {
     throw new DjangoConfigError("axes", `expected off, honour or record, got "${mode}"`);
   }
-  const flag = (key: string, fallback: boolean) => onOff(key, spec[key], fallback);
+  const flag = (key: string, fallback: boolean) => onOffOption(key, spec[key], fallback);
   const legacy = Object.fromEntries(AXES_5X_FLAG_KEYS.map((key) => [key, flag(key, false)]));
   const parameters =
     spec.axes_lockout_parameters === undefined
@@ -101,7 +102,7 @@ export function parseAxesSpec(spec: Readonly<Record<string, string | undefined>>
   }
   return {
     mode,
-    failureLimit: integer("axes_failure_limit", spec.axes_failure_limit, AXES_DEFAULT_FAILURE_LIMIT, 1, AXES_MAX_FAILURE_LIMIT),
+    failureLimit: integerOption("axes_failure_limit", spec.axes_failure_limit, AXES_DEFAULT_FAILURE_LIMIT, 1, AXES_MAX_FAILURE_LIMIT),
     cooloffMs: cooloff(spec.axes_cooloff_time),
     parameters,
     onlyAdminSite: flag("axes_only_admin_site", false),
@@ -189,20 +190,4 @@ export function normalizeIp(address: string): string {
 /** Leading and trailing spaces (only those: config.c cuts the same). */
 function cutSpaces(text: string): string {
   return text.replace(/^ +| +$/g, "");
-}
-
-function onOff(key: string, value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (value === "on") return true;
-  if (value === "off") return false;
-  throw new DjangoConfigError(key, `expected on or off, got "${value}"`);
-}
-
-function integer(key: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || number < min || number > max) {
-    throw new DjangoConfigError(key, `expected an integer from ${min} to ${max}, got "${value}"`);
-  }
-  return number;
 }

@@ -7,6 +7,7 @@ import { DjangoConfigError } from "../errors.js";
 import { MAPPING_SPEC_KEYS, type UserModelMapping } from "./user-model.js";
 import { AXES_KEYS, parseAxesSpec, type AxesSettings } from "./axes-settings.js";
 import { DEFENDER_SPEC_KEYS, parseDefenderSpec, type DefenderSettings } from "../brute-force/defender-settings.js";
+import { integerOption, onOffOption } from "../option-values.js";
 
 /** The Django release whose hasher settings apply when the spec names none: the newest, as the hashers' own default. */
 export const DEFAULT_DJANGO_VERSION = "6.1";
@@ -62,10 +63,10 @@ export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
     database: parseDatabaseUrl(spec.database),
     mapping: mapping as Partial<UserModelMapping>,
     hasherOptions: hasherOptionsFrom(spec.django_version, spec.hashers),
-    upgradeHashes: onOff("upgrade_hashes", spec.upgrade_hashes, false),
-    poolSize: integer("pool_size", spec.pool_size, DEFAULT_POOL_SIZE, 1, MAX_POOL_SIZE),
-    rowCacheSeconds: integer("row_cache_seconds", spec.row_cache_seconds, 0, 0, MAX_ROW_CACHE_SECONDS),
-    verifiedCache: onOff("verified_cache", spec.verified_cache, true),
+    upgradeHashes: onOffOption("upgrade_hashes", spec.upgrade_hashes, false),
+    poolSize: integerOption("pool_size", spec.pool_size, DEFAULT_POOL_SIZE, 1, MAX_POOL_SIZE),
+    rowCacheSeconds: integerOption("row_cache_seconds", spec.row_cache_seconds, 0, 0, MAX_ROW_CACHE_SECONDS),
+    verifiedCache: onOffOption("verified_cache", spec.verified_cache, true),
     defender: parseDefenderSpec(spec),
     axes: parseAxesSpec(spec),
   };
@@ -86,20 +87,4 @@ export function hasherOptionsFrom(version: string | undefined, hashers: string |
   }
   // The hashers library checks the names themselves (HasherOptionError naming the unknown algorithm).
   return { ...options, hashers: names as unknown as HasherOptions["hashers"] };
-}
-
-function onOff(key: string, value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (value === "on") return true;
-  if (value === "off") return false;
-  throw new DjangoConfigError(key, `expected on or off, got "${value}"`);
-}
-
-function integer(key: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || number < min || number > max) {
-    throw new DjangoConfigError(key, `expected an integer from ${min} to ${max}, got "${value}"`);
-  }
-  return number;
 }

@@ -5,7 +5,6 @@
 // than the worker's own throttle allows (10 per user and address), so every 429 here is axes'; the
 // module's lockout line says so. The lockout state is in the database only, so what one host or the
 // Django site writes, the other hosts honour: the cluster-wide story.
-import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,24 +14,13 @@ import { NODE_MODULE_PATH, REPO_ROOT, nodeModuleBuilt, printErrorLogOnFailure, s
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { startAxesSite, type AxesSite } from "../harness/django-axes.js";
 import { basicLocation } from "../support/httpd-conf.js";
+import { requestFromSync, type AddressAnswer } from "../support/client-address.js";
 import { eventually } from "../support/eventually.js";
 import { describeRequiring } from "../support/optional.js";
 
-interface Answer {
-  readonly status: number;
-  readonly retryAfter: string | null;
-}
-
 /** One request with Basic credentials from `ip` (a loopback address), by curl: the status and Retry-After. */
-function basicFrom(server: ApacheServer, ip: string, user: string, password: string, path = "/a/"): Answer {
-  const run = spawnSync("curl", ["-s", "-o", "/dev/null", "-D", "-", "--interface", ip, "-u", `${user}:${password}`, server.url(path)], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  const status = /^HTTP\/[\d.]+ (\d{3})/m.exec(run.stdout);
-  if (status === null) throw new Error(`curl from ${ip}: no status (exit ${String(run.status)}): ${run.stderr}`);
-  const retryAfter = /^Retry-After: *(\S+)/im.exec(run.stdout);
-  return { status: Number(status[1]), retryAfter: retryAfter === null ? null : (retryAfter[1] as string) };
+function basicFrom(server: ApacheServer, ip: string, user: string, password: string, path = "/a/"): AddressAnswer {
+  return requestFromSync(server.url(path), ip, { user, password });
 }
 
 /** A host's configuration: /a/ with axes record (no cooloff), /c/ with a cooloff of 0.0003 hours (about 1 s). */

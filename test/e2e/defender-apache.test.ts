@@ -5,7 +5,6 @@
 // "blocked" EX <cooloff>). Each address here fails fewer times than the worker's own throttle allows
 // (its defaults: 10 per user and address, 100 per address), so every 429 is defender's; the lockout
 // line's reason says so.
-import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,26 +14,15 @@ import { NODE_MODULE_PATH, REPO_ROOT, nodeModuleBuilt, printErrorLogOnFailure, s
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startRedis, type RedisServer } from "../harness/redis.js";
 import { basicLocation } from "../support/httpd-conf.js";
+import { requestFromSync, type AddressAnswer } from "../support/client-address.js";
 import { eventually } from "../support/eventually.js";
 import { describeRequiring } from "../support/optional.js";
 
 const REDIS_PASSWORD = "apache-defender-pw";
 
-interface Answer {
-  readonly status: number;
-  readonly retryAfter: string | null;
-}
-
 /** One request with Basic credentials from `ip` (a loopback address), by curl: the status and Retry-After. */
-function basicFrom(server: ApacheServer, ip: string, user: string, password: string, path = "/d/"): Answer {
-  const run = spawnSync("curl", ["-s", "-o", "/dev/null", "-D", "-", "--interface", ip, "-u", `${user}:${password}`, server.url(path)], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  const status = /^HTTP\/[\d.]+ (\d{3})/m.exec(run.stdout);
-  if (status === null) throw new Error(`curl from ${ip}: no status (exit ${String(run.status)}): ${run.stderr}`);
-  const retryAfter = /^Retry-After: *(\S+)/im.exec(run.stdout);
-  return { status: Number(status[1]), retryAfter: retryAfter === null ? null : (retryAfter[1] as string) };
+function basicFrom(server: ApacheServer, ip: string, user: string, password: string, path = "/d/"): AddressAnswer {
+  return requestFromSync(server.url(path), ip, { user, password });
 }
 
 describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`django-defender through Apache (${NODE_MODULE_PATH})`, () => {

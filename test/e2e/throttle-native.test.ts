@@ -6,19 +6,17 @@
 // never count, exempt addresses and NodeAuthThrottle Off never throttled, and 401 (not 429) where node is
 // not the first AuthBasicProvider. 127.0.0.1 stays exempt (the harness's default), so each case has an
 // address of its own and none depends on another's counters.
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { nodeModuleBuilt, NODE_MODULE_PATH, printErrorLogOnFailure, REPO_ROOT, startApache, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
+import { requestFrom, type AddressAnswer } from "../support/client-address.js";
 import { eventually } from "../support/eventually.js";
 import { basicLocation } from "../support/httpd-conf.js";
 
-const run = promisify(execFile);
 const HANDLER = join(REPO_ROOT, "test/fixtures/module/handler.mjs");
 const ALICE = { user: "alice", password: "wonderland" };
 const PAIR_LIMIT = 3;
@@ -26,19 +24,9 @@ const ADDRESS_LIMIT = 6;
 const BACKOFF = 2;
 const WINDOW = 3;
 
-interface Answer {
-  readonly status: number;
-  readonly retryAfter: string | undefined;
-}
-
 /** One request with curl from `address` (a loopback address), with Basic credentials unless user is null. */
-async function get(httpd: ApacheServer, address: string, path: string, user: string | null, password = ""): Promise<Answer> {
-  const args = ["-s", "-o", "/dev/null", "-D", "-", "--interface", address, httpd.url(path)];
-  if (user !== null) args.push("-u", `${user}:${password}`);
-  const { stdout } = await run("curl", args);
-  const status = Number(/^HTTP\/[\d.]+ (\d{3})/m.exec(stdout)?.[1] ?? "0");
-  const retryAfter = /^retry-after: *(\S+)/im.exec(stdout)?.[1];
-  return { status, retryAfter };
+function get(httpd: ApacheServer, address: string, path: string, user: string | null, password = ""): Promise<AddressAnswer> {
+  return requestFrom(httpd.url(path), address, user === null ? null : { user, password });
 }
 
 const sha = (password: string): string => `{SHA}${createHash("sha1").update(password).digest("base64")}`;
@@ -174,7 +162,7 @@ describe("the native throttle, on (short window and back-off)", () => {
     for (let i = 0; i < PAIR_LIMIT; i++) expect((await get(httpd, "127.0.0.7", "/file-node/", ALICE.user, `wrong-${i}`)).status).toBe(401);
     const refused = await get(httpd, "127.0.0.7", "/file-node/", ALICE.user, ALICE.password);
     expect(refused.status).toBe(401);
-    expect(refused.retryAfter).toBeUndefined();
+    expect(refused.retryAfter).toBeNull();
     expect(lockouts("127.0.0.7", "alice", 401)).toBeGreaterThanOrEqual(1);
   });
 });
