@@ -7,8 +7,10 @@ import { describe, expect, test } from "vitest";
 import { configTest, REPO_ROOT } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 
+import { basicLocation } from "../support/httpd-conf.js";
+
 function location(path: string, lines: readonly string[]): string {
-  return [`<Location "${path}">`, "    AuthType Basic", '    AuthName "check"', "    AuthBasicProvider node", ...lines.map((l) => `    ${l}`), "    Require valid-user", "</Location>"].join("\n");
+  return basicLocation(path, "check", ["AuthBasicProvider node", ...lines, "Require valid-user"]);
 }
 
 const conf = (...sections: string[]): string => [moduleServerDirectives(REPO_ROOT), ...sections].join("\n");

@@ -7,7 +7,8 @@
 // ANP0519 lines. A barrier request (an unknown user at a location without the cache) makes sure the
 // worker's log has caught up before counting. No timed assertions: the only sleep is the one that must
 // outlast the 1-second window before the change may be seen.
-import { describe, test, expect, beforeAll, afterAll } from "vitest";
+import { test, expect, beforeAll, afterAll } from "vitest";
+import { describeRequiring } from "../support/optional.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,7 +64,7 @@ const FILES = Object.fromEntries(
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-describe.skipIf(!nodeModuleBuilt())(`NodeAuthCacheSeconds: the per-child grant cache (${NODE_MODULE_PATH})`, () => {
+describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`NodeAuthCacheSeconds: the per-child grant cache (${NODE_MODULE_PATH})`, () => {
   let server: ApacheServer | undefined;
   let dir = "";
   let databaseUrl = "";
@@ -262,7 +263,7 @@ describe.skipIf(!nodeModuleBuilt())(`NodeAuthCacheSeconds: the per-child grant c
   });
 });
 
-describe.skipIf(!nodeModuleBuilt())("NodeAuthCacheSeconds: values apache2 -t refuses", () => {
+describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("NodeAuthCacheSeconds: values apache2 -t refuses", () => {
   const section = (value: string) =>
     [moduleServerDirectives(REPO_ROOT), location("/x/", ["AuthType Basic", 'AuthName "x"', "AuthBasicProvider node", `NodeAuthUserScript "${SCRIPT}"`, `NodeAuthCacheSeconds ${value}`, "Require valid-user"])].join("\n");
 

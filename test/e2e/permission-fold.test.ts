@@ -4,7 +4,8 @@
 // check_password line per request, no has_permission line), with the statuses of real Django's
 // has_perm for a direct holder, a holder through a group, a non-holder, a superuser and an inactive
 // holder. A line with `%{` cannot be known before the request: it still asks the worker in authz.
-import { describe, test, expect, beforeAll, afterAll } from "vitest";
+import { test, expect, beforeAll, afterAll } from "vitest";
+import { describeRequiring } from "../support/optional.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,7 +47,7 @@ function conf(databaseUrl: string): string {
 const FILES = { "any/index.html": "any\n", "both/index.html": "both\n", "expr/index.html": "expr\n" };
 
 
-describe.skipIf(!nodeModuleBuilt())(`Require node-permission folded into the password check (${NODE_MODULE_PATH})`, () => {
+describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`Require node-permission folded into the password check (${NODE_MODULE_PATH})`, () => {
   let server: ApacheServer | undefined;
   let dir = "";
   let verdicts: DjangoVerdict[] = [];

@@ -112,7 +112,7 @@ describe.each(["SQLite", "PostgreSQL"] as const)("Subversion use case on %s", (b
       for (const statement of readFileSync(READONLY_ROLE_SQL, "utf8").replace(/--.*$/gm, "").split(";")) {
         if (statement.trim()) await postgres.query(statement);
       }
-      database = `postgres://www-data@127.0.0.1:${postgres.port}/${postgres.database}`;
+      database = `postgres://mod_authnz_node@127.0.0.1:${postgres.port}/${postgres.database}`;
     }
     server = await startExample({ example: "subversion", root, values: { MPM: "event", DATABASE: database } });
   });
