@@ -426,6 +426,21 @@ describeRequiring(IS_ROOT, "root, to own directories as other users")("the socke
     }
   });
 
+  test("a socket directory inside a directory httpd's User may write to is refused: httpd does not start, and says why", async () => {
+    // www-data could rename the socket's directory away and put its own in its place.
+    const parent = mkdtempSync(join(tmpdir(), "anp-sockparent-"));
+    chmodSync(parent, 0o755);
+    const writable = join(parent, "writable");
+    mkdirSync(writable, { mode: 0o755 });
+    chownSync(writable, uidOf("www-data"), gidOf("www-data"));
+    try {
+      const start = startApache({ mpm: "event", conf: moduleConf([`NodeAuthSocket ${writable}/anp/worker.sock`]) });
+      await expect(start).rejects.toThrow(/ANP0333: \S+\/writable \(owner uid \d+, mode 0755\) may be written by others, who could rename the worker's socket directory/);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
   test("a directory of its own is made, root's, mode 0710 with httpd's Group", async () => {
     const server = await startApache({ mpm: "event", conf: moduleConf(["NodeAuthSocket anp/worker.sock"]), files: FILES });
     servers.push(server);
