@@ -1,7 +1,7 @@
 // Peers must prove they are httpd's children (docs/protocol.md, "Connection life"): a www-data process
 // that connects to the worker's socket without the generation key gets no answer to anything after HELLO
 // (no GRANTED, DENIED, USER_NOT_FOUND nor ERROR: no byte at all before the worker closes), and the handler
-// never runs for it, whether it sends no AUTH, a random one, the worker's own PROOF reflected, or a proof
+// never runs for it (so the time to the close does not depend on whom the request names), whether it sends no AUTH, a random one, the worker's own PROOF reflected, or a proof
 // made under another key. Meanwhile httpd's own children, which hold the key, are answered as before.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -22,12 +22,15 @@ const MARKER = join(dir, "mallory-calls");
 const HANDLER = join(dir, "handler.mjs");
 /** The spec text the module sends for NodeAuthUserScript (config.c), so the worker would run it. */
 const SPEC = `type=script\npath=${HANDLER}\nreload=off\n`;
+/** How long the handler takes for the user "slowpoke": what a peer would time if the handler ran for it. */
+const SLOW_CHECK_MS = 1500;
 
 interface AttackResult {
   readonly helloStatus: number | null;
   readonly helloProof: boolean;
   readonly bytesAfterHello: number;
   readonly closed: boolean;
+  readonly msToClose: number | null;
 }
 
 function idOf(flag: "-u" | "-g", user: string): number {
@@ -35,10 +38,10 @@ function idOf(flag: "-u" | "-g", user: string): number {
 }
 
 /** The attacker fixture as www-data (setpriv drops every group but www-data's). */
-function attack(socket: string, mode: string): AttackResult {
+function attack(socket: string, mode: string, credentials: readonly string[] = []): AttackResult {
   const run = spawnSync(
     "setpriv",
-    [`--reuid=${idOf("-u", "www-data")}`, `--regid=${idOf("-g", "www-data")}`, "--clear-groups", process.execPath, ATTACKER, socket, String(PROTOCOL_VERSION), SPEC, mode, addonPath],
+    [`--reuid=${idOf("-u", "www-data")}`, `--regid=${idOf("-g", "www-data")}`, "--clear-groups", process.execPath, ATTACKER, socket, String(PROTOCOL_VERSION), SPEC, mode, addonPath, ...credentials],
     { encoding: "utf8", timeout: 30_000 },
   );
   const line = run.stdout.trim().split("\n").pop() ?? "";
@@ -59,8 +62,9 @@ describeRequiring(IS_ROOT, "root, to play a www-data peer")("a www-data peer wit
       HANDLER,
       [
         'import { appendFileSync } from "node:fs";',
-        "export function checkPassword(environ, user, password) {",
+        "export async function checkPassword(environ, user, password) {",
         `  if (user === "mallory") appendFileSync(${JSON.stringify(MARKER)}, "x");`,
+        `  if (user === "slowpoke") await new Promise((done) => setTimeout(done, ${SLOW_CHECK_MS}));`,
         '  return user === "alice" && password === "wonderland";',
         "}",
         "",
@@ -109,6 +113,21 @@ describeRequiring(IS_ROOT, "root, to play a www-data peer")("a www-data peer wit
       expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
     });
   }
+
+  test("no timing difference: the close comes as fast for a user whose check takes 1.5 s as for any other", async () => {
+    // The positive control: through Apache the handler does take that long for slowpoke.
+    const started = performance.now();
+    expect(await server.statusAs("/valid/", "slowpoke", "x")).toBe(401);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(SLOW_CHECK_MS);
+    for (const credentials of [["127.0.0.1", "slowpoke", "x"], ["127.0.0.1", "alice", "wonderland"], ["127.0.0.1", "nobody", "x"]]) {
+      const result = attack(socket, "random", credentials);
+      expect(result.bytesAfterHello).toBe(0);
+      expect(result.closed).toBe(true);
+      // Closed before any handler could run: far under the slow check, whoever the CHECK names.
+      expect(result.msToClose).not.toBeNull();
+      expect(result.msToClose!).toBeLessThan(SLOW_CHECK_MS / 2);
+    }
+  });
 
   test("the attempts left no answer-level log line, only debug ones and at most one warning", () => {
     const log = server.errorLog();
