@@ -1,8 +1,9 @@
 // Peers must prove they are httpd's children (docs/protocol.md, "Connection life"): a www-data process
 // that connects to the worker's socket without the generation key gets no answer to anything after HELLO
 // (no GRANTED, DENIED, USER_NOT_FOUND nor ERROR: no byte at all before the worker closes), and the handler
-// never runs for it (so the time to the close does not depend on whom the request names), whether it sends no AUTH, a random one, the worker's own PROOF reflected, or a proof
-// made under another key. Meanwhile httpd's own children, which hold the key, are answered as before.
+// never runs for it (so the time to the close does not depend on whom the request names), whether it
+// sends no AUTH, a random one, the worker's own PROOF reflected, or a proof made under another key.
+// Meanwhile httpd's own children, which hold the key, are answered as before.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
