@@ -12,7 +12,8 @@
 // per-thread priority API, and the pool's threads are not told apart from V8's by anything in /proc).
 // siphash128(key, parts) exposes native/anp_siphash.c, with which the module and the worker prove the
 // generation key to each other (docs/protocol.md, "Connection life"): one MAC, one implementation.
-// setDumpable/isDumpable/tracerPid/relayOutput live in anp_process.cc.
+// setDumpable/isDumpable/tracerPid/relayOutput live in anp_process.cc, crypt (crypt(3) for Django's crypt
+// hasher) in anp_crypt.cc.
 #include <napi.h>
 
 #include <cerrno>
@@ -30,6 +31,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "anp_crypt.h"
 #include "anp_fold.h"
 #include "anp_process.h"
 #include "anp_protocol.h"
@@ -391,6 +393,7 @@ Napi::Value SipHash128(const Napi::CallbackInfo &info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("siphash128", Napi::Function::New(env, SipHash128, "siphash128"));
   anp::RegisterProcess(env, exports);
+  anp::RegisterCrypt(env, exports);
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("encode", Napi::Function::New(env, Encode, "encode"));
   exports.Set("decode", Napi::Function::New(env, Decode, "decode"));

@@ -1,6 +1,7 @@
 // Loads build/Release/anp_addon.node (native/addon/anp_addon.cc), built by CMakeLists.txt.
-// The worker needs it for SO_PEERCRED; tests use its copy of the C codec. When it has not been built,
-// loadAddon() returns null and says why once on stderr, so callers decide whether that is fatal.
+// The worker needs it for SO_PEERCRED, and for crypt(3) when Django's crypt hasher is enabled; tests use its
+// copy of the C codec. When it has not been built, loadAddon() returns null and says why once on stderr, so
+// callers decide whether that is fatal.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
@@ -71,6 +72,13 @@ export interface Addon {
    * log lines. Throws E_RELAY.
    */
   relayOutput(prefix: string): number;
+  /**
+   * crypt(3) (libxcrypt's crypt_rn) of `phrase` with `setting`, on libuv's thread pool: its output, or null
+   * when crypt failed (a null result or a failure token). Throws a TypeError at once when either has a NUL.
+   */
+  crypt(phrase: Buffer, setting: Buffer): Promise<Buffer | null>;
+  /** CRYPT_MAX_PASSPHRASE_SIZE: crypt(3) fails for phrases of this many bytes or more. */
+  readonly cryptMaxPassphrase: number;
   /** ANP_PROTOCOL_VERSION as compiled. */
   readonly protocolVersion: number;
 }

@@ -2,7 +2,6 @@
 // python3-argon2 21.1 and python3-bcrypt 3.2.2, fixed salts, generated once and pasted here), plus what the
 // issue demands around them: identify rules, unusable/unknown/disabled/corrupt values giving false without
 // throwing, the timing-parity run and harden_runtime (observed as real PBKDF2 jobs through async_hooks).
-import { createHook } from "node:async_hooks";
 import { describe, expect, it } from "vitest";
 import {
   ALGORITHMS,
@@ -14,10 +13,10 @@ import {
   MalformedHashError,
   UnknownHasherError,
   UnhashablePasswordError,
-  UnsupportedHasherError,
   verifyPassword,
   type HasherOptions,
 } from "../../src/index.js";
+import { countJobs } from "../support/async-jobs.js";
 
 const LETMEIN = "lètmein";
 const PW72 = "a".repeat(70) + "è"; // 72 bytes in UTF-8
@@ -42,29 +41,11 @@ const DJANGO_VECTORS: ReadonlyArray<{ name: string; password: string; encoded: s
   { name: "bcrypt $2y$", password: LETMEIN, encoded: "bcrypt$$2y$05$abcdefghijklmnopqrstuu2c1e4vZoCxDVRU9N6VCSSmNg4cQa1Ve" },
   { name: "bcrypt 72 bytes", password: PW72, encoded: "bcrypt$$2b$05$abcdefghijklmnopqrstuu1/yE0HBfQpr8UvpSSvgdU91TAIKGZKy" },
 ];
-/** Django 3.2.25 with Python's crypt module: check_password("lètmein") was True. */
-const DJANGO_CRYPT = "crypt$$abprj99vCww4M";
 /** Django 3.2.25 + bcrypt 3.2.2: check_password of the 73-byte password and of its first 72 bytes were both True. */
 const DJANGO_BCRYPT_73 = "bcrypt$$2b$05$abcdefghijklmnopqrstuuANo2D/0RygHrRNJnDB9bVrQ6P0Ljn/a";
 
 /** Every hasher enabled, the preferred one cheap so that timing-parity runs cost little. */
 const ALL: HasherOptions = { hashers: [...ALGORITHMS], params: { pbkdf2_sha256: { iterations: 1000 } } };
-
-/** How many async jobs of `type` (e.g. PBKDF2REQUEST) `run` starts: real work observed, not a mock. */
-async function countJobs(type: string, run: () => Promise<unknown>): Promise<number> {
-  let count = 0;
-  const hook = createHook({
-    init(_id, resourceType) {
-      if (resourceType === type) count++;
-    },
-  }).enable();
-  try {
-    await run();
-  } finally {
-    hook.disable();
-  }
-  return count;
-}
 
 describe("Django 3.2 vectors", () => {
   for (const vector of DJANGO_VECTORS) {
@@ -108,19 +89,6 @@ describe("plain bcrypt over 72 bytes", () => {
     const result = await verifyPassword(Buffer.from("lèt\0mein"), DJANGO_VECTORS[12]!.encoded, ALL);
     expect(result).toMatchObject({ valid: false, failure: "unhashable-password" });
     expect(result.error).toBeInstanceOf(UnhashablePasswordError);
-  });
-});
-
-describe("crypt", () => {
-  it("is identified but unsupported: false with a typed reason, after the timing-parity run", async () => {
-    expect(identifyHasher(DJANGO_CRYPT)).toBe("crypt");
-    let result;
-    const jobs = await countJobs("PBKDF2REQUEST", async () => {
-      result = await verifyPassword(LETMEIN, DJANGO_CRYPT, ALL);
-    });
-    expect(result).toMatchObject({ valid: false, mustUpdate: false, failure: "unsupported" });
-    expect(result!.error).toBeInstanceOf(UnsupportedHasherError);
-    expect(jobs).toBe(1);
   });
 });
 

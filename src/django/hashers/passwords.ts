@@ -44,7 +44,7 @@ async function runPreferredOnce(options: ResolvedOptions): Promise<void> {
   try {
     await hasher.encode(Buffer.from(randomString(UNUSABLE_PASSWORD_SUFFIX_LENGTH), "ascii"), hasher.salt());
   } catch {
-    // Only the time spent matters (the preferred hasher could be crypt, which cannot run).
+    // Only the time spent matters (the preferred hasher could be crypt without the native addon).
   }
 }
 
@@ -111,7 +111,7 @@ export async function checkPassword(password: string | Buffer, encoded: string, 
  * Django's make_password: the encoded hash of `password` with `options.hasher` (default: the preferred one),
  * `options.salt` (default: a fresh one) and the configured parameters. Unlike Django, the hasher need not be
  * in `options.hashers`. Throws HasherOptionError for a bad salt or option, UnhashablePasswordError,
- * UnsupportedHasherError for crypt.
+ * UnsupportedHasherError for crypt when the native addon is not loaded.
  */
 export async function makePassword(password: string | Buffer, options?: MakePasswordOptions): Promise<string> {
   if (typeof password !== "string" && !Buffer.isBuffer(password)) {
