@@ -7,8 +7,10 @@ set -euo pipefail
 mode=${1:-test}
 cd "$(dirname "$0")/.."
 
-# Build tools and the Apache headers for the module, plus Apache and Django for every mode.
-packages=(build-essential cmake pkg-config apache2 apache2-dev curl python3-django python3-argon2 python3-bcrypt)
+# Build tools and the Apache headers for the module, libxcrypt's headers for the addon's crypt(3) (Django's
+# crypt hasher; build-essential brings them today, named so the build does not rest on that), plus Apache
+# and Django for every mode.
+packages=(build-essential cmake pkg-config libcrypt-dev apache2 apache2-dev curl python3-django python3-argon2 python3-bcrypt)
 case "$mode" in
   demo) ;;
   # clang and its runtimes (libFuzzer, ASan, UBSan) for the fuzz targets' short run (test/integration/fuzz.test.ts).

@@ -101,6 +101,16 @@ const PASSWORDS: readonly string[] = [
 ];
 /** argon2 at Django's defaults costs ~0.3 s per hash on each side: a subset. */
 const ARGON2_PASSWORDS = PASSWORDS.slice(0, 3).concat(PASSWORDS[4]!, PASSWORDS[7]!);
+/** crypt(3) settings of the methods Debian's libxcrypt offers besides traditional DES (cheap costs). */
+const CRYPT_SETTINGS: readonly string[] = [
+  "_J9..CCCC", // BSDi extended DES
+  "$1$abcdefgh", // md5crypt
+  "$5$rounds=1000$abcdefgh",
+  "$6$rounds=1000$saltsalt",
+  "$y$j75$kM5..zSzyqhUmLOtqjsrM/", // yescrypt, N=2^11
+  "$2b$04$abcdefghijklmnopqrstuu",
+  "$2y$04$abcdefghijklmnopqrstuu",
+];
 
 /** Wrong passwords near `password`: appended, cut, case-changed, empty. */
 function wrongFor(password: string): string[] {
@@ -159,7 +169,9 @@ describe("Django makes, we verify", () => {
     await oracle.ok(djangoSettings(EVERYTHING));
   });
 
-  for (const hasher of ALL_HASHERS.filter((h) => h !== "crypt")) {
+  // crypt: Django makes traditional DES with a random 2-character salt; its 8-byte limit makes some
+  // "wrong" passwords right on both sides (compared with Django, not assumed).
+  for (const hasher of ALL_HASHERS) {
     it(`${hasher}: right and wrong passwords give Django's answers`, async () => {
       const options = ourOptions(EVERYTHING);
       for (const password of hasher === "argon2" ? ARGON2_PASSWORDS : PASSWORDS) {
@@ -188,15 +200,29 @@ describe("Django makes, we verify", () => {
     }
   });
 
-  it("crypt: Django verifies its hashes, we answer false with the 'unsupported' reason", async () => {
+  it("crypt: the other crypt(3) methods, stored as crypt$$<output>, give Django's answers", async () => {
     const options = ourOptions(EVERYTHING);
-    for (const password of PASSWORDS.slice(0, 4)) {
-      const { encoded } = (await oracle.ok({ cmd: "make", password, hasher: "crypt" })) as { encoded: string };
-      expect((await djangoCheck(password, encoded)).result).toBe(true);
-      const ours = await verifyPassword(password, encoded, options);
-      expect(ours).toMatchObject({ valid: false, failure: "unsupported" });
-      count("crypt-unsupported", "crypt");
+    for (const setting of CRYPT_SETTINGS) {
+      for (const password of PASSWORDS) {
+        const { hash } = (await oracle.ok({ cmd: "crypt", password, setting })) as { hash: string };
+        // Over 511 bytes libxcrypt answers a failure token: stored, it is a value no password matches.
+        const encoded = `crypt$$${hash}`;
+        if (!hash.startsWith("*")) expect((await djangoCheck(password, encoded)).result, `${setting} ${password}`).toBe(true);
+        for (const candidate of [password, ...wrongFor(password)]) await expectSameAnswer("crypt-method", setting.slice(0, 4), candidate, encoded, options);
+      }
     }
+  });
+
+  it("crypt: traditional DES's limits (8 bytes, 7 bits each) and passwords crypt(3) refuses agree with Django", async () => {
+    const options = ourOptions(EVERYTHING);
+    const encoded = (await oracle.ok({ cmd: "make", password: "lètmei", hasher: "crypt", salt: "ab" })).encoded as string;
+    expect(encoded).toBe("crypt$$ab1Hv2Lg7ltQo");
+    const candidates = ["lètmei", "lC(tmei", "lètmeiz", "lètmeiz and more", "lètme", "LÈTMEI", "a".repeat(511), "a".repeat(512), "é".repeat(256)];
+    for (const password of candidates) await expectSameAnswer("crypt-des", "crypt", password, encoded, options);
+    // Python refuses a NUL before crypt(3) runs, so Django raises: false here.
+    expect((await djangoCheck("lèt\u0000mei", encoded)).error).toMatch(/null/);
+    expect(await verifyPassword("lèt\u0000mei", encoded, options)).toMatchObject({ valid: false, failure: "unhashable-password" });
+    count("crypt-des", "crypt (Django raises)");
   });
 
   it("garbage, truncated and unusable values: where Django says false or raises, we say false", async () => {
@@ -211,6 +237,9 @@ describe("Django makes, we verify", () => {
       ...[7, 20, 40, 60, 70, 80, 90].map((n) => argon.slice(0, n)),
       ...[8, 15, 30, 50, 60].map((n) => bcrypt.slice(0, n)),
       good.replace("$1000$", "$01000$"), good.replace("$1000$", "$+1000$"), good + "=",
+      // crypt(3) settings libxcrypt refuses (it answers a failure token, so Django's comparison is False).
+      "crypt$", "crypt$$", "crypt$abc", "crypt$$*0", "crypt$$*1", "crypt$$!xabcdefghijk", "crypt$$é1abcdefghijk", "crypt$$$y$j9T$short",
+      "crypt$$$6$rounds=10$saltsalt$", "crypt$$$2b$03$abcdefghijklmnopqrstuu", "crypt$ab$ab1Hv2Lg7ltQo", "crypt$$ab1Hv2Lg7ltQo$",
     ];
     for (const encoded of values) await expectSameAnswer("garbage", "unusable, unknown or malformed", "lètmein", encoded, options);
   });
@@ -258,7 +287,7 @@ describe("we make, Django verifies", () => {
     await oracle.ok(djangoSettings(EVERYTHING));
   });
 
-  for (const hasher of ALL_HASHERS.filter((h) => h !== "crypt")) {
+  for (const hasher of ALL_HASHERS) {
     it(`${hasher}: Django accepts our hashes and rejects wrong passwords`, async () => {
       const options = ourOptions(EVERYTHING);
       for (const password of hasher === "argon2" ? ARGON2_PASSWORDS : PASSWORDS) {
@@ -288,6 +317,7 @@ describe("mustUpdate agrees with Django's must_update", () => {
     { name: "md5 first", hashers: ["md5", ...ALL_HASHERS.filter((h) => h !== "md5")], pbkdf2Iterations: 1000, bcryptRounds: 4 },
     { name: "unsalted_md5 first", hashers: ["unsalted_md5", ...ALL_HASHERS.filter((h) => h !== "unsalted_md5")], pbkdf2Iterations: 1000, bcryptRounds: 4 },
     { name: "unsalted_sha1 first", hashers: ["unsalted_sha1", ...ALL_HASHERS.filter((h) => h !== "unsalted_sha1")], pbkdf2Iterations: 1000, bcryptRounds: 4 },
+    { name: "crypt first", hashers: ["crypt", ...ALL_HASHERS.filter((h) => h !== "crypt")], pbkdf2Iterations: 1000, bcryptRounds: 4 },
   ];
   const PASSWORD = "lètmein";
   /** Stored hashes made by Django under various settings, plus old argon2 forms. */
@@ -315,6 +345,7 @@ describe("mustUpdate agrees with Django's must_update", () => {
     await made("sha1", at(1000), "sha1");
     await made("unsalted_md5", at(1000), "unsalted_md5");
     await made("unsalted_sha1", at(1000), "unsalted_sha1");
+    await made("crypt", at(1000), "crypt");
     const unsalted = corpus.find((c) => c.label === "unsalted_md5")!.encoded;
     corpus.push({ label: "unsalted_md5 md5$$ form", encoded: `md5$$${unsalted}` });
     // argon2i with v=16 and without v= (what argon2-cffi before 16.0 wrote): made by hand from the same

@@ -13,6 +13,8 @@ per line on stdin and writes one JSON answer per line on stdout:
       check_password(password, encoded), and must_update as check_password computes it (hasher changed, or
       the preferred hasher's must_update), or null when the hasher cannot be identified.
   scrypt {password, salt, n, r, p}          -> {key_b64}          hashlib.scrypt with Django 4's maxmem=0, dklen=64
+  crypt {password, setting}                 -> {hash}             crypt.crypt(password, setting), what Django's
+      CryptPasswordHasher calls, for the methods its make_password does not make ($1$, $5$, $6$, $y$, $2b$...)
   info {}                                   -> {django, argon2_cffi, bcrypt, argon2_hash_len, crypt}
 
 Any exception is answered as {error: "<Type>: <message>"} and the loop goes on.
@@ -98,6 +100,12 @@ def scrypt(args):
     return {"key_b64": base64.b64encode(key).decode("ascii")}
 
 
+def crypt_(args):
+    import crypt
+
+    return {"hash": crypt.crypt(args["password"], args["setting"])}
+
+
 def info(_args):
     import argon2
     import bcrypt
@@ -117,7 +125,7 @@ def info(_args):
     }
 
 
-COMMANDS = {"configure": configure, "make": make, "check": check, "scrypt": scrypt, "info": info}
+COMMANDS = {"configure": configure, "make": make, "check": check, "scrypt": scrypt, "crypt": crypt_, "info": info}
 
 
 def main():
