@@ -112,6 +112,39 @@ describe("Django handler on SQLite", () => {
     }
   });
 
+  it("checks crypt users through crypt(3) where PASSWORD_HASHERS names crypt, refuses them where not, and upgrades them as Django does", async () => {
+    const url = `sqlite://${join(dir, "crypt.sqlite3")}`;
+    const hashers = ["pbkdf2_sha256", "crypt"];
+    const oracle = await startDjango({ databaseUrl: url, hashers, pbkdf2Iterations: TEST_ITERATIONS });
+    const named = createDjangoHandler({ type: "django", database: url, django_version: "3.2", hashers: hashers.join(",") });
+    const preset = createDjangoHandler({ type: "django", database: url, django_version: "4.2" });
+    const upgrading = createDjangoHandler({ type: "django", database: url, django_version: "3.2", hashers: hashers.join(","), upgrade_hashes: "on" });
+    try {
+      const stored = {
+        des: (await oracle.createUser({ username: "des", password: "lètmein", hasher: "crypt" })).encoded,
+        sha512: "crypt$$$6$saltsalt$F.Sl7yZBDrBmc.yHz45ohIXtT6jBaT.71P/v.Ggg.4pOrYQ5XL.RSnlcbeJAROmC7KlQWZFY4ZuTfEzVOiCAe.",
+      };
+      expect(stored.des).toMatch(/^crypt\$\$.{13}$/);
+      await oracle.createUser({ username: "sha512", password: null, encoded: stored.sha512 });
+      const cases = [["des", "lètmein"], ["des", "lètmeinz"], ["des", "lètmei"], ["des", ""], ["sha512", "lètmein"], ["sha512", "lètmeinz"]] as const;
+      for (const [name, password] of cases) {
+        const verdict = await named.checkPassword(context(name), password, Buffer.from(password));
+        expect(asDjango(verdict), `${name} ${password}`).toBe(await oracle.checkPassword(name, password));
+        // Django's check rehashed a right password with its preferred hasher: put the crypt hash back.
+        await oracle.setRawPassword(name, stored[name]);
+      }
+      // Django 4.2's default PASSWORD_HASHERS has no crypt: refused, never granted.
+      expect(await preset.checkPassword(context("des"), "lètmein", Buffer.from("lètmein"))).toEqual({ kind: "denied" });
+      // A right password on a crypt hash is rehashed with the preferred hasher, and Django still accepts it.
+      expect(await upgrading.checkPassword(context("sha512"), "lètmein", Buffer.from("lètmein"))).toEqual({ kind: "granted" });
+      expect((await oracle.getPassword("sha512")).startsWith("pbkdf2_sha256$")).toBe(true);
+      expect(await oracle.checkPassword("sha512", "lètmein")).toBe(true);
+    } finally {
+      await Promise.all([named.close(), preset.close(), upgrading.close()]);
+      await oracle.close();
+    }
+  });
+
   it("answers an error, never a pick, when the USERNAME_FIELD column matches two rows (Django: MultipleObjectsReturned)", async () => {
     const writer = new BetterSqlite3(authUrl.slice("sqlite://".length));
     writer.prepare("UPDATE auth_user SET first_name = ? WHERE username IN ('alice', 'Bob')").run("Twin");
