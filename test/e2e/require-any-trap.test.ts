@@ -36,6 +36,8 @@ const CASES: readonly Case[] = [
   { name: "Files", section: '<Files "secret.txt">', trap: "Require node-group agents", lines: ['<Files "secret.txt">', ...AUTH, "Require valid-user", "Require node-group agents", "</Files>"] },
   { name: "FilesMatch", section: '<FilesMatch "[.]pdf$">', trap: "Require group agents", lines: ['<FilesMatch "[.]pdf$">', ...AUTH, "Require valid-user", "Require group agents", "</FilesMatch>"] },
   { name: "If", section: '<If "%{QUERY_STRING} =~ /x/">', trap: "Require node-group agents", lines: ['<Location "/if">', ...AUTH, "<If \"%{QUERY_STRING} =~ /x/\">", "Require valid-user", "Require node-group agents", "</If>", "</Location>"] },
+  { name: "Limit", section: "<Limit GET>", trap: "Require group agents", lines: ['<Location "/limit">', ...AUTH, "<Limit GET>", "Require valid-user", "Require group agents", "</Limit>", "</Location>"] },
+  { name: "Location inside VirtualHost", section: '<Location "/vhost">', trap: "Require node-group agents", lines: ["<VirtualHost 127.0.0.1:65000>", '<Location "/vhost">', ...AUTH, "Require valid-user", "Require node-group agents", "</Location>", "</VirtualHost>"] },
   { name: "explicit RequireAny", section: "<RequireAny>", trap: "Require node-group agents", lines: ['<Location "/any">', ...AUTH, "<RequireAny>", "Require valid-user", "Require node-group agents", "</RequireAny>", "</Location>"] },
   { name: "RequireAll wrapping: no warning", trap: null, lines: ['<Location "/all">', ...AUTH, "<RequireAll>", "Require valid-user", "Require node-group agents", "</RequireAll>", "</Location>"] },
   { name: "Require user next to a group: these users or that group, no warning", trap: null, lines: ['<Location "/user">', ...AUTH, "Require user alice", "Require group agents", "</Location>"] },
