@@ -5,9 +5,12 @@
  * written for mod_wsgi's WSGIAuthUserScript) by asking a supervised Node worker over a Unix socket.
  *
  *   register_hooks  providers (providers.c), the 429 hook (throttle_hook.c) and the hooks below
- *   check_config    under -t and at the first start: say who answers `Require group`, and refuse a worker
+ *   check_config    under -t and at the first start: say who answers `Require group`, warn of each
+ *                   bare `Require group` next to `Require valid-user` (conf_tree.c), and refuse a worker
  *                   its user cannot load (worker_access.c)
- *   post_config     start the worker, once per generation, skipping the first configuration pass
+ *   post_config     the same warnings in the error log, whether mod_authn_socache caches for node
+ *                   (authn_cache.c), and start the worker, once per generation, skipping the first
+ *                   configuration pass
  *   child_init      each child's worker address (conn.c), connection pool (conn_pool.c) and handler ids
  *                   (handler_ids.c), and its grant cache (grant_cache.c) when some section sets
  *                   NodeAuthCacheSeconds above 0
@@ -22,6 +25,8 @@
 #include "mpm_common.h"
 
 #include "anp_private.h"
+#include "authn_cache.h"
+#include "conf_tree.h"
 #include "config.h"
 #include "conn.h"
 #include "conn_pool.h"
@@ -41,6 +46,7 @@ static int anp_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     /* Only in the pass that -t stops after (and the first pass of a start): the message reaches the console. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         anp_log_group_owner(s, 1);
+        anp_conf_tree_warn_traps(ptemp, s, 1);
         /* A worker its user cannot load would be restarted forever: -t refuses it as the start does. */
         if (!anp_worker_access_verified(ptemp, s)) {
             return HTTP_INTERNAL_SERVER_ERROR;
@@ -66,6 +72,8 @@ static int anp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         return OK;
     }
     anp_log_group_owner(s, 0);
+    anp_conf_tree_warn_traps(ptemp, s, 0);
+    anp_authn_cache_configure(anp_conf_tree_caches_node(ptemp));
     return anp_worker_start(pconf, ptemp, s);
 }
 

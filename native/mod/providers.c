@@ -13,6 +13,7 @@
 
 #include "anp_protocol.h"
 #include "anp_private.h"
+#include "authn_cache.h"
 #include "config.h"
 #include "fold.h"
 #include "grant_cache.h"
@@ -21,9 +22,6 @@
 #include "rpc.h"
 #include "throttle_hook.h"
 #include "throttle_log.h"
-
-/* mod_authn_socache's store, when that module is loaded: Digest answers can be cached there. */
-static APR_OPTIONAL_FN_TYPE(ap_authn_cache_store) *authn_cache_store;
 
 static anp_dir_conf *dir_conf(request_rec *r)
 {
@@ -115,6 +113,10 @@ static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, c
         grant.held_permissions = ans->permissions;
         anp_grant_cache_put(r, key, asked_at, anp_dir_cache_seconds(conf), &grant);
     }
+    /* mod_authn_socache can only set r->user to the name typed: a renamed grant is not offered. */
+    if (!renamed) {
+        anp_authn_cache_basic(r, req->user, req->password);
+    }
     return granted(r, req, renamed, ans->groups, ans->permissions);
 }
 
@@ -203,7 +205,7 @@ static authn_status check_password(request_rec *r, const char *user, const char 
 
 /* Digest is not cached in the grant cache: the HA1 is as good as the password for Digest, and the grant
  * cache keeps nothing a password could be recovered or replayed from. mod_authn_socache can cache it
- * (AuthnCacheProvideFor node), for those who accept that: the HA1 is handed to its store here. */
+ * (AuthnCacheProvideFor node), for those who accept that: the HA1 is handed to its store (authn_cache.c). */
 static authn_status get_realm_hash(request_rec *r, const char *user, const char *realm, char **rethash)
 {
     const anp_dir_conf *conf = dir_conf(r);
@@ -231,9 +233,7 @@ static authn_status get_realm_hash(request_rec *r, const char *user, const char 
             break;
         }
         *rethash = apr_pstrdup(r->pool, ans.hash);
-        if (authn_cache_store) {
-            authn_cache_store(r, ANP_PROVIDER_AUTHN, user, realm, ans.hash);
-        }
+        anp_authn_cache_digest(r, user, realm, ans.hash);
         return AUTH_USER_FOUND;
     case ANP_STATUS_USER_NOT_FOUND:
         return AUTH_USER_NOT_FOUND;
@@ -424,14 +424,9 @@ static const authz_provider authz_permission = {
     parse_permission_line,
 };
 
-static void retrieve_optional_functions(void)
-{
-    authn_cache_store = APR_RETRIEVE_OPTIONAL_FN(ap_authn_cache_store);
-}
-
 void anp_register_providers(apr_pool_t *p)
 {
-    ap_hook_optional_fn_retrieve(retrieve_optional_functions, NULL, NULL, APR_HOOK_MIDDLE);
+    anp_authn_cache_register(p);
     ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, ANP_PROVIDER_AUTHN, AUTHN_PROVIDER_VERSION, &authn_node,
                               AP_AUTH_INTERNAL_PER_CONF);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, ANP_PROVIDER_GROUP, AUTHZ_PROVIDER_VERSION, &authz_group,
