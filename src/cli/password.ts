@@ -54,7 +54,6 @@ async function readPiped(stdin: NodeJS.ReadStream): Promise<Buffer> {
 /** One line from the terminal in raw mode, nothing echoed; Enter ends it, Backspace erases, Ctrl-C or Ctrl-D on empty gives up. */
 function readFromTerminal(input: PasswordInput, prompt: string): Promise<Buffer> {
   const { stdin } = input;
-  input.prompt.write(prompt);
   const bytes = Buffer.alloc(MAX_PASSWORD_BYTES);
   let length = 0;
   return new Promise<Buffer>((resolve, reject) => {
@@ -81,7 +80,9 @@ function readFromTerminal(input: PasswordInput, prompt: string): Promise<Buffer>
       }
       chunk.fill(0);
     };
+    // Echo off before the prompt shows: what is typed as soon as it appears must not be echoed.
     stdin.setRawMode(true);
+    input.prompt.write(prompt);
     stdin.on("data", onData);
     stdin.resume();
   });

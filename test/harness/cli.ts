@@ -58,3 +58,42 @@ export function collect(child: ChildProcessWithoutNullStreams, stdin: string | B
   child.stdin.end(stdin ?? undefined);
   return new Promise((resolve) => child.once("close", (status) => resolve({ status, stdout, stderr })));
 }
+
+/**
+ * Runs `mod-authnz-node args...` on a pseudo-terminal (Python's pty, from Debian's python3): `typed` is
+ * typed after each "Password" prompt, and everything the terminal showed comes back, echo included.
+ */
+export function runOnTerminal(cliJs: string, args: readonly string[], typed: string): Promise<{ status: number; output: string }> {
+  const script = `
+import base64, json, os, pty, select, sys
+argv = json.loads(sys.argv[1]); typed = sys.argv[2].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out, prompts = b"", 0
+while True:
+    ready, _, _ = select.select([fd], [], [], 30)
+    if not ready:
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    while out.count(b"Password") > prompts:
+        prompts += 1
+        os.write(fd, typed)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"status": os.waitstatus_to_exitcode(status), "output": base64.b64encode(out).decode()}))
+`;
+  // The password goes to the helper as an argument: the helper is the test's, the CLI under test never sees it there.
+  const child = spawn("/usr/bin/python3", ["-c", script, JSON.stringify([process.execPath, cliJs, ...args]), typed], { stdio: "pipe" });
+  const untrack = trackProcess(child.pid, { group: false });
+  return collect(child, null).then((result) => {
+    untrack();
+    const answer = JSON.parse(result.stdout) as { status: number; output: string };
+    return { status: answer.status, output: Buffer.from(answer.output, "base64").toString("utf8") };
+  });
+}
