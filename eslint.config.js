@@ -3,34 +3,45 @@ import tseslint from "typescript-eslint";
 
 // The worker's layers, bottom-up (docs/worker.md, "Layers"). A file may import its own layer and those
 // below it, never one above: a plug-in (django) sits on the handler contract, the composition root
-// (worker/, worker.ts) wires them together. Each entry: the files of a layer, and the directories (or
-// files) of the layers above it.
+// (worker/, worker.ts) wires them together, and the operators' CLI (cli/, cli.ts) sits on top of all of
+// them, reusing the django layer rather than copying it. Each entry: the files of a layer, and the
+// directories (or files) of the layers above it.
 const LAYERS = [
-  { files: ["src/errors.ts", "src/log.ts", "src/option-values.ts"], above: ["protocol", "native", "cache", "brute-force", "handlers", "django", "worker", "demo"] },
-  { files: ["src/protocol/**"], above: ["native", "cache", "brute-force", "handlers", "django", "worker", "demo"] },
-  { files: ["src/native/**"], above: ["cache", "brute-force", "handlers", "django", "worker", "demo"] },
-  { files: ["src/cache/**"], above: ["brute-force", "handlers", "django", "worker", "demo"] },
-  { files: ["src/brute-force/**"], above: ["handlers", "django", "worker", "demo"] },
-  { files: ["src/handlers/**"], above: ["django", "worker", "demo"] },
-  { files: ["src/django/**"], above: ["worker", "demo"] },
-  { files: ["src/worker/**"], above: ["demo"] },
+  { files: ["src/errors.ts", "src/log.ts", "src/option-values.ts"], above: ["protocol", "native", "cache", "brute-force", "handlers", "django", "worker", "demo", "cli"] },
+  { files: ["src/protocol/**"], above: ["native", "cache", "brute-force", "handlers", "django", "worker", "demo", "cli"] },
+  { files: ["src/native/**"], above: ["cache", "brute-force", "handlers", "django", "worker", "demo", "cli"] },
+  { files: ["src/cache/**"], above: ["brute-force", "handlers", "django", "worker", "demo", "cli"] },
+  { files: ["src/brute-force/**"], above: ["handlers", "django", "worker", "demo", "cli"] },
+  { files: ["src/handlers/**"], above: ["django", "worker", "demo", "cli"] },
+  { files: ["src/django/**"], above: ["worker", "demo", "cli"] },
+  { files: ["src/worker/**"], above: ["demo", "cli"] },
+  { files: ["src/cli/**"], above: ["demo"] },
 ];
 
 /** The rules that keep one layer from importing a higher one, statically, by type, or by import(). */
 function layerRules({ files, above }) {
-  const patterns = above.flatMap((dir) => [`**/${dir}/**`, `**/${dir}.js`, `./${dir}/**`, `./${dir}.js`]);
-  const upward = above.join("|");
+  const patterns = above.flatMap(layerPatterns);
+  const upward = above.filter((dir) => dir !== "cli").join("|");
+  // The CLI's root is src/cli.ts, and the worker has a src/worker/cli.ts of its own: only src/cli/ and a
+  // cli.js reached upwards (../) are the CLI's, so the worker may keep importing its ./cli.js.
+  const cli = above.includes("cli") ? "|(^|\\/)cli\\/|^(\\.\\.\\/)+cli\\.js$" : "";
   return {
     files,
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: patterns, message: "imports a higher layer (see eslint.config.js LAYERS)" }] }],
       "no-restricted-syntax": [
         "error",
-        { selector: `ImportExpression > Literal[value=/(^|\\/)(${upward})(\\/|\\.js$)/]`, message: "imports a higher layer (see eslint.config.js LAYERS)" },
+        { selector: `ImportExpression > Literal[value=/(^|\\/)(${upward})(\\/|\\.js$)${cli}/]`, message: "imports a higher layer (see eslint.config.js LAYERS)" },
         { selector: "ImportExpression[source.type!='Literal']", message: "import() by a path string: use a literal path" },
       ],
     },
   };
+}
+
+/** The import paths that reach `dir`'s layer (see layerRules for the CLI's). */
+function layerPatterns(dir) {
+  if (dir === "cli") return ["**/cli/**", "./cli/**", "../cli.js", "../../cli.js", "../../../cli.js"];
+  return [`**/${dir}/**`, `**/${dir}.js`, `./${dir}/**`, `./${dir}.js`];
 }
 
 export default tseslint.config(

@@ -431,3 +431,25 @@ export class DjangoOracleError extends AnpError {
     this.name = "DjangoOracleError";
   }
 }
+
+// ---- the operators' command line (mod-authnz-node) -------------------------------------------------
+
+/** A command line the CLI cannot run: unknown command or flag, a missing or bad value. Exit status 64. */
+export class CliUsageError extends AnpError {
+  override readonly code = "ERR_CLI_USAGE";
+  override readonly safeToEcho = true;
+  constructor(message: string) {
+    super(message);
+    this.name = "CliUsageError";
+  }
+}
+
+/** The password could not be read (no TTY and no stdin, too long, the two entries differ, interrupted). */
+export class CliPasswordError extends AnpError {
+  override readonly code = "ERR_CLI_PASSWORD";
+  override readonly safeToEcho = true;
+  constructor(message: string) {
+    super(message);
+    this.name = "CliPasswordError";
+  }
+}

@@ -24,6 +24,8 @@ Commands:
   make_password {password, hasher, iterations}     -> {encoded}
   check_encoded {password, encoded}                -> {result}  (hashers.check_password, no setter)
   must_update {encoded}                            -> {result}  (what check_password's setter would do)
+  audit_hashes                                     -> {rows: [{usable, algorithm, must_update, iterations}]}
+                                                   every user's stored value as Django reads it
   seed_demo                                        alice, bob, carol, jürgen (see seed_demo below)
   version                                          -> {django, engine, custom_user, hashers}
 """
@@ -178,6 +180,30 @@ def must_update(args):
     return {"result": hasher.algorithm != preferred.algorithm or preferred.must_update(encoded)}
 
 
+def _audit_row(encoded):
+    """Django's view of one stored value: is_password_usable, identify_hasher (None when it raises),
+    verify_password's must_update, and the cost decode() reports (None when it cannot read the value)."""
+    if not hashers.is_password_usable(encoded):
+        return {"usable": False, "algorithm": None, "must_update": False, "iterations": None}
+    try:
+        hasher = hashers.identify_hasher(encoded)
+    except ValueError:
+        return {"usable": True, "algorithm": None, "must_update": False, "iterations": None}
+    try:
+        decoded = hasher.decode(encoded)
+        iterations = decoded.get("iterations", decoded.get("work_factor", decoded.get("time_cost")))
+        preferred = hashers.get_hasher("default")
+        must = hasher.algorithm != preferred.algorithm or preferred.must_update(encoded)
+    except Exception:  # a value the hasher cannot read: no right password exists, nothing to upgrade
+        iterations, must = None, False
+    return {"usable": True, "algorithm": hasher.algorithm, "must_update": bool(must), "iterations": iterations}
+
+
+def audit_hashes(_):
+    values = UserModel._default_manager.order_by("pk").values_list("password", flat=True)
+    return {"rows": [_audit_row(encoded) for encoded in values.iterator()]}
+
+
 def seed_demo(_):
     """The demo's users: alice/wonderland and jürgen/pässwörd in secret-agents, bob/builder in no group,
     carol/inactive inactive but in secret-agents. Idempotent: existing users get their password reset."""
@@ -216,7 +242,7 @@ def version(_):
 COMMANDS = {f.__name__: f for f in [
     migrate, create_group, create_permission, create_user, set_password, set_raw_password, set_active,
     delete_user, get_password, check_password, groups_for_user, has_perm, make_password, check_encoded,
-    must_update, seed_demo, version,
+    must_update, audit_hashes, seed_demo, version,
 ]}
 
 

@@ -382,6 +382,6 @@ function checkedHasherOptions(options: HasherOptions): HasherOptions {
 }
 
 /** Django reads booleans through its converters; drivers give true/false (pg), 1/0 (MySQL, SQLite) or "1". */
-function truthy(value: unknown): boolean {
+export function truthy(value: unknown): boolean {
   return value === true || value === 1 || value === 1n || value === "1" || value === "t" || value === "true";
 }

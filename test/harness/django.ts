@@ -43,6 +43,17 @@ export interface CreateUserArgs {
   readonly encoded?: string;
 }
 
+/** One user's stored password value as Django reads it (oracle.py audit_hashes). */
+export interface AuditRow {
+  readonly usable: boolean;
+  /** identify_hasher's algorithm; null for an unusable value or when it raises. */
+  readonly algorithm: string | null;
+  /** verify_password's must_update; false when the hasher cannot read the value. */
+  readonly must_update: boolean;
+  /** decode()'s iterations, work_factor or time_cost; null when there is none or it cannot read the value. */
+  readonly iterations: number | null;
+}
+
 export class DjangoOracleError extends HarnessError {
   readonly errorType: string;
   constructor(command: string, message: string, errorType: string) {
@@ -150,6 +161,10 @@ export class DjangoOracle {
   }
   async mustUpdate(encoded: string): Promise<boolean> {
     return (await this.request<{ result: boolean }>("must_update", { encoded })).result;
+  }
+  /** Every user's stored value as Django reads it (is_password_usable, identify_hasher, must_update, decode()). */
+  async auditHashes(): Promise<AuditRow[]> {
+    return (await this.request<{ rows: AuditRow[] }>("audit_hashes")).rows;
   }
   seedDemo(): Promise<{ users: string[] }> {
     return this.request("seed_demo");

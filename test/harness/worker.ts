@@ -21,7 +21,7 @@ export const FIXTURES = join(REPO, "test/fixtures/handlers");
  * Compiles src/ into `pkg/dist` with its own package.json, a link to the repository's node_modules and
  * a copy of the native addon, so these tests never race another test that rebuilds dist/ or build/.
  */
-function buildWorker(pkg: string): string {
+export function buildPackage(pkg: string, entry = "worker.js"): string {
   mkdirSync(pkg);
   copyFileSync(join(REPO, "package.json"), join(pkg, "package.json"));
   symlinkSync(join(REPO, "node_modules"), join(pkg, "node_modules"));
@@ -34,9 +34,9 @@ function buildWorker(pkg: string): string {
   const tsc = spawnSync(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", join(REPO, "tsconfig.json"), "--outDir", join(pkg, "dist")], {
     encoding: "utf8",
   });
-  // tsc exits non-zero when any part of the tree has a type error, and still emits; what matters is the worker.
-  const js = join(pkg, "dist/worker.js");
-  if (!existsSync(js)) throw new Error(`worker not built:\n${tsc.stdout}\n${tsc.stderr}`);
+  // tsc exits non-zero when any part of the tree has a type error, and still emits; what matters is the entry.
+  const js = join(pkg, "dist", entry);
+  if (!existsSync(js)) throw new Error(`${entry} not built:\n${tsc.stdout}\n${tsc.stderr}`);
   return js;
 }
 
@@ -108,7 +108,7 @@ export class WorkerHarness {
     // Tracked at once, so a run killed while the worker compiles still has its scratch removed.
     const untrack = trackDirectory(scratch);
     chmodSync(scratch, 0o755); // other uids (the peer test's nobody) must reach directories inside
-    return new WorkerHarness(scratch, buildWorker(join(scratch, "pkg")), untrack);
+    return new WorkerHarness(scratch, buildPackage(join(scratch, "pkg")), untrack);
   }
 
   /** A fresh socket directory owned by us, mode 0700 by default, as the module creates it. */

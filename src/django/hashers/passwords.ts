@@ -7,7 +7,8 @@ import { HasherError, HasherOptionError } from "../../errors.js";
 import { passwordBytes, randomString } from "./encoding.js";
 import { createHasher, preferredHasher } from "./hasher-set.js";
 import { identifyEnabled } from "./identify.js";
-import { isAlgorithmName, resolveOptions, type HasherOptions, type MakePasswordOptions, type ResolvedOptions } from "./options.js";
+import { isAlgorithmName, resolveOptions, type AlgorithmName, type HasherOptions, type MakePasswordOptions, type ResolvedOptions } from "./options.js";
+import type { PasswordHasher } from "./types.js";
 
 /** Django's UNUSABLE_PASSWORD_PREFIX. */
 export const UNUSABLE_PASSWORD_PREFIX = "!";
@@ -85,7 +86,7 @@ export async function verifyPassword(password: string | Buffer, encoded: string,
   const bytes = passwordBytes(password);
   try {
     const hasherChanged = hasher.algorithm !== preferred.algorithm;
-    const mustUpdate = hasherChanged || preferred.mustUpdate(encoded);
+    const mustUpdate = mustUpdateWith(preferred, algorithm, encoded);
     const valid = await hasher.verify(bytes, encoded);
     if (!valid && !hasherChanged && mustUpdate) await hasher.hardenRuntime(bytes, encoded);
     return { valid, mustUpdate };
@@ -100,6 +101,14 @@ export async function verifyPassword(password: string | Buffer, encoded: string,
     // Wipe our own UTF-8 copy; a Buffer given by the caller is the caller's to wipe.
     if (typeof password === "string") bytes.fill(0);
   }
+}
+
+/**
+ * Django's must_update in verify_password: another hasher than the preferred one, or the preferred one's
+ * own must_update (parameters, salt). Throws a HasherError where the preferred hasher cannot read `encoded`.
+ */
+export function mustUpdateWith(preferred: PasswordHasher, algorithm: AlgorithmName, encoded: string): boolean {
+  return algorithm !== preferred.algorithm || preferred.mustUpdate(encoded);
 }
 
 /** verifyPassword's `valid` alone: Django's check_password without a setter. */

@@ -1,0 +1,100 @@
+// Reads the user model's table for operators (the mod-authnz-node CLI): one user's whole row, and every
+// stored password value in pages ordered by primary key (keyset pagination), so a table of any size is
+// read in bounded memory and without OFFSET's growing cost. Identifiers come from a validated mapping;
+// values are always parameters.
+import { DatabaseError, UserRowError } from "../errors.js";
+import type { DatabaseLocation } from "./database-url.js";
+import { openDatabase, type Database, type Row, type SqlValue } from "./database/index.js";
+import { DEFAULT_QUERY_TIMEOUT_MS } from "./config.js";
+import { truthy } from "./handler.js";
+import { resolveMapping, type UserModelMapping } from "./user-model.js";
+
+/** One user as the table holds it; is_staff is null where the model has no such column. */
+export interface UserRecord {
+  readonly id: SqlValue;
+  readonly password: string;
+  readonly isActive: boolean;
+  readonly isSuperuser: boolean;
+  readonly isStaff: boolean | null;
+}
+
+/** Rows per page of a scan: large enough that round trips do not dominate, small enough to bound memory. */
+export const DEFAULT_PAGE_SIZE = 5000;
+const MAX_PAGE_SIZE = 100_000;
+
+export class UserTable {
+  readonly mapping: UserModelMapping;
+  readonly #database: Database;
+
+  constructor(location: DatabaseLocation, mapping?: Partial<UserModelMapping>, queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS) {
+    this.mapping = resolveMapping(mapping);
+    this.#database = openDatabase(location, { poolSize: 1, queryTimeoutMs, readOnly: true });
+  }
+
+  get description(): string {
+    return this.#database.description;
+  }
+
+  #q(identifier: string): string {
+    return this.#database.dialect.quote(identifier);
+  }
+
+  /** The user named `username` (USERNAME_FIELD, the database's own equality, as Django), or null. */
+  async findUser(username: string): Promise<UserRecord | null> {
+    const m = this.mapping;
+    const sql = `SELECT u.* FROM ${this.#q(m.userTable)} u WHERE u.${this.#q(m.usernameColumn)} = ${this.#database.dialect.placeholder(1)} LIMIT 2`;
+    const rows = await this.#database.query(sql, [username]);
+    if (rows.length > 1) throw new UserRowError(`${m.userTable}.${m.usernameColumn} matches more than one row for this user`);
+    const row = rows[0];
+    return row === undefined ? null : this.#record(row);
+  }
+
+  #record(row: Row): UserRecord {
+    const m = this.mapping;
+    const password = row[m.passwordColumn];
+    if (typeof password !== "string") throw new UserRowError(`${m.userTable}.${m.passwordColumn} is not text for this user`);
+    return {
+      id: row[m.userIdColumn] as SqlValue,
+      password,
+      isActive: m.isActiveColumn === null ? true : truthy(row[m.isActiveColumn]),
+      isSuperuser: m.isSuperuserColumn === null ? false : truthy(row[m.isSuperuserColumn]),
+      // Django's AbstractUser has is_staff; a custom model may not, and the mapping has no key for it.
+      isStaff: "is_staff" in row ? truthy(row.is_staff) : null,
+    };
+  }
+
+  /** The number of rows in the user table (for a progress bar). */
+  async count(): Promise<number> {
+    const rows = await this.#database.query(`SELECT COUNT(*) AS ${this.#q("n")} FROM ${this.#q(this.mapping.userTable)}`, []);
+    const n = Number(rows[0]?.n);
+    if (!Number.isSafeInteger(n) || n < 0) throw new DatabaseError(`${this.description}: COUNT(*) gave ${String(rows[0]?.n)}`);
+    return n;
+  }
+
+  /**
+   * Every stored password value, page by page in primary-key order: each page starts after the last key
+   * of the one before, so memory holds one page whatever the table's size. A NULL password is yielded as
+   * null (Django would raise on it; the caller counts it).
+   */
+  async *passwordPages(pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<ReadonlyArray<string | null>> {
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new RangeError(`page size must be 1..${MAX_PAGE_SIZE}`);
+    const m = this.mapping;
+    const id = `u.${this.#q(m.userIdColumn)}`;
+    // The page size is an integer of ours, written into the text: MySQL prepared statements refuse a bound LIMIT.
+    const select = `SELECT ${id} AS ${this.#q("k")}, u.${this.#q(m.passwordColumn)} AS ${this.#q("p")} FROM ${this.#q(m.userTable)} u`;
+    const first = `${select} ORDER BY ${id} LIMIT ${pageSize}`;
+    const next = `${select} WHERE ${id} > ${this.#database.dialect.placeholder(1)} ORDER BY ${id} LIMIT ${pageSize}`;
+    let after: SqlValue | undefined;
+    for (;;) {
+      const rows = await this.#database.query(after === undefined ? first : next, after === undefined ? [] : [after]);
+      if (rows.length === 0) return;
+      yield rows.map((row) => (typeof row.p === "string" ? row.p : null));
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]?.k as SqlValue;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#database.close();
+  }
+}
