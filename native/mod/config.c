@@ -17,6 +17,7 @@
 #include "anp_private.h"
 #include "config.h"
 #include "grant_cache.h"
+#include "session_config.h"
 #include "throttle_config.h"
 #include "worker_inputs.h"
 
@@ -584,6 +585,7 @@ void *anp_create_dir_conf(apr_pool_t *p, char *dir)
     anp_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
     conf->location = dir;
     conf->cache_seconds = -1;
+    anp_session_conf_init(conf);
     return conf;
 }
 
@@ -601,6 +603,8 @@ void *anp_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
     /* An inner section may turn the cache off (0) where an outer one turned it on, and the reverse. */
     conf->cache_seconds = add->cache_seconds >= 0 ? add->cache_seconds : base->cache_seconds;
     conf->fold_groups = add->fold_groups || base->fold_groups;
+    conf->fold_user_flags = add->fold_user_flags | base->fold_user_flags;
+    anp_session_conf_merge(p, base, add, conf);
     /* Both sections' names: with AuthMerging and/or both sets of Require lines apply; asking for a
      * name no line of this request needs costs a query, never a wrong answer. */
     if (add->fold_permissions && base->fold_permissions) {
@@ -659,6 +663,20 @@ void anp_config_note_group_require(cmd_parms *cmd)
     if (conf) {
         conf->fold_groups = 1;
     }
+}
+
+void anp_config_note_user_flag(cmd_parms *cmd, int flag)
+{
+    anp_dir_conf *conf = ap_set_config_vectors(cmd->server, cmd->context, cmd->path, &authnz_node_module,
+                                               cmd->pool);
+    if (conf) {
+        conf->fold_user_flags |= flag;
+    }
+}
+
+const char *anp_config_django_option(const anp_dir_conf *conf, const char *key)
+{
+    return conf->django_options ? apr_table_get(conf->django_options, key) : NULL;
 }
 
 void anp_config_note_permission_require(cmd_parms *cmd, const char *require_line)
@@ -1157,5 +1175,6 @@ const command_rec anp_directives[] = {
                     "Names of variables of httpd's environment the worker also gets, besides PATH, LANG, "
                     "LC_* and TZ (NODE_* refused)"),
     ANP_THROTTLE_DIRECTIVES,
+    ANP_SESSION_DIRECTIVES,
     {NULL}
 };

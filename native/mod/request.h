@@ -13,8 +13,20 @@
 #include "httpd.h"
 #include "apr_tables.h"
 
+#include "anp_protocol.h"
 #include "config.h"
 #include "conn.h"
+
+/* Protocol 6's names, until native/anp_protocol.h has them (the protocol's own branch adds them). */
+#ifndef ANP_KIND_CHECK_SESSION
+#define ANP_KIND_CHECK_SESSION 0x09
+#define ANP_TAG_SESSION_KEY 27
+#define ANP_TAG_USER_FLAGS 28
+#define ANP_TAG_WANT_USER_FLAGS 29
+#define ANP_MAX_SESSION_KEY_LEN 4096
+#define ANP_USER_FLAG_STAFF 0x01
+#define ANP_USER_FLAG_SUPERUSER 0x02
+#endif
 
 typedef struct {
     uint8_t kind;                           /* ANP_KIND_* */
@@ -23,7 +35,10 @@ typedef struct {
     const anp_handler *group_handler;       /* GROUP_HANDLER_ID's (CHECK_PASSWORD only); NULL: not sent */
     uint32_t group_handler_id;
     const char *location;                   /* the section's path, for the environ */
-    const char *user;                       /* USER */
+    const char *user;                       /* USER; NULL: not sent (CHECK_SESSION) */
+    const char *session_key;                /* SESSION_KEY bytes (CHECK_SESSION only; may hold a NUL) */
+    apr_size_t session_key_len;
+    int want_user_flags;                    /* WANT_USER_FLAGS (CHECK_PASSWORD, CHECK_SESSION) */
     const char *password;                   /* PASSWORD (CHECK_PASSWORD only) */
     const char *realm;                      /* REALM (GET_REALM_HASH only) */
     const apr_array_header_t *groups;       /* GROUP fields (const char *), may be NULL */
