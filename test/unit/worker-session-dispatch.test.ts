@@ -51,7 +51,7 @@ class LockAll implements LockoutPolicy {
   asked = 0;
   async check(): Promise<LockoutDecision> {
     this.asked++;
-    return { locked: true, retryAfter: 60, scope: "address" } as LockoutDecision;
+    return { locked: true, retryAfterSeconds: 60, reason: "lock-all", scope: "address" };
   }
   async record(): Promise<void> {}
 }
