@@ -138,6 +138,8 @@ apr_interval_time_t anp_config_longest_timeout(server_rec *s);
 const char *anp_config_check_database_url(apr_pool_t *p, const char *url);
 /* Why url is not a Redis URL defender-settings.ts admits (redis:// or rediss://), or NULL; never quotes it. */
 const char *anp_config_check_redis_url(apr_pool_t *p, const char *url);
+/* The content of a secret_key_file (first line the SECRET_KEY, not empty), or why it is refused; never quotes it. */
+const char *anp_config_check_secret_key(apr_pool_t *p, const char *content);
 
 /* The type=django spec text for a database and options (sorted by key; options may be NULL). */
 const char *anp_config_render_django_spec(apr_pool_t *p, const char *database, const apr_table_t *options);
