@@ -17,17 +17,6 @@
 #include "config.h"
 #include "conn.h"
 
-/* Protocol 6's names, until native/anp_protocol.h has them (the protocol's own branch adds them). */
-#ifndef ANP_KIND_CHECK_SESSION
-#define ANP_KIND_CHECK_SESSION 0x09
-#define ANP_TAG_SESSION_KEY 27
-#define ANP_TAG_USER_FLAGS 28
-#define ANP_TAG_WANT_USER_FLAGS 29
-#define ANP_MAX_SESSION_KEY_LEN 4096
-#define ANP_USER_FLAG_STAFF 0x01
-#define ANP_USER_FLAG_SUPERUSER 0x02
-#endif
-
 typedef struct {
     uint8_t kind;                           /* ANP_KIND_* */
     const anp_handler *handler;             /* HANDLER_ID's handler */

@@ -166,8 +166,7 @@ static apr_status_t take_answer(anp_call *call, anp_conn *conn, uint32_t id, con
     expect.request_id = id;
     expect.asked_permissions = asked ? (const char *const *)asked->elts : NULL;
     expect.asked_count = asked ? (size_t)asked->nelts : 0;
-    /* The module does not send WANT_USER_FLAGS yet, so any USER_FLAGS in an answer is one not asked for. */
-    expect.want_user_flags = 0;
+    expect.want_user_flags = call->req->want_user_flags;
     verdict = anp_answer_verdict(msg, &expect, &why);
     copy_answer(call->r->pool, msg, verdict, ans);
     if (msg->kind != (call->req->kind | ANP_ANSWER_BIT) || msg->request_id != id) {

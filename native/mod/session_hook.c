@@ -81,14 +81,20 @@ static int origin_refused(request_rec *r, const anp_dir_conf *conf)
     return 1;
 }
 
-/* The login redirect's next: the path and query asked for; an absolute URL when the login URL is on
- * another scheme or host, as Django's login_required does. */
+/*
+ * The login redirect's next: the path and query as the client sent them (r->uri and r->parsed_uri.path
+ * are decoded in place by then), which is what Django's get_full_path gives for them; an absolute URL
+ * when the login URL is on another scheme or host, as Django's login_required does.
+ */
 static const char *next_of(request_rec *r, const char *login_url)
 {
-    const char *path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
-    const char *full = r->args && *r->args ? apr_pstrcat(r->pool, path, "?", r->args, NULL) : path;
-    const char *here;
+    const char *raw = r->unparsed_uri && r->unparsed_uri[0] == '/' ? r->unparsed_uri : r->uri;
+    apr_size_t len = strcspn(raw, "#");
+    const char *full, *here;
 
+    /* An empty query is no query to Django (QUERY_STRING ''). */
+    len -= len > 0 && raw[len - 1] == '?';
+    full = apr_pstrmemdup(r->pool, raw, len);
     if (login_url[0] == '/') {
         return full;
     }
