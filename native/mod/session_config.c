@@ -1,6 +1,7 @@
 /*
  * session_config.c: the directives of AuthType DjangoSession, see session_config.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "apr_strings.h"
@@ -132,7 +133,8 @@ static const char *normal_origin(apr_pool_t *p, const char *s, apr_size_t len, i
     }
     if (host_end < end) {
         port_at = host_end + 1;
-        if (port_at == end || end - port_at > 5 || strspn(s + port_at, "0123456789") < end - port_at) {
+        if (port_at == end || end - port_at > 5 || strspn(s + port_at, "0123456789") < end - port_at
+            || atoi(apr_pstrmemdup(p, s + port_at, end - port_at)) > 65535) {
             return NULL;
         }
     }

@@ -8,7 +8,7 @@
 // Basic fallback, Require node-staff folded as WANT_USER_FLAGS, and a cookie too long for a session.
 import { describe, test, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
-import { startApache, printErrorLogOnFailure, basicAuthorization, type ApacheServer } from "../harness/apache.js";
+import { startApache, configTest, printErrorLogOnFailure, basicAuthorization, type ApacheServer } from "../harness/apache.js";
 import { eventually } from "../support/eventually.js";
 import { djangoLoginLocations } from "../support/django-login-redirect.js";
 import { addonPath } from "../../src/native/addon.js";
@@ -242,5 +242,32 @@ describe("AuthType DjangoSession against a fake worker", () => {
     before += 1;
     expect(frames().length).toBe(before);
     expect(httpd.errorLog()).toMatch(/ANP0533: the sessionid cookie is longer than 4096 bytes: no session/);
+  });
+});
+
+describe("the NodeAuthSession* directives at configtest", () => {
+  const refused: Array<[string, RegExp]> = [
+    ["NodeAuthSessionLoginURL accounts/login", /NodeAuthSessionLoginURL: 'accounts\/login' must be a path/],
+    ["NodeAuthSessionLoginURL //evil.example.com/login", /must be a path \(\/accounts\/login\/\) or an absolute http/],
+    ["NodeAuthSessionLoginURL ftp://example.com/login", /must be a path/],
+    ['NodeAuthSessionLoginURL "/log in/"', /must be a path/],
+    ["NodeAuthSessionDenyStatus 404", /NodeAuthSessionDenyStatus: '404' must be 401 or 403/],
+    ["NodeAuthSessionTrustedOrigins https://example.com/path", /NodeAuthSessionTrustedOrigins: 'https:\/\/example.com\/path' must be an origin/],
+    ["NodeAuthSessionTrustedOrigins example.com", /must be an origin/],
+    ["NodeAuthSessionTrustedOrigins https://example.com:99999", /must be an origin/],
+    ["Require node-staff yes", /Require node-staff takes no arguments/],
+  ];
+  test.each(refused)("%s is refused", async (line, message) => {
+    const result = await configTest({ conf: `<Location "/x/">\n    AuthType DjangoSession\n    ${line}\n</Location>` });
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(message);
+  });
+  test("good values pass", async () => {
+    const result = await configTest({ conf: ['<Location "/x/">', "    AuthType DjangoSession",
+      "    NodeAuthSessionLoginURL https://SSO.example.com/login/?service=x", "    NodeAuthSessionDenyStatus 403",
+      "    NodeAuthSessionTrustedOrigins https://a.example.com http://[::1]:8080", "    NodeAuthSessionBasicFallback on",
+      "    NodeAuthSessionCache on", "    Require node-superuser", "</Location>"].join("\n") });
+    expect(result.output).not.toMatch(/NodeAuthSession|node-superuser/);
+    expect(result.ok).toBe(true);
   });
 });
