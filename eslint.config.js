@@ -4,7 +4,8 @@ import tseslint from "typescript-eslint";
 // The worker's layers, bottom-up (docs/worker.md, "Layers"). A file may import its own layer and those
 // below it, never one above: a plug-in (django) sits on the handler contract, the composition root
 // (worker/, worker.ts) wires them together. Each entry: the files of a layer, and the directories (or
-// files) of the layers above it.
+// files) of the layers above it; or, for a library that must stay self-contained, `only`: the one set of
+// relative imports it may make besides its own directory and Node's built-ins (node:...).
 const LAYERS = [
   { files: ["src/errors.ts", "src/log.ts", "src/option-values.ts"], above: ["protocol", "native", "cache", "brute-force", "handlers", "django", "worker", "demo"] },
   { files: ["src/protocol/**"], above: ["native", "cache", "brute-force", "handlers", "django", "worker", "demo"] },
@@ -12,16 +13,45 @@ const LAYERS = [
   { files: ["src/cache/**"], above: ["brute-force", "handlers", "django", "worker", "demo"] },
   { files: ["src/brute-force/**"], above: ["handlers", "django", "worker", "demo"] },
   { files: ["src/handlers/**"], above: ["django", "worker", "demo"] },
-  { files: ["src/django/**"], above: ["worker", "demo"] },
+  // The session library sits under the Django handler and reads secrets and hostile input: it may use the
+  // errors module, the logger and Node itself, nothing else of the project and no package.
+  { files: ["src/django/session/**"], only: ["../../errors.js", "../../log.js"] },
+  { files: ["src/django/**"], ignores: ["src/django/session/**"], above: ["worker", "demo"] },
   { files: ["src/worker/**"], above: ["demo"] },
 ];
 
 /** The rules that keep one layer from importing a higher one, statically, by type, or by import(). */
-function layerRules({ files, above }) {
+function layerRules(layer) {
+  return layer.only ? onlyRules(layer) : aboveRules(layer);
+}
+
+function escapeRegex(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** An allow-list layer: imports from its own directory, node:..., and the listed paths; nothing else. */
+function onlyRules({ files, only }) {
+  const allowed = `^(?!node:|\\./[^/]+$|(?:${only.map(escapeRegex).join("|")})$)`;
+  const message = "this library may import only its own files, node: built-ins and " + only.join(", ") + " (see eslint.config.js LAYERS)";
+  return {
+    files,
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: allowed, message }] }],
+      "no-restricted-syntax": [
+        "error",
+        { selector: `ImportExpression > Literal[value=/${allowed.replace(/\//g, "\\/")}/]`, message },
+        { selector: "ImportExpression[source.type!='Literal']", message: "import() by a path string: use a literal path" },
+      ],
+    },
+  };
+}
+
+function aboveRules({ files, ignores = [], above }) {
   const patterns = above.flatMap((dir) => [`**/${dir}/**`, `**/${dir}.js`, `./${dir}/**`, `./${dir}.js`]);
   const upward = above.join("|");
   return {
     files,
+    ignores,
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: patterns, message: "imports a higher layer (see eslint.config.js LAYERS)" }] }],
       "no-restricted-syntax": [

@@ -41,6 +41,8 @@ typedef struct {
 } anp_secret_kind;
 extern const anp_secret_kind anp_secret_database_url;
 extern const anp_secret_kind anp_secret_redis_url;
+/* NodeAuthDjangoOption secret_key_file: SECRET_KEY on the first line, SECRET_KEY_FALLBACKS on further lines. */
+extern const anp_secret_kind anp_secret_django_secret_key;
 
 /* anp_secret_file_read for a secret of another kind (NodeAuthDjangoOption defender_redis_url file:). */
 const char *anp_secret_file_read_as(apr_pool_t *p, const char *path, const anp_secret_kind *kind,

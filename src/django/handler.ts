@@ -26,7 +26,7 @@ import { FairHashQueue, type HashLimiter } from "../brute-force/fair-hash-queue.
 import { createLogger } from "../log.js";
 import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
 import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type HasherOptions } from "./hashers/index.js";
-import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
+import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_DJANGO_VERSION, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { LoggedDatabase } from "./database/logged.js";
 import { openDatabase, type Database, type Row, type SqlValue } from "./database/index.js";
@@ -37,6 +37,8 @@ import { RowCache } from "./row-cache.js";
 import { resolveMapping, type UserModelMapping } from "./user-model.js";
 import { AxesPolicy } from "./axes.js";
 import { AXES_OFF, type AxesSettings } from "./axes-settings.js";
+import { sessionSettings, type SessionOptions } from "./session-options.js";
+import { versionRules, type SessionSettings } from "./session/index.js";
 import type { LockoutPolicy } from "../brute-force/types.js";
 import { DefenderPolicy } from "../brute-force/defender.js";
 import type { DefenderSettings } from "../brute-force/defender-settings.js";
@@ -71,6 +73,12 @@ export interface DjangoHandlerOptions {
   readonly defender?: DefenderSettings | null;
   /** django-axes' lockouts from the same database (default: off). Record mode needs writes (SQLite opens read-write). */
   readonly axes?: AxesSettings;
+  /** Login sessions (session-options.ts); absent: the handler checks no session (checkSession answers ERROR). */
+  readonly session?: SessionOptions;
+  /** The django_version option (default: config.ts's DEFAULT_DJANGO_VERSION). */
+  readonly djangoVersion?: string;
+  /** The bootstrap's file secrets by path (secret_key_file's content); null: no bootstrap, no sessions. */
+  readonly secretFiles?: ReadonlyMap<string, string> | null;
 }
 
 /** What the handler needs of one user row. */
@@ -123,6 +131,8 @@ export class DjangoHandler implements Handler {
     this.#hashLimiter = options.hashLimiter ?? new FairHashQueue();
     this.#rows = new RowCache((options.rowCacheSeconds ?? 0) * 1000);
     this.#log = options.log ?? (() => {});
+    // Checked now, so a bad secret or version pairing fails the spec (and configtest), not every check.
+    checkedSessionSettings(options);
     const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.lockoutPolicies = [
       ...(options.defender ? [new DefenderPolicy(options.defender, { log: (level, message) => this.#log(level, message), commandTimeoutMs: queryTimeoutMs })] : []),
@@ -357,11 +367,19 @@ export class DjangoHandler implements Handler {
  * The handler for a `type=django` spec (src/handlers/registry.ts calls this). Without a `log`, warnings
  * (idle connections that broke, skipped hash upgrades) go to stderr in the worker's one-line format.
  */
-export function createDjangoHandler(spec: HandlerSpec, services: Pick<DjangoHandlerOptions, "credentialCache" | "hashLimiter" | "log"> = {}): DjangoHandler {
+export function createDjangoHandler(spec: HandlerSpec, services: Pick<DjangoHandlerOptions, "credentialCache" | "hashLimiter" | "log" | "secretFiles"> = {}): DjangoHandler {
   const { verifiedCache, ...settings } = parseDjangoSpec(spec);
   const log = services.log ?? defaultLog();
   // verified_cache=off (for measuring first verifications, or for the wary) overrides the worker's shared cache.
   return new DjangoHandler({ ...settings, ...services, ...(verifiedCache ? {} : { credentialCache: null }), log });
+}
+
+/** The session settings, checked now (a bad secret or version pairing fails the spec, not every check). */
+function checkedSessionSettings(options: DjangoHandlerOptions): SessionSettings | string {
+  if (options.session === undefined) return "this handler has no session options";
+  const settings = sessionSettings(options.session, options.djangoVersion ?? DEFAULT_DJANGO_VERSION, options.secretFiles ?? null);
+  if (typeof settings !== "string") versionRules(settings);
+  return settings;
 }
 
 function defaultLog(): (level: DjangoLogLevel, message: string) => void {

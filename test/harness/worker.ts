@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FrameDecoder, encodeFrame } from "../../src/protocol/codec.js";
 import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
-import { bytesField, defineHandlerField, fieldsOf, textField, textOf, u16Field, u32Field, u8Of } from "../../src/protocol/fields.js";
+import { bytesField, defineHandlerField, fieldsOf, firstField, textField, textOf, u16Field, u32Field, u8Of } from "../../src/protocol/fields.js";
+import { freshNonce, moduleProof } from "../../src/worker/handshake.js";
 import type { Field, Message } from "../../src/protocol/message.js";
 import { trackDirectory, trackProcess } from "./lifecycle.js";
 
@@ -276,6 +277,18 @@ export class Client {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** A connection that completed the keyed handshake under `key` (the generation key), as one of httpd's children does. */
+export async function provenClient(path: string, key: Buffer): Promise<Client> {
+  const client = await Client.connect(path);
+  const moduleNonce = freshNonce();
+  client.socket.write(encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION), bytesField(Tag.NONCE, moduleNonce)] }));
+  const answer = await client.answerTo(0);
+  if (answer === null || u8Of(answer, Tag.STATUS) !== Status.GRANTED) throw new Error("HELLO refused");
+  const workerNonce = Buffer.from(firstField(answer, Tag.NONCE)?.value ?? Buffer.alloc(0));
+  client.socket.write(encodeFrame({ kind: Kind.AUTH, requestId: 0, fields: [bytesField(Tag.PROOF, moduleProof(key, workerNonce, moduleNonce))] }));
+  return client;
 }
 
 export const handler = (spec: string): Field => new HandlerRef(Tag.HANDLER_ID, spec);

@@ -8,13 +8,12 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { encodeFrame } from "../../src/protocol/codec.js";
-import { Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
-import { bytesField, firstField, textField, u16Field, u32Of, u8Of } from "../../src/protocol/fields.js";
+import { Kind, Status, Tag } from "../../src/protocol/constants.js";
+import { bytesField, textField, u32Of } from "../../src/protocol/fields.js";
 import type { Field } from "../../src/protocol/message.js";
-import { freshNonce, moduleProof } from "../../src/worker/handshake.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startRedis, type RedisServer } from "../harness/redis.js";
-import { Client, WorkerHarness, check, reason, status, type WorkerProcess } from "../harness/worker.js";
+import { Client, WorkerHarness, check, provenClient, reason, status, type WorkerProcess } from "../harness/worker.js";
 import { eventually } from "../support/eventually.js";
 
 const KEY = Buffer.alloc(16, 0x3c);
@@ -42,18 +41,6 @@ function bootstrapFrame(specs: readonly string[], secrets: Readonly<Record<strin
   });
 }
 
-/** A connection that completed the keyed handshake, as one of httpd's children does. */
-async function provenClient(path: string): Promise<Client> {
-  const c = await Client.connect(path);
-  const moduleNonce = freshNonce();
-  c.socket.write(encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION), bytesField(Tag.NONCE, moduleNonce)] }));
-  const answer = await c.answerTo(0);
-  if (answer === null || u8Of(answer, Tag.STATUS) !== Status.GRANTED) throw new Error("HELLO refused");
-  const workerNonce = Buffer.from(firstField(answer, Tag.NONCE)?.value ?? Buffer.alloc(0));
-  c.socket.write(encodeFrame({ kind: Kind.AUTH, requestId: 0, fields: [bytesField(Tag.PROOF, moduleProof(KEY, workerNonce, moduleNonce))] }));
-  return c;
-}
-
 beforeAll(async () => {
   harness = WorkerHarness.create();
   redis = await startRedis({ password: REDIS_PASSWORD });
@@ -71,7 +58,7 @@ beforeAll(async () => {
     "defender_login_failure_limit=2",
   ].join("\n");
   worker = await startWorker();
-  client = await provenClient(worker.socketPath);
+  client = await provenClient(worker.socketPath, KEY);
 });
 
 /** A worker as httpd's parent starts one, its own throttle off: another host, when called twice. */
@@ -141,7 +128,7 @@ describe("record: Apache's answers written to the site's keys", () => {
 describe("cluster-wide: the state is in the shared Redis, not in a worker", () => {
   it("failures recorded through one worker lock the client out of another (a second host)", async () => {
     const other = await startWorker();
-    const otherClient = await provenClient(other.socketPath);
+    const otherClient = await provenClient(other.socketPath, KEY);
     try {
       for (let i = 0; i < 3; i++) await check(client, spec, "bob", `wrong-${i}`, from("127.0.0.8"));
       expect(status(await check(otherClient, spec, "bob", "bob-pw", from("127.0.0.8")))).toBe(Status.THROTTLED);

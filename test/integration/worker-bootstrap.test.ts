@@ -8,9 +8,8 @@ import type { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFrame } from "../../src/protocol/codec.js";
 import { Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
-import { bytesField, firstField, textField, u16Field, u8Of } from "../../src/protocol/fields.js";
-import { freshNonce, moduleProof } from "../../src/worker/handshake.js";
-import { Client, FIXTURES, WorkerHarness, WorkerProcess, check, reason, status } from "../harness/worker.js";
+import { bytesField, textField, u16Field } from "../../src/protocol/fields.js";
+import { Client, FIXTURES, WorkerHarness, WorkerProcess, check, provenClient, reason, status } from "../harness/worker.js";
 
 const REAL = `type=script\npath=${join(FIXTURES, "basic.mjs")}`;
 const KEY = Buffer.alloc(16, 0x5a);
@@ -52,18 +51,6 @@ async function startBootstrapped(content: BootstrapContent): Promise<WorkerProce
   return worker;
 }
 
-/** A connection that completed the keyed handshake, as one of httpd's children does. */
-async function provenClient(path: string): Promise<Client> {
-  const client = await Client.connect(path);
-  const moduleNonce = freshNonce();
-  client.socket.write(encodeFrame({ kind: Kind.HELLO, requestId: 0, fields: [u16Field(Tag.VERSION, PROTOCOL_VERSION), bytesField(Tag.NONCE, moduleNonce)] }));
-  const answer = await client.answerTo(0);
-  if (answer === null || u8Of(answer, Tag.STATUS) !== Status.GRANTED) throw new Error("HELLO refused");
-  const workerNonce = Buffer.from(firstField(answer, Tag.NONCE)?.value ?? Buffer.alloc(0));
-  client.socket.write(encodeFrame({ kind: Kind.AUTH, requestId: 0, fields: [bytesField(Tag.PROOF, moduleProof(KEY, workerNonce, moduleNonce))] }));
-  return client;
-}
-
 describe("handler spec allowlist", () => {
   it("answers ERROR for a spec httpd's configuration does not name, and imports nothing", async () => {
     const marker = join(harness.scratch, "evil-ran");
@@ -72,7 +59,7 @@ describe("handler spec allowlist", () => {
     const evilSpec = `type=script\npath=${evil}`;
 
     const worker = await startBootstrapped({ specs: [REAL] });
-    const client = await provenClient(worker.socketPath);
+    const client = await provenClient(worker.socketPath, KEY);
     const refused = await check(client, evilSpec, "mallory", "anything");
     expect(status(refused)).toBe(Status.ERROR);
     expect(reason(refused)).toBe("handler spec not in httpd's configuration");
@@ -85,7 +72,7 @@ describe("handler spec allowlist", () => {
 
   it("keeps answering real checks after 300 junk specs (the registry holds only allowed ones)", async () => {
     const worker = await startBootstrapped({ specs: [REAL] });
-    const client = await provenClient(worker.socketPath);
+    const client = await provenClient(worker.socketPath, KEY);
     // Each junk text is the real spec with blank lines added: a valid spec of its own, 300 distinct texts,
     // more than the registry's 256 if they were admitted.
     const junk = Array.from({ length: 300 }, (_, i) => `${REAL}${"\n".repeat(i + 1)}`);
@@ -104,7 +91,7 @@ describe("file: secrets", () => {
     const viaSecret = "type=script\npath=file:/nonexistent/anp-secret/handler-path";
     const notPassed = "type=script\npath=file:/nonexistent/anp-secret/other";
     const worker = await startBootstrapped({ specs: [viaSecret, notPassed], secrets: { [secretPath]: `${join(FIXTURES, "basic.mjs")}\n` } });
-    const client = await provenClient(worker.socketPath);
+    const client = await provenClient(worker.socketPath, KEY);
     expect(status(await check(client, viaSecret, "alice", "wonderland"))).toBe(Status.GRANTED);
     expect(status(await check(client, viaSecret, "alice", "wrong"))).toBe(Status.DENIED);
     const refused = await check(client, notPassed, "alice", "wonderland");
