@@ -11,8 +11,7 @@ import { join } from "node:path";
 import { startApache, configTest, printErrorLogOnFailure, basicAuthorization, type ApacheServer } from "../harness/apache.js";
 import { eventually } from "../support/eventually.js";
 import { djangoLoginLocations } from "../support/django-login-redirect.js";
-import { addonPath } from "../../src/native/addon.js";
-import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
+import { fakeWorkerSource } from "../support/fake-worker.js";
 
 /**
  * Answers CHECK_SESSION (0x09) by SESSION_KEY: alice-key GRANTED as alice (with USER_FLAGS 0 when asked),
@@ -21,90 +20,29 @@ import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
  * basic-user GRANTED (USER_FLAGS 3 when asked), anyone else DENIED. Each frame is logged as
  * "fake worker: kind <k> tags <t,...> key <hex> cookie-bytes <yes|no>".
  */
-const FAKE_WORKER = String.raw`
-import { createServer } from "node:net";
-import { readFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
-
-const args = process.argv.slice(2);
-if (args.includes("--check-specs")) process.exit(0);
-const listenAt = args.indexOf("--listen-fd");
-const bootstrapAt = args.indexOf("--bootstrap-fd");
-const STATUS = 11, VERSION = 1, USER = 3, NONCE = 16, PROOF = 17, GENERATION_KEY = 18;
-const SESSION_KEY = 27, USER_FLAGS = 28, WANT_USER_FLAGS = 29, REASON = 12;
-const PROTOCOL_VERSION = ${PROTOCOL_VERSION};
-const addon = createRequire(import.meta.url)(${JSON.stringify(addonPath)});
-const u16 = (n) => Buffer.from([n >> 8, n & 0xff]);
-
-function frame(kind, id, fields) {
-  const body = Buffer.concat(fields.map(([tag, value]) => Buffer.concat([Buffer.from([tag, value.length >> 8, value.length & 0xff]), value])));
-  const head = Buffer.alloc(11);
-  head.writeUInt32BE(7 + body.length, 0);
-  head.writeUInt8(kind, 4);
-  head.writeUInt32BE(id, 5);
-  head.writeUInt16BE(fields.length, 9);
-  return Buffer.concat([head, body]);
-}
-function fieldsOf(bytes) {
-  const fields = [];
-  let at = 11;
-  for (let i = 0; i < bytes.readUInt16BE(9); i++) {
-    const len = bytes.readUInt16BE(at + 1);
-    fields.push([bytes[at], bytes.subarray(at + 3, at + 3 + len)]);
-    at += 3 + len;
-  }
-  return fields;
-}
-const valueOf = (fields, tag) => fields.find(([t]) => t === tag)?.[1];
-const key = bootstrapAt >= 0 ? valueOf(fieldsOf(readFileSync(Number(args[bootstrapAt + 1]))), GENERATION_KEY) : undefined;
-
-function helloAnswer(id, fields) {
-  const nM = valueOf(fields, NONCE) ?? Buffer.alloc(16);
-  const nW = randomBytes(16);
-  const proof = addon.siphash128(key, [Buffer.from("mod_authnz_node worker proof"), nM, nW]);
-  return frame(0x81, id, [[STATUS, Buffer.from([1])], [VERSION, u16(PROTOCOL_VERSION)], [NONCE, nW], [PROOF, proof]]);
-}
-
-function answer(kind, id, fields, bytes) {
+const FAKE_WORKER = fakeWorkerSource(String.raw`
+function answer(socket, kind, id, fields, defined, bytes) {
   const want = fields.some(([tag]) => tag === WANT_USER_FLAGS);
   const session = valueOf(fields, SESSION_KEY);
   const text = bytes.toString("latin1");
   const cookieBytes = /csrftoken|other-cookie|Cookie/i.test(text) ? "yes" : "no";
   console.error("fake worker: kind " + kind + " tags " + fields.map(([t]) => t).join(",") + " key " + (session?.toString("hex") ?? "-") + " cookie-bytes " + cookieBytes);
   const grant = (user, flags) => [[STATUS, Buffer.from([1])], ...(user ? [[USER, Buffer.from(user)]] : []), ...(want && flags !== undefined ? [[USER_FLAGS, Buffer.from([flags])]] : [])];
+  const reply = (answerFields) => socket.write(frame(kind | 0x80, id, answerFields));
   if (kind === 0x02) {
     const user = valueOf(fields, USER)?.toString() ?? "";
-    return frame(kind | 0x80, id, user === "basic-user" ? grant(undefined, 3) : [[STATUS, Buffer.from([2])]]);
+    return void reply(user === "basic-user" ? grant(undefined, 3) : [[STATUS, Buffer.from([2])]]);
   }
   switch (session?.toString("latin1")) {
-    case "alice-key": return frame(kind | 0x80, id, grant("alice", 0));
-    case "staff-key": return frame(kind | 0x80, id, grant("bob", 1));
-    case "nouser-key": return frame(kind | 0x80, id, grant(undefined, 0));
-    case "noflags-key": return frame(kind | 0x80, id, grant("carol", undefined));
-    case "error-key": return frame(kind | 0x80, id, [[STATUS, Buffer.from([4])], [REASON, Buffer.from("as asked")]]);
-    default: return frame(kind | 0x80, id, [[STATUS, Buffer.from([2])], [REASON, Buffer.from("no such session")]]);
+    case "alice-key": return void reply(grant("alice", 0));
+    case "staff-key": return void reply(grant("bob", 1));
+    case "nouser-key": return void reply(grant(undefined, 0));
+    case "noflags-key": return void reply(grant("carol", undefined));
+    case "error-key": return void reply([[STATUS, Buffer.from([4])], [REASON, Buffer.from("as asked")]]);
+    default: return void reply([[STATUS, Buffer.from([2])], [REASON, Buffer.from("no such session")]]);
   }
 }
-
-const server = createServer((socket) => {
-  let pending = Buffer.alloc(0);
-  socket.on("error", () => {});
-  socket.on("data", (chunk) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
-      const size = 4 + pending.readUInt32BE(0);
-      const bytes = pending.subarray(0, size);
-      pending = pending.subarray(size);
-      const kind = bytes[4], id = bytes.readUInt32BE(5);
-      if (kind === 0x07) continue;
-      socket.write(kind === 0x01 ? helloAnswer(id, fieldsOf(bytes)) : answer(kind, id, fieldsOf(bytes), bytes));
-    }
-  });
-});
-server.listen({ fd: Number(args[listenAt + 1]) }, () => console.error("fake worker: listening"));
-process.on("SIGTERM", () => process.exit(0));
-`;
+`);
 
 const LOGIN = "/accounts/login/?a=1";
 
