@@ -26,7 +26,7 @@ Commands:
   must_update {encoded}                            -> {result}  (what check_password's setter would do)
   seed_demo                                        alice, bob, carol, jürgen (see seed_demo below)
   login {engine, username, password, backend?, signed_at?}
-                                                   -> {cookie}  (authenticate, then auth.login and save)
+                                                   -> {cookie, backend}  (authenticate, auth.login, save)
   logout {engine, cookie}                          auth.logout: the session is flushed (row / file deleted)
   expire_session {engine, cookie}                  db, cached_db, file only (see expire_session below)
   session_user {engine, cookie, keep?}             -> {username|null}  (auth.get_user on that session)
@@ -262,7 +262,7 @@ def login(args):
         with mock.patch("django.core.signing.time.time", return_value=float(signed_at)):
             auth.login(request, user, backend=backend)
             request.session.save()
-    return {"cookie": request.session.session_key}
+    return {"cookie": request.session.session_key, "backend": backend}
 
 
 def logout(args):

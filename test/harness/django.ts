@@ -169,8 +169,10 @@ export class DjangoOracle {
     return this.request("seed_demo");
   }
   /**
-   * Django's login: authenticate (or the given backend's authenticate), auth.login on a fresh session of this
-   * engine, saved; resolves with the cookie value Django would set. Rejects when Django refuses the password.
+   * Django's login: authenticate (the settings' backends in order, so AllowAllUsersModelBackend admits an inactive
+   * user; or only the given backend's), auth.login on a fresh session of this engine, saved; resolves with the
+   * cookie value Django would set. Rejects when Django refuses the password. The answer's `backend` (the path
+   * stored in the session) is there through `request("login", ...)`.
    */
   async login(engine: DjangoSessionEngine, username: string, password: string, options: DjangoLoginOptions | string = {}): Promise<string> {
     const { backend, signedAt } = typeof options === "string" ? { backend: options, signedAt: undefined } : options;
