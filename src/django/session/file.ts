@@ -16,9 +16,8 @@ const COOKIE_NAME_RE = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 /** The session file's path, or null when the key or the cookie name could move it. */
 export function sessionFilePath(key: string, s: SessionSettings): string | null {
   if (!isValidSessionKey(key, "file") || !COOKIE_NAME_RE.test(s.cookieName) || s.filePath === null) return null;
-  const name = s.cookieName + key;
-  if (name === "." || name === "..") return null;
-  return join(s.filePath, name);
+  // A key of 8 or more [a-z0-9] after a token: one path component, never "." or "..".
+  return join(s.filePath, s.cookieName + key);
 }
 
 type FileRead = { ok: true; text: string; mtimeMs: number } | { ok: false; reason: string };
