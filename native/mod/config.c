@@ -38,7 +38,7 @@ typedef enum { ANP_OPT_IDENT, ANP_OPT_IDENT_OR_EMPTY, ANP_OPT_HASHERS, ANP_OPT_V
                ANP_OPT_COUNT, ANP_OPT_LOCKOUT_MODE, ANP_OPT_REDIS_URL, ANP_OPT_KEY_PREFIX,
                ANP_OPT_HOURS, ANP_OPT_AXES_PARAMETERS, ANP_OPT_IP_LIST, ANP_OPT_SECRET_KEY_FILE,
                ANP_OPT_SESSION_ENGINE, ANP_OPT_COOKIE_NAME, ANP_OPT_ABS_PATH, ANP_OPT_BACKENDS,
-               ANP_OPT_HASHING_ALGORITHM } anp_option_kind;
+               ANP_OPT_HASHING_ALGORITHM, ANP_OPT_TIME_ZONE } anp_option_kind;
 
 /*
  * The Django handler's own rules and messages (src/django/config.ts, user-model.ts, hashers/options.ts),
@@ -68,6 +68,7 @@ static const anp_django_option django_options[] = {
     {"password_column", ANP_OPT_IDENT, 0, 0},
     {"is_active_column", ANP_OPT_IDENT_OR_EMPTY, 0, 0},
     {"is_superuser_column", ANP_OPT_IDENT_OR_EMPTY, 0, 0},
+    {"is_staff_column", ANP_OPT_IDENT_OR_EMPTY, 0, 0},
     {"group_table", ANP_OPT_IDENT, 0, 0},
     {"user_groups_table", ANP_OPT_IDENT, 0, 0},
     {"user_groups_user_column", ANP_OPT_IDENT, 0, 0},
@@ -116,6 +117,8 @@ static const anp_django_option django_options[] = {
     {"session_file_path", ANP_OPT_ABS_PATH, 0, 0},
     {"authentication_backends", ANP_OPT_BACKENDS, 0, 0},
     {"hashing_algorithm", ANP_OPT_HASHING_ALGORITHM, 0, 0},
+    {"use_tz", ANP_OPT_FLAG, 0, 0},
+    {"time_zone", ANP_OPT_TIME_ZONE, 0, 0},
     {NULL, 0, 0, 0}
 };
 
@@ -486,6 +489,31 @@ static const char *check_backends(apr_pool_t *p, const anp_django_option *opt, c
     }
 }
 
+/*
+ * time_zone: a tz database name (Europe/Paris, UTC, Etc/GMT+5): pieces of letters, digits and _+- joined by
+ * slashes, at most 64 bytes. Whether the zone exists is the worker's to say (its Node's zone data).
+ */
+static const char *check_time_zone(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    const char *c;
+    int start = 1;
+    for (c = value; *c; c++) {
+        if (*c == '/' && !start) {
+            start = 1;
+        }
+        else if (apr_isalnum(*c) || *c == '_' || *c == '+' || *c == '-') {
+            start = 0;
+        }
+        else {
+            break;
+        }
+    }
+    if (!*value || *c || start || strlen(value) > 64) {
+        return apr_psprintf(p, "%s: expected a time zone name of the tz database (e.g. Europe/Paris)", opt->key);
+    }
+    return NULL;
+}
+
 /* The options of Django login sessions, by kind; NULL for the other kinds. */
 static const char *check_session_option(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
@@ -506,6 +534,8 @@ static const char *check_session_option(apr_pool_t *p, const anp_django_option *
                                 opt->key, value);
         }
         return NULL;
+    case ANP_OPT_TIME_ZONE:
+        return check_time_zone(p, opt, value);
     default:
         return NULL;
     }
@@ -1275,7 +1305,7 @@ const command_rec anp_directives[] = {
                   "username_column, is_active_column, ...) or hashers, django_version, upgrade_hashes, "
                   "pool_size, row_cache_seconds, verified_cache, the defender_* and axes_* keys, or a session "
                   "key (secret_key_file, session_engine, session_cookie_name, session_cookie_age, "
-                  "session_file_path, authentication_backends, hashing_algorithm), followed by its value"),
+                  "session_file_path, authentication_backends, hashing_algorithm, use_tz, time_zone), followed by its value"),
     AP_INIT_TAKE1(ANP_DIRECTIVE_CACHE_SECONDS, set_cache_seconds, NULL, ACCESS_CONF,
                   "How long (0 to 3600 seconds; default 0, off) each Apache child remembers a granted Basic "
                   "password check, with the user's groups and permissions, and answers the same user and "

@@ -279,10 +279,15 @@ static const char *check_session_keys(apr_pool_t *p, const char *spec)
 {
     static const char *const session_keys[] = {"\nsession_engine=", "\nsession_cookie_name=", "\nsession_cookie_age=",
                                                "\nsession_file_path=", "\nauthentication_backends=",
-                                               "\nhashing_algorithm=", NULL};
+                                               "\nhashing_algorithm=", "\nuse_tz=", "\ntime_zone=", NULL};
     int i;
 
     if (strstr(spec, "\nsecret_key_file=")) {
+        /* With USE_TZ off Django stores expire_date in TIME_ZONE's local time: the worker must know the zone. */
+        if (strstr(spec, "\nuse_tz=off") && !strstr(spec, "\ntime_zone=")) {
+            return "NodeAuthDjangoOption use_tz: off stores session expiry in TIME_ZONE's local time: set time_zone "
+                   "to the site's TIME_ZONE";
+        }
         return NULL;
     }
     for (i = 0; session_keys[i]; i++) {

@@ -4,7 +4,7 @@ import type { HandlerSpec } from "../handlers/types.js";
 import { djangoDefaults, type HasherOptions } from "./hashers/index.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { DjangoConfigError } from "../errors.js";
-import { MAPPING_SPEC_KEYS, type UserModelMapping } from "./user-model.js";
+import { MAPPING_SPEC_KEYS, NULLABLE_COLUMNS, type UserModelMapping } from "./user-model.js";
 import { AXES_KEYS, parseAxesSpec, type AxesSettings } from "./axes-settings.js";
 import { DEFENDER_SPEC_KEYS, parseDefenderSpec, type DefenderSettings } from "../brute-force/defender-settings.js";
 import { integerOption, onOffOption } from "../option-values.js";
@@ -41,7 +41,6 @@ export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "
 const MAPPING_KEY_TO_FIELD = new Map(
   (Object.entries(MAPPING_SPEC_KEYS) as Array<[keyof UserModelMapping, string]>).map(([field, key]) => [key, field]),
 );
-const NULLABLE_FIELDS = new Set<keyof UserModelMapping>(["isActiveColumn", "isSuperuserColumn"]);
 
 export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
   for (const key of Object.keys(spec)) {
@@ -57,7 +56,7 @@ export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
     const value = spec[key];
     if (value === undefined) continue;
     if (value === "") {
-      if (!NULLABLE_FIELDS.has(field)) throw new DjangoConfigError(key, "must not be empty");
+      if (!NULLABLE_COLUMNS.has(field)) throw new DjangoConfigError(key, "must not be empty");
       mapping[field] = null;
     } else {
       mapping[field] = value;

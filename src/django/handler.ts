@@ -11,6 +11,8 @@
 //   the union of their own and their groups' permissions as "app_label.codename".
 // - checkPasswordAndAuthorize: the password check with what the location's Require lines will ask folded
 //   in (groups, permissions), from the same read of the user (one worker trip per request).
+// - checkSession: the session cookie's user as Django's get_user sees it (session-check.ts).
+// - userFlags: is_staff and is_superuser of a user just granted (Require node-staff / node-superuser).
 // - getRealmHash is absent on purpose: Django stores no HA1 (MD5 of user:realm:password), so Digest
 //   authentication needs a script handler (docs/django.md).
 // Every database failure rejects with a DatabaseError; it is never mistaken for "no such user".
@@ -21,6 +23,9 @@ import type {
   HandlerSpec,
   PasswordAndAuthorization,
   PasswordVerdict,
+  SessionContext,
+  SessionVerdict,
+  UserFlags,
 } from "../handlers/types.js";
 import { FairHashQueue, type HashLimiter } from "../brute-force/fair-hash-queue.js";
 import { createLogger } from "../log.js";
@@ -39,6 +44,7 @@ import { AxesPolicy } from "./axes.js";
 import { AXES_OFF, type AxesSettings } from "./axes-settings.js";
 import { sessionSettings, type SessionOptions } from "./session-options.js";
 import { versionRules, type SessionSettings } from "./session/index.js";
+import { SessionCheck, truthy } from "./session-check.js";
 import type { LockoutPolicy } from "../brute-force/types.js";
 import { DefenderPolicy } from "../brute-force/defender.js";
 import type { DefenderSettings } from "../brute-force/defender-settings.js";
@@ -114,6 +120,7 @@ export class DjangoHandler implements Handler {
   /** The catalog's answer for #exactNameColumn, read once; null until asked, or after it failed. */
   #exactName: Promise<boolean> | null = null;
   readonly #log: (level: DjangoLogLevel, message: string) => void;
+  readonly #sessions: SessionCheck;
   /** The site's lockouts this handler's options name (src/brute-force/types.ts); the worker asks them before any hashing. */
   readonly lockoutPolicies: readonly LockoutPolicy[];
 
@@ -132,7 +139,7 @@ export class DjangoHandler implements Handler {
     this.#rows = new RowCache((options.rowCacheSeconds ?? 0) * 1000);
     this.#log = options.log ?? (() => {});
     // Checked now, so a bad secret or version pairing fails the spec (and configtest), not every check.
-    checkedSessionSettings(options);
+    const session = checkedSessionSettings(options);
     const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.lockoutPolicies = [
       ...(options.defender ? [new DefenderPolicy(options.defender, { log: (level, message) => this.#log(level, message), commandTimeoutMs: queryTimeoutMs })] : []),
@@ -148,6 +155,14 @@ export class DjangoHandler implements Handler {
     this.#statements = buildStatements(this.#database.dialect, this.mapping);
     // django-axes reads (and in record mode writes) the site's table through the handler's own database.
     if (axes.mode !== "off") this.lockoutPolicies = [...this.lockoutPolicies, new AxesPolicy({ database: this.#database, settings: axes })];
+    this.#sessions = new SessionCheck({
+      database: this.#database,
+      statements: this.#statements,
+      mapping: this.mapping,
+      settings: session,
+      useTz: options.session?.useTz ?? true,
+      timeZone: options.session?.timeZone ?? null,
+    });
     this.#userLookup = this.#batcher(this.#statements.userByNames, this.#statements.userByName, poolSize);
     this.#userWithGroupsLookup = this.#batcher(this.#statements.userWithGroupsByNames, this.#statements.userWithGroupsByName, poolSize);
   }
@@ -296,6 +311,27 @@ export class DjangoHandler implements Handler {
     return wanted.filter((permission) => held.has(permission));
   }
 
+  /**
+   * The session's user as Django's get_user sees it (session-check.ts): two indexed reads at most (the
+   * session row, the user row by primary key), never the row cache, never batched (a key read is one
+   * row by primary key; PostgreSQL's batching is for the password path's name lookups).
+   */
+  async checkSession(sessionKey: string, _ctx: SessionContext): Promise<SessionVerdict> {
+    return this.#sessions.check(sessionKey);
+  }
+
+  /**
+   * is_staff and is_superuser of ctx.user, read fresh by USERNAME_FIELD (one indexed read): the password
+   * path's own read does not carry is_staff, so that custom user models without it keep working for Basic.
+   */
+  async userFlags(ctx: CheckContext): Promise<UserFlags | null> {
+    const rows = await this.#database.query(this.#statements.flagsByName, [ctx.user]);
+    if (rows.length > 1) throw this.#ambiguous();
+    const row = rows[0];
+    if (row === undefined) return null;
+    return { isStaff: truthy(row.is_staff), isSuperuser: truthy(row.is_superuser) };
+  }
+
   async close(): Promise<void> {
     this.#rows.clear();
     await Promise.all(this.lockoutPolicies.map((policy) => policy.close?.()));
@@ -397,9 +433,4 @@ function checkedHasherOptions(options: HasherOptions): HasherOptions {
     }
     throw error;
   }
-}
-
-/** Django reads booleans through its converters; drivers give true/false (pg), 1/0 (MySQL, SQLite) or "1". */
-function truthy(value: unknown): boolean {
-  return value === true || value === 1 || value === 1n || value === "1" || value === "t" || value === "true";
 }

@@ -3,7 +3,7 @@
 // travels in the spec: secret_key_file names a file httpd's parent reads as root and hands the worker in the
 // bootstrap (SECRET_FILE); the handler takes the content from there and never opens the file itself.
 import { DjangoConfigError } from "../errors.js";
-import { integerOption } from "../option-values.js";
+import { integerOption, onOffOption } from "../option-values.js";
 import type { SessionBackend, SessionEngine, SessionSettings } from "./session/index.js";
 
 export const SESSION_KEYS = [
@@ -14,6 +14,8 @@ export const SESSION_KEYS = [
   "session_file_path",
   "authentication_backends",
   "hashing_algorithm",
+  "use_tz",
+  "time_zone",
 ] as const;
 
 export const DEFAULT_SESSION_COOKIE_AGE = 1209600;
@@ -32,10 +34,15 @@ export interface SessionOptions {
   readonly filePath: string | null;
   readonly backends: readonly SessionBackend[];
   readonly hashingAlgorithm: "sha256" | "sha1";
+  /** USE_TZ (default on): django_session.expire_date holds UTC; off: TIME_ZONE's local time (MySQL, SQLite). */
+  readonly useTz: boolean;
+  /** TIME_ZONE, a tz database name; read only with use_tz off (then required), to know what "now" is there. */
+  readonly timeZone: string | null;
 }
 
 const ENGINES: readonly string[] = ["db", "cached_db", "signed_cookies", "file"];
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+const TIME_ZONE = /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/;
 const DOTTED_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
 function engineOption(value: string | undefined): SessionEngine {
@@ -74,6 +81,12 @@ function absolutePath(key: string, value: string | undefined, message: string): 
   return value;
 }
 
+function timeZoneOption(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.length > 64 || !TIME_ZONE.test(value)) throw new DjangoConfigError("time_zone", "expected a time zone name of the tz database (e.g. Europe/Paris)");
+  return value;
+}
+
 /** The session keys of `spec`, checked as config.c checks them. */
 export function parseSessionOptions(spec: Readonly<Record<string, string | undefined>>, djangoVersion: string): SessionOptions {
   const cookieName = spec["session_cookie_name"] ?? "sessionid";
@@ -90,6 +103,8 @@ export function parseSessionOptions(spec: Readonly<Record<string, string | undef
     filePath: absolutePath("session_file_path", spec["session_file_path"], "expected an absolute path"),
     backends: backendsOption(spec["authentication_backends"]),
     hashingAlgorithm: hashingOption(spec["hashing_algorithm"], djangoVersion),
+    useTz: onOffOption("use_tz", spec["use_tz"], true),
+    timeZone: timeZoneOption(spec["time_zone"]),
   };
 }
 
@@ -112,6 +127,7 @@ export function sessionSettings(options: SessionOptions, djangoVersion: string, 
   if (options.secretKeyFile === null) return "no secret_key_file in this handler's options: sessions cannot be checked";
   const content = secretFiles?.get(options.secretKeyFile);
   if (content === undefined) return "secret_key_file was not passed by httpd's parent (the worker never reads it itself)";
+  checkTimeZone(options);
   const { secretKey, fallbackKeys } = parseSecretKeys(content);
   return {
     secretKey,
@@ -124,4 +140,18 @@ export function sessionSettings(options: SessionOptions, djangoVersion: string, 
     filePath: options.filePath,
     backends: options.backends,
   };
+}
+
+/**
+ * With use_tz off Django stores expire_date as TIME_ZONE's local time, so the zone must be named (config.c
+ * refuses the same at configtest) and be one this Node knows; with use_tz on it is not read.
+ */
+function checkTimeZone(options: SessionOptions): void {
+  if (options.useTz) return;
+  if (options.timeZone === null) throw new DjangoConfigError("use_tz", "off stores session expiry in TIME_ZONE's local time: set time_zone to the site's TIME_ZONE");
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: options.timeZone });
+  } catch {
+    throw new DjangoConfigError("time_zone", `"${options.timeZone}" is not a time zone this worker's Node knows`);
+  }
 }
