@@ -4,11 +4,11 @@
 // case changes only what it is about (a logout, a password change, ...) and expects what Django's get_user
 // would say: 200 for a logged-in user, 401 for an anonymous one.
 //
-// The oracle's session commands (login, logout, expire_session, and the engine and key settings) are
-// s-proto's, in scripts/django/oracle.py and test/harness/django.ts; SESSION_ORACLE below is the one place
-// that names them.
+// The oracle's session commands (login, logout, expire_session) are scripts/django/oracle.py's, through
+// test/harness/django.ts; SESSION_ORACLE below is the one place that names them.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, type ApacheServer } from "../harness/apache.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
@@ -19,13 +19,41 @@ import { trackDirectory } from "../harness/lifecycle.js";
 const ENGINES = ["db", "cached_db", "signed_cookies", "file"] as const;
 type Engine = (typeof ENGINES)[number];
 const SECRET_KEY = "differential matrix key: fifty characters or more, not a secret!";
+/** Django's default SESSION_COOKIE_AGE, which both the oracle and the Apache locations keep. */
+const COOKIE_AGE = 1209600;
 
-/** What the matrix needs of the oracle, by the names s-proto gives its commands. */
+/**
+ * The file engine: Django writes each session file with mode 0600 (tempfile.mkstemp) as its own user, here
+ * root; the worker reads as httpd's User (www-data). A site using that engine must make the files readable
+ * to httpd's User, and so does the matrix: each file goes to group www-data, mode 0640 (its mtime, which
+ * Django's expiry reads, unchanged).
+ */
+function shareSessionFiles(dir: string): void {
+  const gid = Number(spawnSync("id", ["-g", "www-data"], { encoding: "utf8" }).stdout.trim());
+  for (const name of readdirSync(dir)) {
+    chownSync(join(dir, name), 0, gid);
+    chmodSync(join(dir, name), 0o640);
+  }
+}
+
+/** What the matrix needs of the oracle. */
 const SESSION_ORACLE = {
-  login: (oracle: DjangoOracle, engine: Engine, username: string, password: string, backend?: string) =>
-    oracle.request<{ cookie: string }>("login", { engine, username, password, ...(backend ? { backend } : {}) }),
-  logout: (oracle: DjangoOracle, engine: Engine, cookie: string) => oracle.request("logout", { engine, cookie }),
-  expire: (oracle: DjangoOracle, engine: Engine, cookie: string) => oracle.request("expire_session", { engine, cookie }),
+  login: async (oracle: DjangoOracle, engine: Engine, username: string, password: string, backend?: string) => {
+    const cookie = await oracle.login(engine, username, password, backend === undefined ? {} : { backend });
+    if (engine === "file") shareSessionFiles(fileDirOf(oracle));
+    return cookie;
+  },
+  logout: (oracle: DjangoOracle, engine: Engine, cookie: string) => oracle.logout(engine, cookie),
+  /**
+   * A session past its expiry. signed_cookies keeps no expiry but the cookie's age: Django signs one as if
+   * the clock said a moment more than SESSION_COOKIE_AGE ago; the other engines expire the stored session.
+   */
+  expired: async (oracle: DjangoOracle, engine: Engine, username: string, password: string) => {
+    if (engine === "signed_cookies") return oracle.login(engine, username, password, { signedAt: Math.floor(Date.now() / 1000) - COOKIE_AGE - 60 });
+    const cookie = await SESSION_ORACLE.login(oracle, engine, username, password);
+    await oracle.expireSession(engine, cookie);
+    return cookie;
+  },
 };
 
 interface Database {
@@ -58,6 +86,10 @@ function location(engine: Engine, databaseUrl: string, keyFile: string, fileDir:
   ].join("\n");
 }
 
+/** Each oracle's SESSION_FILE_PATH. */
+const fileDirs = new Map<DjangoOracle, string>();
+const fileDirOf = (oracle: DjangoOracle): string => fileDirs.get(oracle) ?? "";
+
 const temp = mkdtempSync("/tmp/anp-session-matrix-");
 const untrackTemp = trackDirectory(temp);
 const servers: ApacheServer[] = [];
@@ -86,6 +118,7 @@ describe.each(["SQLite", "PostgreSQL", "MariaDB"])("AuthType DjangoSession again
     const fileDir = join(temp, `files-${name}`);
     mkdirSync(fileDir, { recursive: true });
     const oracle = await startDjango({ databaseUrl: db.url, env: { DJANGO_SECRET_KEY: SECRET_KEY, DJANGO_SESSION_FILE_PATH: fileDir } });
+    fileDirs.set(oracle, fileDir);
     try {
       const keyFile = join(temp, "key", "secret_key");
       const server = await startApache({
@@ -100,7 +133,7 @@ describe.each(["SQLite", "PostgreSQL", "MariaDB"])("AuthType DjangoSession again
       for (const [index, engine] of ENGINES.entries()) {
         const user = `u${index}`;
         await oracle.createUser({ username: user, password: "pw" });
-        const fresh = async () => (await SESSION_ORACLE.login(oracle, engine, user, "pw")).cookie;
+        const fresh = () => SESSION_ORACLE.login(oracle, engine, user, "pw");
         const row: Record<string, number> = {};
         const cookie = await fresh();
         row.cookie = await status(engine, cookie);
@@ -117,10 +150,8 @@ describe.each(["SQLite", "PostgreSQL", "MariaDB"])("AuthType DjangoSession again
         await oracle.setActive(user, false);
         row.inactive = await status(engine, beforeInactive);
         await oracle.setActive(user, true);
-        const expiring = await fresh();
-        await SESSION_ORACLE.expire(oracle, engine, expiring);
-        row.expired = await status(engine, expiring);
-        const otherBackend = (await SESSION_ORACLE.login(oracle, engine, user, "pw", "django.contrib.auth.backends.AllowAllUsersModelBackend")).cookie;
+        row.expired = await status(engine, await SESSION_ORACLE.expired(oracle, engine, user, "pw"));
+        const otherBackend = await SESSION_ORACLE.login(oracle, engine, user, "pw", "django.contrib.auth.backends.AllowAllUsersModelBackend");
         row.unlisted_backend = await status(engine, otherBackend);
         results[engine] = row;
       }
