@@ -279,11 +279,14 @@ static const char *check_session_keys(apr_pool_t *p, const char *spec)
 {
     static const char *const session_keys[] = {"\nsession_engine=", "\nsession_cookie_name=", "\nsession_cookie_age=",
                                                "\nsession_file_path=", "\nauthentication_backends=",
-                                               "\nhashing_algorithm=", "\nuse_tz=", "\ntime_zone=", NULL};
+                                               "\nhashing_algorithm=", NULL};
     int i;
 
     if (strstr(spec, "\nsecret_key_file=")) {
-        /* With USE_TZ off Django stores expire_date in TIME_ZONE's local time: the worker must know the zone. */
+        /*
+         * With USE_TZ off Django stores expire_date in TIME_ZONE's local time: the worker must know the zone.
+         * (use_tz and time_zone alone, without a secret, are unread: no session is checked.)
+         */
         if (strstr(spec, "\nuse_tz=off") && !strstr(spec, "\ntime_zone=")) {
             return "NodeAuthDjangoOption use_tz: off stores session expiry in TIME_ZONE's local time: set time_zone "
                    "to the site's TIME_ZONE";

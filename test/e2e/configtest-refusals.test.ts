@@ -127,6 +127,14 @@ describe("apache2 -t and the session options", () => {
     await expectRefused(conf(location("/x/", [DATABASE, "NodeAuthDjangoOption session_engine db"])), "NodeAuthDjangoOption session_engine: needs secret_key_file in the same or an enclosing section");
   });
 
+  test("refuses use_tz off without time_zone (expiry in TIME_ZONE's local time), takes it with one", async () => {
+    const base = [DATABASE, `NodeAuthDjangoOption secret_key_file ${SECRET_FILE}`, "NodeAuthDjangoOption use_tz off"];
+    await expectRefused(conf(location("/x/", base)), "NodeAuthDjangoOption use_tz: off stores session expiry in TIME_ZONE's local time: set time_zone to the site's TIME_ZONE");
+    const result = await configTest({ conf: conf(location("/x/", [...base, "NodeAuthDjangoOption time_zone Europe/Paris"])) });
+    expect(result.output).toMatch(/Syntax OK/);
+    expect(result.ok).toBe(true);
+  });
+
   test("refuses hashing_algorithm sha1 unless django_version is 3.2 (the worker's spec check)", async () => {
     const lines = [DATABASE, `NodeAuthDjangoOption secret_key_file ${SECRET_FILE}`, "NodeAuthDjangoOption django_version 4.2", "NodeAuthDjangoOption hashing_algorithm sha1"];
     const result = await configTest({ conf: conf(location("/x/", lines)) });
