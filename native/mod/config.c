@@ -290,7 +290,6 @@ const char *anp_config_check_redis_url(apr_pool_t *p, const char *url)
 
 static const char *check_redis_url(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
-    anp_secret_file secret;
     const char *err;
 
     if (!strncmp(value, ANP_SECRET_FILE_PREFIX, strlen(ANP_SECRET_FILE_PREFIX))) {
@@ -300,7 +299,7 @@ static const char *check_redis_url(apr_pool_t *p, const anp_django_option *opt, 
                                 ANP_SECRET_FILE_PREFIX);
         }
         /* Running as root (apache2 -t included), the file is checked now too, as NodeAuthDjangoDatabase's is. */
-        return geteuid() == 0 ? anp_secret_file_read_as(p, path, &anp_secret_redis_url, &secret) : NULL;
+        return geteuid() == 0 ? anp_secret_file_check(p, path, &anp_secret_redis_url) : NULL;
     }
     if ((err = anp_config_check_redis_url(p, value)) != NULL) {
         return apr_psprintf(p, "%s: %s, or " ANP_SECRET_FILE_PREFIX "/abs/path of a file that holds one", opt->key, err);
@@ -399,13 +398,11 @@ static const char *check_ip_list(apr_pool_t *p, const anp_django_option *opt, co
  */
 static const char *check_secret_key_file(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
-    anp_secret_file secret;
-
     if (value[0] != '/' || strchr(value, ' ')) {
         return apr_psprintf(p, "%s: expected an absolute path without spaces (a file only root can read: SECRET_KEY "
                             "on its first line, SECRET_KEY_FALLBACKS on the next ones)", opt->key);
     }
-    return geteuid() == 0 ? anp_secret_file_read_as(p, value, &anp_secret_django_secret_key, &secret) : NULL;
+    return geteuid() == 0 ? anp_secret_file_check(p, value, &anp_secret_django_secret_key) : NULL;
 }
 
 /* The content of a secret_key_file: a first line that is not empty (the SECRET_KEY); fallbacks may follow. */
@@ -959,13 +956,12 @@ static const char *set_script(cmd_parms *cmd, void *dconf, const char *path, con
 static const char *check_database_file(cmd_parms *cmd, const char *url)
 {
     const char *path = url + strlen(ANP_SECRET_FILE_PREFIX);
-    anp_secret_file secret;
 
     if (path[0] != '/' || has_control_bytes(path) || strchr(path, ' ')) {
         return apr_psprintf(cmd->pool, "%s: %s needs an absolute path without spaces or control characters",
                             cmd->cmd->name, ANP_SECRET_FILE_PREFIX);
     }
-    return geteuid() == 0 ? anp_secret_file_read(cmd->pool, path, &secret) : NULL;
+    return geteuid() == 0 ? anp_secret_file_check(cmd->pool, path, &anp_secret_database_url) : NULL;
 }
 
 static const char *set_django_database(cmd_parms *cmd, void *dconf, const char *url)

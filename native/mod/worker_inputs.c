@@ -28,6 +28,7 @@
 #include "unixd.h"
 
 #include "anp_private.h"
+#include "anp_protocol.h" /* anp_wipe */
 #include "config.h"
 #include "worker_inputs.h"
 
@@ -426,6 +427,17 @@ static const char *read_whole(apr_pool_t *p, int fd, const char *path, const cha
 const char *anp_secret_file_read(apr_pool_t *p, const char *path, anp_secret_file *secret)
 {
     return anp_secret_file_read_as(p, path, &anp_secret_database_url, secret);
+}
+
+const char *anp_secret_file_check(apr_pool_t *p, const char *path, const anp_secret_kind *kind)
+{
+    anp_secret_file secret = {NULL, NULL, 0};
+    const char *err = anp_secret_file_read_as(p, path, kind, &secret);
+
+    if (secret.content) {
+        anp_wipe((void *)secret.content, secret.len);
+    }
+    return err;
 }
 
 const char *anp_secret_file_read_as(apr_pool_t *p, const char *path, const anp_secret_kind *kind,

@@ -3,6 +3,8 @@
 //   (a) the SECRET_KEY file: it cannot read it, and configtest refuses a key file it (or others) could read;
 //   (b) the key from the worker's process: not in its command line nor its environment (read here as root),
 //       and its environment is closed to www-data (the worker is not dumpable); no fd of the worker is the file;
+//       nor from httpd's children, which run as www-data: none holds the key in its memory (code running inside
+//       a child, such as mod_php, could read that), and www-data cannot open their memory from outside;
 //   (c) an oracle of sessions: talking to the worker's socket itself, a CHECK_SESSION for a live cookie gets
 //       no byte back (it has no generation key), whatever AUTH it sends;
 //   (d) cookie values or the key from the error log, at debug level on both sides, after valid, tampered
@@ -11,7 +13,21 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { configTest, printErrorLogOnFailure, REPO_ROOT, startApache, type ApacheServer } from "../harness/apache.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
@@ -58,6 +74,33 @@ function sessionLocation(path: string, engine: string): string {
     `NodeAuthDjangoOption session_engine ${engine}`,
     "Require valid-user",
   ]);
+}
+
+/** How many times `needle` is in the readable memory of process `pid` (read as root through /proc/<pid>/mem). */
+function copiesInMemory(pid: number, needle: string): number {
+  const wanted = Buffer.from(needle);
+  const mem = openSync(`/proc/${pid}/mem`, "r");
+  let copies = 0;
+  try {
+    for (const line of readFileSync(`/proc/${pid}/maps`, "utf8").split("\n")) {
+      const match = /^([0-9a-f]+)-([0-9a-f]+) r/.exec(line);
+      if (!match?.[1] || !match[2]) continue;
+      const start = parseInt(match[1], 16);
+      const length = parseInt(match[2], 16) - start;
+      // [vsyscall] lies past 2^53, and a huge reservation is no heap: neither can hold a copy read from a file.
+      if (!Number.isSafeInteger(start + length) || length > 1 << 30) continue;
+      const region = Buffer.alloc(length);
+      try {
+        readSync(mem, region, 0, length, start);
+      } catch {
+        continue; // a guard page, or a mapping gone in between
+      }
+      for (let at = region.indexOf(wanted); at >= 0; at = region.indexOf(wanted, at + 1)) copies++;
+    }
+  } finally {
+    closeSync(mem);
+  }
+  return copies;
 }
 
 /** Every 16-character piece of `value`: a log line holding part of a cookie or key holds one of them. */
@@ -156,6 +199,25 @@ describeRequiring(IS_ROOT, "root, to play www-data against a root-owned key")("A
       }
     });
     expect(fds).not.toContain(keyFile);
+  });
+
+  test("(b) no httpd child holds the key in its memory, nor can www-data open a child's memory", async () => {
+    expect(await status("/db/", cookies.db)).toBe(200);
+    const children = httpd.children();
+    expect(children.length).toBeGreaterThan(0);
+    const [worker] = httpd.workers();
+    if (worker === undefined) throw new Error("no worker under httpd");
+    // The worker must hold the key, so the scan finds a copy there: it is no scan that sees nothing.
+    expect(copiesInMemory(worker.pid, SECRET_KEY)).toBeGreaterThan(0);
+    for (const child of children) {
+      expect(statSync(`/proc/${child.pid}`).uid).toBe(idOf("-u", "www-data"));
+      for (const [name, key] of [["SECRET_KEY", SECRET_KEY], ["the fallback", FALLBACK_KEY]]) {
+        expect(copiesInMemory(child.pid, key ?? ""), `${name} in child ${child.pid}`).toBe(0);
+      }
+      const open = asWwwData(["/usr/bin/python3", "-c", `open("/proc/${child.pid}/mem", "rb")`]);
+      expect(open.status, `www-data opening /proc/${child.pid}/mem`).not.toBe(0);
+      expect(open.stderr).toMatch(/Permission denied/);
+    }
   });
 
   test("(c) a www-data client on the worker's socket gets no answer to a CHECK_SESSION of a live cookie", async () => {
