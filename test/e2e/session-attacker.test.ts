@@ -7,8 +7,8 @@
 //       a child, such as mod_php, could read that), and www-data cannot open their memory from outside;
 //   (c) an oracle of sessions: talking to the worker's socket itself, a CHECK_SESSION for a live cookie gets
 //       no byte back (it has no generation key), whatever AUTH it sends;
-//   (d) cookie values or the key from the error log, at debug level on both sides, after valid, tampered
-//       and unknown cookies;
+//   (d) cookie values or the key from the error log (at debug level on both sides) or the access log, after
+//       valid, tampered and unknown cookies;
 //   (e) a login by forging: a signed_cookies session that real Django signed under a guessed key is refused.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -233,7 +233,7 @@ describeRequiring(IS_ROOT, "root, to play www-data against a root-owned key")("A
     expect(await status("/db/", cookies.db)).toBe(200);
   });
 
-  test("(d) the error log, at debug level, holds no cookie value and no key after valid, tampered and unknown cookies", async () => {
+  test("(d) the error log, at debug level, and the access log hold no cookie value and no key after valid, tampered and unknown cookies", async () => {
     const tamper = (cookie: string) => `${cookie.slice(0, -1)}${cookie.endsWith("A") ? "B" : "A"}`;
     const unknown = "unknownsessionkey0attacker0made1";
     const sent = [cookies.db, cookies.signed, tamper(cookies.db), tamper(cookies.signed), unknown];
@@ -243,9 +243,10 @@ describeRequiring(IS_ROOT, "root, to play www-data against a root-owned key")("A
     expect(await status("/signed/", tamper(cookies.signed))).toBe(401);
     expect(await status("/db/", unknown)).toBe(401);
     expect(await status("/signed/", unknown)).toBe(401);
-    const log = httpd.errorLog();
+    const log = httpd.errorLog() + httpd.accessLog();
     // The checks did reach the worker and were logged at debug level: the log is not simply empty.
     expect(log).toMatch(/authnz_node:debug/);
+    expect(httpd.accessLog()).toMatch(/"GET \/signed\/ HTTP\/1\.[01]" 401/);
     for (const secret of [...sent, SECRET_KEY, FALLBACK_KEY]) {
       const leaked = pieces(secret).filter((piece) => log.includes(piece));
       expect(leaked, secret).toEqual([]);
