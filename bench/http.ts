@@ -12,19 +12,22 @@
 //       floods wrong passwords for unknown users (each a full hash at the preferred hasher) over 64
 //       connections, while a second address (127.0.0.3) makes first logins with fresh users and cached
 //       clients (127.0.0.1, wrk) keep logging in
-// Stages (a) to (i) come from 127.0.0.1, exempt from the native throttle (NodeAuthThrottleExempt): (e)
+//   (k) AuthType DjangoSession: a session cookie from a real Django login (Django's own login() through the
+//       oracle), checked by the worker on every request (session row, user row), against (a) in the same run
+// Stages (a) to (i) and (k) come from 127.0.0.1, exempt from the native throttle (NodeAuthThrottleExempt): (e)
 // floods wrong passwords from the address its logged-in client uses, which the throttle would block.
 // BENCH_STAGES=abh runs only those stages (and does not rewrite docs/performance.md); (a) always runs.
 // Prints a table (req/s, p50, p99, ratio to (a), ratio to (f), RSS) and writes it into docs/performance.md.
 import { execFileSync, spawnSync } from "node:child_process";
 import { pbkdf2, randomFillSync } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { startPostgres, type PostgresServer } from "../test/harness/postgres.js";
-import { startDjango, type DjangoOracle } from "../test/harness/django.js";
+import { startDjango, DEBIAN_PYTHON, DJANGO_PROJECT_DIR, type DjangoOracle } from "../test/harness/django.js";
 import { freePort } from "../test/harness/ports.js";
 import { djangoLocation, meanMiB, startBenchApache, type BenchApache } from "./lib/apache.js";
 import { makePassword, djangoDefaults } from "../src/index.js";
@@ -38,8 +41,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const CYCLING_USERS = Number(process.env.BENCH_USERS ?? 1000);
 const COLD_SECONDS = Number(process.env.BENCH_COLD_SECONDS ?? 3 * SECONDS);
 /** Stages to run; a partial run is for quick comparisons and leaves docs/performance.md alone. */
-const STAGES = new Set((process.env.BENCH_STAGES ?? "abcdefghij").split(""));
-const FULL_RUN = "abcdefghij".split("").every((stage) => STAGES.has(stage));
+const STAGES = new Set((process.env.BENCH_STAGES ?? "abcdefghijk").split(""));
+const FULL_RUN = "abcdefghijk".split("").every((stage) => STAGES.has(stage));
 /** (j): fresh users for the second address's first logins, each hashed at the preferred hasher. */
 const FRESH_USERS = Number(process.env.BENCH_FRESH_USERS ?? 40);
 const REPO = resolve(import.meta.dirname, "..");
@@ -56,6 +59,23 @@ function fileOf3KB(): string {
   const bytes = Buffer.alloc(2304);
   randomFillSync(bytes);
   return bytes.toString("base64").replace(/(.{76})/g, "$1\n");
+}
+
+/**
+ * (k): alice's session cookie, made by Django's own login() (the oracle's login command: a real session
+ * row, signed with the project's SECRET_KEY), and that key in a file only root can read, for secret_key_file.
+ */
+async function djangoSession(oracle: DjangoOracle, databaseUrl: string): Promise<{ cookie: string; keyDir: string; keyFile: string }> {
+  const answer = await oracle.request<{ session_key?: string; cookie?: string }>("login", { username: "alice", password: "wonderland" });
+  const value = answer.session_key ?? answer.cookie;
+  if (typeof value !== "string") throw new Error(`bench setup: the oracle's login gave no session key: ${JSON.stringify(answer)}`);
+  // The key the oracle signed with, read from its own settings rather than copied here.
+  const env = { ...process.env, DJANGO_DB_URL: databaseUrl, PYTHONDONTWRITEBYTECODE: "1" };
+  const key = execFileSync(DEBIAN_PYTHON, ["-c", "import settings, sys; sys.stdout.write(settings.SECRET_KEY)"], { cwd: DJANGO_PROJECT_DIR, env, encoding: "utf8" });
+  const keyDir = mkdtempSync(join(tmpdir(), "anp-bench-key-"));
+  const keyFile = join(keyDir, "secret_key");
+  writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+  return { cookie: `sessionid=${value}`, keyDir, keyFile };
 }
 
 async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[]; freshCredentials: string[] }> {
@@ -126,10 +146,12 @@ async function main(): Promise<void> {
   let apache: BenchApache | undefined;
   let bare: BenchApache | undefined;
   let anchorRoot: string | null = null;
+  let session: Awaited<ReturnType<typeof djangoSession>> | null = null;
   const rows: Row[] = [];
   try {
     const oracle = await startDjango({ databaseUrl: pg.url });
     const { cyclingCredentials, freshCredentials } = await seed(oracle);
+    if (STAGES.has("k")) session = await djangoSession(oracle, pg.url);
     await oracle.close();
 
     const file = fileOf3KB();
@@ -140,6 +162,7 @@ async function main(): Promise<void> {
       "reuse/file.txt": file,
       "group/file.txt": file,
       "perm/file.txt": file,
+      "session/file.txt": file,
     };
     // PostgreSQL's Unix socket, as a site with its database on the same host uses (TCP to 127.0.0.1 costs
     // the worker more per query: bench/profile.ts with PROFILE_PG=tcp|socket).
@@ -154,6 +177,7 @@ async function main(): Promise<void> {
         djangoLocation("/reuse", dbUrl, ["NodeAuthDjangoOption row_cache_seconds 5", "NodeAuthCacheSeconds 5"]),
         djangoLocation("/group", dbUrl, [], "Require group secret-agents"),
         djangoLocation("/perm", dbUrl, [], "Require node-permission auth.view_user"),
+        ...(session ? [sessionLocation("/session", dbUrl, session.keyFile)] : []),
       ].join("\n"),
     });
     bare = await startBenchApache({ files, nodeModule: false, body: "" });
@@ -169,6 +193,10 @@ async function main(): Promise<void> {
     await expectStatus(apache, "/group/file.txt", cyclingCredentials[0]!, 401);
     await expectStatus(apache, "/perm/file.txt", "alice:wonderland", 200);
     await expectStatus(apache, "/perm/file.txt", cyclingCredentials[0]!, 401);
+    if (session) {
+      await expectCookieStatus(apache, "/session/file.txt", session.cookie, 200);
+      await expectCookieStatus(apache, "/session/file.txt", null, 401);
+    }
 
     const wrk = (path: string, server: BenchApache, credentials?: string[], connections = CONNECTIONS) =>
       runWrk({ url: server.url(path), seconds: SECONDS, connections, credentials });
@@ -220,6 +248,14 @@ async function main(): Promise<void> {
       });
     }
 
+    if (session) {
+      rows.push({
+        stage: "k",
+        label: "AuthType DjangoSession, a cookie from a real Django login (session row + user row)",
+        result: await runWrk({ url: apache.url("/session/file.txt"), seconds: SECONDS, connections: CONNECTIONS, cookies: [session.cookie] }),
+      });
+    }
+
     const anchorPort = await freePort();
     anchorRoot = STAGES.has("f") ? startAnchor(pg, anchorPort) : null;
     if (anchorRoot) {
@@ -266,6 +302,7 @@ async function main(): Promise<void> {
     if (anchorRoot) spawnSync("/usr/sbin/apache2", ["-f", join(anchorRoot, "httpd.conf"), "-k", "stop"]);
     await apache?.stop();
     await bare?.stop();
+    if (session) rmSync(session.keyDir, { recursive: true, force: true });
     await pg.cleanup();
   }
 }
@@ -340,6 +377,27 @@ async function expectStatus(server: BenchApache, path: string, credentials: stri
   if (response.status !== expected) {
     throw new Error(`bench setup: ${path} as ${credentials?.split(":")[0] ?? "nobody"} gave ${response.status}, expected ${expected}\n${server.errorLog()}`);
   }
+}
+
+/** The status without following redirects: a session location's 302 to a login page is not a 200. */
+async function expectCookieStatus(server: BenchApache, path: string, cookie: string | null, expected: number): Promise<void> {
+  const response = await fetch(server.url(path), { headers: cookie ? { Cookie: cookie } : {}, redirect: "manual" });
+  if (response.status !== expected) {
+    throw new Error(`bench setup: ${path} ${cookie ? "with alice's session" : "without a session"} gave ${response.status}, expected ${expected}\n${server.errorLog()}`);
+  }
+}
+
+/** (k)'s location: the session cookie checked by the built-in Django handler (the oracle's Django, 3.2). */
+function sessionLocation(path: string, databaseUrl: string, keyFile: string): string {
+  return [
+    `<Location "${path}">`,
+    "    AuthType DjangoSession",
+    `    NodeAuthDjangoDatabase "${databaseUrl}"`,
+    "    NodeAuthDjangoOption django_version 3.2",
+    `    NodeAuthDjangoOption secret_key_file ${keyFile}`,
+    "    Require valid-user",
+    "</Location>",
+  ].join("\n");
 }
 
 function anchorChildrenRss(root: string): number {

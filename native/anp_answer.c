@@ -62,6 +62,22 @@ static anp_verdict refuse(const char **why, const char *what)
     return ANP_VERDICT_ERROR;
 }
 
+/* A GRANTED answer is a grant only when it carries what its kind's grant must carry. */
+static anp_verdict granted(const anp_message *msg, const anp_answer_expect *expect, const char **why)
+{
+    if (expect->kind == ANP_KIND_GET_REALM_HASH && anp_find(msg, ANP_TAG_HASH) == NULL) {
+        return refuse(why, "GRANTED without a HASH");
+    }
+    /* Checked here as well as by the codec: a session grant without a user has nobody to be r->user. */
+    if (expect->kind == ANP_KIND_CHECK_SESSION && anp_find(msg, ANP_TAG_USER) == NULL) {
+        return refuse(why, "a session GRANTED without a USER");
+    }
+    if (expect->want_user_flags && anp_answer_user_flags(msg) < 0) {
+        return refuse(why, "GRANTED without the USER_FLAGS asked for");
+    }
+    return ANP_VERDICT_GRANTED;
+}
+
 anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *expect, const char **why)
 {
     const anp_field *status_field;
@@ -82,15 +98,18 @@ anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *
     if ((unfit = fields_unfit(msg, expect)) != NULL) {
         return refuse(why, unfit);
     }
+    if (anp_find(msg, ANP_TAG_USER_FLAGS) != NULL && !expect->want_user_flags) {
+        return refuse(why, "it holds USER_FLAGS that were not asked for");
+    }
     switch (status) {
     case ANP_STATUS_GRANTED:
-        if (expect->kind == ANP_KIND_GET_REALM_HASH && anp_find(msg, ANP_TAG_HASH) == NULL) {
-            return refuse(why, "GRANTED without a HASH");
-        }
-        return ANP_VERDICT_GRANTED;
+        return granted(msg, expect, why);
     case ANP_STATUS_DENIED:
         return ANP_VERDICT_DENIED;
     case ANP_STATUS_USER_NOT_FOUND:
+        if (expect->kind == ANP_KIND_CHECK_SESSION) {
+            return refuse(why, "USER_NOT_FOUND answers a session check");
+        }
         return ANP_VERDICT_USER_NOT_FOUND;
     case ANP_STATUS_ERROR:
         return ANP_VERDICT_ERROR;
@@ -116,6 +135,15 @@ uint32_t anp_answer_retry_after(const anp_message *msg)
         return 0;
     }
     return seconds;
+}
+
+int anp_answer_user_flags(const anp_message *msg)
+{
+    const anp_field *f = msg == NULL ? NULL : anp_find(msg, ANP_TAG_USER_FLAGS);
+    if (f == NULL || f->len != 1 || (f->value[0] & ~(ANP_USER_FLAG_STAFF | ANP_USER_FLAG_SUPERUSER)) != 0) {
+        return -1;
+    }
+    return f->value[0];
 }
 
 uint8_t anp_answer_throttle_scope(const anp_message *msg)

@@ -32,6 +32,7 @@ typedef struct {
     uint32_t request_id;
     const char *const *asked_permissions;   /* PERMISSION names sent with a password check */
     size_t asked_count;
+    int want_user_flags;                    /* the request carried WANT_USER_FLAGS (CHECK_PASSWORD, CHECK_SESSION) */
 } anp_answer_expect;
 
 /*
@@ -48,13 +49,20 @@ long anp_answer_framed(const uint8_t *buf, size_t have, anp_message *msg);
  * text field (USER, GROUP, PERMISSION, HASH) holds a NUL (the module copies them as C strings, so a NUL
  * would cut a name short). GRANTED also needs a HASH for GET_REALM_HASH and every PERMISSION held to be
  * one that was asked. THROTTLED only answers a CHECK_PASSWORD, and only with a RETRY_AFTER of 1..86400
- * seconds: THROTTLED to any other kind, or without RETRY_AFTER, is a broken answer. Anything else is ERROR. *why (when why is not NULL) is NULL for a well-formed
+ * seconds: THROTTLED to any other kind, or without RETRY_AFTER, is a broken answer. A CHECK_SESSION answer is
+ * GRANTED only with a USER (the session's user, who becomes r->user); USER_NOT_FOUND is broken there (no valid
+ * session is DENIED, as Django sees an anonymous user). USER_FLAGS in an answer to a request
+ * without WANT_USER_FLAGS is broken, and so is a GRANTED answer to one with it that lacks USER_FLAGS (the
+ * module could not decide `Require node-staff`). Anything else is ERROR. *why (when why is not NULL) is NULL for a well-formed
  * answer, ERROR included, and otherwise says in a few words what made it one the module cannot trust.
  */
 anp_verdict anp_answer_verdict(const anp_message *msg, const anp_answer_expect *expect, const char **why);
 
 /* The answer's RETRY_AFTER in seconds (1..86400), or 0 when it has none or one out of that range. */
 uint32_t anp_answer_retry_after(const anp_message *msg);
+
+/* The answer's USER_FLAGS (ANP_USER_FLAG_* bits), or -1 when it has none or one with other bits set. */
+int anp_answer_user_flags(const anp_message *msg);
 
 /* The answer's THROTTLE_SCOPE (ANP_THROTTLE_SCOPE_ADDRESS or _USER), or 0 when it has none or another value. */
 uint8_t anp_answer_throttle_scope(const anp_message *msg);

@@ -6,8 +6,9 @@
  * source. A frame is checked in two steps, in the same order as src/protocol/codec.ts: its layout
  * (length prefix, field count, field bounds, trailing bytes), then the message rules (known kind, tags
  * allowed for the kind and how often, fixed-width values and length limits, STATUS 1..5, RETRY_AFTER 1..86400,
- * THROTTLE_SCOPE 1..2, HASH of 32 lowercase hex digits, and THROTTLED only in a CHECK_PASSWORD answer that
- * carries RETRY_AFTER).
+ * THROTTLE_SCOPE 1..2, HASH of 32 lowercase hex digits, SESSION_KEY 1..4096 bytes, USER_FLAGS of known bits,
+ * an empty WANT_USER_FLAGS, then THROTTLED only in a CHECK_PASSWORD answer that carries RETRY_AFTER, USER in
+ * every GRANTED CHECK_SESSION answer, and USER_FLAGS only beside GRANTED).
  */
 #include "anp_protocol.h"
 
@@ -16,7 +17,7 @@
 #define ANP_PREFIX_LEN 4
 #define ANP_FIELD_HEADER_LEN 3
 #define ANP_HASH_LEN 32
-#define ANP_TAG_MAX ANP_TAG_THROTTLE_SCOPE
+#define ANP_TAG_MAX ANP_TAG_WANT_USER_FLAGS
 /* DEFINE_HANDLER: a u32 id and at least one byte of spec text. */
 #define ANP_DEFINE_HANDLER_MIN_LEN 5
 
@@ -30,28 +31,30 @@ enum {
 };
 
 /*
- * Rows: requests 0x01..0x08, then answers 0x81..0x86 (AUTH and BOOTSTRAP are never answered).
+ * Rows: requests 0x01..0x09, then answers 0x81..0x86 and 0x89 (AUTH and BOOTSTRAP are never answered).
  * Columns: tags 1..ANP_TAG_MAX.
  */
-#define ANP_KIND_COUNT 8
-#define ANP_ANSWERED_KIND_COUNT 6
+#define ANP_KIND_COUNT 9
+#define ANP_ANSWERED_KIND_COUNT 7
 static const unsigned char anp_rules[ANP_KIND_COUNT + ANP_ANSWERED_KIND_COUNT][ANP_TAG_MAX] = {
-    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC  SEC  CIP UAG ACC PTH RTA SCP */
-    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  R1, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  O1, O1, O1, O1, NO, NO},
-    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* AUTH */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, R1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* BOOT */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, NO, R1, ANY, ANY, NO, NO, NO, NO, NO, NO},
+    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC  SEC  CIP UAG ACC PTH RTA SCP SKY UFL WUF */
+    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  R1, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  O1, O1, O1, O1, NO, NO, NO, NO, O1},
+    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* AUTH */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, R1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* BOOT */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, NO, R1, ANY, ANY, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* SESSION */{NO, R1, NO, NO, NO, NO, ANY, ANY, NO,  O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, R1, NO, O1},
     /* answers */
-    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  O1, O1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, O1, O1},
-    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
-    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO},
+    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  O1, O1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, O1, O1, NO, O1, NO},
+    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* SESSION */{NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, O1, NO},
 };
 
 /* The rules row of `kind`, or NULL for an unknown kind (and for answers to AUTH and BOOTSTRAP). */
@@ -59,10 +62,13 @@ static const unsigned char *anp_kind_rules(uint8_t kind)
 {
     unsigned int base = kind & 0x7f;
     if ((kind & ANP_ANSWER_BIT) == 0) {
-        if (base < ANP_KIND_HELLO || base > ANP_KIND_BOOTSTRAP) {
+        if (base < ANP_KIND_HELLO || base > ANP_KIND_CHECK_SESSION) {
             return NULL;
         }
         return anp_rules[base - ANP_KIND_HELLO];
+    }
+    if (base == ANP_KIND_CHECK_SESSION) {
+        return anp_rules[ANP_KIND_COUNT + ANP_ANSWERED_KIND_COUNT - 1];
     }
     if (base < ANP_KIND_HELLO || base > ANP_KIND_ALLOW_ACCESS) {
         return NULL;
@@ -151,6 +157,12 @@ static anp_result anp_check_value(uint8_t tag, const uint8_t *value, uint16_t le
     case ANP_TAG_THROTTLE_SCOPE:
         return (len == 1 && (value[0] == ANP_THROTTLE_SCOPE_ADDRESS || value[0] == ANP_THROTTLE_SCOPE_USER))
                    ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_SESSION_KEY:
+        return (len >= 1 && len <= ANP_MAX_SESSION_KEY_LEN) ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_USER_FLAGS:
+        return (len == 1 && (value[0] & ~(ANP_USER_FLAG_STAFF | ANP_USER_FLAG_SUPERUSER)) == 0) ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_WANT_USER_FLAGS:
+        return len == 0 ? ANP_OK : ANP_E_MALFORMED;
     case ANP_TAG_STATUS:
         if (len != 1 || value[0] < ANP_STATUS_GRANTED || value[0] > ANP_STATUS_THROTTLED) {
             return ANP_E_MALFORMED;
@@ -209,6 +221,13 @@ static anp_result anp_check_rules(uint8_t kind, const uint8_t *body, uint16_t co
     /* THROTTLED means "wait RETRY_AFTER seconds" and only a password check can be throttled. */
     if (status == ANP_STATUS_THROTTLED
         && (kind != (ANP_KIND_CHECK_PASSWORD | ANP_ANSWER_BIT) || seen[ANP_TAG_RETRY_AFTER - 1] == 0)) {
+        return ANP_E_MALFORMED;
+    }
+    /* A session grant names its user (it becomes r->user); the user's flags only ever ride on a grant. */
+    if (status == ANP_STATUS_GRANTED && kind == (ANP_KIND_CHECK_SESSION | ANP_ANSWER_BIT) && seen[ANP_TAG_USER - 1] == 0) {
+        return ANP_E_MALFORMED;
+    }
+    if (seen[ANP_TAG_USER_FLAGS - 1] != 0 && status != ANP_STATUS_GRANTED) {
         return ANP_E_MALFORMED;
     }
     return ANP_OK;

@@ -1,5 +1,5 @@
 /*
- * anp_protocol.h: the mod_authnz_node wire protocol, version 5 (docs/protocol.md).
+ * anp_protocol.h: the mod_authnz_node wire protocol, version 6 (docs/protocol.md).
  * The single C copy of the constants in src/protocol/constants.ts; a test checks both agree.
  * The codec (anp_protocol.c) is plain C with no APR, so the Node addon compiles the same source.
  */
@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define ANP_PROTOCOL_VERSION 5
+#define ANP_PROTOCOL_VERSION 6
 
 #define ANP_HEADER_LEN 7
 #define ANP_MAX_FRAME_LEN 65536
@@ -32,6 +32,8 @@ extern "C" {
 /* Not answered: AUTH follows the HELLO answer on a connection; BOOTSTRAP travels only on the bootstrap fd. */
 #define ANP_KIND_AUTH 0x07
 #define ANP_KIND_BOOTSTRAP 0x08
+/* A Django login session: is the session cookie's key a logged-in user, and which one? */
+#define ANP_KIND_CHECK_SESSION 0x09
 #define ANP_ANSWER_BIT 0x80
 
 /* Field tags */
@@ -64,6 +66,12 @@ extern "C" {
 #define ANP_TAG_RETRY_AFTER 25
 /* u8, ANP_THROTTLE_SCOPE_ADDRESS or ANP_THROTTLE_SCOPE_USER: what a THROTTLED answer refuses, for the module's memo. */
 #define ANP_TAG_THROTTLE_SCOPE 26
+/* CHECK_SESSION: the session cookie's value as the module parsed it, 1..ANP_MAX_SESSION_KEY_LEN bytes. */
+#define ANP_TAG_SESSION_KEY 27
+/* u8, ANP_USER_FLAG_* bits, in GRANTED answers to a CHECK_PASSWORD or CHECK_SESSION that carried WANT_USER_FLAGS. */
+#define ANP_TAG_USER_FLAGS 28
+/* Empty (0 bytes), CHECK_PASSWORD or CHECK_SESSION: answer USER_FLAGS with a grant. */
+#define ANP_TAG_WANT_USER_FLAGS 29
 
 /* Fixed widths of the handshake's values (SipHash-2-4-128 keys and tags, docs/protocol.md). */
 #define ANP_NONCE_LEN 16
@@ -79,6 +87,10 @@ extern "C" {
 #define ANP_THROTTLE_SCOPE_ADDRESS 1
 /* ...or only this user name from this address. */
 #define ANP_THROTTLE_SCOPE_USER 2
+#define ANP_MAX_SESSION_KEY_LEN 4096
+/* USER_FLAGS bits (Django's is_staff and is_superuser); any other bit set makes the frame malformed. */
+#define ANP_USER_FLAG_STAFF 0x01
+#define ANP_USER_FLAG_SUPERUSER 0x02
 
 /* Answer statuses */
 #define ANP_STATUS_GRANTED 1
@@ -142,7 +154,8 @@ long anp_writer_finish(anp_writer *w);
  * bytes are needed, or another anp_result (<0) when the frame is bad.
  * Checks the layout first (length prefix, field count, field bounds, trailing bytes), then the message
  * rules (known kind, allowed tags and their counts, fixed widths and lengths, STATUS 1..5 with THROTTLED only
- * in a CHECK_PASSWORD answer that has RETRY_AFTER, RETRY_AFTER 1..86400, HASH as 32 lowercase hex).
+ * in a CHECK_PASSWORD answer that has RETRY_AFTER, RETRY_AFTER 1..86400, HASH as 32 lowercase hex, USER_FLAGS
+ * with known bits only and only beside GRANTED, USER in every GRANTED CHECK_SESSION answer).
  * When msg is not NULL and the frame is bad, msg->kind and msg->request_id hold the frame's header (0 when
  * the length prefix itself was bad) and msg->field_count is 0.
  */

@@ -11,10 +11,12 @@ cd "$(dirname "$0")/.."
 # crypt hasher; build-essential brings them today, named so the build does not rest on that), plus Apache
 # and Django for every mode.
 packages=(build-essential cmake pkg-config libcrypt-dev apache2 apache2-dev curl python3-django python3-argon2 python3-bcrypt)
+# chromium: the headless browser the session e2e test drives (through playwright-core, which downloads
+# no browser of its own); libapache2-mod-wsgi-py3: the demo's Django site, served in daemon mode.
 case "$mode" in
-  demo) ;;
+  demo) packages+=(libapache2-mod-wsgi-py3 chromium) ;;
   # clang and its runtimes (libFuzzer, ASan, UBSan) for the fuzz targets' short run (test/integration/fuzz.test.ts).
-  test) packages+=(postgresql mariadb-server python3-psycopg2 python3-mysqldb subversion libapache2-mod-svn litmus rclone wget clang libclang-rt-dev python3-django-axes redis-server time) ;;
+  test) packages+=(postgresql mariadb-server python3-psycopg2 python3-mysqldb subversion libapache2-mod-svn litmus rclone wget clang libclang-rt-dev python3-django-axes redis-server time libapache2-mod-wsgi-py3 chromium) ;;
   bench) packages+=(postgresql python3-psycopg2 wrk libapache2-mod-wsgi-py3) ;;
   *) echo "usage: $0 test|demo|bench" >&2; exit 2 ;;
 esac
@@ -42,6 +44,13 @@ worker_user=mod_authnz_node
 if [ "$(id -u)" = 0 ] && ! getent passwd "$worker_user" >/dev/null; then
   echo "bootstrap: creating the system user $worker_user" >&2
   useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$worker_user" >&2
+fi
+# The demo's Django site runs (mod_wsgi daemon mode) as its own user: it reads the SECRET_KEY file,
+# which neither httpd's User nor the worker's user may read.
+site_user=mod_authnz_node_django
+if [ "$(id -u)" = 0 ] && ! getent passwd "$site_user" >/dev/null; then
+  echo "bootstrap: creating the system user $site_user" >&2
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$site_user" >&2
 fi
 
 # npm ci when node_modules is missing or older than the lock file.

@@ -3,14 +3,16 @@
 //   node scripts/fuzz-seeds.mjs <dir>   ->  <dir>/anp_decode_fuzz_target/*, <dir>/anp_answer_fuzz_target/*
 // The decoder's seeds are the frames themselves (valid, malformed, short). The answer reader's seeds are
 // each valid answer frame behind the 7 control bytes native/test/anp_answer_fuzz_target.c reads first:
-// the request kind's index, a chunking seed, the asked-permission bits, and the frame's own request id.
+// the request kind's index, a chunking seed, the asked-permission bits (and 0x10, WANT_USER_FLAGS, when the
+// answer carries USER_FLAGS), and the frame's own request id.
 // The grant payload's seeds are a few payloads as native/mod/grant_payload.c writes them.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ANSWER_BIT = 0x80;
 // The order of `kinds` in anp_answer_fuzz_target.c.
-const ANSWER_KINDS = [0x02, 0x03, 0x04, 0x05, 0x06, 0x01, 0x07];
+const ANSWER_KINDS = [0x02, 0x03, 0x04, 0x05, 0x06, 0x01, 0x07, 0x09];
+const TAG_USER_FLAGS = 28;
 
 const bytesOf = (frame) =>
   Buffer.concat(
@@ -41,7 +43,8 @@ for (const group of ["valid", "malformed", "short"]) {
     const kind = frame.length > 4 ? frame[4] : 0;
     const index = ANSWER_KINDS.indexOf(kind & ~ANSWER_BIT);
     if (group === "valid" && kind & ANSWER_BIT && index >= 0) {
-      const control = Buffer.from([index, answerSeeds, 0x0f, ...frame.subarray(5, 9)]);
+      const wantsFlags = vector.message.fields.some((field) => field.tag === TAG_USER_FLAGS);
+      const control = Buffer.from([index, answerSeeds, wantsFlags ? 0x1f : 0x0f, ...frame.subarray(5, 9)]);
       writeFileSync(join(answerDir, `answer-${answerSeeds++}`), Buffer.concat([control, frame]));
     }
   }

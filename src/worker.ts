@@ -164,7 +164,7 @@ async function bootstrapOf(options: WorkerOptions, logger: Logger): Promise<Boot
 async function prepareHandlers(options: WorkerOptions, started: Started): Promise<HandlerRegistry> {
   const { uid, bootstrap, logger, hashQueue } = started;
   const registry = new HandlerRegistry({
-    factories: handlerFactories({ logger, hashLimiter: hashQueue }),
+    factories: handlerFactories({ logger, hashLimiter: hashQueue, secretFiles: bootstrap?.secretFiles ?? null }),
     onCreate: (description) => logger.info(`handler ready: ${description}`),
   });
   if (bootstrap !== null) restrictSpecs(registry, new SpecPolicy(bootstrap.allowedSpecs, bootstrap.secretFiles));

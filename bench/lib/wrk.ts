@@ -14,6 +14,8 @@ export interface WrkOptions {
   readonly timeoutSeconds?: number;
   /** user:password pairs, sent round-robin as Basic credentials; none: no Authorization header. */
   readonly credentials?: readonly string[];
+  /** Cookie header values, sent round-robin instead of credentials (a Django session cookie). */
+  readonly cookies?: readonly string[];
 }
 
 export interface WrkResult {
@@ -30,7 +32,7 @@ export interface WrkResult {
 export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const dir = mkdtempSync(join(tmpdir(), "bench-wrk-"));
   const script = join(dir, "script.lua");
-  writeFileSync(script, luaScript(options.credentials ?? []));
+  writeFileSync(script, options.cookies ? luaScript("Cookie", options.cookies) : luaScript("Authorization", (options.credentials ?? []).map((c) => `Basic ${Buffer.from(c, "utf8").toString("base64")}`)));
   const args = [
     `-t${options.threads ?? 1}`,
     `-c${options.connections}`,
@@ -55,15 +57,16 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   return parseWrk(output);
 }
 
-function luaScript(credentials: readonly string[]): string {
-  const headers = credentials.map((c) => `"Basic ${Buffer.from(c, "utf8").toString("base64")}"`);
+/** A script sending header `name` with each of `values` in turn (none: no such header). */
+function luaScript(name: "Authorization" | "Cookie", values: readonly string[]): string {
+  const headers = values.map((value) => JSON.stringify(value));
   return `
 local creds = { ${headers.join(", ")} }
 local n = 0
 request = function()
   if #creds == 0 then return wrk.format("GET") end
   n = n + 1
-  return wrk.format("GET", nil, { Authorization = creds[(n % #creds) + 1] })
+  return wrk.format("GET", nil, { ${name} = creds[(n % #creds) + 1] })
 end
 done = function(summary, latency, requests)
   io.write(string.format("BENCH p50_us=%d p99_us=%d requests=%d\\n", latency:percentile(50), latency:percentile(99), summary.requests))

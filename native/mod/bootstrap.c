@@ -33,6 +33,13 @@ static apr_status_t wipe_frame(void *data)
     return APR_SUCCESS;
 }
 
+void anp_bootstrap_forget(anp_bootstrap *b)
+{
+    if (b && b->frame) {
+        wipe_frame(b);
+    }
+}
+
 /* SECRET_FILE's value: the path, a NUL byte, the content. */
 static void put_secret(anp_writer *w, apr_pool_t *p, const anp_secret_file *secret)
 {

@@ -24,4 +24,12 @@ anp_bootstrap *anp_bootstrap_make(apr_pool_t *pconf, server_rec *s, const unsign
  */
 int anp_bootstrap_channel(const anp_bootstrap *b, server_rec *s);
 
+/*
+ * child_init, in each of httpd's children: wipes the frame, which only the parent sends. The children got it
+ * with the parent's memory; code running inside a child (mod_php, mod_perl, an embedded interpreter) runs as
+ * httpd's User and can read its own memory, and must find no secret there. The generation key the children
+ * need for the handshake is kept elsewhere (generation.c).
+ */
+void anp_bootstrap_forget(anp_bootstrap *b);
+
 #endif

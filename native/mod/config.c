@@ -17,6 +17,7 @@
 #include "anp_private.h"
 #include "config.h"
 #include "grant_cache.h"
+#include "session_config.h"
 #include "throttle_config.h"
 #include "worker_inputs.h"
 
@@ -35,7 +36,9 @@
 /* The user-model mapping keys and settings of a type=django spec (docs/protocol.md). */
 typedef enum { ANP_OPT_IDENT, ANP_OPT_IDENT_OR_EMPTY, ANP_OPT_HASHERS, ANP_OPT_VERSION, ANP_OPT_FLAG,
                ANP_OPT_COUNT, ANP_OPT_LOCKOUT_MODE, ANP_OPT_REDIS_URL, ANP_OPT_KEY_PREFIX,
-               ANP_OPT_HOURS, ANP_OPT_AXES_PARAMETERS, ANP_OPT_IP_LIST } anp_option_kind;
+               ANP_OPT_HOURS, ANP_OPT_AXES_PARAMETERS, ANP_OPT_IP_LIST, ANP_OPT_SECRET_KEY_FILE,
+               ANP_OPT_SESSION_ENGINE, ANP_OPT_COOKIE_NAME, ANP_OPT_ABS_PATH, ANP_OPT_BACKENDS,
+               ANP_OPT_HASHING_ALGORITHM, ANP_OPT_TIME_ZONE } anp_option_kind;
 
 /*
  * The Django handler's own rules and messages (src/django/config.ts, user-model.ts, hashers/options.ts),
@@ -65,6 +68,7 @@ static const anp_django_option django_options[] = {
     {"password_column", ANP_OPT_IDENT, 0, 0},
     {"is_active_column", ANP_OPT_IDENT_OR_EMPTY, 0, 0},
     {"is_superuser_column", ANP_OPT_IDENT_OR_EMPTY, 0, 0},
+    {"is_staff_column", ANP_OPT_IDENT_OR_EMPTY, 0, 0},
     {"group_table", ANP_OPT_IDENT, 0, 0},
     {"user_groups_table", ANP_OPT_IDENT, 0, 0},
     {"user_groups_user_column", ANP_OPT_IDENT, 0, 0},
@@ -105,6 +109,16 @@ static const anp_django_option django_options[] = {
     {"axes_reset_cool_off_on_failure_during_lockout", ANP_OPT_FLAG, 0, 0},
     {"axes_ip_whitelist", ANP_OPT_IP_LIST, 0, 0},
     {"axes_ip_blacklist", ANP_OPT_IP_LIST, 0, 0},
+    /* Django login sessions (src/django/session-options.ts) */
+    {"secret_key_file", ANP_OPT_SECRET_KEY_FILE, 0, 0},
+    {"session_engine", ANP_OPT_SESSION_ENGINE, 0, 0},
+    {"session_cookie_name", ANP_OPT_COOKIE_NAME, 0, 0},
+    {"session_cookie_age", ANP_OPT_COUNT, 1, 315360000},
+    {"session_file_path", ANP_OPT_ABS_PATH, 0, 0},
+    {"authentication_backends", ANP_OPT_BACKENDS, 0, 0},
+    {"hashing_algorithm", ANP_OPT_HASHING_ALGORITHM, 0, 0},
+    {"use_tz", ANP_OPT_FLAG, 0, 0},
+    {"time_zone", ANP_OPT_TIME_ZONE, 0, 0},
     {NULL, 0, 0, 0}
 };
 
@@ -276,7 +290,6 @@ const char *anp_config_check_redis_url(apr_pool_t *p, const char *url)
 
 static const char *check_redis_url(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
-    anp_secret_file secret;
     const char *err;
 
     if (!strncmp(value, ANP_SECRET_FILE_PREFIX, strlen(ANP_SECRET_FILE_PREFIX))) {
@@ -286,7 +299,7 @@ static const char *check_redis_url(apr_pool_t *p, const anp_django_option *opt, 
                                 ANP_SECRET_FILE_PREFIX);
         }
         /* Running as root (apache2 -t included), the file is checked now too, as NodeAuthDjangoDatabase's is. */
-        return geteuid() == 0 ? anp_secret_file_read_as(p, path, &anp_secret_redis_url, &secret) : NULL;
+        return geteuid() == 0 ? anp_secret_file_check(p, path, &anp_secret_redis_url) : NULL;
     }
     if ((err = anp_config_check_redis_url(p, value)) != NULL) {
         return apr_psprintf(p, "%s: %s, or " ANP_SECRET_FILE_PREFIX "/abs/path of a file that holds one", opt->key, err);
@@ -379,6 +392,152 @@ static const char *check_ip_list(apr_pool_t *p, const anp_django_option *opt, co
     }
 }
 
+/*
+ * secret_key_file: an absolute path; running as root (apache2 -t included), the file is read and checked now,
+ * as a file: secret is, so that one others or httpd's User can read is refused before any start.
+ */
+static const char *check_secret_key_file(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    if (value[0] != '/' || strchr(value, ' ')) {
+        return apr_psprintf(p, "%s: expected an absolute path without spaces (a file only root can read: SECRET_KEY "
+                            "on its first line, SECRET_KEY_FALLBACKS on the next ones)", opt->key);
+    }
+    return geteuid() == 0 ? anp_secret_file_check(p, value, &anp_secret_django_secret_key) : NULL;
+}
+
+/* The content of a secret_key_file: a first line that is not empty (the SECRET_KEY); fallbacks may follow. */
+const char *anp_config_check_secret_key(apr_pool_t *p, const char *content)
+{
+    (void)p; /* the reason is a constant; p keeps the signature of anp_secret_kind's checks */
+    if (content[0] == '\n' || content[0] == '\r' || content[0] == '\0') {
+        return "its first line (the SECRET_KEY) is empty";
+    }
+    return NULL;
+}
+
+static const char *check_session_engine(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    static const char *const engines[] = {"db", "cached_db", "signed_cookies", "file", NULL};
+    if (!strcmp(value, "cache")) {
+        return apr_psprintf(p, "%s: the cache engine keeps sessions pickled in a cache server, which cannot be read "
+                            "safely outside Python; use cached_db", opt->key);
+    }
+    if (in_list(engines, value, strlen(value))) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%s: expected db, cached_db, signed_cookies or file, got \"%s\"", opt->key, value);
+}
+
+/* A cookie name as RFC 6265 allows it: a token of letters, digits and !#$%&'*+-.^_`|~. */
+static const char *check_cookie_name(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    static const char token_marks[] = "!#$%&'*+-.^_`|~";
+    const char *c;
+    for (c = value; *c && (apr_isalnum(*c) || strchr(token_marks, *c)); c++) {
+    }
+    if (!*value || *c) {
+        return apr_psprintf(p, "%s: expected a cookie name (letters, digits and !#$%%&'*+-.^_`|~)", opt->key);
+    }
+    return NULL;
+}
+
+/* One dotted path piece at s of len bytes: Python identifiers joined by dots, at least two of them. */
+static int is_dotted_path(const char *s, size_t len)
+{
+    size_t i, dots = 0;
+    int start = 1;
+    for (i = 0; i < len; i++) {
+        if (s[i] == '.' && !start) {
+            dots++;
+            start = 1;
+        }
+        else if (apr_isalpha(s[i]) || s[i] == '_' || (!start && apr_isdigit(s[i]))) {
+            start = 0;
+        }
+        else {
+            return 0;
+        }
+    }
+    return dots > 0 && !start;
+}
+
+/* authentication_backends: comma-separated dotted paths, each trimmed of spaces. */
+static const char *check_backends(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    const char *s = value;
+    for (;;) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        while (len > 0 && *s == ' ') {
+            s++;
+            len--;
+        }
+        while (len > 0 && s[len - 1] == ' ') {
+            len--;
+        }
+        if (!is_dotted_path(s, len)) {
+            return apr_psprintf(p, "%s: expected comma-separated dotted paths of backend classes (e.g. "
+                                "django.contrib.auth.backends.ModelBackend)", opt->key);
+        }
+        if (!end) {
+            return NULL;
+        }
+        s = end + 1;
+    }
+}
+
+/*
+ * time_zone: a tz database name (Europe/Paris, UTC, Etc/GMT+5): pieces of letters, digits and _+- joined by
+ * slashes, at most 64 bytes. Whether the zone exists is the worker's to say (its Node's zone data).
+ */
+static const char *check_time_zone(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    const char *c;
+    int start = 1;
+    for (c = value; *c; c++) {
+        if (*c == '/' && !start) {
+            start = 1;
+        }
+        else if (apr_isalnum(*c) || *c == '_' || *c == '+' || *c == '-') {
+            start = 0;
+        }
+        else {
+            break;
+        }
+    }
+    if (!*value || *c || start || strlen(value) > 64) {
+        return apr_psprintf(p, "%s: expected a time zone name of the tz database (e.g. Europe/Paris)", opt->key);
+    }
+    return NULL;
+}
+
+/* The options of Django login sessions, by kind; NULL for the other kinds. */
+static const char *check_session_option(apr_pool_t *p, const anp_django_option *opt, const char *value)
+{
+    switch (opt->kind) {
+    case ANP_OPT_SECRET_KEY_FILE:
+        return check_secret_key_file(p, opt, value);
+    case ANP_OPT_SESSION_ENGINE:
+        return check_session_engine(p, opt, value);
+    case ANP_OPT_COOKIE_NAME:
+        return check_cookie_name(p, opt, value);
+    case ANP_OPT_ABS_PATH:
+        return value[0] == '/' ? NULL : apr_psprintf(p, "%s: expected an absolute path", opt->key);
+    case ANP_OPT_BACKENDS:
+        return check_backends(p, opt, value);
+    case ANP_OPT_HASHING_ALGORITHM:
+        if (strcmp(value, "sha256") && strcmp(value, "sha1")) {
+            return apr_psprintf(p, "%s: expected sha256 or sha1 (sha1 with django_version 3.2 only), got \"%s\"",
+                                opt->key, value);
+        }
+        return NULL;
+    case ANP_OPT_TIME_ZONE:
+        return check_time_zone(p, opt, value);
+    default:
+        return NULL;
+    }
+}
+
 /* Why value is refused for opt, in the worker's words after its "django handler: " (key first), or NULL. */
 static const char *check_option_value(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
@@ -423,8 +582,9 @@ static const char *check_option_value(apr_pool_t *p, const anp_django_option *op
         return check_axes_parameters(p, opt, value);
     case ANP_OPT_IP_LIST:
         return check_ip_list(p, opt, value);
+    default:
+        return check_session_option(p, opt, value);
     }
-    return "unknown option kind";
 }
 
 /*
@@ -584,6 +744,7 @@ void *anp_create_dir_conf(apr_pool_t *p, char *dir)
     anp_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
     conf->location = dir;
     conf->cache_seconds = -1;
+    anp_session_conf_init(conf);
     return conf;
 }
 
@@ -601,6 +762,8 @@ void *anp_merge_dir_conf(apr_pool_t *p, void *base_, void *add_)
     /* An inner section may turn the cache off (0) where an outer one turned it on, and the reverse. */
     conf->cache_seconds = add->cache_seconds >= 0 ? add->cache_seconds : base->cache_seconds;
     conf->fold_groups = add->fold_groups || base->fold_groups;
+    conf->fold_user_flags = add->fold_user_flags | base->fold_user_flags;
+    anp_session_conf_merge(p, base, add, conf);
     /* Both sections' names: with AuthMerging and/or both sets of Require lines apply; asking for a
      * name no line of this request needs costs a query, never a wrong answer. */
     if (add->fold_permissions && base->fold_permissions) {
@@ -659,6 +822,20 @@ void anp_config_note_group_require(cmd_parms *cmd)
     if (conf) {
         conf->fold_groups = 1;
     }
+}
+
+void anp_config_note_user_flag(cmd_parms *cmd, int flag)
+{
+    anp_dir_conf *conf = ap_set_config_vectors(cmd->server, cmd->context, cmd->path, &authnz_node_module,
+                                               cmd->pool);
+    if (conf) {
+        conf->fold_user_flags |= flag;
+    }
+}
+
+const char *anp_config_django_option(const anp_dir_conf *conf, const char *key)
+{
+    return conf->django_options ? apr_table_get(conf->django_options, key) : NULL;
 }
 
 void anp_config_note_permission_require(cmd_parms *cmd, const char *require_line)
@@ -779,13 +956,12 @@ static const char *set_script(cmd_parms *cmd, void *dconf, const char *path, con
 static const char *check_database_file(cmd_parms *cmd, const char *url)
 {
     const char *path = url + strlen(ANP_SECRET_FILE_PREFIX);
-    anp_secret_file secret;
 
     if (path[0] != '/' || has_control_bytes(path) || strchr(path, ' ')) {
         return apr_psprintf(cmd->pool, "%s: %s needs an absolute path without spaces or control characters",
                             cmd->cmd->name, ANP_SECRET_FILE_PREFIX);
     }
-    return geteuid() == 0 ? anp_secret_file_read(cmd->pool, path, &secret) : NULL;
+    return geteuid() == 0 ? anp_secret_file_check(cmd->pool, path, &anp_secret_database_url) : NULL;
 }
 
 static const char *set_django_database(cmd_parms *cmd, void *dconf, const char *url)
@@ -1123,7 +1299,9 @@ const command_rec anp_directives[] = {
     AP_INIT_RAW_ARGS("NodeAuthDjangoOption", django_option_args, NULL, ACCESS_CONF,
                   "A setting of the built-in Django handler: a user-model mapping key (user_table, "
                   "username_column, is_active_column, ...) or hashers, django_version, upgrade_hashes, "
-                  "pool_size, row_cache_seconds, verified_cache, the defender_* and axes_* keys, followed by its value"),
+                  "pool_size, row_cache_seconds, verified_cache, the defender_* and axes_* keys, or a session "
+                  "key (secret_key_file, session_engine, session_cookie_name, session_cookie_age, "
+                  "session_file_path, authentication_backends, hashing_algorithm, use_tz, time_zone), followed by its value"),
     AP_INIT_TAKE1(ANP_DIRECTIVE_CACHE_SECONDS, set_cache_seconds, NULL, ACCESS_CONF,
                   "How long (0 to 3600 seconds; default 0, off) each Apache child remembers a granted Basic "
                   "password check, with the user's groups and permissions, and answers the same user and "
@@ -1157,5 +1335,6 @@ const command_rec anp_directives[] = {
                     "Names of variables of httpd's environment the worker also gets, besides PATH, LANG, "
                     "LC_* and TZ (NODE_* refused)"),
     ANP_THROTTLE_DIRECTIVES,
+    ANP_SESSION_DIRECTIVES,
     {NULL}
 };

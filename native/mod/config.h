@@ -89,6 +89,15 @@ typedef struct {
     /* NodeAuthCacheSeconds: how long a granted password check is remembered in the child (grant_cache.h);
      * -1: not set here (inherited; 0 when nothing sets it, which is off). */
     int cache_seconds;
+    /* Require node-staff / node-superuser lines parsed here (or in an enclosing section): the check asks
+     * for the user's flags in the same trip (WANT_USER_FLAGS). ANP_USER_FLAG_* bits. */
+    int fold_user_flags;
+    /* AuthType DjangoSession (session_config.h): each unset value is -1 or NULL, inherited by the merge. */
+    const char *session_login_url;            /* NodeAuthSessionLoginURL; NULL: none */
+    int session_deny_status;                  /* NodeAuthSessionDenyStatus 401 or 403; 0: unset (401) */
+    int session_basic_fallback;               /* NodeAuthSessionBasicFallback; -1: unset (off) */
+    const apr_array_header_t *session_origins; /* NodeAuthSessionTrustedOrigins (const char *); NULL: none */
+    int session_cache;                        /* NodeAuthSessionCache; -1: unset (off) */
 } anp_dir_conf;
 
 extern const command_rec anp_directives[];
@@ -104,6 +113,12 @@ void anp_config_note_group_require(cmd_parms *cmd);
 /* Adds the names of a `Require node-permission` line without expressions to the section's
  * fold_permissions. */
 void anp_config_note_permission_require(cmd_parms *cmd, const char *require_line);
+
+/* Marks the section being parsed as one whose Require lines ask for a user flag (ANP_USER_FLAG_*). */
+void anp_config_note_user_flag(cmd_parms *cmd, int flag);
+
+/* The section's NodeAuthDjangoOption value for key, or NULL. */
+const char *anp_config_django_option(const anp_dir_conf *conf, const char *key);
 
 /* NodeAuthCacheSeconds in effect for a directory: 0 (off) unless a section sets it. */
 int anp_dir_cache_seconds(const anp_dir_conf *conf);
@@ -123,6 +138,8 @@ apr_interval_time_t anp_config_longest_timeout(server_rec *s);
 const char *anp_config_check_database_url(apr_pool_t *p, const char *url);
 /* Why url is not a Redis URL defender-settings.ts admits (redis:// or rediss://), or NULL; never quotes it. */
 const char *anp_config_check_redis_url(apr_pool_t *p, const char *url);
+/* The content of a secret_key_file (first line the SECRET_KEY, not empty), or why it is refused; never quotes it. */
+const char *anp_config_check_secret_key(apr_pool_t *p, const char *content);
 
 /* The type=django spec text for a database and options (sorted by key; options may be NULL). */
 const char *anp_config_render_django_spec(apr_pool_t *p, const char *database, const apr_table_t *options);

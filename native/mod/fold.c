@@ -17,6 +17,7 @@ typedef struct {
     const apr_array_header_t *groups;               /* NULL: not asked */
     const apr_array_header_t *asked_permissions;    /* NULL: none asked */
     const apr_array_header_t *held_permissions;
+    int user_flags;                                 /* ANP_USER_FLAG_* bits; -1: not asked */
 } anp_folded_answer;
 
 #define NAMES(a) ((a) ? (const char *const *)(a)->elts : NULL)
@@ -43,15 +44,17 @@ int anp_fold_plan(request_rec *r, const anp_dir_conf *conf, anp_request *req)
     if (anp_fold_permissions(COUNT(conf->fold_permissions), rides, group_id == req->handler_id, group_id != 0)) {
         req->permissions = conf->fold_permissions;
     }
+    /* Require node-staff / node-superuser have no check of their own: the flags always ride along. */
+    req->want_user_flags = conf->fold_user_flags != 0;
     return 1;
 }
 
 void anp_fold_keep(request_rec *r, const anp_request *req, const apr_array_header_t *groups,
-                   const apr_array_header_t *held)
+                   const apr_array_header_t *held, int user_flags)
 {
     anp_folded_answer *folded;
 
-    if (!req->group_handler && !req->permissions) {
+    if (!req->group_handler && !req->permissions && !req->want_user_flags) {
         return;
     }
     folded = apr_palloc(r->pool, sizeof(*folded));
@@ -59,6 +62,7 @@ void anp_fold_keep(request_rec *r, const anp_request *req, const apr_array_heade
     folded->groups = req->group_handler ? groups : NULL;
     folded->asked_permissions = req->permissions;
     folded->held_permissions = held;
+    folded->user_flags = req->want_user_flags ? user_flags : -1;
     ap_set_module_config(r->request_config, &authnz_node_module, folded);
 }
 
@@ -112,5 +116,21 @@ int anp_fold_decide_permissions(request_rec *r, const apr_array_header_t *names,
                       "check)", what, line, r->user);
     }
     *status = decision == ANP_FOLD_GRANTED ? AUTHZ_GRANTED : AUTHZ_DENIED;
+    return 1;
+}
+
+int anp_fold_decide_user_flag(request_rec *r, int flag, const char *what, authz_status *status)
+{
+    const anp_folded_answer *folded = folded_for_user(r);
+
+    if (!folded || folded->user_flags < 0) {
+        return 0;
+    }
+    if (folded->user_flags & flag) {
+        *status = AUTHZ_GRANTED;
+        return 1;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ANPLOGNO(0530) "Require %s: user '%s' is not", what, r->user);
+    *status = AUTHZ_DENIED;
     return 1;
 }

@@ -24,10 +24,11 @@
  */
 int anp_fold_plan(request_rec *r, const anp_dir_conf *conf, anp_request *req);
 
-/* After a GRANTED check of r->user (from the worker or the grant cache): keeps the folded groups and
- * held permissions for the Require lines of this request. */
+/* After a GRANTED check of r->user (from the worker or the grant cache): keeps the folded groups, held
+ * permissions and user flags (ANP_USER_FLAG_* bits, when the request asked for them) for the Require
+ * lines of this request. */
 void anp_fold_keep(request_rec *r, const anp_request *req, const apr_array_header_t *groups,
-                   const apr_array_header_t *held);
+                   const apr_array_header_t *held, int user_flags);
 
 /*
  * A Require line decided from the folded answer when it can be: returns 1 with *status, or 0 when the
@@ -38,5 +39,9 @@ int anp_fold_decide_groups(request_rec *r, const apr_array_header_t *wanted, con
                            authz_status *status);
 int anp_fold_decide_permissions(request_rec *r, const apr_array_header_t *names, const char *what,
                                 const char *line, authz_status *status);
+
+/* Require node-staff / node-superuser decided from the flags the check of r->user brought back: 1 with
+ * *status, or 0 when there are none for r->user (then nothing can decide the line: the caller fails it). */
+int anp_fold_decide_user_flag(request_rec *r, int flag, const char *what, authz_status *status);
 
 #endif

@@ -94,7 +94,9 @@ int anp_grant_cache_key(const anp_grant_key_parts *parts, anp_grant_key *key)
         return 0;
     }
     anp_siphash_init(&s, c->key);
-    sip_part(&s, "mod_authnz_node grant cache 3");
+    sip_part(&s, "mod_authnz_node grant cache 4");
+    sip_length(&s, (apr_uint64_t)parts->kind);
+    sip_length(&s, (apr_uint64_t)parts->want_user_flags);
     sip_part(&s, parts->server_name);
     sip_length(&s, parts->server_port);
     sip_part(&s, parts->location);
@@ -114,6 +116,13 @@ int anp_grant_cache_key(const anp_grant_key_parts *parts, anp_grant_key *key)
     sip_part(&s, parts->client_ip);
     sip_part(&s, parts->user);
     sip_part(&s, parts->password);
+    if (!parts->session_key) {
+        sip_length(&s, ABSENT);
+    }
+    else {
+        sip_length(&s, parts->session_key_len);
+        anp_siphash_update(&s, parts->session_key, parts->session_key_len);
+    }
     anp_siphash_final(&s, key->digest); /* wipes s */
     return 1;
 }

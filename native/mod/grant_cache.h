@@ -50,11 +50,15 @@ typedef struct {
     const char *location;                   /* mod_authnz_node.location in the environ */
     const char *auth_name;                  /* mod_authnz_node.auth_name in the environ */
     int seconds;                            /* NodeAuthCacheSeconds: two windows never share entries */
+    int kind;                               /* CHECK_PASSWORD or CHECK_SESSION: never one for the other */
+    int want_user_flags;                    /* WANT_USER_FLAGS sent */
     apr_uint32_t handler_id;                /* HANDLER_ID (this child's id: one per spec text) */
     apr_uint32_t group_handler_id;          /* GROUP_HANDLER_ID, 0: not sent */
     const apr_array_header_t *permissions;  /* PERMISSION fields, NULL: none sent */
     const char *user;                       /* USER bytes */
     const char *password;                   /* PASSWORD bytes: only hashed, never kept */
+    const char *session_key;                /* SESSION_KEY bytes (CHECK_SESSION): only hashed, never kept */
+    apr_size_t session_key_len;
     /* The client's address (CLIENT_IP): a grant cached for one address never answers another, so an
      * address the worker throttles cannot use another client's grant as a password oracle. */
     const char *client_ip;
@@ -65,6 +69,7 @@ typedef struct {
     const char *user;                       /* the name the handler granted under; NULL: the one sent */
     apr_array_header_t *groups;             /* the user's groups; NULL when GROUP_HANDLER_ID was not sent */
     apr_array_header_t *held_permissions;   /* of the PERMISSION fields sent, those held; never NULL */
+    int user_flags;                         /* USER_FLAGS (ANP_USER_FLAG_* bits); -1: not asked */
 } anp_grant;
 
 /* child_init: makes this child's cache (only call it when some directory enables it). On any failure

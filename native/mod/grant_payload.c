@@ -14,6 +14,7 @@
 /* What a payload may say about itself (its first byte). */
 #define PAYLOAD_RENAMED 0x01
 #define PAYLOAD_GROUPS 0x02
+#define PAYLOAD_FLAGS 0x04  /* one byte of user flags follows the first */
 
 static int put_names(unsigned char *buf, apr_size_t cap, apr_size_t *at, const apr_array_header_t *names)
 {
@@ -39,7 +40,14 @@ apr_size_t anp_grant_payload_encode(const anp_grant *grant, unsigned char *buf, 
 {
     apr_size_t at = 1;
 
-    buf[0] = (grant->user ? PAYLOAD_RENAMED : 0) | (grant->groups ? PAYLOAD_GROUPS : 0);
+    buf[0] = (grant->user ? PAYLOAD_RENAMED : 0) | (grant->groups ? PAYLOAD_GROUPS : 0)
+             | (grant->user_flags >= 0 ? PAYLOAD_FLAGS : 0);
+    if (grant->user_flags >= 0) {
+        if (grant->user_flags > 0xff || at + 1 > cap) {
+            return 0;
+        }
+        buf[at++] = (unsigned char)grant->user_flags;
+    }
     if (grant->user) {
         apr_size_t len = strlen(grant->user) + 1;
         if (at + len > cap) {
@@ -95,8 +103,15 @@ int anp_grant_payload_decode(apr_pool_t *p, const unsigned char *buf, apr_size_t
     apr_size_t at = 1;
 
     memset(grant, 0, sizeof(*grant));
-    if (len < 1 || (buf[0] & ~(PAYLOAD_RENAMED | PAYLOAD_GROUPS))) {
+    grant->user_flags = -1;
+    if (len < 1 || (buf[0] & ~(PAYLOAD_RENAMED | PAYLOAD_GROUPS | PAYLOAD_FLAGS))) {
         return 0;
+    }
+    if (buf[0] & PAYLOAD_FLAGS) {
+        if (len < 2) {
+            return 0;
+        }
+        grant->user_flags = buf[at++];
     }
     if ((buf[0] & PAYLOAD_RENAMED) && !(grant->user = get_name(buf, len, &at))) {
         return 0;

@@ -33,6 +33,7 @@
 #include "grant_cache.h"
 #include "handler_ids.h"
 #include "providers.h"
+#include "session_hook.h"
 #include "throttle_hook.h"
 #include "worker_supervisor.h"
 
@@ -94,6 +95,7 @@ static void anp_register_hooks(apr_pool_t *p)
 {
     anp_register_providers(p);
     anp_register_throttle_hook(p);
+    anp_register_session_hook(p);
     ap_hook_check_config(anp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(anp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(anp_child_init, NULL, NULL, APR_HOOK_MIDDLE);

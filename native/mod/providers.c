@@ -42,25 +42,22 @@ static const char *where(const anp_dir_conf *conf)
  * worker or from the grant cache: httpd's user (renamed when the handler named the user differently, as
  * mod_wsgi lets a script do) and the folded groups and permissions (fold.c).
  */
-static authn_status granted(request_rec *r, const anp_request *req, const char *renamed,
-                            const apr_array_header_t *groups, const apr_array_header_t *held)
+authn_status anp_node_granted(request_rec *r, const anp_request *req, const char *renamed,
+                              const apr_array_header_t *groups, const apr_array_header_t *held, int user_flags)
 {
-    if (renamed) {
+    if (renamed && req->user) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       ANPLOGNO(0503) "user '%s' authenticated as '%s'", req->user, renamed);
+    }
+    if (renamed) {
         r->user = apr_pstrdup(r->pool, renamed);
     }
-    anp_fold_keep(r, req, groups, held);
+    anp_fold_keep(r, req, groups, held, user_flags);
     return AUTH_GRANTED;
 }
 
-/*
- * The grant cache's part of a password check (NodeAuthCacheSeconds > 0): 1 when it holds a live grant
- * for these credentials (then the check is granted from it); otherwise 0, with *key and *asked_at set
- * for storing the worker's answer (*asked_at 0: do not store).
- */
-static int granted_from_cache(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
-                              anp_grant_key *key, apr_time_t *asked_at)
+int anp_node_granted_from_cache(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
+                                anp_grant_key *key, apr_time_t *asked_at)
 {
     int seconds = anp_dir_cache_seconds(conf);
     anp_grant_key_parts parts;
@@ -70,6 +67,7 @@ static int granted_from_cache(request_rec *r, const anp_dir_conf *conf, const an
     if (seconds <= 0) {
         return 0;
     }
+    memset(&parts, 0, sizeof(parts));
     /* Everything the request is made of but the per-request environ (URI, headers) and the client's
      * headers: the same credentials from the same address in the same configuration get the answer the
      * worker gave them. */
@@ -82,16 +80,20 @@ static int granted_from_cache(request_rec *r, const anp_dir_conf *conf, const an
     parts.group_handler_id = req->group_handler_id;
     parts.permissions = req->permissions;
     parts.client_ip = req->client_ip;
+    parts.kind = req->kind;
+    parts.want_user_flags = req->want_user_flags;
     parts.user = req->user;
     parts.password = req->password;
+    parts.session_key = req->session_key;
+    parts.session_key_len = req->session_key_len;
     if (!anp_grant_cache_key(&parts, key)) {
         return 0;
     }
     if (anp_grant_cache_get(r, key, &cached)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       ANPLOGNO(0519) "user '%s' granted from the grant cache (NodeAuthCacheSeconds %d at %s)",
-                      req->user, seconds, where(conf));
-        granted(r, req, cached.user, cached.groups, cached.held_permissions);
+                      req->user ? req->user : cached.user ? cached.user : "", seconds, where(conf));
+        anp_node_granted(r, req, cached.user, cached.groups, cached.held_permissions, cached.user_flags);
         return 1;
     }
     /* Taken before the request is sent: the window starts no later than the worker's reading. */
@@ -104,6 +106,12 @@ static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, c
 {
     const char *renamed = ans->user && *ans->user && strcmp(ans->user, req->user) ? ans->user : NULL;
 
+    if (req->want_user_flags && ans->user_flags < 0) {
+        /* anp_answer.c refuses such an answer already; without flags Require node-staff cannot be decided. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ANPLOGNO(0531) "the worker granted user '%s' without the "
+                      "user flags that were asked for (Require node-staff / node-superuser): 500", req->user);
+        return AUTH_GENERAL_ERROR;
+    }
     /* Held permissions are all ones that were asked: rpc.c refused any other answer (anp_answer.c). */
     /* Only a grant is remembered: DENIED, USER_NOT_FOUND and errors ask the worker every time. */
     if (asked_at) {
@@ -111,13 +119,14 @@ static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, c
         grant.user = renamed;
         grant.groups = req->group_handler ? ans->groups : NULL;
         grant.held_permissions = ans->permissions;
+        grant.user_flags = req->want_user_flags ? ans->user_flags : -1;
         anp_grant_cache_put(r, key, asked_at, anp_dir_cache_seconds(conf), &grant);
     }
     /* mod_authn_socache can only set r->user to the name typed: a renamed grant is not offered. */
     if (!renamed) {
         anp_authn_cache_basic(r, req->user, req->password);
     }
-    return granted(r, req, renamed, ans->groups, ans->permissions);
+    return anp_node_granted(r, req, renamed, ans->groups, ans->permissions, ans->user_flags);
 }
 
 /* The mapping of a worker's answer to a password check onto what mod_auth_basic understands. */
@@ -172,7 +181,7 @@ authn_status anp_node_check_password(request_rec *r, const char *user, const cha
         return AUTH_GENERAL_ERROR;
     }
     req.password = password;
-    if (granted_from_cache(r, conf, &req, &key, &asked_at)) {
+    if (anp_node_granted_from_cache(r, conf, &req, &key, &asked_at)) {
         return AUTH_GRANTED;
     }
     if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
@@ -259,7 +268,7 @@ const authn_provider *anp_authn_node_provider(void)
 }
 
 /* ------------------------------------------------------------------------------------------------ */
-/* authz "node-group", "group", "node-permission"                                                    */
+/* authz "node-group", "group", "node-permission", "node-staff", "node-superuser"                    */
 /* ------------------------------------------------------------------------------------------------ */
 
 /* Require arguments: an ap_expr string (so %{REMOTE_USER} and friends work), split into words like
@@ -424,6 +433,69 @@ static const authz_provider authz_permission = {
     parse_permission_line,
 };
 
+/* Require node-staff / node-superuser: no arguments; the section's checks then ask for the flags. */
+static const char *parse_flag_line(cmd_parms *cmd, const char *require_line, const void **parsed, int flag,
+                                   const char *what)
+{
+    (void)parsed;
+    if (require_line && *(require_line + strspn(require_line, " \t"))) {
+        return apr_psprintf(cmd->pool, "Require %s takes no arguments", what);
+    }
+    anp_config_note_user_flag(cmd, flag);
+    return NULL;
+}
+
+static const char *parse_staff_line(cmd_parms *cmd, const char *require_line, const void **parsed)
+{
+    return parse_flag_line(cmd, require_line, parsed, ANP_USER_FLAG_STAFF, ANP_PROVIDER_STAFF);
+}
+
+static const char *parse_superuser_line(cmd_parms *cmd, const char *require_line, const void **parsed)
+{
+    return parse_flag_line(cmd, require_line, parsed, ANP_USER_FLAG_SUPERUSER, ANP_PROVIDER_SUPERUSER);
+}
+
+/* Decided only from the flags the user's own check (password or session) brought back in its trip. */
+static authz_status flag_check(request_rec *r, int flag, const char *what)
+{
+    authz_status status;
+
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (anp_fold_decide_user_flag(r, flag, what, &status)) {
+        return status;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  ANPLOGNO(0532) "Require %s: no flags for user '%s': the user was not authenticated by "
+                  "mod_authnz_node (AuthBasicProvider node or AuthType DjangoSession) in this section", what, r->user);
+    return AUTHZ_GENERAL_ERROR;
+}
+
+static authz_status staff_check(request_rec *r, const char *require_line, const void *parsed)
+{
+    (void)require_line;
+    (void)parsed;
+    return flag_check(r, ANP_USER_FLAG_STAFF, ANP_PROVIDER_STAFF);
+}
+
+static authz_status superuser_check(request_rec *r, const char *require_line, const void *parsed)
+{
+    (void)require_line;
+    (void)parsed;
+    return flag_check(r, ANP_USER_FLAG_SUPERUSER, ANP_PROVIDER_SUPERUSER);
+}
+
+static const authz_provider authz_staff = {
+    staff_check,
+    parse_staff_line,
+};
+
+static const authz_provider authz_superuser = {
+    superuser_check,
+    parse_superuser_line,
+};
+
 void anp_register_providers(apr_pool_t *p)
 {
     anp_authn_cache_register(p);
@@ -436,6 +508,10 @@ void anp_register_providers(apr_pool_t *p)
                               &authz_group, AP_AUTH_INTERNAL_PER_CONF);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, ANP_PROVIDER_PERMISSION, AUTHZ_PROVIDER_VERSION,
                               &authz_permission, AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, ANP_PROVIDER_STAFF, AUTHZ_PROVIDER_VERSION, &authz_staff,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, ANP_PROVIDER_SUPERUSER, AUTHZ_PROVIDER_VERSION,
+                              &authz_superuser, AP_AUTH_INTERNAL_PER_CONF);
 }
 
 void anp_log_group_owner(server_rec *s, int to_console)

@@ -109,7 +109,9 @@ static apr_size_t request_size(const anp_request *req, const apr_array_header_t 
     size += 3 * (ANP_FIELD_HEADER + 4); /* HANDLER_ID, GROUP_HANDLER_ID, TIMEOUT_MS */
     size += ANP_FIELD_HEADER + 4 + strlen(req->handler->spec);
     size += req->group_handler ? ANP_FIELD_HEADER + 4 + strlen(req->group_handler->spec) : 0;
-    size += ANP_FIELD_HEADER + strlen(req->user);
+    size += req->user ? ANP_FIELD_HEADER + strlen(req->user) : 0;
+    size += req->session_key ? ANP_FIELD_HEADER + req->session_key_len : 0;
+    size += req->want_user_flags ? ANP_FIELD_HEADER : 0;
     size += req->password ? ANP_FIELD_HEADER + strlen(req->password) : 0;
     size += req->realm ? ANP_FIELD_HEADER + strlen(req->realm) : 0;
     size += fields_size(req->groups, 0) + fields_size(req->permissions, 0) + fields_size(env, own_env_only);
@@ -120,7 +122,7 @@ static apr_size_t request_size(const anp_request *req, const apr_array_header_t 
  * request. Counted with both DEFINE_HANDLERs so that the answer is the same on every connection. */
 static int own_environ_fits(const anp_request *req, const apr_array_header_t *env)
 {
-    int fields = 11 + (req->groups ? req->groups->nelts : 0) + (req->permissions ? req->permissions->nelts : 0);
+    int fields = 13 + (req->groups ? req->groups->nelts : 0) + (req->permissions ? req->permissions->nelts : 0);
     int i;
     for (i = 0; env && i < env->nelts; i++) {
         const char *entry = APR_ARRAY_IDX(env, i, const char *);
@@ -137,6 +139,10 @@ static int own_environ_fits(const anp_request *req, const apr_array_header_t *en
 const apr_array_header_t *anp_request_environ(request_rec *r, const anp_request *req)
 {
     apr_array_header_t *env;
+    /* A session check carries no environ: the Cookie header, and the session key in it, stay here. */
+    if (req->kind == ANP_KIND_CHECK_SESSION) {
+        return NULL;
+    }
     if (!req->handler->reads_environ && !(req->group_handler && req->group_handler->reads_environ)) {
         return NULL;
     }
@@ -208,7 +214,15 @@ long anp_request_encode(const anp_request *req, const apr_array_header_t *env, c
         define_if_new(&w, conn, req->group_handler_id, req->group_handler, out);
         anp_put_u32(&w, ANP_TAG_GROUP_HANDLER_ID, req->group_handler_id);
     }
-    anp_put_str(&w, ANP_TAG_USER, req->user);
+    if (req->user) {
+        anp_put_str(&w, ANP_TAG_USER, req->user);
+    }
+    if (req->session_key) {
+        anp_put_field(&w, ANP_TAG_SESSION_KEY, req->session_key, req->session_key_len);
+    }
+    if (req->want_user_flags) {
+        anp_put_field(&w, ANP_TAG_WANT_USER_FLAGS, "", 0);
+    }
     if (req->password) {
         anp_put_str(&w, ANP_TAG_PASSWORD, req->password);
     }

@@ -13,6 +13,7 @@
 #include "httpd.h"
 #include "apr_tables.h"
 
+#include "anp_protocol.h"
 #include "config.h"
 #include "conn.h"
 
@@ -23,7 +24,10 @@ typedef struct {
     const anp_handler *group_handler;       /* GROUP_HANDLER_ID's (CHECK_PASSWORD only); NULL: not sent */
     uint32_t group_handler_id;
     const char *location;                   /* the section's path, for the environ */
-    const char *user;                       /* USER */
+    const char *user;                       /* USER; NULL: not sent (CHECK_SESSION) */
+    const char *session_key;                /* SESSION_KEY bytes (CHECK_SESSION only; may hold a NUL) */
+    apr_size_t session_key_len;
+    int want_user_flags;                    /* WANT_USER_FLAGS (CHECK_PASSWORD, CHECK_SESSION) */
     const char *password;                   /* PASSWORD (CHECK_PASSWORD only) */
     const char *realm;                      /* REALM (GET_REALM_HASH only) */
     const apr_array_header_t *groups;       /* GROUP fields (const char *), may be NULL */

@@ -86,6 +86,7 @@ static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_verdict verdi
     ans->status = verdict_status(verdict);
     ans->retry_after = verdict == ANP_VERDICT_THROTTLED ? anp_answer_retry_after(msg) : 0;
     ans->throttle_scope = verdict == ANP_VERDICT_THROTTLED ? anp_answer_throttle_scope(msg) : 0;
+    ans->user_flags = -1;
     ans->groups = apr_array_make(p, 4, sizeof(const char *));
     ans->permissions = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < msg->field_count; i++) {
@@ -106,6 +107,10 @@ static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_verdict verdi
             break;
         case ANP_TAG_PERMISSION:
             *(const char **)apr_array_push(ans->permissions) = value;
+            break;
+        case ANP_TAG_USER_FLAGS:
+            /* anp_answer.c refuses flags that were not asked for or have unknown bits. */
+            ans->user_flags = f->len == 1 ? f->value[0] : -1;
             break;
         default:
             break;
@@ -161,6 +166,7 @@ static apr_status_t take_answer(anp_call *call, anp_conn *conn, uint32_t id, con
     expect.request_id = id;
     expect.asked_permissions = asked ? (const char *const *)asked->elts : NULL;
     expect.asked_count = asked ? (size_t)asked->nelts : 0;
+    expect.want_user_flags = call->req->want_user_flags;
     verdict = anp_answer_verdict(msg, &expect, &why);
     copy_answer(call->r->pool, msg, verdict, ans);
     if (msg->kind != (call->req->kind | ANP_ANSWER_BIT) || msg->request_id != id) {

@@ -24,6 +24,7 @@ typedef struct {
     apr_array_header_t *permissions; /* PERMISSION fields of the answer (const char *): held, of those asked */
     apr_uint32_t retry_after;   /* THROTTLED: RETRY_AFTER, 1..86400 seconds; 0 for any other status */
     int throttle_scope;         /* THROTTLED: ANP_THROTTLE_SCOPE_*, or 0 when the answer named none */
+    int user_flags;             /* USER_FLAGS (ANP_USER_FLAG_* bits); -1: the answer has none */
 } anp_answer;
 
 /* Sends the request and reads its answer. APR_SUCCESS: *ans holds the worker's answer. Otherwise

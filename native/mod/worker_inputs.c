@@ -28,6 +28,7 @@
 #include "unixd.h"
 
 #include "anp_private.h"
+#include "anp_protocol.h" /* anp_wipe */
 #include "config.h"
 #include "worker_inputs.h"
 
@@ -241,6 +242,8 @@ static const struct {
 } secret_keys[] = {
     {"\ndatabase=" ANP_SECRET_FILE_PREFIX, &anp_secret_database_url},
     {"\ndefender_redis_url=" ANP_SECRET_FILE_PREFIX, &anp_secret_redis_url},
+    /* A bare path: the file holds more than one line, so it is never a file: value the worker substitutes. */
+    {"\nsecret_key_file=", &anp_secret_django_secret_key},
 };
 
 /* The file: secrets one spec names, each path read and checked once across all specs. */
@@ -269,6 +272,38 @@ static const char *collect_spec_secrets(apr_pool_t *p, const char *spec, apr_has
     return NULL;
 }
 
+/*
+ * A Django spec (every merge of the sections) that sets a session option must name a secret_key_file:
+ * every session, db ones included, is signed with SECRET_KEY, so without it no session could be checked.
+ */
+static const char *check_session_keys(apr_pool_t *p, const char *spec)
+{
+    static const char *const session_keys[] = {"\nsession_engine=", "\nsession_cookie_name=", "\nsession_cookie_age=",
+                                               "\nsession_file_path=", "\nauthentication_backends=",
+                                               "\nhashing_algorithm=", NULL};
+    int i;
+
+    if (strstr(spec, "\nsecret_key_file=")) {
+        /*
+         * With USE_TZ off Django stores expire_date in TIME_ZONE's local time: the worker must know the zone.
+         * (use_tz and time_zone alone, without a secret, are unread: no session is checked.)
+         */
+        if (strstr(spec, "\nuse_tz=off") && !strstr(spec, "\ntime_zone=")) {
+            return "NodeAuthDjangoOption use_tz: off stores session expiry in TIME_ZONE's local time: set time_zone "
+                   "to the site's TIME_ZONE";
+        }
+        return NULL;
+    }
+    for (i = 0; session_keys[i]; i++) {
+        if (strstr(spec, session_keys[i])) {
+            return apr_psprintf(p, "NodeAuthDjangoOption %.*s: needs secret_key_file in the same or an enclosing "
+                                "section (Django signs every session with its SECRET_KEY)",
+                                (int)strlen(session_keys[i]) - 2, session_keys[i] + 1);
+        }
+    }
+    return NULL;
+}
+
 /* The file: secrets the specs name, each read and checked once. */
 static const char *collect_secrets(apr_pool_t *p, apr_hash_t *specs, anp_worker_inputs *out)
 {
@@ -277,7 +312,8 @@ static const char *collect_secrets(apr_pool_t *p, apr_hash_t *specs, anp_worker_
     const char *err;
 
     for (hi = apr_hash_first(p, specs); hi; hi = apr_hash_next(hi)) {
-        if ((err = collect_spec_secrets(p, apr_hash_this_val(hi), seen, out)) != NULL) {
+        if ((err = check_session_keys(p, apr_hash_this_val(hi))) != NULL
+            || (err = collect_spec_secrets(p, apr_hash_this_val(hi), seen, out)) != NULL) {
             return err;
         }
     }
@@ -356,6 +392,8 @@ const anp_secret_kind anp_secret_database_url = {ANP_DIRECTIVE_DJANGO_DATABASE, 
                                                  anp_config_check_database_url};
 const anp_secret_kind anp_secret_redis_url = {"NodeAuthDjangoOption defender_redis_url", "a Redis URL",
                                               anp_config_check_redis_url};
+const anp_secret_kind anp_secret_django_secret_key = {"NodeAuthDjangoOption secret_key_file", "a Django SECRET_KEY",
+                                                      anp_config_check_secret_key};
 
 static const char *read_whole(apr_pool_t *p, int fd, const char *path, const char *who, anp_secret_file *secret)
 {
@@ -389,6 +427,17 @@ static const char *read_whole(apr_pool_t *p, int fd, const char *path, const cha
 const char *anp_secret_file_read(apr_pool_t *p, const char *path, anp_secret_file *secret)
 {
     return anp_secret_file_read_as(p, path, &anp_secret_database_url, secret);
+}
+
+const char *anp_secret_file_check(apr_pool_t *p, const char *path, const anp_secret_kind *kind)
+{
+    anp_secret_file secret = {NULL, NULL, 0};
+    const char *err = anp_secret_file_read_as(p, path, kind, &secret);
+
+    if (secret.content) {
+        anp_wipe((void *)secret.content, secret.len);
+    }
+    return err;
 }
 
 const char *anp_secret_file_read_as(apr_pool_t *p, const char *path, const anp_secret_kind *kind,

@@ -41,9 +41,16 @@ typedef struct {
 } anp_secret_kind;
 extern const anp_secret_kind anp_secret_database_url;
 extern const anp_secret_kind anp_secret_redis_url;
+/* NodeAuthDjangoOption secret_key_file: SECRET_KEY on the first line, SECRET_KEY_FALLBACKS on further lines. */
+extern const anp_secret_kind anp_secret_django_secret_key;
 
 /* anp_secret_file_read for a secret of another kind (NodeAuthDjangoOption defender_redis_url file:). */
 const char *anp_secret_file_read_as(apr_pool_t *p, const char *path, const anp_secret_kind *kind,
                                     anp_secret_file *secret);
+
+/* The configuration-time check of a secret file (apache2 -t included): anp_secret_file_read_as, then what
+ * it read is wiped. Directives are read into pconf, which httpd's children inherit, and nothing keeps that
+ * copy: only the start's own read goes into the bootstrap. */
+const char *anp_secret_file_check(apr_pool_t *p, const char *path, const anp_secret_kind *kind);
 
 #endif

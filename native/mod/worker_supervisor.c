@@ -716,10 +716,15 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 
 void anp_worker_child_init(void)
 {
-    if (supervisor && getpid() != supervisor->parent_pid && supervisor->beats.read_fd >= 0) {
+    if (!supervisor || getpid() == supervisor->parent_pid) {
+        return;
+    }
+    if (supervisor->beats.read_fd >= 0) {
         close(supervisor->beats.read_fd);
         supervisor->beats.read_fd = -1;
     }
+    /* The secrets are the parent's, for the worker's starts: a child keeps no copy. */
+    anp_bootstrap_forget(supervisor->bootstrap);
 }
 
 /*

@@ -4,11 +4,13 @@
  * `npm run fuzz` (scripts/fuzz.sh) with clang -fsanitize=fuzzer,address,undefined.
  *
  * Input: byte 0 picks the request kind, byte 1 seeds how the bytes arrive (recv() returns them in
- * chunks), byte 2 picks which permissions were asked, bytes 3..6 are the request id; the rest is what
+ * chunks), byte 2 picks which permissions were asked (bits 0..3) and whether the request carried
+ * WANT_USER_FLAGS (bit 4), bytes 3..6 are the request id; the rest is what
  * the worker sent. Each prefix the reader looks at is copied into a heap block of exactly its size, so
  * AddressSanitizer stops on a read past what has arrived. The invariant that matters: nothing but the
  * whole, well-formed answer to this very request, with STATUS GRANTED, is a grant; THROTTLED only answers a
- * password check and always carries a RETRY_AFTER in range.
+ * password check and always carries a RETRY_AFTER in range; a session grant always names its user; user
+ * flags are only ever read when they were asked for, and a grant to such a request always has them.
  */
 #include "anp_answer.h"
 #include "anp_fold.h"
@@ -28,7 +30,8 @@
 #define CONTROL_LEN 7
 
 static const uint8_t kinds[] = {ANP_KIND_CHECK_PASSWORD, ANP_KIND_GROUPS_FOR_USER, ANP_KIND_HAS_PERMISSION,
-                                ANP_KIND_GET_REALM_HASH, ANP_KIND_ALLOW_ACCESS, ANP_KIND_HELLO, ANP_KIND_AUTH};
+                                ANP_KIND_GET_REALM_HASH, ANP_KIND_ALLOW_ACCESS, ANP_KIND_HELLO, ANP_KIND_AUTH,
+                                ANP_KIND_CHECK_SESSION};
 static const char *const permission_names[] = {"blog.add_post", "blog.change_post", "auth.view_user", "x"};
 static const char *const wanted_groups[] = {"Editors", "staff"};
 
@@ -92,6 +95,15 @@ static void check_not_error(const anp_message *msg, const anp_answer_expect *exp
     if (verdict == ANP_VERDICT_GRANTED && expect->kind == ANP_KIND_GET_REALM_HASH) {
         REQUIRE(anp_find(msg, ANP_TAG_HASH) != NULL);
     }
+    if (verdict == ANP_VERDICT_GRANTED && expect->kind == ANP_KIND_CHECK_SESSION) {
+        REQUIRE(anp_find(msg, ANP_TAG_USER) != NULL);
+    }
+    /* Flags never reach a module that did not ask; a grant to one that asked always carries them. */
+    REQUIRE(expect->want_user_flags || anp_find(msg, ANP_TAG_USER_FLAGS) == NULL);
+    if (verdict == ANP_VERDICT_GRANTED && expect->want_user_flags) {
+        REQUIRE(anp_answer_user_flags(msg) >= 0 && anp_answer_user_flags(msg) <= 3);
+    }
+    REQUIRE(!(verdict == ANP_VERDICT_USER_NOT_FOUND && expect->kind == ANP_KIND_CHECK_SESSION));
     if (verdict == ANP_VERDICT_THROTTLED) {
         /* A throttle always says how long, and only a password check is ever throttled. */
         REQUIRE(expect->kind == ANP_KIND_CHECK_PASSWORD);
@@ -157,6 +169,7 @@ static void set_expect(const uint8_t *data, anp_answer_expect *expect, const cha
         }
     }
     expect->asked_permissions = asked;
+    expect->want_user_flags = (data[2] & 0x10) != 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

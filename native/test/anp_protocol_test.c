@@ -1,7 +1,7 @@
 /*
  * anp_protocol_test.c: checks the parts of anp_protocol.c that the addon does not reach (the typed
  * writer helpers, DEFINE_HANDLER, buffer capacity, field readers, anp_find, the length-prefix reader), and
- * the module's verdict on THROTTLED answers (anp_answer.c), on messages built without the decoder.
+ * the module's verdict on THROTTLED answers and on session and user-flag answers (anp_answer.c).
  * Prints one TAP line per check and exits non-zero when one fails; test/integration/protocol-c.test.ts runs it.
  */
 #include "anp_answer.h"
@@ -222,7 +222,7 @@ static void test_frame_size(void)
     n = anp_writer_finish(&w);
     CHECK(anp_frame_size(buf, 4) == n);
     CHECK(anp_decode(buf, (size_t)n, &msg) == n && msg.request_id == 0 && msg.kind == ANP_KIND_HELLO);
-    CHECK(same_bytes(buf, n, "0000001f" "01" "00000000" "0002" "010002" "0005" "100010" "30313233343536373839616263646566"));
+    CHECK(same_bytes(buf, n, "0000001f" "01" "00000000" "0002" "010002" "0006" "100010" "30313233343536373839616263646566"));
 }
 
 static void test_wipe(void)
@@ -262,7 +262,7 @@ static void test_throttled_verdict(void)
     static const uint8_t throttled = ANP_STATUS_THROTTLED, denied = ANP_STATUS_DENIED;
     static const uint8_t ten[] = {0, 0, 0, 10}, zero[] = {0, 0, 0, 0}, over[] = {0, 1, 0x51, 0x81}; /* 86401 */
     static anp_message msg;
-    anp_answer_expect expect = {ANP_KIND_CHECK_PASSWORD, 5, NULL, 0};
+    anp_answer_expect expect = {ANP_KIND_CHECK_PASSWORD, 5, NULL, 0, 0};
     const char *why = NULL;
 
     throttled_answer(&msg, ANP_KIND_CHECK_PASSWORD, &throttled, ten);
@@ -312,6 +312,58 @@ static void test_throttled_codec(void)
     CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
 }
 
+/* Writes an answer of `kind` with `status`, USER when user is not NULL, USER_FLAGS when flags >= 0; decodes it into *msg. */
+static long session_answer(anp_message *msg, uint8_t kind, uint8_t status, const char *user, int flags)
+{
+    static uint8_t buf[128];
+    anp_writer w;
+    long len;
+    anp_writer_init(&w, buf, sizeof(buf), kind | ANP_ANSWER_BIT, 9);
+    anp_put_u8(&w, ANP_TAG_STATUS, status);
+    if (user != NULL) {
+        anp_put_str(&w, ANP_TAG_USER, user);
+    }
+    if (flags >= 0) {
+        anp_put_u8(&w, ANP_TAG_USER_FLAGS, (uint8_t)flags);
+    }
+    len = anp_writer_finish(&w);
+    return len > 0 ? anp_decode(buf, (size_t)len, msg) : len;
+}
+
+static void test_session_verdict(void)
+{
+    static anp_message msg;
+    anp_answer_expect expect = {ANP_KIND_CHECK_SESSION, 9, NULL, 0, 0};
+    const char *why = NULL;
+
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_SESSION, ANP_STATUS_GRANTED, "alice", -1) > 0);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_GRANTED && why == NULL);
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_SESSION, ANP_STATUS_DENIED, NULL, -1) > 0);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_DENIED && why == NULL);
+    /* The codec refuses a session grant without USER, and the reader refuses one built by hand. */
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_SESSION, ANP_STATUS_GRANTED, NULL, -1) == ANP_E_MALFORMED);
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_SESSION, ANP_STATUS_DENIED, "alice", -1) > 0);
+    msg.fields[0].value = (const uint8_t *)"\x01";
+    msg.field_count = 1;
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_ERROR && why != NULL);
+    /* No valid session is DENIED: USER_NOT_FOUND is broken here. */
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_SESSION, ANP_STATUS_USER_NOT_FOUND, NULL, -1) > 0);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_ERROR && why != NULL);
+    /* Flags not asked for make a broken answer; asked for, a grant must carry them. */
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_SESSION, ANP_STATUS_GRANTED, "alice", 3) > 0);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_ERROR && why != NULL);
+    expect.want_user_flags = 1;
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_GRANTED && anp_answer_user_flags(&msg) == 3);
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_SESSION, ANP_STATUS_GRANTED, "alice", -1) > 0);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_ERROR && anp_answer_user_flags(&msg) == -1);
+    expect.kind = ANP_KIND_CHECK_PASSWORD;
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_PASSWORD, ANP_STATUS_GRANTED, NULL, ANP_USER_FLAG_STAFF) > 0);
+    CHECK(anp_answer_verdict(&msg, &expect, &why) == ANP_VERDICT_GRANTED && anp_answer_user_flags(&msg) == 1);
+    /* Unknown bits and flags beside DENIED never leave the writer. */
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_PASSWORD, ANP_STATUS_GRANTED, NULL, 4) == ANP_E_MALFORMED);
+    CHECK(session_answer(&msg, ANP_KIND_CHECK_SESSION, ANP_STATUS_DENIED, NULL, 0) == ANP_E_MALFORMED);
+}
+
 int main(void)
 {
     test_wipe();
@@ -322,6 +374,7 @@ int main(void)
     test_frame_size();
     test_throttled_verdict();
     test_throttled_codec();
+    test_session_verdict();
     printf("1..%d\n", checks);
     return failures == 0 ? 0 : 1;
 }

@@ -142,6 +142,7 @@ static int fail_step(const char *fmt, ...)
 
 typedef struct {
     int renamed, has_groups, ngroups, nheld;
+    int user_flags;                         /* -1: not asked; else ANP_USER_FLAG_* bits */
     char user[NAME_CAP];
     char groups[MAX_NAMES][NAME_CAP];
     char held[MAX_NAMES][NAME_CAP];
@@ -172,6 +173,7 @@ static void random_grant(model_grant *g)
     int i;
     memset(g, 0, sizeof(*g));
     g->renamed = rnd(3) == 0;
+    g->user_flags = rnd(2) ? -1 : (int)rnd(4);
     g->has_groups = rnd(2);
     g->ngroups = g->has_groups ? (int)rnd(MAX_NAMES / 2 + 1) : 0;
     g->nheld = (int)rnd(MAX_NAMES / 2 + 1);
@@ -189,7 +191,7 @@ static void random_grant(model_grant *g)
 /* The payload's size as the format in grant_payload.c describes it, counted independently. */
 static size_t model_size(const model_grant *g)
 {
-    size_t n = 1 + 2;
+    size_t n = 1 + 2 + (g->user_flags >= 0);
     int i;
     if (g->renamed) {
         n += strlen(g->user) + 1;
@@ -220,6 +222,7 @@ static apr_array_header_t *names_array(apr_pool_t *p, char names[][NAME_CAP], in
 static void small_grant(model_grant *g)
 {
     memset(g, 0, sizeof(*g));
+    g->user_flags = -1;
     g->renamed = 1;
     strcpy(g->user, "alice");
     g->has_groups = 1;
@@ -233,6 +236,7 @@ static anp_grant to_grant(apr_pool_t *p, model_grant *g)
     out.user = g->renamed ? g->user : NULL;
     out.groups = g->has_groups ? names_array(p, g->groups, g->ngroups) : NULL;
     out.held_permissions = names_array(p, g->held, g->nheld);
+    out.user_flags = g->user_flags;
     return out;
 }
 
@@ -252,6 +256,9 @@ static int same_names(const apr_array_header_t *a, char names[][NAME_CAP], int n
 
 static int same_grant(const anp_grant *got, model_grant *want)
 {
+    if (got->user_flags != want->user_flags) {
+        return 0;
+    }
     if (want->renamed ? !got->user || strcmp(got->user, want->user) != 0 : got->user != NULL) {
         return 0;
     }
@@ -658,12 +665,28 @@ static void test_key(void)
     ok = ok && differs(&k, &other);
     other = parts, other.client_ip = NULL; /* no address differs from any address */
     ok = ok && differs(&k, &other);
+    other = parts, other.want_user_flags = 1; /* an answer without flags never answers one that wants them */
+    ok = ok && differs(&k, &other);
+    /* A session grant never answers a password check, nor another session key. */
+    other = parts, other.kind = 9, other.session_key = "c", other.session_key_len = 1;
+    ok = ok && differs(&k, &other);
+    {
+        anp_grant_key s1, s2;
+        anp_grant_key_parts a = parts_of(NULL, NULL), b;
+        a.kind = 9, a.session_key = "key\0x", a.session_key_len = 5; /* bytes after a NUL count */
+        b = a, b.session_key = "key\0y";
+        ok = ok && anp_grant_cache_key(&a, &s1) && anp_grant_cache_key(&b, &s2)
+             && memcmp(s1.digest, s2.digest, ANP_GRANT_KEY_LEN) != 0;
+        b = a, b.session_key = "key\0xz", b.session_key_len = 6;
+        ok = ok && differs(&s1, &b);
+    }
     stop_child();
     start_child();
     ok = ok && differs(&k, &parts); /* a new child, a new key */
     stop_child();
-    check(ok, "the key: the same parts give the same digest; any part changed (the client's address "
-              "included), the parts split differently, or another child's key give another");
+    check(ok, "the key: the same parts give the same digest; any part changed (the client's address, "
+              "the kind, WANT_USER_FLAGS and every byte of a session key included), the parts split "
+              "differently, or another child's key give another");
 }
 
 /* A renamed user of `len` bytes, nothing else: a payload of len + 4 bytes. */
@@ -680,6 +703,7 @@ static int bound_case(apr_uint32_t i, size_t len)
     grant.user = user;
     grant.groups = NULL;
     grant.held_permissions = apr_array_make(r->pool, 1, sizeof(const char *));
+    grant.user_flags = -1;
     last_log[0] = '\0';
     anp_grant_cache_put(r, &k, now(), 60, &grant);
     if (len + 4 > ANP_GRANT_CACHE_PAYLOAD) {

@@ -27,12 +27,24 @@ Commands:
   audit_hashes                                     -> {rows: [{usable, algorithm, must_update, iterations}]}
                                                    every user's stored value as Django reads it
   seed_demo                                        alice, bob, carol, jürgen (see seed_demo below)
+  login {engine, username, password, backend?, signed_at?}
+                                                   -> {cookie, backend}  (authenticate, auth.login, save)
+  logout {engine, cookie}                          auth.logout: the session is flushed (row / file deleted)
+  expire_session {engine, cookie}                  db, cached_db, file only (see expire_session below)
+  session_user {engine, cookie, keep?}             -> {username|null}  (auth.get_user on that session)
+
+The session commands take the engine per command (db | cached_db | signed_cookies | file:
+django.contrib.sessions.backends.<engine>.SessionStore), as SessionMiddleware would build it from the cookie.
   version                                          -> {django, engine, custom_user, hashers}
 """
+import importlib
 import json
 import os
 import sys
+import time
 import traceback
+from datetime import timedelta
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -43,14 +55,18 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.contrib import auth  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth import hashers  # noqa: E402
 from django.contrib.auth.handlers import modwsgi  # noqa: E402
 from django.contrib.auth.models import Group, Permission  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.db.utils import InterfaceError, OperationalError  # noqa: E402
+from django.test import RequestFactory  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 UserModel = get_user_model()
 HAS_IS_ACTIVE = any(f.name == "is_active" for f in UserModel._meta.get_fields())
@@ -229,6 +245,93 @@ def seed_demo(_):
     return {"users": [d[0] for d in demo]}
 
 
+SESSION_ENGINES = ("db", "cached_db", "signed_cookies", "file")
+
+
+def _session_store(engine):
+    if engine not in SESSION_ENGINES:
+        raise ValueError("unknown session engine %r (one of %s)" % (engine, ", ".join(SESSION_ENGINES)))
+    return importlib.import_module("django.contrib.sessions.backends." + engine).SessionStore
+
+
+def _session_request(engine, cookie=None):
+    """A request carrying the session SessionMiddleware would attach for this cookie (None: no cookie)."""
+    request = RequestFactory().get("/")
+    request.session = _session_store(engine)(cookie)
+    return request
+
+
+def login(args):
+    """Django's login view, reduced: authenticate (every AUTHENTICATION_BACKENDS in order, or only `backend`),
+    auth.login on a fresh session, then the save SessionMiddleware does; the cookie is the session key.
+    signed_at (signed_cookies only): sign as if time.time() were that many seconds since the epoch, to make
+    a cookie that is old (or expired) now; the other engines keep their expiry server side (expire_session)."""
+    engine = args["engine"]
+    signed_at = args.get("signed_at")
+    if signed_at is not None and engine != "signed_cookies":
+        raise ValueError("signed_at applies to signed_cookies only; use expire_session for %s" % engine)
+    request = _session_request(engine)
+    credentials = {"username": args["username"], "password": args["password"]}
+    backend = args.get("backend")
+    if backend:
+        user = auth.load_backend(backend).authenticate(request, **credentials)
+    else:
+        user = auth.authenticate(request, **credentials)
+        backend = getattr(user, "backend", None)
+    if user is None:
+        raise PermissionError("Django did not authenticate %r" % args["username"])
+    if signed_at is None:
+        auth.login(request, user, backend=backend)
+        request.session.save()
+    else:
+        # TimestampSigner.timestamp() reads time.time() through django.core.signing's module global.
+        with mock.patch("django.core.signing.time.time", return_value=float(signed_at)):
+            auth.login(request, user, backend=backend)
+            request.session.save()
+    return {"cookie": request.session.session_key, "backend": backend}
+
+
+def logout(args):
+    request = _session_request(args["engine"], args["cookie"])
+    auth.logout(request)
+    return {}
+
+
+def expire_session(args):
+    """Makes the session expired as its engine sees it, keeping its key and content.
+    db, cached_db: expire_date a day in the past through the model (and the cached copy dropped, as its
+    timeout would have); file: the file's mtime older than SESSION_COOKIE_AGE (the login sets no
+    _session_expiry, so the file engine dates the session by its mtime). signed_cookies cannot be expired
+    after issue (its expiry is the signature's timestamp): log in with signed_at instead."""
+    engine, cookie = args["engine"], args["cookie"]
+    store = _session_store(engine)(cookie)
+    if engine == "signed_cookies":
+        raise ValueError("a signed cookie cannot be expired after issue: log in with signed_at in the past")
+    if not store.exists(cookie):
+        raise LookupError("no such session")
+    if engine == "file":
+        then = time.time() - settings.SESSION_COOKIE_AGE - 86400
+        os.utime(store._key_to_file(cookie), (then, then))
+        return {}
+    updated = store.model.objects.filter(session_key=cookie).update(expire_date=timezone.now() - timedelta(days=1))
+    if engine == "cached_db":
+        caches[settings.SESSION_CACHE_ALIAS].delete(store.cache_key)
+    return {"updated": updated}
+
+
+def session_user(args):
+    """auth.get_user on a request carrying that session: the username, or None for AnonymousUser. As on a
+    real request, a session whose auth hash no longer matches is flushed (row / file deleted); with keep,
+    the flush deletes nothing, so later commands see the session as it was."""
+    request = _session_request(args["engine"], args["cookie"])
+    if args.get("keep"):
+        with mock.patch.object(request.session, "delete"):
+            user = auth.get_user(request)
+    else:
+        user = auth.get_user(request)
+    return {"username": user.get_username() if user.is_authenticated else None}
+
+
 def version(_):
     return {
         "django": django.get_version(),
@@ -242,7 +345,7 @@ def version(_):
 COMMANDS = {f.__name__: f for f in [
     migrate, create_group, create_permission, create_user, set_password, set_raw_password, set_active,
     delete_user, get_password, check_password, groups_for_user, has_perm, make_password, check_encoded,
-    must_update, audit_hashes, seed_demo, version,
+    must_update, audit_hashes, seed_demo, login, logout, expire_session, session_user, version,
 ]}
 
 

@@ -7,17 +7,45 @@ Everything comes from the environment:
   DJANGO_PASSWORD_HASHERS  comma list of algorithm names (pbkdf2_sha256, argon2, ...) or dotted class paths;
                            the first is the preferred one
   DJANGO_PBKDF2_ITERATIONS PBKDF2 iterations of the preferred pbkdf2 hashers (cheap hashes for tests)
+  DJANGO_SECRET_KEY        SECRET_KEY (default: the test project's fixed key below)
+  DJANGO_SECRET_KEY_FALLBACKS  comma list for SECRET_KEY_FALLBACKS (a 4.1 setting: Django 3.2 ignores it)
+  DJANGO_SESSION_FILE_PATH SESSION_FILE_PATH of the file session engine (default: Django's, the temp dir)
+  DJANGO_SESSION_COOKIE_NAME, DJANGO_SESSION_COOKIE_AGE  SESSION_COOKIE_NAME (also the file engine's file
+                           prefix), SESSION_COOKIE_AGE in seconds
+  DJANGO_DEFAULT_HASHING_ALGORITHM  3.2's DEFAULT_HASHING_ALGORITHM (sha256 or sha1; set only when given)
+  DJANGO_AUTHENTICATION_BACKENDS  comma list of dotted paths (default: ModelBackend, AllowAllUsersModelBackend)
+
+The session engine is not a setting here: the oracle's session commands name it per command.
 """
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
-SECRET_KEY = "mod_authnz_node test project, not a secret"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "mod_authnz_node test project, not a secret"
+if os.environ.get("DJANGO_SECRET_KEY_FALLBACKS"):
+    SECRET_KEY_FALLBACKS = [k for k in os.environ["DJANGO_SECRET_KEY_FALLBACKS"].split(",") if k]
 DEBUG = False
 USE_TZ = True
 ALLOWED_HOSTS = ["*"]
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions"]
+# Both, so that Django itself accepts a session logged in by either; which ones Apache admits is its own option.
+AUTHENTICATION_BACKENDS = [
+    b.strip()
+    for b in os.environ.get(
+        "DJANGO_AUTHENTICATION_BACKENDS",
+        "django.contrib.auth.backends.ModelBackend,django.contrib.auth.backends.AllowAllUsersModelBackend",
+    ).split(",")
+    if b.strip()
+]
+if os.environ.get("DJANGO_SESSION_FILE_PATH"):
+    SESSION_FILE_PATH = os.environ["DJANGO_SESSION_FILE_PATH"]
+if os.environ.get("DJANGO_SESSION_COOKIE_NAME"):
+    SESSION_COOKIE_NAME = os.environ["DJANGO_SESSION_COOKIE_NAME"]
+if os.environ.get("DJANGO_SESSION_COOKIE_AGE"):
+    SESSION_COOKIE_AGE = int(os.environ["DJANGO_SESSION_COOKIE_AGE"])
+if os.environ.get("DJANGO_DEFAULT_HASHING_ALGORITHM"):
+    DEFAULT_HASHING_ALGORITHM = os.environ["DJANGO_DEFAULT_HASHING_ALGORITHM"]
 if os.environ.get("DJANGO_CUSTOM_USER") == "1":
     # Only then: PermissionsMixin's reverse accessors would clash with auth.User's otherwise.
     INSTALLED_APPS.append("accounts")

@@ -13,6 +13,8 @@ export interface HttpRequest {
   readonly method?: string;
   /** Sent in this order, as given; a Buffer value goes out byte for byte. */
   readonly headers?: ReadonlyArray<readonly [string, HeaderValue]>;
+  /** Sent after the headers, with its Content-Length (a form the demo's check posts to Django's login page). */
+  readonly body?: string;
   /** Give up when the connection is idle this long (default 120 s): a hung server must not hang us. */
   readonly idleLimitMs?: number;
 }
@@ -21,6 +23,8 @@ export interface HttpResponse {
   readonly status: number;
   /** Lower-cased names; a repeated header keeps its last value. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Every Set-Cookie header, in order (Django's login sets the session and a new CSRF cookie at once). */
+  readonly setCookies: readonly string[];
   readonly body: string;
 }
 
@@ -34,7 +38,10 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
   for (const [name, value] of request.headers ?? []) {
     head.push(Buffer.from(`${name}: `, "latin1"), typeof value === "string" ? Buffer.from(value, "latin1") : value, Buffer.from("\r\n"));
   }
+  const body = request.body === undefined ? null : Buffer.from(request.body, "utf8");
+  if (body) head.push(Buffer.from(`Content-Length: ${body.length}\r\n`, "latin1"));
   head.push(Buffer.from("\r\n"));
+  if (body) head.push(body);
 
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -65,9 +72,13 @@ function parseResponse(raw: Buffer): HttpResponse {
   const match = /^HTTP\/\d\.\d (\d{3})/.exec(lines[0] ?? "");
   if (!match?.[1]) throw new HttpRequestError(`bad status line: ${JSON.stringify(lines[0])}`);
   const headers: Record<string, string> = {};
+  const setCookies: string[] = [];
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(":");
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    headers[name] = line.slice(colon + 1).trim();
+    if (name === "set-cookie") setCookies.push(headers[name]);
   }
-  return { status: Number(match[1]), headers, body: raw.subarray(end + 4).toString("utf8") };
+  return { status: Number(match[1]), headers, setCookies, body: raw.subarray(end + 4).toString("utf8") };
 }

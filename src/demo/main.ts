@@ -1,5 +1,6 @@
 // `npm run demo`: Apache httpd on a local port, mod_authnz_node protecting two pages against a
-// Django SQLite database made by real Django, until Ctrl-C. With --check (or DEMO_CHECK=1) it
+// Django SQLite database made by real Django, and a real Django site (its login page) on the same
+// origin under mod_wsgi daemon mode, until Ctrl-C. With --check (or DEMO_CHECK=1) it
 // asks every demo login's status itself, compares it with what Django says, and exits.
 //
 // Environment: DEMO_PORT (default: a free port), DEMO_CHECK=1, DEMO_STATE_DIR (kept afterwards).
@@ -12,7 +13,8 @@ import { renderHttpdConfig } from "./httpd-config.js";
 import { startHttpd, compiledInModules, type HttpdProcess } from "./httpd-process.js";
 import { freePort } from "./free-port.js";
 import { runOracle } from "./django-oracle.js";
-import { DEMO_LOGINS, DEMO_GROUP, DEMO_PAGES, DEMO_WORKER_USER, writeDemoSite, demoAuthConfig } from "./site.js";
+import { DEMO_LOGINS, DEMO_GROUP, DEMO_PAGES, DEMO_MEMBERS_FILE, DEMO_WORKER_USER, writeDemoSite, demoAuthConfig } from "./site.js";
+import { DEMO_SITE_USER, DJANGO_LOGIN_URL, djangoSiteConfig, lockDjangoSite, writeDjangoSite, type DjangoSite } from "./django-site.js";
 import { moduleServerDirectives } from "./module-directives.js";
 import { stageWorker, lockStagedWorker } from "./stage-worker.js";
 import { expectationsFromDjango, runChecks, formatChecks, type Expectation } from "./checks.js";
@@ -53,6 +55,7 @@ interface SiteFiles {
   readonly workerRoot: string;
   readonly databaseUrl: string;
   readonly djangoVersion: ReturnType<typeof djangoSeries>;
+  readonly django: DjangoSite;
 }
 
 /** Writes the pages and httpd.conf, opens the pages to Apache's user and the database to the worker's only; returns the config's path. */
@@ -68,38 +71,50 @@ function writeSite(site: SiteFiles): string {
     compiledIn: compiledInModules(),
     runAs,
     logLevel: "info",
-    body: [moduleServerDirectives(workerRoot), ...(workerUser ? [`NodeAuthWorkerUser ${workerUser}`] : []), demoAuthConfig(site.databaseUrl, site.djangoVersion)].join("\n"),
+    extraModules: ["wsgi"],
+    body: [
+      moduleServerDirectives(workerRoot),
+      ...(workerUser ? [`NodeAuthWorkerUser ${workerUser}`] : []),
+      djangoSiteConfig(site.django, serverRoot, workerUser ? DEMO_SITE_USER : null),
+      demoAuthConfig(site.databaseUrl, site.djangoVersion, site.django.secretKeyFile, DJANGO_LOGIN_URL),
+    ].join("\n"),
   });
   const confPath = join(serverRoot, "httpd.conf");
   writeFileSync(confPath, conf);
-  // Apache's children run as www-data when we are root: they must read the pages.
-  execFileSync("chmod", ["-R", "a+rX", stateDir]);
+  // Apache's children run as www-data when we are root: they must read the pages (and find the
+  // site's wsgi.py). Never the SECRET_KEY's directory, not even for a moment.
+  for (const name of readdirSync(stateDir)) if (join(stateDir, name) !== dirname(site.django.secretKeyFile)) execFileSync("chmod", ["-R", "a+rX", join(stateDir, name)]);
   chmodSync(stateDir, 0o755);
-  // The password hashes are for the worker alone: www-data runs Apache's children and whatever
-  // PHP or CGI the server has, so the database and its directory belong to the worker's user.
-  if (workerUser) execFileSync("chown", ["-R", `${workerUser}:${workerUser}`, dataDir]);
-  // The chmod above opened the staged worker to all: it is for the worker's user again.
-  if (workerUser) lockStagedWorker(workerRoot, workerUser);
-  for (const name of readdirSync(dataDir)) chmodSync(join(dataDir, name), 0o600);
-  chmodSync(dataDir, 0o700);
+  if (workerUser) {
+    // The password hashes and the key are not www-data's (Apache's children, and whatever PHP or CGI
+    // the server has): the database is the Django site's to write and the worker's group's to read.
+    lockDjangoSite(site.django, dataDir, DEMO_SITE_USER, workerUser);
+    // The chmod above opened the staged worker to all: it is for the worker's user again.
+    lockStagedWorker(workerRoot, workerUser);
+  } else {
+    for (const name of readdirSync(dataDir)) chmodSync(join(dataDir, name), 0o600);
+    chmodSync(dataDir, 0o700);
+  }
   return confPath;
 }
 
 function printIntro(base: string, expectations: ReturnType<typeof expectationsFromDjango>, serverRoot: string, errorLogPath: string, workerUser: string | null): void {
   say();
   say(`mod_authnz_node demo: ${base}/`);
-  say(`  ${base}${DEMO_PAGES.members.path}  Require valid-user            (any active Django user)`);
-  say(`  ${base}${DEMO_PAGES.secret.path}   Require group ${DEMO_GROUP}  (Django group)`);
+  say(`  ${base}${DEMO_PAGES.members.path}  AuthType DjangoSession, Require valid-user  (logged in to the Django site)`);
+  say(`  ${base}${DEMO_PAGES.secret.path}   AuthType Basic, Require group ${DEMO_GROUP}   (Django group)`);
+  say(`  ${base}${DJANGO_LOGIN_URL}  the Django site's login page (mod_wsgi daemon mode, same origin)`);
   say();
   if (workerUser) {
-    say(`The worker runs as ${workerUser} (NodeAuthWorkerUser), not as Apache's User www-data, and only`);
-    say(`${workerUser} can read the database: a PHP page or CGI script run as www-data cannot read the hashes.`);
+    say(`The worker runs as ${workerUser} (NodeAuthWorkerUser), not as Apache's User www-data, and the Django`);
+    say(`site as ${DEMO_SITE_USER} (its mod_wsgi daemon): www-data can read neither the database nor the SECRET_KEY.`);
     say();
   }
   say("Demo logins (made by Django in a SQLite database) and what Django says each should see:");
   for (const expectation of expectations) say(`  ${describeExpectation(expectation)}`);
   say();
   say("Try:");
+  say(`  a browser: ${base}${DEMO_MEMBERS_FILE.path} (the login page, then the file)`);
   say(`  curl -i -u alice:wonderland ${base}${DEMO_PAGES.secret.path}`);
   say(`  curl -i -u bob:builder ${base}${DEMO_PAGES.secret.path}`);
   say();
@@ -163,9 +178,11 @@ async function main(argv: readonly string[]): Promise<number> {
     say(`demo: files in ${stateDir}`);
     const databaseUrl = `sqlite://${join(dataDir, "demo.sqlite3")}`;
     const { djangoVersion, expectations } = await seedDjango(databaseUrl);
+    say("demo: setting up the Django site (its own migrate adds the session table) ...");
+    const django = writeDjangoSite(repoRoot, stateDir, join(dataDir, "demo.sqlite3"));
     if (interruption.received) return await stopEarly(interruption.received, cleanup);
 
-    const confPath = writeSite({ stateDir, serverRoot, docRoot, dataDir, port, runAs, workerUser, workerRoot, databaseUrl, djangoVersion });
+    const confPath = writeSite({ stateDir, serverRoot, docRoot, dataDir, port, runAs, workerUser, workerRoot, databaseUrl, djangoVersion, django });
 
     const errorLogPath = join(serverRoot, "error.log");
     httpd = await startHttpd({ serverRoot, confPath, errorLogPath, port, readyPath: "/" });
@@ -243,10 +260,15 @@ function djangoSeries(version: unknown): string {
  * worker's staged code. Refused before anything starts, naming the directory to open.
  */
 function refuseUnreachable(stateDir: string): void {
-  try {
-    execFileSync("id", ["-u", DEMO_WORKER_USER], { stdio: "ignore" });
-  } catch {
-    throw new Error(`the worker's user ${DEMO_WORKER_USER} does not exist: npm run demo as root creates it (scripts/bootstrap.sh demo)`);
+  for (const [user, what] of [
+    [DEMO_WORKER_USER, "the worker's user"],
+    [DEMO_SITE_USER, "the Django site's user"],
+  ] as const) {
+    try {
+      execFileSync("id", ["-u", user], { stdio: "ignore" });
+    } catch {
+      throw new Error(`${what} ${user} does not exist: npm run demo as root creates it (scripts/bootstrap.sh demo)`);
+    }
   }
   const closed = closedAncestor(stateDir);
   if (closed) throw new Error(`www-data cannot reach ${stateDir}: ${closed} is not searchable by others (chmod o+x it, or pick another DEMO_STATE_DIR)`);

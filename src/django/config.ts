@@ -4,10 +4,11 @@ import type { HandlerSpec } from "../handlers/types.js";
 import { djangoDefaults, type HasherOptions } from "./hashers/index.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { DjangoConfigError } from "../errors.js";
-import { MAPPING_SPEC_KEYS, type UserModelMapping } from "./user-model.js";
+import { MAPPING_SPEC_KEYS, NULLABLE_COLUMNS, type UserModelMapping } from "./user-model.js";
 import { AXES_KEYS, parseAxesSpec, type AxesSettings } from "./axes-settings.js";
 import { DEFENDER_SPEC_KEYS, parseDefenderSpec, type DefenderSettings } from "../brute-force/defender-settings.js";
 import { integerOption, onOffOption } from "../option-values.js";
+import { parseSessionOptions, SESSION_KEYS, type SessionOptions } from "./session-options.js";
 
 /** The Django release whose hasher settings apply when the spec names none: the newest, as the hashers' own default. */
 export const DEFAULT_DJANGO_VERSION = "6.1";
@@ -29,14 +30,17 @@ export interface DjangoSettings {
   readonly defender: DefenderSettings | null;
   /** django-axes: whether and how the site's lockouts apply (the axes* keys, axes-settings.ts). */
   readonly axes: AxesSettings;
+  /** Login sessions (the session keys, session-options.ts); the secret's content comes from the bootstrap. */
+  readonly session: SessionOptions;
+  /** The django_version option, or the default. */
+  readonly djangoVersion: string;
 }
 
 /** The spec keys besides the user-model mapping's (MAPPING_SPEC_KEYS); test/unit/django-options-c-ts.test.ts holds them to config.c. */
-export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache", ...DEFENDER_SPEC_KEYS, ...AXES_KEYS];
+export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache", ...DEFENDER_SPEC_KEYS, ...AXES_KEYS, ...SESSION_KEYS];
 const MAPPING_KEY_TO_FIELD = new Map(
   (Object.entries(MAPPING_SPEC_KEYS) as Array<[keyof UserModelMapping, string]>).map(([field, key]) => [key, field]),
 );
-const NULLABLE_FIELDS = new Set<keyof UserModelMapping>(["isActiveColumn", "isSuperuserColumn"]);
 
 export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
   for (const key of Object.keys(spec)) {
@@ -52,7 +56,7 @@ export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
     const value = spec[key];
     if (value === undefined) continue;
     if (value === "") {
-      if (!NULLABLE_FIELDS.has(field)) throw new DjangoConfigError(key, "must not be empty");
+      if (!NULLABLE_COLUMNS.has(field)) throw new DjangoConfigError(key, "must not be empty");
       mapping[field] = null;
     } else {
       mapping[field] = value;
@@ -69,6 +73,8 @@ export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
     verifiedCache: onOffOption("verified_cache", spec.verified_cache, true),
     defender: parseDefenderSpec(spec),
     axes: parseAxesSpec(spec),
+    session: parseSessionOptions(spec, spec.django_version ?? DEFAULT_DJANGO_VERSION),
+    djangoVersion: spec.django_version ?? DEFAULT_DJANGO_VERSION,
   };
 }
 

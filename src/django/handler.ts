@@ -11,6 +11,8 @@
 //   the union of their own and their groups' permissions as "app_label.codename".
 // - checkPasswordAndAuthorize: the password check with what the location's Require lines will ask folded
 //   in (groups, permissions), from the same read of the user (one worker trip per request).
+// - checkSession: the session cookie's user as Django's get_user sees it (session-check.ts).
+// - userFlags: is_staff and is_superuser of a user just granted (Require node-staff / node-superuser).
 // - getRealmHash is absent on purpose: Django stores no HA1 (MD5 of user:realm:password), so Digest
 //   authentication needs a script handler (docs/django.md).
 // Every database failure rejects with a DatabaseError; it is never mistaken for "no such user".
@@ -21,12 +23,15 @@ import type {
   HandlerSpec,
   PasswordAndAuthorization,
   PasswordVerdict,
+  SessionContext,
+  SessionVerdict,
+  UserFlags,
 } from "../handlers/types.js";
 import { FairHashQueue, type HashLimiter } from "../brute-force/fair-hash-queue.js";
 import { createLogger } from "../log.js";
 import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
 import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type HasherOptions } from "./hashers/index.js";
-import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
+import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_DJANGO_VERSION, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { LoggedDatabase } from "./database/logged.js";
 import { openDatabase, type Database, type Row, type SqlValue } from "./database/index.js";
@@ -37,6 +42,9 @@ import { RowCache } from "./row-cache.js";
 import { resolveMapping, type UserModelMapping } from "./user-model.js";
 import { AxesPolicy } from "./axes.js";
 import { AXES_OFF, type AxesSettings } from "./axes-settings.js";
+import { sessionSettings, type SessionOptions } from "./session-options.js";
+import { versionRules, type SessionSettings } from "./session/index.js";
+import { SessionCheck, truthy } from "./session-check.js";
 import type { LockoutPolicy } from "../brute-force/types.js";
 import { DefenderPolicy } from "../brute-force/defender.js";
 import type { DefenderSettings } from "../brute-force/defender-settings.js";
@@ -71,6 +79,12 @@ export interface DjangoHandlerOptions {
   readonly defender?: DefenderSettings | null;
   /** django-axes' lockouts from the same database (default: off). Record mode needs writes (SQLite opens read-write). */
   readonly axes?: AxesSettings;
+  /** Login sessions (session-options.ts); absent: the handler checks no session (checkSession answers ERROR). */
+  readonly session?: SessionOptions;
+  /** The django_version option (default: config.ts's DEFAULT_DJANGO_VERSION). */
+  readonly djangoVersion?: string;
+  /** The bootstrap's file secrets by path (secret_key_file's content); null: no bootstrap, no sessions. */
+  readonly secretFiles?: ReadonlyMap<string, string> | null;
 }
 
 /** What the handler needs of one user row. */
@@ -106,6 +120,7 @@ export class DjangoHandler implements Handler {
   /** The catalog's answer for #exactNameColumn, read once; null until asked, or after it failed. */
   #exactName: Promise<boolean> | null = null;
   readonly #log: (level: DjangoLogLevel, message: string) => void;
+  readonly #sessions: SessionCheck;
   /** The site's lockouts this handler's options name (src/brute-force/types.ts); the worker asks them before any hashing. */
   readonly lockoutPolicies: readonly LockoutPolicy[];
 
@@ -123,6 +138,8 @@ export class DjangoHandler implements Handler {
     this.#hashLimiter = options.hashLimiter ?? new FairHashQueue();
     this.#rows = new RowCache((options.rowCacheSeconds ?? 0) * 1000);
     this.#log = options.log ?? (() => {});
+    // Checked now, so a bad secret or version pairing fails the spec (and configtest), not every check.
+    const session = checkedSessionSettings(options);
     const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.lockoutPolicies = [
       ...(options.defender ? [new DefenderPolicy(options.defender, { log: (level, message) => this.#log(level, message), commandTimeoutMs: queryTimeoutMs })] : []),
@@ -138,6 +155,14 @@ export class DjangoHandler implements Handler {
     this.#statements = buildStatements(this.#database.dialect, this.mapping);
     // django-axes reads (and in record mode writes) the site's table through the handler's own database.
     if (axes.mode !== "off") this.lockoutPolicies = [...this.lockoutPolicies, new AxesPolicy({ database: this.#database, settings: axes })];
+    this.#sessions = new SessionCheck({
+      database: this.#database,
+      statements: this.#statements,
+      mapping: this.mapping,
+      settings: session,
+      useTz: options.session?.useTz ?? true,
+      timeZone: options.session?.timeZone ?? null,
+    });
     this.#userLookup = this.#batcher(this.#statements.userByNames, this.#statements.userByName, poolSize);
     this.#userWithGroupsLookup = this.#batcher(this.#statements.userWithGroupsByNames, this.#statements.userWithGroupsByName, poolSize);
   }
@@ -286,6 +311,27 @@ export class DjangoHandler implements Handler {
     return wanted.filter((permission) => held.has(permission));
   }
 
+  /**
+   * The session's user as Django's get_user sees it (session-check.ts): two indexed reads at most (the
+   * session row, the user row by primary key), never the row cache, never batched (a key read is one
+   * row by primary key; PostgreSQL's batching is for the password path's name lookups).
+   */
+  async checkSession(sessionKey: string, _ctx: SessionContext): Promise<SessionVerdict> {
+    return this.#sessions.check(sessionKey);
+  }
+
+  /**
+   * is_staff and is_superuser of ctx.user, read fresh by USERNAME_FIELD (one indexed read): the password
+   * path's own read does not carry is_staff, so that custom user models without it keep working for Basic.
+   */
+  async userFlags(ctx: CheckContext): Promise<UserFlags | null> {
+    const rows = await this.#database.query(this.#statements.flagsByName, [ctx.user]);
+    if (rows.length > 1) throw this.#ambiguous();
+    const row = rows[0];
+    if (row === undefined) return null;
+    return { isStaff: truthy(row.is_staff), isSuperuser: truthy(row.is_superuser) };
+  }
+
   async close(): Promise<void> {
     this.#rows.clear();
     await Promise.all(this.lockoutPolicies.map((policy) => policy.close?.()));
@@ -357,11 +403,19 @@ export class DjangoHandler implements Handler {
  * The handler for a `type=django` spec (src/handlers/registry.ts calls this). Without a `log`, warnings
  * (idle connections that broke, skipped hash upgrades) go to stderr in the worker's one-line format.
  */
-export function createDjangoHandler(spec: HandlerSpec, services: Pick<DjangoHandlerOptions, "credentialCache" | "hashLimiter" | "log"> = {}): DjangoHandler {
+export function createDjangoHandler(spec: HandlerSpec, services: Pick<DjangoHandlerOptions, "credentialCache" | "hashLimiter" | "log" | "secretFiles"> = {}): DjangoHandler {
   const { verifiedCache, ...settings } = parseDjangoSpec(spec);
   const log = services.log ?? defaultLog();
   // verified_cache=off (for measuring first verifications, or for the wary) overrides the worker's shared cache.
   return new DjangoHandler({ ...settings, ...services, ...(verifiedCache ? {} : { credentialCache: null }), log });
+}
+
+/** The session settings, checked now (a bad secret or version pairing fails the spec, not every check). */
+function checkedSessionSettings(options: DjangoHandlerOptions): SessionSettings | string {
+  if (options.session === undefined) return "this handler has no session options";
+  const settings = sessionSettings(options.session, options.djangoVersion ?? DEFAULT_DJANGO_VERSION, options.secretFiles ?? null);
+  if (typeof settings !== "string") versionRules(settings);
+  return settings;
 }
 
 function defaultLog(): (level: DjangoLogLevel, message: string) => void {
@@ -379,9 +433,4 @@ function checkedHasherOptions(options: HasherOptions): HasherOptions {
     }
     throw error;
   }
-}
-
-/** Django reads booleans through its converters; drivers give true/false (pg), 1/0 (MySQL, SQLite) or "1". */
-export function truthy(value: unknown): boolean {
-  return value === true || value === 1 || value === 1n || value === "1" || value === "t" || value === "true";
 }

@@ -35,6 +35,18 @@ export interface Statements {
   readonly permissions: string;
   /** $1 = new encoded, $2 = user id, $3 = the encoded value that was verified (compare-and-swap). */
   readonly upgradePassword: string;
+  /**
+   * $1 = session key, $2 = now (sessionTimeValue's form) -> session_data of django_session's row whose
+   * expire_date is after now, as Django's SessionStore.load reads it; no row for a missing or expired one.
+   */
+  readonly sessionByKey: string;
+  /**
+   * $1 = the primary key as the session stores it (text) -> user_id, username (the USERNAME_FIELD value),
+   * password[, is_active][, is_superuser][, is_staff]: ModelBackend.get_user's one read by primary key.
+   */
+  readonly userById: string;
+  /** $1 = the USERNAME_FIELD value -> user_id[, is_superuser][, is_staff] (Require node-staff / node-superuser); LIMIT 2. */
+  readonly flagsByName: string;
 }
 
 export function buildStatements(dialect: Dialect, mapping: UserModelMapping): Statements {
@@ -107,5 +119,35 @@ export function buildStatements(dialect: Dialect, mapping: UserModelMapping): St
     `UPDATE ${q(m.userTable)} SET ${q(m.passwordColumn)} = ${p(1)} ` +
     `WHERE ${q(m.userIdColumn)} = ${p(2)} AND ${q(m.passwordColumn)} = ${expected}`;
 
-  return { userByName, groupNames, groupsByName, userWithGroupsByName, userByNames, userWithGroupsByNames, usernameColumnType, permissions, upgradePassword };
+  return {
+    ...sessionStatements(dialect, m, userColumns),
+    userByName,
+    groupNames, groupsByName, userWithGroupsByName, userByNames, userWithGroupsByNames, usernameColumnType, permissions, upgradePassword };
+}
+
+/** The session check's statements (src/django/session-check.ts) and the user-flags read. */
+function sessionStatements(dialect: Dialect, m: UserModelMapping, userColumns: readonly string[]): Pick<Statements, "sessionByKey" | "userById" | "flagsByName"> {
+  const q = (identifier: string): string => dialect.quote(identifier);
+  const p = (index: number): string => dialect.placeholder(index);
+  const staff = m.isStaffColumn === null ? [] : [`u.${q(m.isStaffColumn)} AS ${q("is_staff")}`];
+  const superuser = m.isSuperuserColumn === null ? [] : [`u.${q(m.isSuperuserColumn)} AS ${q("is_superuser")}`];
+  const flagsByName =
+    `SELECT ${[`u.${q(m.userIdColumn)} AS ${q("user_id")}`, ...superuser, ...staff].join(", ")} FROM ${q(m.userTable)} u ` +
+    `WHERE u.${q(m.usernameColumn)} = ${p(1)} LIMIT 2`;
+  const userById =
+    `SELECT ${[...userColumns, `u.${q(m.usernameColumn)} AS ${q("username")}`, ...staff].join(", ")} ` +
+    `FROM ${q(m.userTable)} u WHERE u.${q(m.userIdColumn)} = ${p(1)}`;
+  const sessionByKey =
+    `SELECT s.${q("session_data")} AS ${q("session_data")} FROM ${q("django_session")} s ` +
+    `WHERE s.${q("session_key")} = ${p(1)} AND s.${q("expire_date")} > ${sessionTimeValue(dialect, p(2))}`;
+  return { sessionByKey, userById, flagsByName };
+}
+
+/**
+ * The bound "now" as expire_date's type: PostgreSQL's column is timestamptz, so an instant (ISO text with
+ * its offset) compares rightly whatever USE_TZ was; MySQL's datetime(6) and SQLite's text hold a naive time
+ * (UTC with USE_TZ, else TIME_ZONE's local time), bound as the same naive text (src/django/session-check.ts).
+ */
+function sessionTimeValue(dialect: Dialect, placeholder: string): string {
+  return dialect.name === "postgres" ? `${placeholder}::timestamptz` : placeholder;
 }

@@ -14,6 +14,8 @@ export interface UserModelMapping {
   readonly isActiveColumn: string | null;
   /** null: the model has no is_superuser field (no PermissionsMixin), so nobody is a superuser. */
   readonly isSuperuserColumn: string | null;
+  /** null: the model has no is_staff field, so nobody is staff (Require node-staff never holds). */
+  readonly isStaffColumn: string | null;
   readonly groupTable: string;
   readonly userGroupsTable: string;
   readonly userGroupsUserColumn: string;
@@ -33,6 +35,7 @@ export const DJANGO_AUTH_USER: UserModelMapping = Object.freeze({
   passwordColumn: "password",
   isActiveColumn: "is_active",
   isSuperuserColumn: "is_superuser",
+  isStaffColumn: "is_staff",
   groupTable: "auth_group",
   userGroupsTable: "auth_user_groups",
   userGroupsUserColumn: "user_id",
@@ -52,6 +55,7 @@ export const MAPPING_SPEC_KEYS: Readonly<Record<keyof UserModelMapping, string>>
   passwordColumn: "password_column",
   isActiveColumn: "is_active_column",
   isSuperuserColumn: "is_superuser_column",
+  isStaffColumn: "is_staff_column",
   groupTable: "group_table",
   userGroupsTable: "user_groups_table",
   userGroupsUserColumn: "user_groups_user_column",
@@ -63,6 +67,9 @@ export const MAPPING_SPEC_KEYS: Readonly<Record<keyof UserModelMapping, string>>
   userPermissionsUserColumn: "user_permissions_user_column",
 });
 
+/** Columns a model may lack ("" in the spec): AbstractBaseUser without PermissionsMixin or is_staff. */
+export const NULLABLE_COLUMNS: ReadonlySet<keyof UserModelMapping> = new Set(["isActiveColumn", "isSuperuserColumn", "isStaffColumn"]);
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** PostgreSQL truncates at 63 bytes, MySQL refuses more than 64; Django's own names are far shorter. */
 const MAX_IDENTIFIER_LENGTH = 63;
@@ -72,7 +79,7 @@ export function resolveMapping(overrides: Partial<UserModelMapping> = {}): UserM
   const mapping = { ...DJANGO_AUTH_USER, ...overrides };
   for (const field of Object.keys(MAPPING_SPEC_KEYS) as Array<keyof UserModelMapping>) {
     const value = mapping[field];
-    if (value === null && (field === "isActiveColumn" || field === "isSuperuserColumn")) continue;
+    if (value === null && NULLABLE_COLUMNS.has(field)) continue;
     checkIdentifier(MAPPING_SPEC_KEYS[field], value);
   }
   return Object.freeze(mapping);

@@ -25,6 +25,27 @@ export type PasswordVerdict =
   | { readonly kind: "denied" }
   | { readonly kind: "not_found" };
 
+/** A user's Django flags, for `Require node-staff` and `Require node-superuser` (USER_FLAGS). */
+export interface UserFlags {
+  readonly isStaff: boolean;
+  readonly isSuperuser: boolean;
+}
+
+/** What the worker knows about a session check: no user yet, no environ, no client (never throttled). */
+export interface SessionContext {
+  /** Aborted when the request's deadline passes or its connection closes. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * checkSession's answer. `granted`: the session is a logged-in user, named by its USERNAME_FIELD value
+ * (httpd's user becomes it), with the user's flags. `anonymous`: Django would see an anonymous user for
+ * this cookie; `reason` is a short log text that never holds the key or the session's content.
+ */
+export type SessionVerdict =
+  | { readonly kind: "granted"; readonly user: string; readonly flags: UserFlags }
+  | { readonly kind: "anonymous"; readonly reason: string };
+
 /** What a password check asks beyond the verdict (the location's Require lines, folded in). */
 export interface AuthorizationAsk {
   /** Whether the granted user's groups are wanted (all of them; the worker matches the wanted names). */
@@ -65,6 +86,17 @@ export interface Handler {
     passwordBytes: Buffer,
     ask: AuthorizationAsk,
   ): Promise<PasswordAndAuthorization>;
+  /**
+   * Optional: the login session whose cookie value is `sessionKey` (CHECK_SESSION). Without it the worker
+   * answers CHECK_SESSION with ERROR ("handler has no checkSession"): script handlers have none. Database
+   * and other failures throw (ERROR); only a session Django would call anonymous is `anonymous`.
+   */
+  checkSession?(sessionKey: string, ctx: SessionContext): Promise<SessionVerdict>;
+  /**
+   * Optional: the flags of `ctx.user`, for a granted CHECK_PASSWORD that asked for them (WANT_USER_FLAGS);
+   * null for a user that is not there (the worker then answers ERROR: the user was just granted).
+   */
+  userFlags?(ctx: CheckContext): Promise<UserFlags | null>;
   /** Whether the user holds at least one of `permissions` ("app_label.codename"). */
   hasPermission?(ctx: CheckContext, permissions: readonly string[]): Promise<boolean>;
   /** Hex MD5 of `user:realm:password`, or null for no such user. */

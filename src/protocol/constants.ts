@@ -1,7 +1,7 @@
-// Wire constants of protocol version 5; the single TypeScript copy of native/anp_protocol.h.
+// Wire constants of protocol version 6; the single TypeScript copy of native/anp_protocol.h.
 // docs/protocol.md specifies them; test/unit/protocol-constants.test.ts checks both files agree.
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 export const HEADER_LEN = 7;
 export const MAX_FRAME_LEN = 65536;
@@ -21,6 +21,8 @@ export const Kind = {
   AUTH: 0x07,
   /** Not answered: travels only on the bootstrap fd, from httpd's parent to the worker. */
   BOOTSTRAP: 0x08,
+  /** A Django login session: is the session cookie's key a logged-in user, and which one? */
+  CHECK_SESSION: 0x09,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -57,6 +59,12 @@ export const Tag = {
   RETRY_AFTER: 25,
   /** u8, THROTTLE_SCOPE_ADDRESS or THROTTLE_SCOPE_USER: what a THROTTLED answer refuses, for the module's memo. */
   THROTTLE_SCOPE: 26,
+  /** CHECK_SESSION: the session cookie's value as the module parsed it, 1..MAX_SESSION_KEY_LEN bytes. */
+  SESSION_KEY: 27,
+  /** u8, USER_FLAG_* bits, in GRANTED answers to a CHECK_PASSWORD or CHECK_SESSION that carried WANT_USER_FLAGS. */
+  USER_FLAGS: 28,
+  /** Empty (0 bytes), CHECK_PASSWORD or CHECK_SESSION: answer USER_FLAGS with a grant. */
+  WANT_USER_FLAGS: 29,
 } as const;
 export type Tag = (typeof Tag)[keyof typeof Tag];
 
@@ -74,6 +82,10 @@ export const MAX_RETRY_AFTER = 86400;
 export const THROTTLE_SCOPE_ADDRESS = 1;
 /** ...or only this user name from this address. */
 export const THROTTLE_SCOPE_USER = 2;
+export const MAX_SESSION_KEY_LEN = 4096;
+/** USER_FLAGS bits (Django's is_staff and is_superuser); any other bit set makes the frame malformed. */
+export const USER_FLAG_STAFF = 0x01;
+export const USER_FLAG_SUPERUSER = 0x02;
 
 export const Status = {
   GRANTED: 1,

@@ -166,5 +166,6 @@ export function wireString(value: Uint8Array): string {
  * are the garbage collector's, which is why handlers get the bytes too.
  */
 export function wipePasswords(msg: Message): void {
-  for (const field of msg.fields) if (field.tag === Tag.PASSWORD) field.value.fill(0);
+  // A session key is a bearer credential as much as a password is.
+  for (const field of msg.fields) if (field.tag === Tag.PASSWORD || field.tag === Tag.SESSION_KEY) field.value.fill(0);
 }

@@ -9,6 +9,7 @@ import {
   MAX_CLIENT_TEXT_LEN,
   MAX_FIELDS,
   MAX_RETRY_AFTER,
+  MAX_SESSION_KEY_LEN,
   MIN_RETRY_AFTER,
   NONCE_LEN,
   PROOF_LEN,
@@ -16,6 +17,8 @@ import {
   Tag,
   THROTTLE_SCOPE_ADDRESS,
   THROTTLE_SCOPE_USER,
+  USER_FLAG_STAFF,
+  USER_FLAG_SUPERUSER,
 } from "./constants.js";
 import { ProtocolError } from "../errors.js";
 import { valueByte, valueLength, type Field, type Message } from "./message.js";
@@ -45,6 +48,7 @@ const REQUEST_RULES: Readonly<Record<number, KindRules>> = {
     [Tag.USER_AGENT]: "optional",
     [Tag.HTTP_ACCEPT]: "optional",
     [Tag.PATH_INFO]: "optional",
+    [Tag.WANT_USER_FLAGS]: "optional",
     ...REQUEST_COMMON,
   },
   [Kind.GROUPS_FOR_USER]: { [Tag.HANDLER_ID]: "required", [Tag.USER]: "required", [Tag.GROUP]: "repeated", ...REQUEST_COMMON },
@@ -58,6 +62,17 @@ const REQUEST_RULES: Readonly<Record<number, KindRules>> = {
   [Kind.ALLOW_ACCESS]: { [Tag.HANDLER_ID]: "required", [Tag.HOST]: "required", ...REQUEST_COMMON },
   [Kind.AUTH]: { [Tag.PROOF]: "required" },
   [Kind.BOOTSTRAP]: { [Tag.GENERATION_KEY]: "required", [Tag.ALLOWED_SPEC]: "repeated", [Tag.SECRET_FILE]: "repeated" },
+  // No ENV: a session is checked by the built-in Django handler only, never by a script.
+  [Kind.CHECK_SESSION]: {
+    [Tag.HANDLER_ID]: "required",
+    [Tag.SESSION_KEY]: "required",
+    [Tag.DEFINE_HANDLER]: "repeated",
+    [Tag.GROUP_HANDLER_ID]: "optional",
+    [Tag.GROUP]: "repeated",
+    [Tag.PERMISSION]: "repeated",
+    [Tag.WANT_USER_FLAGS]: "optional",
+    [Tag.TIMEOUT_MS]: "optional",
+  },
 };
 
 const ANSWER_COMMON = { [Tag.STATUS]: "required", [Tag.REASON]: "optional" } as const;
@@ -71,6 +86,14 @@ const ANSWER_RULES: Readonly<Record<number, KindRules>> = {
     [Tag.PERMISSION]: "repeated",
     [Tag.RETRY_AFTER]: "optional",
     [Tag.THROTTLE_SCOPE]: "optional",
+    [Tag.USER_FLAGS]: "optional",
+  },
+  [Kind.CHECK_SESSION | ANSWER_BIT]: {
+    ...ANSWER_COMMON,
+    [Tag.USER]: "optional",
+    [Tag.GROUP]: "repeated",
+    [Tag.PERMISSION]: "repeated",
+    [Tag.USER_FLAGS]: "optional",
   },
   [Kind.GROUPS_FOR_USER | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.GROUP]: "repeated" },
   [Kind.HAS_PERMISSION | ANSWER_BIT]: { ...ANSWER_COMMON },
@@ -89,6 +112,7 @@ const FIXED_WIDTH: Readonly<Partial<Record<number, number>>> = {
   [Tag.STATUS]: 1,
   [Tag.RETRY_AFTER]: 4,
   [Tag.THROTTLE_SCOPE]: 1,
+  [Tag.USER_FLAGS]: 1,
   [Tag.NONCE]: NONCE_LEN,
   [Tag.PROOF]: PROOF_LEN,
   [Tag.GENERATION_KEY]: GENERATION_KEY_LEN,
@@ -176,10 +200,23 @@ function u32Value(field: Field): number {
   return (((valueByte(field, 0) ?? 0) << 24) | ((valueByte(field, 1) ?? 0) << 16) | ((valueByte(field, 2) ?? 0) << 8) | (valueByte(field, 3) ?? 0)) >>> 0;
 }
 
-/** The length and range checks of the client fields, RETRY_AFTER and THROTTLE_SCOPE (their widths are checked before). */
+const KNOWN_USER_FLAGS = USER_FLAG_STAFF | USER_FLAG_SUPERUSER;
+
+/**
+ * The length and range checks of the client fields, RETRY_AFTER, THROTTLE_SCOPE and the session fields
+ * (fixed widths are checked before).
+ */
 function clientFieldProblem(field: Field): string | undefined {
   const length = valueLength(field);
   switch (field.tag) {
+    case Tag.SESSION_KEY:
+      return length >= 1 && length <= MAX_SESSION_KEY_LEN ? undefined : `SESSION_KEY must be 1..${MAX_SESSION_KEY_LEN} bytes, got ${length}`;
+    case Tag.USER_FLAGS: {
+      const flags = valueByte(field, 0) ?? 0;
+      return (flags & ~KNOWN_USER_FLAGS) === 0 ? undefined : `USER_FLAGS has unknown bits: 0x${flags.toString(16)}`;
+    }
+    case Tag.WANT_USER_FLAGS:
+      return length === 0 ? undefined : `WANT_USER_FLAGS must be empty, got ${length} bytes`;
     case Tag.CLIENT_IP:
       return length >= 1 && length <= MAX_CLIENT_IP_LEN ? undefined : `CLIENT_IP must be 1..${MAX_CLIENT_IP_LEN} bytes, got ${length}`;
     case Tag.USER_AGENT:
@@ -207,8 +244,9 @@ function malformed(msg: Message, what: string): ProtocolError {
  * Throws ProtocolError E_MALFORMED unless `msg` is a valid message of its kind: a known kind, only tags
  * allowed there, each as often as its cardinality says, fixed-width values of the right length, a
  * STATUS of 1..5 (THROTTLED only in a CHECK_PASSWORD answer that carries RETRY_AFTER), RETRY_AFTER of
- * 1..86400, THROTTLE_SCOPE of 1..2, client fields within their lengths, a DEFINE_HANDLER of at least 5 bytes and a HASH of 32
- * lowercase hex digits. Limits (E_TOO_LARGE) are the codec's job.
+ * 1..86400, THROTTLE_SCOPE of 1..2, client fields within their lengths, a DEFINE_HANDLER of at least 5 bytes, a HASH of 32
+ * lowercase hex digits, a SESSION_KEY of 1..4096 bytes, USER_FLAGS of known bits only and beside GRANTED only, an empty
+ * WANT_USER_FLAGS, and USER in every GRANTED CHECK_SESSION answer. Limits (E_TOO_LARGE) are the codec's job.
  * It runs on every frame read and written, so it allocates nothing unless it throws.
  */
 export function validateMessage(msg: Message): void {
@@ -266,4 +304,9 @@ export function validateMessage(msg: Message): void {
     if (msg.kind !== (Kind.CHECK_PASSWORD | ANSWER_BIT)) throw malformed(msg, "THROTTLED answers only CHECK_PASSWORD");
     if (seen[Tag.RETRY_AFTER] !== pass) throw malformed(msg, "THROTTLED without RETRY_AFTER");
   }
+  // A session grant names its user (it becomes r->user); the user's flags only ever ride on a grant.
+  if (status === Status.GRANTED && msg.kind === (Kind.CHECK_SESSION | ANSWER_BIT) && seen[Tag.USER] !== pass) {
+    throw malformed(msg, "GRANTED CHECK_SESSION answer without USER");
+  }
+  if (seen[Tag.USER_FLAGS] === pass && status !== Status.GRANTED) throw malformed(msg, "USER_FLAGS beside a status other than GRANTED");
 }

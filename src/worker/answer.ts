@@ -1,6 +1,6 @@
 // What the worker sends back for one request, before encoding (docs/protocol.md, answer fields).
 import { encodeFrame, LENGTH_PREFIX_LEN } from "../protocol/codec.js";
-import { ANSWER_BIT, HEADER_LEN, MAX_FIELD_LEN, MAX_FIELDS, MAX_FRAME_LEN, Status, Tag, THROTTLE_SCOPE_ADDRESS, THROTTLE_SCOPE_USER } from "../protocol/constants.js";
+import { ANSWER_BIT, HEADER_LEN, Kind, MAX_FIELD_LEN, MAX_FIELDS, MAX_FRAME_LEN, Status, Tag, THROTTLE_SCOPE_ADDRESS, THROTTLE_SCOPE_USER } from "../protocol/constants.js";
 import { textField, u32Field, u8Field } from "../protocol/fields.js";
 import type { Field, Message } from "../protocol/message.js";
 import { isTagAllowed } from "../protocol/rules.js";
@@ -19,6 +19,8 @@ export interface Answer {
   readonly retryAfter?: number;
   /** CHECK_PASSWORD THROTTLED: whom it refuses (THROTTLE_SCOPE), for the module's memo. */
   readonly throttleScope?: "address" | "user";
+  /** GRANTED to a request with WANT_USER_FLAGS: the USER_FLAGS bit mask. */
+  readonly userFlags?: number;
 }
 
 /** Longest REASON sent, in characters; the module logs it on one line. */
@@ -41,6 +43,7 @@ export function answerMessage(kind: number, requestId: number, answer: Answer): 
   if (answer.throttleScope !== undefined) {
     fields.push(u8Field(Tag.THROTTLE_SCOPE, answer.throttleScope === "address" ? THROTTLE_SCOPE_ADDRESS : THROTTLE_SCOPE_USER));
   }
+  if (answer.userFlags !== undefined) fields.push(u8Field(Tag.USER_FLAGS, answer.userFlags));
   return { kind: kind | ANSWER_BIT, requestId, fields };
 }
 
@@ -91,8 +94,10 @@ export function encodeAnswer(kind: number, requestId: number, answer: Answer): B
   if (!Number.isInteger(kind) || kind < 0 || kind > 0xff || !isTagAllowed(answerKind, Tag.STATUS)) return general();
   if (!Number.isInteger(requestId) || requestId < 0 || requestId > U32_MAX) return general();
   if (!(status >= Status.GRANTED && status <= Status.ERROR && Number.isInteger(status))) return general();
-  // THROTTLED and its RETRY_AFTER take the general path: the codec checks they come together.
-  if (answer.retryAfter !== undefined || answer.throttleScope !== undefined) return general();
+  // THROTTLED and its RETRY_AFTER take the general path: the codec checks they come together; so do
+  // USER_FLAGS (their bits and their GRANTED), and a session answer (its GRANTED needs USER).
+  if (answer.retryAfter !== undefined || answer.throttleScope !== undefined || answer.userFlags !== undefined) return general();
+  if (answerKind === (Kind.CHECK_SESSION | ANSWER_BIT)) return general();
   let fieldCount = 1;
   let bodyLen = HEADER_LEN + FIELD_HEADER_LEN + 1;
   if (reason !== undefined) {

@@ -31,7 +31,7 @@ function nameOf(spec: string): string {
 export async function specProblems(specs: Iterable<string>, secretFiles: ReadonlyMap<string, string>, sink: LineSink): Promise<string[]> {
   const policy = new SpecPolicy(null, secretFiles);
   const logger = createLogger("error", sink);
-  const registry = new HandlerRegistry({ factories: handlerFactories({ logger, hashLimiter: new FairHashQueue({ parallelism: 1 }) }) });
+  const registry = new HandlerRegistry({ factories: handlerFactories({ logger, hashLimiter: new FairHashQueue({ parallelism: 1 }), secretFiles }) });
   const problems: string[] = [];
   for (const spec of specs) {
     try {

@@ -8,7 +8,7 @@ import type { CheckContext, Handler } from "../handlers/types.js";
 import { Kind, Status } from "../protocol/constants.js";
 import { errorAnswer, type Answer } from "./answer.js";
 import { signalOf, type RequestSignal } from "./deadline.js";
-import { checkPassword, groupsOf, matchGroups, need, type ContextFor } from "./fold.js";
+import { checkPassword, checkSession, groupsOf, matchGroups, need, type ContextFor } from "./fold.js";
 import { HandlerTable } from "./handler-table.js";
 import { checkUnderLockouts } from "./lockout.js";
 import { RequestContext, type WorkerRequest } from "./request.js";
@@ -71,6 +71,8 @@ export class Dispatcher {
         const allowAccess = need(handler.allowAccess, "allowAccess").bind(handler);
         return booleanAnswer(await allowAccess(req.environ, req.host, signalOf(deadline)), "allowAccess", true);
       }
+      case Kind.CHECK_SESSION:
+        return this.#checkSession(req, handler, ctx, deadline);
     }
   }
 
@@ -79,20 +81,49 @@ export class Dispatcher {
     return this.#handlers.resolved(id) ?? this.#handlers.resolve(id);
   }
 
+  /** GROUP_HANDLER_ID's handler: `handler` itself when the ids are equal, null when none came. */
+  async #groupHandler(req: WorkerRequest, handler: Handler, deadline: AbortSignal | RequestSignal): Promise<Handler | null> {
+    const groupId = req.groupHandlerId;
+    if (groupId === null) return null;
+    if (groupId === req.handlerId) return handler;
+    const groupHandler = await this.#handler(groupId);
+    deadline.throwIfAborted();
+    return groupHandler;
+  }
+
   async #checkPassword(req: WorkerRequest, handler: Handler, ctx: ContextFor, deadline: AbortSignal | RequestSignal): Promise<Answer> {
     if (req.user === null || req.password === null) throw new HandlerContractError("CHECK_PASSWORD without USER or PASSWORD");
-    const groupId = req.groupHandlerId;
-    const sameHandler = groupId === null || groupId === req.handlerId;
-    let groupHandler: Handler | null = null;
-    if (groupId !== null) {
-      groupHandler = sameHandler ? handler : await this.#handler(groupId);
-      deadline.throwIfAborted();
-    }
-    const check = { user: req.user, password: req.password, handler, groupHandler, sameHandler, wantedGroups: req.groups, permissions: req.permissions };
+    const sameHandler = req.groupHandlerId === null || req.groupHandlerId === req.handlerId;
+    const groupHandler = await this.#groupHandler(req, handler, deadline);
+    const check = {
+      user: req.user,
+      password: req.password,
+      handler,
+      groupHandler,
+      sameHandler,
+      wantedGroups: req.groups,
+      permissions: req.permissions,
+      wantUserFlags: req.wantUserFlags,
+    };
     // Without CLIENT_IP (an older module, a test's client) there is nobody to throttle.
     if (req.client === null) return checkPassword(check, ctx);
     const policies = handler.lockoutPolicies === undefined ? this.#policies : [...this.#policies, ...handler.lockoutPolicies];
     return checkUnderLockouts(policies, req.client, req.user.text, () => signalOf(deadline), () => checkPassword(check, ctx));
+  }
+
+  /**
+   * A session check runs under the same deadline as every request (the connection's PendingRequest), but
+   * under no lockout policy (the native throttle, django-axes, django-defender): those count password
+   * guesses per user and address. A session key is 32 random characters from a 36-letter alphabet (or, for
+   * signed_cookies, an HMAC-signed value): guessing one is not a password-guessing attack a per-user count
+   * could slow, and a cookie names no user to count against until it has been checked.
+   */
+  async #checkSession(req: WorkerRequest, handler: Handler, ctx: ContextFor, deadline: AbortSignal | RequestSignal): Promise<Answer> {
+    if (req.sessionKey === null) throw new HandlerContractError("CHECK_SESSION without SESSION_KEY");
+    if (handler.checkSession === undefined) throw new HandlerContractError("handler has no checkSession (only the Django handler checks sessions)");
+    const groupHandler = await this.#groupHandler(req, handler, deadline);
+    const check = { sessionKey: req.sessionKey, handler, groupHandler, wantedGroups: req.groups, permissions: req.permissions, wantUserFlags: req.wantUserFlags };
+    return checkSession(check, { get signal() { return signalOf(deadline); } }, ctx);
   }
 
   async #realmHash(req: WorkerRequest, handler: Handler, ctx: ContextFor): Promise<Answer> {

@@ -15,15 +15,17 @@ export interface SharedServices {
    * across client addresses (src/brute-force/fair-hash-queue.ts).
    */
   readonly hashLimiter: HashLimiter;
+  /** The bootstrap's file secrets by path (a Django spec's secret_key_file); null without a bootstrap. */
+  readonly secretFiles: ReadonlyMap<string, string> | null;
 }
 
 export function handlerFactories(services: SharedServices): Record<HandlerType, HandlerFactory> {
-  const { logger, hashLimiter } = services;
+  const { logger, hashLimiter, secretFiles } = services;
   return {
     script: (spec) => createScriptHandler(spec),
     django: lazyFactory("django", async () => {
       const { createDjangoHandler } = await import("../django/handler.js");
-      return (spec) => createDjangoHandler(spec, { log: (level, message) => logger[level](message), hashLimiter });
+      return (spec) => createDjangoHandler(spec, { log: (level, message) => logger[level](message), hashLimiter, secretFiles });
     }),
   };
 }

@@ -7,8 +7,8 @@
 // per distinct spec text). Then a handler with checkPasswordAndAuthorize answers everything in one call;
 // otherwise the fold composes checkPassword, groupsForUser and hasPermission per name.
 import { HandlerContractError } from "../errors.js";
-import type { CheckContext, Handler, PasswordVerdict } from "../handlers/types.js";
-import { Status } from "../protocol/constants.js";
+import type { CheckContext, Handler, PasswordVerdict, SessionContext, SessionVerdict, UserFlags } from "../handlers/types.js";
+import { Status, USER_FLAG_STAFF, USER_FLAG_SUPERUSER } from "../protocol/constants.js";
 import type { Answer } from "./answer.js";
 import type { WireText } from "./request.js";
 
@@ -86,7 +86,22 @@ export interface PasswordCheck {
   readonly wantedGroups: readonly string[];
   /** PERMISSION fields: the location's Require node-permission names. */
   readonly permissions: readonly string[];
+  /** WANT_USER_FLAGS: a grant carries the (possibly renamed) user's flags, asked of `handler`. */
+  readonly wantUserFlags: boolean;
 }
+
+/** A CHECK_SESSION as the fold sees it: the same fold as a password check's, after the session check. */
+export interface SessionCheck {
+  readonly sessionKey: string;
+  /** The session's handler (it names the user). */
+  readonly handler: Handler;
+  readonly groupHandler: Handler | null;
+  readonly wantedGroups: readonly string[];
+  readonly permissions: readonly string[];
+  readonly wantUserFlags: boolean;
+}
+
+type GrantAnswer = { status: Status; user?: string; groups?: string[]; permissions?: string[]; userFlags?: number };
 
 function refusal(verdict: Exclude<PasswordVerdict, { kind: "granted" }>): Answer {
   return verdict.kind === "denied" ? { status: Status.DENIED } : { status: Status.USER_NOT_FOUND };
@@ -96,14 +111,67 @@ function groupsAnswer(groups: readonly string[], wanted: readonly string[]): str
   return wanted.length > 0 ? matchGroups(groups, wanted) : [...groups];
 }
 
+/** USER_FLAGS' bit mask of `flags`. */
+export function userFlagBits(flags: UserFlags): number {
+  return (flags.isStaff ? USER_FLAG_STAFF : 0) | (flags.isSuperuser ? USER_FLAG_SUPERUSER : 0);
+}
+
+function checkUserFlags(flags: unknown, method: string): UserFlags {
+  const f = flags as Partial<UserFlags> | null;
+  if (typeof f?.isStaff === "boolean" && typeof f.isSuperuser === "boolean") return f as UserFlags;
+  throw new HandlerContractError(`${method} must give flags as { isStaff, isSuperuser } booleans`);
+}
+
 /** The answer to a CHECK_PASSWORD, with the groups and permissions it asked for folded into a grant. */
 export async function checkPassword(check: PasswordCheck, contextFor: ContextFor): Promise<Answer> {
   const askGroups = check.groupHandler !== null;
   const asked = check.permissions.length > 0 ? [...new Set(check.permissions)] : check.permissions;
-  if ((askGroups || asked.length > 0) && check.sameHandler && check.handler.checkPasswordAndAuthorize !== undefined) {
-    return combined(check, askGroups, asked, contextFor(check.user.text, check.user.bytes));
+  const answer =
+    (askGroups || asked.length > 0) && check.sameHandler && check.handler.checkPasswordAndAuthorize !== undefined
+      ? await combined(check, askGroups, asked, contextFor(check.user.text, check.user.bytes))
+      : await composed(check, askGroups, asked, contextFor);
+  if (!check.wantUserFlags || answer.status !== Status.GRANTED) return answer;
+  const finalUser = answer.user ?? check.user.text;
+  const ctx = contextFor(finalUser, finalUser === check.user.text ? check.user.bytes : Buffer.from(finalUser, "utf8"));
+  const userFlagsOf = need(check.handler.userFlags, "userFlags").bind(check.handler);
+  const flags: unknown = await userFlagsOf(ctx);
+  // The user was granted a moment ago: gone now is a race or a broken handler, never "no flags".
+  if (flags === null) throw new HandlerContractError("userFlags found no such user right after the grant");
+  return { ...answer, userFlags: userFlagBits(checkUserFlags(flags, "userFlags")) };
+}
+
+function checkSessionVerdict(verdict: unknown): SessionVerdict {
+  const v = verdict as Partial<{ kind: unknown; user: unknown; reason: unknown; flags: unknown }> | null;
+  if (v?.kind === "anonymous" && typeof v.reason === "string") return v as SessionVerdict;
+  if (v?.kind === "granted" && typeof v.user === "string" && v.user !== "") {
+    return { kind: "granted", user: v.user, flags: checkUserFlags(v.flags, "checkSession") };
   }
-  return composed(check, askGroups, asked, contextFor);
+  throw new HandlerContractError("checkSession must resolve to a granted verdict with a user name and flags, or an anonymous one with a reason");
+}
+
+/**
+ * The answer to a CHECK_SESSION: the handler's session check, then the fold as a password check's
+ * composed path makes it (groups and permissions of the session's user, asked of the group handler when
+ * there is one), and the user's flags when asked. An anonymous session is DENIED with its short reason.
+ */
+export async function checkSession(check: SessionCheck, sessionContext: SessionContext, contextFor: ContextFor): Promise<Answer> {
+  const checkSessionOf = need(check.handler.checkSession, "checkSession").bind(check.handler);
+  const verdict = checkSessionVerdict(await checkSessionOf(check.sessionKey, sessionContext));
+  if (verdict.kind === "anonymous") return { status: Status.DENIED, reason: verdict.reason };
+  const answer: GrantAnswer = { status: Status.GRANTED, user: verdict.user };
+  if (check.wantUserFlags) answer.userFlags = userFlagBits(verdict.flags);
+  const askGroups = check.groupHandler !== null;
+  const asked = check.permissions.length > 0 ? [...new Set(check.permissions)] : check.permissions;
+  if (!askGroups && asked.length === 0) return answer;
+  const ctx = contextFor(verdict.user, Buffer.from(verdict.user, "utf8"));
+  await authorize(answer, check.groupHandler ?? check.handler, ctx, askGroups, asked, check.wantedGroups);
+  return answer;
+}
+
+/** Adds the groups (when asked) and the held permissions (when any were asked) of ctx.user to a grant. */
+async function authorize(answer: GrantAnswer, authorizer: Handler, ctx: CheckContext, askGroups: boolean, asked: readonly string[], wanted: readonly string[]): Promise<void> {
+  if (askGroups) answer.groups = groupsAnswer(await groupsOf(authorizer, ctx), wanted);
+  if (asked.length > 0) answer.permissions = await permissionsHeld(authorizer, ctx, asked);
 }
 
 /** One call answers the verdict, the groups and the held permissions, from one read of the user. */
@@ -132,15 +200,13 @@ async function composed(check: PasswordCheck, askGroups: boolean, asked: readonl
   const checkPasswordOf = need(handler.checkPassword, "checkPassword").bind(handler);
   const verdict = checkVerdict(await checkPasswordOf(contextFor(user.text, user.bytes), password.text, password.bytes), "checkPassword");
   if (verdict.kind !== "granted") return refusal(verdict);
-  const answer: { status: Status; user?: string; groups?: string[]; permissions?: string[] } = { status: Status.GRANTED };
+  const answer: GrantAnswer = { status: Status.GRANTED };
   if (verdict.user !== undefined) answer.user = verdict.user;
   if (!askGroups && asked.length === 0) return answer;
   const finalUser = verdict.user ?? user.text;
   const ctx = contextFor(finalUser, finalUser === user.text ? user.bytes : Buffer.from(finalUser, "utf8"));
   // The group handler answers both the groups and the permissions when there is one (as in authz).
-  const authorizer = check.groupHandler ?? handler;
-  if (askGroups) answer.groups = groupsAnswer(await groupsOf(authorizer, ctx), check.wantedGroups);
-  if (asked.length > 0) answer.permissions = await permissionsHeld(authorizer, ctx, asked);
+  await authorize(answer, check.groupHandler ?? handler, ctx, askGroups, asked, check.wantedGroups);
   return answer;
 }
 

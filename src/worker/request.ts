@@ -40,6 +40,10 @@ export interface WorkerRequest {
   readonly timeoutMs: number | null;
   /** CHECK_PASSWORD: who is trying (CLIENT_IP and the headers beside it); null when the module sent no CLIENT_IP. */
   readonly client: ClientInfo | null;
+  /** CHECK_SESSION: the session cookie's value (SESSION_KEY). */
+  readonly sessionKey: string | null;
+  /** CHECK_PASSWORD, CHECK_SESSION: WANT_USER_FLAGS came, so a grant carries USER_FLAGS. */
+  readonly wantUserFlags: boolean;
 }
 
 export const OPERATION_NAMES: Readonly<Record<RequestKind, string>> = {
@@ -48,6 +52,7 @@ export const OPERATION_NAMES: Readonly<Record<RequestKind, string>> = {
   [Kind.HAS_PERMISSION]: "has_permission",
   [Kind.GET_REALM_HASH]: "get_realm_hash",
   [Kind.ALLOW_ACCESS]: "allow_access",
+  [Kind.CHECK_SESSION]: "check_session",
 };
 
 export function isRequestKind(kind: number): kind is RequestKind {
@@ -70,7 +75,7 @@ function envEntries(msg: Message): Buffer[] {
   return entries;
 }
 
-/** The client fields of a request as read from the frame, by tag. */
+/** The client fields (and other single fields) of a request as read from the frame, by tag. */
 type ClientFields = Partial<Record<number, Field>>;
 
 /** Who is trying, or null without CLIENT_IP (the headers alone name nobody to count). */
@@ -101,6 +106,8 @@ class DecodedRequest implements WorkerRequest {
   readonly permissions: readonly string[];
   readonly timeoutMs: number | null;
   readonly client: ClientInfo | null;
+  readonly sessionKey: string | null;
+  readonly wantUserFlags: boolean;
   readonly #msg: Message;
   readonly #hasEnviron: boolean;
   #environ: Record<string, string> | undefined = undefined;
@@ -110,10 +117,8 @@ class DecodedRequest implements WorkerRequest {
     let groupHandler: Field | undefined;
     let user: Field | undefined;
     let password: Field | undefined;
-    let realm: Field | undefined;
-    let host: Field | undefined;
-    let timeout: Field | undefined;
-    const client: ClientFields = {};
+    // The client fields and the other single tags the constructor only reads once, by tag.
+    const single: ClientFields = {};
     let groups: string[] | undefined;
     let permissions: string[] | undefined;
     let definitions: HandlerDefinition[] | undefined;
@@ -137,19 +142,15 @@ class DecodedRequest implements WorkerRequest {
           password ??= field;
           break;
         case Tag.REALM:
-          realm ??= field;
-          break;
         case Tag.HOST:
-          host ??= field;
-          break;
         case Tag.TIMEOUT_MS:
-          timeout ??= field;
-          break;
+        case Tag.SESSION_KEY:
+        case Tag.WANT_USER_FLAGS:
         case Tag.CLIENT_IP:
         case Tag.USER_AGENT:
         case Tag.HTTP_ACCEPT:
         case Tag.PATH_INFO:
-          client[field.tag] ??= field;
+          single[field.tag] ??= field;
           break;
         case Tag.GROUP:
           (groups ??= []).push(wireString(field.value));
@@ -172,12 +173,18 @@ class DecodedRequest implements WorkerRequest {
     this.definitions = definitions ?? NONE;
     this.user = wireText(user);
     this.password = wireText(password);
+    const realm = single[Tag.REALM];
+    const host = single[Tag.HOST];
+    const timeout = single[Tag.TIMEOUT_MS];
+    const sessionKey = single[Tag.SESSION_KEY];
     this.realm = realm === undefined ? null : wireString(realm.value);
     this.host = host === undefined ? null : wireString(host.value);
     this.groups = groups ?? NONE;
     this.permissions = permissions ?? NONE;
     this.timeoutMs = timeout === undefined ? null : readU32(timeout);
-    this.client = clientInfo(client);
+    this.client = clientInfo(single);
+    this.sessionKey = sessionKey === undefined ? null : wireString(sessionKey.value);
+    this.wantUserFlags = single[Tag.WANT_USER_FLAGS] !== undefined;
     this.#msg = msg;
     this.#hasEnviron = hasEnviron;
   }

@@ -4,7 +4,11 @@
 // "NodeAuthDjangoOption: " and the worker's own message (test/unit/django-options-c-ts.test.ts holds the same
 // vectors to the worker's checks). Then the module's other refusals: a key given twice, NodeAuthSocket past
 // a Unix socket path's length, and the worker flags the module sets itself.
-import { describe, expect, test } from "vitest";
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { afterAll, describe, expect, test } from "vitest";
 import { configTest, REPO_ROOT } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { loadDjangoOptionVectors } from "../support/django-option-vectors.js";
@@ -12,6 +16,16 @@ import { location } from "../support/httpd-conf.js";
 
 const vectors = loadDjangoOptionVectors();
 const DATABASE = "NodeAuthDjangoDatabase sqlite:///var/lib/anp-configtest/db.sqlite3";
+/** A SECRET_KEY file only root can read (the session keys need one), and its test-only key. */
+const SECRET_DIR = mkdtempSync(join(tmpdir(), "anp-configtest-secret-"));
+const SECRET_KEY_TEXT = "configtest-secret-key-do-not-log-7f3a9c";
+const SECRET_FILE = join(SECRET_DIR, "django-secret-key");
+writeFileSync(SECRET_FILE, `${SECRET_KEY_TEXT}\nan-old-fallback-key\n`, { mode: 0o600 });
+chmodSync(SECRET_DIR, 0o755);
+afterAll(() => rmSync(SECRET_DIR, { recursive: true, force: true }));
+const SESSION_KEYS = new Set(["session_engine", "session_cookie_name", "session_cookie_age", "session_file_path", "authentication_backends", "hashing_algorithm"]);
+/** The lines a section needs besides the option: the database, and the secret for a session key. */
+const needs = (key: string): string[] => (SESSION_KEYS.has(key) ? [DATABASE, `NodeAuthDjangoOption secret_key_file ${SECRET_FILE}`] : [DATABASE]);
 
 /** A value as one word of httpd's configuration: quoted, so that spaces and empty values survive. */
 function word(value: string): string {
@@ -44,14 +58,14 @@ describe("apache2 -t and NodeAuthDjangoOption: the worker's values and messages"
   const refuses = Object.entries(vectors.options).flatMap(([key, o]) => o.refuses.map((r) => [key, r.value, r.message] as const));
 
   test(`accepts every value the worker accepts (${accepts.length}, one section each)`, async () => {
-    const sections = accepts.map(([key, value], i) => location(`/accept-${i}/`, [DATABASE, `NodeAuthDjangoOption ${key} ${word(value)}`]));
+    const sections = accepts.map(([key, value], i) => location(`/accept-${i}/`, [...needs(key), `NodeAuthDjangoOption ${key} ${word(value)}`]));
     const result = await configTest({ conf: conf(...sections) });
     expect(result.output).toMatch(/Syntax OK/);
     expect(result.ok).toBe(true);
   });
 
   test.each(refuses)("refuses %s %j in the worker's words", async (key, value, message) => {
-    await expectRefused(conf(location("/x/", [DATABASE, `NodeAuthDjangoOption ${key} ${word(value)}`])), `NodeAuthDjangoOption: ${message}`);
+    await expectRefused(conf(location("/x/", [...needs(key), `NodeAuthDjangoOption ${key} ${word(value)}`])), `NodeAuthDjangoOption: ${message}`);
   });
 
   test.each(vectors.unknownKeys.map((u) => [u.key, u.message] as const))("refuses the unknown key %s", async (key, message) => {
@@ -96,6 +110,62 @@ describe("apache2 -t and NodeAuthDjangoOption: how it is written", () => {
 
   test("refuses a control character in a value (spec text is line based)", async () => {
     await expectRefused(conf(location("/x/", [DATABASE, "NodeAuthDjangoOption user_table 'auth\tuser'"])), "NodeAuthDjangoOption: user_table: must not contain control characters");
+  });
+});
+
+describe("apache2 -t and the session options", () => {
+  test("takes a root-only secret_key_file with the session options, in this section or an enclosing one", async () => {
+    const outer = location("/s/", [DATABASE, `NodeAuthDjangoOption secret_key_file ${SECRET_FILE}`, "NodeAuthDjangoOption session_engine signed_cookies"]);
+    const inner = location("/s/inner/", ["NodeAuthDjangoOption session_cookie_name app_sid", "NodeAuthDjangoOption django_version 3.2", "NodeAuthDjangoOption hashing_algorithm sha1"]);
+    const result = await configTest({ conf: conf(outer, inner) });
+    expect(result.output).toMatch(/Syntax OK/);
+    expect(result.output).not.toContain(SECRET_KEY_TEXT);
+    expect(result.ok).toBe(true);
+  });
+
+  test("refuses a session option without secret_key_file", async () => {
+    await expectRefused(conf(location("/x/", [DATABASE, "NodeAuthDjangoOption session_engine db"])), "NodeAuthDjangoOption session_engine: needs secret_key_file in the same or an enclosing section");
+  });
+
+  test("refuses use_tz off without time_zone (expiry in TIME_ZONE's local time), takes it with one", async () => {
+    const base = [DATABASE, `NodeAuthDjangoOption secret_key_file ${SECRET_FILE}`, "NodeAuthDjangoOption use_tz off"];
+    await expectRefused(conf(location("/x/", base)), "NodeAuthDjangoOption use_tz: off stores session expiry in TIME_ZONE's local time: set time_zone to the site's TIME_ZONE");
+    const result = await configTest({ conf: conf(location("/x/", [...base, "NodeAuthDjangoOption time_zone Europe/Paris"])) });
+    expect(result.output).toMatch(/Syntax OK/);
+    expect(result.ok).toBe(true);
+  });
+
+  test("refuses hashing_algorithm sha1 unless django_version is 3.2 (the worker's spec check)", async () => {
+    const lines = [DATABASE, `NodeAuthDjangoOption secret_key_file ${SECRET_FILE}`, "NodeAuthDjangoOption django_version 4.2", "NodeAuthDjangoOption hashing_algorithm sha1"];
+    const result = await configTest({ conf: conf(location("/x/", lines)) });
+    expect(result.output).toContain("hashing_algorithm: sha1 is Django 3.2's DEFAULT_HASHING_ALGORITHM only, and django_version is 4.2");
+    expect(result.ok).toBe(false);
+  });
+
+  test("refuses a secret_key_file others, or httpd's User (the attacker, www-data), can read; never logs the key", async () => {
+    const open = join(SECRET_DIR, "world-readable");
+    writeFileSync(open, `${SECRET_KEY_TEXT}\n`, { mode: 0o644 });
+    chmodSync(open, 0o644);
+    await expectRefused(conf(location("/x/", [DATABASE, `NodeAuthDjangoOption secret_key_file ${open}`])), `${open} can be read or written by others`);
+    const theirs = join(SECRET_DIR, "www-data-owned");
+    writeFileSync(theirs, `${SECRET_KEY_TEXT}\n`, { mode: 0o600 });
+    const uid = Number(spawnSync("id", ["-u", "www-data"], { encoding: "utf8" }).stdout.trim());
+    chownSync(theirs, uid, 0);
+    const result = await configTest({ conf: conf(location("/x/", [DATABASE, `NodeAuthDjangoOption secret_key_file ${theirs}`])) });
+    expect(result.output).toContain(`${theirs} belongs to httpd's User`);
+    expect(result.output).not.toContain(SECRET_KEY_TEXT);
+    expect(result.ok).toBe(false);
+    // The root-only file is one www-data cannot read.
+    expect(spawnSync("runuser", ["-u", "www-data", "--", "cat", SECRET_FILE]).status).not.toBe(0);
+  });
+
+  test("refuses a secret_key_file whose first line is empty, without quoting the file", async () => {
+    const empty = join(SECRET_DIR, "empty-first-line");
+    writeFileSync(empty, `\n${SECRET_KEY_TEXT}\n`, { mode: 0o600 });
+    const result = await configTest({ conf: conf(location("/x/", [DATABASE, `NodeAuthDjangoOption secret_key_file ${empty}`])) });
+    expect(result.output).toContain("its first line (the SECRET_KEY) is empty");
+    expect(result.output).not.toContain(SECRET_KEY_TEXT);
+    expect(result.ok).toBe(false);
   });
 });
 

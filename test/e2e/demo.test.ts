@@ -70,6 +70,19 @@ function expectWorkerUserAndClosedDatabase(tree: ReturnType<typeof descendants>,
   const read = spawnSync("runuser", ["-u", "www-data", "--", "cat", database], { encoding: "utf8" });
   expect(read.status, read.stdout.slice(0, 200)).not.toBe(0);
   expect(read.stderr).toContain("Permission denied");
+  // The SECRET_KEY signs every session: neither www-data nor the worker's user reads it, only the
+  // Django site's mod_wsgi daemon, which runs as a user of its own.
+  const key = join(stateDir, "django-secret/secret_key");
+  expect(existsSync(key), key).toBe(true);
+  for (const user of ["www-data", "mod_authnz_node"]) {
+    const attempt = spawnSync("runuser", ["-u", user, "--", "cat", key], { encoding: "utf8" });
+    expect(attempt.status, `${user} read the key`).not.toBe(0);
+    expect(attempt.stderr).toContain("Permission denied");
+  }
+  const daemons = tree.filter((p) => p.command.startsWith("(wsgi:demo-django"));
+  expect(daemons.length, JSON.stringify(tree)).toBe(1);
+  const siteUid = Number(execFileSync("id", ["-u", "mod_authnz_node_django"], { encoding: "utf8" }).trim());
+  expect(uidOf(daemons[0]?.pid ?? -1)).toBe(siteUid);
 }
 
 async function waitFor(run: Run, text: string): Promise<void> {
@@ -103,9 +116,12 @@ describe("npm run demo", () => {
     expectRow("alice / wonderland", "/secret/", 200);
     expectRow("bob / builder", "/members/", 200);
     expectRow("bob / builder", "/secret/", 401);
-    expectRow("carol / inactive", "/members/", 401);
+    // /members/ is AuthType DjangoSession: carol's login is refused by Django's form, so no session,
+    // and a browser without one is sent to the login page.
+    expectRow("carol / inactive", "/members/", 302);
     expectRow("jürgen / pässwörd", "/members/", 200);
-    expectRow("no credentials", "/members/", 401);
+    expectRow("no credentials", "/members/", 302);
+    expectRow("forged session cookie", "/members/", 302);
   });
 
   test("serves until SIGINT, then stops Apache and the worker and removes its files", async () => {

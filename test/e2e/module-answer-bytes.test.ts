@@ -23,15 +23,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, type ApacheServer } from "../harness/apache.js";
 import { eventually } from "../support/eventually.js";
-import { addonPath } from "../../src/native/addon.js";
-import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
-
+import { fakeWorkerSource } from "../support/fake-worker.js";
 
 /**
- * The fake worker, written into the ServerRoot. It takes the module's command line (--socket, --listen-fd,
- * --bootstrap-fd), answers HELLO with the proof of the generation key it reads from the bootstrap fd (as
- * the module checks who listens and what it proves, the fake must be the process httpd started, with
- * httpd's key), takes AUTH without checking it, and answers CHECK_PASSWORD according to the USER field:
+ * The fake worker (test/support/fake-worker.ts: the handshake and framing), written into the ServerRoot.
+ * It answers CHECK_PASSWORD according to the USER field:
  *   plain          GRANTED in one write
  *   split          GRANTED in two writes, the first only 3 bytes (not even the whole length prefix)
  *   long           GRANTED with ~9 KB of GROUP fields (longer than the module's first read)
@@ -63,73 +59,14 @@ import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
  *   memo-unscoped  THROTTLED with RETRY_AFTER 30 and no THROTTLE_SCOPE
  *                  (every check of a user named memo-* is logged as "fake worker: memo check <user> from <ip>")
  *   anyone else    DENIED
- * Like the real worker it refuses HELLO with another protocol version than its own (DENIED, then closes), and it
- * answers ERROR to a request whose HANDLER_ID is not defined on the connection.
+ * Like the real worker it answers ERROR to a request whose HANDLER_ID is not defined on the connection.
  */
-const FAKE_WORKER = String.raw`
-import { createServer } from "node:net";
-import { chmodSync, readFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
-
-const args = process.argv.slice(2);
-// The module's check of the handler specs (at configtest and start): this worker runs whatever it is given.
-if (args.includes("--check-specs")) process.exit(0);
-const socketPath = args[args.indexOf("--socket") + 1];
-const modeAt = args.indexOf("--socket-mode");
-const listenAt = args.indexOf("--listen-fd");
-const bootstrapAt = args.indexOf("--bootstrap-fd");
-const STATUS = 11, VERSION = 1, HANDLER_ID = 2, USER = 3, GROUP = 7, PERMISSION = 8, ENV = 9, REASON = 12, DEFINE_HANDLER = 15;
-const NONCE = 16, PROOF = 17, GENERATION_KEY = 18;
-const CLIENT_IP = 21, USER_AGENT = 22, HTTP_ACCEPT = 23, PATH_INFO = 24, RETRY_AFTER = 25, THROTTLE_SCOPE = 26;
-const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
-const PROTOCOL_VERSION = ${PROTOCOL_VERSION};
-const u16 = (n) => Buffer.from([n >> 8, n & 0xff]);
-const addon = createRequire(import.meta.url)(${JSON.stringify(addonPath)});
-
-function frame(kind, id, fields) {
-  const body = Buffer.concat(fields.map(([tag, value]) => {
-    const head = Buffer.alloc(3);
-    head.writeUInt8(tag, 0);
-    head.writeUInt16BE(value.length, 1);
-    return Buffer.concat([head, value]);
-  }));
-  const head = Buffer.alloc(11);
-  head.writeUInt32BE(7 + body.length, 0);
-  head.writeUInt8(kind, 4);
-  head.writeUInt32BE(id, 5);
-  head.writeUInt16BE(fields.length, 9);
-  return Buffer.concat([head, body]);
-}
-
+const FAKE_WORKER = fakeWorkerSource(String.raw`
 const granted = (kind, id) => frame(kind | 0x80, id, [[STATUS, Buffer.from([1])]]);
 const longGranted = (kind, id) => frame(kind | 0x80, id, [
   [STATUS, Buffer.from([1])],
   ...Array.from({ length: 200 }, (_, i) => [GROUP, Buffer.from("group-" + String(i).padStart(3, "0") + "-".repeat(37))]),
 ]);
-
-function fieldsOf(frameBytes) {
-  const fields = [];
-  let at = 11;
-  for (let i = 0; i < frameBytes.readUInt16BE(9); i++) {
-    const tag = frameBytes[at], len = frameBytes.readUInt16BE(at + 1);
-    fields.push([tag, frameBytes.subarray(at + 3, at + 3 + len)]);
-    at += 3 + len;
-  }
-  return fields;
-}
-
-const valueOf = (fields, tag) => fields.find(([t]) => t === tag)?.[1];
-
-// The one BOOTSTRAP frame httpd's parent writes on the bootstrap fd, read to its end.
-const key = bootstrapAt >= 0 ? valueOf(fieldsOf(readFileSync(Number(args[bootstrapAt + 1]))), GENERATION_KEY) : undefined;
-
-function helloAnswer(id, fields) {
-  const nM = valueOf(fields, NONCE) ?? Buffer.alloc(16);
-  const nW = randomBytes(16);
-  const proof = key ? addon.siphash128(key, [Buffer.from("mod_authnz_node worker proof"), nM, nW]) : Buffer.alloc(16);
-  return frame(0x81, id, [[STATUS, Buffer.from([1])], [VERSION, u16(PROTOCOL_VERSION)], [NONCE, nW], [PROOF, proof]]);
-}
 
 function answer(socket, kind, id, fields, defined) {
   const user = valueOf(fields, USER)?.toString("utf8") ?? "";
@@ -196,36 +133,7 @@ function answer(socket, kind, id, fields, defined) {
 }
 
 const seenOnce = new Set();
-let connections = 0;
-const server = createServer((socket) => {
-  connections++;
-  console.error("fake worker: connection " + connections);
-  let pending = Buffer.alloc(0);
-  const defined = new Set();
-  socket.on("error", () => {});
-  socket.on("data", (chunk) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
-      const size = 4 + pending.readUInt32BE(0);
-      const bytes = pending.subarray(0, size);
-      pending = pending.subarray(size);
-      if (socket.writableEnded) continue; // shut down on purpose (end-after): read on, answer nothing
-      const kind = bytes[4], id = bytes.readUInt32BE(5);
-      if (kind === 0x07) continue; // AUTH: the module's proof, not answered
-      if (kind !== 0x01) answer(socket, kind, id, fieldsOf(bytes), defined);
-      else if (valueOf(fieldsOf(bytes), VERSION)?.readUInt16BE(0) === PROTOCOL_VERSION) socket.write(helloAnswer(id, fieldsOf(bytes)));
-      else socket.end(frame(0x81, id, [[STATUS, Buffer.from([2])], [VERSION, u16(PROTOCOL_VERSION)]]));
-    }
-  });
-});
-const listening = () => {
-  if (listenAt < 0 && modeAt >= 0) chmodSync(socketPath, parseInt(args[modeAt + 1], 8));
-  console.error("fake worker: listening on " + socketPath);
-};
-if (listenAt >= 0) server.listen({ fd: Number(args[listenAt + 1]) }, listening);
-else server.listen(socketPath, listening);
-process.on("SIGTERM", () => process.exit(0));
-`;
+`);
 
 const run = promisify(execFile);
 

@@ -24,6 +24,7 @@ import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
 import { describeRequiring } from "../support/optional.js";
 import { basicLocation } from "../support/httpd-conf.js";
+import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/module");
 const HANDLER = join(FIXTURES, "handler.mjs");
@@ -95,7 +96,7 @@ interface HelloResult {
 
 /** Runs the HELLO client as uid:gid (root drops to them with setpriv, without supplementary groups). */
 function helloAs(uid: number, gid: number, socket: string): HelloResult {
-  const run = spawnSync("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", process.execPath, HELLO_CLIENT, socket], {
+  const run = spawnSync("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", process.execPath, HELLO_CLIENT, socket, String(PROTOCOL_VERSION)], {
     encoding: "utf8",
     timeout: 30_000,
   });

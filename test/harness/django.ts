@@ -23,7 +23,11 @@ export interface DjangoOptions {
   readonly pbkdf2Iterations?: number;
   /** Another oracle script speaking the same JSON lines (e.g. django-axes.ts's, which adds commands); default oracle.py. */
   readonly script?: string;
-  /** More environment for the oracle (e.g. the site's settings module). */
+  /**
+   * More environment for the oracle (e.g. the site's settings module): DJANGO_SECRET_KEY,
+   * DJANGO_SECRET_KEY_FALLBACKS, DJANGO_SESSION_FILE_PATH, DJANGO_SESSION_COOKIE_NAME, DJANGO_SESSION_COOKIE_AGE,
+   * DJANGO_DEFAULT_HASHING_ALGORITHM, DJANGO_AUTHENTICATION_BACKENDS (see scripts/django/settings.py).
+   */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -52,6 +56,16 @@ export interface AuditRow {
   readonly must_update: boolean;
   /** decode()'s iterations, work_factor or time_cost; null when there is none or it cannot read the value. */
   readonly iterations: number | null;
+}
+
+/** django.contrib.sessions.backends.<engine>: the oracle's session commands take it per call. */
+export type DjangoSessionEngine = "db" | "cached_db" | "signed_cookies" | "file";
+
+export interface DjangoLoginOptions {
+  /** Log in through this backend only (dotted path, e.g. AllowAllUsersModelBackend's); default: authenticate(). */
+  readonly backend?: string;
+  /** signed_cookies only: sign as if the clock said this many seconds since the epoch (an old or expired cookie). */
+  readonly signedAt?: number;
 }
 
 export class DjangoOracleError extends HarnessError {
@@ -168,6 +182,34 @@ export class DjangoOracle {
   }
   seedDemo(): Promise<{ users: string[] }> {
     return this.request("seed_demo");
+  }
+  /**
+   * Django's login: authenticate (the settings' backends in order, so AllowAllUsersModelBackend admits an inactive
+   * user; or only the given backend's), auth.login on a fresh session of this engine, saved; resolves with the
+   * cookie value Django would set. Rejects when Django refuses the password. The answer's `backend` (the path
+   * stored in the session) is there through `request("login", ...)`.
+   */
+  async login(engine: DjangoSessionEngine, username: string, password: string, options: DjangoLoginOptions | string = {}): Promise<string> {
+    const { backend, signedAt } = typeof options === "string" ? { backend: options, signedAt: undefined } : options;
+    const args: Record<string, unknown> = { engine, username, password };
+    if (backend !== undefined) args.backend = backend;
+    if (signedAt !== undefined) args.signed_at = signedAt;
+    return (await this.request<{ cookie: string }>("login", args)).cookie;
+  }
+  /** Django's logout on that session: flushed (db/cached_db row, file deleted; a signed cookie stays valid). */
+  async logout(engine: DjangoSessionEngine, cookie: string): Promise<void> {
+    await this.request("logout", { engine, cookie });
+  }
+  /** db, cached_db: expire_date in the past; file: mtime older than SESSION_COOKIE_AGE. signed_cookies rejects: use signedAt. */
+  async expireSession(engine: DjangoSessionEngine, cookie: string): Promise<void> {
+    await this.request("expire_session", { engine, cookie });
+  }
+  /**
+   * Django's get_user on a request carrying that session: the username, or null (anonymous). A session whose
+   * auth hash no longer matches is flushed as Django does, unless `keep`.
+   */
+  async sessionUser(engine: DjangoSessionEngine, cookie: string, options: { keep?: boolean } = {}): Promise<string | null> {
+    return (await this.request<{ username: string | null }>("session_user", { engine, cookie, keep: options.keep ?? false })).username;
   }
   version(): Promise<{ django: string; engine: string; custom_user: string; hashers: string[]; pbkdf2_iterations: number }> {
     return this.request("version");

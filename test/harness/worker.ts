@@ -304,3 +304,29 @@ export const groupsOf = (m: Message): string[] => fieldsOf(m, Tag.GROUP).map((f)
 
 export const check = (client: Client, spec: string, name: string | Buffer, pw: string | Buffer, extra: Field[] = []): Promise<Message> =>
   client.request(Kind.CHECK_PASSWORD, [handler(spec), user(name), password(pw), ...extra]);
+
+/**
+ * A worker started as httpd's parent starts it: --bootstrap-fd 3 carrying `key` (the generation key), the
+ * allowed `specs` and the file secrets (path -> content), e.g. a Django handler's secret_key_file. Resolves
+ * once it listens; connect with provenClient(worker.socketPath, key).
+ */
+export async function startBootstrappedWorker(
+  harness: WorkerHarness,
+  bootstrap: { key: Buffer; specs: readonly string[]; secrets?: Readonly<Record<string, string>> },
+  args: string[] = [],
+): Promise<WorkerProcess> {
+  const frame = encodeFrame({
+    kind: Kind.BOOTSTRAP,
+    requestId: 0,
+    fields: [
+      bytesField(Tag.GENERATION_KEY, bootstrap.key),
+      ...bootstrap.specs.map((s) => textField(Tag.ALLOWED_SPEC, s)),
+      ...Object.entries(bootstrap.secrets ?? {}).map(([path, content]) => bytesField(Tag.SECRET_FILE, Buffer.from(`${path}\0${content}`))),
+    ],
+  });
+  const worker = harness.spawnWorker(["--bootstrap-fd", "3", ...args], undefined, 1);
+  (worker.child.stdio[3] as NodeJS.WritableStream).end(frame);
+  const ready = await Promise.race([worker.waitForLine(/info: listening on /), worker.exited]);
+  if (typeof ready !== "string") throw new Error(`worker exited before listening:\n${worker.log}`);
+  return worker;
+}

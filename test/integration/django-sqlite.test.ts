@@ -165,7 +165,7 @@ describe("Django handler on SQLite", () => {
   it("is configured from handler spec text through the worker's registry (custom user model, Django 3.2 preset)", async () => {
     const oracle = await startDjango({ databaseUrl: customUrl, customUser: true, pbkdf2Iterations: TEST_ITERATIONS });
     // The worker's own factories: the Django handler imported on first use, as in production.
-    const registry = new HandlerRegistry({ factories: handlerFactories({ logger: createLogger("warn"), hashLimiter: new ConcurrencyLimiter() }) });
+    const registry = new HandlerRegistry({ factories: handlerFactories({ logger: createLogger("warn"), hashLimiter: new ConcurrencyLimiter(), secretFiles: null }) });
     try {
       const spec = [
         "type=django",

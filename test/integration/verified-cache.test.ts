@@ -311,6 +311,8 @@ describe("groups folded into the password check (Require group: one trip, one qu
     environ: {},
     timeoutMs: null,
     client: null,
+    sessionKey: null,
+    wantUserFlags: false,
   });
 
   it("answers as checkPassword then groupsForUser would, and as Django does, for every kind of user", async () => {

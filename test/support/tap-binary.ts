@@ -12,11 +12,14 @@ export interface TapRun {
   readonly passed: number;
 }
 
-/** Runs build/Release/`name`, failing the calling test on any "not ok", a non-zero exit, or a missing binary. */
-export function runTapBinary(name: string): TapRun {
+/**
+ * Runs build/Release/`name` (with `input` on its stdin, for binaries that read cases there), failing the
+ * calling test on any "not ok", a non-zero exit, or a missing binary.
+ */
+export function runTapBinary(name: string, input?: string): TapRun {
   const binary = fileURLToPath(new URL(`../../build/Release/${name}`, import.meta.url));
   expect(existsSync(binary), `${binary} missing: run npm run build:native`).toBe(true);
-  const run = spawnSync(binary, { encoding: "utf8" });
+  const run = spawnSync(binary, { encoding: "utf8", input: input ?? "", maxBuffer: 64 * 1024 * 1024 });
   const lines = run.stdout.split("\n");
   expect(lines.filter((line) => line.startsWith("not ok"))).toEqual([]);
   expect(run.status).toBe(0);

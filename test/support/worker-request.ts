@@ -23,6 +23,8 @@ export function checkPasswordRequest(over: Partial<WorkerRequest> = {}): WorkerR
     environ: {},
     timeoutMs: null,
     client: null,
+    sessionKey: null,
+    wantUserFlags: false,
     ...over,
   };
 }

@@ -59,8 +59,11 @@ describe("protocol constants", () => {
     expect(differences(header, ts)).toEqual([]);
   });
 
-  it("carry the handler-id range and the throttle scopes of protocol version 5", () => {
-    expect(header.get("PROTOCOL_VERSION")).toBe(5);
+  it("carry the handler-id range, the throttle scopes and the session check of protocol version 6", () => {
+    expect(header.get("PROTOCOL_VERSION")).toBe(6);
+    expect(header.get("KIND_CHECK_SESSION")).toBe(0x09);
+    expect([header.get("TAG_SESSION_KEY"), header.get("TAG_USER_FLAGS"), header.get("TAG_WANT_USER_FLAGS")]).toEqual([27, 28, 29]);
+    expect([header.get("USER_FLAG_STAFF"), header.get("USER_FLAG_SUPERUSER"), header.get("MAX_SESSION_KEY_LEN")]).toEqual([1, 2, 4096]);
     expect(header.get("TAG_THROTTLE_SCOPE")).toBe(26);
     expect([header.get("THROTTLE_SCOPE_ADDRESS"), header.get("THROTTLE_SCOPE_USER")]).toEqual([1, 2]);
     expect([constants.THROTTLE_SCOPE_ADDRESS, constants.THROTTLE_SCOPE_USER]).toEqual([1, 2]);
@@ -93,10 +96,10 @@ describe("protocol constants", () => {
         if (ts) allowed++;
       }
     }
-    // The tables of docs/protocol.md: requests 2+13+6+6+6+5 tags (every operation may carry DEFINE_HANDLER;
-    // CHECK_PASSWORD the four client fields), AUTH 1, BOOTSTRAP 3; answers 5+7+3+2+3+2 (CHECK_PASSWORD and
-    // its answer carry folded PERMISSION fields, its answer RETRY_AFTER and THROTTLE_SCOPE; AUTH and
-    // BOOTSTRAP have no answer).
-    expect(allowed).toBe(38 + 1 + 3 + 22);
+    // The tables of docs/protocol.md: requests 2+14+6+6+6+5 tags (every operation may carry DEFINE_HANDLER;
+    // CHECK_PASSWORD the four client fields and WANT_USER_FLAGS), AUTH 1, BOOTSTRAP 3, CHECK_SESSION 8 (no ENV);
+    // answers 5+8+3+2+3+2 (CHECK_PASSWORD and its answer carry folded PERMISSION fields, its answer
+    // RETRY_AFTER, THROTTLE_SCOPE and USER_FLAGS; AUTH and BOOTSTRAP have no answer), CHECK_SESSION's 6.
+    expect(allowed).toBe(39 + 1 + 3 + 8 + 23 + 6);
   });
 });

@@ -76,6 +76,12 @@ function valueArb(tag: number): fc.Arbitrary<Buffer> {
       return fc.constantFrom(THROTTLE_SCOPE_ADDRESS, THROTTLE_SCOPE_USER).map((n) => Buffer.from([n]));
     case Tag.CLIENT_IP:
       return fc.uint8Array({ minLength: 1, maxLength: MAX_CLIENT_IP_LEN }).map((a) => Buffer.from(a));
+    case Tag.SESSION_KEY:
+      return fc.uint8Array({ minLength: 1, maxLength: 60 }).map((a) => Buffer.from(a));
+    case Tag.USER_FLAGS:
+      return fc.integer({ min: 0, max: 3 }).map((n) => Buffer.from([n]));
+    case Tag.WANT_USER_FLAGS:
+      return fc.constant(Buffer.alloc(0));
     case Tag.HASH:
       return fc.array(fc.constantFrom(...hexDigits), { minLength: 32, maxLength: 32 }).map((d) => Buffer.from(d.join("")));
     default:
@@ -108,6 +114,18 @@ function maybeThrottled(kind: number, fields: Field[], throttle: boolean): Field
   return fields.map((f) => (f.tag === Tag.STATUS ? { tag: Tag.STATUS, value: Buffer.from([Status.THROTTLED]) } : f));
 }
 
+/**
+ * Version 6's rules across fields: USER_FLAGS only beside GRANTED (else dropped), and a GRANTED
+ * CHECK_SESSION answer without USER becomes DENIED (and loses its USER_FLAGS).
+ */
+function sessionRules(kind: number, fields: Field[]): Field[] {
+  const status = fields.find((f) => f.tag === Tag.STATUS)?.value[0];
+  if (status === Status.GRANTED && kind === (Kind.CHECK_SESSION | ANSWER_BIT) && !fields.some((f) => f.tag === Tag.USER)) {
+    return fields.filter((f) => f.tag !== Tag.USER_FLAGS).map((f) => (f.tag === Tag.STATUS ? { tag: Tag.STATUS, value: Buffer.from([Status.DENIED]) } : f));
+  }
+  return status === Status.GRANTED ? fields : fields.filter((f) => f.tag !== Tag.USER_FLAGS);
+}
+
 /** An arbitrary valid message: any kind, each allowed tag as often as allowed, fields in any order. */
 const validMessageArb: fc.Arbitrary<Message> = fc
   .record({ kind: fc.constantFrom(...ALL_KINDS), requestId: fc.integer({ min: 0, max: 0xffffffff }), throttle: fc.boolean() })
@@ -115,7 +133,7 @@ const validMessageArb: fc.Arbitrary<Message> = fc
     fc
       .tuple(...ALL_TAGS.map((tag) => countArb(kind, tag).chain((n) => fc.array(valueArb(tag), { minLength: n, maxLength: n }).map((values) => values.map((value): Field => ({ tag, value }))))))
       .chain((groups) => fc.shuffledSubarray(groups.flat(), { minLength: groups.flat().length, maxLength: groups.flat().length }))
-      .map((fields): Message => ({ kind, requestId, fields: maybeThrottled(kind, fields, throttle) })),
+      .map((fields): Message => ({ kind, requestId, fields: sessionRules(kind, maybeThrottled(kind, fields, throttle)) })),
   );
 
 /** Possibly invalid messages: random kinds and tags, random lengths. */

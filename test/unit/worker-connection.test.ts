@@ -7,7 +7,7 @@ import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { registryOf } from "../support/handler-registry.js";
-import type { CheckContext, Handler, PasswordVerdict } from "../../src/handlers/types.js";
+import type { CheckContext, Handler, PasswordVerdict, SessionVerdict } from "../../src/handlers/types.js";
 import { bytesField, defineHandlerField, encodeFrame, FrameDecoder, Kind, PROTOCOL_VERSION, Status, Tag, textField, textOf, u16Field, u32Field, u8Of, type Message } from "../../src/protocol/index.js";
 import { answerMargin } from "../../src/worker/deadline.js";
 import { Connection } from "../../src/worker/connection.js";
@@ -137,6 +137,29 @@ describe("Connection: deadlines and connections going away", () => {
     const answer = await socket.nextAnswer();
     expect(u8Of(answer, Tag.STATUS)).toBe(Status.ERROR);
     expect(textOf(answer, Tag.REASON)).toBe("deadline exceeded");
+    await turn();
+    expect(socket.answers.length).toBe(2);
+  });
+
+  it("a session check that never answers: ERROR 'deadline exceeded' at the deadline, like any request; its late grant is dropped", async () => {
+    let grant: (v: SessionVerdict) => void = () => {};
+    let signal: AbortSignal | undefined;
+    const socket = open({
+      checkSession: (_key, ctx) => {
+        signal = ctx.signal;
+        return new Promise((resolve) => (grant = resolve));
+      },
+      close: async () => {},
+    });
+    await socket.nextAnswer();
+    const key = textField(Tag.SESSION_KEY, "q4d0xk2w5c3v8n1b7m6z9l0p2o4i8u7y");
+    socket.emit("data", encodeFrame({ kind: Kind.CHECK_SESSION, requestId: 11, fields: [defineHandlerField(1, "type=script\npath=/h"), u32Field(Tag.HANDLER_ID, 1), key, u32Field(Tag.TIMEOUT_MS, 40)] }));
+    const answer = await socket.nextAnswer();
+    expect(answer).toMatchObject({ kind: Kind.CHECK_SESSION | 0x80, requestId: 11 });
+    expect(u8Of(answer, Tag.STATUS)).toBe(Status.ERROR);
+    expect(textOf(answer, Tag.REASON)).toBe("deadline exceeded");
+    expect(signal?.aborted).toBe(true);
+    grant({ kind: "granted", user: "alice", flags: { isStaff: false, isSuperuser: false } });
     await turn();
     expect(socket.answers.length).toBe(2);
   });

@@ -1,4 +1,4 @@
-// Writes protocol.json, the shared test vectors of the wire protocol, version 5 (docs/protocol.md), from frames
+// Writes protocol.json, the shared test vectors of the wire protocol, version 6 (docs/protocol.md), from frames
 // laid out by hand here, independently of both codecs: `node test/vectors/generate.mjs`.
 // test/unit/protocol-vectors.test.ts runs every vector through the TypeScript codec and the C codec.
 //
@@ -7,9 +7,9 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6, AUTH: 7 };
+const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6, AUTH: 7, CHECK_SESSION: 9 };
 const A = 0x80;
-const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17, CLIENT_IP: 21, USER_AGENT: 22, HTTP_ACCEPT: 23, PATH_INFO: 24, RETRY_AFTER: 25, THROTTLE_SCOPE: 26 };
+const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17, CLIENT_IP: 21, USER_AGENT: 22, HTTP_ACCEPT: 23, PATH_INFO: 24, RETRY_AFTER: 25, THROTTLE_SCOPE: 26, SESSION_KEY: 27, USER_FLAGS: 28, WANT_USER_FLAGS: 29 };
 const THROTTLED = 5;
 
 const hex = (n, bytes) => n.toString(16).padStart(bytes * 2, "0");
@@ -166,6 +166,26 @@ ok("CHECK_PASSWORD answer denied with a RETRY_AFTER (allowed, unused)", K.CHECK_
 // Version 5: a THROTTLED answer says whom it refuses (THROTTLE_SCOPE 1 address, 2 user).
 ok("CHECK_PASSWORD answer throttled, address scope", K.CHECK_PASSWORD | A, 116, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10)), f(T.THROTTLE_SCOPE, v.hex("01"))]);
 ok("CHECK_PASSWORD answer throttled, user scope", K.CHECK_PASSWORD | A, 117, [f(T.THROTTLE_SCOPE, v.hex("02")), status(THROTTLED), f(T.RETRY_AFTER, v.u32(1))]);
+// Version 6: CHECK_SESSION, and the user's flags for `Require node-staff` / `node-superuser`.
+const sessionKey = "q4d0xk2w5c3v8n1b7m6z9l0p2o4i8u7y";
+const sessionBase = [hid(1), f(T.SESSION_KEY, v.text(sessionKey))];
+const wantFlags = f(T.WANT_USER_FLAGS, v.hex(""));
+const flags = (n) => f(T.USER_FLAGS, v.u8(n));
+ok("CHECK_SESSION, required fields only", K.CHECK_SESSION, 150, sessionBase);
+ok("CHECK_SESSION with a definition, group handler, groups, permissions, user flags and timeout", K.CHECK_SESSION, 151, [
+  define(1, spec), ...sessionBase, ghid(1), f(T.GROUP, v.text("staff")), f(T.PERMISSION, v.text("blog.add_post")), f(T.PERMISSION, v.text("auth.view_user")), wantFlags, f(T.TIMEOUT_MS, v.u32(5000)),
+]);
+ok("CHECK_SESSION with a 1-byte SESSION_KEY", K.CHECK_SESSION, 152, [f(T.SESSION_KEY, v.text("x")), hid(3)]);
+ok("CHECK_SESSION with a 4096-byte SESSION_KEY (a signed_cookies session)", K.CHECK_SESSION, 153, [hid(1), f(T.SESSION_KEY, v.fill("41", 4096))]);
+ok("CHECK_PASSWORD with WANT_USER_FLAGS", K.CHECK_PASSWORD, 154, [...checkBase, wantFlags]);
+ok("CHECK_PASSWORD answer granted with USER_FLAGS staff and superuser", K.CHECK_PASSWORD | A, 155, [status(1), flags(3)]);
+ok("CHECK_SESSION answer granted: user only", K.CHECK_SESSION | A, 156, [status(1), f(T.USER, v.text("alice"))]);
+ok("CHECK_SESSION answer granted with groups, a permission and USER_FLAGS 0", K.CHECK_SESSION | A, 157, [
+  f(T.USER, v.text("alice@example.org")), status(1), f(T.GROUP, v.text("staff")), f(T.GROUP, v.text("editors")), f(T.PERMISSION, v.text("blog.add_post")), flags(0),
+]);
+ok("CHECK_SESSION answer granted, USER_FLAGS staff", K.CHECK_SESSION | A, 158, [status(1), f(T.USER, v.text("bob")), flags(1)]);
+ok("CHECK_SESSION answer denied with a reason", K.CHECK_SESSION | A, 159, [status(2), f(T.REASON, v.text("session expired"))]);
+ok("CHECK_SESSION answer error", K.CHECK_SESSION | A, 160, [f(T.REASON, v.text("database unavailable")), status(4)]);
 
 const malformed = [];
 function bad(name, error, requestId, frameParts) {
@@ -189,10 +209,10 @@ bad("field value past the end", "E_MALFORMED", 28, frame(K.HELLO, 28, [{ tag: T.
 bad("field count 1 with no fields", "E_MALFORMED", 29, frame(K.HELLO, 29, [], { count: 1 }));
 bad("trailing byte after the last field", "E_MALFORMED", 30, frame(K.HELLO, 30, hello, { extra: "00" }));
 bad("field count 0 with a whole field after it", "E_MALFORMED", 31, frame(K.HELLO, 31, hello, { count: 0 }));
-for (const kind of [0x00, 0x09, 0x7f, 0x80, 0x89, 0xff]) {
+for (const kind of [0x00, 0x0a, 0x7f, 0x80, 0x8a, 0xff]) {
   bad(`unknown kind 0x${hex(kind, 1)}`, "E_MALFORMED", 40 + (kind & 7), frame(kind, 40 + (kind & 7), hello));
 }
-for (const tag of [0, 26, 255]) bad(`unknown tag ${tag}`, "E_MALFORMED", 50, frame(K.HELLO, 50, [...hello, f(tag, v.hex(""))]));
+for (const tag of [0, 30, 255]) bad(`unknown tag ${tag}`, "E_MALFORMED", 50, frame(K.HELLO, 50, [...hello, f(tag, v.hex(""))]));
 bad("PASSWORD in GROUPS_FOR_USER", "E_MALFORMED", 51, frame(K.GROUPS_FOR_USER, 51, [hid(1), f(T.USER, v.text("u")), f(T.PASSWORD, v.text("p"))]));
 bad("STATUS in a request", "E_MALFORMED", 52, frame(K.HELLO, 52, [...hello, status(1)]));
 bad("HANDLER_ID in an answer", "E_MALFORMED", 53, frame(K.CHECK_PASSWORD | A, 53, [status(1), hid(1)]));
@@ -280,6 +300,36 @@ bad("PATH_INFO of 1025 bytes", "E_MALFORMED", 137, frame(K.CHECK_PASSWORD, 137, 
 bad("CLIENT_IP twice", "E_MALFORMED", 138, frame(K.CHECK_PASSWORD, 138, [...checkBase, f(T.CLIENT_IP, v.text("127.0.0.2")), f(T.CLIENT_IP, v.text("127.0.0.3"))]));
 bad("CLIENT_IP in GROUPS_FOR_USER", "E_MALFORMED", 139, frame(K.GROUPS_FOR_USER, 139, [hid(1), f(T.USER, v.text("u")), f(T.CLIENT_IP, v.text("127.0.0.2"))]));
 bad("USER_AGENT in a CHECK_PASSWORD answer", "E_MALFORMED", 140, frame(K.CHECK_PASSWORD | A, 140, [status(2), f(T.USER_AGENT, v.text("curl"))]));
+bad("CHECK_SESSION without SESSION_KEY", "E_MALFORMED", 170, frame(K.CHECK_SESSION, 170, [hid(1)]));
+bad("CHECK_SESSION without HANDLER_ID", "E_MALFORMED", 171, frame(K.CHECK_SESSION, 171, [f(T.SESSION_KEY, v.text(sessionKey))]));
+bad("an empty SESSION_KEY", "E_MALFORMED", 172, frame(K.CHECK_SESSION, 172, [hid(1), f(T.SESSION_KEY, v.hex(""))]));
+bad("SESSION_KEY of 4097 bytes", "E_MALFORMED", 173, frame(K.CHECK_SESSION, 173, [hid(1), f(T.SESSION_KEY, v.fill("41", 4097))]));
+bad("SESSION_KEY twice", "E_MALFORMED", 174, frame(K.CHECK_SESSION, 174, [...sessionBase, f(T.SESSION_KEY, v.text("another1"))]));
+bad("ENV in CHECK_SESSION (no environ: never a script)", "E_MALFORMED", 175, frame(K.CHECK_SESSION, 175, [...sessionBase, f(T.ENV, v.text("A=B"))]));
+bad("PASSWORD in CHECK_SESSION", "E_MALFORMED", 176, frame(K.CHECK_SESSION, 176, [...sessionBase, f(T.PASSWORD, v.text("p"))]));
+bad("USER in CHECK_SESSION", "E_MALFORMED", 177, frame(K.CHECK_SESSION, 177, [...sessionBase, f(T.USER, v.text("alice"))]));
+bad("CLIENT_IP in CHECK_SESSION", "E_MALFORMED", 178, frame(K.CHECK_SESSION, 178, [...sessionBase, f(T.CLIENT_IP, v.text("127.0.0.2"))]));
+bad("SESSION_KEY in CHECK_PASSWORD", "E_MALFORMED", 179, frame(K.CHECK_PASSWORD, 179, [...checkBase, f(T.SESSION_KEY, v.text(sessionKey))]));
+bad("SESSION_KEY in a CHECK_SESSION answer", "E_MALFORMED", 180, frame(K.CHECK_SESSION | A, 180, [status(2), f(T.SESSION_KEY, v.text(sessionKey))]));
+bad("GRANTED CHECK_SESSION answer without USER", "E_MALFORMED", 181, frame(K.CHECK_SESSION | A, 181, [status(1)]));
+bad("GRANTED CHECK_SESSION answer with groups but without USER", "E_MALFORMED", 182, frame(K.CHECK_SESSION | A, 182, [status(1), f(T.GROUP, v.text("staff")), flags(1)]));
+bad("THROTTLED in a CHECK_SESSION answer", "E_MALFORMED", 183, frame(K.CHECK_SESSION | A, 183, [status(THROTTLED), f(T.USER, v.text("alice"))]));
+bad("RETRY_AFTER in a CHECK_SESSION answer", "E_MALFORMED", 184, frame(K.CHECK_SESSION | A, 184, [status(2), f(T.RETRY_AFTER, v.u32(10))]));
+bad("DEFINE_HANDLER in a CHECK_SESSION answer", "E_MALFORMED", 185, frame(K.CHECK_SESSION | A, 185, [status(4), define(1, spec)]));
+bad("USER_FLAGS with bit 0x04", "E_MALFORMED", 186, frame(K.CHECK_SESSION | A, 186, [status(1), f(T.USER, v.text("alice")), flags(4)]));
+bad("USER_FLAGS 0x80", "E_MALFORMED", 187, frame(K.CHECK_PASSWORD | A, 187, [status(1), flags(0x80)]));
+bad("USER_FLAGS of 0 bytes", "E_MALFORMED", 188, frame(K.CHECK_PASSWORD | A, 188, [status(1), f(T.USER_FLAGS, v.hex(""))]));
+bad("USER_FLAGS of 2 bytes", "E_MALFORMED", 189, frame(K.CHECK_SESSION | A, 189, [status(1), f(T.USER, v.text("alice")), f(T.USER_FLAGS, v.hex("0001"))]));
+bad("USER_FLAGS twice", "E_MALFORMED", 190, frame(K.CHECK_PASSWORD | A, 190, [status(1), flags(1), flags(2)]));
+bad("USER_FLAGS beside DENIED", "E_MALFORMED", 191, frame(K.CHECK_SESSION | A, 191, [status(2), flags(0)]));
+bad("USER_FLAGS beside ERROR", "E_MALFORMED", 192, frame(K.CHECK_PASSWORD | A, 192, [status(4), flags(1)]));
+bad("USER_FLAGS in a GROUPS_FOR_USER answer", "E_MALFORMED", 193, frame(K.GROUPS_FOR_USER | A, 193, [status(1), flags(1)]));
+bad("USER_FLAGS in a request", "E_MALFORMED", 194, frame(K.CHECK_SESSION, 194, [...sessionBase, flags(1)]));
+bad("WANT_USER_FLAGS of 1 byte", "E_MALFORMED", 195, frame(K.CHECK_SESSION, 195, [...sessionBase, f(T.WANT_USER_FLAGS, v.hex("01"))]));
+bad("WANT_USER_FLAGS twice", "E_MALFORMED", 196, frame(K.CHECK_PASSWORD, 196, [...checkBase, wantFlags, wantFlags]));
+bad("WANT_USER_FLAGS in GROUPS_FOR_USER", "E_MALFORMED", 197, frame(K.GROUPS_FOR_USER, 197, [hid(1), f(T.USER, v.text("u")), wantFlags]));
+bad("WANT_USER_FLAGS in an answer", "E_MALFORMED", 198, frame(K.CHECK_SESSION | A, 198, [status(2), wantFlags]));
+bad("VERSION in a CHECK_SESSION answer", "E_MALFORMED", 199, frame(K.CHECK_SESSION | A, 199, [status(1), f(T.VERSION, v.u16(6))]));
 
 // Prefixes of valid frames: the decoder must ask for more bytes, never fail.
 const short = [
@@ -298,7 +348,7 @@ const encodeErrors = [
   { name: "a body of MAX_FRAME_LEN + 1 bytes", error: "E_TOO_LARGE", message: { kind: K.CHECK_PASSWORD, requestId: 3, fields: [...checkBase, ...Array.from({ length: 8 }, () => f(T.ENV, v.fill("3d", 8192)))] } },
   { name: "a missing required field", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD, requestId: 4, fields: checkBase.slice(0, 2) } },
   { name: "an answer without STATUS", error: "E_MALFORMED", message: { kind: K.HELLO | A, requestId: 0, fields: [f(T.VERSION, v.u16(1))] } },
-  { name: "an unknown kind", error: "E_MALFORMED", message: { kind: 0x09, requestId: 5, fields: [] } },
+  { name: "an unknown kind", error: "E_MALFORMED", message: { kind: 0x0a, requestId: 5, fields: [] } },
   { name: "a tag not allowed for the kind", error: "E_MALFORMED", message: { kind: K.HELLO, requestId: 6, fields: [...hello, f(T.PASSWORD, v.text("p"))] } },
   { name: "an unknown tag", error: "E_MALFORMED", message: { kind: K.HELLO, requestId: 7, fields: [...hello, f(42, v.hex(""))] } },
   { name: "a DEFINE_HANDLER of 4 bytes", error: "E_MALFORMED", message: { kind: K.ALLOW_ACCESS, requestId: 9, fields: [f(T.DEFINE_HANDLER, v.u32(1)), hid(1), f(T.HOST, v.text("h"))] } },
@@ -309,6 +359,10 @@ const encodeErrors = [
   { name: "THROTTLED without RETRY_AFTER", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 13, fields: [status(THROTTLED)] } },
   { name: "THROTTLED in a HAS_PERMISSION answer", error: "E_MALFORMED", message: { kind: K.HAS_PERMISSION | A, requestId: 14, fields: [status(THROTTLED)] } },
   { name: "a RETRY_AFTER over 86400", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 15, fields: [status(THROTTLED), f(T.RETRY_AFTER, v.u32(86401))] } },
+  { name: "a GRANTED CHECK_SESSION answer without USER", error: "E_MALFORMED", message: { kind: K.CHECK_SESSION | A, requestId: 17, fields: [status(1), f(T.GROUP, v.text("staff"))] } },
+  { name: "USER_FLAGS with an unknown bit", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 18, fields: [status(1), flags(0x04)] } },
+  { name: "USER_FLAGS beside DENIED", error: "E_MALFORMED", message: { kind: K.CHECK_SESSION | A, requestId: 19, fields: [status(2), flags(1)] } },
+  { name: "ENV in CHECK_SESSION", error: "E_MALFORMED", message: { kind: K.CHECK_SESSION, requestId: 20, fields: [...sessionBase, f(T.ENV, v.text("A=B"))] } },
   { name: "a CLIENT_IP of 65 bytes", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD, requestId: 16, fields: [...checkBase, f(T.CLIENT_IP, v.fill("61", 65))] } },
 ];
 
