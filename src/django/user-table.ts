@@ -58,8 +58,8 @@ export class UserTable {
       password,
       isActive: m.isActiveColumn === null ? true : truthy(row[m.isActiveColumn]),
       isSuperuser: m.isSuperuserColumn === null ? false : truthy(row[m.isSuperuserColumn]),
-      // Django's AbstractUser has is_staff; a custom model may not, and the mapping has no key for it.
-      isStaff: "is_staff" in row ? truthy(row.is_staff) : null,
+      // A custom model may have no is_staff (is_staff_column ""), or a mapped one it does not have.
+      isStaff: m.isStaffColumn !== null && m.isStaffColumn in row ? truthy(row[m.isStaffColumn]) : null,
     };
   }
 
