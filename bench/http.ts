@@ -66,9 +66,7 @@ function fileOf3KB(): string {
  * row, signed with the project's SECRET_KEY), and that key in a file only root can read, for secret_key_file.
  */
 async function djangoSession(oracle: DjangoOracle, databaseUrl: string): Promise<{ cookie: string; keyDir: string; keyFile: string }> {
-  const answer = await oracle.request<{ session_key?: string; cookie?: string }>("login", { username: "alice", password: "wonderland" });
-  const value = answer.session_key ?? answer.cookie;
-  if (typeof value !== "string") throw new Error(`bench setup: the oracle's login gave no session key: ${JSON.stringify(answer)}`);
+  const value = await oracle.login("db", "alice", "wonderland");
   // The key the oracle signed with, read from its own settings rather than copied here.
   const env = { ...process.env, DJANGO_DB_URL: databaseUrl, PYTHONDONTWRITEBYTECODE: "1" };
   const key = execFileSync(DEBIAN_PYTHON, ["-c", "import settings, sys; sys.stdout.write(settings.SECRET_KEY)"], { cwd: DJANGO_PROJECT_DIR, env, encoding: "utf8" });
