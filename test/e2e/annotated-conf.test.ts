@@ -1,8 +1,8 @@
 // httpd-conf/authnz_node.conf with every directive it shows uncommented, the server-wide defaults and the
 // per-directory <Location> example alike, passes `apache2 -t`: each value the file suggests is one the
 // module accepts. Only what is specific to this machine is replaced: the node binary, the worker of this
-// checkout, the handler scripts, and the file: secret (a root-only file holding a SQLite URL, as the
-// module checks it at configtest). test/unit/directives-doc.test.ts checks the file names every directive.
+// checkout, the handler scripts, the file: secret (a root-only file holding a SQLite URL, as the
+// module checks it at configtest) and the session example's SECRET_KEY file (root-only too). test/unit/directives-doc.test.ts checks the file names every directive.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,11 +23,14 @@ describeRequiring(process.getuid?.() === 0 && nodeModuleBuilt(), "needs root (th
   () => {
     let dir = "";
     let secret = "";
+    let secretKey = "";
 
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), "anp-annotated-conf-"));
       secret = join(dir, "mysite.url");
       writeFileSync(secret, `sqlite://${join(dir, "db.sqlite3")}\n`, { mode: 0o600 });
+      secretKey = join(dir, "secret_key");
+      writeFileSync(secretKey, "django-insecure-annotated-conf-test-key\n", { mode: 0o600 });
       chmodSync(dir, 0o755);
     });
 
@@ -37,7 +40,8 @@ describeRequiring(process.getuid?.() === 0 && nodeModuleBuilt(), "needs root (th
 
     function localized(text: string): string {
       return uncommented(text)
-        .replace("/etc/mod_authnz_node/mysite.url", secret)
+        .replaceAll("/etc/mod_authnz_node/mysite.url", secret)
+        .replace("/etc/mysite/secret_key", secretKey)
         .replace(/^(\s*NodeAuthNodeBinary) .*$/m, `$1 "${process.execPath}"`)
         .replace(/^(\s*NodeAuthWorker(?:Script)?) .*$/gm, `$1 "${join(REPO_ROOT, "dist/worker.js")}"`)
         .replace(/\/srv\/auth\/(users|groups)\.mjs/g, SCRIPT);
