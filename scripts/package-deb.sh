@@ -55,11 +55,13 @@ echo "package-deb: compiling the module for $prefix/dist/worker.js" >&2
 flags() { DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$1"; }
 cppflags=$(flags CPPFLAGS)
 ldflags=$(flags LDFLAGS)
-# configure every time (compile alone keeps an earlier cache's settings), then an incremental build.
+#    Configure every time from a fresh cache (compile alone keeps an earlier cache's settings, and a
+#    setting left out would keep its old value), then an incremental build.
 configure=(--out build/deb/native
   --CDANP_DEFAULT_NODE_PATH=/usr/bin/node --CDANP_DEFAULT_WORKER_PATH="$prefix/dist/worker.js"
   --CDCMAKE_C_FLAGS_RELEASE="-DNDEBUG $(flags CFLAGS) $cppflags" --CDCMAKE_CXX_FLAGS_RELEASE="-DNDEBUG $(flags CXXFLAGS) $cppflags"
   --CDCMAKE_MODULE_LINKER_FLAGS="$ldflags" --CDCMAKE_SHARED_LINKER_FLAGS="$ldflags" --CDCMAKE_EXE_LINKER_FLAGS="$ldflags")
+rm -f build/deb/native/CMakeCache.txt
 flock /tmp/anp-build.lock bash -c 'npx --no-install cmake-js configure "$@" && npx --no-install cmake-js build --out build/deb/native' \
   package-deb "${configure[@]}" >"$work/native.log" 2>&1 \
   || { tail -30 "$work/native.log" >&2; echo "package-deb: native build failed (log: $work/native.log)" >&2; exit 1; }

@@ -94,7 +94,7 @@ describeRequiring(ready, "root, dpkg-deb, lintian, apt-get and apache2 (scripts/
 
   afterAll(async () => {
     await stopSystemApache();
-    if (existsSync(`/etc/apache2/conf-enabled/${SITE}.conf`)) spawnSync("a2disconf", ["-q", SITE]);
+    if (existsSync(`/etc/apache2/conf-enabled/${SITE}.conf`)) spawnSync("a2disconf", ["-q", "-p", SITE]);
     rmSync(SITE_CONF, { force: true });
     if (installed()) aptGet("purge", PACKAGE);
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -159,7 +159,7 @@ describeRequiring(ready, "root, dpkg-deb, lintian, apt-get and apache2 (scripts/
   test("apt-get purge leaves no file of the package, and apache2ctl configtest still passes", async () => {
     expect(packageFiles.length).toBeGreaterThan(0);
     await stopSystemApache();
-    sh("a2disconf", ["-q", SITE]);
+    sh("a2disconf", ["-q", "-p", SITE]);
     rmSync(SITE_CONF);
     aptGet("purge", PACKAGE);
     expect(installed()).toBe(false);
@@ -168,6 +168,8 @@ describeRequiring(ready, "root, dpkg-deb, lintian, apt-get and apache2 (scripts/
     const notShared = left.filter((path) => !lstatSync(path).isDirectory() || spawnSync("dpkg", ["-S", path]).status !== 0);
     expect(notShared).toEqual([]);
     for (const link of ["authnz_node.load", "authnz_node.conf"]) expect(present(`/etc/apache2/mods-enabled/${link}`)).toBe(false);
+    // Nor does apache2-maintscript-helper keep a record of the module (nor a2disconf -p of the test's site).
+    expect(sh("find", ["/var/lib/apache2", "-name", "authnz_node", "-o", "-name", SITE])).toBe("");
     sh("apache2ctl", ["configtest"]);
   }, 300_000);
 });
