@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config libcrypt-dev apache2 apache2-dev curl python3-django python3-argon2 python3-bcrypt)
 case "$mode" in
   demo) ;;
-  # clang and its runtimes (libFuzzer, ASan, UBSan) for the fuzz targets' short run (test/integration/fuzz.test.ts).
-  test) packages+=(postgresql mariadb-server python3-psycopg2 python3-mysqldb subversion libapache2-mod-svn litmus rclone wget clang libclang-rt-dev python3-django-axes redis-server) ;;
+  # clang and its runtimes (libFuzzer, ASan, UBSan) for the fuzz targets' short run (test/integration/fuzz.test.ts);
+  # dpkg-dev (dpkg-shlibdeps, dpkg-buildflags) and lintian for the Debian package's (test/e2e/package-deb.test.ts).
+  test) packages+=(postgresql mariadb-server python3-psycopg2 python3-mysqldb subversion libapache2-mod-svn litmus rclone wget clang libclang-rt-dev python3-django-axes redis-server dpkg-dev lintian) ;;
   bench) packages+=(postgresql python3-psycopg2 wrk libapache2-mod-wsgi-py3) ;;
   *) echo "usage: $0 test|demo|bench" >&2; exit 2 ;;
 esac
