@@ -125,8 +125,8 @@ find "$modules" \( -name '*.map' -o -name '*.ts' -o -name '*.cts' -o -name '*.mt
   -o -iname '*.md' -o -iname '*.markdown' -o -iname 'CHANGES*' -o -iname 'HISTORY*' \) -type f -delete
 find "$modules" -depth -type d -empty -delete
 
-# 5. The CLI: package.json's "bin", linked into /usr/bin. (None yet: the mod-authnz-node CLI is not merged;
-#    when package.json gets "bin", each entry is linked here without a change to this script.)
+# 5. The CLI: each entry of package.json's "bin" (mod-authnz-node: dist/cli.js), linked into /usr/bin, with a
+#    manual page. Until the CLI is merged package.json has no "bin" and nothing is linked.
 node -e '
   const bin = require("./package.json").bin ?? {};
   const entries = typeof bin === "string" ? [[require("./package.json").name, bin]] : Object.entries(bin);
@@ -135,8 +135,16 @@ while IFS=$'\t' read -r name path; do
   [ -n "$name" ] || continue
   [ -f "$root$prefix/$path" ] || { echo "package-deb: bin $name: $prefix/$path is not in the package" >&2; exit 1; }
   chmod 0755 "$root$prefix/$path"
-  install -d -m 0755 "$root/usr/bin"
-  ln -s "$prefix/$path" "$root/usr/bin/$name"
+  install -d -m 0755 "$root/usr/bin" "$root/usr/share/man/man1"
+  ln -s "../lib/${prefix#/usr/lib/}/$path" "$root/usr/bin/$name"
+  # Its manual page is its --help, as the command prints it (docs/cli.md, when there, is in the docs).
+  help=$(node "$root$prefix/$path" --help) || { echo "package-deb: $name --help failed" >&2; exit 1; }
+  {
+    printf '.TH %s 1 "" "%s %s" "User Commands"\n.SH NAME\n%s \\- %s\n.SH SYNOPSIS\n.nf\n' \
+      "$(echo "$name" | tr a-z A-Z)" "$package" "$upstream_version" "$name" "check Apache logins against Django's users"
+    printf '%s\n' "$help" | sed -e 's/\\/\\e/g' -e 's/^\([.'"'"']\)/\\\&\1/'
+    printf '.fi\n.SH SEE ALSO\n/usr/share/doc/%s/\n' "$package"
+  } | gzip -9n >"$root/usr/share/man/man1/$name.1.gz"
 done <"$work/bin.txt"
 
 # 6. Modes: directories 0755, files 0644, the CLI's entry scripts and shared objects as lintian expects.
@@ -155,6 +163,7 @@ find "$root" -type f \( -name '*.so' -o -name '*.node' \) -exec strip --strip-un
 install -m 0644 README.md "$root$docdir/README.md"
 install -m 0644 httpd-conf/README.md "$root$docdir/README.httpd-conf.md"
 install -m 0644 docs/packaging.md "$root$docdir/packaging.md"
+[ ! -f docs/cli.md ] || install -m 0644 docs/cli.md "$root$docdir/cli.md"
 gzip -9n <packaging/debian/changelog >"$root$docdir/changelog.Debian.gz"
 bash scripts/package-deb-copyright.sh "$root$prefix/node_modules" "$prefix" >"$root$docdir/copyright"
 install -m 0644 packaging/debian/lintian-overrides "$root/usr/share/lintian/overrides/$package"

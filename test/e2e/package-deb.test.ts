@@ -120,6 +120,9 @@ describeRequiring(ready, "root, dpkg-deb, lintian, apt-get and apache2 (scripts/
     expect(() => userIds("mod_authnz_node")).not.toThrow();
     expect(spawnSync("a2query", ["-q", "-m", "authnz_node"]).status).toBe(0);
     sh("a2enmod", ["-q", "authnz_node"]);
+    // Each "bin" of package.json is a command in /usr/bin that runs from the installed tree.
+    const bin = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { bin?: Record<string, string> }).bin ?? {};
+    for (const name of Object.keys(bin)) expect(sh(`/usr/bin/${name}`, ["--help"])).toMatch(/usage/i);
 
     // The database, made by Django, readable by the worker's user only.
     const data = join(dir, "data");
