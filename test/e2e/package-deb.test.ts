@@ -48,11 +48,15 @@ async function status(port: number, path: string, user?: string, password?: stri
   return (await httpRequest({ port, path, headers, idleLimitMs: 30_000 })).status;
 }
 
+/** Forgets the started Apache in the harness's registry of what to kill if this run dies. */
+let untrackApache = (): void => {};
+
 async function stopSystemApache(): Promise<void> {
   const pid = apachePid();
   if (pid === null || !alive(pid)) return;
   spawnSync("apache2ctl", ["stop"]);
   await eventually(() => !alive(pid));
+  untrackApache();
 }
 
 /** The site: a free port, a protected location checked against the SQLite database by the installed worker. */
@@ -149,7 +153,7 @@ describeRequiring(ready, "root, dpkg-deb, lintian, apt-get and apache2 (scripts/
     sh("apache2ctl", ["configtest"]);
     sh("apache2ctl", ["start"]);
     expect(await eventually(() => apachePid() !== null)).toBe(true);
-    trackProcess(apachePid() ?? undefined, { group: false });
+    untrackApache = trackProcess(apachePid() ?? undefined, { group: false });
 
     expect(await status(port, "/secret/")).toBe(401);
     expect(await status(port, "/secret/", alice.username, "wrong")).toBe(401);
