@@ -30,7 +30,7 @@
 #define ANP_DEFAULT_NODE "/usr/bin/node"
 #endif
 #ifndef ANP_DEFAULT_WORKER
-#define ANP_DEFAULT_WORKER "/usr/lib/mod_authnz_node/dist/worker.js"
+#define ANP_DEFAULT_WORKER "/usr/lib/mod-authnz-node/dist/worker.js"
 #endif
 
 /* The user-model mapping keys and settings of a type=django spec (docs/protocol.md). */
