@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "session_cookie.h"
+#include "test_hex.h"
 
 static int checks;
 static int failed;
@@ -23,23 +24,6 @@ static void report(int ok, const char *what)
         failed++;
     }
     printf("%s %d - %s\n", ok ? "ok" : "not ok", checks, what);
-}
-
-/* Hex into bytes; the length, or -1 when the text is not hex. */
-static long unhex(const char *hex, size_t n, char *out)
-{
-    size_t i;
-    unsigned int byte;
-    if (n % 2) {
-        return -1;
-    }
-    for (i = 0; i < n; i += 2) {
-        if (sscanf(hex + i, "%2x", &byte) != 1) {
-            return -1;
-        }
-        out[i / 2] = (char)byte;
-    }
-    return (long)(n / 2);
 }
 
 /* Finds `name` in `header` and compares with expected (NULL: no such cookie; TOO_LONG given as expected_len -1). */
@@ -84,10 +68,10 @@ static void vector_line(char *line)
         report(0, "a readable vector line");
         return;
     }
-    hl = unhex(fields[0] + 1, strlen(fields[0]) - 1, header);
-    nl = unhex(fields[1] + 1, strlen(fields[1]) - 1, name);
+    hl = anp_test_unhex(fields[0] + 1, strlen(fields[0]) - 1, header);
+    nl = anp_test_unhex(fields[1] + 1, strlen(fields[1]) - 1, name);
     if (strcmp(fields[2], "-")) {
-        vl = unhex(fields[2] + 1, strlen(fields[2]) - 1, value);
+        vl = anp_test_unhex(fields[2] + 1, strlen(fields[2]) - 1, value);
     }
     if (hl < 0 || nl < 0 || vl < 0) {
         report(0, "a hex vector line");

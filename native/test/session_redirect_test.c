@@ -10,25 +10,19 @@
 #include <string.h>
 
 #include "session_redirect.h"
+#include "test_hex.h"
 
 static int checks;
 static int failed;
 
+/* Hex into a NUL-terminated string; the length, or -1 when the text is not hex. */
 static long unhex(const char *hex, char *out)
 {
-    size_t i, n = strlen(hex);
-    unsigned int byte;
-    if (n % 2) {
-        return -1;
+    long n = anp_test_unhex(hex, strlen(hex), out);
+    if (n >= 0) {
+        out[n] = '\0';
     }
-    for (i = 0; i < n; i += 2) {
-        if (sscanf(hex + i, "%2x", &byte) != 1) {
-            return -1;
-        }
-        out[i / 2] = (char)byte;
-    }
-    out[n / 2] = '\0';
-    return (long)(n / 2);
+    return n;
 }
 
 static void case_line(char *line)
