@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DB_SESSION_SALT, MAX_ENCODED_SESSION_CHARS, dumps, loadFileSession, sessionFilePath, type SessionSettings } from "../../src/django/session/index.js";
+import { defaultSessionSettings } from "../support/session-settings.js";
 
 const work = mkdtempSync(join(tmpdir(), "anp-session-file-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -18,18 +19,12 @@ let dirCount = 0;
 function settingsFor(overrides: Partial<SessionSettings> = {}): SessionSettings {
   const dir = join(work, `store-${dirCount++}`);
   mkdirSync(dir);
-  return {
-    secretKey: SECRET,
-    fallbackKeys: [],
-    djangoVersion: "5.2",
-    hashingAlgorithm: "sha256",
+  return defaultSessionSettings(SECRET, {
     engine: "file",
-    cookieName: "sessionid",
-    cookieAge: 1_209_600,
     filePath: dir,
     backends: [{ path: LOGIN._auth_user_backend, allowsInactive: false }],
     ...overrides,
-  };
+  });
 }
 
 /** Writes the session file for `key` as Django would, with the given mtime (ms). */

@@ -22,25 +22,14 @@ import {
   timestampSign,
   type SessionSettings,
 } from "../../src/django/session/index.js";
+import { MODEL_BACKEND, defaultSessionSettings } from "../support/session-settings.js";
 
 const SECRET = "limits-secret-key";
 const NOW = 1_735_689_600;
-const MODEL_BACKEND = { path: "django.contrib.auth.backends.ModelBackend", allowsInactive: false };
 const ALLOW_ALL = { path: "django.contrib.auth.backends.AllowAllUsersModelBackend", allowsInactive: true };
 
 function settings(overrides: Partial<SessionSettings> = {}): SessionSettings {
-  return {
-    secretKey: SECRET,
-    fallbackKeys: [],
-    djangoVersion: "5.2",
-    hashingAlgorithm: "sha256",
-    engine: "db",
-    cookieName: "sessionid",
-    cookieAge: 1_209_600,
-    filePath: null,
-    backends: [MODEL_BACKEND],
-    ...overrides,
-  };
+  return defaultSessionSettings(SECRET, overrides);
 }
 
 /** session_data whose payload is these bytes, validly signed (as if by someone holding the key). */

@@ -10,9 +10,10 @@ import { parseDatabaseUrl } from "../../src/django/database-url.js";
 import { createDjangoHandler } from "../../src/django/handler.js";
 import { buildStatements } from "../../src/django/queries.js";
 import { SessionCheck, localText } from "../../src/django/session-check.js";
-import { DB_SESSION_SALT, dumps, type SessionSettings } from "../../src/django/session/index.js";
+import { DB_SESSION_SALT, dumps } from "../../src/django/session/index.js";
 import { resolveMapping } from "../../src/django/user-model.js";
 import { utcText } from "../../src/django/axes-queries.js";
+import { defaultSessionSettings } from "../support/session-settings.js";
 
 const SECRET = "session time test key";
 const SECRET_PATH = "/nonexistent/anp-session-time/key";
@@ -31,17 +32,7 @@ describe("localText: a time as naive local text in a zone, as Django writes it w
 describe("the session row's expiry with use_tz on and off (SQLite, expire_date as text)", () => {
   let dir: string;
   let path: string;
-  const settings: SessionSettings = {
-    secretKey: SECRET,
-    fallbackKeys: [],
-    djangoVersion: "5.2",
-    hashingAlgorithm: "sha256",
-    engine: "db",
-    cookieName: "sessionid",
-    cookieAge: 1209600,
-    filePath: null,
-    backends: [{ path: "django.contrib.auth.backends.ModelBackend", allowsInactive: false }],
-  };
+  const settings = defaultSessionSettings(SECRET);
 
   beforeAll(() => {
     dir = mkdtempSync("/tmp/anp-session-time-");
