@@ -1,0 +1,150 @@
+// `mod-authnz-node doctor` against real httpd configurations: each known trap, written into a configuration
+// file, is found by the real `apache2 -f FILE -t` (the module's own configtest warnings) with the right
+// status and exit code, and a clean configuration passes with exit 0.
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describeRequiring } from "../support/optional.js";
+import { nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT } from "../harness/apache.js";
+import { CliHarness, type CliResult } from "../harness/cli.js";
+
+const MODULES = "/usr/lib/apache2/modules";
+const load = (name: string): string => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`;
+const NODE_MODULE = `LoadModule authnz_node_module ${NODE_MODULE_PATH}`;
+const AUTH = ["AuthType Basic", 'AuthName "doctor"', "AuthBasicProvider node"];
+
+interface Finding {
+  readonly check: string;
+  readonly status: string;
+  readonly detail: string;
+  readonly fix?: string;
+}
+
+describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-authnz-node doctor", () => {
+  let dir = "";
+  let cli: CliHarness;
+  let count = 0;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "anp-doctor-"));
+    chmodSync(dir, 0o755);
+    cli = CliHarness.create();
+  });
+  afterAll(() => {
+    cli.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A configuration file of its own ServerRoot: `modules` are LoadModule lines in order, then `body`. */
+  function writeConf(modules: readonly string[], body: readonly string[], server: readonly string[] = [`NodeAuthNodeBinary "${process.execPath}"`, `NodeAuthWorker "${join(REPO_ROOT, "dist/worker.js")}"`]): string {
+    const root = join(dir, `root${String(++count)}`);
+    mkdirSync(root, { mode: 0o755 });
+    const conf = join(root, "httpd.conf");
+    const runAs = process.getuid?.() === 0 ? ["User www-data", "Group www-data"] : [];
+    const lines = [
+      `ServerRoot "${root}"`,
+      "ServerName 127.0.0.1",
+      "Listen 127.0.0.1:65009",
+      `PidFile "${root}/httpd.pid"`,
+      `DefaultRuntimeDir "${root}"`,
+      `ErrorLog "${root}/error.log"`,
+      ...runAs,
+      ...[load("mpm_event"), load("authz_core"), load("authn_core"), load("auth_basic"), load("authz_user")],
+      ...modules,
+      ...(modules.includes(NODE_MODULE) ? server : []),
+      ...body,
+    ];
+    writeFileSync(conf, `${lines.join("\n")}\n`);
+    return conf;
+  }
+
+  async function doctor(conf: string): Promise<{ result: CliResult; findings: Finding[] }> {
+    const result = await cli.run(["doctor", "--config", conf, "--json"]);
+    const parsed = JSON.parse(result.stdout || "{}") as { findings?: Finding[] };
+    return { result, findings: parsed.findings ?? [] };
+  }
+
+  const statusOf = (findings: readonly Finding[], check: string): string[] => findings.filter((f) => f.check === check).map((f) => f.status);
+
+  test("a clean configuration passes: every check ok, exit 0", async () => {
+    const conf = writeConf([NODE_MODULE], ['<Location "/secret">', ...AUTH, "<RequireAll>", "Require valid-user", "Require node-group agents", "</RequireAll>", "</Location>"]);
+    const { result, findings } = await doctor(conf);
+    expect(result.stderr).toBe("");
+    expect(findings.map((f) => [f.check, f.status])).toEqual([
+      ["configtest", "ok"],
+      ["module-loaded", "ok"],
+      ["require-group-owner", "ok"],
+      ["require-any-trap", "ok"],
+      ["worker-access", "ok"],
+      ["node-version", "ok"],
+    ]);
+    expect(result.status).toBe(0);
+    const text = await cli.run(["doctor", "--config", conf]);
+    expect(text.stdout).toMatch(/^ok\s+node-version\s+\S+ is v\d+\./m);
+    expect(text.stdout).not.toMatch(/fixes:/);
+  });
+
+  test("the module not loaded: module-loaded fails with the fix, exit 2", async () => {
+    const { result, findings } = await doctor(writeConf([], []));
+    expect(findings.find((f) => f.check === "module-loaded")).toMatchObject({ status: "fail", fix: expect.stringMatching(/a2enmod authnz_node/) as unknown });
+    expect(result.status).toBe(2);
+  });
+
+  test("mod_authz_groupfile loaded after the module: Require group is not Django's, warn (ANP0102), exit 1", async () => {
+    const { result, findings } = await doctor(writeConf([NODE_MODULE, load("authz_groupfile")], []));
+    expect(statusOf(findings, "require-group-owner")).toEqual(["warn"]);
+    expect(findings.find((f) => f.check === "require-group-owner")?.detail).toMatch(/answered by mod_authz_groupfile/);
+    expect(result.status).toBe(1);
+  });
+
+  test("the module loaded after mod_authz_groupfile: Require group means Django groups, warn (ANP0101), exit 1", async () => {
+    const { result, findings } = await doctor(writeConf([load("authz_groupfile"), NODE_MODULE], []));
+    expect(findings.find((f) => f.check === "require-group-owner")).toMatchObject({ status: "warn", fix: expect.stringMatching(/file-group/) as unknown });
+    expect(result.status).toBe(1);
+  });
+
+  test("the RequireAny trap: one fail per trap, naming file and line, exit 2", async () => {
+    const conf = writeConf(
+      [NODE_MODULE],
+      ['<Location "/a">', ...AUTH, "Require valid-user", "Require node-group agents", "</Location>", '<Location "/b">', ...AUTH, "Require group staff", "Require valid-user", "</Location>"],
+    );
+    const { result, findings } = await doctor(conf);
+    const traps = findings.filter((f) => f.check === "require-any-trap");
+    expect(traps.map((f) => f.status)).toEqual(["fail", "fail"]);
+    expect(traps[0]?.detail).toMatch(new RegExp(`^${conf.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+: 'Require node-group agents' stands next to 'Require valid-user'`));
+    expect(traps[1]?.detail).toMatch(/'Require group staff'/);
+    expect(traps[0]?.fix).toMatch(/<RequireAll>/);
+    expect(result.status).toBe(2);
+  });
+
+  test("the worker unreadable by the worker's user: worker-access fails (ANP0342), exit 2", async () => {
+    const hidden = join(dir, "hidden");
+    mkdirSync(hidden, { mode: 0o700 });
+    writeFileSync(join(hidden, "worker.js"), "");
+    const conf = writeConf([NODE_MODULE], [], [`NodeAuthNodeBinary "${process.execPath}"`, `NodeAuthWorker "${join(hidden, "worker.js")}"`]);
+    const { result, findings } = await doctor(conf);
+    expect(statusOf(findings, "configtest")).toEqual(["fail"]);
+    expect(findings.find((f) => f.check === "worker-access")).toMatchObject({ status: "fail", detail: expect.stringContaining(hidden) as unknown });
+    expect(result.status).toBe(2);
+  }, 30_000);
+
+  test("NodeAuthNodeBinary older than Node.js 20: node-version fails, exit 2", async () => {
+    const old = join(dir, "old-node");
+    mkdirSync(old, { mode: 0o755 });
+    writeFileSync(join(old, "node"), "#!/bin/sh\necho v18.19.0\n", { mode: 0o755 });
+    const conf = writeConf([NODE_MODULE], [], [`NodeAuthNodeBinary "${join(old, "node")}"`, `NodeAuthWorker "${join(REPO_ROOT, "dist/worker.js")}"`]);
+    const { result, findings } = await doctor(conf);
+    expect(findings.find((f) => f.check === "node-version")).toMatchObject({ status: "fail", detail: expect.stringMatching(/v18\.19\.0; the worker needs 20/) as unknown });
+    expect(result.status).toBe(2);
+  });
+
+  test("a configuration httpd refuses: configtest fails with httpd's words, exit 2; no httpd to run: exit 3", async () => {
+    const { result, findings } = await doctor(writeConf([NODE_MODULE], ["NoSuchDirective here"]));
+    expect(findings.find((f) => f.check === "configtest")).toMatchObject({ status: "fail", detail: expect.stringMatching(/NoSuchDirective/) as unknown });
+    expect(result.status).toBe(2);
+    const missing = await cli.run(["doctor", "--config", writeConf([NODE_MODULE], []), "--apache2", join(dir, "no-such-httpd")]);
+    expect(missing.stderr).toMatch(/cannot run .*no-such-httpd: ENOENT/);
+    expect(missing.status).toBe(3);
+  });
+});
