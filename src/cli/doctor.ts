@@ -19,6 +19,7 @@ import {
   type ConfigTest,
   type Finding,
 } from "./doctor-checks.js";
+import { databaseFindings } from "./doctor-database.js";
 import { nodeVersionFindings } from "./doctor-node.js";
 import { formatTable, writeJson } from "./output.js";
 
@@ -34,7 +35,7 @@ by -C, \`apache2ctl -t -D DUMP_CONFIG\`. Run it as root, as apache2ctl is.
   --json              one object: status and findings (check, status, detail, fix)
   --help              this text
 
-checks: configtest, module-loaded, require-group-owner, require-any-trap, worker-access, node-version
+checks: configtest, module-loaded, require-group-owner, require-any-trap, worker-access, node-version, database
 
 exit status: 0 all ok, 1 a warn, 2 a fail, 3 error (httpd could not be run), 64 usage
 `;
@@ -82,7 +83,10 @@ export function diagnose(args: ParsedArgs): Finding[] {
   const fromWarnings = [groupOwnerFinding(test), ...requireAnyFindings(test), workerAccessFinding(test)];
   // After a refusal, an absent warning proves nothing (httpd may have stopped before the module looked).
   findings.push(...(test.status === 0 ? fromWarnings : fromWarnings.filter((finding) => finding.status !== "ok")));
-  if (test.status === 0) findings.push(...nodeVersionFindings(dumpConfig(command, flag(args, "modules-dir") ?? "/usr/lib/apache2/modules")));
+  if (test.status === 0) {
+    const dump = dumpConfig(command, flag(args, "modules-dir") ?? "/usr/lib/apache2/modules");
+    findings.push(...nodeVersionFindings(dump), ...databaseFindings(dump));
+  }
   return findings;
 }
 

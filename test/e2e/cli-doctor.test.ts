@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describeRequiring } from "../support/optional.js";
 import { nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT } from "../harness/apache.js";
 import { CliHarness, type CliResult } from "../harness/cli.js";
+import { seedDjango } from "../fixtures/use-cases/django.js";
 
 const MODULES = "/usr/lib/apache2/modules";
 const load = (name: string): string => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`;
@@ -147,4 +148,27 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
     expect(missing.stderr).toMatch(/cannot run .*no-such-httpd: ENOENT/);
     expect(missing.status).toBe(3);
   });
+
+  test("the database as the worker's user: ok when it may read the user table, fail when the file or a column is not there for it", async () => {
+    const data = join(dir, "data");
+    mkdirSync(data, { mode: 0o755 });
+    const file = join(data, "db.sqlite3");
+    await seedDjango(`sqlite://${file}`, { groups: [], users: [{ username: "alice", password: "pw-Alice-1" }], checks: [] });
+    chmodSync(file, 0o644);
+    const location = (path: string, options: readonly string[]): string[] => [`<Location "${path}">`, ...AUTH, `NodeAuthDjangoDatabase "sqlite://${file}"`, ...options, "Require valid-user", "</Location>"];
+    const conf = writeConf([NODE_MODULE], [...location("/good", ["NodeAuthDjangoOption django_version 4.2"]), ...location("/column", ["NodeAuthDjangoOption username_column no_such_column"])]);
+    const first = await doctor(conf);
+    const databases = first.findings.filter((f) => f.check === "database");
+    expect(databases.map((f) => [f.status, f.detail.split(":")[0]])).toEqual([
+      ["ok", '<Location "/good">'],
+      ["fail", '<Location "/column">'],
+    ]);
+    expect(databases[1]?.detail).toMatch(/no_such_column/);
+    expect(first.result.status).toBe(2);
+    if (process.getuid?.() !== 0) return;
+    // Root may read a 0600 file; the worker's user may not, and that is the user the check runs as.
+    chmodSync(file, 0o600);
+    const second = await doctor(conf);
+    expect(second.findings.find((f) => f.check === "database")).toMatchObject({ status: "fail", detail: expect.stringMatching(/as www-data: .*unable to open/) as unknown });
+  }, 60_000);
 });

@@ -1,0 +1,81 @@
+// The doctor's database check: each section of httpd's DUMP_CONFIG that sets NodeAuthDjangoDatabase, with
+// that section's NodeAuthDjangoOption lines, probed as the worker's user (NodeAuthWorkerUser, else User)
+// by doctor-probe.js under setpriv. A `file:` value is read here, by root, as httpd's parent reads it, and
+// goes to the probe on stdin. Settings a section inherits from an enclosing one are not merged: only the
+// section's own lines are seen (docs/cli.md).
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { directiveValues } from "./doctor-node.js";
+import type { Finding } from "./doctor-checks.js";
+import { secretOrValue } from "./settings.js";
+
+export interface DjangoSection {
+  /** The section's opening line, e.g. `<Location "/secret">`. */
+  readonly section: string;
+  readonly spec: Record<string, string>;
+}
+
+const unquote = (word: string): string => (/^".*"$/.test(word) ? word.slice(1, -1).replace(/\\(.)/g, "$1") : word);
+
+/** The sections of a DUMP_CONFIG text that set NodeAuthDjangoDatabase, with their own options. */
+export function djangoSections(dump: string): DjangoSection[] {
+  const stack: Array<{ section: string; spec: Record<string, string> }> = [{ section: "(server)", spec: {} }];
+  const found: DjangoSection[] = [];
+  const close = (): void => {
+    const top = stack.pop();
+    if (top?.spec.database !== undefined) found.push(top);
+  };
+  for (const raw of dump.split("\n")) {
+    const line = raw.trim();
+    if (line.startsWith("</")) close();
+    else if (line.startsWith("<")) stack.push({ section: line, spec: {} });
+    const top = stack[stack.length - 1];
+    if (top === undefined) continue;
+    const database = /^NodeAuthDjangoDatabase\s+(.+)$/i.exec(line);
+    if (database) top.spec.database = unquote(database[1] as string);
+    const option = /^NodeAuthDjangoOption\s+("(?:[^"\\]|\\.)*"|\S+)\s+(.*)$/i.exec(line);
+    if (option) top.spec[unquote(option[1] as string)] = unquote((option[2] as string).trim());
+  }
+  while (stack.length > 0) close();
+  return found;
+}
+
+/** The user the worker runs as: NodeAuthWorkerUser, else httpd's User. */
+export function workerUser(dump: string): string | null {
+  return directiveValues(dump, "NodeAuthWorkerUser")[0] ?? directiveValues(dump, "User")[0] ?? null;
+}
+
+function probeAs(user: string | null, spec: Record<string, string>): { ok: boolean; error?: string } {
+  const script = fileURLToPath(new URL("./doctor-probe.js", import.meta.url));
+  const asRoot = process.getuid?.() === 0 && user !== null;
+  const [file, ...args] = asRoot ? ["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "--", process.execPath, script] : [process.execPath, script];
+  const run = spawnSync(file as string, args, { input: JSON.stringify(spec), encoding: "utf8", timeout: 30_000, stdio: ["pipe", "pipe", "pipe"] });
+  try {
+    return JSON.parse(run.stdout.trim().split("\n").pop() ?? "") as { ok: boolean; error?: string };
+  } catch {
+    return { ok: false, error: `the probe did not answer (${run.error?.message ?? `exit ${String(run.status)}`}): ${run.stderr.trim().split("\n")[0] ?? ""}` };
+  }
+}
+
+export function databaseFindings(dump: string | null): Finding[] {
+  const check = "database";
+  if (dump === null) return [];
+  const user = workerUser(dump);
+  return djangoSections(dump).map(({ section, spec }): Finding => {
+    let resolved: Record<string, string>;
+    try {
+      resolved = Object.fromEntries(Object.entries(spec).map(([key, value]) => [key, secretOrValue(key, value)]));
+    } catch (error) {
+      return { check, status: "fail", detail: `${section}: ${(error as Error).message}`, fix: "make the file: path readable by root and one line long" };
+    }
+    const answer = probeAs(user, { type: "django", ...resolved });
+    const who = user ?? "the current user";
+    if (answer.ok) return { check, status: "ok", detail: `${section}: the user table answers ${who}` };
+    return {
+      check,
+      status: "fail",
+      detail: `${section}: as ${who}: ${answer.error ?? "no answer"}`,
+      fix: `let ${who} SELECT the user model's tables (file modes for SQLite, GRANT SELECT for PostgreSQL/MariaDB), and check user_table / *_column options against the model`,
+    };
+  });
+}
