@@ -13,13 +13,16 @@ export interface DjangoSection {
   /** The section's opening line, e.g. `<Location "/secret">`. */
   readonly section: string;
   readonly spec: Record<string, string>;
+  /** The configuration file of its NodeAuthDjangoDatabase line (DUMP_CONFIG's `# In file:`), null if unnamed. */
+  readonly file: string | null;
 }
 
 const unquote = (word: string): string => (/^".*"$/.test(word) ? word.slice(1, -1).replace(/\\(.)/g, "$1") : word);
 
 /** The sections of a DUMP_CONFIG text that set NodeAuthDjangoDatabase, with their own options. */
 export function djangoSections(dump: string): DjangoSection[] {
-  const stack: Array<{ section: string; spec: Record<string, string> }> = [{ section: "(server)", spec: {} }];
+  const stack: Array<{ section: string; spec: Record<string, string>; file: string | null }> = [{ section: "(server)", spec: {}, file: null }];
+  let file: string | null = null;
   const found: DjangoSection[] = [];
   const close = (): void => {
     const top = stack.pop();
@@ -27,12 +30,17 @@ export function djangoSections(dump: string): DjangoSection[] {
   };
   for (const raw of dump.split("\n")) {
     const line = raw.trim();
+    const inFile = /^# In file: (.+)$/.exec(line);
+    if (inFile) file = inFile[1] as string;
     if (line.startsWith("</")) close();
-    else if (line.startsWith("<")) stack.push({ section: line, spec: {} });
+    else if (line.startsWith("<")) stack.push({ section: line, spec: {}, file: null });
     const top = stack[stack.length - 1];
     if (top === undefined) continue;
     const database = /^NodeAuthDjangoDatabase\s+(.+)$/i.exec(line);
-    if (database) top.spec.database = unquote(database[1] as string);
+    if (database) {
+      top.spec.database = unquote(database[1] as string);
+      top.file = file;
+    }
     const option = /^NodeAuthDjangoOption\s+("(?:[^"\\]|\\.)*"|\S+)\s+(.*)$/i.exec(line);
     if (option) top.spec[unquote(option[1] as string)] = unquote((option[2] as string).trim());
   }

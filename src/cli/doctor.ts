@@ -5,7 +5,7 @@
 // values. Nothing here parses Apache's syntax itself.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { AnpError } from "../errors.js";
 import { flag, has, positionals, type ParsedArgs } from "./args.js";
 import { COMMON_FLAGS, EXIT, type CliIo, type Command } from "./command.js";
@@ -19,8 +19,9 @@ import {
   type ConfigTest,
   type Finding,
 } from "./doctor-checks.js";
-import { databaseFindings } from "./doctor-database.js";
+import { databaseFindings, djangoSections } from "./doctor-database.js";
 import { nodeVersionFindings } from "./doctor-node.js";
+import { exposedFileFindings, secretFindings } from "./doctor-secrets.js";
 import { formatTable, writeJson } from "./output.js";
 
 const HELP = `usage: mod-authnz-node doctor [--config FILE] [--apache2 PATH] [--modules-dir DIR] [--json]
@@ -35,7 +36,7 @@ by -C, \`apache2ctl -t -D DUMP_CONFIG\`. Run it as root, as apache2ctl is.
   --json              one object: status and findings (check, status, detail, fix)
   --help              this text
 
-checks: configtest, module-loaded, require-group-owner, require-any-trap, worker-access, node-version, database
+checks: configtest, module-loaded, require-group-owner, require-any-trap, worker-access, node-version, database, secret-files
 
 exit status: 0 all ok, 1 a warn, 2 a fail, 3 error (httpd could not be run), 64 usage
 `;
@@ -51,7 +52,8 @@ export class DoctorRunError extends AnpError {
 function httpdCommand(args: ParsedArgs): string[] {
   const config = flag(args, "config");
   if (config === undefined) return ["apache2ctl"];
-  return [flag(args, "apache2") ?? "/usr/sbin/apache2", "-f", config];
+  // httpd takes a relative -f under its ServerRoot, not the current directory.
+  return [flag(args, "apache2") ?? "/usr/sbin/apache2", "-f", resolve(config)];
 }
 
 /** Runs httpd with `extra`; throws DoctorRunError when it cannot be run at all (not on a refused configuration). */
@@ -83,10 +85,9 @@ export function diagnose(args: ParsedArgs): Finding[] {
   const fromWarnings = [groupOwnerFinding(test), ...requireAnyFindings(test), workerAccessFinding(test)];
   // After a refusal, an absent warning proves nothing (httpd may have stopped before the module looked).
   findings.push(...(test.status === 0 ? fromWarnings : fromWarnings.filter((finding) => finding.status !== "ok")));
-  if (test.status === 0) {
-    const dump = dumpConfig(command, flag(args, "modules-dir") ?? "/usr/lib/apache2/modules");
-    findings.push(...nodeVersionFindings(dump), ...databaseFindings(dump));
-  }
+  if (test.status !== 0) return [...findings, ...exposedFileFindings(test)];
+  const dump = dumpConfig(command, flag(args, "modules-dir") ?? "/usr/lib/apache2/modules");
+  findings.push(...nodeVersionFindings(dump), ...databaseFindings(dump), ...secretFindings(test, dump === null ? [] : djangoSections(dump)));
   return findings;
 }
 

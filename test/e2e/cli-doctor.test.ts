@@ -69,7 +69,21 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
   const statusOf = (findings: readonly Finding[], check: string): string[] => findings.filter((f) => f.check === check).map((f) => f.status);
 
   test("a clean configuration passes: every check ok, exit 0", async () => {
-    const conf = writeConf([NODE_MODULE], ['<Location "/secret">', ...AUTH, "<RequireAll>", "Require valid-user", "Require node-group agents", "</RequireAll>", "</Location>"]);
+    const data = join(dir, "clean");
+    mkdirSync(data, { mode: 0o755 });
+    const file = join(data, "db.sqlite3");
+    await seedDjango(`sqlite://${file}`, { groups: [{ name: "agents" }], users: [{ username: "alice", password: "pw-Alice-1", groups: ["agents"] }], checks: [] });
+    chmodSync(file, 0o644);
+    const conf = writeConf([NODE_MODULE], [
+      '<Location "/secret">',
+      ...AUTH,
+      `NodeAuthDjangoDatabase "sqlite://${file}"`,
+      "<RequireAll>",
+      "Require valid-user",
+      "Require node-group agents",
+      "</RequireAll>",
+      "</Location>",
+    ]);
     const { result, findings } = await doctor(conf);
     expect(result.stderr).toBe("");
     expect(findings.map((f) => [f.check, f.status])).toEqual([
@@ -79,12 +93,14 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
       ["require-any-trap", "ok"],
       ["worker-access", "ok"],
       ["node-version", "ok"],
+      ["database", "ok"],
+      ["secret-files", "ok"],
     ]);
     expect(result.status).toBe(0);
     const text = await cli.run(["doctor", "--config", conf]);
     expect(text.stdout).toMatch(/^ok\s+node-version\s+\S+ is v\d+\./m);
     expect(text.stdout).not.toMatch(/fixes:/);
-  });
+  }, 60_000);
 
   test("the module not loaded: module-loaded fails with the fix, exit 2", async () => {
     const { result, findings } = await doctor(writeConf([], []));
@@ -171,4 +187,38 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
     const second = await doctor(conf);
     expect(second.findings.find((f) => f.check === "database")).toMatchObject({ status: "fail", detail: expect.stringMatching(/as www-data: .*unable to open/) as unknown });
   }, 60_000);
+
+  test("secret files others may read fail: the module's refusal (secret_key_file, a file: URL), and a password inline in a world-readable file", async () => {
+    const secrets = join(dir, "secrets");
+    mkdirSync(secrets, { mode: 0o755 });
+    const key = join(secrets, "secret_key");
+    const url = join(secrets, "database_url");
+    writeFileSync(key, "not-a-real-key\n");
+    writeFileSync(url, `sqlite://${join(secrets, "db.sqlite3")}\n`);
+    const section = (database: string, options: readonly string[] = []): string[] => ['<Location "/s">', ...AUTH, `NodeAuthDjangoDatabase "${database}"`, ...options, "Require valid-user", "</Location>"];
+    const secretFindings = (findings: readonly Finding[]): Finding[] => findings.filter((f) => f.check === "secret-files");
+
+    chmodSync(url, 0o600);
+    chmodSync(key, 0o644);
+    const keyOpen = await doctor(writeConf([NODE_MODULE], section(`file:${url}`, [`NodeAuthDjangoOption secret_key_file ${key}`])));
+    expect(secretFindings(keyOpen.findings)).toMatchObject([{ status: "fail", detail: expect.stringContaining(`${key} can be read or written by others`) as unknown }]);
+    expect(keyOpen.result.status).toBe(2);
+
+    chmodSync(key, 0o600);
+    chmodSync(url, 0o644);
+    const urlOpen = await doctor(writeConf([NODE_MODULE], section(`file:${url}`)));
+    expect(secretFindings(urlOpen.findings)).toMatchObject([{ status: "fail", detail: expect.stringContaining(`${url} can be read or written by others`) as unknown }]);
+
+    chmodSync(url, 0o600);
+    const closed = await doctor(writeConf([NODE_MODULE], section(`file:${url}`, [`NodeAuthDjangoOption secret_key_file ${key}`])));
+    expect(secretFindings(closed.findings).map((f) => f.status)).toEqual(["ok"]);
+
+    const inline = writeConf([NODE_MODULE], section("postgres://django:not-the-password@127.0.0.1:1/site"));
+    chmodSync(inline, 0o644);
+    const readable = await doctor(inline);
+    expect(secretFindings(readable.findings)).toMatchObject([{ status: "fail", detail: expect.stringMatching(/carries a password, and every user may read the file \(mode 0644\)/) as unknown }]);
+    expect(readable.result.stdout).not.toContain("not-the-password");
+    chmodSync(inline, 0o600);
+    expect(secretFindings((await doctor(inline)).findings).map((f) => f.status)).toEqual(["ok"]);
+  }, 90_000);
 });
