@@ -1,6 +1,6 @@
 // The doctor's database check: each section of httpd's DUMP_CONFIG that sets NodeAuthDjangoDatabase, with
 // that section's NodeAuthDjangoOption lines, probed as the worker's user (NodeAuthWorkerUser, else User)
-// by doctor-probe.js under setpriv. A `file:` value is read here, by root, as httpd's parent reads it, and
+// by doctor-probe.js under runuser (the user's own primary and supplementary groups, as httpd's). A `file:` value is read here, by root, as httpd's parent reads it, and
 // goes to the probe on stdin. Settings a section inherits from an enclosing one are not merged: only the
 // section's own lines are seen (docs/cli.md).
 import { spawnSync } from "node:child_process";
@@ -56,7 +56,7 @@ export function workerUser(dump: string): string | null {
 function probeAs(user: string | null, spec: Record<string, string>): { ok: boolean; error?: string } {
   const script = fileURLToPath(new URL("./doctor-probe.js", import.meta.url));
   const asRoot = process.getuid?.() === 0 && user !== null;
-  const [file, ...args] = asRoot ? ["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "--", process.execPath, script] : [process.execPath, script];
+  const [file, ...args] = asRoot ? ["runuser", "-u", user, "--", process.execPath, script] : [process.execPath, script];
   const run = spawnSync(file as string, args, { input: JSON.stringify(spec), encoding: "utf8", timeout: 30_000, stdio: ["pipe", "pipe", "pipe"] });
   try {
     return JSON.parse(run.stdout.trim().split("\n").pop() ?? "") as { ok: boolean; error?: string };
