@@ -20,6 +20,7 @@ import {
   type Finding,
 } from "./doctor-checks.js";
 import { databaseFindings, djangoSections } from "./doctor-database.js";
+import { plainHttpFindings } from "./doctor-http.js";
 import { nodeVersionFindings } from "./doctor-node.js";
 import { exposedFileFindings, secretFindings } from "./doctor-secrets.js";
 import { formatTable, writeJson } from "./output.js";
@@ -36,7 +37,8 @@ by -C, \`apache2ctl -t -D DUMP_CONFIG\`. Run it as root, as apache2ctl is.
   --json              one object: status and findings (check, status, detail, fix)
   --help              this text
 
-checks: configtest, module-loaded, require-group-owner, require-any-trap, worker-access, node-version, database, secret-files
+checks: configtest, module-loaded, require-group-owner, require-any-trap, worker-access, node-version, database, secret-files,
+        plain-http-basic
 
 exit status: 0 all ok, 1 a warn, 2 a fail, 3 error (httpd could not be run), 64 usage
 `;
@@ -87,7 +89,7 @@ export function diagnose(args: ParsedArgs): Finding[] {
   findings.push(...(test.status === 0 ? fromWarnings : fromWarnings.filter((finding) => finding.status !== "ok")));
   if (test.status !== 0) return [...findings, ...exposedFileFindings(test)];
   const dump = dumpConfig(command, flag(args, "modules-dir") ?? "/usr/lib/apache2/modules");
-  findings.push(...nodeVersionFindings(dump), ...databaseFindings(dump), ...secretFindings(test, dump === null ? [] : djangoSections(dump)));
+  findings.push(...nodeVersionFindings(dump), ...databaseFindings(dump), ...secretFindings(test, dump === null ? [] : djangoSections(dump)), ...plainHttpFindings(dump));
   return findings;
 }
 

@@ -95,6 +95,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
       ["node-version", "ok"],
       ["database", "ok"],
       ["secret-files", "ok"],
+      ["plain-http-basic", "ok"],
     ]);
     expect(result.status).toBe(0);
     const text = await cli.run(["doctor", "--config", conf]);
@@ -221,4 +222,16 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
     chmodSync(inline, 0o600);
     expect(secretFindings((await doctor(inline)).findings).map((f) => f.status)).toEqual(["ok"]);
   }, 90_000);
+
+  test("Basic over plain HTTP on a virtual host other hosts reach warns (exit 1); on loopback it is ok", async () => {
+    const vhost = (address: string): string[] => [`<VirtualHost ${address}>`, '<Location "/v">', ...AUTH, "Require valid-user", "</Location>", "</VirtualHost>"];
+    const open = await doctor(writeConf([NODE_MODULE], vhost("*:65010")));
+    expect(open.findings.filter((f) => f.check === "plain-http-basic")).toMatchObject([
+      { status: "warn", detail: expect.stringMatching(/^<Location "\/v">: AuthType Basic on <VirtualHost \*:65010>/) as unknown, fix: expect.stringMatching(/SSLEngine on/) as unknown },
+    ]);
+    expect(open.result.status).toBe(1);
+    const loopback = await doctor(writeConf([NODE_MODULE], vhost("127.0.0.1:65010")));
+    expect(statusOf(loopback.findings, "plain-http-basic")).toEqual(["ok"]);
+    expect(loopback.result.status).toBe(0);
+  }, 60_000);
 });
