@@ -9,6 +9,8 @@ import { describeRequiring } from "../support/optional.js";
 import { nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT } from "../harness/apache.js";
 import { CliHarness, type CliResult } from "../harness/cli.js";
 import { seedDjango } from "../fixtures/use-cases/django.js";
+import { spawnSync } from "node:child_process";
+import { djangoDefaults, makePassword } from "../../src/django/hashers/index.js";
 
 const MODULES = "/usr/lib/apache2/modules";
 const load = (name: string): string => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`;
@@ -94,6 +96,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
       ["worker-access", "ok"],
       ["node-version", "ok"],
       ["database", "ok"],
+      ["django-version", "ok"],
       ["secret-files", "ok"],
       ["plain-http-basic", "ok"],
     ]);
@@ -234,4 +237,27 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
     expect(statusOf(loopback.findings, "plain-http-basic")).toEqual(["ok"]);
     expect(loopback.result.status).toBe(0);
   }, 60_000);
+
+  test("django_version older than the stored iterations: warn, and fail with upgrade_hashes on (it would rehash them weaker)", async () => {
+    const data = join(dir, "versions");
+    mkdirSync(data, { mode: 0o755 });
+    const file = join(data, "db.sqlite3");
+    await seedDjango(`sqlite://${file}`, { groups: [], users: [{ username: "alice", password: "pw-Alice-1" }, { username: "bob", password: "pw-Bob-2" }], checks: [] });
+    // alice's hash as a newer Django stored it: more PBKDF2 iterations than Django 3.2's 260000.
+    const newer = await makePassword("pw-Alice-1", { ...djangoDefaults("3.2"), hasher: "pbkdf2_sha256", params: { pbkdf2_sha256: { iterations: 300_000 } } });
+    const update = spawnSync("/usr/bin/python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('update auth_user set password=? where username=?', (sys.argv[2], 'alice')); c.commit()", file, newer]);
+    expect(update.status).toBe(0);
+    chmodSync(file, 0o644);
+    const location = (path: string, options: readonly string[]): string[] => [`<Location "${path}">`, ...AUTH, `NodeAuthDjangoDatabase "sqlite://${file}"`, ...options, "Require valid-user", "</Location>"];
+    const versionOf = (findings: readonly Finding[]): Finding[] => findings.filter((f) => f.check === "django-version");
+
+    const older = await doctor(writeConf([NODE_MODULE], location("/v", ["NodeAuthDjangoOption django_version 3.2"])));
+    expect(versionOf(older.findings)).toMatchObject([{ status: "warn", detail: expect.stringMatching(/1 of 2 pbkdf2_sha256 hashes have more iterations \(up to 300000\) than django_version 3\.2 gives \(260000\)$/) as unknown }]);
+    expect(older.result.status).toBe(1);
+    const upgrading = await doctor(writeConf([NODE_MODULE], location("/v", ["NodeAuthDjangoOption django_version 3.2", "NodeAuthDjangoOption upgrade_hashes on"])));
+    expect(versionOf(upgrading.findings)).toMatchObject([{ status: "fail", detail: expect.stringMatching(/rewrites them at the next login with fewer iterations/) as unknown }]);
+    expect(upgrading.result.status).toBe(2);
+    const current = await doctor(writeConf([NODE_MODULE], location("/v", ["NodeAuthDjangoOption django_version 4.2"])));
+    expect(versionOf(current.findings).map((f) => f.status)).toEqual(["ok"]);
+  }, 90_000);
 });
