@@ -167,6 +167,8 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
     const missing = await cli.run(["doctor", "--config", writeConf([NODE_MODULE], []), "--apache2", join(dir, "no-such-httpd")]);
     expect(missing.stderr).toMatch(/cannot run .*no-such-httpd: ENOENT/);
     expect(missing.status).toBe(3);
+    const usage = await cli.run(["doctor", "extra-argument"]);
+    expect(usage.status).toBe(64);
   });
 
   test("the database as the worker's user: ok when it may read the user table, fail when the file or a column is not there for it", async () => {
