@@ -1,6 +1,6 @@
 // The doctor's database probe, run as the worker's user (setpriv) so that it meets the same file modes,
 // peer authentication and grants as the worker. It reads one location's Django spec as JSON on stdin (the
-// database URL never goes to argv or the environment), asks the user table for a name no user has (SELECT
+// database URL never goes to argv or the environment), asks the user table for a name no user can have (SELECT
 // on every mapped column) and counts its rows, then reads every stored hash a page at a time (bounded memory,
 // as hash-audit) to set the configured django_version against the PBKDF2 iterations stored. It prints one
 // JSON line: {"ok":true,"hashes":{...}} or {"ok":false,"error"}.
@@ -47,7 +47,8 @@ async function probe(): Promise<void> {
     spec = JSON.parse(await readStdin()) as HandlerSpec;
     const settings = parseDjangoSpec(spec);
     table = new UserTable(settings.database, settings.mapping);
-    await table.findUser("\u0000anp-doctor-probe");
+    // A name Django's username validators refuse (a space), so no user has it; no NUL, which PostgreSQL refuses.
+    await table.findUser("anp doctor probe");
     await table.count();
     process.stdout.write(`${JSON.stringify({ ok: true, hashes: await iterationsAgainst(table, settings) })}\n`);
   } catch (error) {
