@@ -6,11 +6,12 @@ import { AnpError, CliUsageError, DjangoConfigError, HasherOptionError } from ".
 import { parseArgs } from "./cli/args.js";
 import { checkLogin } from "./cli/check-login.js";
 import { EXIT, type CliIo, type Command } from "./cli/command.js";
+import { doctorCommand } from "./cli/doctor.js";
 import { hashAudit } from "./cli/hash-audit.js";
 import { makePasswordCommand } from "./cli/make-password.js";
 import { canCommand, groupsCommand } from "./cli/user-queries.js";
 
-const COMMANDS: readonly Command[] = [checkLogin, groupsCommand, canCommand, hashAudit, makePasswordCommand];
+const COMMANDS: readonly Command[] = [checkLogin, groupsCommand, canCommand, hashAudit, makePasswordCommand, doctorCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -48,7 +48,7 @@ export function hasherSettings(args: ParsedArgs): HasherOptions {
 }
 
 /** A `file:/abs/path` value replaced by the file's one line; the message never quotes the content. */
-function secretOrValue(key: string, value: string): string {
+export function secretOrValue(key: string, value: string): string {
   const match = /^file:(\/.*)$/.exec(value);
   if (match === null) return value;
   let content: string;
