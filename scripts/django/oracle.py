@@ -9,7 +9,7 @@ groups_for_user come from django.contrib.auth.handlers.modwsgi itself, has_perm 
 
 Commands:
   migrate                                          run every migration (creates permissions too)
-  create_user {username, password|null, is_active, is_superuser, groups, permissions,
+  create_user {username, password|null, is_active, is_superuser, is_staff, groups, permissions,
                hasher, iterations, encoded}        password null makes it unusable; encoded stores as is
   create_group {name, permissions}
   create_permission {app_label, model, codename, name}
@@ -114,6 +114,8 @@ def create_permission(args):
 
 def create_user(args):
     extra = {"is_superuser": bool(args.get("is_superuser", False))}
+    if args.get("is_staff"):
+        extra["is_staff"] = True
     if HAS_IS_ACTIVE:
         extra["is_active"] = bool(args.get("is_active", True))
     elif args.get("is_active") is False:

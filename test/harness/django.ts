@@ -37,6 +37,8 @@ export interface CreateUserArgs {
   readonly password: string | null;
   readonly is_active?: boolean;
   readonly is_superuser?: boolean;
+  /** Only for user models with an is_staff field (Django's own). */
+  readonly is_staff?: boolean;
   readonly groups?: readonly string[];
   readonly permissions?: readonly string[];
   /** Hash with this algorithm instead of the preferred one. */
