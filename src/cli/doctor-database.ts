@@ -1,7 +1,7 @@
 // The doctor's database check: each section of httpd's DUMP_CONFIG that sets NodeAuthDjangoDatabase, with
 // that section's NodeAuthDjangoOption lines, probed as the worker's user (NodeAuthWorkerUser, else User)
-// by doctor-probe.js under runuser (the user's own primary and supplementary groups, as httpd's). A `file:` value is read here, by root, as httpd's parent reads it, and
-// goes to the probe on stdin. Settings a section inherits from an enclosing one are not merged: only the
+// by doctor-probe.js under runuser (the user's own primary and supplementary groups, as httpd's). A `file:`
+// value is read here, by root, as httpd's parent reads it, and goes to the probe on stdin. Settings a section inherits from an enclosing one are not merged: only the
 // section's own lines are seen (docs/cli.md).
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";

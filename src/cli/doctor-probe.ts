@@ -1,4 +1,4 @@
-// The doctor's database probe, run as the worker's user (setpriv) so that it meets the same file modes,
+// The doctor's database probe, run as the worker's user (runuser) so that it meets the same file modes,
 // peer authentication and grants as the worker. It reads one location's Django spec as JSON on stdin (the
 // database URL never goes to argv or the environment), asks the user table for a name no user can have (SELECT
 // on every mapped column) and counts its rows, then reads every stored hash a page at a time (bounded memory,
