@@ -34,7 +34,7 @@ import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type H
 import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_DJANGO_VERSION, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { LoggedDatabase } from "./database/logged.js";
-import { openDatabase, type Database, type Row, type SqlValue } from "./database/index.js";
+import { openDatabase, truthy, type Database, type Row, type SqlValue } from "./database/index.js";
 import { DjangoConfigError, UserRowError } from "../errors.js";
 import { buildStatements, type Statements } from "./queries.js";
 import { LookupBatcher } from "./lookup-batcher.js";
@@ -44,7 +44,7 @@ import { AxesPolicy } from "./axes.js";
 import { AXES_OFF, type AxesSettings } from "./axes-settings.js";
 import { sessionSettings, type SessionOptions } from "./session-options.js";
 import { versionRules, type SessionSettings } from "./session/index.js";
-import { SessionCheck, truthy } from "./session-check.js";
+import { SessionCheck } from "./session-check.js";
 import type { LockoutPolicy } from "../brute-force/types.js";
 import { DefenderPolicy } from "../brute-force/defender.js";
 import type { DefenderSettings } from "../brute-force/defender-settings.js";

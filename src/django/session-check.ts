@@ -10,7 +10,7 @@
 // rejects (DatabaseError): the worker answers ERROR, never DENIED. Reasons never hold the key or content.
 import type { SessionVerdict } from "../handlers/types.js";
 import { DjangoConfigError, UserRowError } from "../errors.js";
-import type { Database, Row } from "./database/index.js";
+import { truthy, type Database, type Row } from "./database/index.js";
 import type { Statements } from "./queries.js";
 import type { UserModelMapping } from "./user-model.js";
 import { utcText } from "./axes-queries.js";
@@ -130,9 +130,4 @@ export function localText(time: Date, timeZone: string): string {
   const millis = String(time.getUTCMilliseconds()).padStart(3, "0");
   const year = part("year").padStart(4, "0");
   return `${year}-${part("month")}-${part("day")} ${part("hour")}:${part("minute")}:${part("second")}${millis === "000" ? "" : `.${millis}000`}`;
-}
-
-/** Django reads booleans through its converters; drivers give true/false (pg), 1/0 (MySQL, SQLite) or "1". */
-export function truthy(value: unknown): boolean {
-  return value === true || value === 1 || value === 1n || value === "1" || value === "t" || value === "true";
 }

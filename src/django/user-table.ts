@@ -4,9 +4,8 @@
 // values are always parameters.
 import { DatabaseError, UserRowError } from "../errors.js";
 import type { DatabaseLocation } from "./database-url.js";
-import { openDatabase, type Database, type Row, type SqlValue } from "./database/index.js";
+import { openDatabase, truthy, type Database, type Row, type SqlValue } from "./database/index.js";
 import { DEFAULT_QUERY_TIMEOUT_MS } from "./config.js";
-import { truthy } from "./session-check.js";
 import { resolveMapping, type UserModelMapping } from "./user-model.js";
 
 /** One user as the table holds it; is_staff is null where the model has no such column. */

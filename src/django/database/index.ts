@@ -6,6 +6,7 @@ import { SqliteDatabase } from "./sqlite.js";
 import type { Database, DatabaseOptions } from "./types.js";
 
 export type { Database, DatabaseOptions, Dialect, Row, SqlValue } from "./types.js";
+export { truthy } from "./types.js";
 
 /** A Database for `location`. Connections open lazily, so this never fails on an unreachable server. */
 export function openDatabase(location: DatabaseLocation, options: DatabaseOptions, onIdleError?: (error: Error) => void): Database {

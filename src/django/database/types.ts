@@ -13,6 +13,11 @@ export function scalarValues(values: readonly SqlValue[]): SqlScalar[] {
   });
 }
 
+/** A boolean column's value as Django's converters read it: drivers give true/false (pg), 1/0 (MySQL, SQLite) or "1". */
+export function truthy(value: unknown): boolean {
+  return value === true || value === 1 || value === 1n || value === "1" || value === "t" || value === "true";
+}
+
 /** One result row, keyed by the column aliases the statement chose. */
 export type Row = Readonly<Record<string, unknown>>;
 
