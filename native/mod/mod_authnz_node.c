@@ -37,9 +37,6 @@
 #include "throttle_hook.h"
 #include "worker_supervisor.h"
 
-/* process->pool userdata: set by the first post_config pass, which must not start a worker. */
-#define ANP_FIRST_PASS_KEY "mod_authnz_node_first_pass"
-
 static int anp_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     (void)pconf;
@@ -58,16 +55,11 @@ static int anp_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 
 static int anp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    void *first_pass = NULL;
-
     (void)plog;
     /* httpd reads its configuration twice at startup; the first pass runs before it detaches, and a
-     * worker started then would belong to a process that is about to exit. */
-    apr_pool_userdata_get(&first_pass, ANP_FIRST_PASS_KEY, s->process->pool);
-    if (!first_pass) {
-        apr_pool_userdata_set((const void *)1, ANP_FIRST_PASS_KEY, apr_pool_cleanup_null, s->process->pool);
-        return OK;
-    }
+     * worker started then would belong to a process that is about to exit. httpd's own state says which
+     * pass this is: a flag kept in process->pool would also skip the first pass of a module that a
+     * graceful restart loads into an httpd that already runs, and that pass is the only one it gets. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
         || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL) {
         return OK;

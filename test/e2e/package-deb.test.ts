@@ -1,12 +1,13 @@
 // The Debian package, end to end on this machine: scripts/package-deb.sh builds the .deb, lintian has no tag
 // left that packaging/debian/lintian-overrides does not explain, apt-get installs it (the postinst makes
 // the worker's user and enables the module through apache2-maintscript-helper), and the system Apache,
-// started through apache2ctl with a site of the test's own on a free port, answers 200/401 as Django
-// says for a SQLite database the Django oracle made. The site sets neither NodeAuthNodeBinary nor
+// with a site of the test's own on a free port, answers 200/401 as Django says for a SQLite database the
+// Django oracle made. The package goes into a running Apache, as on a live server: the module is loaded by
+// `apache2ctl graceful`. An Apache that already ran (a machine's own, on port 80) is left running; one the
+// test started through apache2ctl is stopped again. The site sets neither NodeAuthNodeBinary nor
 // NodeAuthWorker: the worker that answers is the installed one, by the module's compiled-in defaults.
 // Then apt-get purge leaves no file of the package behind and apache2ctl configtest still passes.
-// The system Apache (port 80 in ports.conf) is otherwise unused here; other tests run their own httpd
-// in throwaway ServerRoots, which this test does not touch.
+// Other tests run their own httpd in throwaway ServerRoots, which this test does not touch.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -50,10 +51,35 @@ async function status(port: number, path: string, user?: string, password?: stri
 
 /** Forgets the started Apache in the harness's registry of what to kill if this run dies. */
 let untrackApache = (): void => {};
+/** Whether the system Apache ran before the test: then it is reloaded, never stopped. */
+let foundRunning = false;
 
-async function stopSystemApache(): Promise<void> {
+const systemApacheRuns = (): boolean => {
+  const pid = apachePid();
+  return pid !== null && alive(pid);
+};
+
+/**
+ * Makes sure the system Apache runs, as on a machine where the package is installed into a live server: a
+ * running one is used as it is; else it is started now, with the module not yet installed, and stopped at
+ * the end.
+ */
+async function startSystemApacheUnlessRunning(): Promise<void> {
+  foundRunning = systemApacheRuns();
+  if (foundRunning) return;
+  sh("apache2ctl", ["start"]);
+  expect(await eventually(() => apachePid() !== null)).toBe(true);
+  untrackApache = trackProcess(apachePid() ?? undefined, { group: false });
+}
+
+/** Puts the system Apache back as the test found it: stopped if the test started it, else reloaded. */
+async function releaseSystemApache(): Promise<void> {
   const pid = apachePid();
   if (pid === null || !alive(pid)) return;
+  if (foundRunning) {
+    spawnSync("apache2ctl", ["graceful"]);
+    return;
+  }
   spawnSync("apache2ctl", ["stop"]);
   await eventually(() => !alive(pid));
   untrackApache();
@@ -97,10 +123,10 @@ describeRequiring(ready, "root, dpkg-deb, lintian, apt-get and apache2 (scripts/
   }, 600_000);
 
   afterAll(async () => {
-    await stopSystemApache();
     if (existsSync(`/etc/apache2/conf-enabled/${SITE}.conf`)) spawnSync("a2disconf", ["-q", "-p", SITE]);
     rmSync(SITE_CONF, { force: true });
     if (installed()) aptGet("purge", PACKAGE);
+    await releaseSystemApache();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
@@ -116,7 +142,8 @@ describeRequiring(ready, "root, dpkg-deb, lintian, apt-get and apache2 (scripts/
     expect(lintian.status).toBe(0);
   }, 120_000);
 
-  test("installed, the system Apache answers 200/401 as Django does through the installed worker", async () => {
+  test("installed into a running Apache and loaded by a graceful restart, it answers 200/401 as Django does through the installed worker", async () => {
+    await startSystemApacheUnlessRunning();
     aptGet("install", deb);
     packageFiles = sh("dpkg", ["-L", PACKAGE]).split("\n").filter((line) => line.startsWith("/") && line !== "/.");
     expect(packageFiles).toContain("/usr/lib/mod-authnz-node/dist/worker.js");
@@ -150,11 +177,12 @@ describeRequiring(ready, "root, dpkg-deb, lintian, apt-get and apache2 (scripts/
     port = await freePort();
     writeFileSync(SITE_CONF, siteConf(port, docroot, databaseUrl), { mode: 0o644 });
     sh("a2enconf", ["-q", SITE]);
+    // The module is loaded for the first time by this graceful restart, so its first configuration pass
+    // is the only one it gets: the worker must start in it.
     sh("apache2ctl", ["configtest"]);
-    sh("apache2ctl", ["start"]);
-    expect(await eventually(() => apachePid() !== null)).toBe(true);
-    untrackApache = trackProcess(apachePid() ?? undefined, { group: false });
-
+    sh("apache2ctl", ["graceful"]);
+    // After a graceful restart the new port may take a moment to open.
+    expect(await eventually(async () => (await status(port, "/").catch(() => 0)) !== 0)).toBe(true);
     expect(await status(port, "/secret/")).toBe(401);
     expect(await status(port, "/secret/", alice.username, "wrong")).toBe(401);
     expect(await status(port, "/secret/", "nobody", alice.password)).toBe(401);
@@ -165,10 +193,13 @@ describeRequiring(ready, "root, dpkg-deb, lintian, apt-get and apache2 (scripts/
 
   test("apt-get purge leaves no file of the package, and apache2ctl configtest still passes", async () => {
     expect(packageFiles.length).toBeGreaterThan(0);
-    await stopSystemApache();
     sh("a2disconf", ["-q", "-p", SITE]);
     rmSync(SITE_CONF);
+    // Purged under a running Apache, which a graceful restart then brings up without the module.
     aptGet("purge", PACKAGE);
+    sh("apache2ctl", ["configtest"]);
+    sh("apache2ctl", ["graceful"]);
+    expect(systemApacheRuns()).toBe(true);
     expect(installed()).toBe(false);
     // What is still there may only be a directory another package owns (/usr/lib, /etc/apache2, ...).
     const left = packageFiles.filter(present);
