@@ -151,3 +151,35 @@ function sessionStatements(dialect: Dialect, m: UserModelMapping, userColumns: r
 function sessionTimeValue(dialect: Dialect, placeholder: string): string {
   return dialect.name === "postgres" ? `${placeholder}::timestamptz` : placeholder;
 }
+
+/**
+ * The operators' reads of the user table (src/django/user-table.ts, for the CLI): one user's whole row, the
+ * row count, and every stored password in pages ordered by primary key. Each page after the first starts
+ * after the last key of the one before (keyset pagination), so memory holds one page and no page costs more
+ * than the first, as OFFSET's would.
+ */
+export interface UserTableStatements {
+  /** $1 = the USERNAME_FIELD value -> every column of the row, as stored; LIMIT 2 to see duplicates. */
+  readonly wholeRowByName: string;
+  /** -> n, the number of rows. */
+  readonly rowCount: string;
+  /** -> k (primary key), p (password) for the first page. */
+  readonly firstPasswordPage: string;
+  /** $1 = the last key of the page before -> k, p for the next page. */
+  readonly nextPasswordPage: string;
+}
+
+export function buildUserTableStatements(dialect: Dialect, mapping: UserModelMapping, pageSize: number): UserTableStatements {
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError("page size must be a positive integer");
+  const q = (identifier: string): string => dialect.quote(identifier);
+  const m = mapping;
+  const id = `u.${q(m.userIdColumn)}`;
+  // The page size is an integer of ours, written into the text: MySQL prepared statements refuse a bound LIMIT.
+  const page = `SELECT ${id} AS ${q("k")}, u.${q(m.passwordColumn)} AS ${q("p")} FROM ${q(m.userTable)} u`;
+  return {
+    wholeRowByName: `SELECT u.* FROM ${q(m.userTable)} u WHERE u.${q(m.usernameColumn)} = ${dialect.placeholder(1)} LIMIT 2`,
+    rowCount: `SELECT COUNT(*) AS ${q("n")} FROM ${q(m.userTable)}`,
+    firstPasswordPage: `${page} ORDER BY ${id} LIMIT ${pageSize}`,
+    nextPasswordPage: `${page} WHERE ${id} > ${dialect.placeholder(1)} ORDER BY ${id} LIMIT ${pageSize}`,
+  };
+}

@@ -1,12 +1,12 @@
 // Reads the user model's table for operators (the mod-authnz-node CLI): one user's whole row, and every
-// stored password value in pages ordered by primary key (keyset pagination), so a table of any size is
-// read in bounded memory and without OFFSET's growing cost. Identifiers come from a validated mapping;
-// values are always parameters.
+// stored password value in pages ordered by primary key, so a table of any size is read in bounded memory.
+// The SQL is queries.ts's, as the handler's is.
 import { DatabaseError, UserRowError } from "../errors.js";
 import type { DatabaseLocation } from "./database-url.js";
 import { openDatabase, truthy, type Database, type Row, type SqlValue } from "./database/index.js";
 import { DEFAULT_QUERY_TIMEOUT_MS } from "./config.js";
 import { resolveMapping, type UserModelMapping } from "./user-model.js";
+import { buildUserTableStatements, type UserTableStatements } from "./queries.js";
 
 /** One user as the table holds it; is_staff is null where the model has no such column. */
 export interface UserRecord {
@@ -24,25 +24,22 @@ const MAX_PAGE_SIZE = 100_000;
 export class UserTable {
   readonly mapping: UserModelMapping;
   readonly #database: Database;
+  readonly #statements: UserTableStatements;
 
   constructor(location: DatabaseLocation, mapping?: Partial<UserModelMapping>, queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS) {
     this.mapping = resolveMapping(mapping);
     this.#database = openDatabase(location, { poolSize: 1, queryTimeoutMs, readOnly: true });
+    this.#statements = buildUserTableStatements(this.#database.dialect, this.mapping, DEFAULT_PAGE_SIZE);
   }
 
   get description(): string {
     return this.#database.description;
   }
 
-  #q(identifier: string): string {
-    return this.#database.dialect.quote(identifier);
-  }
-
   /** The user named `username` (USERNAME_FIELD, the database's own equality, as Django), or null. */
   async findUser(username: string): Promise<UserRecord | null> {
     const m = this.mapping;
-    const sql = `SELECT u.* FROM ${this.#q(m.userTable)} u WHERE u.${this.#q(m.usernameColumn)} = ${this.#database.dialect.placeholder(1)} LIMIT 2`;
-    const rows = await this.#database.query(sql, [username]);
+    const rows = await this.#database.query(this.#statements.wholeRowByName, [username]);
     if (rows.length > 1) throw new UserRowError(`${m.userTable}.${m.usernameColumn} matches more than one row for this user`);
     const row = rows[0];
     return row === undefined ? null : this.#record(row);
@@ -64,7 +61,7 @@ export class UserTable {
 
   /** The number of rows in the user table (for a progress bar). */
   async count(): Promise<number> {
-    const rows = await this.#database.query(`SELECT COUNT(*) AS ${this.#q("n")} FROM ${this.#q(this.mapping.userTable)}`, []);
+    const rows = await this.#database.query(this.#statements.rowCount, []);
     const n = Number(rows[0]?.n);
     if (!Number.isSafeInteger(n) || n < 0) throw new DatabaseError(`${this.description}: COUNT(*) gave ${String(rows[0]?.n)}`);
     return n;
@@ -77,12 +74,8 @@ export class UserTable {
    */
   async *passwordPages(pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<ReadonlyArray<string | null>> {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new RangeError(`page size must be 1..${MAX_PAGE_SIZE}`);
-    const m = this.mapping;
-    const id = `u.${this.#q(m.userIdColumn)}`;
-    // The page size is an integer of ours, written into the text: MySQL prepared statements refuse a bound LIMIT.
-    const select = `SELECT ${id} AS ${this.#q("k")}, u.${this.#q(m.passwordColumn)} AS ${this.#q("p")} FROM ${this.#q(m.userTable)} u`;
-    const first = `${select} ORDER BY ${id} LIMIT ${pageSize}`;
-    const next = `${select} WHERE ${id} > ${this.#database.dialect.placeholder(1)} ORDER BY ${id} LIMIT ${pageSize}`;
+    const paged = pageSize === DEFAULT_PAGE_SIZE ? this.#statements : buildUserTableStatements(this.#database.dialect, this.mapping, pageSize);
+    const { firstPasswordPage: first, nextPasswordPage: next } = paged;
     let after: SqlValue | undefined;
     for (;;) {
       const rows = await this.#database.query(after === undefined ? first : next, after === undefined ? [] : [after]);
