@@ -7,7 +7,7 @@ import { cliContext, cliHandler, cliUserTable, COMMON_FLAGS, EXIT, type CliIo, t
 import { readPassword } from "./password.js";
 import { writeJson } from "./output.js";
 
-const HELP = `usage: mod-authnz-node check-login USER --database URL [--option KEY=VALUE]... [--json]
+const HELP = `usage: mod-authnz-node check-login USER (--database URL [--option KEY=VALUE]... | --location PATH [--host NAME[:PORT]]) [--json]
 
 Checks USER's password as the location's Django handler does (Django's modwsgi.check_password) and says why.
 The password is read from the terminal with echo off, or from stdin (one trailing newline dropped);

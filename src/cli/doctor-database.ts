@@ -1,11 +1,12 @@
-// The doctor's database check: each section of httpd's DUMP_CONFIG that sets NodeAuthDjangoDatabase, with
-// that section's NodeAuthDjangoOption lines, probed as the worker's user (NodeAuthWorkerUser, else User)
+// The doctor's database check: each section of httpd's DUMP_CONFIG that configures the Django handler, with
+// the settings httpd and the module merge for it (djangoSections), probed as the worker's user (NodeAuthWorkerUser, else User)
 // by doctor-probe.js under runuser (the user's own primary and supplementary groups, as httpd's). A `file:`
-// value is read here, by root, as httpd's parent reads it, and goes to the probe on stdin. Settings a section inherits from an enclosing one are not merged: only the
-// section's own lines are seen (docs/cli.md).
+// value is read here, by root, as httpd's parent reads it, and goes to the probe on stdin.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { allSections, parseDumpConfig, type ConfigSection } from "./config-tree.js";
 import { directiveValues } from "./doctor-node.js";
+import { isLocation, literalLocation, locationWalk, ownSettings, setsHandler } from "./location.js";
 import type { Finding } from "./doctor-checks.js";
 import { secretOrValue } from "./settings.js";
 
@@ -13,38 +14,30 @@ export interface DjangoSection {
   /** The section's opening line, e.g. `<Location "/secret">`. */
   readonly section: string;
   readonly spec: Record<string, string>;
-  /** The configuration file of its NodeAuthDjangoDatabase line (DUMP_CONFIG's `# In file:`), null if unnamed. */
+  /** The configuration file of its own NodeAuthDjangoDatabase line (DUMP_CONFIG's `# In file:`); null if inherited or unnamed. */
   readonly file: string | null;
 }
 
-const unquote = (word: string): string => (/^".*"$/.test(word) ? word.slice(1, -1).replace(/\\(.)/g, "$1") : word);
-
-/** The sections of a DUMP_CONFIG text that set NodeAuthDjangoDatabase, with their own options. */
+/**
+ * Each section that sets a NodeAuth handler directive, with the settings it runs with: for a <Location> of a
+ * plain path, what httpd's location walk merges for that path (the enclosing and overlapping sections'
+ * values included, location.ts); for any other section (<Directory>, <Files>, <If>, a regular expression)
+ * its own lines only. Those that end up with a NodeAuthDjangoDatabase are returned.
+ */
 export function djangoSections(dump: string): DjangoSection[] {
-  const stack: Array<{ section: string; spec: Record<string, string>; file: string | null }> = [{ section: "(server)", spec: {}, file: null }];
-  let file: string | null = null;
+  const tree = parseDumpConfig(dump);
   const found: DjangoSection[] = [];
-  const close = (): void => {
-    const top = stack.pop();
-    if (top?.spec.database !== undefined) found.push(top);
-  };
-  for (const raw of dump.split("\n")) {
-    const line = raw.trim();
-    const inFile = /^# In file: (.+)$/.exec(line);
-    if (inFile) file = inFile[1] as string;
-    if (line.startsWith("</")) close();
-    else if (line.startsWith("<")) stack.push({ section: line, spec: {}, file: null });
-    const top = stack[stack.length - 1];
-    if (top === undefined) continue;
-    const database = /^NodeAuthDjangoDatabase\s+(.+)$/i.exec(line);
-    if (database) {
-      top.spec.database = unquote(database[1] as string);
-      top.file = file;
-    }
-    const option = /^NodeAuthDjangoOption\s+("(?:[^"\\]|\\.)*"|\S+)\s+(.*)$/i.exec(line);
-    if (option) top.spec[unquote(option[1] as string)] = unquote((option[2] as string).trim());
+  for (const section of allSections(tree)) {
+    if (section === tree || !setsHandler(section) || /^(virtualhost|limit|limitexcept|require(all|any|none))$/i.test(section.kind)) continue;
+    const own = ownSettings(section);
+    const path = section.parent !== null && (section.parent === tree || section.parent.parent === tree) && isLocation(section) ? literalLocation(section) : null;
+    const servers = section.parent === tree ? [tree] : [tree, section.parent as ConfigSection];
+    const settings = path === null ? own : locationWalk(servers, path).settings;
+    if (settings.database === null) continue;
+    const spec = { database: settings.database.value, ...Object.fromEntries([...settings.options].map(([key, option]) => [key, option.value])) };
+    const databaseLine = own.database === null ? undefined : section.directives.find((d) => /^NodeAuthDjangoDatabase$/i.test(d.name));
+    found.push({ section: section.header, spec, file: databaseLine?.file ?? null });
   }
-  while (stack.length > 0) close();
   return found;
 }
 

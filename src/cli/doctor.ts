@@ -3,10 +3,6 @@
 // loaded modules and carries the module's own configtest warnings (Require group's owner, the RequireAny
 // trap, the worker's access), and `-t -D DUMP_CONFIG` with mod_info loaded by `-C` gives the directives'
 // values. Nothing here parses Apache's syntax itself.
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { AnpError } from "../errors.js";
 import { flag, has, positionals, type ParsedArgs } from "./args.js";
 import { COMMON_FLAGS, EXIT, type CliIo, type Command } from "./command.js";
 import {
@@ -16,13 +12,13 @@ import {
   requireAnyFindings,
   workerAccessFinding,
   worst,
-  type ConfigTest,
   type Finding,
 } from "./doctor-checks.js";
 import { databaseFindings, djangoSections } from "./doctor-database.js";
 import { plainHttpFindings } from "./doctor-http.js";
 import { nodeVersionFindings } from "./doctor-node.js";
 import { exposedFileFindings, secretFindings } from "./doctor-secrets.js";
+import { DEFAULT_MODULES_DIR, HTTPD_FLAGS, httpdCommand, readDumpConfig, runHttpd } from "./httpd-run.js";
 import { formatTable, writeJson } from "./output.js";
 
 const HELP = `usage: mod-authnz-node doctor [--config FILE] [--apache2 PATH] [--modules-dir DIR] [--json]
@@ -43,35 +39,10 @@ checks: configtest, module-loaded, require-group-owner, require-any-trap, worker
 exit status: 0 all ok, 1 a warn, 2 a fail, 3 error (httpd could not be run), 64 usage
 `;
 
-const TIMEOUT_MS = 60_000;
-
-export class DoctorRunError extends AnpError {
-  override readonly code = "ERR_CLI_DOCTOR";
-  override readonly safeToEcho = true;
-}
-
-/** The command line that runs httpd on the configuration: apache2ctl, or the binary with -f. */
-function httpdCommand(args: ParsedArgs): string[] {
-  const config = flag(args, "config");
-  if (config === undefined) return ["apache2ctl"];
-  // httpd takes a relative -f under its ServerRoot, not the current directory.
-  return [flag(args, "apache2") ?? "/usr/sbin/apache2", "-f", resolve(config)];
-}
-
-/** Runs httpd with `extra`; throws DoctorRunError when it cannot be run at all (not on a refused configuration). */
-export function runHttpd(command: readonly string[], extra: readonly string[]): ConfigTest {
-  const [file, ...rest] = command as [string, ...string[]];
-  const run = spawnSync(file, [...rest, ...extra], { encoding: "utf8", timeout: TIMEOUT_MS, stdio: ["ignore", "pipe", "pipe"] });
-  if (run.error !== undefined) throw new DoctorRunError(`cannot run ${file}: ${(run.error as NodeJS.ErrnoException).code ?? run.error.message}`);
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
-}
-
-/** `-t -D DUMP_CONFIG` with mod_info loaded for it; null when mod_info is not there or the dump fails. */
+/** `-t -D DUMP_CONFIG`'s text; null when mod_info is not there or the dump fails. */
 function dumpConfig(command: readonly string[], modulesDir: string): string | null {
-  const info = join(modulesDir, "mod_info.so");
-  if (!existsSync(info)) return null;
-  const dump = runHttpd(command, ["-C", `LoadModule info_module ${info}`, "-t", "-D", "DUMP_CONFIG"]);
-  return dump.status === 0 ? dump.output : null;
+  const read = readDumpConfig(command, modulesDir);
+  return "dump" in read ? read.dump : null;
 }
 
 export function diagnose(args: ParsedArgs): Finding[] {
@@ -88,7 +59,7 @@ export function diagnose(args: ParsedArgs): Finding[] {
   // After a refusal, an absent warning proves nothing (httpd may have stopped before the module looked).
   findings.push(...(test.status === 0 ? fromWarnings : fromWarnings.filter((finding) => finding.status !== "ok")));
   if (test.status !== 0) return [...findings, ...exposedFileFindings(test)];
-  const dump = dumpConfig(command, flag(args, "modules-dir") ?? "/usr/lib/apache2/modules");
+  const dump = dumpConfig(command, flag(args, "modules-dir") ?? DEFAULT_MODULES_DIR);
   findings.push(...nodeVersionFindings(dump), ...databaseFindings(dump), ...secretFindings(test, dump === null ? [] : djangoSections(dump)), ...plainHttpFindings(dump));
   return findings;
 }
@@ -105,7 +76,7 @@ export const doctorCommand: Command = {
   name: "doctor",
   summary: "check the Apache configuration for the known traps (ok / warn / fail, with the fix)",
   help: HELP,
-  flags: { ...COMMON_FLAGS, config: { value: true }, apache2: { value: true }, "modules-dir": { value: true } },
+  flags: { ...COMMON_FLAGS, ...HTTPD_FLAGS },
   run(args: ParsedArgs, io: CliIo): Promise<number> {
     positionals(args, []);
     const findings = diagnose(args);

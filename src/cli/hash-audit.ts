@@ -4,15 +4,14 @@
 // (UserTable.passwordPages), and the counts are kept per distinct (hasher, iterations, state), so memory
 // stays bounded whatever the table's size.
 import { HashInspector, type HashState } from "../django/hashers/index.js";
-import { DEFAULT_DJANGO_VERSION } from "../django/config.js";
 import { DEFAULT_PAGE_SIZE } from "../django/user-table.js";
 import { CliUsageError } from "../errors.js";
-import { djangoSettings, optionPairs, DATABASE_FLAGS, DATABASE_USAGE } from "./settings.js";
+import { djangoSettings, DATABASE_FLAGS, DATABASE_USAGE } from "./settings.js";
 import { flag, has, positionals, type ParsedArgs } from "./args.js";
 import { cliUserTable, COMMON_FLAGS, EXIT, type CliIo, type Command } from "./command.js";
 import { formatTable, ProgressBar, writeJson } from "./output.js";
 
-const HELP = `usage: mod-authnz-node hash-audit --database URL [--option KEY=VALUE]... [--json] [--page-size N]
+const HELP = `usage: mod-authnz-node hash-audit (--database URL [--option KEY=VALUE]... | --location PATH [--host NAME[:PORT]]) [--json] [--page-size N]
 
 Reads every row of the user table and counts the stored password values: per hasher, per hasher and
 iterations (PBKDF2 iterations, bcrypt's work factor, argon2's time cost, scrypt's N, as Django's decode()
@@ -99,7 +98,7 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   } finally {
     await table.close();
   }
-  const report = reportOf(tally, optionPairs(args).get("django_version") ?? DEFAULT_DJANGO_VERSION, inspector.options.hashers);
+  const report = reportOf(tally, settings.djangoVersion, inspector.options.hashers);
   if (has(args, "json")) writeJson(io.stdout, report);
   else io.stdout.write(text(report));
   return EXIT.OK;

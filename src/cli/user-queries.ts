@@ -6,7 +6,7 @@ import { has, positionals, type ParsedArgs } from "./args.js";
 import { cliContext, cliHandler, cliUserTable, COMMON_FLAGS, EXIT, type CliIo, type Command } from "./command.js";
 import { writeJson } from "./output.js";
 
-const GROUPS_HELP = `usage: mod-authnz-node groups USER --database URL [--option KEY=VALUE]... [--json]
+const GROUPS_HELP = `usage: mod-authnz-node groups USER (--database URL [--option KEY=VALUE]... | --location PATH [--host NAME[:PORT]]) [--json]
 
 Lists the groups \`Require node-group\` sees for USER (Django's modwsgi.groups_for_user), one per line.
 An inactive user has none there, whatever the table holds.
@@ -17,7 +17,7 @@ ${DATABASE_USAGE}  --json                {"user", "exists", "is_active", "groups
 exit status: 0 listed, 1 the user is inactive (no groups apply), 2 no such user, 3 error, 64 usage
 `;
 
-const CAN_HELP = `usage: mod-authnz-node can USER APP_LABEL.CODENAME --database URL [--option KEY=VALUE]... [--json]
+const CAN_HELP = `usage: mod-authnz-node can USER APP_LABEL.CODENAME (--database URL [--option KEY=VALUE]... | --location PATH [--host NAME[:PORT]]) [--json]
 
 Says whether USER holds the permission, as \`Require node-permission\` and Django's ModelBackend decide:
 an inactive user holds none, an active superuser all, others their own and their groups' permissions.
