@@ -5,7 +5,7 @@
 // (anp_merge_dir_conf in native/mod/config.c). Sections this does not evaluate (<Directory>, <Files>, <If>,
 // ... that set a NodeAuth handler directive) make it refuse, naming them: never a silent wrong answer.
 import { CliUsageError } from "../errors.js";
-import { allSections, whereOf, type ConfigDirective, type ConfigSection } from "./config-tree.js";
+import { whereOf, type ConfigDirective, type ConfigSection } from "./config-tree.js";
 
 /** One value with where it was set (`file:line`, or the section's header when mod_info printed no line). */
 export interface Setting {
@@ -139,9 +139,11 @@ export function chooseVirtualHost(tree: ConfigSection, host: string): ConfigSect
 
 /** Sections the walk here does not evaluate that set a handler directive, for the servers the request sees. */
 function unevaluated(servers: readonly ConfigSection[]): ConfigSection[] {
+  const inServer = (section: ConfigSection): ConfigSection[] =>
+    section.sections.filter((inner) => inner.kind.toLowerCase() !== "virtualhost").flatMap((inner) => [inner, ...inServer(inner)]);
   return servers.flatMap((server) =>
-    [...allSections(server)].filter((section) => {
-      if (section === server || TRANSPARENT.has(section.kind.toLowerCase()) || section.kind.toLowerCase() === "virtualhost") return false;
+    inServer(server).filter((section) => {
+      if (TRANSPARENT.has(section.kind.toLowerCase())) return false;
       return !(isLocation(section) && section.parent === server) && setsHandler(section);
     }),
   );
