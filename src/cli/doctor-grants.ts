@@ -8,7 +8,7 @@
 // statement that changes nothing touches, so that is asked of the file system as this user.
 import { accessSync, constants } from "node:fs";
 import { dirname } from "node:path";
-import { buildAxesStatements, utcText, AXES_TABLE } from "../django/axes-queries.js";
+import { AXES_INSERT_COLUMNS, buildAxesStatements, utcText, AXES_TABLE } from "../django/axes-queries.js";
 import type { DjangoSettings } from "../django/config.js";
 import type { Database, Dialect, SqlValue } from "../django/database/index.js";
 import { buildStatements } from "../django/queries.js";
@@ -85,8 +85,10 @@ function writeNeeds(dialect: Dialect, settings: DjangoSettings): GrantNeed[] {
   if (settings.axes.mode === "record") {
     const t = q(AXES_TABLE);
     const column = q("failures_since_start");
+    // The columns the worker's insert names (MariaDB's strict mode checks them even when no row is selected).
+    const columns = AXES_INSERT_COLUMNS.map(q).join(", ");
     needs.push(
-      { what: "axes record", tables: [AXES_TABLE], privilege: "INSERT", sql: `INSERT INTO ${t} (${column}) SELECT ${column} FROM ${t} WHERE 1=0`, values: [] },
+      { what: "axes record", tables: [AXES_TABLE], privilege: "INSERT", sql: `INSERT INTO ${t} (${columns}) SELECT ${columns} FROM ${t} WHERE 1=0`, values: [] },
       { what: "axes record", tables: [AXES_TABLE], privilege: "UPDATE", sql: `UPDATE ${t} SET ${column} = ${column} WHERE 1=0`, values: [] },
       { what: "axes reset", tables: [AXES_TABLE], privilege: "DELETE", sql: `DELETE FROM ${t} WHERE 1=0`, values: [] },
     );
