@@ -142,16 +142,20 @@ export function djangoVersionFinding(section: string, spec: Readonly<Record<stri
   return { check, status: "ok", detail: `${section}: the ${String(hashes.users)} stored hashes fit django_version ${version}` };
 }
 
-/** The statement or command that gives `who` what `problem` lacks. */
-function grantFix(problem: GrantProblem, who: string, url: string): string {
+/** The statement or command that gives `who` (on the server: `account`) what `problem` lacks. */
+function grantFix(problem: GrantProblem, who: string, url: string, account: string | null): string {
   const location = parseDatabaseUrl(url);
   const tables = problem.tables.join(", ");
   if (!problem.denied) return `${tables}: create what is missing (Django's migrate) or correct the section's *_table / *_column options`;
   switch (location.driver) {
     case "postgres":
-      return `GRANT ${problem.privilege} ON ${tables} TO "${location.user ?? who}";`;
-    case "mysql":
-      return problem.tables.map((table) => `GRANT ${problem.privilege} ON \`${location.database}\`.\`${table}\` TO '${location.user ?? who}'@'<host>';`).join(" ");
+      return `GRANT ${problem.privilege} ON ${tables} TO "${account ?? location.user ?? who}";`;
+    case "mysql": {
+      // CURRENT_USER() is `user@host`, the account the server matched, host pattern and all.
+      const at = account?.lastIndexOf("@") ?? -1;
+      const grantee = account !== null && at > 0 ? `'${account.slice(0, at)}'@'${account.slice(at + 1)}'` : `'${location.user ?? who}'@'<host>'`;
+      return problem.tables.map((table) => `GRANT ${problem.privilege} ON \`${location.database}\`.\`${table}\` TO ${grantee};`).join(" ");
+    }
     case "sqlite":
       return `chown ${who} ${location.path} ${dirname(location.path)} (or chgrp ${who} and chmod g+w both): SQLite writes the file and its journal beside it`;
   }
@@ -165,6 +169,6 @@ export function grantsFinding(section: string, who: string, url: string, report:
     check,
     status: "fail",
     detail: `${section}: as ${who}: ${report.problems.map((p) => `${p.what}: ${p.privilege} on ${p.tables.join(", ")} refused (${p.error})`).join("; ")}`,
-    fix: [...new Set(report.problems.map((p) => grantFix(p, who, url)))].join(" "),
+    fix: [...new Set(report.problems.map((p) => grantFix(p, who, url, report.account)))].join(" "),
   };
 }

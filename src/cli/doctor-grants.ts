@@ -40,6 +40,20 @@ export interface GrantReport {
   /** What was probed, e.g. "groups", "permissions", "upgrade_hashes". */
   readonly checked: readonly string[];
   readonly problems: readonly GrantProblem[];
+  /** The account the server logged the probe in as (PostgreSQL's role, MariaDB's `user@host`), for the GRANT; null for SQLite or unknown. */
+  readonly account: string | null;
+}
+
+/** Who the server says the connection is: the name a GRANT must use (MariaDB's host part included). */
+async function currentAccount(database: Database): Promise<string | null> {
+  const sql = { postgres: "SELECT current_user AS a", mysql: "SELECT CURRENT_USER() AS a", sqlite: null }[database.dialect.name];
+  if (sql === null) return null;
+  try {
+    const value = (await database.query(sql, []))[0]?.a;
+    return typeof value === "string" ? value : null;
+  } catch {
+    return null;
+  }
 }
 
 const NO_USER = "anp doctor probe";
@@ -133,5 +147,6 @@ export async function probeGrants(database: Database, settings: DjangoSettings, 
       problems.push({ what: "sqlite journal", tables: [directory], privilege: "WRITE", denied: true, error: `the directory ${directory} is not writable (SQLite writes its journal there)` });
     }
   }
-  return { checked: [...new Set(needs.map((need) => `${need.what} (${need.privilege})`))], problems };
+  const account = problems.length > 0 ? await currentAccount(database) : null;
+  return { checked: [...new Set(needs.map((need) => `${need.what} (${need.privilege})`))], problems, account };
 }

@@ -202,7 +202,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
       await q(`GRANT INSERT, UPDATE, DELETE ON \`${db}\`.axes_accessattempt TO 'anp_full'@'%'`);
       const url = (role: string) => `mysql://${role}@127.0.0.1:${String(server.port)}/${db}`;
       const { status, findings } = await doctor("mariadb", sections(url));
-      expectFindings(findings, (privilege, table, role) => `GRANT ${privilege} ON \`${db}\`.\`${table}\` TO '${role}'@'<host>';`);
+      expectFindings(findings, (privilege, table, role) => `GRANT ${privilege} ON \`${db}\`.\`${table}\` TO '${role}'@'%';`);
       expect(status).toBe(2);
     }, 180_000);
   });
