@@ -1,8 +1,8 @@
 // `mod-authnz-node doctor`'s database checks on real PostgreSQL and MariaDB servers (and SQLite's file modes):
 // one configuration per database with a section per case, so that one `apache2 -t` run answers them all,
-// each finding naming its section. The roles lack exactly one kind of grant each: the doctor must name the
-// table, the privilege and the GRANT that fixes it; a fully granted role passes. django-version is held to
-// the costs of argon2 and scrypt hashes, not only PBKDF2 iterations.
+// each finding naming its section. A role with no grant at all fails `database`; the others lack exactly one
+// kind of grant each, and the doctor must name the table, the privilege and the GRANT that fixes it; a fully
+// granted role passes. django-version is held to argon2's and scrypt's costs, not only PBKDF2 iterations.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -106,6 +106,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
     const session = `secret_key_file ${secretKey}`;
     const costs = ["hashers scrypt,argon2,pbkdf2_sha256"];
     return [
+      ...location("/none", url("anp_none"), []),
       ...location("/users-only", url("anp_users"), [session]),
       ...location("/read", url("anp_read"), [session, "axes honour", "axes_cooloff_time 1"]),
       ...location("/upgrade", url("anp_read"), ["upgrade_hashes on"]),
@@ -118,8 +119,10 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
 
   function expectFindings(findings: readonly Finding[], grantFix: (privilege: string, table: string, role: string) => string): void {
     const database = bySection(findings, "database");
-    expect([...database.values()].map((f) => f.status)).toEqual(Array(7).fill("ok"));
+    expect([...database.values()].map((f) => f.status)).toEqual(["fail", ...Array<string>(7).fill("ok")]);
+    expect(database.get("/none")?.detail).toMatch(/as www-data: .*(permission denied for table auth_user|denied for user 'anp_none')/);
     const grants = bySection(findings, "database-grants");
+    expect(grants.has("/none")).toBe(false);
     expect(grants.get("/users-only")).toMatchObject({ status: "fail", detail: expect.stringMatching(/groups: SELECT on auth_(user_)?groups? refused/) as unknown });
     expect(grants.get("/users-only")?.detail).toMatch(/permissions: SELECT on auth_\w+ refused/);
     expect(grants.get("/users-only")?.detail).toMatch(/sessions: SELECT on django_session refused/);
@@ -168,7 +171,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
       const q = (sql: string) => server.query(sql);
       await seed(server.url);
       await q(axesTable("postgres"));
-      for (const role of ["anp_users", "anp_read", "anp_full"]) await q(`CREATE ROLE ${role} LOGIN`);
+      for (const role of ["anp_none", "anp_users", "anp_read", "anp_full"]) await q(`CREATE ROLE ${role} LOGIN`);
       await q("GRANT SELECT ON auth_user TO anp_users");
       await q(`GRANT SELECT ON ${READ_TABLES.join(", ")} TO anp_read, anp_full`);
       await q("GRANT UPDATE ON auth_user TO anp_full");
@@ -195,7 +198,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
       await seed(server.url);
       await q(axesTable("mysql"));
       const db = server.database;
-      for (const role of ["anp_users", "anp_read", "anp_full"]) await q(`CREATE USER '${role}'@'%'`);
+      for (const role of ["anp_none", "anp_users", "anp_read", "anp_full"]) await q(`CREATE USER '${role}'@'%'`);
       await q(`GRANT SELECT ON \`${db}\`.auth_user TO 'anp_users'@'%'`);
       for (const table of READ_TABLES) await q(`GRANT SELECT ON \`${db}\`.${table} TO 'anp_read'@'%', 'anp_full'@'%'`);
       await q(`GRANT UPDATE ON \`${db}\`.auth_user TO 'anp_full'@'%'`);
