@@ -3,12 +3,15 @@
 // by doctor-probe.js under runuser (the user's own primary and supplementary groups, as httpd's). A `file:`
 // value is read here, by root, as httpd's parent reads it, and goes to the probe on stdin.
 import { spawnSync } from "node:child_process";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { allSections, parseDumpConfig, type ConfigSection } from "./config-tree.js";
 import { directiveValues } from "./doctor-node.js";
 import { isLocation, literalLocation, locationWalk, ownSettings, setsHandler } from "./location.js";
 import type { Finding } from "./doctor-checks.js";
 import { secretOrValue } from "./settings.js";
+import { parseDatabaseUrl } from "../django/database-url.js";
+import type { GrantProblem, GrantReport } from "./doctor-grants.js";
 
 export interface DjangoSection {
   /** The section's opening line, e.g. `<Location "/secret">`. */
@@ -49,6 +52,7 @@ export function workerUser(dump: string): string | null {
 interface ProbeAnswer {
   readonly ok: boolean;
   readonly error?: string;
+  readonly grants?: GrantReport;
   readonly hashes?: HashCounts;
 }
 
@@ -79,7 +83,8 @@ export function databaseFindings(dump: string | null): Finding[] {
     const who = user ?? "the current user";
     if (answer.ok) {
       const ok: Finding = { check, status: "ok", detail: `${section}: the user table answers ${who}` };
-      return answer.hashes ? [ok, djangoVersionFinding(section, spec, answer.hashes)] : [ok];
+      const grants = answer.grants ? [grantsFinding(section, who, resolved.database as string, answer.grants)] : [];
+      return [ok, ...grants, ...(answer.hashes ? [djangoVersionFinding(section, spec, answer.hashes)] : [])];
     }
     return [
       {
@@ -92,27 +97,30 @@ export function databaseFindings(dump: string | null): Finding[] {
   });
 }
 
-/** What the probe found of the stored hashes (doctor-probe.ts, iterationsAgainst). */
+/** What the probe found of the stored hashes (doctor-probe.ts, costsAgainst); costs as formatCosts writes them. */
 export interface HashCounts {
   readonly users: number;
   readonly preferred: string;
-  readonly configured: number | null;
+  readonly configured: string | null;
+  /** "iterations" for PBKDF2, else "cost parameters". */
+  readonly costName: string;
   readonly above: number;
-  readonly highest: number;
+  readonly highest: string | null;
   readonly notAccepted: number;
   readonly upgradeHashes: boolean;
 }
 
-/** django_version against the stored PBKDF2 iterations, and the hashes the configured hashers refuse. */
+/** django_version against the preferred hasher's stored costs, and the hashes the configured hashers refuse. */
 export function djangoVersionFinding(section: string, spec: Readonly<Record<string, string>>, hashes: HashCounts): Finding {
   const check = "django-version";
   const version = spec.django_version ?? "the newest known";
   if (hashes.above > 0) {
-    const weaker = hashes.upgradeHashes ? ", and upgrade_hashes on rewrites them at the next login with fewer iterations" : "";
+    const fewer = hashes.costName === "iterations" ? "fewer iterations" : "lower costs";
+    const weaker = hashes.upgradeHashes ? `, and upgrade_hashes on rewrites them at the next login with ${fewer}` : "";
     return {
       check,
       status: hashes.upgradeHashes ? "fail" : "warn",
-      detail: `${section}: ${String(hashes.above)} of ${String(hashes.users)} ${hashes.preferred} hashes have more iterations (up to ${String(hashes.highest)}) than django_version ${version} gives (${String(hashes.configured)})${weaker}`,
+      detail: `${section}: ${String(hashes.above)} of ${String(hashes.users)} ${hashes.preferred} hashes have ${hashes.costName === "iterations" ? "more iterations" : "higher cost parameters"} (up to ${String(hashes.highest)}) than django_version ${version} gives (${String(hashes.configured)})${weaker}`,
       fix: "set NodeAuthDjangoOption django_version to the Django release the site runs",
     };
   }
@@ -125,4 +133,35 @@ export function djangoVersionFinding(section: string, spec: Readonly<Record<stri
     };
   }
   return { check, status: "ok", detail: `${section}: the ${String(hashes.users)} stored hashes fit django_version ${version}` };
+}
+
+/** The statement or command that gives `who` (on the server: `account`) what `problem` lacks. */
+function grantFix(problem: GrantProblem, who: string, url: string, account: string | null): string {
+  const location = parseDatabaseUrl(url);
+  const tables = problem.tables.join(", ");
+  if (!problem.denied) return `${tables}: create what is missing (Django's migrate) or correct the section's *_table / *_column options`;
+  switch (location.driver) {
+    case "postgres":
+      return `GRANT ${problem.privilege} ON ${tables} TO "${account ?? location.user ?? who}";`;
+    case "mysql": {
+      // CURRENT_USER() is `user@host`, the account the server matched, host pattern and all.
+      const at = account?.lastIndexOf("@") ?? -1;
+      const grantee = account !== null && at > 0 ? `'${account.slice(0, at)}'@'${account.slice(at + 1)}'` : `'${location.user ?? who}'@'<host>'`;
+      return problem.tables.map((table) => `GRANT ${problem.privilege} ON \`${location.database}\`.\`${table}\` TO ${grantee};`).join(" ");
+    }
+    case "sqlite":
+      return `chown ${who} ${location.path} ${dirname(location.path)} (or chgrp ${who} and chmod g+w both): SQLite writes the file and its journal beside it`;
+  }
+}
+
+/** The grants the worker needs beyond the user table (doctor-grants.ts): one finding per section. */
+export function grantsFinding(section: string, who: string, url: string, report: GrantReport): Finding {
+  const check = "database-grants";
+  if (report.problems.length === 0) return { check, status: "ok", detail: `${section}: ${who} may run ${report.checked.join(", ")}` };
+  return {
+    check,
+    status: "fail",
+    detail: `${section}: as ${who}: ${report.problems.map((p) => `${p.what}: ${p.privilege} on ${p.tables.join(", ")} refused (${p.error})`).join("; ")}`,
+    fix: [...new Set(report.problems.map((p) => grantFix(p, who, url, report.account)))].join(" "),
+  };
 }

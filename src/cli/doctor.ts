@@ -34,7 +34,7 @@ by -C, \`apache2ctl -t -D DUMP_CONFIG\`. Run it as root, as apache2ctl is.
   --help              this text
 
 checks: configtest, module-loaded, require-group-owner, require-any-trap, worker-access, node-version,
-        database, django-version, secret-files, plain-http-basic (docs/cli.md)
+        database, database-grants, django-version, secret-files, plain-http-basic (docs/cli.md)
 
 exit status: 0 all ok, 1 a warn, 2 a fail, 3 error (httpd could not be run), 64 usage
 `;

@@ -12,6 +12,8 @@ import type { AxesField } from "./axes-settings.js";
 import type { Dialect } from "./database/index.js";
 
 export const AXES_TABLE = "axes_accessattempt";
+/** The columns recordFailure's INSERT names, in its values' order. */
+export const AXES_INSERT_COLUMNS = ["username", "ip_address", "user_agent", "http_accept", "path_info", "attempt_time", "get_data", "post_data", "failures_since_start"] as const;
 
 export interface AxesStatements {
   /**
@@ -65,7 +67,7 @@ function recordFailureSql(dialect: Dialect): string {
   const q = (identifier: string) => dialect.quote(identifier);
   const table = q(AXES_TABLE);
   const p = (i: number) => dialect.placeholder(i);
-  const columns = ["username", "ip_address", "user_agent", "http_accept", "path_info", "attempt_time", "get_data", "post_data", "failures_since_start"];
+  const columns = AXES_INSERT_COLUMNS;
   const insert = `INSERT INTO ${table} (${columns.map(q).join(", ")}) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${timeValue(dialect, p(6))}, '', '', 1)`;
   const failures = `${table}.${q("failures_since_start")}`;
   if (dialect.name === "mysql") {

@@ -96,6 +96,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
       ["worker-access", "ok"],
       ["node-version", "ok"],
       ["database", "ok"],
+      ["database-grants", "ok"],
       ["django-version", "ok"],
       ["secret-files", "ok"],
       ["plain-http-basic", "ok"],
