@@ -2,7 +2,7 @@
 // One line per event on stderr, in httpd's default ErrorLog shape, so fail2ban, logwatch and people read
 // the worker's lines beside httpd's own:
 //   [<%{u}t time>] [authnz_node:<level>] [pid <pid>] <log id>: <message>
-// Every call names its stable log id (ANP0600-ANP0699, listed in docs/module.md): the type makes a call
+// Every call names its stable log id (ANP06nn, listed in docs/module.md): the type makes a call
 // without one a compile error. Messages are sanitized so no caller can break the one-line-per-event rule
 // with control characters. Once the worker relays its fds 1 and 2 (handler output, in the same shape and
 // escaped by the addon's thread), the logger writes to the saved log descriptor instead (fdSink).
