@@ -93,8 +93,9 @@ static const char *read_output(apr_pool_t *p, int in, int *timed_out)
  * not in that shape. */
 static const char *message_of(const char *line)
 {
-    const char *marker = strstr(line, "[authnz_node:error] [pid ");
-    const char *text = marker ? strstr(marker, "] ") : NULL;
+    static const char prefix[] = "[authnz_node:error] [pid ";
+    const char *marker = strstr(line, prefix);
+    const char *text = marker ? strstr(marker + sizeof(prefix) - 1, "] ") : NULL;
 
     if (!text) {
         return line;
