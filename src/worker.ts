@@ -195,7 +195,8 @@ async function prepareHandlers(options: WorkerOptions, started: Started): Promis
 function workerPolicies(options: WorkerOptions, hashQueue: FairHashQueue, logger: Logger): LockoutPolicy[] {
   if (options.throttle === null) return [hashQueue];
   const onBlock = (event: BlockEvent): void =>
-    logger.info("ANP0611",
+    logger.info(
+      "ANP0611",
       `throttle: client ${event.ip} user ${JSON.stringify(event.user)} blocked (${event.kind}) until ${new Date(event.until).toISOString()} (${event.seconds} s)`,
     );
   return [new NativeThrottle(options.throttle, { onBlock }), hashQueue];
