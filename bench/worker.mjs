@@ -35,7 +35,7 @@ function startWorker(workerJs, socketPath, extraArgs = []) {
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (chunk) => {
       log += chunk;
-      if (log.includes("info: listening on")) resolve(child);
+      if (log.includes("ANP0601: listening on")) resolve(child);
     });
     child.once("exit", (code) => reject(new Error(`worker exited with ${code} before listening:\n${log}`)));
   });

@@ -39,7 +39,7 @@ const MAX_IN_FLIGHT_PER_CONNECTION = 512;
 let logSink: LineSink = process.stderr;
 
 function fatalConfig(err: WorkerConfigError): never {
-  createLogger("error", logSink).error(err.message);
+  createLogger("error", logSink).error("ANP0600", err.message);
   process.exit(2);
 }
 
@@ -66,7 +66,7 @@ async function preload(options: WorkerOptions, registry: HandlerRegistry, logger
       if (!policy.allows(specText)) throw new Error("handler spec not in httpd's configuration");
       const handler = await registry.get(policy.materialize(specText));
       if (handler instanceof ScriptHandler) await handler.load();
-      logger.info(`loaded handler ${describeSpec(parseSpec(specText))}`);
+      logger.info("ANP0612", `loaded handler ${describeSpec(parseSpec(specText))}`);
     } catch (err) {
       throw new WorkerConfigError(where, (err as Error).message);
     }
@@ -75,7 +75,7 @@ async function preload(options: WorkerOptions, registry: HandlerRegistry, logger
 
 /** The addon (SO_PEERCRED, hashing priority, the process guards), or null where the worker may run without it. */
 function nativeAddon(options: WorkerOptions, logger: Logger): Addon | null {
-  const addon = loadAddon((reason) => logger.warn(`native addon: ${reason}`));
+  const addon = loadAddon((reason) => logger.warn("ANP0602", `native addon: ${reason}`));
   if (addon === null && typeof options.bootstrap === "object") {
     // Started by httpd's parent with secrets to receive: without the addon they could not be protected.
     fatalConfig(new WorkerConfigError("--bootstrap-fd", "needs the native addon (build/Release/anp_addon.node); run npm run build:native"));
@@ -90,7 +90,7 @@ function nativeAddon(options: WorkerOptions, logger: Logger): Addon | null {
     );
   }
   if (addon === null) {
-    logger.warn("native addon not loaded: peers are not checked (the 0600 socket still admits only this uid and root)");
+    logger.warn("ANP0603", "native addon not loaded: peers are not checked (the 0600 socket still admits only this uid and root)");
   }
   return addon;
 }
@@ -100,9 +100,9 @@ async function lowerPriority(addon: Addon, logger: Logger): Promise<void> {
   // Before any handler can queue work on the pool, so that every pool thread is idle and reachable.
   try {
     const threads = await lowerHashingPriority(addon);
-    logger.info(`hashing threads ${threads.join(", ")} run at lower CPU priority than serving`);
+    logger.info("ANP0604", `hashing threads ${threads.join(", ")} run at lower CPU priority than serving`);
   } catch (err) {
-    logger.warn(`hashing threads keep their CPU priority: ${(err as Error).message}`);
+    logger.warn("ANP0605", `hashing threads keep their CPU priority: ${(err as Error).message}`);
   }
 }
 
@@ -115,7 +115,7 @@ function protectMemory(addon: Addon | null, options: WorkerOptions, logger: Logg
   const required = typeof options.bootstrap === "object";
   const fail = (message: string): void => {
     if (required) fatalConfig(new WorkerConfigError("--bootstrap-fd", message));
-    logger.warn(message);
+    logger.warn("ANP0606", message);
   };
   const refusal = guardMemory(addon);
   if (refusal !== null) fail(refusal);
@@ -129,10 +129,11 @@ function protectMemory(addon: Addon | null, options: WorkerOptions, logger: Logg
 function relayOutput(addon: Addon | null, options: WorkerOptions, logger: Logger): Logger {
   if (addon === null) return logger;
   try {
-    logSink = fdSink(addon.relayOutput(`mod_authnz_node worker[${process.pid}]: output: `));
+    // stdout and stderr apart, each with its level and id; the addon's thread stamps each line's time.
+    logSink = fdSink(addon.relayOutput(`[authnz_node:info] [pid ${process.pid}] ANP0690: `, `[authnz_node:warn] [pid ${process.pid}] ANP0691: `));
   } catch (err) {
     if (typeof options.bootstrap === "object") fatalConfig(new WorkerConfigError("--bootstrap-fd", `cannot relay output: ${(err as Error).message}`));
-    logger.warn(`handler output is not relayed: ${(err as Error).message}`);
+    logger.warn("ANP0607", `handler output is not relayed: ${(err as Error).message}`);
     return logger;
   }
   return createLogger(options.logLevel, logSink);
@@ -156,7 +157,7 @@ async function bootstrapOf(options: WorkerOptions, logger: Logger): Promise<Boot
       ),
     );
   }
-  logger.warn("--no-bootstrap: no generation key and no handler allowlist; any process that can reach the socket is answered and chooses the handler");
+  logger.warn("ANP0608", "--no-bootstrap: no generation key and no handler allowlist; any process that can reach the socket is answered and chooses the handler");
   return null;
 }
 
@@ -165,14 +166,14 @@ async function prepareHandlers(options: WorkerOptions, started: Started): Promis
   const { uid, bootstrap, logger, hashQueue } = started;
   const registry = new HandlerRegistry({
     factories: handlerFactories({ logger, hashLimiter: hashQueue, secretFiles: bootstrap?.secretFiles ?? null }),
-    onCreate: (description) => logger.info(`handler ready: ${description}`),
+    onCreate: (description) => logger.info("ANP0609", `handler ready: ${description}`),
   });
   if (bootstrap !== null) restrictSpecs(registry, new SpecPolicy(bootstrap.allowedSpecs, bootstrap.secretFiles));
   try {
     // An inherited socket sits in the parent's directory, owned by root: nothing of ours to check there.
     if (options.listenFd === null) {
       checkSocketDirectory(options.socketPath, uid);
-      if (removeStaleSocket(options.socketPath)) logger.info(`removed stale socket ${options.socketPath}`);
+      if (removeStaleSocket(options.socketPath)) logger.info("ANP0610", `removed stale socket ${options.socketPath}`);
     }
     await preload(options, registry, logger);
   } catch (err) {
@@ -195,6 +196,7 @@ function workerPolicies(options: WorkerOptions, hashQueue: FairHashQueue, logger
   if (options.throttle === null) return [hashQueue];
   const onBlock = (event: BlockEvent): void =>
     logger.info(
+      "ANP0611",
       `throttle: client ${event.ip} user ${JSON.stringify(event.user)} blocked (${event.kind}) until ${new Date(event.until).toISOString()} (${event.seconds} s)`,
     );
   return [new NativeThrottle(options.throttle, { onBlock }), hashQueue];
@@ -247,7 +249,7 @@ async function listen(options: WorkerOptions, started: Started, registry: Handle
     fatalConfig(new WorkerConfigError(flag, `cannot listen on ${options.socketPath}: ${code}`));
   }
   // Always written, whatever --log-level says: supervisors and tests wait for this line.
-  (logger.enabled("info") ? logger : createLogger("info", logSink)).info(`listening on ${options.socketPath}`);
+  (logger.enabled("info") ? logger : createLogger("info", logSink)).info("ANP0601", `listening on ${options.socketPath}`);
   return server;
 }
 
@@ -262,8 +264,8 @@ async function shutDown(server: WorkerServer, registry: HandlerRegistry, logger:
     }),
   ]);
   clearTimeout(timer);
-  for (const err of errors) logger.warn(`closing handlers: ${err.message}`);
-  logger.info("stopped");
+  for (const err of errors) logger.warn("ANP0613", `closing handlers: ${err.message}`);
+  logger.info("ANP0614", "stopped");
   process.exit(0);
 }
 
@@ -290,11 +292,11 @@ async function main(): Promise<void> {
     // Only the error's kind, a built-in class by identity: its message, and a `name` a script may set,
     // could hold anything the script had in hand, a password included.
     const kind = builtinErrorClass(reason) ?? (reason instanceof Error ? "exception" : typeof reason);
-    logger.error(`unhandled rejection (ignored): ${kind}`);
+    logger.error("ANP0615", `unhandled rejection (ignored): ${kind}`);
   });
   // A signal before the socket is up (e.g. while preloading) has nothing to drain: just exit 0.
   let stop = (signal: NodeJS.Signals): void => {
-    logger.info(`${signal} before listening: exiting`);
+    logger.info("ANP0616", `${signal} before listening: exiting`);
     process.exit(0);
   };
   process.on("SIGTERM", (signal) => stop(signal));
@@ -316,9 +318,9 @@ async function main(): Promise<void> {
   stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    logger.info(`${signal}: stopping`);
+    logger.info("ANP0617", `${signal}: stopping`);
     setTimeout(() => {
-      logger.warn("stop took too long; exiting");
+      logger.warn("ANP0618", "stop took too long; exiting");
       process.exit(0);
     }, SHUTDOWN_HARD_LIMIT_MS).unref();
     void shutDown(server, registry, logger);
@@ -335,7 +337,7 @@ process.on("uncaughtException", (err) => {
     .map((line) => line.trim())
     .filter((line) => line.startsWith("at "))
     .slice(0, 5);
-  logSink.write(`mod_authnz_node worker[${process.pid}]: error: uncaught ${builtinErrorClass(err) ?? "exception"} ${frames.join(" | ")}\n`);
+  createLogger("error", logSink).error("ANP0634", `uncaught ${builtinErrorClass(err) ?? "exception"} ${frames.join(" | ")}`);
   process.exit(1);
 });
 

@@ -5,14 +5,16 @@
 // password and the verified-credential cache stay out of reach of httpd's User even when the worker runs
 // as that user. tracerPid() reads TracerPid from /proc/self/status: a tracer that attached before
 // setDumpable ran would keep its access, so the worker checks there is none after the call.
-// relayOutput(prefix) keeps handler output from forging error-log lines: fds 1 and 2 become a pipe, and a
-// native thread (which runs even while the event loop is blocked, so a handler that prints a lot cannot
-// deadlock the worker on its own pipe) writes each line to the saved log fd behind `prefix`, with control
-// characters and backslashes escaped. The worker's own logger writes to the returned fd directly.
+// relayOutput(stdoutPrefix, stderrPrefix) keeps handler output from forging error-log lines: fds 1 and 2
+// each become a pipe, and a native thread per pipe (which runs even while the event loop is blocked, so a
+// handler that prints a lot cannot deadlock the worker on its own pipe) writes each line to the saved log
+// fd behind httpd's time stamp and its prefix, with control characters and backslashes escaped. The
+// worker's own logger writes to the returned fd directly.
 #include "anp_process.h"
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -87,11 +89,27 @@ void WriteAll(int fd, const std::string &text) {
   }
 }
 
-// The relay thread: reads the pipe until every writer has closed it, one prefixed line per input line.
-// A line longer than kMaxLine is cut, and each piece gets the prefix, so no input makes a line unprefixed.
+// "[Sun Dec 06 03:06:32.869562 2026] ": now, as httpd's %{u}t prints it (local time, English names
+// whatever the locale), so a relayed line reads like the worker's own and httpd's.
+std::string HttpdStamp() {
+  static const char *const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char *const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  struct timespec now;
+  struct tm tm;
+  char out[64];
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (localtime_r(&now.tv_sec, &tm) == nullptr) return "[] ";
+  snprintf(out, sizeof(out), "[%s %s %02d %02d:%02d:%02d.%06ld %d] ", kDays[tm.tm_wday], kMonths[tm.tm_mon], tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000, tm.tm_year + 1900);
+  return out;
+}
+
+// The relay thread: reads the pipe until every writer has closed it, one stamped, prefixed line per input
+// line. A line longer than kMaxLine is cut, and each piece gets the prefix, so no input makes a line
+// unprefixed.
 void Relay(int read_fd, int log_fd, std::string prefix) {
   const size_t kMaxLine = 4096;
-  std::string line = prefix;
+  std::string line;
   char buf[4096];
   for (;;) {
     ssize_t n = read(read_fd, buf, sizeof(buf));
@@ -99,44 +117,51 @@ void Relay(int read_fd, int log_fd, std::string prefix) {
     if (n <= 0) break;
     for (ssize_t i = 0; i < n; i++) {
       unsigned char byte = static_cast<unsigned char>(buf[i]);
-      if (byte == '\n' || line.size() - prefix.size() >= kMaxLine) {
-        WriteAll(log_fd, line + "\n");
-        line = prefix;
+      if (byte == '\n' || line.size() >= kMaxLine) {
+        WriteAll(log_fd, HttpdStamp() + prefix + line + "\n");
+        line.clear();
         if (byte == '\n') continue;
       }
       AppendEscaped(line, byte);
     }
   }
-  if (line.size() > prefix.size()) WriteAll(log_fd, line + "\n");
+  if (!line.empty()) WriteAll(log_fd, HttpdStamp() + prefix + line + "\n");
   close(read_fd);
 }
 
-// relayOutput(prefix: string): number, the log fd (the old fd 2, close-on-exec)
+void CloseAll(int out_fds[2], int err_fds[2], int log_fd) {
+  for (int fd : {out_fds[0], out_fds[1], err_fds[0], err_fds[1], log_fd}) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+// relayOutput(stdoutPrefix: string, stderrPrefix: string): number, the log fd (the old fd 2, close-on-exec)
 Napi::Value RelayOutput(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "relayOutput(prefix: string)").ThrowAsJavaScriptException();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
+    Napi::TypeError::New(env, "relayOutput(stdoutPrefix: string, stderrPrefix: string)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  int pipe_fds[2];
+  int out_fds[2] = {-1, -1}, err_fds[2] = {-1, -1};
   int log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
-  if (log_fd < 0 || pipe2(pipe_fds, O_CLOEXEC) != 0) {
+  if (log_fd < 0 || pipe2(out_fds, O_CLOEXEC) != 0 || pipe2(err_fds, O_CLOEXEC) != 0) {
     int saved = errno;
-    if (log_fd >= 0) close(log_fd);
+    CloseAll(out_fds, err_fds, log_fd);
     CodedError(env, "E_RELAY", std::string("relayOutput: ") + std::strerror(saved)).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (dup2(pipe_fds[1], 1) < 0 || dup2(pipe_fds[1], 2) < 0) {
+  if (dup2(out_fds[1], 1) < 0 || dup2(err_fds[1], 2) < 0) {
     int saved = errno;
+    dup2(log_fd, 1);
     dup2(log_fd, 2);
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    close(log_fd);
+    CloseAll(out_fds, err_fds, log_fd);
     CodedError(env, "E_RELAY", std::string("relayOutput: dup2: ") + std::strerror(saved)).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  close(pipe_fds[1]);
-  std::thread(Relay, pipe_fds[0], log_fd, info[0].As<Napi::String>().Utf8Value()).detach();
+  close(out_fds[1]);
+  close(err_fds[1]);
+  std::thread(Relay, out_fds[0], log_fd, info[0].As<Napi::String>().Utf8Value()).detach();
+  std::thread(Relay, err_fds[0], log_fd, info[1].As<Napi::String>().Utf8Value()).detach();
   return Napi::Number::New(env, log_fd);
 }
 

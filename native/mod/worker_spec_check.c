@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apr_lib.h"
 #include "apr_strings.h"
 
 #include "anp_protocol.h"
@@ -88,15 +89,33 @@ static const char *read_output(apr_pool_t *p, int in, int *timed_out)
     return buf;
 }
 
-/* The worker's lines, each without its "mod_authnz_node worker[pid]: error: " prefix, joined by "; ". */
+/* A worker line's message: what follows "[authnz_node:error] [pid N] ANPnnnn: "; the line itself if it is
+ * not in that shape. */
+static const char *message_of(const char *line)
+{
+    static const char prefix[] = "[authnz_node:error] [pid ";
+    const char *marker = strstr(line, prefix);
+    const char *text = marker ? strstr(marker + sizeof(prefix) - 1, "] ") : NULL;
+
+    if (!text) {
+        return line;
+    }
+    text += 2;
+    if (strncmp(text, "ANP", 3) == 0 && apr_isdigit(text[3]) && apr_isdigit(text[4]) && apr_isdigit(text[5])
+        && apr_isdigit(text[6]) && strncmp(text + 7, ": ", 2) == 0) {
+        text += 9;
+    }
+    return text;
+}
+
+/* The worker's lines, each without its time stamp, level, pid and log id, joined by "; ". */
 static const char *problems_of(apr_pool_t *p, const char *output)
 {
     char *copy = apr_pstrdup(p, output), *state = NULL, *line;
     const char *joined = NULL;
 
     for (line = apr_strtok(copy, "\n", &state); line; line = apr_strtok(NULL, "\n", &state)) {
-        const char *marker = strstr(line, ": error: ");
-        const char *text = marker ? marker + strlen(": error: ") : line;
+        const char *text = message_of(line);
         joined = joined ? apr_pstrcat(p, joined, "; ", text, NULL) : text;
     }
     return joined ? joined : "(no message)";

@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apr_strings.h"
@@ -115,11 +116,44 @@ const char *anp_worker_socket_path(void)
 /* The child side of fork(): only async-signal-safe calls where possible, then exec.                 */
 /* ------------------------------------------------------------------------------------------------ */
 
+/* Local time's offset from UTC, read by the parent before fork: localtime_r takes a lock that a fork
+ * could have left held, so the child does the calendar arithmetic itself. */
+static long spawn_gmtoff;
+
+/* "[Sun Dec 06 03:06:32.869562 2026]": now as httpd's %{u}t prints it, so the child's line reads like the
+ * worker's own and httpd's; only clock_gettime and arithmetic (days to a civil date, proleptic Gregorian). */
+static void child_stamp(char *buf, size_t len)
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    struct timespec now;
+    long long secs, day, era, doe, yoe, doy, mp, year;
+    long sod;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    secs = (long long)now.tv_sec + spawn_gmtoff;
+    day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    sod = (long)(secs - day * 86400);
+    era = (day + 719468 >= 0 ? day + 719468 : day + 719468 - 146096) / 146097;
+    doe = day + 719468 - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    year = yoe + era * 400 + (mp >= 10 ? 1 : 0);
+    snprintf(buf, len, "[%s %s %02lld %02ld:%02ld:%02ld.%06ld %lld]", days[((day % 7) + 11) % 7],
+             months[mp < 10 ? mp + 2 : mp - 10], doy - (153 * mp + 2) / 5 + 1, sod / 3600, sod / 60 % 60,
+             sod % 60, (long)(now.tv_nsec / 1000), year);
+}
+
 static void child_fail_id(const char *id, const char *what, int err)
 {
-    char line[512];
-    int n = snprintf(line, sizeof(line), "mod_authnz_node worker[%ld]: error: %scannot start the worker: "
-                     "%s: %s\n", (long)getpid(), id, what, strerror(err));
+    char line[640], stamp[128];
+    int n;
+
+    child_stamp(stamp, sizeof(stamp));
+    n = snprintf(line, sizeof(line), "%s [authnz_node:error] [pid %ld] %scannot start the worker: %s: %s\n",
+                 stamp, (long)getpid(), id, what, strerror(err));
     if (n > 0) {
         ssize_t ignored = write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
         (void)ignored;
@@ -283,6 +317,10 @@ static apr_status_t spawn(anp_supervisor *sv)
         ap_log_error(APLOG_MARK, APLOG_ERR, errno, sv->server, ANPLOGNO(0341) "cannot make the heartbeat pipe");
         close(bootstrap_fd);
         return APR_EGENERAL;
+    }
+    {
+        apr_time_exp_t local;
+        spawn_gmtoff = apr_time_exp_lt(&local, apr_time_now()) == APR_SUCCESS ? local.tm_gmtoff : 0;
     }
     pid = fork();
     if (pid < 0) {

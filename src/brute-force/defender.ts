@@ -17,6 +17,7 @@
 // Redis down, refusing, or slower than the request's deadline rejects, so the worker answers ERROR (500):
 // a lockout store that cannot be read never lets a password be tried.
 import { Redis } from "ioredis";
+import type { WorkerLogId } from "../log.js";
 import { DatabaseError, DeadlineError } from "../errors.js";
 import { describeRedis, type DefenderSettings } from "./defender-settings.js";
 import { NOT_LOCKED, type CheckOutcome, type ClientInfo, type LockoutDecision, type LockoutPolicy } from "./types.js";
@@ -25,7 +26,7 @@ export type DefenderLogLevel = "warn" | "info" | "debug";
 
 export interface DefenderPolicyOptions {
   /** Where events go (the handler's logger); never a password, never the Redis URL's credentials. */
-  readonly log?: (level: DefenderLogLevel, message: string) => void;
+  readonly log?: (level: DefenderLogLevel, id: WorkerLogId, message: string) => void;
   /** Longest wait for one Redis command or connection, whatever the request's own deadline (default 5000 ms). */
   readonly commandTimeoutMs?: number;
 }
@@ -95,7 +96,7 @@ export class DefenderPolicy implements LockoutPolicy {
   readonly settings: DefenderSettings;
   readonly #redis: Redis;
   readonly #description: string;
-  readonly #log: (level: DefenderLogLevel, message: string) => void;
+  readonly #log: (level: DefenderLogLevel, id: WorkerLogId, message: string) => void;
   /** Whether the current outage has been logged (one warning per outage, not one per reconnect). */
   #reported = false;
   #closed = false;
@@ -124,7 +125,7 @@ export class DefenderPolicy implements LockoutPolicy {
     this.#redis.on("error", (error: Error) => {
       if (this.#reported || this.#closed) return;
       this.#reported = true;
-      this.#log("warn", `django-defender: Redis ${this.#description}: ${error.message}`);
+      this.#log("warn", "ANP0644", `django-defender: Redis ${this.#description}: ${error.message}`);
     });
     this.#redis.on("ready", () => {
       this.#reported = false;
@@ -198,7 +199,7 @@ export class DefenderPolicy implements LockoutPolicy {
     }
     await this.#exec(blocking, signal);
     const until = cooloffSeconds > 0 ? new Date(Date.now() + cooloffSeconds * 1000).toISOString() : "unblocked by hand";
-    this.#log("info", `django-defender: blocked ${over.map((side) => side.what).join(" and ")} until ${until} (${this.#description})`);
+    this.#log("info", "ANP0645", `django-defender: blocked ${over.map((side) => side.what).join(" and ")} until ${until} (${this.#description})`);
   }
 
   /**

@@ -28,7 +28,7 @@ import type {
   UserFlags,
 } from "../handlers/types.js";
 import { FairHashQueue, type HashLimiter } from "../brute-force/fair-hash-queue.js";
-import { createLogger } from "../log.js";
+import { createLogger, type WorkerLogId } from "../log.js";
 import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
 import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type HasherOptions } from "./hashers/index.js";
 import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_DJANGO_VERSION, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
@@ -74,7 +74,7 @@ export interface DjangoHandlerOptions {
    */
   readonly hashLimiter?: HashLimiter;
   /** Where events go (the worker's logger); no password ever reaches it. */
-  readonly log?: (level: DjangoLogLevel, message: string) => void;
+  readonly log?: (level: DjangoLogLevel, id: WorkerLogId, message: string) => void;
   /** django-defender's lockouts in the site's Redis; null or absent: none. */
   readonly defender?: DefenderSettings | null;
   /** django-axes' lockouts from the same database (default: off). Record mode needs writes (SQLite opens read-write). */
@@ -119,7 +119,7 @@ export class DjangoHandler implements Handler {
   readonly #userWithGroupsLookup: LookupBatcher | null;
   /** The catalog's answer for #exactNameColumn, read once; null until asked, or after it failed. */
   #exactName: Promise<boolean> | null = null;
-  readonly #log: (level: DjangoLogLevel, message: string) => void;
+  readonly #log: (level: DjangoLogLevel, id: WorkerLogId, message: string) => void;
   readonly #sessions: SessionCheck;
   /** The site's lockouts this handler's options name (src/brute-force/types.ts); the worker asks them before any hashing. */
   readonly lockoutPolicies: readonly LockoutPolicy[];
@@ -142,15 +142,15 @@ export class DjangoHandler implements Handler {
     const session = checkedSessionSettings(options);
     const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.lockoutPolicies = [
-      ...(options.defender ? [new DefenderPolicy(options.defender, { log: (level, message) => this.#log(level, message), commandTimeoutMs: queryTimeoutMs })] : []),
+      ...(options.defender ? [new DefenderPolicy(options.defender, { log: (level, id, message) => this.#log(level, id, message), commandTimeoutMs: queryTimeoutMs })] : []),
     ];
     this.#database = new LoggedDatabase(
       openDatabase(
         location,
         { poolSize, queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, readOnly: !this.upgradeHashes && axes.mode !== "record" },
-        (error) => this.#log("warn", `django handler: idle database connection failed (${this.#database.description}): ${error.message}`),
+        (error) => this.#log("warn", "ANP0640", `django handler: idle database connection failed (${this.#database.description}): ${error.message}`),
       ),
-      (message) => this.#log("warn", message),
+      (message) => this.#log("warn", "ANP0641", message),
     );
     this.#statements = buildStatements(this.#database.dialect, this.mapping);
     // django-axes reads (and in record mode writes) the site's table through the handler's own database.
@@ -193,7 +193,7 @@ export class DjangoHandler implements Handler {
     const rows = await this.#database.query(sql, [this.#database.dialect.quote(this.mapping.userTable), this.mapping.usernameColumn]);
     const column = rows[0];
     const exact = column !== undefined && (column.type_name === "varchar" || column.type_name === "text") && truthy(column.deterministic);
-    if (!exact) this.#log("info", `django handler: ${this.mapping.userTable}.${this.mapping.usernameColumn} does not compare as exact text; one query per check`);
+    if (!exact) this.#log("info", "ANP0642", `django handler: ${this.mapping.userTable}.${this.mapping.usernameColumn} does not compare as exact text; one query per check`);
     return exact;
   }
 
@@ -390,12 +390,8 @@ export class DjangoHandler implements Handler {
     const encoded = await this.#hashLimiter.run(() => makePassword(password, this.#hasherOptions), ctx.signal, ctx.client?.ip);
     const changed = await this.#database.execute(this.#statements.upgradePassword, [encoded, user.id, user.password]);
     this.#rows.delete(ctx.user);
-    this.#log(
-      changed === 1 ? "info" : "warn",
-      changed === 1
-        ? `django handler: upgraded the password hash of user id ${String(user.id)}`
-        : `django handler: password of user id ${String(user.id)} changed during the check; hash upgrade skipped`,
-    );
+    if (changed === 1) this.#log("info", "ANP0643", `django handler: upgraded the password hash of user id ${String(user.id)}`);
+    else this.#log("warn", "ANP0646", `django handler: password of user id ${String(user.id)} changed during the check; hash upgrade skipped`);
   }
 }
 
@@ -418,9 +414,9 @@ function checkedSessionSettings(options: DjangoHandlerOptions): SessionSettings 
   return settings;
 }
 
-function defaultLog(): (level: DjangoLogLevel, message: string) => void {
+function defaultLog(): (level: DjangoLogLevel, id: WorkerLogId, message: string) => void {
   const logger = createLogger("warn");
-  return (level, message) => logger[level](message);
+  return (level, id, message) => logger[level](id, message);
 }
 
 /** Validates the hasher settings now, so a bad `hashers` list fails the spec instead of every check. */

@@ -67,11 +67,12 @@ export interface Addon {
   /** TracerPid of /proc/self/status: 0 when no process traces this one; throws E_PROC. */
   tracerPid(): number;
   /**
-   * Makes fds 1 and 2 a pipe that a native thread copies to the old fd 2, each line behind `prefix` with
+   * Makes fds 1 and 2 two pipes that native threads copy to the old fd 2, each line behind httpd's time
+   * stamp ("[Sun Dec 06 03:06:32.869562 2026] ", local time) and `stdoutPrefix` or `stderrPrefix`, with
    * control characters and backslashes escaped. Returns the old fd 2 (close-on-exec), for the worker's own
    * log lines. Throws E_RELAY.
    */
-  relayOutput(prefix: string): number;
+  relayOutput(stdoutPrefix: string, stderrPrefix: string): number;
   /**
    * crypt(3) (libxcrypt's crypt_rn) of `phrase` with `setting`, on libuv's thread pool: its output, or null
    * when crypt failed (a null result or a failure token). Throws a TypeError at once when either has a NUL.

@@ -64,11 +64,11 @@ export async function checkSpecsMain(argv: readonly string[], sink: LineSink): P
     if (refusal !== null) throw new WorkerConfigError(CHECK_SPECS_FLAG, refusal);
     const bootstrap = await readBootstrap(fd);
     const problems = await specProblems(bootstrap.allowedSpecs, bootstrap.secretFiles, sink);
-    for (const problem of problems) logger.error(problem);
+    for (const problem of problems) logger.error("ANP0619", problem);
     process.exit(problems.length > 0 ? 2 : 0);
   } catch (err) {
     if (err instanceof WorkerConfigError) {
-      logger.error(err.message);
+      logger.error("ANP0620", err.message);
       process.exit(2);
     }
     throw err;

@@ -88,7 +88,7 @@ export class Connection {
     });
     socket.on("error", (err: NodeJS.ErrnoException) => {
       // EPIPE/ECONNRESET: the module went away; its requests are failed on its side already.
-      options.logger.debug(`connection from ${options.peer}: ${err.code ?? err.message}`);
+      options.logger.debug("ANP0621", `connection from ${options.peer}: ${err.code ?? err.message}`);
     });
     socket.on("close", () => {
       this.#requests.abort(new Error("connection closed"));
@@ -214,7 +214,7 @@ export class Connection {
       }),
     );
     if (!agree) {
-      this.#options.logger.warn(`connection from ${this.#options.peer}: protocol version ${version} refused`);
+      this.#options.logger.warn("ANP0622", `connection from ${this.#options.peer}: protocol version ${version} refused`);
       this.#failed = true;
       this.#requests.abort(new Error("protocol version refused"));
       this.#closeAfterFlush();
@@ -277,8 +277,8 @@ export class Connection {
     // answer.reason is a fixed wording and a code (failureAnswer): no message of a handler or driver.
     const reason = answer.reason !== undefined ? `: ${answer.reason}` : "";
     const line = `${OPERATION_NAMES[req.kind]}${who} handler=${this.#dispatcher.describeHandler(req.handlerId)} -> ${status}${reason} (${ms.toFixed(1)} ms)`;
-    if (level === "error") logger.error(line);
-    else logger.debug(line);
+    if (level === "error") logger.error("ANP0623", line);
+    else logger.debug("ANP0624", line);
   }
 
   #send(kind: number, requestId: number, answer: Answer): void {
@@ -314,7 +314,7 @@ export class Connection {
 
   #fail(requestId: number, reason: string): void {
     if (this.#unproven) return this.#refuseUnproven(reason);
-    this.#options.logger.warn(`connection from ${this.#options.peer}: protocol error: ${reason}; closing`);
+    this.#options.logger.warn("ANP0625", `connection from ${this.#options.peer}: protocol error: ${reason}; closing`);
     this.#failed = true;
     this.#write(
       encodeFrame({

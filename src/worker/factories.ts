@@ -25,7 +25,7 @@ export function handlerFactories(services: SharedServices): Record<HandlerType, 
     script: (spec) => createScriptHandler(spec),
     django: lazyFactory("django", async () => {
       const { createDjangoHandler } = await import("../django/handler.js");
-      return (spec) => createDjangoHandler(spec, { log: (level, message) => logger[level](message), hashLimiter, secretFiles });
+      return (spec) => createDjangoHandler(spec, { log: (level, id, message) => logger[level](id, message), hashLimiter, secretFiles });
     }),
   };
 }

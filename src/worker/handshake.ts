@@ -46,10 +46,10 @@ let lastWarn = -Infinity;
  * log; a warning counts them at most once a minute.
  */
 export function noteHandshakeFailure(logger: Logger, peer: string, why: string, now: number = Date.now()): void {
-  logger.debug(`connection from ${peer}: handshake failed (${why}); closed without an answer`);
+  logger.debug("ANP0626", `connection from ${peer}: handshake failed (${why}); closed without an answer`);
   failedSinceWarn++;
   if (now - lastWarn < WARN_EVERY_MS) return;
-  logger.warn(`${failedSinceWarn} connection(s) failed the handshake (no generation key proof) since the last such warning; latest from ${peer}: ${why}`);
+  logger.warn("ANP0627", `${failedSinceWarn} connection(s) failed the handshake (no generation key proof) since the last such warning; latest from ${peer}: ${why}`);
   failedSinceWarn = 0;
   lastWarn = now;
 }

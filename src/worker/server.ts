@@ -43,7 +43,7 @@ export class WorkerServer {
       this.#server = await listenOnSocketFile(this.#options, accept);
       this.#socketIno = lstatSync(this.#options.socketPath).ino;
     }
-    this.#server.on("error", (err) => this.#options.logger.error(`listening socket: ${err.message}`));
+    this.#server.on("error", (err) => this.#options.logger.error("ANP0628", `listening socket: ${err.message}`));
   }
 
   #accept(socket: Socket): void {
@@ -54,17 +54,17 @@ export class WorkerServer {
     }
     const verdict = peers.check(socket);
     if (!verdict.allowed) {
-      logger.warn(`refused connection from ${describePeer(verdict.peer)}: ${verdict.reason}`);
+      logger.warn("ANP0629", `refused connection from ${describePeer(verdict.peer)}: ${verdict.reason}`);
       socket.destroy();
       return;
     }
     const peer = describePeer(verdict.peer);
-    logger.debug(`connection from ${peer}`);
+    logger.debug("ANP0630", `connection from ${peer}`);
     const connection = new Connection(socket, { ...this.#options.connection, peer });
     this.#connections.add(connection);
     void connection.closed.then(() => {
       this.#connections.delete(connection);
-      logger.debug(`connection from ${peer} closed`);
+      logger.debug("ANP0631", `connection from ${peer} closed`);
     });
   }
 
@@ -78,7 +78,7 @@ export class WorkerServer {
     if (server !== null) {
       // libuv unlinks the socket path on close. If a newer worker already replaced the file, that removes
       // the newer worker's socket; the module then restarts that worker. Say so, since it cannot be avoided.
-      if (this.#socketIno !== null && !this.#stillOurSocketFile()) this.#options.logger.warn("socket file was replaced by another process; closing removes it");
+      if (this.#socketIno !== null && !this.#stillOurSocketFile()) this.#options.logger.warn("ANP0632", "socket file was replaced by another process; closing removes it");
       server.close();
     }
     for (const connection of this.#connections) connection.stop();
@@ -90,7 +90,7 @@ export class WorkerServer {
     const outcome = await Promise.race([allClosed.then(() => "closed" as const), graceOver]);
     clearTimeout(timer);
     if (outcome === "timeout") {
-      this.#options.logger.warn(`${this.#connections.size} connection(s) still busy after ${graceMs} ms; closing them`);
+      this.#options.logger.warn("ANP0633", `${this.#connections.size} connection(s) still busy after ${graceMs} ms; closing them`);
       for (const connection of this.#connections) connection.destroy();
       await allClosed;
     }

@@ -10,6 +10,7 @@ import { eventually } from "../support/eventually.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { makeCa, makeServerCert } from "../harness/tls-certs.js";
 import { basicLocation } from "../support/httpd-conf.js";
+import { WORKER_LISTENING, workerLine } from "../support/error-log.js";
 
 let pg: PostgresServer | undefined;
 let server: ApacheServer | undefined;
@@ -32,7 +33,7 @@ beforeAll(async () => {
     files: { "right/index.html": "right\n", "wrong/index.html": "wrong\n" },
     logLevel: "info",
   });
-  const ready = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on/.test(server?.errorLog() ?? "")), 600);
+  const ready = await eventually(async () => Promise.resolve(WORKER_LISTENING.test(server?.errorLog() ?? "")), 600);
   if (!ready) throw new Error("the worker never said it was listening");
 }, 120_000);
 
@@ -55,7 +56,7 @@ describe("PostgreSQL over verified TLS, through Apache", () => {
     // The server sends its certificate without the CA's: Node says it cannot verify the leaf.
     expect(log).toMatch(/ANP0\d+: [^\n]*user 'tess'[^\n]*: database error \(ERR_DATABASE (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\)$/m);
     expect(log).toMatch(
-      /worker\[\d+\]: warn: django handler: database failed \([A-Z_]+\): postgres:\/\/postgres@localhost:\d+\/django: (unable to verify the first certificate|self[- ]signed certificate in certificate chain)/,
+      workerLine("warn", /django handler: database failed \([A-Z_]+\): postgres:\/\/postgres@localhost:\d+\/django: (unable to verify the first certificate|self[- ]signed certificate in certificate chain)/),
     );
   });
 });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 const REALM = "cached realm";
 
@@ -76,7 +77,7 @@ describe("Digest answers cached by mod_authn_socache (AuthnCacheProvideFor node)
     // The worker may run as another user (httpd's User when the tests run as root).
     writeFileSync(calls, "");
     chmodSync(calls, 0o666);
-    const listening = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on/.test(httpd.errorLog())));
+    const listening = await eventually(async () => Promise.resolve(WORKER_LISTENING.test(httpd.errorLog())));
     if (!listening) throw new Error("the worker never said it was listening");
   });
   afterAll(async () => {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 const HANDLER = join(REPO_ROOT, "test/fixtures/module/handler.mjs");
 const INSPECTOR = `Basic ${Buffer.from("inspector:look-inside").toString("base64")}`;
@@ -41,7 +42,7 @@ describe("the environ sent to script handlers", () => {
       logLevel: "info authnz_node:debug",
     });
     servers.push(server);
-    const ready = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on/.test(server.errorLog())), 600);
+    const ready = await eventually(async () => Promise.resolve(WORKER_LISTENING.test(server.errorLog())), 600);
     if (!ready) throw new Error("the worker never said it was listening");
   }, 180_000);
 

@@ -5,7 +5,7 @@
 // counts each request the throttle refused unchecked (ANP0522), under the locked-out client's address.
 // LogLevel warn, as Debian's apache2.conf sets it. A SQLite database made by real Django.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -14,6 +14,7 @@ import { nodeModuleBuilt, printErrorLogOnFailure, REPO_ROOT, startApache, type A
 import { seedDjango } from "../fixtures/use-cases/django.js";
 import { requestFrom } from "../support/client-address.js";
 import { eventually } from "../support/eventually.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 import { basicLocation } from "../support/httpd-conf.js";
 import { describeRequiring } from "../support/optional.js";
 
@@ -85,6 +86,15 @@ describeRequiring(nodeModuleBuilt() && existsSync(FAIL2BAN_REGEX) && existsSync(
       expect(verdict.total).toBe(5);
       expect(verdict.matched.filter((line) => /\[client 127\.0\.0\.2:\d+\] AH01617: user alice: authentication failure/.test(line))).toHaveLength(3);
       expect(verdict.matched.filter((line) => /\[client 127\.0\.0\.1:\d+\] AH01618: user (mallory|trudy) not found/.test(line))).toHaveLength(2);
+    });
+
+    test("fail2ban reads the time of every line, the worker's own included, and matches none of the worker's", () => {
+      const lines = readFileSync(logFile, "utf8").split("\n").filter((line) => line !== "");
+      expect(lines.some((line) => WORKER_LISTENING.test(line))).toBe(true);
+      const out = execFileSync(FAIL2BAN_REGEX, ["--print-all-matched", logFile, STOCK_FILTER], { encoding: "utf8", timeout: 120_000 });
+      // One date template, at the start of the line, read every line's time: httpd's and the worker's.
+      expect(out).toMatch(new RegExp(`^\\|\\s+\\[${lines.length}\\] \\{\\^LN-BEG\\}`, "m"));
+      expect(out).toMatch(new RegExp(`^Lines: ${lines.length} lines, 0 ignored, 5 matched`, "m"));
     });
 
     test("authnz-node-lockout.conf counts the 2 requests refused while locked out, and nothing else", () => {

@@ -25,6 +25,7 @@ import { eventually } from "../support/eventually.js";
 import { describeRequiring } from "../support/optional.js";
 import { basicLocation } from "../support/httpd-conf.js";
 import { PROTOCOL_VERSION } from "../../src/protocol/constants.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/module");
 const HANDLER = join(FIXTURES, "handler.mjs");
@@ -66,7 +67,7 @@ function moduleConf(serverLines: readonly string[] = [], options: { digest?: boo
 
 /** Waits until the worker has said it listens (its start is not part of what the tests measure). */
 async function workerListening(server: ApacheServer): Promise<void> {
-  const ready = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on/.test(server.errorLog())), 600);
+  const ready = await eventually(async () => Promise.resolve(WORKER_LISTENING.test(server.errorLog())), 600);
   if (!ready) throw new Error("the worker never said it was listening");
 }
 

@@ -16,6 +16,7 @@ import { printErrorLogOnFailure, REPO_ROOT, startApache, type ApacheServer } fro
 import { eventually } from "../support/eventually.js";
 import { freePort } from "../harness/ports.js";
 import { basicLocation } from "../support/httpd-conf.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 const HANDLER = join(REPO_ROOT, "test/fixtures/no-password-in-logs/handler.mjs");
 
@@ -70,7 +71,7 @@ beforeAll(async () => {
     files: { "down/index.html": "down\n", "hung/index.html": "hung\n", "script/index.html": "script\n" },
     logLevel: "info authnz_node:debug",
   });
-  const ready = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on/.test(server?.errorLog() ?? "")), 600);
+  const ready = await eventually(async () => Promise.resolve(WORKER_LISTENING.test(server?.errorLog() ?? "")), 600);
   if (!ready) throw new Error("the worker never said it was listening");
 }, 60_000);
 

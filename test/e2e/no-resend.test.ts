@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 const dir = mkdtempSync(join(tmpdir(), "anp-no-resend-"));
 const COUNT = join(dir, "kill-calls");
@@ -60,7 +61,7 @@ describe("a request is not sent again once written", () => {
       logLevel: "info authnz_node:debug",
     });
     servers.push(server);
-    const ready = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on/.test(server.errorLog())), 600);
+    const ready = await eventually(async () => Promise.resolve(WORKER_LISTENING.test(server.errorLog())), 600);
     if (!ready) throw new Error("the worker never said it was listening");
   });
   afterAll(async () => {

@@ -14,6 +14,7 @@ import { seedDjango, verdictFor, type CheckSpec, type DjangoVerdict } from "../f
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
 import { basicLocation } from "../support/httpd-conf.js";
+import { workerLine } from "../support/error-log.js";
 
 const VIEW = "files.view_file";
 const CHANGE = "files.change_file";
@@ -53,7 +54,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`Requir
   let verdicts: DjangoVerdict[] = [];
 
   const verdict = (p: Person): DjangoVerdict => verdictFor(verdicts, p.user, p.password, CHECKS);
-  const trips = (operation: string): number => (server!.errorLog().match(new RegExp(`worker\\[\\d+\\]: debug: ${operation} user=`, "g")) ?? []).length;
+  const trips = (operation: string): number => (server!.errorLog().match(workerLine("debug", `${operation} user=`, "gm")) ?? []).length;
   /** What Django says this request should get: 401 for a failed login or a missing permission. */
   const expected = (p: Person, holds: (perms: Readonly<Record<string, boolean>>) => boolean): number =>
     verdict(p).check_password === true && holds(verdict(p).perms) ? 200 : 401;

@@ -38,6 +38,7 @@ import { PROTOCOL_VERSION, Status } from "../../src/protocol/constants.js";
 import { eventually } from "../support/eventually.js";
 import { location } from "../support/httpd-conf.js";
 import { describeRequiring } from "../support/optional.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 const IS_ROOT = process.getuid?.() === 0;
 const ATTACKER = join(REPO_ROOT, "test/fixtures/module/handshake-attacker.mjs");
@@ -136,7 +137,7 @@ describeRequiring(IS_ROOT, "root, to play www-data against a root-owned key")("A
       conf: [moduleServerDirectives(REPO_ROOT, { logLevel: "debug" }), sessionLocation("/db/", "db"), sessionLocation("/signed/", "signed_cookies")].join("\n"),
     });
     server = httpd;
-    const listening = /worker\[\d+\]: info: listening on (\S+)/;
+    const listening = WORKER_LISTENING;
     if (!(await eventually(() => listening.test(httpd.errorLog())))) throw new Error("the worker never listened");
     socket = listening.exec(httpd.errorLog())?.[1] ?? "";
   }, 180_000);

@@ -15,6 +15,7 @@ import { addonPath } from "../../src/native/addon.js";
 import { eventually } from "../support/eventually.js";
 import { basicLocation } from "../support/httpd-conf.js";
 import { describeRequiring } from "../support/optional.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 const run = promisify(execFile);
 const IS_ROOT = process.getuid?.() === 0;
@@ -72,8 +73,8 @@ describeRequiring(IS_ROOT, "root, to play a www-data peer")("a www-data peer for
       ].join("\n"),
     });
     server = httpd;
-    if (!(await eventually(() => /worker\[\d+\]: info: listening on (\S+)/.test(httpd.errorLog())))) throw new Error("the worker never listened");
-    socket = /worker\[\d+\]: info: listening on (\S+)/.exec(httpd.errorLog())?.[1] ?? "";
+    if (!(await eventually(() => WORKER_LISTENING.test(httpd.errorLog())))) throw new Error("the worker never listened");
+    socket = WORKER_LISTENING.exec(httpd.errorLog())?.[1] ?? "";
     if (!(await eventually(async () => (await statusFrom(httpd, "127.0.0.1", "alice", "wonderland")) === 200))) throw new Error("no 200");
   });
   afterAll(async () => {

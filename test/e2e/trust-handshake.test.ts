@@ -15,6 +15,7 @@ import { eventually } from "../support/eventually.js";
 import { PROTOCOL_VERSION, Status } from "../../src/protocol/constants.js";
 import { addonPath } from "../../src/native/addon.js";
 import { describeRequiring } from "../support/optional.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 const IS_ROOT = process.getuid?.() === 0;
 const ATTACKER = join(REPO_ROOT, "test/fixtures/module/handshake-attacker.mjs");
@@ -88,9 +89,9 @@ describeRequiring(IS_ROOT, "root, to play a www-data peer")("a www-data peer wit
       logLevel: "info authnz_node:debug",
     });
     servers.push(server);
-    const listening = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on (\S+)/.exec(server.errorLog()) !== null), 600);
+    const listening = await eventually(async () => Promise.resolve(WORKER_LISTENING.exec(server.errorLog()) !== null), 600);
     if (!listening) throw new Error("the worker never said it was listening");
-    socket = /worker\[\d+\]: info: listening on (\S+)/.exec(server.errorLog())?.[1] ?? "";
+    socket = WORKER_LISTENING.exec(server.errorLog())?.[1] ?? "";
   });
   afterAll(async () => {
     await server?.stop();

@@ -10,6 +10,7 @@ import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH,
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
 import { basicLocation } from "../support/httpd-conf.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 /** How long the handler takes: well over the main server's NodeAuthTimeout, well under the virtual host's. */
 const HANDLER_MS = 1500;
@@ -82,7 +83,7 @@ describe("a virtual host with a longer NodeAuthTimeout than the main server's", 
       },
     });
     server = httpd;
-    const listening = await eventually(async () => Promise.resolve(/worker\[\d+\]: info: listening on/.test(httpd.errorLog())));
+    const listening = await eventually(async () => Promise.resolve(WORKER_LISTENING.test(httpd.errorLog())));
     if (!listening) throw new Error("the worker never said it was listening");
   });
   afterAll(async () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
+import { HTTPD_LINE, HTTPD_TIME, workerLine } from "../support/error-log.js";
 
 const dir = mkdtempSync(join(tmpdir(), "anp-process-guard-"));
 const HANDLER = join(dir, "printing-handler.mjs");
@@ -110,15 +111,40 @@ describe("the worker's process as httpd's User sees it", () => {
     expect(await server.statusAs("/valid/", "alice", "print")).toBe(401);
     const [worker] = server.workers();
     if (worker === undefined) throw new Error("no worker under httpd");
-    const prefix = `mod_authnz_node worker[${worker.pid}]: output: `;
+    const stdout = `[authnz_node:info] [pid ${worker.pid}] ANP0690: `;
+    const stderr = `[authnz_node:warn] [pid ${worker.pid}] ANP0691: `;
     expect(await eventually(() => server.errorLog().includes("forged-by-return"))).toBe(true);
+    // Each relayed line starts with the relay's own time stamp; what follows it is compared whole.
+    const stamp = new RegExp(`^\\[${HTTPD_TIME}\\] `);
     const lines = server.errorLog().split("\n");
     const forged = lines.filter((line) => line.includes("forged-by"));
-    expect(forged).toEqual([
-      `${prefix}[Thu Dec 04 00:00:00.000000 2026] [core:error] [pid 1] forged-by-newline`,
-      `${prefix}stderr\\x0d[Thu Dec 04 00:00:00.000000 2026] [core:error] [pid 1] forged-by-return`,
+    expect(forged.every((line) => stamp.test(line))).toBe(true);
+    expect(forged.map((line) => line.replace(stamp, ""))).toEqual([
+      `${stdout}[Thu Dec 04 00:00:00.000000 2026] [core:error] [pid 1] forged-by-newline`,
+      `${stderr}stderr\\x0d[Thu Dec 04 00:00:00.000000 2026] [core:error] [pid 1] forged-by-return`,
     ]);
-    expect(lines).toContain(`${prefix}stdout`);
+    expect(lines.filter((line) => stamp.test(line)).map((line) => line.replace(stamp, ""))).toContain(`${stdout}stdout`);
+  });
+
+  test("the worker's lines, its relayed output and httpd's own lines read with one regex of httpd's default shape", async () => {
+    expect(await server.statusAs("/valid/", "alice", "print")).toBe(401);
+    const [worker] = server.workers();
+    if (worker === undefined) throw new Error("no worker under httpd");
+    expect(await eventually(() => server.errorLog().includes("ANP0690: stdout"))).toBe(true);
+    const parsed = server
+      .errorLog()
+      .split("\n")
+      .map((line) => HTTPD_LINE.exec(line))
+      .filter((match) => match !== null)
+      .map(([, time, module, level, pid, rest]) => ({ time, module, level, pid: Number(pid), rest }));
+    const ofWorker = parsed.filter((line) => line.pid === worker.pid);
+    // The logger's line, and a line of the addon's relay: same module field as the module's own lines.
+    expect(ofWorker).toContainEqual(expect.objectContaining({ module: "authnz_node", level: "info", rest: expect.stringMatching(/^ANP0601: listening on \//) }));
+    expect(ofWorker).toContainEqual(expect.objectContaining({ module: "authnz_node", level: "info", rest: "ANP0690: stdout" }));
+    // httpd's own line, by httpd's own code: the same regex reads it.
+    expect(parsed).toContainEqual(expect.objectContaining({ module: "mpm_prefork", level: "notice", rest: expect.stringMatching(/^AH00163: /) }));
+    // Every line of the worker's pid is in that shape: none goes unstamped.
+    expect(server.errorLog().split("\n").filter((line) => line.includes(`[pid ${worker.pid}]`)).length).toBe(ofWorker.length);
   });
 
   test("a user name with a newline cannot forge a line through the worker's own log lines either", async () => {
@@ -130,6 +156,6 @@ describe("the worker's process as httpd's User sees it", () => {
     const lines = server.errorLog().split("\n").filter((line) => line.includes("forged-by-user"));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).not.toMatch(/^\[Thu Dec 04/);
-    expect(lines.some((line) => /^mod_authnz_node worker\[\d+\]: debug: .*eve\\(n|x0a)\[Thu Dec 04/.test(line))).toBe(true);
+    expect(lines.some((line) => workerLine("debug", /.*eve\\(n|x0a)\[Thu Dec 04/).test(line))).toBe(true);
   });
 });

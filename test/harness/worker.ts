@@ -13,6 +13,7 @@ import { bytesField, defineHandlerField, fieldsOf, firstField, textField, textOf
 import { freshNonce, moduleProof } from "../../src/worker/handshake.js";
 import type { Field, Message } from "../../src/protocol/message.js";
 import { trackDirectory, trackProcess } from "./lifecycle.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const FIXTURES = join(REPO, "test/fixtures/handlers");
@@ -136,7 +137,7 @@ export class WorkerHarness {
   /** Spawns a worker and resolves once it logs "listening on"; rejects with its log if it exits first. */
   async startWorker(args: string[] = [], socketPath?: string, extraFds = 0): Promise<WorkerProcess> {
     const worker = this.spawnWorker(args, socketPath, extraFds);
-    const ready = await Promise.race([worker.waitForLine(/info: listening on /), worker.exited]);
+    const ready = await Promise.race([worker.waitForLine(WORKER_LISTENING), worker.exited]);
     if (typeof ready !== "string") throw new Error(`worker exited (${JSON.stringify(ready)}) before listening:\n${worker.log}`);
     return worker;
   }
@@ -326,7 +327,7 @@ export async function startBootstrappedWorker(
   });
   const worker = harness.spawnWorker(["--bootstrap-fd", "3", ...args], undefined, 1);
   (worker.child.stdio[3] as NodeJS.WritableStream).end(frame);
-  const ready = await Promise.race([worker.waitForLine(/info: listening on /), worker.exited]);
+  const ready = await Promise.race([worker.waitForLine(WORKER_LISTENING), worker.exited]);
   if (typeof ready !== "string") throw new Error(`worker exited before listening:\n${worker.log}`);
   return worker;
 }

@@ -138,11 +138,11 @@ describe("record: Apache's failures and successes written as django-defender wri
   it("logs each block with the address and the user (quoted), never the Redis credentials", async () => {
     const lines: string[] = [];
     const settings = parseDefenderSpec({ defender: "record", defender_redis_url: redis.url, defender_login_failure_limit: "0" }) as DefenderSettings;
-    const p = new DefenderPolicy(settings, { log: (level, message) => lines.push(`${level}: ${message}`) });
+    const p = new DefenderPolicy(settings, { log: (level, id, message) => lines.push(`${level}: ${id}: ${message}`) });
     policies.push(p);
     await p.record(X, "Al\nice", "denied", never);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^info: django-defender: blocked address 127\.0\.0\.2 and user "Al\\nice" until \d{4}-\d\d-\d\dT/);
+    expect(lines[0]).toMatch(/^info: ANP0645: django-defender: blocked address 127\.0\.0\.2 and user "Al\\nice" until \d{4}-\d\d-\d\dT/);
     expect(lines[0]).not.toContain(PASSWORD);
   });
 

@@ -15,6 +15,7 @@ import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startRedis, type RedisServer } from "../harness/redis.js";
 import { Client, WorkerHarness, check, provenClient, reason, status, type WorkerProcess } from "../harness/worker.js";
 import { eventually } from "../support/eventually.js";
+import { WORKER_LISTENING } from "../support/error-log.js";
 
 const KEY = Buffer.alloc(16, 0x3c);
 const REDIS_PASSWORD = "defender-redis-pw";
@@ -65,7 +66,7 @@ beforeAll(async () => {
 async function startWorker(): Promise<WorkerProcess> {
   const started = harness.spawnWorker(["--bootstrap-fd", "3", "--throttle", "off", "--log-level", "debug"], undefined, 1);
   (started.child.stdio[3] as Writable).end(bootstrapFrame([spec], { [SECRET_PATH]: `${redis.url}\n` }));
-  const ready = await Promise.race([started.waitForLine(/info: listening on /), started.exited]);
+  const ready = await Promise.race([started.waitForLine(WORKER_LISTENING), started.exited]);
   if (typeof ready !== "string") throw new Error(`worker exited before listening:\n${started.log}`);
   return started;
 }

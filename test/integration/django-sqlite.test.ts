@@ -218,7 +218,7 @@ describe("Django handler on SQLite", () => {
   it("never puts a password into an error or a log line, on any failure path", async () => {
     const secret = "Tr0ub4dor&3-do-not-log";
     const logged: string[] = [];
-    const log = (level: string, message: string): void => void logged.push(`${level}: ${message}`);
+    const log = (level: string, id: string, message: string): void => void logged.push(`${level}: ${id}: ${message}`);
     const texts: string[] = [];
     const collect = (error: unknown): void => {
       for (let e: unknown = error; e instanceof Error; e = e.cause) texts.push(e.message, e.stack ?? "", JSON.stringify(e));

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFrame } from "../../src/protocol/codec.js";
 import { Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/protocol/constants.js";
 import { bytesField, textField, u16Field } from "../../src/protocol/fields.js";
+import { WORKER_LISTENING, workerLine } from "../support/error-log.js";
 import { Client, FIXTURES, WorkerHarness, WorkerProcess, check, provenClient, reason, status } from "../harness/worker.js";
 
 const REAL = `type=script\npath=${join(FIXTURES, "basic.mjs")}`;
@@ -46,7 +47,7 @@ function spawnBootstrapped(bytes: Buffer): WorkerProcess {
 
 async function startBootstrapped(content: BootstrapContent): Promise<WorkerProcess> {
   const worker = spawnBootstrapped(bootstrapFrame(content));
-  const ready = await Promise.race([worker.waitForLine(/info: listening on /), worker.exited]);
+  const ready = await Promise.race([worker.waitForLine(WORKER_LISTENING), worker.exited]);
   if (typeof ready !== "string") throw new Error(`worker exited before listening:\n${worker.log}`);
   return worker;
 }
@@ -113,7 +114,7 @@ describe("a bad bootstrap stops the worker", () => {
     const path = join(harness.socketDir(), "worker.sock");
     const worker = new WorkerProcess(spawn(process.execPath, [harness.workerJs, "--socket", path], { stdio: ["ignore", "pipe", "pipe"] }), path);
     expect((await worker.exited).code).toBe(2);
-    expect(worker.log).toMatch(/error: --bootstrap-fd: is required \(httpd's module passes it\), or --no-bootstrap for a worker started by hand/);
+    expect(worker.log).toMatch(workerLine("error", /--bootstrap-fd: is required \(httpd's module passes it\), or --no-bootstrap for a worker started by hand/));
   });
 
   for (const [name, bytes, message] of cases) {
@@ -147,7 +148,7 @@ describe("--listen-fd", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const worker = new WorkerProcess(child, path);
-    const ready = await Promise.race([worker.waitForLine(/info: listening on /), worker.exited]);
+    const ready = await Promise.race([worker.waitForLine(WORKER_LISTENING), worker.exited]);
     if (typeof ready !== "string") throw new Error(`worker exited before listening:\n${worker.log}`);
     const inode = lstatSync(path).ino;
     const client = await Client.greeted(path);

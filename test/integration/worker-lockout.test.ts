@@ -13,6 +13,7 @@ import { Kind, Status, Tag, THROTTLE_SCOPE_ADDRESS, THROTTLE_SCOPE_USER } from "
 import { textField, u32Of, u8Of } from "../../src/protocol/fields.js";
 import type { Message } from "../../src/protocol/message.js";
 import { Client, FIXTURES, WorkerHarness, check, group, handler, reason, status, user, type WorkerProcess } from "../harness/worker.js";
+import { workerLine } from "../support/error-log.js";
 
 const COUNTING = `type=script\npath=${FIXTURES}/counting.mjs`;
 const clientIp = (ip: string) => textField(Tag.CLIENT_IP, ip);
@@ -86,7 +87,7 @@ describe("native throttle over the socket", () => {
 
   it("logs each block once with address, user, rule and end, and never a password", async () => {
     const line = await worker.waitForLine(/throttle: client 192\.0\.2\.10 /);
-    expect(line).toMatch(/info: throttle: client 192\.0\.2\.10 user "alice" blocked \(pair\) until \d{4}-\d\d-\d\dT[\d:.]+Z \(3600 s\)$/);
+    expect(line).toMatch(workerLine("info", /throttle: client 192\.0\.2\.10 user "alice" blocked \(pair\) until \d{4}-\d\d-\d\dT[\d:.]+Z \(3600 s\)$/));
     await worker.waitForLine(/throttle: client 192\.0\.2\.20 user "ghost-5" blocked \(address\)/);
     expect(worker.lines.filter((l) => l.includes("throttle: client 192.0.2.10 "))).toHaveLength(1);
     expect(worker.log).not.toContain(WRONG);

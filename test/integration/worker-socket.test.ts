@@ -14,6 +14,7 @@ import { ANSWER_BIT, Kind, PROTOCOL_VERSION, Status, Tag } from "../../src/proto
 import { defineHandlerField, textField, textOf, u16Of, u32Field } from "../../src/protocol/fields.js";
 import type { Message } from "../../src/protocol/message.js";
 import { Client, FIXTURES, WorkerHarness, check, env, group, groupHandler, groupsOf, handler, password, reason, status, user, type WorkerProcess } from "../harness/worker.js";
+import { workerLine } from "../support/error-log.js";
 
 const BASIC = `type=script\npath=${FIXTURES}/basic.mjs`;
 const SNAKE = `type=script\npath=${FIXTURES}/snake.cjs`;
@@ -473,7 +474,7 @@ describe("worker start-up and permissions", () => {
       const worker = spawnWorker(args);
       const exit = await worker.exited;
       expect(exit.code).toBe(2);
-      expect(worker.log).toMatch(new RegExp(`^mod_authnz_node worker\\[\\d+\\]: error: ${message.source}`, "m"));
+      expect(worker.log).toMatch(workerLine("error", message));
     }
   });
 
@@ -517,7 +518,7 @@ describe("worker start-up and permissions", () => {
     const config = join(harness.scratch, "config.json");
     writeFileSync(config, JSON.stringify({ logLevel: "info", handlers: [{ type: "script", path: `${FIXTURES}/basic.mjs` }] }));
     const worker = await startWorker(["--config", config]);
-    expect(worker.log).toMatch(new RegExp(`info: loaded handler script:${FIXTURES}/basic\\.mjs`));
+    expect(worker.log).toMatch(workerLine("info", `loaded handler script:${FIXTURES}/basic\\.mjs`));
     await worker.stop();
 
     const broken = join(harness.scratch, "broken.json");
@@ -568,7 +569,7 @@ describe("worker peer checks (SO_PEERCRED)", () => {
     const path = join(dir, "w.sock");
     const refusing = await startWorker(["--socket-mode", "0660", "--socket-group", String(nobody.gid)], path);
     expect(await helloAsNobody(path)).toBe("closed");
-    await refusing.waitForLine(/warn: refused connection from uid 65534 pid \d+: uid 65534 is not trusted/);
+    await refusing.waitForLine(workerLine("warn", /refused connection from uid 65534 pid \d+: uid 65534 is not trusted/));
     // Our own uid (root) is still welcome.
     (await Client.greeted(path)).close();
     await refusing.stop();
@@ -592,7 +593,7 @@ describe("worker shutdown", () => {
     expect(answer && status(answer)).toBe(Status.GRANTED);
     await client.closed;
     expect(await worker.exited).toEqual({ code: 0, signal: null });
-    expect(worker.log).toMatch(/info: SIGTERM: stopping/);
+    expect(worker.log).toMatch(workerLine("info", /SIGTERM: stopping/));
     expect(existsSync(worker.socketPath)).toBe(false);
   });
 

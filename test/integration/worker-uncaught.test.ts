@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client, WorkerHarness, check } from "../harness/worker.js";
+import { workerLine } from "../support/error-log.js";
 
 const SECRET = "hunter2-uncaught";
 let harness: WorkerHarness;
@@ -30,8 +31,8 @@ describe("an uncaught exception in a script", () => {
     const client = await Client.greeted(worker.socketPath);
     await check(client, `type=script\npath=${script}`, "alice", SECRET);
     expect((await worker.exited).code).toBe(1);
-    const line = worker.lines.find((l) => l.includes("error: uncaught"));
-    expect(line).toMatch(new RegExp(`error: uncaught ${logged} at `));
+    const line = worker.lines.find((l) => l.includes(": uncaught "));
+    expect(line).toMatch(workerLine("error", `uncaught ${logged} at `));
     expect(worker.log).not.toContain(SECRET);
     client.close();
   });
@@ -47,7 +48,7 @@ describe("an uncaught exception in a script", () => {
     const client = await Client.greeted(worker.socketPath);
     await check(client, `type=script\npath=${script}`, "alice", SECRET);
     await worker.waitForLine(/unhandled rejection/);
-    expect(worker.lines.find((l) => l.includes("unhandled rejection"))).toMatch(/error: unhandled rejection \(ignored\): exception$/);
+    expect(worker.lines.find((l) => l.includes("unhandled rejection"))).toMatch(workerLine("error", /unhandled rejection \(ignored\): exception$/));
     expect(worker.log).not.toContain(SECRET);
     client.close();
   });
