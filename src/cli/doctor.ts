@@ -51,7 +51,7 @@ export class DoctorRunError extends AnpError {
 }
 
 /** The command line that runs httpd on the configuration: apache2ctl, or the binary with -f. */
-function httpdCommand(args: ParsedArgs): string[] {
+export function httpdCommand(args: ParsedArgs): string[] {
   const config = flag(args, "config");
   if (config === undefined) return ["apache2ctl"];
   // httpd takes a relative -f under its ServerRoot, not the current directory.
