@@ -32,6 +32,13 @@ function idOf(flag: "-u" | "-g", user: string): number {
   return Number(spawnSync("id", [flag, user], { encoding: "utf8" }).stdout.trim());
 }
 
+/** The part of the worker's STATUS answer these tests read (src/worker/status.ts). */
+interface StatusJson {
+  readonly pid: number;
+  readonly handlers: ReadonlyArray<{ readonly description: string; readonly status?: { readonly verifiedCache?: { readonly hits: number } } }>;
+  readonly throttle: { readonly failures: number };
+}
+
 interface AttackResult {
   readonly error: string | null;
   readonly bytes: string;
@@ -57,8 +64,8 @@ describeRequiring(nodeModuleBuilt() && IS_ROOT, "the module built (npm run build
   let untrackDir = (): void => {};
 
   const status = (...args: string[]): Promise<CliResult> => cli.run(["status", "--config", httpd.confPath, ...args]);
-  const json = async (...args: string[]): Promise<{ state: string; exitCode: number; status: Record<string, any> }> =>
-    JSON.parse((await status("--json", ...args)).stdout) as { state: string; exitCode: number; status: Record<string, any> };
+  const json = async (...args: string[]): Promise<{ state: string; exitCode: number; status: StatusJson }> =>
+    JSON.parse((await status("--json", ...args)).stdout) as { state: string; exitCode: number; status: StatusJson };
   const socketPath = (): string => {
     const match = /ANP0302: started worker pid \d+ \(.*?\) on (\S+) as /.exec(httpd.errorLog());
     if (!match?.[1]) throw new Error("no ANP0302 line in the error log");
@@ -106,18 +113,18 @@ describeRequiring(nodeModuleBuilt() && IS_ROOT, "the module built (npm run build
     expect(result.stdout).toMatch(new RegExp(`^AUTHNZ_NODE OK - worker pid ${pid}, up \\w+, start 1, hash queue 0 \\| uptime=\\d+s `));
     const answer = await json();
     expect(answer.status).toMatchObject({ pid, startCount: 1, handlers: [{ created: true }] });
-    expect(answer.status["handlers"][0].description).toMatch(/^django:sqlite:/);
+    expect(answer.status.handlers[0]?.description).toMatch(/^django:sqlite:/);
   });
 
   test("the verified-credential cache's hits and the throttle's failures move with requests; no user name in the answer", async () => {
     const before = (await json()).status;
-    const hits = (s: Record<string, any>): number => s["handlers"][0].status.verifiedCache.hits as number;
+    const hits = (s: StatusJson): number => s.handlers[0]?.status?.verifiedCache?.hits ?? -1;
     for (let i = 0; i < 3; i++) expect(await httpd.statusAs("/django/", "alice", "alice-Pw-1")).toBe(200);
     // From an address of its own: the harness exempts 127.0.0.1 from the throttle.
     for (let i = 0; i < 2; i++) expect((await requestFrom(httpd.url("/django/"), "127.0.0.9", { user: "alice", password: "wrong-password" })).status).toBe(401);
     const after = (await json()).status;
     expect(hits(after)).toBeGreaterThanOrEqual(hits(before) + 3);
-    expect(after["throttle"].failures).toBe(before["throttle"].failures + 2);
+    expect(after.throttle.failures).toBe(before.throttle.failures + 2);
     const text = JSON.stringify(after);
     expect(text).not.toContain("alice");
     expect(text).not.toContain("Pw-1");
@@ -164,7 +171,7 @@ describeRequiring(nodeModuleBuilt() && IS_ROOT, "the module built (npm run build
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/^AUTHNZ_NODE WARNING - worker pid \d+, up \w+, start 2, hash queue 0: restarts 1 > 0 \| /);
     expect((await status("--crit-restarts", "0")).status).toBe(2);
-    expect((await json()).status["pid"]).not.toBe(first);
+    expect((await json()).status.pid).not.toBe(first);
   });
 
   test("httpd stopped: CRITICAL, exit 2", async () => {
