@@ -174,6 +174,11 @@ describeRequiring(nodeModuleBuilt() && IS_ROOT, "the module built (npm run build
     expect((await json()).status.pid).not.toBe(first);
   });
 
+  test("NodeAuthAdminUser naming httpd's User: httpd does not start (ANP0352)", async () => {
+    const conf = [moduleServerDirectives(REPO_ROOT), "NodeAuthAdminUser www-data"].join("\n");
+    await expect(startApache({ conf })).rejects.toThrow(/ANP0352: NodeAuthAdminUser www-data is httpd's User/);
+  });
+
   test("httpd stopped: CRITICAL, exit 2", async () => {
     // Stopped by its own signal, not by stop(), which would remove the configuration status reads.
     process.kill(httpd.pid, "SIGTERM");
