@@ -651,7 +651,8 @@ static const char *const *worker_argv(const anp_supervisor *sv, const anp_server
     push(argv, "6");
     push(argv, "--start-count");
     push(argv, sv->start_arg);
-    if (sv->admin_uid != 0 && geteuid() == 0) {
+    /* Without root, httpd's uid owns everything already (and admin.sock): it may ask too. */
+    if (sv->admin_uid != 0) {
         push(argv, "--admin-uid");
         push(argv, apr_psprintf(sv->pconf, "%ld", (long)sv->admin_uid));
     }
