@@ -132,7 +132,10 @@ describeRequiring(nodeModuleBuilt() && IS_ROOT, "the module built (npm run build
 
   test("a threshold not crossed is OK (0); a bad threshold is UNKNOWN (3); a socket nobody listens on is CRITICAL (2)", async () => {
     expect((await status("--warn-queue", "0")).status).toBe(0);
-    expect((await status("--warn-queue", "x")).status).toBe(3);
+    const usage = await status("--warn-queue", "x");
+    expect(usage.status).toBe(3);
+    expect(usage.stderr).toMatch(/--warn-queue must be a whole number/);
+    expect((await cli.run(["status", "--no-such-flag"])).status).toBe(3);
     expect((await status("--socket", join(dir, "nothing.sock"))).status).toBe(2);
   });
 
