@@ -92,6 +92,14 @@ extern "C" {
 #define ANP_USER_FLAG_STAFF 0x01
 #define ANP_USER_FLAG_SUPERUSER 0x02
 
+/* The admin socket (admin.sock, docs/protocol.md "Admin socket"): the same frames, kinds of their own that
+ * the request socket's rule tables do not know (so it refuses them). A STATUS request has no fields; its
+ * answer carries the status as JSON, cut into ADMIN_TAG_JSON fields. The module never sends either. */
+#define ANP_ADMIN_KIND_STATUS 0x40
+#define ANP_ADMIN_TAG_JSON 1
+/* A request is header only: anything longer on the admin socket is refused. */
+#define ANP_ADMIN_MAX_REQUEST_LEN 64
+
 /* Answer statuses */
 #define ANP_STATUS_GRANTED 1
 #define ANP_STATUS_DENIED 2

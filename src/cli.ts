@@ -9,9 +9,10 @@ import { EXIT, type CliIo, type Command } from "./cli/command.js";
 import { doctorCommand } from "./cli/doctor.js";
 import { hashAudit } from "./cli/hash-audit.js";
 import { makePasswordCommand } from "./cli/make-password.js";
+import { statusCommand } from "./cli/status.js";
 import { canCommand, groupsCommand } from "./cli/user-queries.js";
 
-const COMMANDS: readonly Command[] = [checkLogin, groupsCommand, canCommand, hashAudit, makePasswordCommand, doctorCommand];
+const COMMANDS: readonly Command[] = [checkLogin, groupsCommand, canCommand, hashAudit, makePasswordCommand, doctorCommand, statusCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -53,6 +54,7 @@ function reportError(command: Command, error: unknown, io: CliIo): number {
   const code = error instanceof AnpError ? ` [${error.code}]` : "";
   io.stderr.write(`mod-authnz-node ${command.name}: ${message}${code}\n`);
   if (usageProblem) io.stderr.write(`see: mod-authnz-node ${command.name} --help\n`);
+  if (command.usageExit !== undefined) return command.usageExit;
   return usageProblem ? EXIT.USAGE : EXIT.ERROR;
 }
 

@@ -1,12 +1,11 @@
 // The worker's composition root, compiled to dist/worker.js and started by mod_authnz_node:
 //   node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>]
 //     [--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>]
-//     [--config <file.json>] [--log-level error|warn|info|debug]
+//     [--config <file.json>] [--log-level error|warn|info|debug] [--admin-fd <n> [--admin-uid <uid>]] [--start-count <n>]
 // Exit status: 0 after SIGTERM/SIGHUP, 2 for a bad flag, config or bootstrap (the message names it), 1 for
 // a crash. The startup order (docs/worker.md, "Startup") is part of the trust boundary: see main().
 import { FairHashQueue } from "./brute-force/fair-hash-queue.js";
 import { NativeThrottle, type BlockEvent } from "./brute-force/native-throttle.js";
-import type { LockoutPolicy } from "./brute-force/types.js";
 import { WorkerConfigError, builtinErrorClass } from "./errors.js";
 import { HandlerRegistry } from "./handlers/registry.js";
 import { ScriptHandler } from "./handlers/script.js";
@@ -24,6 +23,8 @@ import { availableParallelism } from "node:os";
 import { SpecPolicy, restrictSpecs, specPolicyOf } from "./worker/handler-table.js";
 import { PeerPolicy } from "./worker/peer.js";
 import { WorkerServer } from "./worker/server.js";
+import { AdminServer } from "./worker/admin-server.js";
+import { workerStatus } from "./worker/status.js";
 import { checkSocketDirectory, removeStaleSocket } from "./worker/socket-file.js";
 
 /** Time given to requests in flight after SIGTERM; the whole stop must take under 2 s. */
@@ -192,14 +193,14 @@ async function prepareHandlers(options: WorkerOptions, started: Started): Promis
  * handler reads the database. A key that becomes blocked is logged once, with the address, the user,
  * the rule and the end of the block; never a password (the throttle never sees one).
  */
-function workerPolicies(options: WorkerOptions, hashQueue: FairHashQueue, logger: Logger): LockoutPolicy[] {
-  if (options.throttle === null) return [hashQueue];
+function throttleFor(options: WorkerOptions, logger: Logger): NativeThrottle | null {
+  if (options.throttle === null) return null;
   const onBlock = (event: BlockEvent): void =>
     logger.info(
       "ANP0611",
       `throttle: client ${event.ip} user ${JSON.stringify(event.user)} blocked (${event.kind}) until ${new Date(event.until).toISOString()} (${event.seconds} s)`,
     );
-  return [new NativeThrottle(options.throttle, { onBlock }), hashQueue];
+  return new NativeThrottle(options.throttle, { onBlock });
 }
 
 /**
@@ -219,10 +220,14 @@ interface Started {
   readonly logger: Logger;
   /** The one hashing queue of the worker, which every Django handler hashes through. */
   readonly hashQueue: FairHashQueue;
+  /** The native throttle, asked before the hashing queue; null with --throttle off. */
+  readonly throttle: NativeThrottle | null;
+  /** Date.now() at the worker's start, for the admin status. */
+  readonly startedAt: number;
 }
 
 async function listen(options: WorkerOptions, started: Started, registry: HandlerRegistry): Promise<WorkerServer> {
-  const { uid, addon, bootstrap, logger, hashQueue } = started;
+  const { uid, addon, bootstrap, logger, hashQueue, throttle } = started;
   const server = new WorkerServer({
     socketPath: options.socketPath,
     listenFd: options.listenFd,
@@ -232,7 +237,7 @@ async function listen(options: WorkerOptions, started: Started, registry: Handle
     peers: new PeerPolicy(uid, options.trustUids, addon),
     connection: {
       registry,
-      lockoutPolicies: workerPolicies(options, hashQueue, logger),
+      lockoutPolicies: throttle === null ? [hashQueue] : [throttle, hashQueue],
       logger,
       timeoutMs: options.timeoutMs,
       maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION,
@@ -253,8 +258,28 @@ async function listen(options: WorkerOptions, started: Started, registry: Handle
   return server;
 }
 
+/**
+ * The admin socket httpd's parent handed over (--admin-fd), answering STATUS; null without one. A socket
+ * that cannot be used costs the status only, not the checks: logged, and the worker goes on.
+ */
+async function listenAdmin(options: WorkerOptions, started: Started, registry: HandlerRegistry, server: WorkerServer): Promise<AdminServer | null> {
+  if (options.adminFd === null) return null;
+  const { addon, logger, hashQueue, throttle, startedAt } = started;
+  const status = (): unknown =>
+    workerStatus({ startedAt, startCount: options.startCount, registry, hashQueue, throttle, connections: () => server.connectionCount });
+  const admin = new AdminServer({ fd: options.adminFd, adminUid: options.adminUid, addon, logger, status });
+  try {
+    await admin.start();
+  } catch (err) {
+    logger.error("ANP0635", `admin socket unusable, no status will be answered: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return null;
+  }
+  return admin;
+}
+
 /** Drains the connections, closes the handlers (bounded in time) and exits 0. */
-async function shutDown(server: WorkerServer, registry: HandlerRegistry, logger: Logger): Promise<never> {
+async function shutDown(server: WorkerServer, admin: AdminServer | null, registry: HandlerRegistry, logger: Logger): Promise<never> {
+  admin?.stop();
   await server.stop(SHUTDOWN_GRACE_MS);
   let timer: NodeJS.Timeout | undefined;
   const errors = await Promise.race([
@@ -282,6 +307,7 @@ async function shutDown(server: WorkerServer, registry: HandlerRegistry, logger:
 async function main(): Promise<void> {
   // httpd's module checking the configuration's handler specs (worker/check-specs.ts), not a worker.
   if (process.argv[2] === CHECK_SPECS_FLAG) await checkSpecsMain(process.argv.slice(2), logSink);
+  const startedAt = Date.now();
   const options = readOptions();
   if (options === null) return;
   let logger = createLogger(options.logLevel);
@@ -310,9 +336,10 @@ async function main(): Promise<void> {
   logger = relayOutput(addon, options, logger);
   const bootstrap = await bootstrapOf(options, logger);
   if (addon !== null) await lowerPriority(addon, logger);
-  const started: Started = { uid, addon, bootstrap, logger, hashQueue: hashQueueFor(options) };
+  const started: Started = { uid, addon, bootstrap, logger, hashQueue: hashQueueFor(options), throttle: throttleFor(options, logger), startedAt };
   const registry = await prepareHandlers(options, started);
   const server = await listen(options, started, registry);
+  const admin = await listenAdmin(options, started, registry, server);
 
   let stopping = false;
   stop = (signal: NodeJS.Signals): void => {
@@ -323,7 +350,7 @@ async function main(): Promise<void> {
       logger.warn("ANP0618", "stop took too long; exiting");
       process.exit(0);
     }, SHUTDOWN_HARD_LIMIT_MS).unref();
-    void shutDown(server, registry, logger);
+    void shutDown(server, admin, registry, logger);
   };
 }
 

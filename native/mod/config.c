@@ -1194,6 +1194,23 @@ static const char *set_worker_user(cmd_parms *cmd, void *dummy, const char *name
     return NULL;
 }
 
+/* NodeAuthAdminUser: checked now, like NodeAuthWorkerUser, so a typo fails configtest. */
+static const char *set_admin_user(cmd_parms *cmd, void *dummy, const char *name)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    struct passwd pwd, *found = NULL;
+    char buf[4096];
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    if (getpwnam_r(name, &pwd, buf, sizeof(buf), &found) != 0 || !found) {
+        return apr_psprintf(cmd->pool, "%s: no such user '%s'", cmd->cmd->name, name);
+    }
+    server_conf(cmd)->admin_user = name;
+    return NULL;
+}
+
 static const char *set_worker_log_level(cmd_parms *cmd, void *dummy, const char *level)
 {
     static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
@@ -1224,7 +1241,8 @@ static const char *module_owned_worker_arg(cmd_parms *cmd, const char *arg)
         {"--socket", " (use NodeAuthSocket)"}, {"--socket-mode", ""}, {"--trust-uid", ""},
         {"--timeout-ms", " (use NodeAuthTimeout)"}, {"--log-level", " (use NodeAuthWorkerLogLevel)"},
         {"--listen-fd", ""}, {"--bootstrap-fd", ""}, {"--heartbeat-fd", " (use NodeAuthWorkerHeartbeat)"},
-        {"--no-bootstrap", ""}, {NULL, NULL}};
+        {"--no-bootstrap", ""}, {"--admin-fd", ""}, {"--admin-uid", " (use NodeAuthAdminUser)"}, {"--start-count", ""},
+        {NULL, NULL}};
     size_t len = strcspn(arg, "=");
     const char *directive = anp_throttle_owned_flag(arg, len);
     int i;
@@ -1323,6 +1341,9 @@ const command_rec anp_directives[] = {
                   "followed by ms (default 5s, 100ms to 300s)"),
     AP_INIT_TAKE1("NodeAuthWorkerUser", set_worker_user, NULL, RSRC_CONF,
                   "The user the worker runs as, with that user's groups (default: httpd's User)"),
+    AP_INIT_TAKE1("NodeAuthAdminUser", set_admin_user, NULL, RSRC_CONF,
+                  "The user besides root who may ask the worker for its status over admin.sock (beside "
+                  "the worker's socket), which then belongs to that user; never httpd's User (default: root only)"),
     AP_INIT_TAKE1("NodeAuthWorkerLogLevel", set_worker_log_level, NULL, RSRC_CONF,
                   "The worker's log level: error, warn, info or debug (default: the worker's, info)"),
     AP_INIT_ITERATE("NodeAuthWorkerArgs", add_worker_arg, NULL, RSRC_CONF,

@@ -32,6 +32,7 @@ typedef struct {
     const char *socket_path;       /* NodeAuthSocket, absolute; NULL: a default under DefaultRuntimeDir */
     const char *worker_user;       /* NodeAuthWorkerUser; NULL: httpd's User */
     const char *worker_log_level;  /* NodeAuthWorkerLogLevel; NULL: the worker's default */
+    const char *admin_user;        /* NodeAuthAdminUser: owner of admin.sock; NULL: root */
     apr_array_header_t *worker_args; /* NodeAuthWorkerArgs: extra arguments, appended as given */
     apr_array_header_t *worker_env;  /* NodeAuthWorkerEnv: names (const char *) passed from httpd's environ */
     apr_interval_time_t worker_heartbeat; /* NodeAuthWorkerHeartbeat; 0: unset (ANP_DEFAULT_HEARTBEAT) */

@@ -70,6 +70,8 @@
 /* The worker's inherited descriptors (--listen-fd, --bootstrap-fd). */
 #define ANP_LISTEN_FD 3
 #define ANP_BOOTSTRAP_FD 4
+/* The admin listener (--admin-fd): after the heartbeat pipe at 5. */
+#define ANP_ADMIN_FD 6
 /* Where the descriptors the worker keeps are parked while they are moved into place. */
 #define ANP_PARKED_FD 16
 
@@ -81,6 +83,10 @@ typedef struct {
     anp_bootstrap *bootstrap;   /* the frame every start of this generation's worker gets */
     const char *socket_dir;     /* removed at stop when the module made it */
     const char *socket_path;
+    const char *admin_path;     /* admin.sock beside the socket: status for root and NodeAuthAdminUser */
+    uid_t admin_uid;            /* admin.sock's owner: root, or NodeAuthAdminUser */
+    int *starts;                /* the worker's starts since httpd started (in the process pool) */
+    char start_arg[16];         /* --start-count's value, written before each fork */
     int remove_dir;
     uid_t socket_uid;           /* the socket and its directory: root's (httpd's uid when not root) */
     gid_t socket_gid;           /* httpd's Group, through which the children reach the socket */
@@ -236,6 +242,26 @@ static void give_listener(const anp_supervisor *sv)
     }
 }
 
+/*
+ * The admin listener at ANP_ADMIN_FD, also made here as root: 0600 and owned by root or NodeAuthAdminUser,
+ * so httpd's User, who reaches the directory through its group, still cannot connect.
+ */
+static void give_admin_listener(const anp_supervisor *sv)
+{
+    const char *what = "";
+    int fd = anp_socket_listen(sv->socket_dir, sv->admin_path, sv->admin_uid, 0, 0600, &what);
+
+    if (fd < 0) {
+        child_fail_id(ANPLOGNO(0351), what, errno);
+    }
+    if (fd != ANP_ADMIN_FD) {
+        if (dup2(fd, ANP_ADMIN_FD) != ANP_ADMIN_FD) {
+            child_fail_id(ANPLOGNO(0351), "dup2 the admin socket", errno);
+        }
+        close(fd);
+    }
+}
+
 static void become_worker(const anp_supervisor *sv, int delay, int bootstrap_fd)
 {
     sigset_t all;
@@ -273,6 +299,7 @@ static void become_worker(const anp_supervisor *sv, int delay, int bootstrap_fd)
         sleep((unsigned)delay);
     }
     give_listener(sv);
+    give_admin_listener(sv);
     if (sv->drop_privileges) {
         if (setgid(sv->gid) != 0) {
             child_fail("setgid", errno);
@@ -322,6 +349,8 @@ static apr_status_t spawn(anp_supervisor *sv)
         apr_time_exp_t local;
         spawn_gmtoff = apr_time_exp_lt(&local, apr_time_now()) == APR_SUCCESS ? local.tm_gmtoff : 0;
     }
+    /* Not secret: which start this is, for the status an admin asks for. */
+    snprintf(sv->start_arg, sizeof(sv->start_arg), "%d", ++*sv->starts);
     pid = fork();
     if (pid < 0) {
         apr_status_t rv = errno;
@@ -431,6 +460,7 @@ static void maintenance(int reason, void *data, int status)
     anp_heartbeat_close(&sv->beats);
     unregister(sv);
     anp_socket_remove(sv->socket_dir, sv->socket_path);
+    anp_socket_remove(sv->socket_dir, sv->admin_path);
     if (reason == APR_OC_REASON_LOST && pid > 0) {
         /* Lost track of it, but it may still run: never leave two workers on one socket. */
         kill(pid, SIGTERM);
@@ -494,6 +524,7 @@ static apr_status_t stop_worker(void *data)
     }
     anp_heartbeat_close(&sv->beats);
     anp_socket_remove(sv->socket_dir, sv->socket_path);
+    anp_socket_remove(sv->socket_dir, sv->admin_path);
     if (sv->remove_dir) {
         rmdir(sv->socket_dir);
     }
@@ -533,6 +564,39 @@ static void choose_socket_owner(anp_supervisor *sv, gid_t httpd_gid)
     sv->socket_gid = root ? httpd_gid : getegid();
     sv->dir_mode = root ? 0710 : 0700;
     sv->socket_mode = root ? 0660 : 0600;
+}
+
+/*
+ * admin.sock's owner: root, or NodeAuthAdminUser, never httpd's User (code running as it is the attacker
+ * this socket is closed to). The start count lives in the process pool, so graceful restarts go on counting.
+ */
+static int choose_admin(anp_supervisor *sv, const anp_server_conf *conf, uid_t httpd_uid)
+{
+    static const char key[] = "mod_authnz_node.worker_starts";
+    server_rec *s = sv->server;
+    void *data = NULL;
+    gid_t ignored;
+
+    apr_pool_userdata_get(&data, key, s->process->pool);
+    if (!data) {
+        data = apr_pcalloc(s->process->pool, sizeof(int));
+        apr_pool_userdata_set(data, key, apr_pool_cleanup_null, s->process->pool);
+    }
+    sv->starts = data;
+    sv->admin_uid = geteuid();
+    if (!conf->admin_user || geteuid() != 0) {
+        return 1;
+    }
+    if (!lookup_user(sv->pconf, conf->admin_user, &sv->admin_uid, &ignored, s)) {
+        return 0;
+    }
+    if (sv->admin_uid == httpd_uid) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, ANPLOGNO(0352) "NodeAuthAdminUser %s is httpd's User: code "
+                     "running as it could read the worker's status; name an administrator's own user",
+                     conf->admin_user);
+        return 0;
+    }
+    return 1;
 }
 
 /* Who the children are (they connect: *httpd_uid, *httpd_gid) and who the worker is (it listens). */
@@ -589,6 +653,13 @@ static int choose_socket(anp_supervisor *sv, const anp_server_conf *conf)
     slash = strrchr(sv->socket_path, '/');
     sv->socket_dir = apr_pstrndup(sv->pconf, sv->socket_path, slash && slash != sv->socket_path
                                                                   ? (apr_size_t)(slash - sv->socket_path) : 1);
+    sv->admin_path = apr_pstrcat(sv->pconf, sv->socket_dir, "/admin.sock", NULL);
+    if (strlen(sv->admin_path) > ANP_MAX_SOCKET_PATH) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv->server,
+                     ANPLOGNO(0353) "the worker's admin socket path %s is too long for a Unix socket: set "
+                     "NodeAuthSocket or a shorter DefaultRuntimeDir", sv->admin_path);
+        return 0;
+    }
     return 1;
 }
 
@@ -614,6 +685,15 @@ static const char *const *worker_argv(const anp_supervisor *sv, const anp_server
     push(argv, sv->socket_path);
     push(argv, "--listen-fd");
     push(argv, "3");
+    push(argv, "--admin-fd");
+    push(argv, "6");
+    push(argv, "--start-count");
+    push(argv, sv->start_arg);
+    /* Without root, httpd's uid owns everything already (and admin.sock): it may ask too. */
+    if (sv->admin_uid != 0) {
+        push(argv, "--admin-uid");
+        push(argv, apr_psprintf(sv->pconf, "%ld", (long)sv->admin_uid));
+    }
 #if ANP_PROTOCOL_VERSION >= 3
     push(argv, "--bootstrap-fd");
     push(argv, "4");
@@ -731,6 +811,9 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     choose_socket_owner(sv, httpd_gid);
+    if (!choose_admin(sv, conf, httpd_uid)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (!anp_socket_dir_prepare(s, sv->socket_dir, sv->socket_uid, sv->socket_gid, sv->dir_mode)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }

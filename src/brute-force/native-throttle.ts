@@ -156,6 +156,8 @@ export class NativeThrottle implements LockoutPolicy {
   readonly #addresses: EntryMap;
   readonly #pairs: EntryMap;
   readonly #users: EntryMap;
+  /** Counters for the admin status: checks refused, failures recorded, blocks begun. */
+  readonly counters = { refused: 0, failures: 0, blocks: 0 };
 
   constructor(settings: ThrottleSettings = DEFAULT_THROTTLE_SETTINGS, options: NativeThrottleOptions = {}) {
     const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -204,6 +206,7 @@ export class NativeThrottle implements LockoutPolicy {
       }
     }
     if (reasons.length === 0) return NOT_LOCKED;
+    this.counters.refused++;
     // The address rule refuses every user from the address; the pair and user rules only this name.
     const scope = reasons.includes("address") ? "address" : "user";
     return { locked: true, retryAfterSeconds: secondsUntil(until, now), reason: reasons.join(","), scope };
@@ -219,6 +222,7 @@ export class NativeThrottle implements LockoutPolicy {
       pair?.map.delete(pair.key);
       return;
     }
+    this.counters.failures++;
     for (const { kind, map, key, limit } of keys) {
       const entry = map.touch(key, now);
       entry.failures++;
@@ -231,6 +235,7 @@ export class NativeThrottle implements LockoutPolicy {
       if (seconds === 0) continue;
       entry.lastBlockSeconds = seconds;
       entry.blockedUntil = now + seconds * 1000;
+      this.counters.blocks++;
       this.#onBlock({ kind, ip: client.ip, user, until: entry.blockedUntil, seconds });
     }
   }

@@ -28,6 +28,9 @@ export class VerifiedCredentialCache {
   /** Insertion order is recency order: a hit is deleted and re-inserted at the end. */
   readonly #entries = new Map<string, { mustUpdate: boolean }>();
   #bytes = 0;
+  /** Lookups that found an earlier verification, and those that did not (for the admin status). */
+  hits = 0;
+  misses = 0;
 
   constructor(options: VerifiedCredentialCacheOptions = {}) {
     this.maxEntries = positiveInteger(options.maxEntries ?? 10_000, "maxEntries");
@@ -48,7 +51,11 @@ export class VerifiedCredentialCache {
   lookup(encoded: string, password: Buffer): { mustUpdate: boolean } | undefined {
     const key = this.#key(encoded, password);
     const hit = this.#entries.get(key);
-    if (hit === undefined) return undefined;
+    if (hit === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     this.#entries.delete(key);
     this.#entries.set(key, hit);
     return hit;

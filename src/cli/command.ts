@@ -32,6 +32,8 @@ export interface Command {
   /** The full --help text. */
   readonly help: string;
   readonly flags: Readonly<Record<string, FlagSpec>>;
+  /** The exit status for bad usage and errors when the command has its own scheme (status: Nagios's UNKNOWN). */
+  readonly usageExit?: number;
   run(args: ParsedArgs, io: CliIo): Promise<number>;
 }
 

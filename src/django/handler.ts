@@ -26,6 +26,7 @@ import type {
   SessionContext,
   SessionVerdict,
   UserFlags,
+  HandlerStatus,
 } from "../handlers/types.js";
 import { FairHashQueue, type HashLimiter } from "../brute-force/fair-hash-queue.js";
 import { createLogger, type WorkerLogId } from "../log.js";
@@ -330,6 +331,17 @@ export class DjangoHandler implements Handler {
     const row = rows[0];
     if (row === undefined) return null;
     return { isStaff: truthy(row.is_staff), isSuperuser: truthy(row.is_superuser) };
+  }
+
+  status(): HandlerStatus {
+    const rows = this.#rows;
+    const credentials = this.#credentialCache;
+    const pool = this.#database.poolStats?.();
+    return {
+      rowCache: { size: rows.size, hits: rows.hits, misses: rows.misses },
+      ...(credentials === null ? {} : { verifiedCache: { size: credentials.size, hits: credentials.hits, misses: credentials.misses } }),
+      ...(pool === undefined ? {} : { pool: { ...pool } }),
+    };
   }
 
   async close(): Promise<void> {

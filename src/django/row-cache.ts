@@ -11,6 +11,9 @@ export class RowCache<V> {
   readonly #now: () => number;
   /** Insertion order is age order, so eviction takes the first keys. */
   readonly #entries = new Map<string, { value: V; expires: number }>();
+  /** Lookups answered from the cache, and those that were not (for the admin status). */
+  hits = 0;
+  misses = 0;
 
   constructor(ttlMs: number, maxEntries = 10_000, now: () => number = Date.now) {
     this.ttlMs = ttlMs;
@@ -25,11 +28,16 @@ export class RowCache<V> {
   /** The cached value, or undefined when absent or expired. */
   get(key: string): { value: V } | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expires <= this.#now()) {
-      this.#entries.delete(key);
+    if (entry === undefined) {
+      this.misses++;
       return undefined;
     }
+    if (entry.expires <= this.#now()) {
+      this.#entries.delete(key);
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     return { value: entry.value };
   }
 

@@ -2,8 +2,15 @@
 // by the factory of its type. The factories are given by the composition root, so the registry imports
 // no handler type: `type=script` and the Django plug-in both sit on top of it.
 import { describeSpec, parseSpec, specType, type HandlerType } from "./spec.js";
-import type { Handler, HandlerSpec } from "./types.js";
+import type { Handler, HandlerSpec, HandlerStatus } from "./types.js";
 import { HandlerUnavailableError, SpecError, TooManyHandlersError } from "../errors.js";
+
+/** One handler as the admin status shows it: its spec described (passwords masked), made or not, its counters. */
+export interface HandlerSnapshot {
+  readonly description: string;
+  readonly created: boolean;
+  readonly status: HandlerStatus | null;
+}
 
 export type HandlerFactory = (spec: HandlerSpec) => Handler | Promise<Handler>;
 
@@ -41,6 +48,8 @@ export function lazyFactory(type: HandlerType, load: () => Promise<HandlerFactor
 
 export class HandlerRegistry {
   readonly #handlers = new Map<string, Promise<Handler>>();
+  /** The handlers made so far, by spec text: read by snapshot() without waiting on one still being made. */
+  readonly #made = new Map<string, Handler>();
   readonly #maxHandlers: number;
   readonly #factories: Partial<Record<HandlerType, HandlerFactory>>;
   readonly #onCreate: ((description: string) => void) | undefined;
@@ -67,9 +76,14 @@ export class HandlerRegistry {
     if (this.#handlers.size >= this.#maxHandlers) return Promise.reject(new TooManyHandlersError(this.#maxHandlers));
     const created = this.#create(specText);
     this.#handlers.set(specText, created);
-    created.catch(() => {
-      if (this.#handlers.get(specText) === created) this.#handlers.delete(specText);
-    });
+    created.then(
+      (handler) => {
+        if (this.#handlers.get(specText) === created) this.#made.set(specText, handler);
+      },
+      () => {
+        if (this.#handlers.get(specText) === created) this.#handlers.delete(specText);
+      },
+    );
     return created;
   }
 
@@ -84,11 +98,26 @@ export class HandlerRegistry {
     return handler;
   }
 
+  /** Every handler asked for, for the admin status; a handler's own status() failing leaves it null. */
+  snapshot(): HandlerSnapshot[] {
+    return [...this.#handlers.keys()].map((specText) => {
+      const handler = this.#made.get(specText);
+      let status: HandlerStatus | null;
+      try {
+        status = handler?.status?.() ?? null;
+      } catch {
+        status = null;
+      }
+      return { description: describeSpec(parseSpec(specText)), created: handler !== undefined, status };
+    });
+  }
+
   /** Closes every handler (pools, files); later get() calls reject. Errors are collected, not thrown one by one. */
   async closeAll(): Promise<Error[]> {
     this.#closed = true;
     const handlers = [...this.#handlers.values()];
     this.#handlers.clear();
+    this.#made.clear();
     const errors: Error[] = [];
     await Promise.all(
       handlers.map(async (pending) => {

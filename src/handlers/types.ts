@@ -68,7 +68,12 @@ export interface PasswordAndAuthorization {
  * A handler answers some of the operations; a missing method means that operation answers ERROR
  * ("handler has no X"). Every method may throw: the worker answers ERROR and logs the reason.
  */
+/** What a handler tells the admin status: numbers only, so no user name, password or hash can be in it. */
+export type HandlerStatus = Readonly<Record<string, number | Readonly<Record<string, number>>>>;
+
 export interface Handler {
+  /** Optional: its pool and cache counters for the admin status (cheap: read, never computed per request). */
+  status?(): HandlerStatus;
   checkPassword?(ctx: CheckContext, password: string, passwordBytes: Buffer): Promise<PasswordVerdict>;
   /** The user's groups; an unknown or inactive user has none. */
   groupsForUser?(ctx: CheckContext): Promise<readonly string[]>;

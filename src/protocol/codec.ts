@@ -71,6 +71,16 @@ function checkBodyLength(bodyLen: number): void {
  * made when first read), so the caller must hand over a buffer it will not reuse.
  */
 export function decodeBody(body: Buffer): Message {
+  const msg = decodeLayout(body);
+  validateMessage(msg);
+  return msg;
+}
+
+/**
+ * The layout step of decodeBody alone (length, header, each field's bounds), without the request socket's
+ * message rules: for the admin socket's frames (./admin.ts), whose kinds those rules do not know.
+ */
+export function decodeLayout(body: Buffer): Message {
   checkBodyLength(body.length);
   const kind = body.readUInt8(0);
   const requestId = body.readUInt32BE(1);
@@ -100,9 +110,7 @@ export function decodeBody(body: Buffer): Message {
   if (at !== body.length) {
     throw new ProtocolError("E_MALFORMED", `${body.length - at} bytes after the last field`, requestId);
   }
-  const msg: Message = { kind, requestId, fields };
-  validateMessage(msg);
-  return msg;
+  return { kind, requestId, fields };
 }
 
 /**

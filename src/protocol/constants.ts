@@ -87,6 +87,16 @@ export const MAX_SESSION_KEY_LEN = 4096;
 export const USER_FLAG_STAFF = 0x01;
 export const USER_FLAG_SUPERUSER = 0x02;
 
+/**
+ * The admin socket (admin.sock, docs/protocol.md "Admin socket"): the same frames, kinds of their own that the
+ * request socket's rule tables do not know (so it refuses them). A STATUS request has no fields; its answer
+ * carries the status as JSON, cut into ADMIN_TAG_JSON fields. The module never sends either.
+ */
+export const ADMIN_KIND_STATUS = 0x40;
+export const ADMIN_TAG_JSON = 1;
+/** A request is header only: anything longer on the admin socket is refused. */
+export const ADMIN_MAX_REQUEST_LEN = 64;
+
 export const Status = {
   GRANTED: 1,
   DENIED: 2,

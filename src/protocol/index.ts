@@ -6,3 +6,4 @@ export * from "./message.js";
 export * from "./codec.js";
 export * from "./fields.js";
 export * from "./rules.js";
+export * from "./admin.js";

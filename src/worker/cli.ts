@@ -4,6 +4,7 @@
 //     [--config <file.json>] [--log-level error|warn|info|debug]
 //     [--throttle on|off] [--throttle-address-limit N] [--throttle-pair-limit N] [--throttle-user-limit N]
 //     [--throttle-backoff FIRST,MAX] [--throttle-window SECONDS] [--throttle-exempt CIDR]... [--hash-queue N]
+//     [--admin-fd N [--admin-uid UID]] [--start-count N]
 // Flags win over the config file; the throttle flags are flags only (httpd's module passes its
 // NodeAuthThrottle* and NodeAuthHashQueue directives as them). Every problem is a WorkerConfigError naming the flag or key.
 import { readFileSync } from "node:fs";
@@ -42,13 +43,20 @@ export interface WorkerOptions {
   readonly throttle: ThrottleSettings | null;
   /** Password hashes one client address may have waiting (--hash-queue). */
   readonly hashQueue: number;
+  /** The admin listener httpd's parent made (admin.sock, --admin-fd), or null for none. */
+  readonly adminFd: number | null;
+  /** Who may use it besides root (--admin-uid, NodeAuthAdminUser), or null for root alone. */
+  readonly adminUid: number | null;
+  /** Which start of the worker this is since httpd started (--start-count), or null when not told. */
+  readonly startCount: number | null;
 }
 
 export const USAGE =
   "usage: node dist/worker.js --socket <path> (--bootstrap-fd <n> | --no-bootstrap) [--listen-fd <n>] [--heartbeat-fd <n>] " +
   "[--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug] " +
   "[--throttle on|off] [--throttle-address-limit <n>] [--throttle-pair-limit <n>] [--throttle-user-limit <n>] " +
-  "[--throttle-backoff <first>,<max>] [--throttle-window <seconds>] [--throttle-exempt <cidr>]... [--hash-queue <n>]";
+  "[--throttle-backoff <first>,<max>] [--throttle-window <seconds>] [--throttle-exempt <cidr>]... [--hash-queue <n>] " +
+  "[--admin-fd <n> [--admin-uid <uid>]] [--start-count <n>]";
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_TIMEOUT_MS = 600_000;
@@ -74,6 +82,9 @@ interface RawOptions {
   throttleWindow?: string;
   throttleExempt: string[];
   hashQueue?: string;
+  adminFd?: string;
+  adminUid?: string;
+  startCount?: string;
 }
 
 const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
@@ -94,6 +105,9 @@ const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
   "--throttle-window": { key: "throttleWindow" },
   "--throttle-exempt": { key: "throttleExempt", repeatable: true },
   "--hash-queue": { key: "hashQueue" },
+  "--admin-fd": { key: "adminFd" },
+  "--admin-uid": { key: "adminUid" },
+  "--start-count": { key: "startCount" },
 };
 
 /** The throttle's flags, carried from the command line past the config file (which has no such keys). */
@@ -235,6 +249,9 @@ function mergeConfig(config: RawOptions, flags: RawOptions): RawOptions {
   merged.bootstrapFd = flags.bootstrapFd;
   merged.noBootstrap = flags.noBootstrap;
   merged.heartbeatFd = flags.heartbeatFd;
+  merged.adminFd = flags.adminFd;
+  merged.adminUid = flags.adminUid;
+  merged.startCount = flags.startCount;
   for (const key of THROTTLE_KEYS) (merged as unknown as Record<string, unknown>)[key] = flags[key];
   return merged;
 }
@@ -297,6 +314,17 @@ function validate(raw: RawOptions, origin: Origin): WorkerOptions {
     heartbeatFd: raw.heartbeatFd === undefined ? null : inheritedFd("--heartbeat-fd", raw.heartbeatFd),
     throttle: throttleSettings(raw),
     hashQueue: raw.hashQueue === undefined ? DEFAULT_HASH_QUEUE : integerIn("--hash-queue", raw.hashQueue, 1, 1024),
+    ...adminOptions(raw),
+  };
+}
+
+/** --admin-fd, --admin-uid (only with --admin-fd) and --start-count. */
+function adminOptions(raw: RawOptions): Pick<WorkerOptions, "adminFd" | "adminUid" | "startCount"> {
+  if (raw.adminUid !== undefined && raw.adminFd === undefined) throw new WorkerConfigError("--admin-uid", "needs --admin-fd");
+  return {
+    adminFd: raw.adminFd === undefined ? null : inheritedFd("--admin-fd", raw.adminFd),
+    adminUid: raw.adminUid === undefined ? null : integerIn("--admin-uid", raw.adminUid, 0, 0xffff_fffe),
+    startCount: raw.startCount === undefined ? null : integerIn("--start-count", raw.startCount, 1, 0x7fff_ffff),
   };
 }
 

@@ -16,6 +16,9 @@ export const QUEUE_RETRY_AFTER_SECONDS = 1;
 /** RETRY_AFTER's range on the wire (docs/protocol.md). */
 const MAX_RETRY_AFTER_SECONDS = 86_400;
 
+/** The worker's lockout counters, for the admin status: THROTTLED answers, and those for a full hashing queue. */
+export const lockoutCounters = { throttled: 0, queueFull: 0 };
+
 /** The THROTTLED answer: Retry-After, its scope, and REASON naming the rules (for the module's lockout log line). */
 export function throttledAnswer(retryAfterSeconds: number, reasons: readonly string[], scope: LockScope): Answer {
   const seconds = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(retryAfterSeconds)));
@@ -63,13 +66,20 @@ export async function checkUnderLockouts(
 ): Promise<Answer> {
   if (policies.length > 0) {
     const locked = await lockedAnswer(policies, client, user, signal());
-    if (locked !== null) return locked;
+    if (locked !== null) {
+      lockoutCounters.throttled++;
+      return locked;
+    }
   }
   let answer: Answer;
   try {
     answer = await check();
   } catch (err) {
-    if (err instanceof HashQueueFullError) return throttledAnswer(QUEUE_RETRY_AFTER_SECONDS, ["queue"], "address");
+    if (err instanceof HashQueueFullError) {
+      lockoutCounters.throttled++;
+      lockoutCounters.queueFull++;
+      return throttledAnswer(QUEUE_RETRY_AFTER_SECONDS, ["queue"], "address");
+    }
     throw err;
   }
   const outcome = outcomeOf(answer.status);

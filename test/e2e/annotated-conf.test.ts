@@ -42,6 +42,8 @@ describeRequiring(process.getuid?.() === 0 && nodeModuleBuilt(), "needs root (th
       return uncommented(text)
         .replaceAll("/etc/mod_authnz_node/mysite.url", secret)
         .replace("/etc/mysite/secret_key", secretKey)
+        // A user every Debian system has, for the example's monitoring user.
+        .replace(/^(\s*NodeAuthAdminUser) .*$/m, "$1 daemon")
         .replace(/^(\s*NodeAuthNodeBinary) .*$/m, `$1 "${process.execPath}"`)
         .replace(/^(\s*NodeAuthWorker(?:Script)?) .*$/gm, `$1 "${join(REPO_ROOT, "dist/worker.js")}"`)
         .replace(/\/srv\/auth\/(users|groups)\.mjs/g, SCRIPT);

@@ -134,7 +134,7 @@ describe.each(["prefork", "event"] as const)("the worker's socket against www-da
       chmodDir: "EPERM",
     });
     expect(statSync(path).uid).toBe(0);
-    expect(readdirSync(dirname(path))).toEqual(["worker.sock"]);
+    expect(readdirSync(dirname(path))).toEqual(["admin.sock", "worker.sock"]);
     expect(await server.statusAs("/valid/", "alice", "wonderland")).toBe(200);
     expect(await server.statusAs("/valid/", "alice", "not-the-password")).toBe(401);
   });

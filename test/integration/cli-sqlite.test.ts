@@ -45,7 +45,7 @@ describe("mod-authnz-node CLI: usage and failures", () => {
   });
 
   it("each command has --help naming its exit statuses", async () => {
-    for (const command of ["check-login", "groups", "can", "hash-audit", "make-password", "doctor"]) {
+    for (const command of ["check-login", "groups", "can", "hash-audit", "make-password", "doctor", "status"]) {
       const result = await cli.run([command, "--help"]);
       expect(result.status).toBe(0);
       expect(result.stdout).toMatch(/^usage: mod-authnz-node /);

@@ -41,7 +41,18 @@ describe("worker command line", () => {
       // The throttle is on by default, with the documented limits.
       throttle: { addressLimit: 100, pairLimit: 10, userLimit: 0, backoffFirstSeconds: 10, backoffMaxSeconds: 900, windowSeconds: 900, exempt: [] },
       hashQueue: 8,
+      adminFd: null,
+      adminUid: null,
+      startCount: null,
     });
+  });
+
+  it("reads the admin socket's flags from httpd's parent, and refuses bad ones", () => {
+    const { options } = parse(["--socket", "/run/anp/w.sock", "--admin-fd", "6", "--admin-uid", "1001", "--start-count", "2"]);
+    expect(options).toMatchObject({ adminFd: 6, adminUid: 1001, startCount: 2 });
+    expect(optionOf(() => parse(["--socket", "/run/anp/w.sock", "--admin-uid", "1001"]))).toBe("--admin-uid");
+    expect(optionOf(() => parse(["--socket", "/run/anp/w.sock", "--admin-fd", "2"]))).toBe("--admin-fd");
+    expect(optionOf(() => parse(["--socket", "/run/anp/w.sock", "--start-count", "0"]))).toBe("--start-count");
   });
 
   it("reads every flag, in both --flag value and --flag=value forms", () => {

@@ -2,7 +2,7 @@
 // masked) to the worker's log before passing the error on. ERROR answers carry only a fixed wording and
 // the error's code, because the module logs them and a message might hold a user's password; here that
 // cannot happen: a user's password is never sent to the database, so no driver message can quote it.
-import type { Database, Row, SqlValue } from "./types.js";
+import type { Database, PoolStats, Row, SqlValue } from "./types.js";
 
 export class LoggedDatabase implements Database {
   readonly #inner: Database;
@@ -35,6 +35,10 @@ export class LoggedDatabase implements Database {
     } catch (error) {
       throw this.#logged(error);
     }
+  }
+
+  poolStats(): PoolStats | undefined {
+    return this.#inner.poolStats?.();
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import mysql from "mysql2/promise";
 import { DatabaseError, DatabaseTimeoutError } from "../../errors.js";
 import { describeLocation, type MysqlLocation, type TlsSettings } from "../database-url.js";
 import { driverTls } from "./tls.js";
-import { MYSQL_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue, scalarValues } from "./types.js";
+import { MYSQL_DIALECT, type Database, type DatabaseOptions, type PoolStats, type Row, type SqlValue, scalarValues } from "./types.js";
 
 export class MysqlDatabase implements Database {
   readonly dialect = MYSQL_DIALECT;
@@ -56,6 +56,13 @@ export class MysqlDatabase implements Database {
     } catch (error) {
       throw this.#wrap(error);
     }
+  }
+
+  /** mysql2 exposes its pool's lists only as underscored fields; a missing one reads as 0, not as an error. */
+  poolStats(): PoolStats {
+    const inner = this.#pool.pool as unknown as Record<string, { length?: number } | undefined>;
+    const count = (name: string): number => inner[name]?.length ?? 0;
+    return { total: count("_allConnections"), idle: count("_freeConnections"), waiting: count("_connectionQueue") };
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import pg from "pg";
 import { DatabaseError, DatabaseTimeoutError } from "../../errors.js";
 import { describeLocation, type PostgresLocation } from "../database-url.js";
 import { driverTls } from "./tls.js";
-import { POSTGRES_DIALECT, type Database, type DatabaseOptions, type Row, type SqlValue } from "./types.js";
+import { POSTGRES_DIALECT, type Database, type DatabaseOptions, type PoolStats, type Row, type SqlValue } from "./types.js";
 
 export class PostgresDatabase implements Database {
   readonly dialect = POSTGRES_DIALECT;
@@ -66,6 +66,10 @@ export class PostgresDatabase implements Database {
       this.#names.set(sql, name);
     }
     return name;
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
   }
 
   async close(): Promise<void> {

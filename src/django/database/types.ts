@@ -39,6 +39,14 @@ export interface Database {
   execute(sql: string, values: readonly SqlValue[]): Promise<number>;
   /** Ends every connection; later calls reject. */
   close(): Promise<void>;
+  /** The pool's connections now (open, idle) and the queries waiting for one; absent where there is no pool. */
+  poolStats?(): PoolStats | undefined;
+}
+
+export interface PoolStats {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
 }
 
 export interface DatabaseOptions {
