@@ -9,9 +9,12 @@ import { EXIT, type CliIo, type Command } from "./cli/command.js";
 import { doctorCommand } from "./cli/doctor.js";
 import { hashAudit } from "./cli/hash-audit.js";
 import { makePasswordCommand } from "./cli/make-password.js";
+import { installTriggersCommand, removeTriggersCommand } from "./cli/triggers.js";
 import { canCommand, groupsCommand } from "./cli/user-queries.js";
 
-const COMMANDS: readonly Command[] = [checkLogin, groupsCommand, canCommand, hashAudit, makePasswordCommand, doctorCommand];
+const COMMANDS: readonly Command[] = [
+  checkLogin, groupsCommand, canCommand, hashAudit, makePasswordCommand, doctorCommand, installTriggersCommand, removeTriggersCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
