@@ -53,6 +53,6 @@ export function sqliteFeedSql(mapping: Partial<UserModelMapping>): FeedSql {
 /** The subscriber's statements. */
 export const SQLITE_FEED_QUERIES = {
   last: `SELECT COALESCE(MAX(${q("id")}), 0) AS ${q("id")} FROM ${q(CHANGE_TABLE)}`,
-  /** ? = the last id read, ? = how many rows at most. */
-  since: `SELECT ${q("id")} AS ${q("id")}, ${q("kind")} AS ${q("kind")}, ${q("k")} AS ${q("k")} FROM ${q(CHANGE_TABLE)} WHERE ${q("id")} > ? ORDER BY ${q("id")} LIMIT ?`,
+  /** ? = the last id read; the caller appends its LIMIT. */
+  since: `SELECT ${q("id")} AS ${q("id")}, ${q("kind")} AS ${q("kind")}, ${q("k")} AS ${q("k")} FROM ${q(CHANGE_TABLE)} WHERE ${q("id")} > ? ORDER BY ${q("id")}`,
 } as const;
