@@ -41,11 +41,11 @@ export function startChangeFeed(location: DatabaseLocation, listener: FeedListen
       return new PostgresFeed(location, listener, { heartbeatMs: o.heartbeatMs, timeoutMs: o.timeoutMs, log: o.log }).start();
     case "mysql":
       return new PollFeed(new MysqlPollSource(location, o.timeoutMs, o.retentionSeconds), listener, {
-        intervalMs: o.pollIntervalMs, holeWaitMs: o.holeWaitMs, cleanupEveryMs: 60_000, log: o.log,
+        intervalMs: o.pollIntervalMs, holeWaitMs: o.holeWaitMs, timeoutMs: o.timeoutMs, cleanupEveryMs: 60_000, log: o.log,
       }).start();
     case "sqlite":
       return new PollFeed(new SqlitePollSource(location, Math.min(SQLITE_BUSY_TIMEOUT_MS, o.timeoutMs)), listener, {
-        intervalMs: o.pollIntervalMs, holeWaitMs: 0, cleanupEveryMs: 0, log: o.log,
+        intervalMs: o.pollIntervalMs, holeWaitMs: 0, timeoutMs: o.timeoutMs, cleanupEveryMs: 0, log: o.log,
       }).start();
   }
 }

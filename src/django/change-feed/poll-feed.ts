@@ -40,6 +40,8 @@ export interface PollFeedOptions {
   readonly intervalMs: number;
   /** How long a skipped id is waited for before it counts as a gap. */
   readonly holeWaitMs: number;
+  /** A read still unanswered after this long counts as a lost connection. */
+  readonly timeoutMs: number;
   /** How often cleanup() runs (sources that have one). */
   readonly cleanupEveryMs: number;
   readonly log?: FeedLog;
@@ -52,7 +54,12 @@ export class PollFeed extends FeedBase {
   /** Skipped ids and when they were first skipped. */
   readonly #holes = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  /** When the read in flight started (Date.now()), null between reads. */
+  #readingSince: number | null = null;
   #nextCleanup = 0;
+  /** Counts connections, so a read that returns after its connection was given up is ignored. */
+  #connections = 0;
   #cleanupProblem: string | null = null;
 
   constructor(source: PollSource, listener: FeedListener, options: PollFeedOptions) {
@@ -62,16 +69,25 @@ export class PollFeed extends FeedBase {
   }
 
   protected async connect(): Promise<void> {
+    this.#connections++;
     await this.#source.open();
     this.#last = await this.#source.lastId();
     this.#holes.clear();
     await this.#holesBelowStart();
+    this.#readingSince = null;
+    this.#watchdog = setInterval(() => {
+      if (this.#readingSince !== null && Date.now() - this.#readingSince > this.#options.timeoutMs) {
+        this.lost(new Error(`no answer to a read for ${this.#options.timeoutMs} ms`));
+      }
+    }, this.#options.timeoutMs);
     this.#schedule(this.#options.intervalMs);
   }
 
   protected async disconnect(): Promise<void> {
     clearTimeout(this.#timer);
+    clearInterval(this.#watchdog);
     this.#timer = undefined;
+    this.#watchdog = undefined;
     await this.#source.close().catch(() => {});
   }
 
@@ -95,13 +111,17 @@ export class PollFeed extends FeedBase {
   async #poll(): Promise<void> {
     this.#timer = undefined;
     let more = false;
+    const generation = this.#connections;
+    this.#readingSince = Date.now();
     try {
       if (await this.#source.changed()) more = this.#take(await this.#source.rowsAfter(this.#readFrom()));
+      if (generation !== this.#connections || this.health().state !== "connected") return;
+      this.#readingSince = null;
       this.contact();
       this.#expireHoles();
       await this.#maybeCleanup();
     } catch (error) {
-      this.lost(error);
+      if (generation === this.#connections) this.lost(error);
       return;
     }
     if (!this.closed && this.health().state === "connected") this.#schedule(more ? 0 : this.#options.intervalMs);
