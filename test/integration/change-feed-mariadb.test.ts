@@ -37,7 +37,7 @@ defineChangeFeedSuite({
     connection.on("error", () => {});
     return {
       exec: async (sql, params) => {
-        await connection.execute(sql, params as unknown[]);
+        await connection.execute(sql, params as Array<string | number>);
       },
       close: () => connection.end(),
     };

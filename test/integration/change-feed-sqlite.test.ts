@@ -41,7 +41,9 @@ defineChangeFeedSuite({
       exec: async (sql, params) => {
         db.prepare(sql).run(...(params as unknown[]));
       },
-      close: async () => db.close(),
+      close: async () => {
+        db.close();
+      },
     };
   },
   // The change table, its pruning trigger, and 20 triggers (INSERT/UPDATE/DELETE where each table needs them).
