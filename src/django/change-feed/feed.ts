@@ -42,6 +42,8 @@ export const BACKOFF_MAX_MS = 5_000;
 export abstract class FeedBase implements ChangeFeed {
   #health: FeedHealth = { state: "connecting", lastEventAt: null, lastContactAt: null, gaps: 0, losses: 0, lastError: null };
   #backoffMs = BACKOFF_MIN_MS;
+  /** When the current connection was made (Date.now()). */
+  #connectedAt = 0;
   #retry: NodeJS.Timeout | undefined;
   protected readonly listener: FeedListener;
   protected readonly log: FeedLog;
@@ -82,7 +84,7 @@ export abstract class FeedBase implements ChangeFeed {
     }
     // A failure reported while connecting has already scheduled the next attempt.
     if (this.closed || this.#retry !== undefined) return;
-    this.#backoffMs = BACKOFF_MIN_MS;
+    this.#connectedAt = Date.now();
     this.#set({ state: "connected", lastError: null });
     this.contact();
     this.gap();
@@ -95,6 +97,9 @@ export abstract class FeedBase implements ChangeFeed {
     const wasConnected = this.#health.state === "connected";
     this.#set({ state: "lost", lastError: message, losses: this.#health.losses + (wasConnected ? 1 : 0) });
     if (wasConnected) this.log("warn", `change feed: connection lost (${message}); reconnecting`);
+    // The backoff starts over only after a connection that lasted: one that fails again at once (a read
+    // the database keeps refusing) must not reconnect, and deliver "all", fifty times a second.
+    if (wasConnected && Date.now() - this.#connectedAt > BACKOFF_MAX_MS) this.#backoffMs = BACKOFF_MIN_MS;
     void this.disconnect();
     const delay = this.#backoffMs;
     this.#backoffMs = Math.min(BACKOFF_MAX_MS, this.#backoffMs * 2);
