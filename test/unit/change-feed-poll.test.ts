@@ -93,3 +93,26 @@ describe("PollFeed", () => {
     expect(keys(events)).toEqual(["all", "two"]);
   });
 });
+
+describe("the feed's reconnect backoff", () => {
+  it("doubles while a fresh connection fails at once, instead of starting over at each connect", async () => {
+    const table = new MemoryTable();
+    table.rowsAfter = async () => {
+      throw new Error("refused");
+    };
+    const retries: number[] = [];
+    const events: ChangeEvent[] = [];
+    feed = new PollFeed(
+      table,
+      {
+        onEvent: (event) => events.push(event),
+        onHealth: (health) => {
+          if (health.state === "lost" && health.retryInMs !== null) retries.push(health.retryInMs);
+        },
+      },
+      { intervalMs: 1, holeWaitMs: 0, timeoutMs: 1000, cleanupEveryMs: 0 },
+    ).start();
+    expect(await eventually(() => retries.length >= 4, 400, 5)).toBe(true);
+    expect(retries.slice(0, 4)).toEqual([50, 100, 200, 400]);
+  });
+});

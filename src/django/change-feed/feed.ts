@@ -18,6 +18,8 @@ export interface FeedHealth {
   readonly losses: number;
   /** The last failure's message (database errors name the location, password masked), null when none. */
   readonly lastError: string | null;
+  /** While lost: how long until the next attempt; null otherwise. */
+  readonly retryInMs: number | null;
 }
 
 export interface FeedListener {
@@ -40,7 +42,7 @@ export const BACKOFF_MIN_MS = 50;
 export const BACKOFF_MAX_MS = 5_000;
 
 export abstract class FeedBase implements ChangeFeed {
-  #health: FeedHealth = { state: "connecting", lastEventAt: null, lastContactAt: null, gaps: 0, losses: 0, lastError: null };
+  #health: FeedHealth = { state: "connecting", lastEventAt: null, lastContactAt: null, gaps: 0, losses: 0, lastError: null, retryInMs: null };
   #backoffMs = BACKOFF_MIN_MS;
   /** When the current connection was made (Date.now()). */
   #connectedAt = 0;
@@ -85,7 +87,7 @@ export abstract class FeedBase implements ChangeFeed {
     // A failure reported while connecting has already scheduled the next attempt.
     if (this.closed || this.#retry !== undefined) return;
     this.#connectedAt = Date.now();
-    this.#set({ state: "connected", lastError: null });
+    this.#set({ state: "connected", lastError: null, retryInMs: null });
     this.contact();
     this.gap();
   }
@@ -95,14 +97,14 @@ export abstract class FeedBase implements ChangeFeed {
     if (this.closed || this.#retry !== undefined) return;
     const message = error instanceof Error ? error.message : String(error);
     const wasConnected = this.#health.state === "connected";
-    this.#set({ state: "lost", lastError: message, losses: this.#health.losses + (wasConnected ? 1 : 0) });
-    if (wasConnected) this.log("warn", `change feed: connection lost (${message}); reconnecting`);
     // The backoff starts over only after a connection that lasted: one that fails again at once (a read
     // the database keeps refusing) must not reconnect, and deliver "all", fifty times a second.
     if (wasConnected && Date.now() - this.#connectedAt > BACKOFF_MAX_MS) this.#backoffMs = BACKOFF_MIN_MS;
-    void this.disconnect();
     const delay = this.#backoffMs;
     this.#backoffMs = Math.min(BACKOFF_MAX_MS, this.#backoffMs * 2);
+    this.#set({ state: "lost", lastError: message, losses: this.#health.losses + (wasConnected ? 1 : 0), retryInMs: delay });
+    if (wasConnected) this.log("warn", `change feed: connection lost (${message}); reconnecting`);
+    void this.disconnect();
     this.#retry = setTimeout(() => void this.#attempt(), delay);
   }
 
@@ -127,7 +129,7 @@ export abstract class FeedBase implements ChangeFeed {
   async close(): Promise<void> {
     if (this.closed) return;
     clearTimeout(this.#retry);
-    this.#set({ state: "closed" });
+    this.#set({ state: "closed", retryInMs: null });
     await this.disconnect();
   }
 
