@@ -3,8 +3,14 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import mysql from "mysql2/promise";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDatabaseUrl, type MysqlLocation } from "../../src/django/database-url.js";
+import { feedSql, runFeedSql } from "../../src/django/change-feed/admin.js";
+import type { ChangeEvent } from "../../src/django/change-feed/events.js";
+import { PollFeed } from "../../src/django/change-feed/poll-feed.js";
+import { MysqlPollSource } from "../../src/django/change-feed/poll-sources.js";
 import { startMariaDB, type MariaDBServer } from "../harness/mariadb.js";
+import { eventually } from "../support/eventually.js";
 import { defineChangeFeedSuite } from "./change-feed-suite.js";
 
 const run = promisify(execFile);
@@ -54,4 +60,47 @@ defineChangeFeedSuite({
     await server.stop();
     await server.restart();
   },
+});
+
+// After the suite (which removed the triggers, and whose Django tables stay): the change table's retention.
+describe("change feed on MariaDB 10.11: old change rows", () => {
+  const location = (user: string): MysqlLocation => ({ ...(parseDatabaseUrl(server.url) as MysqlLocation), user });
+  const count = async (where: string): Promise<number> =>
+    Number((await server.query<{ n: number }>(`SELECT COUNT(*) AS n FROM anp_feed_change WHERE ${where}`))[0]?.n);
+  let feed: PollFeed | undefined;
+
+  beforeAll(async () => {
+    await runFeedSql(location(server.user), feedSql("mysql", {}).install);
+    await server.query("INSERT INTO anp_feed_change (kind, k, at) VALUES ('user', '1', NOW(6) - INTERVAL 1 HOUR), ('user', '2', NOW(6) - INTERVAL 1 HOUR)");
+    await server.query("CREATE USER 'feed_reader'@'%'");
+    await server.query("GRANT SELECT ON django.* TO 'feed_reader'@'%'");
+  });
+  afterAll(async () => {
+    await feed?.close();
+    await runFeedSql(location(server.user), feedSql("mysql", {}).remove);
+  });
+
+  const start = (user: string, events: ChangeEvent[]): PollFeed =>
+    new PollFeed(new MysqlPollSource(location(user), 2000, 600), { onEvent: (event) => events.push(event) }, {
+      intervalMs: 10, holeWaitMs: 30_000, timeoutMs: 2000, cleanupEveryMs: 60_000,
+    }).start();
+
+  it("an account that may not DELETE keeps the rows, and the feed still works", async () => {
+    const events: ChangeEvent[] = [];
+    feed = start("feed_reader", events);
+    expect(await eventually(() => feed!.cleanupProblem !== null, 400, 5)).toBe(true);
+    expect(feed.cleanupProblem).toBe("ER_TABLEACCESS_DENIED_ERROR");
+    await server.query("UPDATE auth_user SET password = 'retention' WHERE id = (SELECT MIN(id) FROM (SELECT id FROM auth_user) u)");
+    expect(await eventually(() => events.some((event) => event.kind === "user"), 400, 5)).toBe(true);
+    expect(feed.health().state).toBe("connected");
+    expect(await count("at < NOW(6) - INTERVAL 600 SECOND")).toBe(2);
+    await feed.close();
+  });
+
+  it("an account that may deletes the rows past the retention, and only those", async () => {
+    feed = start(server.user, []);
+    expect(await eventually(async () => (await count("at < NOW(6) - INTERVAL 600 SECOND")) === 0, 400, 5)).toBe(true);
+    expect(feed.cleanupProblem).toBeNull();
+    expect(await count("TRUE")).toBeGreaterThan(0);
+  });
 });
