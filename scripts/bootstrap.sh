@@ -17,7 +17,7 @@ case "$mode" in
   demo) packages+=(libapache2-mod-wsgi-py3 chromium) ;;
   # clang and its runtimes (libFuzzer, ASan, UBSan) for the fuzz targets' short run (test/integration/fuzz.test.ts);
   # dpkg-dev (dpkg-shlibdeps, dpkg-buildflags) and lintian for the Debian package's (test/e2e/package-deb.test.ts).
-  test) packages+=(postgresql mariadb-server python3-psycopg2 python3-mysqldb subversion libapache2-mod-svn litmus rclone wget clang libclang-rt-dev python3-django-axes redis-server time libapache2-mod-wsgi-py3 chromium fail2ban dpkg-dev lintian) ;;
+  test) packages+=(postgresql mariadb-server sqlite3 python3-psycopg2 python3-mysqldb subversion libapache2-mod-svn litmus rclone wget clang libclang-rt-dev python3-django-axes redis-server time libapache2-mod-wsgi-py3 chromium fail2ban dpkg-dev lintian) ;;
   bench) packages+=(postgresql python3-psycopg2 wrk libapache2-mod-wsgi-py3) ;;
   *) echo "usage: $0 test|demo|bench" >&2; exit 2 ;;
 esac

@@ -10,9 +10,12 @@ import { doctorCommand } from "./cli/doctor.js";
 import { hashAudit } from "./cli/hash-audit.js";
 import { makePasswordCommand } from "./cli/make-password.js";
 import { statusCommand } from "./cli/status.js";
+import { installTriggersCommand, removeTriggersCommand } from "./cli/triggers.js";
 import { canCommand, groupsCommand } from "./cli/user-queries.js";
 
-const COMMANDS: readonly Command[] = [checkLogin, groupsCommand, canCommand, hashAudit, makePasswordCommand, doctorCommand, statusCommand];
+const COMMANDS: readonly Command[] = [
+  checkLogin, groupsCommand, canCommand, hashAudit, makePasswordCommand, doctorCommand, statusCommand, installTriggersCommand, removeTriggersCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

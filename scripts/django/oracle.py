@@ -155,6 +155,21 @@ def set_active(args):
     return {}
 
 
+def remove_from_group(args):
+    _user(args["username"]).groups.remove(Group.objects.get(name=args["group"]))
+    return {}
+
+
+def remove_permission(args):
+    _user(args["username"]).user_permissions.remove(_permission(args["perm"]))
+    return {}
+
+
+def remove_group_permission(args):
+    Group.objects.get(name=args["group"]).permissions.remove(_permission(args["perm"]))
+    return {}
+
+
 def delete_user(args):
     _user(args["username"]).delete()
     return {}
@@ -346,6 +361,7 @@ def version(_):
 
 COMMANDS = {f.__name__: f for f in [
     migrate, create_group, create_permission, create_user, set_password, set_raw_password, set_active,
+    remove_from_group, remove_permission, remove_group_permission,
     delete_user, get_password, check_password, groups_for_user, has_perm, make_password, check_encoded,
     must_update, audit_hashes, seed_demo, login, logout, expire_session, session_user, version,
 ]}

@@ -151,6 +151,18 @@ export class DjangoOracle {
   async setActive(username: string, active: boolean): Promise<void> {
     await this.request("set_active", { username, active });
   }
+  /** user.groups.remove(group) */
+  async removeFromGroup(username: string, group: string): Promise<void> {
+    await this.request("remove_from_group", { username, group });
+  }
+  /** user.user_permissions.remove(app_label.codename) */
+  async removePermission(username: string, perm: string): Promise<void> {
+    await this.request("remove_permission", { username, perm });
+  }
+  /** group.permissions.remove(app_label.codename) */
+  async removeGroupPermission(group: string, perm: string): Promise<void> {
+    await this.request("remove_group_permission", { group, perm });
+  }
   async deleteUser(username: string): Promise<void> {
     await this.request("delete_user", { username });
   }

@@ -82,7 +82,7 @@ export class MysqlDatabase implements Database {
 
 
 /** mysql2's ssl option: it checks the host name itself when verifyIdentity is set. */
-function mysqlTls(tls: TlsSettings): mysql.SslOptions {
+export function mysqlTls(tls: TlsSettings): mysql.SslOptions {
   const { ca, rejectUnauthorized } = driverTls(tls, "ssl-ca");
   return { ...(ca === undefined ? {} : { ca }), rejectUnauthorized, verifyIdentity: tls.verify === "full" };
 }
