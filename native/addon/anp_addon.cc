@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "anp_crypt.h"
+#include "anp_generations_js.h"
 #include "anp_fold.h"
 #include "anp_process.h"
 #include "anp_protocol.h"
@@ -394,6 +395,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("siphash128", Napi::Function::New(env, SipHash128, "siphash128"));
   anp::RegisterProcess(env, exports);
   anp::RegisterCrypt(env, exports);
+  anp::RegisterGenerations(env, exports);
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("encode", Napi::Function::New(env, Encode, "encode"));
   exports.Set("decode", Napi::Function::New(env, Decode, "decode"));

@@ -82,7 +82,27 @@ export interface Addon {
   readonly cryptMaxPassphrase: number;
   /** ANP_PROTOCOL_VERSION as compiled. */
   readonly protocolVersion: number;
+  /**
+   * anp_generations_map(): the generations table open on `fd`, read-write (formatted when it is not yet) or
+   * read-only. Throws an Error with code EINVAL (a size or layout this build does not know) or ERRNO.
+   */
+  generationsMap(fd: number, writable: boolean): GenerationsHandle;
+  generationsInfo(table: GenerationsHandle): { readonly slots: number; readonly epoch: bigint; readonly lease: bigint };
+  generationsSlot(table: GenerationsHandle, slot: number): bigint;
+  /** The slot's new generation; the table must be mapped writable. */
+  generationsBumpSlot(table: GenerationsHandle, slot: number): bigint;
+  generationsBumpEpoch(table: GenerationsHandle): bigint;
+  generationsSetLease(table: GenerationsHandle, untilNs: bigint): void;
+  /** anp_generations_current(): the children's rule for a kept answer's stamp. */
+  generationsCurrent(table: GenerationsHandle, epoch: bigint, slot: number, generation: bigint, nowNs: bigint): boolean;
+  /** CLOCK_MONOTONIC in nanoseconds, the lease's clock. */
+  generationsNow(): bigint;
+  /** Unmaps now rather than at garbage collection; later calls on the handle throw. */
+  generationsClose(table: GenerationsHandle): void;
 }
+
+/** A mapping of the generations table (native/anp_generations.h), opaque to TypeScript. */
+export type GenerationsHandle = { readonly __generationsTable: unique symbol };
 
 /** The package root: this file is src/native/addon.ts or dist/native/addon.js. */
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
