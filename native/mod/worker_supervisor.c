@@ -596,6 +596,11 @@ static int choose_admin(anp_supervisor *sv, const anp_server_conf *conf, uid_t h
                      conf->admin_user);
         return 0;
     }
+    /* The admin user must reach admin.sock, so the directory it made may be searched by others (never
+     * listed or written): the sockets' own modes keep them out, 0660 root:Group and 0600 the admin's. */
+    if (sv->admin_uid != 0) {
+        sv->dir_mode |= 0001;
+    }
     return 1;
 }
 

@@ -6,7 +6,7 @@
 // test the worker still closes without a byte and logs a warning; the STATUS frame on the request socket
 // gets no status.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -45,11 +45,11 @@ interface AttackResult {
   readonly closed: boolean;
 }
 
-/** The STATUS frame sent to `path` by a www-data process (its own uid and primary group, nothing else). */
-function attackAs(path: string): AttackResult {
+/** The STATUS frame sent to `path` by a process of `user` (its own uid and primary group, nothing else). */
+function attackAs(path: string, user = "www-data"): AttackResult {
   const run = spawnSync(
     "setpriv",
-    [`--reuid=${idOf("-u", "www-data")}`, `--regid=${idOf("-g", "www-data")}`, "--clear-groups", process.execPath, ATTACKER, path, encodeAdminRequest(7).toString("hex")],
+    [`--reuid=${idOf("-u", user)}`, `--regid=${idOf("-g", user)}`, "--clear-groups", process.execPath, ATTACKER, path, encodeAdminRequest(7).toString("hex")],
     { encoding: "utf8", timeout: 30_000 },
   );
   const line = run.stdout.trim().split("\n").pop() ?? "";
@@ -175,6 +175,30 @@ describeRequiring(nodeModuleBuilt() && IS_ROOT, "the module built (npm run build
     expect(result.stdout).toMatch(/^AUTHNZ_NODE WARNING - worker pid \d+, up \w+, start 2, hash queue 0: restarts 1 > 0 \| /);
     expect((await status("--crit-restarts", "0")).status).toBe(2);
     expect((await json()).status.pid).not.toBe(first);
+  });
+
+  test("NodeAuthAdminUser nobody: admin.sock is nobody's and 0600, nobody is answered through a directory it may search but not list, www-data is not", async () => {
+    const other = await startApache({
+      conf: [moduleServerDirectives(REPO_ROOT), "NodeAuthAdminUser nobody", basicLocation("/django/", "status", ["AuthBasicProvider node", `NodeAuthDjangoDatabase "sqlite://${join(dir, "users.sqlite3")}"`, "Require valid-user"])].join("\n"),
+      files: { "django/index.html": "django\n" },
+    });
+    try {
+      const match = /ANP0302: started worker pid \d+ \(.*?\) on (\S+) as /.exec(other.errorLog());
+      const path = join(dirname(match?.[1] ?? ""), "admin.sock");
+      expect(await eventually(() => existsSync(path))).toBe(true);
+      const st = statSync(path);
+      expect({ uid: st.uid, mode: st.mode & 0o7777 }).toEqual({ uid: idOf("-u", "nobody"), mode: 0o600 });
+      expect(statSync(dirname(path)).mode & 0o7777).toBe(0o711);
+      const answered = attackAs(path, "nobody");
+      expect(answered.error).toBeNull();
+      const kind = answered.bytes.length >= 10 ? parseInt(answered.bytes.slice(8, 10), 16) : -1;
+      expect(kind).toBe(ADMIN_KIND_STATUS | ANSWER_BIT);
+      expect(Buffer.from(answered.bytes, "hex").toString("latin1")).toContain("uptimeSeconds");
+      expect(attackAs(path)).toMatchObject({ error: "EACCES", bytes: "" });
+      expect(attackAs(match?.[1] ?? "", "nobody")).toMatchObject({ error: "EACCES", bytes: "" });
+    } finally {
+      await other.stop();
+    }
   });
 
   test("NodeAuthAdminUser naming httpd's User: httpd does not start (ANP0352)", async () => {
