@@ -1177,38 +1177,40 @@ static const char *set_worker_heartbeat(cmd_parms *cmd, void *dummy, const char 
     return NULL;
 }
 
-static const char *set_worker_user(cmd_parms *cmd, void *dummy, const char *name)
+/* A main-server directive naming a user: checked now so that a typo fails configtest rather than the
+ * worker's start. NULL when `name` is an existing user, else the message. */
+static const char *check_server_user(cmd_parms *cmd, const char *name)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     struct passwd pwd, *found = NULL;
     char buf[4096];
-    (void)dummy;
     if (err) {
         return err;
     }
-    /* Checked now so that a typo fails configtest rather than the worker's start. */
     if (getpwnam_r(name, &pwd, buf, sizeof(buf), &found) != 0 || !found) {
         return apr_psprintf(cmd->pool, "%s: no such user '%s'", cmd->cmd->name, name);
     }
-    server_conf(cmd)->worker_user = name;
     return NULL;
 }
 
-/* NodeAuthAdminUser: checked now, like NodeAuthWorkerUser, so a typo fails configtest. */
+static const char *set_worker_user(cmd_parms *cmd, void *dummy, const char *name)
+{
+    const char *err = check_server_user(cmd, name);
+    (void)dummy;
+    if (!err) {
+        server_conf(cmd)->worker_user = name;
+    }
+    return err;
+}
+
 static const char *set_admin_user(cmd_parms *cmd, void *dummy, const char *name)
 {
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    struct passwd pwd, *found = NULL;
-    char buf[4096];
+    const char *err = check_server_user(cmd, name);
     (void)dummy;
-    if (err) {
-        return err;
+    if (!err) {
+        server_conf(cmd)->admin_user = name;
     }
-    if (getpwnam_r(name, &pwd, buf, sizeof(buf), &found) != 0 || !found) {
-        return apr_psprintf(cmd->pool, "%s: no such user '%s'", cmd->cmd->name, name);
-    }
-    server_conf(cmd)->admin_user = name;
-    return NULL;
+    return err;
 }
 
 static const char *set_worker_log_level(cmd_parms *cmd, void *dummy, const char *level)

@@ -502,6 +502,8 @@ describe("apache2 -t", () => {
     ["a bad timeout", "NodeAuthTimeout soon", /NodeAuthTimeout: 'soon' is not a duration/],
     ["a timeout out of range", "NodeAuthTimeout 10ms", /NodeAuthTimeout: '10ms' is out of range/],
     ["an unknown worker user", "NodeAuthWorkerUser no-such-user-here", /NodeAuthWorkerUser: no such user 'no-such-user-here'/],
+    ["an unknown admin user", "NodeAuthAdminUser no-such-user-here", /NodeAuthAdminUser: no such user 'no-such-user-here'/],
+    ["an admin user in a virtual host", "<VirtualHost *:80>\nNodeAuthAdminUser nobody\n</VirtualHost>", /NodeAuthAdminUser cannot occur within <VirtualHost> section/],
     ["a relative node binary", "NodeAuthNodeBinary bin/node", /NodeAuthNodeBinary: 'bin\/node' must be an absolute path/],
     ["a node binary that does not exist", "NodeAuthNodeBinary /no/such/node", /NodeAuthNodeBinary: '\/no\/such\/node' is not an executable file/],
     ["a node binary that is a directory", "NodeAuthNodeBinary /usr/bin", /NodeAuthNodeBinary: '\/usr\/bin' is not an executable file/],
