@@ -51,7 +51,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("Basic 
   const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
   /** Password checks the worker answered for `user` (any status, or the one given). */
   const trips = (user: string, status = "[A-Z_]+"): number =>
-    count(`worker\\[\\d+\\]: \\w+: check_password user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
+    count(`\\[authnz_node:\\w+\\] \\[pid \\d+\\] ANP06\\d\\d: check_password user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
   /** mod_authn_socache's own debug line for a store. */
   const stored = (user: string): number => count(`AH01681: Cached authn credentials for ${escape(user)} in `);
 

@@ -92,7 +92,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`fail-c
   const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
   /** Requests of `operation` for `user` the worker answered (with `status`, when given). */
   const trips = (operation: string, user: string, status = "[A-Z_]+"): number =>
-    count(`worker\\[\\d+\\]: \\w+: ${operation} user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
+    count(`\\[authnz_node:\\w+\\] \\[pid \\d+\\] ANP06\\d\\d: ${operation} user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
 
   /** An unknown user at a location without the grant cache: once its line is logged, everything before it is. */
   async function settle(): Promise<void> {

@@ -73,7 +73,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`NodeAu
   const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
   /** Password checks the worker answered for `user` (any status, or the one given). */
   const trips = (user: string, status = "[A-Z_]+"): number =>
-    count(`worker\\[\\d+\\]: \\w+: check_password user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
+    count(`\\[authnz_node:\\w+\\] \\[pid \\d+\\] ANP06\\d\\d: check_password user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
   /** Password checks the grant cache answered for `user` (at `where`, when given). */
   const hits = (user: string, where?: string): number =>
     count(`ANP0519: user '${escape(user)}' granted from the grant cache \\(NodeAuthCacheSeconds \\d+ at ${where ? escape(where) : "[^)]*"}\\)`);
