@@ -1177,16 +1177,12 @@ static const char *set_worker_heartbeat(cmd_parms *cmd, void *dummy, const char 
     return NULL;
 }
 
-/* A main-server directive naming a user: checked now so that a typo fails configtest rather than the
- * worker's start. NULL when `name` is an existing user, else the message. */
-static const char *check_server_user(cmd_parms *cmd, const char *name)
+/* A directive naming a user: checked now so that a typo fails configtest rather than the worker's start.
+ * NULL when `name` is an existing user, else the message. */
+static const char *check_user_exists(cmd_parms *cmd, const char *name)
 {
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     struct passwd pwd, *found = NULL;
     char buf[4096];
-    if (err) {
-        return err;
-    }
     if (getpwnam_r(name, &pwd, buf, sizeof(buf), &found) != 0 || !found) {
         return apr_psprintf(cmd->pool, "%s: no such user '%s'", cmd->cmd->name, name);
     }
@@ -1195,8 +1191,11 @@ static const char *check_server_user(cmd_parms *cmd, const char *name)
 
 static const char *set_worker_user(cmd_parms *cmd, void *dummy, const char *name)
 {
-    const char *err = check_server_user(cmd, name);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     (void)dummy;
+    if (!err) {
+        err = check_user_exists(cmd, name);
+    }
     if (!err) {
         server_conf(cmd)->worker_user = name;
     }
@@ -1205,8 +1204,11 @@ static const char *set_worker_user(cmd_parms *cmd, void *dummy, const char *name
 
 static const char *set_admin_user(cmd_parms *cmd, void *dummy, const char *name)
 {
-    const char *err = check_server_user(cmd, name);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     (void)dummy;
+    if (!err) {
+        err = check_user_exists(cmd, name);
+    }
     if (!err) {
         server_conf(cmd)->admin_user = name;
     }
