@@ -67,6 +67,8 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("Postgr
         expect(await server!.statusAs("/valid/", "rita", PW)).toBe(200);
         expect(await server!.statusAs("/valid/", "rudy", PW)).toBe(200);
       }
+      await log.settle();
+      const rudyBefore = log.trips("rudy", "GRANTED");
       const lost = log.count("ANP0649: change feed of [^\\n]*: lost");
       const connected = log.feedsConnected();
       await writer.close();
@@ -97,8 +99,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("Postgr
       expect(rudy.filter((s) => s !== 200 && s !== 500)).toEqual([]);
       await log.settle();
       // Every grant rudy got while the feed was lost was the worker's own answer.
-      const granted = log.trips("rudy", "GRANTED");
-      expect(granted).toBeGreaterThanOrEqual(rudyGrantsBeforeFeed + 1);
+      expect(log.trips("rudy", "GRANTED") - rudyBefore).toBeGreaterThanOrEqual(Math.max(1, rudyGrantsBeforeFeed));
       console.log(`change feed e2e PostgreSQL 15 restart: ${rudyGrantsBeforeFeed} grants answered by the worker while the feed reconnected, ${rita.length} refusals checked`);
     });
 
@@ -128,13 +129,14 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("Postgr
       }, 50, 20)).toBe(true);
       // The real change after the flood is refused at once.
       for (let i = 0; i < 5; i++) expect(await server!.statusAs("/valid/", "fred", PW)).toBe(200);
-      await oracle.setActive("fred", false);
+      // Plain SQL on the test's connection: Django's own lost its connection when the server was restarted above.
+      await writer.exec("UPDATE auth_user SET is_active = ? WHERE id = ?", [false, ids.get("fred")]);
       const { ms, statuses } = await untilRefused(server!, "/valid/", "fred", PW, performance.now());
       expect(ms).toBeLessThan(CHANGE_BOUND_MS);
       expect(statuses.at(-1)).toBe(401);
       // The worker is still healthy and the feed still delivers: fran's kept grant is stopped by her change too.
       for (let i = 0; i < 5; i++) expect(await server!.statusAs("/valid/", "fran", PW)).toBe(200);
-      await oracle.setPassword("fran", "fran-new-Pw-2");
+      await writer.exec("UPDATE auth_user SET password = ? WHERE id = ?", ["md5$fransalt$ffeeddccbbaa99887766554433221100", ids.get("fran")]);
       expect((await untilRefused(server!, "/valid/", "fran", PW, performance.now())).ms).toBeLessThan(CHANGE_BOUND_MS);
     });
   });

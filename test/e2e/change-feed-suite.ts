@@ -298,10 +298,11 @@ export function defineInvalidationSuite(options: InvalidationSuiteOptions): void
       const { ms, statuses } = await untilRefused(server!, path, user, PW, since);
       expect(ms).toBeLessThan(CHANGE_BOUND_MS);
       expect(statuses.at(-1)).toBe(401);
-      // Refused for good: each later request reaches the worker (a refusal is never kept) and is refused.
+      // Refused for good. Where the worker refuses the password (not kept), each request asks it again; where
+      // it grants without the group or permission, that grant may be kept, and Require refuses it each time.
       for (let i = 0; i < 5; i++) expect(await server!.statusAs(path, user, PW)).toBe(401);
       await log.settle();
-      expect(log.trips(user) - before).toBeGreaterThanOrEqual(6);
+      expect(log.trips(user) - before).toBeGreaterThanOrEqual(path === "/valid/" ? 6 : 1);
     });
 
     test("a wrong password after a right one: 401 every time, each from the worker; the right one is still kept", async () => {
@@ -401,7 +402,7 @@ export function defineInvalidationSuite(options: InvalidationSuiteOptions): void
         }
         await log.settle();
         const oks = loop.answers.filter((a) => a.status === 200).length;
-        printFigures(options.label, kind.name, times, ` (${loop.answers.length} requests, ${oks} granted, ${log.trips(user, "GRANTED") - granted} of them by the worker; ${stale} granted after a commit)`);
+        printFigures(options.label, kind.name, times, ` (${loop.answers.length} requests, ${oks} granted, ${log.trips(user, "GRANTED") - granted} of them by the worker; ${stale} 200s arrived after the COMMIT returned, from requests in flight or kept grants not yet dropped)`);
         expect(loop.answers.filter((a) => a.status !== 200 && a.status !== 401)).toEqual([]);
         expect(Math.max(...times)).toBeLessThan(CHANGE_BOUND_MS);
         // The grants came from the store: the worker gave a few per trial (after each restore), the loop many more.
