@@ -71,8 +71,10 @@ export function changeFeedConf(databaseUrl: string, extra: readonly string[] = [
 export const FEED_FILES = Object.fromEntries(["valid", "group", "perm"].map((d) => [`${d}/index.html`, `${d}\n`]));
 
 /** The worker's own counts, from httpd's error log (the worker's lines reach it through a pipe). */
+/** Barrier names are unique in the file, however many WorkerLogs read one server's log. */
+let barriers = 0;
+
 export class WorkerLog {
-  #barriers = 0;
   constructor(private readonly server: () => ApacheServer) {}
 
   count(pattern: string): number {
@@ -91,7 +93,7 @@ export class WorkerLog {
 
   /** An unknown user (never kept): once the worker has logged it, it has logged everything before it. */
   async settle(): Promise<void> {
-    const name = `barrier-${String(++this.#barriers)}`;
+    const name = `barrier-${String(++barriers)}`;
     expect(await this.server().statusAs("/valid/", name, "none")).toBe(401);
     expect(await eventually(() => this.trips(name) === 1)).toBe(true);
   }
