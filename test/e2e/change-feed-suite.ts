@@ -382,6 +382,11 @@ export function defineInvalidationSuite(options: InvalidationSuiteOptions): void
       expect(await eventually(() => log.feedsConnected() > connected)).toBe(true);
     });
 
+    test("no password, old or new, is in the error log", () => {
+      const text = server!.errorLog();
+      for (const password of [PW, "twin-Pw-7", "other-Pw-2", "ann-alone-Pw-8"]) expect(text).not.toContain(password);
+    });
+
     test(`commit-to-refused while a client loops on keep-alive, ${TRIALS} trials per change kind (printed)`, async () => {
       const kinds = changeKinds(ref, options.label.startsWith("SQLite") ? (b) => (b ? 1 : 0) : (b) => b);
       for (const kind of kinds) {
