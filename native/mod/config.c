@@ -84,6 +84,9 @@ static const anp_django_option django_options[] = {
     {"pool_size", ANP_OPT_COUNT, 1, 64},
     {"row_cache_seconds", ANP_OPT_COUNT, 0, 3600},
     {"verified_cache", ANP_OPT_FLAG, 0, 0},
+    /* Stamped grants for the children's shared store (src/django/change-feed/) */
+    {"change_feed", ANP_OPT_FLAG, 0, 0},
+    {"change_feed_poll_ms", ANP_OPT_COUNT, 1, 1000},
     /* django-defender (src/brute-force/defender-settings.ts) */
     {"defender", ANP_OPT_LOCKOUT_MODE, 0, 0},
     {"defender_redis_url", ANP_OPT_REDIS_URL, 0, 0},
@@ -610,6 +613,24 @@ static const char *check_axes_forms(apr_pool_t *p, const apr_table_t *options, c
     return NULL;
 }
 
+/*
+ * A stamped grant says which user row the worker read; a row from the handler's row cache was read earlier,
+ * so django/handler.ts refuses change_feed on with row_cache_seconds above 0. Here within one section, as
+ * `key` is added; nested sections that combine them are refused by the worker's spec check at configtest.
+ */
+static const char *check_change_feed_forms(const apr_table_t *options, const char *key, const char *value)
+{
+    const char *feed = !strcmp(key, "change_feed") ? value : (options ? apr_table_get(options, "change_feed") : NULL);
+    const char *rows = !strcmp(key, "row_cache_seconds") ? value
+                       : (options ? apr_table_get(options, "row_cache_seconds") : NULL);
+
+    if (feed && !strcmp(feed, "on") && rows && atol(rows) > 0) {
+        return "change_feed: cannot be on with row_cache_seconds above 0 (a cached user row is not what a "
+               "stamped grant says was read)";
+    }
+    return NULL;
+}
+
 /* The database URL schemes the Django handler reads (docs/protocol.md, type=django). */
 const char *anp_config_check_database_url(apr_pool_t *p, const char *url)
 {
@@ -1011,7 +1032,8 @@ static const char *set_django_option(cmd_parms *cmd, void *dconf, const char *ke
         return apr_psprintf(cmd->pool, "%s: %s: must not contain control characters", cmd->cmd->name, key);
     }
     if ((err = check_option_value(cmd->pool, opt, value)) != NULL
-        || (err = check_axes_forms(cmd->pool, conf->django_options, key)) != NULL) {
+        || (err = check_axes_forms(cmd->pool, conf->django_options, key)) != NULL
+        || (err = check_change_feed_forms(conf->django_options, key, value)) != NULL) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
     if (!conf->django_options) {
