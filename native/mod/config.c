@@ -15,6 +15,7 @@
 #include "http_core.h"
 
 #include "anp_private.h"
+#include "anp_verdict_store.h"
 #include "config.h"
 #include "grant_cache.h"
 #include "session_config.h"
@@ -1199,6 +1200,44 @@ static const char *set_worker_heartbeat(cmd_parms *cmd, void *dummy, const char 
     return NULL;
 }
 
+/* NodeAuthSharedCacheEntries: a power of two the verdict store can lay out. */
+static const char *set_shared_cache_entries(cmd_parms *cmd, void *dummy, const char *value)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end = NULL;
+    unsigned long n;
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    n = strtoul(value, &end, 10);
+    if (!apr_isdigit(*value) || *end || n < ANP_VERDICT_MIN_ENTRIES || n > ANP_VERDICT_MAX_ENTRIES || (n & (n - 1))) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a power of two from %u to %u", cmd->cmd->name, value,
+                            ANP_VERDICT_MIN_ENTRIES, ANP_VERDICT_MAX_ENTRIES);
+    }
+    server_conf(cmd)->shared_cache_entries = (apr_uint32_t)n;
+    return NULL;
+}
+
+/* NodeAuthSharedCacheMaxAge: whole seconds, 1..ANP_MAX_SHARED_MAX_AGE. */
+static const char *set_shared_cache_max_age(cmd_parms *cmd, void *dummy, const char *value)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end = NULL;
+    long n;
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    n = strtol(value, &end, 10);
+    if (!apr_isdigit(*value) || *end || n < 1 || n > ANP_MAX_SHARED_MAX_AGE) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number of seconds from 1 to %d", cmd->cmd->name,
+                            value, ANP_MAX_SHARED_MAX_AGE);
+    }
+    server_conf(cmd)->shared_cache_max_age = (int)n;
+    return NULL;
+}
+
 /* A directive naming a user: checked now so that a typo fails configtest rather than the worker's start.
  * NULL when `name` is an existing user, else the message. */
 static const char *check_user_exists(cmd_parms *cmd, const char *name)
@@ -1378,6 +1417,12 @@ const command_rec anp_directives[] = {
                   "How long the worker may go without a heartbeat from its event loop (stopped, or stuck "
                   "in a handler) before httpd's parent kills and replaces it; httpd's monitor looks every "
                   "10 s (default 5s, 2s to 3600s, or off)"),
+    AP_INIT_TAKE1("NodeAuthSharedCacheEntries", set_shared_cache_entries, NULL, RSRC_CONF,
+                  "Entries of the store of stamped grants shared by httpd's children, made only when a section "
+                  "has NodeAuthDjangoOption change_feed on (a power of two, 64 to 4194304, default 16384)"),
+    AP_INIT_TAKE1("NodeAuthSharedCacheMaxAge", set_shared_cache_max_age, NULL, RSRC_CONF,
+                  "Seconds a stamped grant in the shared store may answer, however current its stamps: bounds "
+                  "how long a change the worker does not see is outlived (1 to 3600, default 60)"),
     AP_INIT_ITERATE("NodeAuthWorkerEnv", add_worker_env, NULL, RSRC_CONF,
                     "Names of variables of httpd's environment the worker also gets, besides PATH, LANG, "
                     "LC_* and TZ (NODE_* refused)"),
