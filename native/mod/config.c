@@ -835,6 +835,17 @@ int anp_config_grant_cache_wanted(server_rec *s)
     return 0;
 }
 
+int anp_config_change_feed_wanted(server_rec *s)
+{
+    for (; s; s = s->next) {
+        const anp_server_conf *conf = ap_get_module_config(s->module_config, &authnz_node_module);
+        if (conf && conf->change_feed_wanted) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void anp_config_note_group_require(cmd_parms *cmd)
 {
     /* cmd->context is the section's configuration vector; our record in it may not exist yet when no
@@ -1046,6 +1057,9 @@ static const char *set_django_option(cmd_parms *cmd, void *dconf, const char *ke
                             cmd->cmd->name, key);
     }
     apr_table_setn(conf->django_options, opt->key, value);
+    if (!strcmp(opt->key, "change_feed") && !strcmp(value, "on")) {
+        server_conf(cmd)->change_feed_wanted = 1;
+    }
     render_specs(cmd->pool, conf);
     return NULL;
 }

@@ -49,6 +49,9 @@ typedef struct {
     /* Set when a section of this server has NodeAuthCacheSeconds > 0: only then does child_init make the
      * grant cache, so a configuration without it costs no memory. */
     int grant_cache_wanted;
+    /* Set when a section of this server has NodeAuthDjangoOption change_feed on: only then does post_config
+     * make the generations table and the shared store of stamped grants (generations_file.h, shared_cache.h). */
+    int change_feed_wanted;
     /* The brute-force directives' worker flags (throttle_config.c), flag -> value; NULL: none set. */
     apr_table_t *throttle_flags;
 } anp_server_conf;
@@ -134,6 +137,9 @@ int anp_dir_cache_seconds(const anp_dir_conf *conf);
 
 /* Whether any section of any server enables the grant cache (decides child_init's allocation). */
 int anp_config_grant_cache_wanted(server_rec *s);
+
+/* Whether any section of any server has NodeAuthDjangoOption change_feed on. */
+int anp_config_change_feed_wanted(server_rec *s);
 
 /* NodeAuthTimeout in effect for a server. */
 apr_interval_time_t anp_server_timeout(const server_rec *s);
