@@ -76,7 +76,7 @@ static int same_key(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8])
 static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8], anp_kept_grant *out)
 {
     uint64_t before = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-    uint64_t counts;
+    uint64_t counts, written;
     uint64_t payload[PAYLOAD_WORDS];
     uint32_t i;
 
@@ -84,6 +84,7 @@ static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8
         return 0;
     }
     counts = load(&e->counts);
+    written = load(&e->written);
     for (i = 0; i < ANP_VERDICT_MAX_STAMPS; i++) {
         out->stamps[i].epoch = load(&e->stamps[i * STAMP_WORDS]);
         out->stamps[i].slot = (uint32_t)load(&e->stamps[i * STAMP_WORDS + 1]);
@@ -98,6 +99,7 @@ static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8
     }
     out->stamp_count = (uint32_t)(counts >> 32);
     out->payload_len = (uint32_t)counts;
+    out->written = written;
     if (out->stamp_count > ANP_VERDICT_MAX_STAMPS || out->payload_len >= ANP_VERDICT_PAYLOAD) {
         return 0;
     }

@@ -40,6 +40,7 @@ typedef struct {
     anp_generation_stamp stamps[ANP_VERDICT_MAX_STAMPS];
     uint32_t stamp_count;
     uint32_t payload_len;
+    uint64_t written;          /* the writer's `now` (ignored by put, which takes its own) */
     unsigned char payload[ANP_VERDICT_PAYLOAD];
 } anp_kept_grant;
 
@@ -49,7 +50,8 @@ size_t anp_verdict_store_bytes(uint32_t entries);
 /* Lays out a zeroed region of anp_verdict_store_bytes(entries) bytes. 0, or -1 for a bad count. */
 int anp_verdict_store_init(void *region, uint32_t entries);
 
-/* 1 and *out when an entry has `key`; 0 (a miss) otherwise, including while it is being written. */
+/* 1 and *out when an entry has `key`; 0 (a miss) otherwise, including while it is being written. out->written
+ * is the `now` it was put at, so the caller can bound an entry's age whatever its stamps say. */
 int anp_verdict_store_get(void *region, const unsigned char key[ANP_VERDICT_KEY_LEN], anp_kept_grant *out);
 
 /*

@@ -97,6 +97,23 @@ static void test_round_trip(void)
            "a stored answer comes back whole; another key misses");
 }
 
+static void test_written(void)
+{
+    void *store = shared_region(64);
+    unsigned char key[ANP_VERDICT_KEY_LEN];
+    anp_kept_grant v, got;
+    int ok;
+
+    make_key(key, 4, 1);
+    make_verdict(&v, 1, 1);
+    v.written = 999; /* ignored: the put's own `now` is what is kept */
+    ok = anp_verdict_store_put(store, key, &v, 1234) == 1 && anp_verdict_store_get(store, key, &got) == 1
+         && got.written == 1234;
+    ok = ok && anp_verdict_store_put(store, key, &v, 5678) == 1 && anp_verdict_store_get(store, key, &got) == 1
+         && got.written == 5678;
+    report(ok, "a reader gets the time its entry was put at, the newest put's");
+}
+
 static void test_refusals(void)
 {
     void *store = shared_region(64);
@@ -238,8 +255,9 @@ static void test_concurrency(void)
 
 int main(void)
 {
-    printf("1..5\n");
+    printf("1..6\n");
     test_round_trip();
+    test_written();
     test_refusals();
     test_replacement();
     test_stuck_writer();
