@@ -2,8 +2,11 @@
 // current, so code running as httpd's User (a CGI or PHP program, or code inside a child) must be able to
 // read it and must not be able to change it, by any route: a writable open, a shared writable mapping, a
 // read-only mapping made writable with mprotect, truncating, changing its mode, or replacing it in its
-// directory. The table is laid out as the module lays it out: a file of the worker's user (here nobody),
-// group httpd's Group, mode 0640, in a root-owned directory of mode 0710 with httpd's Group.
+// directory. The module itself is stricter: its file is the worker user's with mode 0600, and the children
+// read it through a read-only mapping inherited from httpd's parent, so httpd's User cannot even open it
+// (test/e2e/shared-store.test.ts). This test gives the attacker more than that, a file of the worker's user
+// (here nobody), group httpd's Group, mode 0640, in a root-owned directory of mode 0710 with httpd's Group,
+// so that its own read-only mapping is the one it tries to make writable.
 // The attacker is Python with ctypes, run as www-data with runuser.
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from "node:fs";
