@@ -15,6 +15,7 @@ import { seedDjango, type UserSpec } from "../fixtures/use-cases/django.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
 import { basicLocation } from "../support/httpd-conf.js";
+import { escapeRegExp as escape, workerCheckPassword } from "../support/error-log.js";
 
 const alice: UserSpec = { username: "alice", password: "pw-Alice-1" };
 const bob: UserSpec = { username: "bob", password: "pw-Bob-2" };
@@ -39,7 +40,6 @@ function conf(databaseUrl: string): string {
   ].join("\n");
 }
 
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("Basic answers cached by mod_authn_socache (AuthnCacheProvideFor node)", () => {
   let server: ApacheServer | undefined;
@@ -51,7 +51,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("Basic 
   const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
   /** Password checks the worker answered for `user` (any status, or the one given). */
   const trips = (user: string, status = "[A-Z_]+"): number =>
-    count(`\\[authnz_node:\\w+\\] \\[pid \\d+\\] ANP06\\d\\d: check_password user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
+    count(workerCheckPassword(user, status));
   /** mod_authn_socache's own debug line for a store. */
   const stored = (user: string): number => count(`AH01681: Cached authn credentials for ${escape(user)} in `);
 

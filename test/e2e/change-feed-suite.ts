@@ -18,6 +18,8 @@ import { RequestLoop } from "../harness/request-loop.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
 import { location } from "../support/httpd-conf.js";
+import { escapeRegExp, workerCheckPassword } from "../support/error-log.js";
+export { escapeRegExp };
 
 export const VIEW = "files.view_file";
 export const GROUP = "agents";
@@ -45,7 +47,6 @@ export interface InvalidationSuiteOptions {
   readonly prepare?: () => void;
 }
 
-export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The configuration: one handler spec per Require kind, each with the change feed on. */
 export function changeFeedConf(databaseUrl: string, extra: readonly string[] = []): string {
@@ -83,7 +84,7 @@ export class WorkerLog {
 
   /** Password checks the worker answered for `user` (any status, or the one given). */
   trips(user: string, status = "[A-Z_]+"): number {
-    return this.count(`\\[authnz_node:\\w+\\] \\[pid \\d+\\] ANP06\\d\\d: check_password user=${escapeRegExp(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
+    return this.count(workerCheckPassword(user, status));
   }
 
   /** The worker's "change feed ... connected" lines (ANP0648). */

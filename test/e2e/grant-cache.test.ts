@@ -18,6 +18,7 @@ import { seedDjango, type CheckSpec, type DjangoVerdict, type SeedSpec, type Use
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
 import { location } from "../support/httpd-conf.js";
+import { escapeRegExp as escape, workerCheckPassword } from "../support/error-log.js";
 
 const VIEW = "files.view_file";
 const SCRIPT = join(REPO_ROOT, "test/fixtures/e2e/handler.mjs");
@@ -62,7 +63,6 @@ const FILES = Object.fromEntries(
 );
 
 
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`NodeAuthCacheSeconds: the per-child grant cache (${NODE_MODULE_PATH})`, () => {
   let server: ApacheServer | undefined;
@@ -73,7 +73,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`NodeAu
   const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
   /** Password checks the worker answered for `user` (any status, or the one given). */
   const trips = (user: string, status = "[A-Z_]+"): number =>
-    count(`\\[authnz_node:\\w+\\] \\[pid \\d+\\] ANP06\\d\\d: check_password user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
+    count(workerCheckPassword(user, status));
   /** Password checks the grant cache answered for `user` (at `where`, when given). */
   const hits = (user: string, where?: string): number =>
     count(`ANP0519: user '${escape(user)}' granted from the grant cache \\(NodeAuthCacheSeconds \\d+ at ${where ? escape(where) : "[^)]*"}\\)`);

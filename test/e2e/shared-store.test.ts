@@ -18,6 +18,7 @@ import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { eventually } from "../support/eventually.js";
 import { location } from "../support/httpd-conf.js";
 import { describeRequiring } from "../support/optional.js";
+import { escapeRegExp as escape, workerCheckPassword } from "../support/error-log.js";
 
 const IS_ROOT = process.getuid?.() === 0;
 const hasPython = spawnSync("/usr/bin/python3", ["-c", "import os"]).status === 0;
@@ -51,7 +52,6 @@ function conf(databaseUrl: string, serverExtra: readonly string[] = []): string 
   ].join("\n");
 }
 
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describeRequiring(nodeModuleBuilt() && IS_ROOT, "the module built and root (the worker runs as nobody)")(`the shared store of stamped grants (${NODE_MODULE_PATH})`, () => {
   let server: ApacheServer | undefined;
@@ -63,7 +63,7 @@ describeRequiring(nodeModuleBuilt() && IS_ROOT, "the module built and root (the 
 
   const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
   const trips = (user: string, status = "[A-Z_]+"): number =>
-    count(`\\[authnz_node:\\w+\\] \\[pid \\d+\\] ANP06\\d\\d: check_password user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);
+    count(workerCheckPassword(user, status));
   const hits = (user: string): number => count(`ANP0540: user '${escape(user)}' granted from the shared store of stamped grants`);
 
   async function settle(): Promise<void> {

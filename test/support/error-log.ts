@@ -20,3 +20,18 @@ export function workerLine(level: "error" | "warn" | "info" | "debug", message: 
 
 /** The line every supervisor and test waits for; group 1 is the socket's path. */
 export const WORKER_LISTENING = workerLine("info", String.raw`listening on (\S+)`, "m", "ANP0601");
+
+/**
+ * The source of a regexp (for a global search) of the worker's debug line for one password check it answered
+ * for `user`, with `status` (a regexp source; any status by default): the tests count the checks that
+ * reached the worker with it, against those a cache in the module answered.
+ */
+export function workerCheckPassword(user: string, status = "[A-Z_]+"): string {
+  const quoted = escapeRegExp(JSON.stringify(user));
+  return String.raw`\[authnz_node:\w+\] \[pid \d+\] ANP06\d\d: check_password user=${quoted} handler=[^\n]*-> ${status}\b`;
+}
+
+/** `text` as a regexp source that matches exactly it. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
