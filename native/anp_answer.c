@@ -155,3 +155,34 @@ uint8_t anp_answer_throttle_scope(const anp_message *msg)
     }
     return f->value[0];
 }
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    int i;
+    for (i = 0; i < 8; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+int anp_answer_stamps(const anp_message *msg, anp_generation_stamp *out, int max)
+{
+    unsigned int i;
+    int n = 0;
+    if (msg == NULL || out == NULL || max <= 0) {
+        return 0;
+    }
+    for (i = 0; i < msg->field_count && n < max; i++) {
+        const anp_field *f = &msg->fields[i];
+        if (f->tag != ANP_TAG_STAMP || f->len != ANP_STAMP_LEN) {
+            continue;
+        }
+        out[n].epoch = get64(f->value);
+        out[n].slot = ((uint32_t)f->value[8] << 24) | ((uint32_t)f->value[9] << 16) | ((uint32_t)f->value[10] << 8)
+                      | (uint32_t)f->value[11];
+        out[n].generation = get64(f->value + 12);
+        n++;
+    }
+    return n;
+}

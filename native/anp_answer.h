@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anp_generations.h"
 #include "anp_protocol.h"
 
 #ifdef __cplusplus
@@ -63,6 +64,13 @@ uint32_t anp_answer_retry_after(const anp_message *msg);
 
 /* The answer's USER_FLAGS (ANP_USER_FLAG_* bits), or -1 when it has none or one with other bits set. */
 int anp_answer_user_flags(const anp_message *msg);
+
+/*
+ * The answer's STAMP fields, in their order, decoded into out[0..max): returns how many (0..max). A STAMP of
+ * another length than ANP_STAMP_LEN is not counted (the codec refuses such a frame anyway); 0 for a NULL msg or
+ * out, or max <= 0. Only a GRANTED answer carries stamps: the codec refuses them beside any other STATUS.
+ */
+int anp_answer_stamps(const anp_message *msg, anp_generation_stamp *out, int max);
 
 /* The answer's THROTTLE_SCOPE (ANP_THROTTLE_SCOPE_ADDRESS or _USER), or 0 when it has none or another value. */
 uint8_t anp_answer_throttle_scope(const anp_message *msg);

@@ -1,5 +1,7 @@
 /* anp_generations.c: the generations table's layout, mapping and rule (anp_generations.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "anp_generations.h"
 
 #include <errno.h>

@@ -72,6 +72,9 @@ extern "C" {
 #define ANP_TAG_USER_FLAGS 28
 /* Empty (0 bytes), CHECK_PASSWORD or CHECK_SESSION: answer USER_FLAGS with a grant. */
 #define ANP_TAG_WANT_USER_FLAGS 29
+/* ANP_STAMP_LEN bytes (u64 epoch, u32 slot, u64 generation), only beside GRANTED in a CHECK_PASSWORD or
+ * CHECK_SESSION answer, at most ANP_MAX_STAMPS: what the grant was read under (docs/protocol.md "Stamps"). */
+#define ANP_TAG_STAMP 30
 
 /* Fixed widths of the handshake's values (SipHash-2-4-128 keys and tags, docs/protocol.md). */
 #define ANP_NONCE_LEN 16
@@ -91,6 +94,9 @@ extern "C" {
 /* USER_FLAGS bits (Django's is_staff and is_superuser); any other bit set makes the frame malformed. */
 #define ANP_USER_FLAG_STAFF 0x01
 #define ANP_USER_FLAG_SUPERUSER 0x02
+/* A STAMP's value: epoch (u64), slot (u32), generation (u64); a grant carries at most two (a session's and its user's). */
+#define ANP_STAMP_LEN 20
+#define ANP_MAX_STAMPS 2
 
 /* The admin socket (admin.sock, docs/protocol.md "Admin socket"): the same frames, kinds of their own that
  * the request socket's rule tables do not know (so it refuses them). A STATUS request has no fields; its
@@ -163,7 +169,8 @@ long anp_writer_finish(anp_writer *w);
  * Checks the layout first (length prefix, field count, field bounds, trailing bytes), then the message
  * rules (known kind, allowed tags and their counts, fixed widths and lengths, STATUS 1..5 with THROTTLED only
  * in a CHECK_PASSWORD answer that has RETRY_AFTER, RETRY_AFTER 1..86400, HASH as 32 lowercase hex, USER_FLAGS
- * with known bits only and only beside GRANTED, USER in every GRANTED CHECK_SESSION answer).
+ * with known bits only and only beside GRANTED, USER in every GRANTED CHECK_SESSION answer, STAMP of
+ * ANP_STAMP_LEN bytes, at most ANP_MAX_STAMPS of them and only beside GRANTED).
  * When msg is not NULL and the frame is bad, msg->kind and msg->request_id hold the frame's header (0 when
  * the length prefix itself was bad) and msg->field_count is 0.
  */

@@ -73,10 +73,10 @@ static int same_key(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8])
 }
 
 /* Copies a stable entry; 0 when it was not stable throughout (then *out is garbage). */
-static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8], anp_verdict *out)
+static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8], anp_kept_grant *out)
 {
     uint64_t before = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-    uint64_t counts;
+    uint64_t counts, written;
     uint64_t payload[PAYLOAD_WORDS];
     uint32_t i;
 
@@ -84,6 +84,7 @@ static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8
         return 0;
     }
     counts = load(&e->counts);
+    written = load(&e->written);
     for (i = 0; i < ANP_VERDICT_MAX_STAMPS; i++) {
         out->stamps[i].epoch = load(&e->stamps[i * STAMP_WORDS]);
         out->stamps[i].slot = (uint32_t)load(&e->stamps[i * STAMP_WORDS + 1]);
@@ -98,6 +99,7 @@ static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8
     }
     out->stamp_count = (uint32_t)(counts >> 32);
     out->payload_len = (uint32_t)counts;
+    out->written = written;
     if (out->stamp_count > ANP_VERDICT_MAX_STAMPS || out->payload_len >= ANP_VERDICT_PAYLOAD) {
         return 0;
     }
@@ -105,7 +107,7 @@ static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8
     return 1;
 }
 
-int anp_verdict_store_get(void *region, const unsigned char key[ANP_VERDICT_KEY_LEN], anp_verdict *out)
+int anp_verdict_store_get(void *region, const unsigned char key[ANP_VERDICT_KEY_LEN], anp_kept_grant *out)
 {
     entry *set = set_of(region, key);
     uint64_t k[ANP_VERDICT_KEY_LEN / 8];
@@ -144,7 +146,7 @@ static entry *victim(entry *set, const uint64_t key[ANP_VERDICT_KEY_LEN / 8])
     return oldest;
 }
 
-static void write_entry(entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8], const anp_verdict *v, uint64_t now)
+static void write_entry(entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8], const anp_kept_grant *v, uint64_t now)
 {
     uint64_t payload[PAYLOAD_WORDS];
     uint32_t i;
@@ -166,7 +168,7 @@ static void write_entry(entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8], c
     }
 }
 
-int anp_verdict_store_put(void *region, const unsigned char key[ANP_VERDICT_KEY_LEN], const anp_verdict *verdict,
+int anp_verdict_store_put(void *region, const unsigned char key[ANP_VERDICT_KEY_LEN], const anp_kept_grant *verdict,
                           uint64_t now)
 {
     entry *set = set_of(region, key);

@@ -40,8 +40,9 @@ typedef struct {
     anp_generation_stamp stamps[ANP_VERDICT_MAX_STAMPS];
     uint32_t stamp_count;
     uint32_t payload_len;
+    uint64_t written;          /* the writer's `now` (ignored by put, which takes its own) */
     unsigned char payload[ANP_VERDICT_PAYLOAD];
-} anp_verdict;
+} anp_kept_grant;
 
 /* The region's size for `entries` entries (a power of two, MIN..MAX); 0 for any other count. */
 size_t anp_verdict_store_bytes(uint32_t entries);
@@ -49,15 +50,16 @@ size_t anp_verdict_store_bytes(uint32_t entries);
 /* Lays out a zeroed region of anp_verdict_store_bytes(entries) bytes. 0, or -1 for a bad count. */
 int anp_verdict_store_init(void *region, uint32_t entries);
 
-/* 1 and *out when an entry has `key`; 0 (a miss) otherwise, including while it is being written. */
-int anp_verdict_store_get(void *region, const unsigned char key[ANP_VERDICT_KEY_LEN], anp_verdict *out);
+/* 1 and *out when an entry has `key`; 0 (a miss) otherwise, including while it is being written. out->written
+ * is the `now` it was put at, so the caller can bound an entry's age whatever its stamps say. */
+int anp_verdict_store_get(void *region, const unsigned char key[ANP_VERDICT_KEY_LEN], anp_kept_grant *out);
 
 /*
  * Stores `verdict` under `key`, written at `now` (any clock that only goes forward; the oldest entry of a
  * full set is the one replaced). 1 when stored; 0 when not (a payload too long, more stamps than fit, or
  * every entry of the set being written at this instant).
  */
-int anp_verdict_store_put(void *region, const unsigned char key[ANP_VERDICT_KEY_LEN], const anp_verdict *verdict,
+int anp_verdict_store_put(void *region, const unsigned char key[ANP_VERDICT_KEY_LEN], const anp_kept_grant *verdict,
                           uint64_t now);
 
 #endif

@@ -26,6 +26,8 @@ import { WorkerServer } from "./worker/server.js";
 import { AdminServer } from "./worker/admin-server.js";
 import { workerStatus } from "./worker/status.js";
 import { checkSocketDirectory, removeStaleSocket } from "./worker/socket-file.js";
+import { GenerationsTable } from "./cache/generations-table.js";
+import { ChangeTracker } from "./cache/change-tracker.js";
 
 /** Time given to requests in flight after SIGTERM; the whole stop must take under 2 s. */
 const SHUTDOWN_GRACE_MS = 1200;
@@ -166,7 +168,7 @@ async function bootstrapOf(options: WorkerOptions, logger: Logger): Promise<Boot
 async function prepareHandlers(options: WorkerOptions, started: Started): Promise<HandlerRegistry> {
   const { uid, bootstrap, logger, hashQueue } = started;
   const registry = new HandlerRegistry({
-    factories: handlerFactories({ logger, hashLimiter: hashQueue, secretFiles: bootstrap?.secretFiles ?? null }),
+    factories: handlerFactories({ logger, hashLimiter: hashQueue, secretFiles: bootstrap?.secretFiles ?? null, changeTracker: started.tracker }),
     onCreate: (description) => logger.info("ANP0609", `handler ready: ${description}`),
   });
   if (bootstrap !== null) restrictSpecs(registry, new SpecPolicy(bootstrap.allowedSpecs, bootstrap.secretFiles));
@@ -193,13 +195,16 @@ async function prepareHandlers(options: WorkerOptions, started: Started): Promis
  * handler reads the database. A key that becomes blocked is logged once, with the address, the user,
  * the rule and the end of the block; never a password (the throttle never sees one).
  */
-function throttleFor(options: WorkerOptions, logger: Logger): NativeThrottle | null {
+function throttleFor(options: WorkerOptions, logger: Logger, tracker: ChangeTracker | null): NativeThrottle | null {
   if (options.throttle === null) return null;
-  const onBlock = (event: BlockEvent): void =>
+  const onBlock = (event: BlockEvent): void => {
+    // A block is a lockout the worker decided: kept grants must not be answered past it.
+    tracker?.lockout();
     logger.info(
       "ANP0611",
       `throttle: client ${event.ip} user ${JSON.stringify(event.user)} blocked (${event.kind}) until ${new Date(event.until).toISOString()} (${event.seconds} s)`,
     );
+  };
   return new NativeThrottle(options.throttle, { onBlock });
 }
 
@@ -224,6 +229,23 @@ interface Started {
   readonly throttle: NativeThrottle | null;
   /** Date.now() at the worker's start, for the admin status. */
   readonly startedAt: number;
+  /** The change tracker over the generations table (--generations-fd), or null without one. */
+  readonly tracker: ChangeTracker | null;
+}
+
+/**
+ * The generations table httpd's parent made (--generations-fd), mapped read-write (a new epoch begins), and
+ * the one tracker that writes it; null without the flag. A table that cannot be mapped stops the worker:
+ * the parent asked for stamped grants, and a worker giving none while the module expects them is a fault.
+ */
+function trackerFor(options: WorkerOptions, addon: Addon | null, logger: Logger): ChangeTracker | null {
+  if (options.generationsFd === null) return null;
+  if (addon === null) fatalConfig(new WorkerConfigError("--generations-fd", "needs the native addon (build/Release/anp_addon.node)"));
+  try {
+    return new ChangeTracker(GenerationsTable.open(addon, options.generationsFd, true), { logger });
+  } catch (err) {
+    fatalConfig(new WorkerConfigError("--generations-fd", `cannot map the generations table: ${(err as Error).message}`));
+  }
 }
 
 async function listen(options: WorkerOptions, started: Started, registry: HandlerRegistry): Promise<WorkerServer> {
@@ -238,6 +260,7 @@ async function listen(options: WorkerOptions, started: Started, registry: Handle
     connection: {
       registry,
       lockoutPolicies: throttle === null ? [hashQueue] : [throttle, hashQueue],
+      onLockout: () => started.tracker?.lockout(),
       logger,
       timeoutMs: options.timeoutMs,
       maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION,
@@ -336,7 +359,8 @@ async function main(): Promise<void> {
   logger = relayOutput(addon, options, logger);
   const bootstrap = await bootstrapOf(options, logger);
   if (addon !== null) await lowerPriority(addon, logger);
-  const started: Started = { uid, addon, bootstrap, logger, hashQueue: hashQueueFor(options), throttle: throttleFor(options, logger), startedAt };
+  const tracker = trackerFor(options, addon, logger);
+  const started: Started = { uid, addon, bootstrap, logger, hashQueue: hashQueueFor(options), throttle: throttleFor(options, logger, tracker), startedAt, tracker };
   const registry = await prepareHandlers(options, started);
   const server = await listen(options, started, registry);
   const admin = await listenAdmin(options, started, registry, server);
@@ -350,6 +374,7 @@ async function main(): Promise<void> {
       logger.warn("ANP0618", "stop took too long; exiting");
       process.exit(0);
     }, SHUTDOWN_HARD_LIMIT_MS).unref();
+    tracker?.close();
     void shutDown(server, admin, registry, logger);
   };
 }

@@ -15,6 +15,7 @@
 #include "http_core.h"
 
 #include "anp_private.h"
+#include "anp_verdict_store.h"
 #include "config.h"
 #include "grant_cache.h"
 #include "session_config.h"
@@ -84,6 +85,9 @@ static const anp_django_option django_options[] = {
     {"pool_size", ANP_OPT_COUNT, 1, 64},
     {"row_cache_seconds", ANP_OPT_COUNT, 0, 3600},
     {"verified_cache", ANP_OPT_FLAG, 0, 0},
+    /* Stamped grants for the children's shared store (src/django/change-feed/) */
+    {"change_feed", ANP_OPT_FLAG, 0, 0},
+    {"change_feed_poll_ms", ANP_OPT_COUNT, 1, 1000},
     /* django-defender (src/brute-force/defender-settings.ts) */
     {"defender", ANP_OPT_LOCKOUT_MODE, 0, 0},
     {"defender_redis_url", ANP_OPT_REDIS_URL, 0, 0},
@@ -610,6 +614,24 @@ static const char *check_axes_forms(apr_pool_t *p, const apr_table_t *options, c
     return NULL;
 }
 
+/*
+ * A stamped grant says which user row the worker read; a row from the handler's row cache was read earlier,
+ * so django/handler.ts refuses change_feed on with row_cache_seconds above 0. Here within one section, as
+ * `key` is added; nested sections that combine them are refused by the worker's spec check at configtest.
+ */
+static const char *check_change_feed_forms(const apr_table_t *options, const char *key, const char *value)
+{
+    const char *feed = !strcmp(key, "change_feed") ? value : (options ? apr_table_get(options, "change_feed") : NULL);
+    const char *rows = !strcmp(key, "row_cache_seconds") ? value
+                       : (options ? apr_table_get(options, "row_cache_seconds") : NULL);
+
+    if (feed && !strcmp(feed, "on") && rows && atol(rows) > 0) {
+        return "change_feed: cannot be on with row_cache_seconds above 0 (a cached user row is not what a "
+               "stamped grant says was read)";
+    }
+    return NULL;
+}
+
 /* The database URL schemes the Django handler reads (docs/protocol.md, type=django). */
 const char *anp_config_check_database_url(apr_pool_t *p, const char *url)
 {
@@ -807,6 +829,17 @@ int anp_config_grant_cache_wanted(server_rec *s)
     for (; s; s = s->next) {
         const anp_server_conf *conf = ap_get_module_config(s->module_config, &authnz_node_module);
         if (conf && conf->grant_cache_wanted) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int anp_config_change_feed_wanted(server_rec *s)
+{
+    for (; s; s = s->next) {
+        const anp_server_conf *conf = ap_get_module_config(s->module_config, &authnz_node_module);
+        if (conf && conf->change_feed_wanted) {
             return 1;
         }
     }
@@ -1011,7 +1044,8 @@ static const char *set_django_option(cmd_parms *cmd, void *dconf, const char *ke
         return apr_psprintf(cmd->pool, "%s: %s: must not contain control characters", cmd->cmd->name, key);
     }
     if ((err = check_option_value(cmd->pool, opt, value)) != NULL
-        || (err = check_axes_forms(cmd->pool, conf->django_options, key)) != NULL) {
+        || (err = check_axes_forms(cmd->pool, conf->django_options, key)) != NULL
+        || (err = check_change_feed_forms(conf->django_options, key, value)) != NULL) {
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
     if (!conf->django_options) {
@@ -1023,6 +1057,9 @@ static const char *set_django_option(cmd_parms *cmd, void *dconf, const char *ke
                             cmd->cmd->name, key);
     }
     apr_table_setn(conf->django_options, opt->key, value);
+    if (!strcmp(opt->key, "change_feed") && !strcmp(value, "on")) {
+        server_conf(cmd)->change_feed_wanted = 1;
+    }
     render_specs(cmd->pool, conf);
     return NULL;
 }
@@ -1174,6 +1211,44 @@ static const char *set_worker_heartbeat(cmd_parms *cmd, void *dummy, const char 
         return apr_psprintf(cmd->pool, "%s: '%s' is out of range (2s to 3600s, or off)", cmd->cmd->name, value);
     }
     server_conf(cmd)->worker_heartbeat = silence;
+    return NULL;
+}
+
+/* NodeAuthSharedCacheEntries: a power of two the verdict store can lay out. */
+static const char *set_shared_cache_entries(cmd_parms *cmd, void *dummy, const char *value)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end = NULL;
+    unsigned long n;
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    n = strtoul(value, &end, 10);
+    if (!apr_isdigit(*value) || *end || n < ANP_VERDICT_MIN_ENTRIES || n > ANP_VERDICT_MAX_ENTRIES || (n & (n - 1))) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a power of two from %u to %u", cmd->cmd->name, value,
+                            ANP_VERDICT_MIN_ENTRIES, ANP_VERDICT_MAX_ENTRIES);
+    }
+    server_conf(cmd)->shared_cache_entries = (apr_uint32_t)n;
+    return NULL;
+}
+
+/* NodeAuthSharedCacheMaxAge: whole seconds, 1..ANP_MAX_SHARED_MAX_AGE. */
+static const char *set_shared_cache_max_age(cmd_parms *cmd, void *dummy, const char *value)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end = NULL;
+    long n;
+    (void)dummy;
+    if (err) {
+        return err;
+    }
+    n = strtol(value, &end, 10);
+    if (!apr_isdigit(*value) || *end || n < 1 || n > ANP_MAX_SHARED_MAX_AGE) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number of seconds from 1 to %d", cmd->cmd->name,
+                            value, ANP_MAX_SHARED_MAX_AGE);
+    }
+    server_conf(cmd)->shared_cache_max_age = (int)n;
     return NULL;
 }
 
@@ -1356,6 +1431,12 @@ const command_rec anp_directives[] = {
                   "How long the worker may go without a heartbeat from its event loop (stopped, or stuck "
                   "in a handler) before httpd's parent kills and replaces it; httpd's monitor looks every "
                   "10 s (default 5s, 2s to 3600s, or off)"),
+    AP_INIT_TAKE1("NodeAuthSharedCacheEntries", set_shared_cache_entries, NULL, RSRC_CONF,
+                  "Entries of the store of stamped grants shared by httpd's children, made only when a section "
+                  "has NodeAuthDjangoOption change_feed on (a power of two, 64 to 4194304, default 16384)"),
+    AP_INIT_TAKE1("NodeAuthSharedCacheMaxAge", set_shared_cache_max_age, NULL, RSRC_CONF,
+                  "Seconds a stamped grant in the shared store may answer, however current its stamps: bounds "
+                  "how long a change the worker does not see is outlived (1 to 3600, default 60)"),
     AP_INIT_ITERATE("NodeAuthWorkerEnv", add_worker_env, NULL, RSRC_CONF,
                     "Names of variables of httpd's environment the worker also gets, besides PATH, LANG, "
                     "LC_* and TZ (NODE_* refused)"),

@@ -22,6 +22,12 @@
 #define ANP_MAX_HEARTBEAT apr_time_from_sec(3600)
 #define ANP_HEARTBEAT_OFF ((apr_interval_time_t)-1)
 
+/* The children's shared store of stamped grants (shared_cache.h), made only when a section has
+ * NodeAuthDjangoOption change_feed on. */
+#define ANP_DEFAULT_SHARED_ENTRIES 16384u
+#define ANP_DEFAULT_SHARED_MAX_AGE 60
+#define ANP_MAX_SHARED_MAX_AGE 3600
+
 /* The longest path a Unix socket address can hold (sun_path minus its NUL). */
 #define ANP_MAX_SOCKET_PATH 107
 
@@ -36,11 +42,16 @@ typedef struct {
     apr_array_header_t *worker_args; /* NodeAuthWorkerArgs: extra arguments, appended as given */
     apr_array_header_t *worker_env;  /* NodeAuthWorkerEnv: names (const char *) passed from httpd's environ */
     apr_interval_time_t worker_heartbeat; /* NodeAuthWorkerHeartbeat; 0: unset (ANP_DEFAULT_HEARTBEAT) */
+    apr_uint32_t shared_cache_entries; /* NodeAuthSharedCacheEntries; 0: unset (ANP_DEFAULT_SHARED_ENTRIES) */
+    int shared_cache_max_age;      /* NodeAuthSharedCacheMaxAge, seconds; 0: unset (ANP_DEFAULT_SHARED_MAX_AGE) */
     /* Per virtual host. */
     apr_interval_time_t timeout;   /* NodeAuthTimeout; 0: unset (ANP_DEFAULT_TIMEOUT) */
     /* Set when a section of this server has NodeAuthCacheSeconds > 0: only then does child_init make the
      * grant cache, so a configuration without it costs no memory. */
     int grant_cache_wanted;
+    /* Set when a section of this server has NodeAuthDjangoOption change_feed on: only then does post_config
+     * make the generations table and the shared store of stamped grants (generations_file.h, shared_cache.h). */
+    int change_feed_wanted;
     /* The brute-force directives' worker flags (throttle_config.c), flag -> value; NULL: none set. */
     apr_table_t *throttle_flags;
 } anp_server_conf;
@@ -126,6 +137,9 @@ int anp_dir_cache_seconds(const anp_dir_conf *conf);
 
 /* Whether any section of any server enables the grant cache (decides child_init's allocation). */
 int anp_config_grant_cache_wanted(server_rec *s);
+
+/* Whether any section of any server has NodeAuthDjangoOption change_feed on. */
+int anp_config_change_feed_wanted(server_rec *s);
 
 /* NodeAuthTimeout in effect for a server. */
 apr_interval_time_t anp_server_timeout(const server_rec *s);

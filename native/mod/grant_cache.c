@@ -25,6 +25,7 @@
 #include "anp_siphash.h"
 #include "anp_private.h"
 #include "grant_cache.h"
+#include "grant_key.h"
 #include "grant_payload.h"
 
 /* A power of two, twice the entries: chains stay about one entry long. */
@@ -58,72 +59,14 @@ static grant_cache *cache;
 /* The key                                                                                           */
 /* ------------------------------------------------------------------------------------------------ */
 
-/* Every part is preceded by its length (all ones for an absent one), so no two ways of splitting the
- * same bytes into parts hash alike: user "ab" with password "c" is not user "a" with password "bc". */
-#define ABSENT APR_UINT64_C(0xffffffffffffffff)
-
-static void sip_length(anp_siphash *s, apr_uint64_t n)
-{
-    unsigned char b[8];
-    int i;
-    for (i = 0; i < 8; i++) {
-        b[i] = (unsigned char)(n >> (8 * i));
-    }
-    anp_siphash_update(s, b, 8);
-}
-
-static void sip_part(anp_siphash *s, const char *text)
-{
-    apr_size_t len;
-    if (!text) {
-        sip_length(s, ABSENT);
-        return;
-    }
-    len = strlen(text);
-    sip_length(s, len);
-    anp_siphash_update(s, text, len);
-}
-
 int anp_grant_cache_key(const anp_grant_key_parts *parts, anp_grant_key *key)
 {
     grant_cache *c = cache;
-    anp_siphash s;
-    int i;
 
     if (!c) {
         return 0;
     }
-    anp_siphash_init(&s, c->key);
-    sip_part(&s, "mod_authnz_node grant cache 4");
-    sip_length(&s, (apr_uint64_t)parts->kind);
-    sip_length(&s, (apr_uint64_t)parts->want_user_flags);
-    sip_part(&s, parts->server_name);
-    sip_length(&s, parts->server_port);
-    sip_part(&s, parts->location);
-    sip_part(&s, parts->auth_name);
-    sip_length(&s, (apr_uint64_t)parts->seconds);
-    sip_length(&s, parts->handler_id);
-    sip_length(&s, parts->group_handler_id);
-    if (!parts->permissions) {
-        sip_length(&s, ABSENT);
-    }
-    else {
-        sip_length(&s, (apr_uint64_t)parts->permissions->nelts);
-        for (i = 0; i < parts->permissions->nelts; i++) {
-            sip_part(&s, APR_ARRAY_IDX(parts->permissions, i, const char *));
-        }
-    }
-    sip_part(&s, parts->client_ip);
-    sip_part(&s, parts->user);
-    sip_part(&s, parts->password);
-    if (!parts->session_key) {
-        sip_length(&s, ABSENT);
-    }
-    else {
-        sip_length(&s, parts->session_key_len);
-        anp_siphash_update(&s, parts->session_key, parts->session_key_len);
-    }
-    anp_siphash_final(&s, key->digest); /* wipes s */
+    anp_grant_key_digest(c->key, ANP_GRANT_KEY_CHILD, parts, key);
     return 1;
 }
 

@@ -54,6 +54,8 @@ typedef struct {
     int want_user_flags;                    /* WANT_USER_FLAGS sent */
     apr_uint32_t handler_id;                /* HANDLER_ID (this child's id: one per spec text) */
     apr_uint32_t group_handler_id;          /* GROUP_HANDLER_ID, 0: not sent */
+    const char *handler_spec;               /* HANDLER_ID's spec text (the shared store's key) */
+    const char *group_handler_spec;         /* GROUP_HANDLER_ID's spec text, NULL: not sent */
     const apr_array_header_t *permissions;  /* PERMISSION fields, NULL: none sent */
     const char *user;                       /* USER bytes */
     const char *password;                   /* PASSWORD bytes: only hashed, never kept */

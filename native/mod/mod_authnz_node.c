@@ -34,6 +34,7 @@
 #include "handler_ids.h"
 #include "providers.h"
 #include "session_hook.h"
+#include "shared_cache.h"
 #include "throttle_hook.h"
 #include "worker_supervisor.h"
 
@@ -67,6 +68,10 @@ static int anp_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     anp_log_group_owner(s, 0);
     anp_conf_tree_warn_traps(ptemp, s, 0);
     anp_authn_cache_configure(anp_conf_tree_caches_node(ptemp));
+    /* Only when asked for: without change_feed on, no store is made and requests take the usual path. */
+    if (anp_config_change_feed_wanted(s) && !anp_shared_cache_make(pconf, s)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return anp_worker_start(pconf, ptemp, s);
 }
 

@@ -20,6 +20,7 @@
 #include "providers.h"
 #include "request.h"
 #include "rpc.h"
+#include "shared_cache.h"
 #include "throttle_hook.h"
 #include "throttle_log.h"
 
@@ -56,6 +57,31 @@ authn_status anp_node_granted(request_rec *r, const anp_request *req, const char
     return AUTH_GRANTED;
 }
 
+/* Everything the request is made of but the per-request environ (URI, headers) and the client's headers:
+ * the same credentials from the same address in the same configuration get the answer the worker gave. */
+static void key_parts(request_rec *r, const anp_dir_conf *conf, const anp_request *req, int seconds,
+                      anp_grant_key_parts *parts)
+{
+    memset(parts, 0, sizeof(*parts));
+    parts->server_name = r->server->server_hostname;
+    parts->server_port = r->server->port;
+    parts->location = conf->location;
+    parts->auth_name = ap_auth_name(r);
+    parts->seconds = seconds;
+    parts->handler_id = req->handler_id;
+    parts->group_handler_id = req->group_handler_id;
+    parts->handler_spec = req->handler ? req->handler->spec : NULL;
+    parts->group_handler_spec = req->group_handler ? req->group_handler->spec : NULL;
+    parts->permissions = req->permissions;
+    parts->client_ip = req->client_ip;
+    parts->kind = req->kind;
+    parts->want_user_flags = req->want_user_flags;
+    parts->user = req->user;
+    parts->password = req->password;
+    parts->session_key = req->session_key;
+    parts->session_key_len = req->session_key_len;
+}
+
 int anp_node_granted_from_cache(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
                                 anp_grant_key *key, apr_time_t *asked_at)
 {
@@ -67,25 +93,7 @@ int anp_node_granted_from_cache(request_rec *r, const anp_dir_conf *conf, const 
     if (seconds <= 0) {
         return 0;
     }
-    memset(&parts, 0, sizeof(parts));
-    /* Everything the request is made of but the per-request environ (URI, headers) and the client's
-     * headers: the same credentials from the same address in the same configuration get the answer the
-     * worker gave them. */
-    parts.server_name = r->server->server_hostname;
-    parts.server_port = r->server->port;
-    parts.location = conf->location;
-    parts.auth_name = ap_auth_name(r);
-    parts.seconds = seconds;
-    parts.handler_id = req->handler_id;
-    parts.group_handler_id = req->group_handler_id;
-    parts.permissions = req->permissions;
-    parts.client_ip = req->client_ip;
-    parts.kind = req->kind;
-    parts.want_user_flags = req->want_user_flags;
-    parts.user = req->user;
-    parts.password = req->password;
-    parts.session_key = req->session_key;
-    parts.session_key_len = req->session_key_len;
+    key_parts(r, conf, req, seconds, &parts);
     if (!anp_grant_cache_key(&parts, key)) {
         return 0;
     }
@@ -101,8 +109,37 @@ int anp_node_granted_from_cache(request_rec *r, const anp_dir_conf *conf, const 
     return 0;
 }
 
+/* The shared store of stamped grants (change_feed on), asked before the grant cache: its answers are as
+ * current as the worker's change feed, the grant cache's up to NodeAuthCacheSeconds old. *have_key says
+ * whether a grant from the worker may be put there afterwards. */
+static int granted_from_shared(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
+                               anp_grant_key *key, int *have_key)
+{
+    anp_grant_key_parts parts;
+    anp_grant kept;
+
+    key_parts(r, conf, req, 0, &parts);
+    *have_key = anp_shared_cache_key(&parts, key);
+    if (!*have_key || !anp_shared_cache_get(r, key, &kept)) {
+        return 0;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  ANPLOGNO(0540) "user '%s' granted from the shared store of stamped grants (at %s)",
+                  req->user ? req->user : kept.user ? kept.user : "", where(conf));
+    anp_node_granted(r, req, kept.user, kept.groups, kept.held_permissions, kept.user_flags);
+    return 1;
+}
+
+/* Where a grant from the worker may be kept: the grant cache (asked_at != 0), the shared store (shared_ok). */
+typedef struct {
+    anp_grant_key key;
+    apr_time_t asked_at;
+    anp_grant_key shared_key;
+    int shared_ok;
+} kept_keys;
+
 static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
-                                     const anp_answer *ans, const anp_grant_key *key, apr_time_t asked_at)
+                                     const anp_answer *ans, const kept_keys *keys)
 {
     const char *renamed = ans->user && *ans->user && strcmp(ans->user, req->user) ? ans->user : NULL;
 
@@ -114,13 +151,18 @@ static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, c
     }
     /* Held permissions are all ones that were asked: rpc.c refused any other answer (anp_answer.c). */
     /* Only a grant is remembered: DENIED, USER_NOT_FOUND and errors ask the worker every time. */
-    if (asked_at) {
+    if (keys->asked_at || (keys->shared_ok && ans->stamp_count > 0)) {
         anp_grant grant;
         grant.user = renamed;
         grant.groups = req->group_handler ? ans->groups : NULL;
         grant.held_permissions = ans->permissions;
         grant.user_flags = req->want_user_flags ? ans->user_flags : -1;
-        anp_grant_cache_put(r, key, asked_at, anp_dir_cache_seconds(conf), &grant);
+        if (keys->asked_at) {
+            anp_grant_cache_put(r, &keys->key, keys->asked_at, anp_dir_cache_seconds(conf), &grant);
+        }
+        if (keys->shared_ok) {
+            anp_shared_cache_put(&keys->shared_key, ans->stamps, ans->stamp_count, &grant);
+        }
     }
     /* mod_authn_socache can only set r->user to the name typed: a renamed grant is not offered. */
     if (!renamed) {
@@ -131,12 +173,11 @@ static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, c
 
 /* The mapping of a worker's answer to a password check onto what mod_auth_basic understands. */
 static authn_status password_answer(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
-                                    const anp_answer *ans, const anp_grant_key *key, apr_time_t asked_at,
-                                    anp_throttled *thr)
+                                    const anp_answer *ans, const kept_keys *keys, anp_throttled *thr)
 {
     switch (ans->status) {
     case ANP_STATUS_GRANTED:
-        return password_granted(r, conf, req, ans, key, asked_at);
+        return password_granted(r, conf, req, ans, keys);
     case ANP_STATUS_DENIED:
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ANPLOGNO(0504) "user '%s': wrong password%s%s", req->user,
                       ans->reason ? ": " : "", ans->reason ? ans->reason : "");
@@ -162,8 +203,7 @@ static authn_status password_answer(request_rec *r, const anp_dir_conf *conf, co
 authn_status anp_node_check_password(request_rec *r, const char *user, const char *password, anp_throttled *thr)
 {
     const anp_dir_conf *conf = dir_conf(r);
-    anp_grant_key key;
-    apr_time_t asked_at;
+    kept_keys keys;
     anp_request req;
     anp_answer ans;
 
@@ -181,7 +221,8 @@ authn_status anp_node_check_password(request_rec *r, const char *user, const cha
         return AUTH_GENERAL_ERROR;
     }
     req.password = password;
-    if (anp_node_granted_from_cache(r, conf, &req, &key, &asked_at)) {
+    if (granted_from_shared(r, conf, &req, &keys.shared_key, &keys.shared_ok)
+        || anp_node_granted_from_cache(r, conf, &req, &keys.key, &keys.asked_at)) {
         return AUTH_GRANTED;
     }
     if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
@@ -189,7 +230,7 @@ authn_status anp_node_check_password(request_rec *r, const char *user, const cha
                       ANPLOGNO(0502) "checking the password of user '%s' failed: %s", user, ans.reason);
         return AUTH_GENERAL_ERROR;
     }
-    return password_answer(r, conf, &req, &ans, &key, asked_at, thr);
+    return password_answer(r, conf, &req, &ans, &keys, thr);
 }
 
 /*

@@ -13,6 +13,8 @@
 #include "httpd.h"
 #include "apr_tables.h"
 
+#include "anp_generations.h"
+#include "anp_protocol.h"
 #include "request.h"
 
 typedef struct {
@@ -25,6 +27,8 @@ typedef struct {
     apr_uint32_t retry_after;   /* THROTTLED: RETRY_AFTER, 1..86400 seconds; 0 for any other status */
     int throttle_scope;         /* THROTTLED: ANP_THROTTLE_SCOPE_*, or 0 when the answer named none */
     int user_flags;             /* USER_FLAGS (ANP_USER_FLAG_* bits); -1: the answer has none */
+    anp_generation_stamp stamps[ANP_MAX_STAMPS]; /* GRANTED: its STAMP fields (shared_cache.h) */
+    int stamp_count;            /* 0..ANP_MAX_STAMPS; 0 for any other status */
 } anp_answer;
 
 /* Sends the request and reads its answer. APR_SUCCESS: *ans holds the worker's answer. Otherwise

@@ -49,6 +49,7 @@
 #include "worker_spec_check.h"
 #include "worker_stderr.h"
 #include "worker_supervisor.h"
+#include "generations_file.h"
 
 /* A worker that lived this long is restarted at once; one that died sooner waits. */
 #define ANP_STABLE_RUN apr_time_from_sec(10)
@@ -84,6 +85,7 @@ typedef struct {
     const char *socket_dir;     /* removed at stop when the module made it */
     const char *socket_path;
     const char *admin_path;     /* admin.sock beside the socket: status for root and NodeAuthAdminUser */
+    const char *generations_path; /* the generations table (change_feed on), NULL: none */
     uid_t admin_uid;            /* admin.sock's owner: root, or NodeAuthAdminUser */
     int *starts;                /* the worker's starts since httpd started (in the process pool) */
     char start_arg[16];         /* --start-count's value, written before each fork */
@@ -220,6 +222,16 @@ static void close_inherited_fds(int bootstrap_fd, int heartbeat_fd)
     close_from(heartbeat >= 0 ? ANP_HEARTBEAT_FD + 1 : ANP_BOOTSTRAP_FD + 1);
 }
 
+/* Still root: the generations table, opened read-write at ANP_GENERATIONS_FD (after the admin listener). */
+static void give_generations(const anp_supervisor *sv)
+{
+    int err;
+
+    if (sv->generations_path && (err = anp_generations_file_give(sv->generations_path)) != 0) {
+        child_fail_id(ANPLOGNO(0355), "open the generations table", err);
+    }
+}
+
 /*
  * Still root, after the restart delay (so that while it runs the socket is absent and checks are
  * refused at once rather than queued): the worker's listening socket, at descriptor 3. It is made in
@@ -300,6 +312,7 @@ static void become_worker(const anp_supervisor *sv, int delay, int bootstrap_fd)
     }
     give_listener(sv);
     give_admin_listener(sv);
+    give_generations(sv);
     if (sv->drop_privileges) {
         if (setgid(sv->gid) != 0) {
             child_fail("setgid", errno);
@@ -461,6 +474,8 @@ static void maintenance(int reason, void *data, int status)
     unregister(sv);
     anp_socket_remove(sv->socket_dir, sv->socket_path);
     anp_socket_remove(sv->socket_dir, sv->admin_path);
+    /* No kept grant outlives the worker that stamped it. */
+    anp_generations_file_end_lease(sv->server);
     if (reason == APR_OC_REASON_LOST && pid > 0) {
         /* Lost track of it, but it may still run: never leave two workers on one socket. */
         kill(pid, SIGTERM);
@@ -521,6 +536,10 @@ static apr_status_t stop_worker(void *data)
         }
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, sv->server, ANPLOGNO(0307) "worker pid %" APR_PID_T_FMT " stopped",
                      pid);
+    }
+    anp_generations_file_end_lease(sv->server);
+    if (sv->generations_path) {
+        unlink(sv->generations_path);
     }
     anp_heartbeat_close(&sv->beats);
     anp_socket_remove(sv->socket_dir, sv->socket_path);
@@ -719,6 +738,10 @@ static const char *const *worker_argv(const anp_supervisor *sv, const anp_server
         push(argv, "--heartbeat-fd");
         push(argv, "5");
     }
+    if (sv->generations_path) {
+        push(argv, "--generations-fd");
+        push(argv, "7");
+    }
     if (conf->worker_log_level) {
         push(argv, "--log-level");
         push(argv, conf->worker_log_level);
@@ -820,6 +843,11 @@ int anp_worker_start(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!anp_socket_dir_prepare(s, sv->socket_dir, sv->socket_uid, sv->socket_gid, sv->dir_mode)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (anp_config_change_feed_wanted(s)
+        && !(sv->generations_path = anp_generations_file_make(pconf, s, sv->socket_dir,
+                                                              sv->drop_privileges ? sv->uid : httpd_uid))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* Each request carries its own server's NodeAuthTimeout; the cap must let the longest of them run. */

@@ -104,6 +104,13 @@ static void check_not_error(const anp_message *msg, const anp_answer_expect *exp
         REQUIRE(anp_answer_user_flags(msg) >= 0 && anp_answer_user_flags(msg) <= 3);
     }
     REQUIRE(!(verdict == ANP_VERDICT_USER_NOT_FOUND && expect->kind == ANP_KIND_CHECK_SESSION));
+    {
+        /* Stamps ride only on a grant, two at most: nothing else could be kept by a child. */
+        anp_generation_stamp stamps[ANP_MAX_STAMPS + 1];
+        int stamped = anp_answer_stamps(msg, stamps, ANP_MAX_STAMPS + 1);
+        REQUIRE(stamped <= ANP_MAX_STAMPS);
+        REQUIRE(stamped == 0 || verdict == ANP_VERDICT_GRANTED);
+    }
     if (verdict == ANP_VERDICT_THROTTLED) {
         /* A throttle always says how long, and only a password check is ever throttled. */
         REQUIRE(expect->kind == ANP_KIND_CHECK_PASSWORD);

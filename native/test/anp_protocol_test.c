@@ -364,6 +364,50 @@ static void test_session_verdict(void)
     CHECK(session_answer(&msg, ANP_KIND_CHECK_SESSION, ANP_STATUS_DENIED, NULL, 0) == ANP_E_MALFORMED);
 }
 
+/* STAMP: 20 bytes, big-endian epoch / slot / generation, at most two and only beside GRANTED. */
+static void test_stamps(void)
+{
+    static anp_message msg;
+    static const uint8_t one[ANP_STAMP_LEN] = {0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0x12, 0x34,
+                                               0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+    static const uint8_t two[ANP_STAMP_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1,
+                                               0, 0, 0, 0, 0, 0, 0, 0};
+    anp_generation_stamp out[ANP_MAX_STAMPS + 1];
+    uint8_t buf[256];
+    anp_writer w;
+    long n;
+
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD | ANP_ANSWER_BIT, 5);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_GRANTED);
+    anp_put_field(&w, ANP_TAG_STAMP, one, sizeof(one));
+    anp_put_field(&w, ANP_TAG_STAMP, two, sizeof(two));
+    n = anp_writer_finish(&w);
+    CHECK(n > 0 && anp_decode(buf, (size_t)n, &msg) == n);
+    CHECK(anp_answer_stamps(&msg, out, ANP_MAX_STAMPS + 1) == 2);
+    CHECK(out[0].epoch == 7 && out[0].slot == 0x1234 && out[0].generation == UINT64_C(0x0102030405060708));
+    CHECK(out[1].epoch == UINT64_C(0xfffffffffffffffe) && out[1].slot == 1 && out[1].generation == 0);
+    CHECK(anp_answer_stamps(&msg, out, 1) == 1 && out[0].slot == 0x1234);
+    CHECK(anp_answer_stamps(&msg, out, 0) == 0 && anp_answer_stamps(NULL, out, 2) == 0);
+    /* A third stamp, a stamp beside DENIED, and one of 19 bytes never leave the writer. */
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_SESSION | ANP_ANSWER_BIT, 6);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_GRANTED);
+    anp_put_str(&w, ANP_TAG_USER, "alice");
+    anp_put_field(&w, ANP_TAG_STAMP, one, sizeof(one));
+    anp_put_field(&w, ANP_TAG_STAMP, one, sizeof(one));
+    anp_put_field(&w, ANP_TAG_STAMP, two, sizeof(two));
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD | ANP_ANSWER_BIT, 7);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_DENIED);
+    anp_put_field(&w, ANP_TAG_STAMP, one, sizeof(one));
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD | ANP_ANSWER_BIT, 8);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_GRANTED);
+    anp_put_field(&w, ANP_TAG_STAMP, one, sizeof(one) - 1);
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    CHECK(!anp_tag_allowed(ANP_KIND_GROUPS_FOR_USER | ANP_ANSWER_BIT, ANP_TAG_STAMP));
+    CHECK(!anp_tag_allowed(ANP_KIND_CHECK_PASSWORD, ANP_TAG_STAMP));
+}
+
 int main(void)
 {
     test_wipe();
@@ -375,6 +419,7 @@ int main(void)
     test_throttled_verdict();
     test_throttled_codec();
     test_session_verdict();
+    test_stamps();
     printf("1..%d\n", checks);
     return failures == 0 ? 0 : 1;
 }

@@ -36,6 +36,7 @@
 
 #include "grant_cache.h"
 #include "grant_payload.h"
+#include "grant_key.h"
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Stand-ins for httpd, and the wrapped APR calls                                                    */
@@ -689,6 +690,35 @@ static void test_key(void)
               "differently, or another child's key give another");
 }
 
+/* The shared store's form (grant_key.c): one key for all children, so it hashes the handlers' spec texts,
+ * not a child's handler ids nor NodeAuthCacheSeconds, and it never equals the per-child form's digest. */
+static void test_shared_key(void)
+{
+    static const unsigned char key[ANP_SIPHASH_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    anp_grant_key_parts parts = parts_of("ab", "c"), other;
+    anp_grant_key a, b;
+    int ok;
+
+    parts.handler_spec = "type=django\ndatabase=sqlite:///a";
+    anp_grant_key_digest(key, ANP_GRANT_KEY_SHARED, &parts, &a);
+    other = parts, other.handler_id = 7, other.group_handler_id = 0, other.seconds = 99;
+    anp_grant_key_digest(key, ANP_GRANT_KEY_SHARED, &other, &b);
+    ok = memcmp(a.digest, b.digest, ANP_GRANT_KEY_LEN) == 0;
+    other = parts, other.handler_spec = "type=django\ndatabase=sqlite:///b";
+    anp_grant_key_digest(key, ANP_GRANT_KEY_SHARED, &other, &b);
+    ok = ok && memcmp(a.digest, b.digest, ANP_GRANT_KEY_LEN) != 0;
+    other = parts, other.group_handler_spec = parts.handler_spec;
+    anp_grant_key_digest(key, ANP_GRANT_KEY_SHARED, &other, &b);
+    ok = ok && memcmp(a.digest, b.digest, ANP_GRANT_KEY_LEN) != 0;
+    other = parts, other.password = "d";
+    anp_grant_key_digest(key, ANP_GRANT_KEY_SHARED, &other, &b);
+    ok = ok && memcmp(a.digest, b.digest, ANP_GRANT_KEY_LEN) != 0;
+    anp_grant_key_digest(key, ANP_GRANT_KEY_CHILD, &parts, &b);
+    ok = ok && memcmp(a.digest, b.digest, ANP_GRANT_KEY_LEN) != 0;
+    check(ok, "the shared form: handler ids and seconds do not count, spec texts and the password do, and it "
+              "never equals the per-child form under the same key");
+}
+
 /* A renamed user of `len` bytes, nothing else: a payload of len + 4 bytes. */
 static int bound_case(apr_uint32_t i, size_t len)
 {
@@ -790,12 +820,13 @@ static void test_refusals_and_expiry(void)
               "window's end; a stopped child's cache is gone");
 }
 
-#define PLANNED 11
+#define PLANNED 12
 
 static void run_all(void)
 {
     test_no_cache();
     test_key();
+    test_shared_key();
     test_bounds();
     test_lock_failure();
     test_refusals_and_expiry();

@@ -48,7 +48,7 @@ static void make_key(unsigned char key[ANP_VERDICT_KEY_LEN], uint64_t set, uint6
 }
 
 /* An answer wholly derived from (n, version): a reader can tell a mixed one. */
-static void make_verdict(anp_verdict *v, uint64_t n, uint64_t version)
+static void make_verdict(anp_kept_grant *v, uint64_t n, uint64_t version)
 {
     uint32_t i;
     memset(v, 0, sizeof(*v));
@@ -66,7 +66,7 @@ static void make_verdict(anp_verdict *v, uint64_t n, uint64_t version)
 }
 
 /* Field by field: the stamps' padding is not part of an answer. */
-static int same_verdict(const anp_verdict *a, const anp_verdict *b)
+static int same_verdict(const anp_kept_grant *a, const anp_kept_grant *b)
 {
     uint32_t i;
     if (a->stamp_count != b->stamp_count || a->payload_len != b->payload_len
@@ -86,7 +86,7 @@ static void test_round_trip(void)
 {
     void *store = shared_region(64);
     unsigned char key[ANP_VERDICT_KEY_LEN], other[ANP_VERDICT_KEY_LEN];
-    anp_verdict v, got;
+    anp_kept_grant v, got;
 
     make_key(key, 3, 1);
     make_key(other, 3, 2);
@@ -97,11 +97,28 @@ static void test_round_trip(void)
            "a stored answer comes back whole; another key misses");
 }
 
+static void test_written(void)
+{
+    void *store = shared_region(64);
+    unsigned char key[ANP_VERDICT_KEY_LEN];
+    anp_kept_grant v, got;
+    int ok;
+
+    make_key(key, 4, 1);
+    make_verdict(&v, 1, 1);
+    v.written = 999; /* ignored: the put's own `now` is what is kept */
+    ok = anp_verdict_store_put(store, key, &v, 1234) == 1 && anp_verdict_store_get(store, key, &got) == 1
+         && got.written == 1234;
+    ok = ok && anp_verdict_store_put(store, key, &v, 5678) == 1 && anp_verdict_store_get(store, key, &got) == 1
+         && got.written == 5678;
+    report(ok, "a reader gets the time its entry was put at, the newest put's");
+}
+
 static void test_refusals(void)
 {
     void *store = shared_region(64);
     unsigned char key[ANP_VERDICT_KEY_LEN];
-    anp_verdict v, got;
+    anp_kept_grant v, got;
     int ok;
 
     make_key(key, 5, 1);
@@ -120,7 +137,7 @@ static void test_replacement(void)
 {
     void *store = shared_region(64);
     unsigned char key[ANP_VERDICT_KEY_LEN];
-    anp_verdict v, got;
+    anp_kept_grant v, got;
     uint64_t n;
     int ok = 1;
 
@@ -152,7 +169,7 @@ static void test_stuck_writer(void)
 {
     void *store = shared_region(64);
     unsigned char key[ANP_VERDICT_KEY_LEN];
-    anp_verdict v, got;
+    anp_kept_grant v, got;
     uint64_t *seq;
     int ok;
 
@@ -173,7 +190,7 @@ static void test_stuck_writer(void)
 static void writer(void *store, unsigned seed, time_t deadline)
 {
     unsigned char key[ANP_VERDICT_KEY_LEN];
-    anp_verdict v;
+    anp_kept_grant v;
     uint64_t now = 0;
 
     srand(seed);
@@ -190,7 +207,7 @@ static void writer(void *store, unsigned seed, time_t deadline)
 static void reader(void *store, unsigned seed, time_t deadline, long *hits)
 {
     unsigned char key[ANP_VERDICT_KEY_LEN];
-    anp_verdict got, want;
+    anp_kept_grant got, want;
     long found = 0;
 
     srand(seed);
@@ -238,8 +255,9 @@ static void test_concurrency(void)
 
 int main(void)
 {
-    printf("1..5\n");
+    printf("1..6\n");
     test_round_trip();
+    test_written();
     test_refusals();
     test_replacement();
     test_stuck_writer();

@@ -16,6 +16,9 @@ export const DEFAULT_POOL_SIZE = 4;
 export const MAX_POOL_SIZE = 64;
 export const MAX_ROW_CACHE_SECONDS = 3600;
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
+/** change_feed_poll_ms: how often MySQL's and SQLite's change table is read (PostgreSQL is told, not polled). */
+export const DEFAULT_CHANGE_FEED_POLL_MS = 10;
+export const MAX_CHANGE_FEED_POLL_MS = 1000;
 
 export interface DjangoSettings {
   readonly database: DatabaseLocation;
@@ -34,10 +37,14 @@ export interface DjangoSettings {
   readonly session: SessionOptions;
   /** The django_version option, or the default. */
   readonly djangoVersion: string;
+  /** change_feed: subscribe to the database's change feed and give stamped grants (docs/change-feed.md). */
+  readonly changeFeed: boolean;
+  /** change_feed_poll_ms: the MySQL/SQLite feed's poll interval. */
+  readonly changeFeedPollMs: number;
 }
 
 /** The spec keys besides the user-model mapping's (MAPPING_SPEC_KEYS); test/unit/django-options-c-ts.test.ts holds them to config.c. */
-export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache", ...DEFENDER_SPEC_KEYS, ...AXES_KEYS, ...SESSION_KEYS];
+export const SETTINGS_KEYS = ["type", "database", "hashers", "django_version", "upgrade_hashes", "pool_size", "row_cache_seconds", "verified_cache", "change_feed", "change_feed_poll_ms", ...DEFENDER_SPEC_KEYS, ...AXES_KEYS, ...SESSION_KEYS];
 const MAPPING_KEY_TO_FIELD = new Map(
   (Object.entries(MAPPING_SPEC_KEYS) as Array<[keyof UserModelMapping, string]>).map(([field, key]) => [key, field]),
 );
@@ -75,6 +82,8 @@ export function parseDjangoSpec(spec: HandlerSpec): DjangoSettings {
     axes: parseAxesSpec(spec),
     session: parseSessionOptions(spec, spec.django_version ?? DEFAULT_DJANGO_VERSION),
     djangoVersion: spec.django_version ?? DEFAULT_DJANGO_VERSION,
+    changeFeed: onOffOption("change_feed", spec.change_feed, false),
+    changeFeedPollMs: integerOption("change_feed_poll_ms", spec.change_feed_poll_ms, DEFAULT_CHANGE_FEED_POLL_MS, 1, MAX_CHANGE_FEED_POLL_MS),
   };
 }
 

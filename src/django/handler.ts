@@ -32,7 +32,7 @@ import { FairHashQueue, type HashLimiter } from "../brute-force/fair-hash-queue.
 import { createLogger, type WorkerLogId } from "../log.js";
 import { VerifiedCredentialCache } from "../cache/verified-credentials.js";
 import { HasherOptionError, makePassword, resolveOptions, verifyPassword, type HasherOptions } from "./hashers/index.js";
-import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_DJANGO_VERSION, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
+import { hasherOptionsFrom, parseDjangoSpec, DEFAULT_CHANGE_FEED_POLL_MS, DEFAULT_DJANGO_VERSION, DEFAULT_POOL_SIZE, DEFAULT_QUERY_TIMEOUT_MS, MAX_POOL_SIZE } from "./config.js";
 import { parseDatabaseUrl, type DatabaseLocation } from "./database-url.js";
 import { LoggedDatabase } from "./database/logged.js";
 import { openDatabase, truthy, type Database, type Row, type SqlValue } from "./database/index.js";
@@ -49,6 +49,8 @@ import { SessionCheck } from "./session-check.js";
 import type { LockoutPolicy } from "../brute-force/types.js";
 import { DefenderPolicy } from "../brute-force/defender.js";
 import type { DefenderSettings } from "../brute-force/defender-settings.js";
+import type { ChangeMark, ChangeTracker } from "../cache/change-tracker.js";
+import { startTrackedFeed, type TrackedFeed } from "./change-feed/tracked-feed.js";
 
 export type DjangoLogLevel = "warn" | "info" | "debug";
 
@@ -86,6 +88,16 @@ export interface DjangoHandlerOptions {
   readonly djangoVersion?: string;
   /** The bootstrap's file secrets by path (secret_key_file's content); null: no bootstrap, no sessions. */
   readonly secretFiles?: ReadonlyMap<string, string> | null;
+  /** change_feed: subscribe to the database's change feed and give stamped grants. Default false. */
+  readonly changeFeed?: boolean;
+  /** change_feed_poll_ms (MySQL, SQLite). Default config.ts's DEFAULT_CHANGE_FEED_POLL_MS. */
+  readonly changeFeedPollMs?: number;
+  /**
+   * The worker's change tracker (its generations table, --generations-fd); null: the worker has none, and
+   * change_feed on refuses to start. Absent: the spec is only being checked (check-specs, configtest), so
+   * nothing is started and no grant is stamped.
+   */
+  readonly changeTracker?: ChangeTracker | null;
 }
 
 /** What the handler needs of one user row. */
@@ -124,6 +136,9 @@ export class DjangoHandler implements Handler {
   readonly #sessions: SessionCheck;
   /** The site's lockouts this handler's options name (src/brute-force/types.ts); the worker asks them before any hashing. */
   readonly lockoutPolicies: readonly LockoutPolicy[];
+  /** The tracker stamping this handler's grants (change_feed on, in a worker), else null. */
+  readonly #tracker: ChangeTracker | null;
+  readonly #feed: TrackedFeed | null;
 
   constructor(options: DjangoHandlerOptions) {
     const location = typeof options.database === "string" ? parseDatabaseUrl(options.database) : options.database;
@@ -166,6 +181,18 @@ export class DjangoHandler implements Handler {
     });
     this.#userLookup = this.#batcher(this.#statements.userByNames, this.#statements.userByName, poolSize);
     this.#userWithGroupsLookup = this.#batcher(this.#statements.userWithGroupsByNames, this.#statements.userWithGroupsByName, poolSize);
+    this.#tracker = changeTrackerOf(options);
+    this.#feed =
+      this.#tracker === null
+        ? null
+        : startTrackedFeed(location, this.#database.description, this.#tracker, options.changeFeedPollMs ?? DEFAULT_CHANGE_FEED_POLL_MS, (level, id, message) => this.#log(level, id, message));
+  }
+
+  /** A grant with its user's stamp when the tracker allows one (nothing it depends on moved since `mark`). */
+  #stamped(verdict: PasswordVerdict, user: UserRow | null, mark: ChangeMark | undefined): PasswordVerdict {
+    if (verdict.kind !== "granted" || user === null || mark === undefined || this.#tracker === null) return verdict;
+    const stamp = this.#tracker.stamp(mark, String(user.id));
+    return stamp === null ? verdict : { ...verdict, stamps: [stamp] };
   }
 
   /** Statements sent for many checks at once so far, and the names they carried (tests, diagnostics). */
@@ -222,7 +249,10 @@ export class DjangoHandler implements Handler {
    * checked; the raw bytes are not needed.
    */
   async checkPassword(ctx: CheckContext, password: string, _passwordBytes?: Buffer): Promise<PasswordVerdict> {
-    return this.#checkUser(ctx, await this.#findUser(ctx.user), password);
+    // Before the read: the lookup batcher answers only with statements sent after the lookup was asked.
+    const mark = this.#tracker?.mark();
+    const user = await this.#findUser(ctx.user);
+    return this.#stamped(await this.#checkUser(ctx, user, password), user, mark);
   }
 
   /** Django's modwsgi.check_password on a user row already read (null: no such user). */
@@ -249,10 +279,11 @@ export class DjangoHandler implements Handler {
     _passwordBytes: Buffer,
     ask: AuthorizationAsk,
   ): Promise<PasswordAndAuthorization> {
+    const mark = this.#tracker?.mark();
     const { verdict, user, groups } = ask.groups ? await this.#checkWithGroups(ctx, password) : await this.#checkAlone(ctx, password);
     if (verdict.kind !== "granted" || user === null) return { verdict };
     const permissions = ask.permissions.length > 0 ? await this.#heldBy(user, ask.permissions) : undefined;
-    return { verdict, ...(groups !== undefined && { groups }), ...(permissions !== undefined && { permissions }) };
+    return { verdict: this.#stamped(verdict, user, mark), ...(groups !== undefined && { groups }), ...(permissions !== undefined && { permissions }) };
   }
 
   async #checkAlone(ctx: CheckContext, password: string): Promise<CheckedUser> {
@@ -346,6 +377,7 @@ export class DjangoHandler implements Handler {
 
   async close(): Promise<void> {
     this.#rows.clear();
+    await this.#feed?.close();
     await Promise.all(this.lockoutPolicies.map((policy) => policy.close?.()));
     await this.#database.close();
   }
@@ -411,11 +443,26 @@ export class DjangoHandler implements Handler {
  * The handler for a `type=django` spec (src/handlers/registry.ts calls this). Without a `log`, warnings
  * (idle connections that broke, skipped hash upgrades) go to stderr in the worker's one-line format.
  */
-export function createDjangoHandler(spec: HandlerSpec, services: Pick<DjangoHandlerOptions, "credentialCache" | "hashLimiter" | "log" | "secretFiles"> = {}): DjangoHandler {
+export function createDjangoHandler(spec: HandlerSpec, services: Pick<DjangoHandlerOptions, "credentialCache" | "hashLimiter" | "log" | "secretFiles" | "changeTracker"> = {}): DjangoHandler {
   const { verifiedCache, ...settings } = parseDjangoSpec(spec);
   const log = services.log ?? defaultLog();
   // verified_cache=off (for measuring first verifications, or for the wary) overrides the worker's shared cache.
   return new DjangoHandler({ ...settings, ...services, ...(verifiedCache ? {} : { credentialCache: null }), log });
+}
+
+/**
+ * The tracker for change_feed on: refused with row_cache_seconds (a cached row is not what a stamp says was
+ * read) and in a worker without a generations table; none when the spec is only checked or the option is off.
+ */
+function changeTrackerOf(options: DjangoHandlerOptions): ChangeTracker | null {
+  if (options.changeFeed !== true) return null;
+  if ((options.rowCacheSeconds ?? 0) > 0) {
+    throw new DjangoConfigError("change_feed", "cannot be on with row_cache_seconds above 0 (a cached user row is not what a stamped grant says was read)");
+  }
+  if (options.changeTracker === null) {
+    throw new DjangoConfigError("change_feed", "needs the generations table httpd's module gives the worker (--generations-fd); this worker has none");
+  }
+  return options.changeTracker ?? null;
 }
 
 /** The session settings, checked now (a bad secret or version pairing fails the spec, not every check). */

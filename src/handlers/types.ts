@@ -2,6 +2,13 @@
 // (src/handlers/script.ts) or the built-in Django handler (src/django/handler.ts).
 // The worker decodes a request, calls one method, and encodes the answer; a handler never sees the wire.
 import type { ClientInfo, LockoutPolicy } from "../brute-force/types.js";
+import type { GenerationStamp } from "../cache/generations-table.js";
+
+/**
+ * What a grant was read under (docs/protocol.md "Stamps"): the built-in Django handler with change_feed on
+ * gives them, at most MAX_STAMPS; script handlers never do. The module keeps such a grant only while they hold.
+ */
+export type GrantStamps = readonly GenerationStamp[];
 
 /** What the worker knows about the request being checked. */
 export interface CheckContext {
@@ -21,7 +28,13 @@ export interface CheckContext {
 }
 
 export type PasswordVerdict =
-  | { readonly kind: "granted"; /** httpd's user becomes this name (mod_wsgi lets a script rename). */ readonly user?: string }
+  | {
+      readonly kind: "granted";
+      /** httpd's user becomes this name (mod_wsgi lets a script rename). */
+      readonly user?: string;
+      /** The user's stamp, when the grant may be kept (see GrantStamps). */
+      readonly stamps?: GrantStamps;
+    }
   | { readonly kind: "denied" }
   | { readonly kind: "not_found" };
 
@@ -43,7 +56,7 @@ export interface SessionContext {
  * this cookie; `reason` is a short log text that never holds the key or the session's content.
  */
 export type SessionVerdict =
-  | { readonly kind: "granted"; readonly user: string; readonly flags: UserFlags }
+  | { readonly kind: "granted"; readonly user: string; readonly flags: UserFlags; /** The session's and its user's stamps (GrantStamps). */ readonly stamps?: GrantStamps }
   | { readonly kind: "anonymous"; readonly reason: string };
 
 /** What a password check asks beyond the verdict (the location's Require lines, folded in). */

@@ -65,6 +65,11 @@ export const Tag = {
   USER_FLAGS: 28,
   /** Empty (0 bytes), CHECK_PASSWORD or CHECK_SESSION: answer USER_FLAGS with a grant. */
   WANT_USER_FLAGS: 29,
+  /**
+   * STAMP_LEN bytes (u64 epoch, u32 slot, u64 generation), only beside GRANTED in a CHECK_PASSWORD or CHECK_SESSION
+   * answer, at most MAX_STAMPS: what the grant was read under (docs/protocol.md "Stamps").
+   */
+  STAMP: 30,
 } as const;
 export type Tag = (typeof Tag)[keyof typeof Tag];
 
@@ -86,6 +91,9 @@ export const MAX_SESSION_KEY_LEN = 4096;
 /** USER_FLAGS bits (Django's is_staff and is_superuser); any other bit set makes the frame malformed. */
 export const USER_FLAG_STAFF = 0x01;
 export const USER_FLAG_SUPERUSER = 0x02;
+/** A STAMP's value: epoch (u64), slot (u32), generation (u64); a grant carries at most two (a session's and its user's). */
+export const STAMP_LEN = 20;
+export const MAX_STAMPS = 2;
 
 /**
  * The admin socket (admin.sock, docs/protocol.md "Admin socket"): the same frames, kinds of their own that the

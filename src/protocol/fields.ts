@@ -1,6 +1,6 @@
 // Building and reading field values. Readers check fixed widths themselves, so a caller holding a
 // Message that did not come from the decoder still gets a ProtocolError, never a wrong number.
-import { MAX_HANDLER_ID, Tag } from "./constants.js";
+import { MAX_HANDLER_ID, STAMP_LEN, Tag } from "./constants.js";
 import { ProtocolError } from "../errors.js";
 import { FrameField, valueByte, valueLength, type Field, type Message } from "./message.js";
 import { DEFINE_HANDLER_MIN_LEN } from "./rules.js";
@@ -53,6 +53,33 @@ export function defineHandlerField(id: number, spec: string): Field {
   value.writeUInt32BE(id, 0);
   text.copy(value, 4);
   return { tag: Tag.DEFINE_HANDLER, value };
+}
+
+/** A STAMP's value: the generations table's epoch, a slot and that slot's generation (docs/protocol.md "Stamps"). */
+export interface StampValue {
+  readonly epoch: bigint;
+  readonly slot: number;
+  readonly generation: bigint;
+}
+
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+/** STAMP: u64 epoch, u32 slot, u64 generation, big-endian. */
+export function stampField(stamp: StampValue): Field {
+  if (stamp.epoch < 0n || stamp.epoch > U64_MAX || stamp.generation < 0n || stamp.generation > U64_MAX) {
+    throw new ProtocolError("E_MALFORMED", "STAMP epoch or generation out of range");
+  }
+  const value = Buffer.alloc(STAMP_LEN);
+  value.writeBigUInt64BE(stamp.epoch, 0);
+  value.writeUInt32BE(checkedInt(stamp.slot, 0xffff_ffff, "STAMP slot"), 8);
+  value.writeBigUInt64BE(stamp.generation, 12);
+  return { tag: Tag.STAMP, value };
+}
+
+export function readStamp(field: Field): StampValue {
+  if (field.tag !== Tag.STAMP || valueLength(field) !== STAMP_LEN) throw new ProtocolError("E_MALFORMED", "not a STAMP field");
+  const value = field.value;
+  return { epoch: value.readBigUInt64BE(0), slot: value.readUInt32BE(8), generation: value.readBigUInt64BE(12) };
 }
 
 /** A handler definition as read from the wire; the id is not range-checked here (that is the table's job). */

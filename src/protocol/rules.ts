@@ -10,9 +10,11 @@ import {
   MAX_FIELDS,
   MAX_RETRY_AFTER,
   MAX_SESSION_KEY_LEN,
+  MAX_STAMPS,
   MIN_RETRY_AFTER,
   NONCE_LEN,
   PROOF_LEN,
+  STAMP_LEN,
   Status,
   Tag,
   THROTTLE_SCOPE_ADDRESS,
@@ -87,6 +89,7 @@ const ANSWER_RULES: Readonly<Record<number, KindRules>> = {
     [Tag.RETRY_AFTER]: "optional",
     [Tag.THROTTLE_SCOPE]: "optional",
     [Tag.USER_FLAGS]: "optional",
+    [Tag.STAMP]: "repeated",
   },
   [Kind.CHECK_SESSION | ANSWER_BIT]: {
     ...ANSWER_COMMON,
@@ -94,6 +97,7 @@ const ANSWER_RULES: Readonly<Record<number, KindRules>> = {
     [Tag.GROUP]: "repeated",
     [Tag.PERMISSION]: "repeated",
     [Tag.USER_FLAGS]: "optional",
+    [Tag.STAMP]: "repeated",
   },
   [Kind.GROUPS_FOR_USER | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.GROUP]: "repeated" },
   [Kind.HAS_PERMISSION | ANSWER_BIT]: { ...ANSWER_COMMON },
@@ -116,6 +120,7 @@ const FIXED_WIDTH: Readonly<Partial<Record<number, number>>> = {
   [Tag.NONCE]: NONCE_LEN,
   [Tag.PROOF]: PROOF_LEN,
   [Tag.GENERATION_KEY]: GENERATION_KEY_LEN,
+  [Tag.STAMP]: STAMP_LEN,
 };
 
 const HASH_LEN = 32;
@@ -246,7 +251,8 @@ function malformed(msg: Message, what: string): ProtocolError {
  * STATUS of 1..5 (THROTTLED only in a CHECK_PASSWORD answer that carries RETRY_AFTER), RETRY_AFTER of
  * 1..86400, THROTTLE_SCOPE of 1..2, client fields within their lengths, a DEFINE_HANDLER of at least 5 bytes, a HASH of 32
  * lowercase hex digits, a SESSION_KEY of 1..4096 bytes, USER_FLAGS of known bits only and beside GRANTED only, an empty
- * WANT_USER_FLAGS, and USER in every GRANTED CHECK_SESSION answer. Limits (E_TOO_LARGE) are the codec's job.
+ * WANT_USER_FLAGS, USER in every GRANTED CHECK_SESSION answer, and STAMP of 20 bytes, at most MAX_STAMPS and beside
+ * GRANTED only. Limits (E_TOO_LARGE) are the codec's job.
  * It runs on every frame read and written, so it allocates nothing unless it throws.
  */
 export function validateMessage(msg: Message): void {
@@ -257,6 +263,7 @@ export function validateMessage(msg: Message): void {
     throw new ProtocolError("E_TOO_LARGE", `too many fields: ${fields.length}`, msg.requestId);
   }
   let status = 0;
+  let stamps = 0;
   pass = (pass + 1) >>> 0;
   if (pass === 0) {
     seen.fill(0);
@@ -284,6 +291,7 @@ export function validateMessage(msg: Message): void {
     if (tag === Tag.SECRET_FILE && !isSecretFileValue(field)) {
       throw malformed(msg, "SECRET_FILE must be an absolute path, a NUL byte, then the content");
     }
+    if (tag === Tag.STAMP) stamps++;
     if (tag === Tag.STATUS) {
       status = valueByte(field, 0) ?? 0;
       if (status < Status.GRANTED || status > Status.THROTTLED) throw malformed(msg, `unknown status ${status}`);
@@ -309,4 +317,7 @@ export function validateMessage(msg: Message): void {
     throw malformed(msg, "GRANTED CHECK_SESSION answer without USER");
   }
   if (seen[Tag.USER_FLAGS] === pass && status !== Status.GRANTED) throw malformed(msg, "USER_FLAGS beside a status other than GRANTED");
+  // A stamp says when a grant stops being current: it means nothing on a refusal, and a grant has two reads at most.
+  if (stamps > 0 && status !== Status.GRANTED) throw malformed(msg, "STAMP beside a status other than GRANTED");
+  if (stamps > MAX_STAMPS) throw malformed(msg, `more than ${MAX_STAMPS} STAMP fields: ${stamps}`);
 }

@@ -1,7 +1,7 @@
 // What the worker sends back for one request, before encoding (docs/protocol.md, answer fields).
 import { encodeFrame, LENGTH_PREFIX_LEN } from "../protocol/codec.js";
 import { ANSWER_BIT, HEADER_LEN, Kind, MAX_FIELD_LEN, MAX_FIELDS, MAX_FRAME_LEN, Status, Tag, THROTTLE_SCOPE_ADDRESS, THROTTLE_SCOPE_USER } from "../protocol/constants.js";
-import { textField, u32Field, u8Field } from "../protocol/fields.js";
+import { stampField, textField, u32Field, u8Field, type StampValue } from "../protocol/fields.js";
 import type { Field, Message } from "../protocol/message.js";
 import { isTagAllowed } from "../protocol/rules.js";
 
@@ -21,6 +21,8 @@ export interface Answer {
   readonly throttleScope?: "address" | "user";
   /** GRANTED to a request with WANT_USER_FLAGS: the USER_FLAGS bit mask. */
   readonly userFlags?: number;
+  /** GRANTED CHECK_PASSWORD / CHECK_SESSION: what the grant was read under (STAMP fields, at most MAX_STAMPS). */
+  readonly stamps?: readonly StampValue[];
 }
 
 /** Longest REASON sent, in characters; the module logs it on one line. */
@@ -44,6 +46,8 @@ export function answerMessage(kind: number, requestId: number, answer: Answer): 
     fields.push(u8Field(Tag.THROTTLE_SCOPE, answer.throttleScope === "address" ? THROTTLE_SCOPE_ADDRESS : THROTTLE_SCOPE_USER));
   }
   if (answer.userFlags !== undefined) fields.push(u8Field(Tag.USER_FLAGS, answer.userFlags));
+  // Only a grant is ever kept: a stamp beside another status would be a frame the module refuses.
+  if (answer.status === Status.GRANTED) for (const stamp of answer.stamps ?? []) fields.push(stampField(stamp));
   return { kind: kind | ANSWER_BIT, requestId, fields };
 }
 
@@ -97,6 +101,7 @@ export function encodeAnswer(kind: number, requestId: number, answer: Answer): B
   // THROTTLED and its RETRY_AFTER take the general path: the codec checks they come together; so do
   // USER_FLAGS (their bits and their GRANTED), and a session answer (its GRANTED needs USER).
   if (answer.retryAfter !== undefined || answer.throttleScope !== undefined || answer.userFlags !== undefined) return general();
+  if (answer.stamps !== undefined && answer.stamps.length > 0) return general();
   if (answerKind === (Kind.CHECK_SESSION | ANSWER_BIT)) return general();
   let fieldCount = 1;
   let bodyLen = HEADER_LEN + FIELD_HEADER_LEN + 1;

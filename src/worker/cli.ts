@@ -4,7 +4,7 @@
 //     [--config <file.json>] [--log-level error|warn|info|debug]
 //     [--throttle on|off] [--throttle-address-limit N] [--throttle-pair-limit N] [--throttle-user-limit N]
 //     [--throttle-backoff FIRST,MAX] [--throttle-window SECONDS] [--throttle-exempt CIDR]... [--hash-queue N]
-//     [--admin-fd N [--admin-uid UID]] [--start-count N]
+//     [--admin-fd N [--admin-uid UID]] [--start-count N] [--generations-fd N]
 // Flags win over the config file; the throttle flags are flags only (httpd's module passes its
 // NodeAuthThrottle* and NodeAuthHashQueue directives as them). Every problem is a WorkerConfigError naming the flag or key.
 import { readFileSync } from "node:fs";
@@ -49,6 +49,11 @@ export interface WorkerOptions {
   readonly adminUid: number | null;
   /** Which start of the worker this is since httpd started (--start-count), or null when not told. */
   readonly startCount: number | null;
+  /**
+   * The generations table httpd's parent made and sized, open read-write (--generations-fd), or null for none:
+   * the worker publishes its change feeds' generations there, and only then gives stamped grants.
+   */
+  readonly generationsFd: number | null;
 }
 
 export const USAGE =
@@ -56,7 +61,7 @@ export const USAGE =
   "[--socket-mode 0600|0660] [--socket-group <name>] [--trust-uid <uid>]... [--timeout-ms <n>] [--config <file.json>] [--log-level error|warn|info|debug] " +
   "[--throttle on|off] [--throttle-address-limit <n>] [--throttle-pair-limit <n>] [--throttle-user-limit <n>] " +
   "[--throttle-backoff <first>,<max>] [--throttle-window <seconds>] [--throttle-exempt <cidr>]... [--hash-queue <n>] " +
-  "[--admin-fd <n> [--admin-uid <uid>]] [--start-count <n>]";
+  "[--admin-fd <n> [--admin-uid <uid>]] [--start-count <n>] [--generations-fd <n>]";
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_TIMEOUT_MS = 600_000;
@@ -85,6 +90,7 @@ interface RawOptions {
   adminFd?: string;
   adminUid?: string;
   startCount?: string;
+  generationsFd?: string;
 }
 
 const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
@@ -108,6 +114,7 @@ const FLAGS: Record<string, { key: keyof RawOptions; repeatable?: boolean }> = {
   "--admin-fd": { key: "adminFd" },
   "--admin-uid": { key: "adminUid" },
   "--start-count": { key: "startCount" },
+  "--generations-fd": { key: "generationsFd" },
 };
 
 /** The throttle's flags, carried from the command line past the config file (which has no such keys). */
@@ -252,6 +259,7 @@ function mergeConfig(config: RawOptions, flags: RawOptions): RawOptions {
   merged.adminFd = flags.adminFd;
   merged.adminUid = flags.adminUid;
   merged.startCount = flags.startCount;
+  merged.generationsFd = flags.generationsFd;
   for (const key of THROTTLE_KEYS) (merged as unknown as Record<string, unknown>)[key] = flags[key];
   return merged;
 }
@@ -315,6 +323,7 @@ function validate(raw: RawOptions, origin: Origin): WorkerOptions {
     throttle: throttleSettings(raw),
     hashQueue: raw.hashQueue === undefined ? DEFAULT_HASH_QUEUE : integerIn("--hash-queue", raw.hashQueue, 1, 1024),
     ...adminOptions(raw),
+    generationsFd: raw.generationsFd === undefined ? null : inheritedFd("--generations-fd", raw.generationsFd),
   };
 }
 

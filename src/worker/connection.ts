@@ -23,6 +23,8 @@ export interface ConnectionOptions {
   readonly registry: HandlerRegistry;
   /** The worker's own lockout policies (the native throttle), asked for every CHECK_PASSWORD with a client. */
   readonly lockoutPolicies?: readonly LockoutPolicy[];
+  /** Called when a CHECK_PASSWORD is answered THROTTLED: kept grants must not outlive a lockout. */
+  readonly onLockout?: () => void;
   readonly logger: Logger;
   /** --timeout-ms: the longest any request may take. */
   readonly timeoutMs: number;
@@ -79,7 +81,7 @@ export class Connection {
   constructor(socket: Socket, options: ConnectionOptions) {
     this.#socket = socket;
     this.#options = options;
-    this.#dispatcher = new Dispatcher(options.registry, options.lockoutPolicies);
+    this.#dispatcher = new Dispatcher(options.registry, options.lockoutPolicies, options.onLockout);
     this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("drain", () => {

@@ -27,11 +27,13 @@ export class Dispatcher {
   readonly #handlers: HandlerTable;
   /** The worker's own lockout policies (the native throttle), asked before each handler's. */
   readonly #policies: readonly LockoutPolicy[];
+  readonly #onLockout: () => void;
 
   /** One per connection: handler ids are defined per connection; the policies are the worker's. */
-  constructor(registry: HandlerRegistry, policies: readonly LockoutPolicy[] = []) {
+  constructor(registry: HandlerRegistry, policies: readonly LockoutPolicy[] = [], onLockout: () => void = () => {}) {
     this.#handlers = new HandlerTable(registry);
     this.#policies = policies;
+    this.#onLockout = onLockout;
   }
 
   /** Short text naming the handler of `id` on this connection, for log lines. */
@@ -108,7 +110,10 @@ export class Dispatcher {
     // Without CLIENT_IP (an older module, a test's client) there is nobody to throttle.
     if (req.client === null) return checkPassword(check, ctx);
     const policies = handler.lockoutPolicies === undefined ? this.#policies : [...this.#policies, ...handler.lockoutPolicies];
-    return checkUnderLockouts(policies, req.client, req.user.text, () => signalOf(deadline), () => checkPassword(check, ctx));
+    const answer = await checkUnderLockouts(policies, req.client, req.user.text, () => signalOf(deadline), () => checkPassword(check, ctx));
+    // A lockout moves the epoch (the change tracker): no child answers a kept grant of a locked-out user.
+    if (answer.status === Status.THROTTLED) this.#onLockout();
+    return answer;
   }
 
   /**

@@ -6,6 +6,7 @@ import { lazyFactory, type HandlerFactory } from "../handlers/registry.js";
 import { createScriptHandler } from "../handlers/script.js";
 import type { HandlerType } from "../handlers/spec.js";
 import type { Logger } from "../log.js";
+import type { ChangeTracker } from "../cache/change-tracker.js";
 
 /** What every Django handler of the worker shares. */
 export interface SharedServices {
@@ -17,15 +18,20 @@ export interface SharedServices {
   readonly hashLimiter: HashLimiter;
   /** The bootstrap's file secrets by path (a Django spec's secret_key_file); null without a bootstrap. */
   readonly secretFiles: ReadonlyMap<string, string> | null;
+  /**
+   * The worker's change tracker (--generations-fd), or null without one (change_feed on is then refused).
+   * Absent when specs are only checked (check-specs): nothing is started.
+   */
+  readonly changeTracker?: ChangeTracker | null;
 }
 
 export function handlerFactories(services: SharedServices): Record<HandlerType, HandlerFactory> {
-  const { logger, hashLimiter, secretFiles } = services;
+  const { logger, hashLimiter, secretFiles, changeTracker } = services;
   return {
     script: (spec) => createScriptHandler(spec),
     django: lazyFactory("django", async () => {
       const { createDjangoHandler } = await import("../django/handler.js");
-      return (spec) => createDjangoHandler(spec, { log: (level, id, message) => logger[level](id, message), hashLimiter, secretFiles });
+      return (spec) => createDjangoHandler(spec, { log: (level, id, message) => logger[level](id, message), hashLimiter, secretFiles, ...(changeTracker !== undefined && { changeTracker }) });
     }),
   };
 }

@@ -8,7 +8,8 @@
 // otherwise the fold composes checkPassword, groupsForUser and hasPermission per name.
 import { HandlerContractError } from "../errors.js";
 import type { CheckContext, Handler, PasswordVerdict, SessionContext, SessionVerdict, UserFlags } from "../handlers/types.js";
-import { Status, USER_FLAG_STAFF, USER_FLAG_SUPERUSER } from "../protocol/constants.js";
+import { MAX_STAMPS, Status, USER_FLAG_STAFF, USER_FLAG_SUPERUSER } from "../protocol/constants.js";
+import type { StampValue } from "../protocol/fields.js";
 import type { Answer } from "./answer.js";
 import type { WireText } from "./request.js";
 
@@ -101,7 +102,21 @@ export interface SessionCheck {
   readonly wantUserFlags: boolean;
 }
 
-type GrantAnswer = { status: Status; user?: string; groups?: string[]; permissions?: string[]; userFlags?: number };
+type GrantAnswer = { status: Status; user?: string; groups?: string[]; permissions?: string[]; userFlags?: number; stamps?: readonly StampValue[] };
+
+/**
+ * A verdict's stamps, checked: none, or at most MAX_STAMPS of { epoch, slot, generation } with u64 bigints and
+ * a u32 slot. Anything else breaks the contract (the module would keep the grant on the stamps' word).
+ */
+export function checkStamps(stamps: unknown, method: string): readonly StampValue[] | undefined {
+  if (stamps === undefined) return undefined;
+  const isU64 = (n: unknown): boolean => typeof n === "bigint" && n >= 0n && n < 1n << 64n;
+  const fit = (s: Partial<StampValue> | null): boolean => isU64(s?.epoch) && isU64(s?.generation) && Number.isInteger(s?.slot) && (s?.slot ?? -1) >= 0 && (s?.slot ?? 0) <= 0xffff_ffff;
+  if (!Array.isArray(stamps) || stamps.length > MAX_STAMPS || !stamps.every((s) => fit(s as Partial<StampValue> | null))) {
+    throw new HandlerContractError(`${method} gave stamps that are not at most ${MAX_STAMPS} { epoch, slot, generation }`);
+  }
+  return stamps.length === 0 ? undefined : (stamps as readonly StampValue[]);
+}
 
 function refusal(verdict: Exclude<PasswordVerdict, { kind: "granted" }>): Answer {
   return verdict.kind === "denied" ? { status: Status.DENIED } : { status: Status.USER_NOT_FOUND };
@@ -188,7 +203,9 @@ async function combined(check: PasswordCheck, askGroups: boolean, asked: readonl
   if (verdict.user !== undefined && verdict.user !== ctx.user) {
     throw new HandlerContractError(`${method} must not rename the user`);
   }
-  const answer: { status: Status; groups?: string[]; permissions?: string[] } = { status: Status.GRANTED };
+  const answer: GrantAnswer = { status: Status.GRANTED };
+  const stamps = checkStamps(verdict.stamps, method);
+  if (stamps !== undefined) answer.stamps = stamps;
   if (askGroups) answer.groups = groupsAnswer(checkGroups(result?.groups, method), check.wantedGroups);
   if (asked.length > 0) answer.permissions = heldPermissions(asked, result?.permissions, method);
   return answer;
@@ -202,6 +219,9 @@ async function composed(check: PasswordCheck, askGroups: boolean, asked: readonl
   if (verdict.kind !== "granted") return refusal(verdict);
   const answer: GrantAnswer = { status: Status.GRANTED };
   if (verdict.user !== undefined) answer.user = verdict.user;
+  // A stamp speaks for one read of one user: not for another handler's groups, nor for a renamed user.
+  const stamps = checkStamps(verdict.stamps, "checkPassword");
+  if (stamps !== undefined && check.sameHandler && verdict.user === undefined) answer.stamps = stamps;
   if (!askGroups && asked.length === 0) return answer;
   const finalUser = verdict.user ?? user.text;
   const ctx = contextFor(finalUser, finalUser === user.text ? user.bytes : Buffer.from(finalUser, "utf8"));

@@ -8,6 +8,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeRequiring, requireOrSkip } from "../support/optional.js";
+import { standaloneHead } from "../support/httpd-conf.js";
 import { nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT } from "../harness/apache.js";
 import { CliHarness } from "../harness/cli.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
@@ -17,8 +18,6 @@ import { seedDjango } from "../fixtures/use-cases/django.js";
 import { startDjango } from "../harness/django.js";
 import { djangoDefaults, makePassword } from "../../src/django/hashers/index.js";
 
-const MODULES = "/usr/lib/apache2/modules";
-const load = (name: string): string => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`;
 const AUTH = ["AuthType Basic", 'AuthName "doctor"', "AuthBasicProvider node"];
 const READ_TABLES = ["auth_user", "auth_group", "auth_user_groups", "auth_permission", "auth_group_permissions", "auth_user_user_permissions", "django_content_type", "django_session", "axes_accessattempt"];
 const asRoot = process.getuid?.() === 0;
@@ -63,14 +62,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
     const root = join(dir, name);
     mkdirSync(root, { mode: 0o755 });
     const lines = [
-      `ServerRoot "${root}"`,
-      "ServerName 127.0.0.1",
-      "Listen 127.0.0.1:65011",
-      `PidFile "${root}/httpd.pid"`,
-      `DefaultRuntimeDir "${root}"`,
-      `ErrorLog "${root}/error.log"`,
-      ...(asRoot ? ["User www-data", "Group www-data"] : []),
-      ...["mpm_event", "authz_core", "authn_core", "auth_basic", "authz_user"].map(load),
+      ...standaloneHead(root, 65011),
       `LoadModule authnz_node_module ${NODE_MODULE_PATH}`,
       `NodeAuthNodeBinary "${process.execPath}"`,
       `NodeAuthWorker "${join(REPO_ROOT, "dist/worker.js")}"`,

@@ -10,10 +10,9 @@ import { nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT } from "../harness/apache.
 import { CliHarness, type CliResult } from "../harness/cli.js";
 import { seedDjango } from "../fixtures/use-cases/django.js";
 import { spawnSync } from "node:child_process";
+import { loadModule as load, standaloneHead } from "../support/httpd-conf.js";
 import { djangoDefaults, makePassword } from "../../src/django/hashers/index.js";
 
-const MODULES = "/usr/lib/apache2/modules";
-const load = (name: string): string => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`;
 const NODE_MODULE = `LoadModule authnz_node_module ${NODE_MODULE_PATH}`;
 const AUTH = ["AuthType Basic", 'AuthName "doctor"', "AuthBasicProvider node"];
 
@@ -44,16 +43,8 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("mod-au
     const root = join(dir, `root${String(++count)}`);
     mkdirSync(root, { mode: 0o755 });
     const conf = join(root, "httpd.conf");
-    const runAs = process.getuid?.() === 0 ? ["User www-data", "Group www-data"] : [];
     const lines = [
-      `ServerRoot "${root}"`,
-      "ServerName 127.0.0.1",
-      "Listen 127.0.0.1:65009",
-      `PidFile "${root}/httpd.pid"`,
-      `DefaultRuntimeDir "${root}"`,
-      `ErrorLog "${root}/error.log"`,
-      ...runAs,
-      ...[load("mpm_event"), load("authz_core"), load("authn_core"), load("auth_basic"), load("authz_user")],
+      ...standaloneHead(root, 65009),
       ...modules,
       ...(modules.includes(NODE_MODULE) ? server : []),
       ...body,

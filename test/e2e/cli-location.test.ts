@@ -15,9 +15,8 @@ import { nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT } from "../harness/apache.
 import { CliHarness } from "../harness/cli.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { describeRequiring } from "../support/optional.js";
+import { loadModule, standaloneHead } from "../support/httpd-conf.js";
 
-const MODULES = "/usr/lib/apache2/modules";
-const load = (name: string): string => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`;
 
 describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("--location: a location's settings from httpd's DUMP_CONFIG", () => {
   let dir = "";
@@ -30,16 +29,8 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("--loca
     const root = join(dir, `root${String(++count)}`);
     mkdirSync(root, { mode: 0o755 });
     const conf = join(root, "httpd.conf");
-    const runAs = process.getuid?.() === 0 ? ["User www-data", "Group www-data"] : [];
     const lines = [
-      `ServerRoot "${root}"`,
-      "ServerName 127.0.0.1",
-      "Listen 127.0.0.1:65011",
-      `PidFile "${root}/httpd.pid"`,
-      `DefaultRuntimeDir "${root}"`,
-      `ErrorLog "${root}/error.log"`,
-      ...runAs,
-      ...[load("mpm_event"), load("authz_core"), load("authn_core"), load("auth_basic"), load("authz_user")],
+      ...standaloneHead(root, 65011),
       `LoadModule authnz_node_module ${NODE_MODULE_PATH}`,
       `NodeAuthNodeBinary "${process.execPath}"`,
       `NodeAuthWorker "${join(REPO_ROOT, "dist/worker.js")}"`,
@@ -92,7 +83,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("--loca
   const byHand = (): string[] => MERGED_AB.map((word) => (word === "" ? url : word));
 
   test("the live DUMP_CONFIG parses into the sections written, and /a/b merges to the values by hand", () => {
-    const run = runHttpd(["/usr/sbin/apache2", "-f", nested], ["-C", `LoadModule info_module ${MODULES}/mod_info.so`, "-t", "-D", "DUMP_CONFIG"]);
+    const run = runHttpd(["/usr/sbin/apache2", "-f", nested], ["-C", loadModule("info"), "-t", "-D", "DUMP_CONFIG"]);
     expect(run.status).toBe(0);
     const tree = parseDumpConfig(run.stdout);
     const lineOf = (text: string): number => readFileSync(nested, "utf8").split("\n").indexOf(text) + 1;

@@ -10,3 +10,30 @@ export function location(path: string, lines: readonly string[]): string {
 export function basicLocation(path: string, realm: string, lines: readonly string[]): string {
   return location(path, ["AuthType Basic", `AuthName "${realm}"`, ...lines]);
 }
+
+/** Debian's directory of httpd's own modules. */
+export const DEBIAN_MODULES = "/usr/lib/apache2/modules";
+
+/** The LoadModule line of one of httpd's own modules, `name` as in mod_`name`.so. */
+export function loadModule(name: string): string {
+  return `LoadModule ${name}_module ${DEBIAN_MODULES}/mod_${name}.so`;
+}
+
+/**
+ * The first lines of an httpd.conf with a ServerRoot of its own, for configtest and DUMP_CONFIG runs (never
+ * started, so `port` may be any number): its pid file, runtime directory and error log inside `root`, httpd's
+ * User and Group www-data when run as root (as Debian sets them), and the modules Basic authentication needs.
+ */
+export function standaloneHead(root: string, port: number): string[] {
+  const runAs = process.getuid?.() === 0 ? ["User www-data", "Group www-data"] : [];
+  return [
+    `ServerRoot "${root}"`,
+    "ServerName 127.0.0.1",
+    `Listen 127.0.0.1:${String(port)}`,
+    `PidFile "${root}/httpd.pid"`,
+    `DefaultRuntimeDir "${root}"`,
+    `ErrorLog "${root}/error.log"`,
+    ...runAs,
+    ...["mpm_event", "authz_core", "authn_core", "auth_basic", "authz_user"].map(loadModule),
+  ];
+}

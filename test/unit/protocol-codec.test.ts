@@ -16,7 +16,9 @@ import {
   ProtocolError,
   readU16,
   readU32,
+  readStamp,
   readU8,
+  stampField,
   Status,
   Tag,
   textField,
@@ -271,6 +273,18 @@ describe("FrameDecoder", () => {
 });
 
 describe("field helpers", () => {
+  it("builds and reads a STAMP: u64 epoch, u32 slot, u64 generation, big-endian", () => {
+    const field = stampField({ epoch: 0x0102030405060708n, slot: 0x0a0b0c0d, generation: 0xfffffffffffffffen });
+    expect(field.value.toString("hex")).toBe("0102030405060708" + "0a0b0c0d" + "fffffffffffffffe");
+    expect(readStamp(field)).toEqual({ epoch: 0x0102030405060708n, slot: 0x0a0b0c0d, generation: 0xfffffffffffffffen });
+    const frame = encodeFrame({ kind: Kind.CHECK_PASSWORD | ANSWER_BIT, requestId: 3, fields: [u8Field(Tag.STATUS, Status.GRANTED), field] });
+    expect(readStamp(firstField(decodeFrame(frame)!.message, Tag.STAMP)!)).toEqual(readStamp(field));
+    expect(() => stampField({ epoch: -1n, slot: 0, generation: 0n })).toThrow(ProtocolError);
+    expect(() => stampField({ epoch: 0n, slot: 0, generation: 1n << 64n })).toThrow(ProtocolError);
+    expect(() => stampField({ epoch: 0n, slot: 2 ** 32, generation: 0n })).toThrow(ProtocolError);
+    expect(() => readStamp({ tag: Tag.STAMP, value: Buffer.alloc(19) })).toThrow(ProtocolError);
+  });
+
   it("builds and reads fixed-width integers", () => {
     const msg: Message = {
       kind: Kind.HELLO | ANSWER_BIT,

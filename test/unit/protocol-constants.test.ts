@@ -67,6 +67,7 @@ describe("protocol constants", () => {
     expect(header.get("TAG_THROTTLE_SCOPE")).toBe(26);
     expect([header.get("THROTTLE_SCOPE_ADDRESS"), header.get("THROTTLE_SCOPE_USER")]).toEqual([1, 2]);
     expect([constants.THROTTLE_SCOPE_ADDRESS, constants.THROTTLE_SCOPE_USER]).toEqual([1, 2]);
+    expect([header.get("TAG_STAMP"), header.get("STAMP_LEN"), header.get("MAX_STAMPS")]).toEqual([30, 20, 2]);
     expect(header.get("MAX_HANDLER_ID")).toBe(1024);
     expect(constants.MAX_HANDLER_ID).toBe(1024);
   });
@@ -98,8 +99,8 @@ describe("protocol constants", () => {
     }
     // The tables of docs/protocol.md: requests 2+14+6+6+6+5 tags (every operation may carry DEFINE_HANDLER;
     // CHECK_PASSWORD the four client fields and WANT_USER_FLAGS), AUTH 1, BOOTSTRAP 3, CHECK_SESSION 8 (no ENV);
-    // answers 5+8+3+2+3+2 (CHECK_PASSWORD and its answer carry folded PERMISSION fields, its answer
-    // RETRY_AFTER, THROTTLE_SCOPE and USER_FLAGS; AUTH and BOOTSTRAP have no answer), CHECK_SESSION's 6.
-    expect(allowed).toBe(39 + 1 + 3 + 8 + 23 + 6);
+    // answers 5+9+3+2+3+2 (CHECK_PASSWORD and its answer carry folded PERMISSION fields, its answer
+    // RETRY_AFTER, THROTTLE_SCOPE, USER_FLAGS and STAMP; AUTH and BOOTSTRAP have no answer), CHECK_SESSION's 7.
+    expect(allowed).toBe(39 + 1 + 3 + 8 + 24 + 7);
   });
 });

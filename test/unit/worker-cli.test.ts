@@ -44,7 +44,14 @@ describe("worker command line", () => {
       adminFd: null,
       adminUid: null,
       startCount: null,
+      generationsFd: null,
     });
+  });
+
+  it("reads --generations-fd (an inherited descriptor of 3 or more), and refuses bad ones", () => {
+    expect(parse(["--socket", "/run/anp/w.sock", "--generations-fd", "7"]).options).toMatchObject({ generationsFd: 7 });
+    expect(optionOf(() => parse(["--socket", "/run/anp/w.sock", "--generations-fd", "2"]))).toBe("--generations-fd");
+    expect(optionOf(() => parse(["--socket", "/run/anp/w.sock", "--generations-fd", "x"]))).toBe("--generations-fd");
   });
 
   it("reads the admin socket's flags from httpd's parent, and refuses bad ones", () => {

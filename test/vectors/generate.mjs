@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6, AUTH: 7, CHECK_SESSION: 9 };
 const A = 0x80;
-const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17, CLIENT_IP: 21, USER_AGENT: 22, HTTP_ACCEPT: 23, PATH_INFO: 24, RETRY_AFTER: 25, THROTTLE_SCOPE: 26, SESSION_KEY: 27, USER_FLAGS: 28, WANT_USER_FLAGS: 29 };
+const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17, CLIENT_IP: 21, USER_AGENT: 22, HTTP_ACCEPT: 23, PATH_INFO: 24, RETRY_AFTER: 25, THROTTLE_SCOPE: 26, SESSION_KEY: 27, USER_FLAGS: 28, WANT_USER_FLAGS: 29, STAMP: 30 };
 const THROTTLED = 5;
 
 const hex = (n, bytes) => n.toString(16).padStart(bytes * 2, "0");
@@ -186,6 +186,17 @@ ok("CHECK_SESSION answer granted with groups, a permission and USER_FLAGS 0", K.
 ok("CHECK_SESSION answer granted, USER_FLAGS staff", K.CHECK_SESSION | A, 158, [status(1), f(T.USER, v.text("bob")), flags(1)]);
 ok("CHECK_SESSION answer denied with a reason", K.CHECK_SESSION | A, 159, [status(2), f(T.REASON, v.text("session expired"))]);
 ok("CHECK_SESSION answer error", K.CHECK_SESSION | A, 160, [f(T.REASON, v.text("database unavailable")), status(4)]);
+// STAMP (tag 30): u64 epoch, u32 slot, u64 generation, big-endian; at most two, only beside GRANTED.
+const stampHex = (epoch, slot, generation) => epoch.toString(16).padStart(16, "0") + hex(slot, 4) + generation.toString(16).padStart(16, "0");
+const stamp = (epoch, slot, generation) => f(T.STAMP, v.hex(stampHex(epoch, slot, generation)));
+ok("CHECK_PASSWORD answer granted with one STAMP", K.CHECK_PASSWORD | A, 161, [status(1), stamp(7n, 0x1234, 0x0102030405060708n)]);
+ok("CHECK_PASSWORD answer granted with flags, a group and STAMP of the largest values", K.CHECK_PASSWORD | A, 162, [
+  stamp(0xffffffffffffffffn, 0xffffffff, 0xffffffffffffffffn), status(1), f(T.GROUP, v.text("staff")), flags(1),
+]);
+ok("CHECK_SESSION answer granted with two STAMPs (the session's and its user's)", K.CHECK_SESSION | A, 163, [
+  status(1), f(T.USER, v.text("alice")), stamp(3n, 17, 0n), stamp(3n, 65535, 42n),
+]);
+ok("CHECK_PASSWORD answer granted with a zero STAMP", K.CHECK_PASSWORD | A, 164, [status(1), stamp(0n, 0, 0n)]);
 
 const malformed = [];
 function bad(name, error, requestId, frameParts) {
@@ -329,6 +340,18 @@ bad("WANT_USER_FLAGS of 1 byte", "E_MALFORMED", 195, frame(K.CHECK_SESSION, 195,
 bad("WANT_USER_FLAGS twice", "E_MALFORMED", 196, frame(K.CHECK_PASSWORD, 196, [...checkBase, wantFlags, wantFlags]));
 bad("WANT_USER_FLAGS in GROUPS_FOR_USER", "E_MALFORMED", 197, frame(K.GROUPS_FOR_USER, 197, [hid(1), f(T.USER, v.text("u")), wantFlags]));
 bad("WANT_USER_FLAGS in an answer", "E_MALFORMED", 198, frame(K.CHECK_SESSION | A, 198, [status(2), wantFlags]));
+bad("STAMP beside DENIED", "E_MALFORMED", 200, frame(K.CHECK_PASSWORD | A, 200, [status(2), stamp(1n, 1, 1n)]));
+bad("STAMP beside USER_NOT_FOUND", "E_MALFORMED", 201, frame(K.CHECK_PASSWORD | A, 201, [stamp(1n, 1, 1n), status(3)]));
+bad("STAMP beside ERROR", "E_MALFORMED", 202, frame(K.CHECK_SESSION | A, 202, [status(4), stamp(1n, 1, 1n)]));
+bad("STAMP beside THROTTLED", "E_MALFORMED", 203, frame(K.CHECK_PASSWORD | A, 203, [status(THROTTLED), f(T.RETRY_AFTER, v.u32(10)), stamp(1n, 1, 1n)]));
+bad("three STAMPs", "E_MALFORMED", 204, frame(K.CHECK_SESSION | A, 204, [status(1), f(T.USER, v.text("alice")), stamp(1n, 1, 1n), stamp(1n, 2, 1n), stamp(1n, 3, 1n)]));
+bad("STAMP of 19 bytes", "E_MALFORMED", 205, frame(K.CHECK_PASSWORD | A, 205, [status(1), f(T.STAMP, v.hex(stampHex(1n, 1, 1n).slice(2)))]));
+bad("STAMP of 21 bytes", "E_MALFORMED", 206, frame(K.CHECK_PASSWORD | A, 206, [status(1), f(T.STAMP, v.hex(stampHex(1n, 1, 1n) + "00"))]));
+bad("an empty STAMP", "E_MALFORMED", 207, frame(K.CHECK_PASSWORD | A, 207, [status(1), f(T.STAMP, v.hex(""))]));
+bad("STAMP in a GROUPS_FOR_USER answer", "E_MALFORMED", 208, frame(K.GROUPS_FOR_USER | A, 208, [status(1), stamp(1n, 1, 1n)]));
+bad("STAMP in a GET_REALM_HASH answer", "E_MALFORMED", 209, frame(K.GET_REALM_HASH | A, 209, [status(1), f(T.HASH, v.text(hashValue)), stamp(1n, 1, 1n)]));
+bad("STAMP in a CHECK_PASSWORD request", "E_MALFORMED", 210, frame(K.CHECK_PASSWORD, 210, [...checkBase, stamp(1n, 1, 1n)]));
+bad("STAMP in a HELLO answer", "E_MALFORMED", 211, frame(K.HELLO | A, 211, [status(1), stamp(1n, 1, 1n)]));
 bad("VERSION in a CHECK_SESSION answer", "E_MALFORMED", 199, frame(K.CHECK_SESSION | A, 199, [status(1), f(T.VERSION, v.u16(6))]));
 
 // Prefixes of valid frames: the decoder must ask for more bytes, never fail.
@@ -363,6 +386,9 @@ const encodeErrors = [
   { name: "USER_FLAGS with an unknown bit", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 18, fields: [status(1), flags(0x04)] } },
   { name: "USER_FLAGS beside DENIED", error: "E_MALFORMED", message: { kind: K.CHECK_SESSION | A, requestId: 19, fields: [status(2), flags(1)] } },
   { name: "ENV in CHECK_SESSION", error: "E_MALFORMED", message: { kind: K.CHECK_SESSION, requestId: 20, fields: [...sessionBase, f(T.ENV, v.text("A=B"))] } },
+  { name: "a STAMP beside DENIED", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 21, fields: [status(2), stamp(1n, 1, 1n)] } },
+  { name: "three STAMPs", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 22, fields: [status(1), stamp(1n, 1, 1n), stamp(1n, 2, 1n), stamp(1n, 3, 1n)] } },
+  { name: "a STAMP of 12 bytes", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 23, fields: [status(1), f(T.STAMP, v.hex("000000000000000100000001"))] } },
   { name: "a CLIENT_IP of 65 bytes", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD, requestId: 16, fields: [...checkBase, f(T.CLIENT_IP, v.fill("61", 65))] } },
 ];
 

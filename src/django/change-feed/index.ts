@@ -1,5 +1,5 @@
 // The change feed: a subscriber per database that turns the triggers' signals (install-triggers) into
-// ChangeEvents, and the generation table they would move. Not wired into the worker's answers yet.
+// ChangeEvents; a handler with change_feed on reports them to the worker's change tracker (src/cache/change-tracker.ts).
 import type { DatabaseLocation } from "../database-url.js";
 import { SQLITE_BUSY_TIMEOUT_MS } from "../database/sqlite.js";
 import type { ChangeFeed, FeedListener, FeedLog } from "./feed.js";
@@ -9,7 +9,6 @@ import { PostgresFeed } from "./postgres-feed.js";
 
 export type { ChangeEvent, ChangeKind } from "./events.js";
 export type { ChangeFeed, FeedHealth, FeedListener, FeedState } from "./feed.js";
-export { GenerationTable, type Stamp } from "./generations.js";
 
 export interface ChangeFeedOptions {
   /** MySQL, SQLite: how often the change table is read. */
