@@ -14,10 +14,16 @@
 //       clients (127.0.0.1, wrk) keep logging in
 //   (k) AuthType DjangoSession: a session cookie from a real Django login (Django's own login() through the
 //       oracle), checked by the worker on every request (session row, user row), against (a) in the same run
-// Stages (a) to (i) and (k) come from 127.0.0.1, exempt from the native throttle (NodeAuthThrottleExempt): (e)
+//   (l0) no auth, (l) (b) and (m) (h) in an Apache of its own whose locations have `NodeAuthDjangoOption
+//       change_feed on` (the triggers installed on the bench database): repeated logins answered inside
+//       Apache from the children's shared verdict store while the user's generation holds
+//   (n) commit to refused in that Apache: a password change or deactivation committed while a client logs
+//       in again and again; the time from the commit's return to the client's first 401 (bench/lib/change-feed.ts)
+// Stages (a) to (i), (k) and (l) to (n) come from 127.0.0.1, exempt from the native throttle (NodeAuthThrottleExempt): (e)
 // floods wrong passwords from the address its logged-in client uses, which the throttle would block.
 // BENCH_STAGES=abh runs only those stages (and does not rewrite docs/performance.md); (a) always runs.
-// Prints a table (req/s, p50, p99, ratio to (a), ratio to (f), RSS) and writes it into docs/performance.md.
+// Prints a table (req/s, p50, p99, ratio to (a), ratio to (f)), the Apache children's memory (RSS and PSS,
+// /proc/<pid>/smaps_rollup, after the load) and writes them into docs/performance.md.
 import { execFileSync, spawnSync } from "node:child_process";
 import { pbkdf2, randomFillSync } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,14 +41,21 @@ import { runWrk, type WrkResult } from "./lib/wrk.js";
 import { socketUrlForWorker } from "./lib/postgres.js";
 import { descendants } from "../src/demo/httpd-process.js";
 import { percentile, runLanes } from "./lib/flood.js";
+import { commitToRefused, describeCommitToRefused, feedChanges, installTriggers, startFeedApache, withWorkerCpu } from "./lib/change-feed.js";
+import { summarizeMemory } from "./lib/proc.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const CYCLING_USERS = Number(process.env.BENCH_USERS ?? 1000);
 const COLD_SECONDS = Number(process.env.BENCH_COLD_SECONDS ?? 3 * SECONDS);
 /** Stages to run; a partial run is for quick comparisons and leaves docs/performance.md alone. */
-const STAGES = new Set((process.env.BENCH_STAGES ?? "abcdefghijk").split(""));
-const FULL_RUN = "abcdefghijk".split("").every((stage) => STAGES.has(stage));
+const ALL_STAGES = "abcdefghijklmn";
+const STAGES = new Set((process.env.BENCH_STAGES ?? ALL_STAGES).split(""));
+const FULL_RUN = ALL_STAGES.split("").every((stage) => STAGES.has(stage));
+/** Stages run in the change-feed Apache. */
+const FEED_STAGES = ["l", "m", "n"].some((stage) => STAGES.has(stage));
+/** (n): commits of each change. */
+const FEED_TRIALS = Number(process.env.BENCH_FEED_TRIALS ?? 30);
 /** (j): fresh users for the second address's first logins, each hashed at the preferred hasher. */
 const FRESH_USERS = Number(process.env.BENCH_FRESH_USERS ?? 40);
 const REPO = resolve(import.meta.dirname, "..");
@@ -76,7 +89,10 @@ async function djangoSession(oracle: DjangoOracle, databaseUrl: string): Promise
   return { cookie: `sessionid=${value}`, keyDir, keyFile };
 }
 
-async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[]; freshCredentials: string[] }> {
+/** (n)'s user: its own hash (10,000 rounds, so that each re-verification after an undo is short) and another. */
+const WATCHER = { username: "watcher", password: "watch-pw" };
+
+async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[]; freshCredentials: string[]; watcherHashes: [string, string] }> {
   await oracle.createGroup("secret-agents", ["auth.view_user"]);
   // Django 3.2 makes these hashes (260,000 rounds), as in the anchor's seed.
   await oracle.createUser({ username: "alice", password: "wonderland", groups: ["secret-agents"] });
@@ -101,7 +117,10 @@ async function seed(oracle: DjangoOracle): Promise<{ cyclingCredentials: string[
       freshCredentials.push(`fresh${i}:fresh-pw-${i}`);
     }
   }
-  return { cyclingCredentials, freshCredentials };
+  const fast = { ...preset, hasher: "pbkdf2_sha256" as const, params: { pbkdf2_sha256: { iterations: 10_000 } } };
+  const watcherHashes: [string, string] = [await makePassword(WATCHER.password, fast), await makePassword("changed-pw", fast)];
+  await oracle.createUser({ username: WATCHER.username, password: null, encoded: watcherHashes[0] });
+  return { cyclingCredentials, freshCredentials, watcherHashes };
 }
 
 async function pbkdf2PerSecond(seconds: number): Promise<number> {
@@ -143,12 +162,13 @@ async function main(): Promise<void> {
   const pg = await startPostgres();
   let apache: BenchApache | undefined;
   let bare: BenchApache | undefined;
+  let feed: BenchApache | undefined;
   let anchorRoot: string | null = null;
   let session: Awaited<ReturnType<typeof djangoSession>> | null = null;
   const rows: Row[] = [];
   try {
     const oracle = await startDjango({ databaseUrl: pg.url });
-    const { cyclingCredentials, freshCredentials } = await seed(oracle);
+    const { cyclingCredentials, freshCredentials, watcherHashes } = await seed(oracle);
     if (STAGES.has("k")) session = await djangoSession(oracle, pg.url);
     await oracle.close();
 
@@ -179,6 +199,11 @@ async function main(): Promise<void> {
       ].join("\n"),
     });
     bare = await startBenchApache({ files, nodeModule: false, body: "" });
+    if (FEED_STAGES) {
+      installTriggers(pg.url);
+      feed = await startFeedApache(file, dbUrl);
+      await expectFeedAnswers(feed, cyclingCredentials[0]!);
+    }
 
     // A bench of failures measures nothing: every stage's credentials must first get a 200.
     await expectStatus(apache, "/open/file.txt", null, 200);
@@ -206,7 +231,10 @@ async function main(): Promise<void> {
 
     rows.push({ stage: "a", label: "no auth (same Apache, same file)", result: await wrk("/open/file.txt", apache) });
     const bareResult = await wrk("/open/file.txt", bare);
-    if (STAGES.has("b")) rows.push({ stage: "b", label: "node + Django/PostgreSQL, repeat credentials", result: await wrk("/valid/file.txt", apache, alice) });
+    if (STAGES.has("b")) {
+      const b = await withWorkerCpu(apache, () => wrk("/valid/file.txt", apache!, alice));
+      rows.push({ stage: "b", label: "node + Django/PostgreSQL, repeat credentials", result: b.result, note: `the worker's CPU: ${fmt(b.workerUsPerRequest, 1)} µs per request` });
+    }
     if (STAGES.has("c")) {
       rows.push({ stage: "c", label: `node, ${cyclingCredentials.length} distinct users cycling`, result: await wrk("/valid/file.txt", apache, cyclingCredentials) });
     }
@@ -246,6 +274,8 @@ async function main(): Promise<void> {
       });
     }
 
+    if (feed) rows.push(...(await feedRows(feed, pg.url, watcherHashes)));
+
     if (session) {
       rows.push({
         stage: "k",
@@ -263,22 +293,24 @@ async function main(): Promise<void> {
       rows.push({ stage: "f", label: "anchor: not available (../shared/anchors/modwsgi-django)", result: null });
     }
 
-    const httpdChildren = apache.childrenRssKb();
-    const bareChildren = bare.childrenRssKb();
-    const nodeRss = meanMiB(httpdChildren);
-    const bareRss = meanMiB(bareChildren);
     const workerRss = apache.workersRssKb().reduce((sum, k) => sum + k, 0) / 1024;
+    const feedWorkerRss = feed ? feed.workersRssKb().reduce((sum, k) => sum + k, 0) / 1024 : Number.NaN;
     const anchorChildren = anchorRoot ? anchorChildrenRss(anchorRoot) : Number.NaN;
 
     const baseline = rows.find((r) => r.stage === "a")?.result?.requestsPerSecond ?? Number.NaN;
     const anchorRate = rows.find((r) => r.stage === "f")?.result?.requestsPerSecond ?? Number.NaN;
     const table = renderTable(rows, baseline, anchorRate);
     const memory = [
+      renderMemory([
+        { label: "without the module (second Apache)", server: bare },
+        { label: "mod_authnz_node (stages a-k)", server: apache },
+        ...(feed ? [{ label: "mod_authnz_node, change_feed on (stages l-n)", server: feed }] : []),
+      ]),
+      "",
       `| process | RSS (MiB) |`,
       `|---|---|`,
-      `| Apache child with mod_authnz_node (mean of ${httpdChildren.length}) | ${fmt(nodeRss)} |`,
-      `| Apache child without the module (mean of ${bareChildren.length}) | ${fmt(bareRss)} |`,
-      `| Node worker | ${fmt(workerRss)} |`,
+      `| Node worker (stages a-k) | ${fmt(workerRss)} |`,
+      ...(feed ? [`| Node worker with the change feed (stages l-n) | ${fmt(feedWorkerRss)} |`] : []),
       `| anchor's Apache child with mod_wsgi + Django (mean) | ${fmt(anchorChildren)} |`,
     ].join("\n");
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, ${execFileSync("uname", ["-sr"]).toString().trim()}, node ${process.version}`;
@@ -300,9 +332,77 @@ async function main(): Promise<void> {
     if (anchorRoot) spawnSync("/usr/sbin/apache2", ["-f", join(anchorRoot, "httpd.conf"), "-k", "stop"]);
     await apache?.stop();
     await bare?.stop();
+    await feed?.stop();
     if (session) rmSync(session.keyDir, { recursive: true, force: true });
     await pg.cleanup();
   }
+}
+
+/** The change-feed Apache answers as (b), (h) and a wrong password do: a bench of failures measures nothing. */
+async function expectFeedAnswers(feed: BenchApache, notInGroup: string): Promise<void> {
+  await expectStatus(feed, "/open/file.txt", null, 200);
+  await expectStatus(feed, "/feed/file.txt", "alice:wonderland", 200);
+  await expectStatus(feed, "/feed/file.txt", "alice:wonderland", 200);
+  await expectStatus(feed, "/feed/file.txt", "alice:wrong-0", 401);
+  await expectStatus(feed, "/feed/file.txt", `${WATCHER.username}:${WATCHER.password}`, 200);
+  await expectStatus(feed, "/feedgroup/file.txt", "alice:wonderland", 200);
+  await expectStatus(feed, "/feedgroup/file.txt", notInGroup, 401);
+}
+
+/** (l0), (l), (m) and (n), in the change-feed Apache; (l) and (m) with the worker's CPU per request. */
+async function feedRows(feed: BenchApache, databaseUrl: string, watcherHashes: [string, string]): Promise<Row[]> {
+  const alice = ["alice:wonderland"];
+  const wrk = (path: string, credentials?: string[]) => runWrk({ url: feed.url(path), seconds: SECONDS, connections: CONNECTIONS, credentials });
+  const open = await wrk("/open/file.txt");
+  const rows: Row[] = [{ stage: "l0", label: "no auth, in the change-feed Apache", result: open }];
+  // Against (l0) as well as (a): the same Apache, a few seconds apart.
+  const note = (r: { result: WrkResult; workerUsPerRequest: number }): string =>
+    `${fmt(r.result.requestsPerSecond / open.requestsPerSecond, 3)} of (l0); the worker's CPU: ${fmt(r.workerUsPerRequest, 1)} µs per request`;
+  if (STAGES.has("l")) {
+    const l = await withWorkerCpu(feed, () => wrk("/feed/file.txt", alice));
+    rows.push({ stage: "l", label: "(b) with change_feed on (kept grants in the children's shared store)", result: l.result, note: note(l) });
+  }
+  if (STAGES.has("m")) {
+    const m = await withWorkerCpu(feed, () => wrk("/feedgroup/file.txt", alice));
+    rows.push({ stage: "m", label: "(h) with change_feed on (Require group, kept grants)", result: m.result, note: note(m) });
+  }
+  if (STAGES.has("n")) {
+    const results = await commitToRefused({
+      server: feed,
+      path: "/feed/file.txt",
+      databaseUrl,
+      credentials: `${WATCHER.username}:${WATCHER.password}`,
+      changes: feedChanges(WATCHER.username, watcherHashes[1], watcherHashes[0]),
+      trials: FEED_TRIALS,
+    });
+    rows.push({ stage: "n", label: "commit to refused, change_feed on (figures below the tables)", result: null, note: results.map(describeCommitToRefused).join("; ") });
+  }
+  return rows;
+}
+
+/**
+ * Each Apache's children after the load: per child RSS (every page it maps, shared ones too), PSS (shared
+ * pages divided among the processes mapping them: the shared store and generations table counted once per
+ * server) and private memory; and the PSS of the parent and children together.
+ */
+function renderMemory(servers: readonly { label: string; server: BenchApache }[]): string {
+  const lines = [
+    "| Apache | children | RSS per child (MiB) | PSS per child (MiB) | private per child (MiB) | PSS, parent + children (MiB) |",
+    "|---|---|---|---|---|---|",
+  ];
+  const perChild: { rss: number; pss: number }[] = [];
+  for (const { label, server } of servers) {
+    const { parent, children } = server.memory();
+    const kids = summarizeMemory(children);
+    const all = summarizeMemory(parent ? [parent, ...children] : children);
+    perChild.push({ rss: kids.meanRssMiB, pss: kids.meanPssMiB });
+    lines.push(`| ${label} | ${kids.processes} | ${fmt(kids.meanRssMiB, 2)} | ${fmt(kids.meanPssMiB, 2)} | ${fmt(kids.meanPrivateMiB, 2)} | ${fmt(all.totalPssMiB, 2)} |`);
+  }
+  const [bare, ...withModule] = perChild;
+  const deltas = withModule.map(
+    (m, i) => `${servers[i + 1]!.label}: RSS ${fmt(m.rss - (bare?.rss ?? Number.NaN), 2)}, PSS ${fmt(m.pss - (bare?.pss ?? Number.NaN), 2)} MiB`,
+  );
+  return [...lines, "", `Per child, over the Apache without the module (goal: within 1 MB): ${deltas.join("; ")}.`].join("\n");
 }
 
 /** Milliseconds of one hash at Django 5.2's preferred hasher on an idle worker thread (median of 3). */

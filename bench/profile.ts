@@ -2,12 +2,16 @@
 // user with Django, starts Apache with the module and the Django handler, then drives /valid with wrk
 // (repeat credentials, as stage (b) of bench/http) while:
 //   - the worker runs under `node --cpu-prof` (through a NodeAuthNodeBinary wrapper), and
-//   - PROFILE_STRACE=1: one Apache child's syscalls are counted with `strace -c -f`.
+//   - PROFILE_STRACE=1: one Apache child's syscalls are counted with `strace -c -f`;
+//   - PROFILE_PERF=1: Apache's children are sampled with `perf record` (cpu-clock) and their top shared
+//     objects and symbols printed: where the time goes inside httpd when the worker is not asked.
 // Prints wrk's numbers, the CPU time each process group spent per request (from /proc: wrk, Apache, the
 // worker, PostgreSQL), the worker's top self-time functions and the syscall summary.
 //   BENCH_SECONDS=10 npx vite-node bench/profile.ts
-// PROFILE_PATH=valid|group|reuse|grant|open picks the location (reuse: row_cache_seconds 5, every request
-// still asks the worker; grant: NodeAuthCacheSeconds 5 too, answered inside Apache; open: no auth),
+// PROFILE_PATH=valid|group|reuse|grant|open|feed|feedgroup picks the location (reuse: row_cache_seconds 5,
+// every request still asks the worker; grant: NodeAuthCacheSeconds 5 too, answered inside Apache; open: no
+// auth; feed, feedgroup: valid, group with `NodeAuthDjangoOption change_feed on`, the triggers installed
+// first, answered inside Apache from the children's shared store; only these two turn the feed on),
 // PROFILE_PG=socket|tcp how the worker reaches PostgreSQL, PROFILE_CPUPROF=0 runs the worker unprofiled,
 // PROFILE_NODE_FLAGS adds node flags (not --max-semi-space-size: the module passes its own after them, and V8 takes the last).
 import { execFileSync, spawn } from "node:child_process";
@@ -19,11 +23,14 @@ import { startPostgres } from "../test/harness/postgres.js";
 import { startDjango } from "../test/harness/django.js";
 import { djangoLocation, startBenchApache } from "./lib/apache.js";
 import { runWrk } from "./lib/wrk.js";
+import { installTriggers } from "./lib/change-feed.js";
 import { descendants } from "../src/demo/httpd-process.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const PATH_KIND = process.env.PROFILE_PATH ?? "valid";
+/** The change-feed locations exist only when one is profiled, so that the other paths run as before. */
+const FEED = PATH_KIND === "feed" || PATH_KIND === "feedgroup";
 /** PROFILE_PG=socket: the worker reaches PostgreSQL over its Unix socket instead of TCP to 127.0.0.1. */
 const PG_OVER_SOCKET = process.env.PROFILE_PG !== "tcp";
 const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
@@ -99,6 +106,23 @@ function topFunctions(profile: CpuProfile, count: number): string[] {
     .map(([name, n]) => `${((100 * n) / total).toFixed(1).padStart(5)}%  ${name}`);
 }
 
+/** `perf record` on httpd's children until stop(), which gives the top shared objects and symbols. */
+async function startPerf(apachePid: number, dir: string): Promise<{ stop(): Promise<string> }> {
+  const children = descendants(apachePid).filter((p) => p.ppid === apachePid && !p.command.includes("worker.js"));
+  const data = join(dir, "perf.data");
+  const recorder = spawn("perf", ["record", "-F", "999", "-o", data, "-p", children.map((p) => p.pid).join(",")], { stdio: ["ignore", "ignore", "pipe"] });
+  await new Promise((r) => setTimeout(r, 500));
+  return {
+    async stop(): Promise<string> {
+      recorder.kill("SIGINT");
+      await new Promise((r) => recorder.on("close", r));
+      const report = (sort: string, limit: string): string =>
+        execFileSync("perf", ["report", "-i", data, "--stdio", "-q", "--sort", sort, "--percent-limit", limit], { encoding: "utf8", maxBuffer: 1 << 26 }).trimEnd();
+      return `by shared object:\n${report("dso", "0.1")}\n\nby symbol:\n${report("dso,sym", "0.7")}`;
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const pg = await startPostgres();
   const profileDir = mkdtempSync(join(tmpdir(), "anp-cpuprof-"));
@@ -114,11 +138,12 @@ async function main(): Promise<void> {
     await oracle.createGroup("secret-agents");
     await oracle.createUser({ username: "alice", password: "wonderland", groups: ["secret-agents"] });
     await oracle.close();
+    if (FEED) installTriggers(pg.url);
     const databaseUrl = PG_OVER_SOCKET ? socketUrlForWorker(pg) : pg.url;
     const location = (path: string, require: string, extra: string[] = []) => djangoLocation(`/${path}`, databaseUrl, extra, require);
     const file = "x".repeat(3072);
     const apache = await startBenchApache({
-      files: { "valid/file.txt": file, "group/file.txt": file, "reuse/file.txt": file, "grant/file.txt": file, "open/file.txt": file },
+      files: { "valid/file.txt": file, "group/file.txt": file, "reuse/file.txt": file, "grant/file.txt": file, "open/file.txt": file, "feed/file.txt": file, "feedgroup/file.txt": file },
       nodeModule: true,
       body: [
         `NodeAuthNodeBinary ${wrapper}`,
@@ -126,12 +151,14 @@ async function main(): Promise<void> {
         location("group", "Require group secret-agents"),
         location("reuse", "Require valid-user", ["NodeAuthDjangoOption row_cache_seconds 5"]),
         location("grant", "Require valid-user", ["NodeAuthDjangoOption row_cache_seconds 5", "NodeAuthCacheSeconds 5"]),
+        ...(FEED ? [location("feed", "Require valid-user", ["NodeAuthDjangoOption change_feed on"]), location("feedgroup", "Require group secret-agents", ["NodeAuthDjangoOption change_feed on"])] : []),
       ].join("\n"),
     });
     apacheBox.stop = () => apache.stop();
     const url = apache.url(`/${PATH_KIND}/file.txt`);
     await runWrk({ url, seconds: 2, connections: 2, credentials: ["alice:wonderland"] });
 
+    const perf = process.env.PROFILE_PERF === "1" ? await startPerf(apache.pid, profileDir) : undefined;
     let strace: ReturnType<typeof spawn> | undefined;
     let straceOut = "";
     if (process.env.PROFILE_STRACE === "1") {
@@ -146,6 +173,7 @@ async function main(): Promise<void> {
     const cpuBefore = cpuByGroup(apache.pid, clusterDir);
     const result = await runWrk({ url, seconds: SECONDS, connections: CONNECTIONS, credentials: ["alice:wonderland"] });
     const cpuAfter = cpuByGroup(apache.pid, clusterDir);
+    const perfReport = perf ? await perf.stop() : "";
     if (strace) {
       strace.kill("SIGINT");
       await new Promise((r) => strace?.on("close", r));
@@ -168,6 +196,7 @@ async function main(): Promise<void> {
       console.log(`\nworker profile ${join(profileDir, name)}: ${profile.samples.length} samples, top self time:`);
       console.log(topFunctions(profile, 30).join("\n"));
     }
+    if (perfReport) console.log(`\nperf record of Apache's children (self time):\n${perfReport}`);
     if (straceOut) console.log(`\nstrace -c -f of one Apache child:\n${straceOut}`);
   } finally {
     await apacheBox.stop?.();

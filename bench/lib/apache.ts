@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { renderHttpdConfig } from "../../src/demo/httpd-config.js";
 import { compiledInModules, descendants, startHttpd, APACHE_BINARY, type HttpdProcess } from "../../src/demo/httpd-process.js";
 import { freePort } from "../../src/demo/free-port.js";
+import { processMemory, type ProcessMemory } from "./proc.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
 export const NODE_MODULE = join(REPO, "build/Release/mod_authnz_node.so");
@@ -20,6 +21,10 @@ export interface BenchApache {
   errorLog(): string;
   /** Resident memory (KiB) of the Node worker(s) httpd started. */
   workersRssKb(): number[];
+  /** The pids of the Node worker(s) httpd started. */
+  workerPids(): number[];
+  /** RSS, PSS and private memory of httpd's parent and of each of its children (not the worker). */
+  memory(): { parent: ProcessMemory | null; children: ProcessMemory[] };
   stop(): Promise<void>;
 }
 
@@ -57,13 +62,22 @@ export async function startBenchApache(options: { body: string; files: Record<st
     throw error;
   }
   const rss = (pid: number): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  const children = (): number[] => descendants(httpd.pid).filter((p) => p.ppid === httpd.pid && p.command.startsWith(APACHE_BINARY)).map((p) => p.pid);
+  const workers = (): number[] => descendants(httpd.pid).filter((p) => p.command.includes("worker.js")).map((p) => p.pid);
   return {
     pid: httpd.pid,
     port,
     url: (path) => `http://127.0.0.1:${port}${path}`,
     errorLog: () => readFileSync(join(root, "error.log"), "utf8"),
-    childrenRssKb: () => descendants(httpd.pid).filter((p) => p.ppid === httpd.pid && p.command.startsWith(APACHE_BINARY)).map((p) => rss(p.pid)),
-    workersRssKb: () => descendants(httpd.pid).filter((p) => p.command.includes("worker.js")).map((p) => rss(p.pid)),
+    childrenRssKb: () => children().map(rss),
+    workersRssKb: () => workers().map(rss),
+    workerPids: workers,
+    memory: () => ({
+      parent: processMemory(httpd.pid),
+      children: children()
+        .map(processMemory)
+        .filter((m): m is ProcessMemory => m !== null),
+    }),
     stop: async () => {
       await httpd.stop();
       rmSync(root, { recursive: true, force: true });
