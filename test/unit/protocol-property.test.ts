@@ -12,8 +12,10 @@ import {
   MAX_CLIENT_IP_LEN,
   MAX_FRAME_LEN,
   MAX_RETRY_AFTER,
+  MAX_STAMPS,
   MIN_RETRY_AFTER,
   THROTTLE_SCOPE_ADDRESS,
+  STAMP_LEN,
   THROTTLE_SCOPE_USER,
   ProtocolError,
   Status,
@@ -80,6 +82,8 @@ function valueArb(tag: number): fc.Arbitrary<Buffer> {
       return fc.uint8Array({ minLength: 1, maxLength: 60 }).map((a) => Buffer.from(a));
     case Tag.USER_FLAGS:
       return fc.integer({ min: 0, max: 3 }).map((n) => Buffer.from([n]));
+    case Tag.STAMP:
+      return fc.uint8Array({ minLength: STAMP_LEN, maxLength: STAMP_LEN }).map((a) => Buffer.from(a));
     case Tag.WANT_USER_FLAGS:
       return fc.constant(Buffer.alloc(0));
     case Tag.HASH:
@@ -100,13 +104,16 @@ function countArb(kind: number, tag: number): fc.Arbitrary<number> {
     case "optional":
       return fc.integer({ min: 0, max: 1 });
     case "repeated":
-      return fc.integer({ min: 0, max: 4 });
+      return fc.integer({ min: 0, max: tag === Tag.STAMP ? MAX_STAMPS : 4 });
     case "oneOrMore":
       return fc.integer({ min: 1, max: 4 });
     default:
       return fc.constant(0);
   }
 }
+
+/** Tags that may only ride on a GRANTED answer. */
+const GRANTED_ONLY = new Set<number>([Tag.USER_FLAGS, Tag.STAMP]);
 
 /** THROTTLED in place of the STATUS of a CHECK_PASSWORD answer that carries RETRY_AFTER, when `throttle`. */
 function maybeThrottled(kind: number, fields: Field[], throttle: boolean): Field[] {
@@ -115,15 +122,15 @@ function maybeThrottled(kind: number, fields: Field[], throttle: boolean): Field
 }
 
 /**
- * Version 6's rules across fields: USER_FLAGS only beside GRANTED (else dropped), and a GRANTED
- * CHECK_SESSION answer without USER becomes DENIED (and loses its USER_FLAGS).
+ * Version 6's rules across fields: USER_FLAGS and STAMP only beside GRANTED (else dropped), and a GRANTED
+ * CHECK_SESSION answer without USER becomes DENIED (and loses its USER_FLAGS and STAMPs).
  */
 function sessionRules(kind: number, fields: Field[]): Field[] {
   const status = fields.find((f) => f.tag === Tag.STATUS)?.value[0];
   if (status === Status.GRANTED && kind === (Kind.CHECK_SESSION | ANSWER_BIT) && !fields.some((f) => f.tag === Tag.USER)) {
-    return fields.filter((f) => f.tag !== Tag.USER_FLAGS).map((f) => (f.tag === Tag.STATUS ? { tag: Tag.STATUS, value: Buffer.from([Status.DENIED]) } : f));
+    return fields.filter((f) => !GRANTED_ONLY.has(f.tag)).map((f) => (f.tag === Tag.STATUS ? { tag: Tag.STATUS, value: Buffer.from([Status.DENIED]) } : f));
   }
-  return status === Status.GRANTED ? fields : fields.filter((f) => f.tag !== Tag.USER_FLAGS);
+  return status === Status.GRANTED ? fields : fields.filter((f) => !GRANTED_ONLY.has(f.tag));
 }
 
 /** An arbitrary valid message: any kind, each allowed tag as often as allowed, fields in any order. */
