@@ -137,6 +137,15 @@ uint32_t anp_answer_retry_after(const anp_message *msg)
     return seconds;
 }
 
+uint32_t anp_answer_valid_for(const anp_message *msg)
+{
+    uint32_t ms = 0;
+    if (msg == NULL || anp_field_u32(anp_find(msg, ANP_TAG_VALID_FOR), &ms) != ANP_OK) {
+        return 0;
+    }
+    return ms;
+}
+
 int anp_answer_user_flags(const anp_message *msg)
 {
     const anp_field *f = msg == NULL ? NULL : anp_find(msg, ANP_TAG_USER_FLAGS);

@@ -72,6 +72,10 @@ int anp_answer_user_flags(const anp_message *msg);
  */
 int anp_answer_stamps(const anp_message *msg, anp_generation_stamp *out, int max);
 
+/* The answer's VALID_FOR in milliseconds (1..2^32-1), or 0 when it has none (then nothing may be kept by a
+ * rule that needs one: a session grant without it is never kept). */
+uint32_t anp_answer_valid_for(const anp_message *msg);
+
 /* The answer's THROTTLE_SCOPE (ANP_THROTTLE_SCOPE_ADDRESS or _USER), or 0 when it has none or another value. */
 uint8_t anp_answer_throttle_scope(const anp_message *msg);
 

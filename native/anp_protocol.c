@@ -8,8 +8,9 @@
  * allowed for the kind and how often, fixed-width values and length limits, STATUS 1..5, RETRY_AFTER 1..86400,
  * THROTTLE_SCOPE 1..2, HASH of 32 lowercase hex digits, SESSION_KEY 1..4096 bytes, USER_FLAGS of known bits,
  * an empty WANT_USER_FLAGS, then THROTTLED only in a CHECK_PASSWORD answer that carries RETRY_AFTER, USER in
- * every GRANTED CHECK_SESSION answer, USER_FLAGS only beside GRANTED, and STAMP of 20 bytes, at most
- * ANP_MAX_STAMPS and only beside GRANTED).
+ * every GRANTED CHECK_SESSION answer, USER_FLAGS only beside GRANTED, STAMP of 20 bytes, at most
+ * ANP_MAX_STAMPS and only beside GRANTED, and VALID_FOR of 1..2^32-1 ms in a CHECK_SESSION answer exactly
+ * when it has STAMP).
  */
 #include "anp_protocol.h"
 
@@ -18,7 +19,7 @@
 #define ANP_PREFIX_LEN 4
 #define ANP_FIELD_HEADER_LEN 3
 #define ANP_HASH_LEN 32
-#define ANP_TAG_MAX ANP_TAG_STAMP
+#define ANP_TAG_MAX ANP_TAG_VALID_FOR
 /* DEFINE_HANDLER: a u32 id and at least one byte of spec text. */
 #define ANP_DEFINE_HANDLER_MIN_LEN 5
 
@@ -38,24 +39,24 @@ enum {
 #define ANP_KIND_COUNT 9
 #define ANP_ANSWERED_KIND_COUNT 7
 static const unsigned char anp_rules[ANP_KIND_COUNT + ANP_ANSWERED_KIND_COUNT][ANP_TAG_MAX] = {
-    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC  SEC  CIP UAG ACC PTH RTA SCP SKY UFL WUF STP */
-    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  R1, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  O1, O1, O1, O1, NO, NO, NO, NO, O1, NO},
-    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* AUTH */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, R1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* BOOT */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, NO, R1, ANY, ANY, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* SESSION */{NO, R1, NO, NO, NO, NO, ANY, ANY, NO,  O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, R1, NO, O1, NO},
+    /*            VER HID USR PWD RLM HST GRP  PRM  ENV  TMO STA RSN HSH GHI DEF  NON PRF KEY SPC  SEC  CIP UAG ACC PTH RTA SCP SKY UFL WUF STP VLD */
+    /* HELLO */  {R1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  R1, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* CHECK */  {NO, R1, R1, R1, NO, NO, ANY, ANY, ANY, O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  O1, O1, O1, O1, NO, NO, NO, NO, O1, NO, NO},
+    /* GROUPS */ {NO, R1, R1, NO, NO, NO, ANY, NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* PERM */   {NO, R1, R1, NO, NO, NO, NO,  P1,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* REALM */  {NO, R1, R1, NO, R1, NO, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, R1, NO, NO, NO, R1, NO,  NO,  ANY, O1, NO, NO, NO, NO, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* AUTH */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, R1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* BOOT */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, NO, NO, NO, NO, NO,  NO, NO, R1, ANY, ANY, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* SESSION */{NO, R1, NO, NO, NO, NO, ANY, ANY, NO,  O1, NO, NO, NO, O1, ANY, NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, R1, NO, O1, NO, NO},
     /* answers */
-    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  O1, O1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, O1, O1, NO, O1, NO, ANY},
-    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
-    /* SESSION */{NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, O1, NO, ANY},
+    /* HELLO */  {O1, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  O1, O1, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* CHECK */  {NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, O1, O1, NO, O1, NO, ANY, NO},
+    /* GROUPS */ {NO, NO, NO, NO, NO, NO, ANY, NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* PERM */   {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* REALM */  {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, O1, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* ACCESS */ {NO, NO, NO, NO, NO, NO, NO,  NO,  NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+    /* SESSION */{NO, NO, O1, NO, NO, NO, ANY, ANY, NO,  NO, R1, O1, NO, NO, NO,  NO, NO, NO, NO,  NO,  NO, NO, NO, NO, NO, NO, NO, O1, NO, ANY, O1},
 };
 
 /* The rules row of `kind`, or NULL for an unknown kind (and for answers to AUTH and BOOTSTRAP). */
@@ -166,6 +167,8 @@ static anp_result anp_check_value(uint8_t tag, const uint8_t *value, uint16_t le
         return len == 0 ? ANP_OK : ANP_E_MALFORMED;
     case ANP_TAG_STAMP:
         return len == ANP_STAMP_LEN ? ANP_OK : ANP_E_MALFORMED;
+    case ANP_TAG_VALID_FOR:
+        return (len == 4 && anp_get32(value) >= 1) ? ANP_OK : ANP_E_MALFORMED;
     case ANP_TAG_STATUS:
         if (len != 1 || value[0] < ANP_STATUS_GRANTED || value[0] > ANP_STATUS_THROTTLED) {
             return ANP_E_MALFORMED;
@@ -235,6 +238,11 @@ static anp_result anp_check_rules(uint8_t kind, const uint8_t *body, uint16_t co
     }
     /* A stamp says when a grant stops being current: it means nothing on a refusal, and a grant has two reads at most. */
     if (seen[ANP_TAG_STAMP - 1] != 0 && (status != ANP_STATUS_GRANTED || seen[ANP_TAG_STAMP - 1] > ANP_MAX_STAMPS)) {
+        return ANP_E_MALFORMED;
+    }
+    /* A session runs out with no change to report: its stamps come with how long they may be kept, and only with them. */
+    if (kind == (ANP_KIND_CHECK_SESSION | ANP_ANSWER_BIT)
+        && (seen[ANP_TAG_STAMP - 1] != 0) != (seen[ANP_TAG_VALID_FOR - 1] != 0)) {
         return ANP_E_MALFORMED;
     }
     return ANP_OK;

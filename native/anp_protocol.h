@@ -75,6 +75,9 @@ extern "C" {
 /* ANP_STAMP_LEN bytes (u64 epoch, u32 slot, u64 generation), only beside GRANTED in a CHECK_PASSWORD or
  * CHECK_SESSION answer, at most ANP_MAX_STAMPS: what the grant was read under (docs/protocol.md "Stamps"). */
 #define ANP_TAG_STAMP 30
+/* u32 milliseconds, at least 1, in a CHECK_SESSION answer with STAMP (and only there, and always there): how long
+ * after the request was sent the grant may be kept at most, whatever the stamps say (the session's expiry). */
+#define ANP_TAG_VALID_FOR 31
 
 /* Fixed widths of the handshake's values (SipHash-2-4-128 keys and tags, docs/protocol.md). */
 #define ANP_NONCE_LEN 16
@@ -170,7 +173,8 @@ long anp_writer_finish(anp_writer *w);
  * rules (known kind, allowed tags and their counts, fixed widths and lengths, STATUS 1..5 with THROTTLED only
  * in a CHECK_PASSWORD answer that has RETRY_AFTER, RETRY_AFTER 1..86400, HASH as 32 lowercase hex, USER_FLAGS
  * with known bits only and only beside GRANTED, USER in every GRANTED CHECK_SESSION answer, STAMP of
- * ANP_STAMP_LEN bytes, at most ANP_MAX_STAMPS of them and only beside GRANTED).
+ * ANP_STAMP_LEN bytes, at most ANP_MAX_STAMPS of them and only beside GRANTED, VALID_FOR of 1..2^32-1 ms in a
+ * CHECK_SESSION answer exactly when it has STAMP).
  * When msg is not NULL and the frame is bad, msg->kind and msg->request_id hold the frame's header (0 when
  * the length prefix itself was bad) and msg->field_count is 0.
  */

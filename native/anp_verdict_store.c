@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define STORE_MAGIC UINT64_C(0x3154444556504e41) /* "ANPVEDT1" read little-endian */
+#define STORE_MAGIC UINT64_C(0x3254444556504e41) /* "ANPVEDT2" read little-endian */
 
 /* The stamps and lengths as words, so every shared access is one 64-bit atomic. */
 #define STAMP_WORDS 3
@@ -13,6 +13,7 @@ typedef struct {
     uint64_t seq;                                    /* even: stable; odd: being written; 0: never used */
     uint64_t key[ANP_VERDICT_KEY_LEN / 8];
     uint64_t written;                                /* the writer's `now`, for choosing what to replace */
+    uint64_t expires;                                /* the caller's deadline, 0 for none */
     uint64_t counts;                                 /* stamp_count << 32 | payload_len */
     uint64_t stamps[ANP_VERDICT_MAX_STAMPS * STAMP_WORDS];
     uint64_t payload[PAYLOAD_WORDS];
@@ -76,7 +77,7 @@ static int same_key(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8])
 static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8], anp_kept_grant *out)
 {
     uint64_t before = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-    uint64_t counts, written;
+    uint64_t counts, written, expires;
     uint64_t payload[PAYLOAD_WORDS];
     uint32_t i;
 
@@ -85,6 +86,7 @@ static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8
     }
     counts = load(&e->counts);
     written = load(&e->written);
+    expires = load(&e->expires);
     for (i = 0; i < ANP_VERDICT_MAX_STAMPS; i++) {
         out->stamps[i].epoch = load(&e->stamps[i * STAMP_WORDS]);
         out->stamps[i].slot = (uint32_t)load(&e->stamps[i * STAMP_WORDS + 1]);
@@ -100,6 +102,7 @@ static int read_entry(const entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8
     out->stamp_count = (uint32_t)(counts >> 32);
     out->payload_len = (uint32_t)counts;
     out->written = written;
+    out->expires = expires;
     if (out->stamp_count > ANP_VERDICT_MAX_STAMPS || out->payload_len >= ANP_VERDICT_PAYLOAD) {
         return 0;
     }
@@ -156,6 +159,7 @@ static void write_entry(entry *e, const uint64_t key[ANP_VERDICT_KEY_LEN / 8], c
     put_word(&e->key[0], key[0]);
     put_word(&e->key[1], key[1]);
     put_word(&e->written, now);
+    put_word(&e->expires, v->expires);
     put_word(&e->counts, ((uint64_t)v->stamp_count << 32) | v->payload_len);
     for (i = 0; i < ANP_VERDICT_MAX_STAMPS; i++) {
         const anp_generation_stamp *s = &v->stamps[i];

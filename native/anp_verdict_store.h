@@ -41,6 +41,8 @@ typedef struct {
     uint32_t stamp_count;
     uint32_t payload_len;
     uint64_t written;          /* the writer's `now` (ignored by put, which takes its own) */
+    uint64_t expires;          /* on the caller's clock, after which it must not answer; 0 for no such bound
+                                * (the store keeps it and gives it back, the caller judges it) */
     unsigned char payload[ANP_VERDICT_PAYLOAD];
 } anp_kept_grant;
 

@@ -109,11 +109,10 @@ int anp_node_granted_from_cache(request_rec *r, const anp_dir_conf *conf, const 
     return 0;
 }
 
-/* The shared store of stamped grants (change_feed on), asked before the grant cache: its answers are as
- * current as the worker's change feed, the grant cache's up to NodeAuthCacheSeconds old. *have_key says
- * whether a grant from the worker may be put there afterwards. */
-static int granted_from_shared(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
-                               anp_grant_key *key, int *have_key)
+/* Asked before the grant cache: the store's answers are as current as the worker's change feed, the grant
+ * cache's up to NodeAuthCacheSeconds old. */
+int anp_node_granted_from_shared(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
+                                 anp_grant_key *key, int *have_key)
 {
     anp_grant_key_parts parts;
     anp_grant kept;
@@ -161,7 +160,7 @@ static authn_status password_granted(request_rec *r, const anp_dir_conf *conf, c
             anp_grant_cache_put(r, &keys->key, keys->asked_at, anp_dir_cache_seconds(conf), &grant);
         }
         if (keys->shared_ok) {
-            anp_shared_cache_put(&keys->shared_key, ans->stamps, ans->stamp_count, &grant);
+            anp_shared_cache_put(&keys->shared_key, ans->stamps, ans->stamp_count, 0, &grant);
         }
     }
     /* mod_authn_socache can only set r->user to the name typed: a renamed grant is not offered. */
@@ -221,7 +220,7 @@ authn_status anp_node_check_password(request_rec *r, const char *user, const cha
         return AUTH_GENERAL_ERROR;
     }
     req.password = password;
-    if (granted_from_shared(r, conf, &req, &keys.shared_key, &keys.shared_ok)
+    if (anp_node_granted_from_shared(r, conf, &req, &keys.shared_key, &keys.shared_ok)
         || anp_node_granted_from_cache(r, conf, &req, &keys.key, &keys.asked_at)) {
         return AUTH_GRANTED;
     }

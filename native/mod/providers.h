@@ -58,6 +58,14 @@ authn_status anp_node_granted(request_rec *r, const anp_request *req, const char
 int anp_node_granted_from_cache(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
                                 anp_grant_key *key, apr_time_t *asked_at);
 
+/*
+ * The shared store's part of a check (change_feed on, shared_cache.h), asked before the grant cache: 1 when it
+ * holds a current stamped grant for these credentials or this session key (then the check is granted from
+ * it); otherwise 0, with *have_key saying whether *key may store the worker's stamped grant afterwards.
+ */
+int anp_node_granted_from_shared(request_rec *r, const anp_dir_conf *conf, const anp_request *req,
+                                 anp_grant_key *key, int *have_key);
+
 /* The "node" authn provider's record, as mod_auth_basic caches it in its provider list. */
 const authn_provider *anp_authn_node_provider(void);
 

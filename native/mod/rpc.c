@@ -88,6 +88,7 @@ static void copy_answer(apr_pool_t *p, const anp_message *msg, anp_verdict verdi
     ans->throttle_scope = verdict == ANP_VERDICT_THROTTLED ? anp_answer_throttle_scope(msg) : 0;
     ans->user_flags = -1;
     ans->stamp_count = verdict == ANP_VERDICT_GRANTED ? anp_answer_stamps(msg, ans->stamps, ANP_MAX_STAMPS) : 0;
+    ans->valid_for_ms = ans->stamp_count > 0 ? anp_answer_valid_for(msg) : 0;
     ans->groups = apr_array_make(p, 4, sizeof(const char *));
     ans->permissions = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < msg->field_count; i++) {

@@ -29,6 +29,7 @@ typedef struct {
     int user_flags;             /* USER_FLAGS (ANP_USER_FLAG_* bits); -1: the answer has none */
     anp_generation_stamp stamps[ANP_MAX_STAMPS]; /* GRANTED: its STAMP fields (shared_cache.h) */
     int stamp_count;            /* 0..ANP_MAX_STAMPS; 0 for any other status */
+    apr_uint32_t valid_for_ms;  /* a session grant with stamps: its VALID_FOR; else 0 */
 } anp_answer;
 
 /* Sends the request and reads its answer. APR_SUCCESS: *ans holds the worker's answer. Otherwise

@@ -12,6 +12,7 @@
 #include "http_request.h"
 #include "mod_auth.h"
 
+#include "anp_generations.h"
 #include "anp_private.h"
 #include "config.h"
 #include "fold.h"
@@ -22,6 +23,7 @@
 #include "session_config.h"
 #include "session_cookie.h"
 #include "session_redirect.h"
+#include "shared_cache.h"
 #include "throttle_log.h"
 
 static const char *where(const anp_dir_conf *conf)
@@ -126,33 +128,54 @@ static int no_session(request_rec *r, const anp_dir_conf *conf, const char *why)
     return status;
 }
 
-/* GRANTED: the session's user becomes httpd's, with what the check folded (and the grant cache keeps). */
+/* Where a session grant from the worker may be kept: the grant cache (asked_at != 0), the shared store
+ * (shared_ok, with sent_at: anp_generations_now() before the request was sent). */
+typedef struct {
+    anp_grant_key key;
+    apr_time_t asked_at;
+    anp_grant_key shared_key;
+    int shared_ok;
+    uint64_t sent_at;
+} session_keys;
+
+/* A stamped session grant lasts no longer than its VALID_FOR from before the request was sent: the
+ * session's expiry as the worker read it, which no change event will report. */
+static uint64_t session_deadline(const session_keys *keys, const anp_answer *ans)
+{
+    return keys->sent_at + (uint64_t)ans->valid_for_ms * UINT64_C(1000000);
+}
+
+/* GRANTED: the session's user becomes httpd's, with what the check folded (and the caches keep). */
 static int session_granted(request_rec *r, const anp_dir_conf *conf, const anp_request *req, const anp_answer *ans,
-                           const anp_grant_key *key, apr_time_t asked_at)
+                           const session_keys *keys)
 {
     if (!ans->user || !*ans->user || (req->want_user_flags && ans->user_flags < 0)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ANPLOGNO(0536) "the worker granted a session at %s without %s: "
                       "500", where(conf), !ans->user || !*ans->user ? "a user" : "the user flags asked for");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (asked_at) {
+    if (keys->asked_at || (keys->shared_ok && ans->stamp_count > 0 && ans->valid_for_ms > 0)) {
         anp_grant grant;
         grant.user = ans->user;
         grant.groups = req->group_handler ? ans->groups : NULL;
         grant.held_permissions = ans->permissions;
         grant.user_flags = req->want_user_flags ? ans->user_flags : -1;
-        anp_grant_cache_put(r, key, asked_at, anp_dir_cache_seconds(conf), &grant);
+        if (keys->asked_at) {
+            anp_grant_cache_put(r, &keys->key, keys->asked_at, anp_dir_cache_seconds(conf), &grant);
+        }
+        if (keys->shared_ok && ans->valid_for_ms > 0) {
+            anp_shared_cache_put(&keys->shared_key, ans->stamps, ans->stamp_count, session_deadline(keys, ans), &grant);
+        }
     }
     anp_node_granted(r, req, ans->user, ans->groups, ans->permissions, ans->user_flags);
     r->ap_auth_type = ANP_AUTH_TYPE_SESSION;
     return OK;
 }
 
-/* One trip (or the grant cache) for the session key. */
+/* One trip (or the shared store, or the grant cache) for the session key. */
 static int check_session(request_rec *r, const anp_dir_conf *conf, const char *key_bytes, apr_size_t key_len)
 {
-    anp_grant_key key;
-    apr_time_t asked_at = 0;
+    session_keys keys;
     anp_request req;
     anp_answer ans;
 
@@ -162,10 +185,13 @@ static int check_session(request_rec *r, const anp_dir_conf *conf, const char *k
     }
     req.session_key = key_bytes;
     req.session_key_len = key_len;
-    if (anp_session_cache(conf) && anp_node_granted_from_cache(r, conf, &req, &key, &asked_at)) {
+    keys.asked_at = 0;
+    if (anp_node_granted_from_shared(r, conf, &req, &keys.shared_key, &keys.shared_ok)
+        || (anp_session_cache(conf) && anp_node_granted_from_cache(r, conf, &req, &keys.key, &keys.asked_at))) {
         r->ap_auth_type = ANP_AUTH_TYPE_SESSION;
         return OK;
     }
+    keys.sent_at = anp_generations_now();
     if (anp_rpc_call(r, &req, &ans) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ANPLOGNO(0537) "checking a session at %s failed: %s",
                       where(conf), ans.reason);
@@ -173,7 +199,7 @@ static int check_session(request_rec *r, const anp_dir_conf *conf, const char *k
     }
     switch (ans.status) {
     case ANP_STATUS_GRANTED:
-        return session_granted(r, conf, &req, &ans, &key, asked_at);
+        return session_granted(r, conf, &req, &ans, &keys);
     case ANP_STATUS_DENIED:
         return no_session(r, conf, ans.reason ? ans.reason : "the worker found none");
     default:

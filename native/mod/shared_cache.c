@@ -73,13 +73,15 @@ int anp_shared_cache_key(const anp_grant_key_parts *parts, anp_grant_key *key)
     return 1;
 }
 
-/* Whether a kept grant may answer now: young enough, and every stamp (at least one) current. */
+/* Whether a kept grant may answer now: young enough, before its deadline (a session's expiry), and every stamp
+ * (at least one) current. */
 static int still_current(const anp_kept_grant *kept, uint64_t now)
 {
     const anp_generations *table = anp_generations_file_table();
     uint32_t i;
 
-    if (!table || kept->stamp_count == 0 || now < kept->written || now - kept->written > max_age_ns) {
+    if (!table || kept->stamp_count == 0 || now < kept->written || now - kept->written > max_age_ns
+        || (kept->expires != 0 && now >= kept->expires)) {
         return 0;
     }
     for (i = 0; i < kept->stamp_count; i++) {
@@ -105,7 +107,7 @@ int anp_shared_cache_get(request_rec *r, const anp_grant_key *key, anp_grant *gr
 }
 
 void anp_shared_cache_put(const anp_grant_key *key, const anp_generation_stamp *stamps, int count,
-                          const anp_grant *grant)
+                          uint64_t expires, const anp_grant *grant)
 {
     anp_kept_grant kept;
     int i;
@@ -122,5 +124,6 @@ void anp_shared_cache_put(const anp_grant_key *key, const anp_generation_stamp *
         kept.stamps[i] = stamps[i];
     }
     kept.stamp_count = (uint32_t)count;
+    kept.expires = expires;
     anp_verdict_store_put(region, key->digest, &kept, anp_generations_now());
 }

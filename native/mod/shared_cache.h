@@ -4,10 +4,12 @@
  *
  * httpd's parent makes it in post_config, before the MPM forks: an anonymous apr_shm region of
  * NodeAuthSharedCacheEntries entries and a random 16-byte key for its digests (grant_key.h, the shared
- * form), both inherited by every child and by nothing that execs. A child that gets a GRANTED password
+ * form), both inherited by every child and by nothing that execs. A child that gets a GRANTED password or session
  * check carrying 1..ANP_MAX_STAMPS STAMPs puts it there; any child then answers the same credentials from
  * the same address in the same configuration without a trip to the worker while every stamp is current in
- * the generations table (generations_file.h) and the entry is younger than NodeAuthSharedCacheMaxAge.
+ * the generations table (generations_file.h) and the entry is younger than NodeAuthSharedCacheMaxAge. A
+ * session grant (session_hook.c) also carries a deadline: its VALID_FOR counted from before the request was
+ * sent, so it never answers past the session's expiry, which no change event reports.
  * Refusals are never stored. Anything odd (no store, no table, a torn entry, a payload that does not
  * decode) is a miss.
  *
@@ -32,12 +34,13 @@ int anp_shared_cache_make(apr_pool_t *pconf, server_rec *s);
 /* The digest of `parts` under the store's key; 0 when there is no store (then do not look up or put). */
 int anp_shared_cache_key(const anp_grant_key_parts *parts, anp_grant_key *key);
 
-/* 1 and *grant (from r->pool) when a kept grant has this key, all its stamps are current and it is younger
- * than NodeAuthSharedCacheMaxAge; 0 otherwise. */
+/* 1 and *grant (from r->pool) when a kept grant has this key, all its stamps are current, it is younger
+ * than NodeAuthSharedCacheMaxAge and its deadline (if any) has not come; 0 otherwise. */
 int anp_shared_cache_get(request_rec *r, const anp_grant_key *key, anp_grant *grant);
 
-/* Keeps a GRANTED answer that carried `count` (1..ANP_VERDICT_MAX_STAMPS) stamps; anything else is not kept. */
+/* Keeps a GRANTED answer that carried `count` (1..ANP_VERDICT_MAX_STAMPS) stamps; anything else is not kept.
+ * `expires`: anp_generations_now() time from which it must not answer (a session's end), 0 for none. */
 void anp_shared_cache_put(const anp_grant_key *key, const anp_generation_stamp *stamps, int count,
-                          const anp_grant *grant);
+                          uint64_t expires, const anp_grant *grant);
 
 #endif

@@ -110,6 +110,13 @@ static void check_not_error(const anp_message *msg, const anp_answer_expect *exp
         int stamped = anp_answer_stamps(msg, stamps, ANP_MAX_STAMPS + 1);
         REQUIRE(stamped <= ANP_MAX_STAMPS);
         REQUIRE(stamped == 0 || verdict == ANP_VERDICT_GRANTED);
+        /* A stamped session grant always says how long it may be kept, and nothing else says so. */
+        if (verdict == ANP_VERDICT_GRANTED && expect->kind == ANP_KIND_CHECK_SESSION && stamped > 0) {
+            REQUIRE(anp_answer_valid_for(msg) >= 1);
+        }
+        if (verdict == ANP_VERDICT_GRANTED) {
+            REQUIRE(anp_answer_valid_for(msg) == 0 || (expect->kind == ANP_KIND_CHECK_SESSION && stamped > 0));
+        }
     }
     if (verdict == ANP_VERDICT_THROTTLED) {
         /* A throttle always says how long, and only a password check is ever throttled. */

@@ -408,6 +408,47 @@ static void test_stamps(void)
     CHECK(!anp_tag_allowed(ANP_KIND_CHECK_PASSWORD, ANP_TAG_STAMP));
 }
 
+/* VALID_FOR: in a CHECK_SESSION answer exactly when it has STAMP, at least 1 ms; anp_answer_valid_for reads it. */
+static void test_valid_for(void)
+{
+    static anp_message msg;
+    static const uint8_t stamp[ANP_STAMP_LEN] = {0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 1};
+    uint8_t buf[256];
+    anp_writer w;
+    long n;
+
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_SESSION | ANP_ANSWER_BIT, 9);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_GRANTED);
+    anp_put_str(&w, ANP_TAG_USER, "alice");
+    anp_put_field(&w, ANP_TAG_STAMP, stamp, sizeof(stamp));
+    anp_put_u32(&w, ANP_TAG_VALID_FOR, 60000);
+    n = anp_writer_finish(&w);
+    CHECK(n > 0 && anp_decode(buf, (size_t)n, &msg) == n && anp_answer_valid_for(&msg) == 60000);
+    CHECK(anp_answer_valid_for(NULL) == 0);
+    /* Stamps without VALID_FOR, VALID_FOR without stamps, VALID_FOR of 0, and VALID_FOR in a password answer. */
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_SESSION | ANP_ANSWER_BIT, 10);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_GRANTED);
+    anp_put_str(&w, ANP_TAG_USER, "alice");
+    anp_put_field(&w, ANP_TAG_STAMP, stamp, sizeof(stamp));
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_SESSION | ANP_ANSWER_BIT, 11);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_GRANTED);
+    anp_put_str(&w, ANP_TAG_USER, "alice");
+    anp_put_u32(&w, ANP_TAG_VALID_FOR, 60000);
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_SESSION | ANP_ANSWER_BIT, 12);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_GRANTED);
+    anp_put_str(&w, ANP_TAG_USER, "alice");
+    anp_put_field(&w, ANP_TAG_STAMP, stamp, sizeof(stamp));
+    anp_put_u32(&w, ANP_TAG_VALID_FOR, 0);
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+    anp_writer_init(&w, buf, sizeof(buf), ANP_KIND_CHECK_PASSWORD | ANP_ANSWER_BIT, 13);
+    anp_put_u8(&w, ANP_TAG_STATUS, ANP_STATUS_GRANTED);
+    anp_put_field(&w, ANP_TAG_STAMP, stamp, sizeof(stamp));
+    anp_put_u32(&w, ANP_TAG_VALID_FOR, 60000);
+    CHECK(anp_writer_finish(&w) == ANP_E_MALFORMED);
+}
+
 int main(void)
 {
     test_wipe();
@@ -418,6 +459,7 @@ int main(void)
     test_frame_size();
     test_throttled_verdict();
     test_throttled_codec();
+    test_valid_for();
     test_session_verdict();
     test_stamps();
     printf("1..%d\n", checks);

@@ -59,6 +59,7 @@ static void make_verdict(anp_kept_grant *v, uint64_t n, uint64_t version)
     v->stamps[1].epoch = n * 7 + version;
     v->stamps[1].slot = (uint32_t)((n + 1) % 1000);
     v->stamps[1].generation = version * 3;
+    v->expires = n * 1000 + version;
     v->payload_len = (uint32_t)(40 + (n + version) % 200);
     for (i = 0; i < v->payload_len; i++) {
         v->payload[i] = (unsigned char)(n * 31 + version * 17 + i);
@@ -69,7 +70,7 @@ static void make_verdict(anp_kept_grant *v, uint64_t n, uint64_t version)
 static int same_verdict(const anp_kept_grant *a, const anp_kept_grant *b)
 {
     uint32_t i;
-    if (a->stamp_count != b->stamp_count || a->payload_len != b->payload_len
+    if (a->stamp_count != b->stamp_count || a->payload_len != b->payload_len || a->expires != b->expires
         || memcmp(a->payload, b->payload, a->payload_len) != 0) {
         return 0;
     }
@@ -111,7 +112,10 @@ static void test_written(void)
          && got.written == 1234;
     ok = ok && anp_verdict_store_put(store, key, &v, 5678) == 1 && anp_verdict_store_get(store, key, &got) == 1
          && got.written == 5678;
-    report(ok, "a reader gets the time its entry was put at, the newest put's");
+    v.expires = 0;
+    ok = ok && anp_verdict_store_put(store, key, &v, 9999) == 1 && anp_verdict_store_get(store, key, &got) == 1
+         && got.expires == 0;
+    report(ok, "a reader gets the time its entry was put at, the newest put's, and the deadline it was put with");
 }
 
 static void test_refusals(void)

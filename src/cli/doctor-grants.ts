@@ -76,7 +76,8 @@ function readNeeds(dialect: Dialect, settings: DjangoSettings): GrantNeed[] {
   const { engine, secretKeyFile } = settings.session;
   if (secretKeyFile !== null && (engine === "db" || engine === "cached_db")) {
     const now = new Date();
-    needs.push({ what: "sessions", tables: ["django_session"], privilege: "SELECT", sql: s.sessionByKey, values: ["", dialect.name === "postgres" ? now.toISOString() : utcText(now)] });
+    const at = dialect.name === "postgres" ? now.toISOString() : utcText(now);
+    needs.push({ what: "sessions", tables: ["django_session"], privilege: "SELECT", sql: s.sessionByKey, values: [at, "", at] });
   }
   const axes = settings.axes;
   if (axes.mode !== "off") {

@@ -50,6 +50,7 @@ import type { LockoutPolicy } from "../brute-force/types.js";
 import { DefenderPolicy } from "../brute-force/defender.js";
 import type { DefenderSettings } from "../brute-force/defender-settings.js";
 import type { ChangeMark, ChangeTracker } from "../cache/change-tracker.js";
+import type { GenerationStamp } from "../cache/generations-table.js";
 import { startTrackedFeed, type TrackedFeed } from "./change-feed/tracked-feed.js";
 
 export type DjangoLogLevel = "warn" | "info" | "debug";
@@ -349,7 +350,14 @@ export class DjangoHandler implements Handler {
    * row by primary key; PostgreSQL's batching is for the password path's name lookups).
    */
   async checkSession(sessionKey: string, _ctx: SessionContext): Promise<SessionVerdict> {
-    return this.#sessions.check(sessionKey);
+    const mark = this.#tracker?.mark();
+    const { verdict, basis } = await this.#sessions.inspect(sessionKey);
+    if (verdict.kind !== "granted" || basis === null || mark === undefined || this.#tracker === null) return verdict;
+    // The session row's slot and its user's: a logout, an expiry moved, a password or flag changed, all move one.
+    const keys = basis.sessionKey === null ? [basis.userKey] : [basis.sessionKey, basis.userKey];
+    const stamps = keys.map((key) => this.#tracker?.stamp(mark, key) ?? null);
+    if (stamps.some((stamp) => stamp === null)) return verdict;
+    return { ...verdict, stamps: stamps as GenerationStamp[], validForMs: basis.validForMs };
   }
 
   /**

@@ -36,8 +36,11 @@ export interface Statements {
   /** $1 = new encoded, $2 = user id, $3 = the encoded value that was verified (compare-and-swap). */
   readonly upgradePassword: string;
   /**
-   * $1 = session key, $2 = now (sessionTimeValue's form) -> session_data of django_session's row whose
-   * expire_date is after now, as Django's SessionStore.load reads it; no row for a missing or expired one.
+   * $1 = now, $2 = session key, $3 = now again (both in sessionTimeValue's form) -> session_data of
+   * django_session's row whose expire_date is after now, as Django's SessionStore.load reads it, and
+   * `remaining_ms`: expire_date minus now in milliseconds, by the database's own arithmetic on the same values it
+   * compares (how long a stamped grant may be kept); no row for a missing or expired one. The placeholders are
+   * numbered in the text's order (MySQL's are positional).
    */
   readonly sessionByKey: string;
   /**
@@ -138,8 +141,8 @@ function sessionStatements(dialect: Dialect, m: UserModelMapping, userColumns: r
     `SELECT ${[...userColumns, `u.${q(m.usernameColumn)} AS ${q("username")}`, ...staff].join(", ")} ` +
     `FROM ${q(m.userTable)} u WHERE u.${q(m.userIdColumn)} = ${p(1)}`;
   const sessionByKey =
-    `SELECT s.${q("session_data")} AS ${q("session_data")} FROM ${q("django_session")} s ` +
-    `WHERE s.${q("session_key")} = ${p(1)} AND s.${q("expire_date")} > ${sessionTimeValue(dialect, p(2))}`;
+    `SELECT s.${q("session_data")} AS ${q("session_data")}, ${remainingMs(dialect, `s.${q("expire_date")}`, p(1))} AS ${q("remaining_ms")} ` +
+    `FROM ${q("django_session")} s WHERE s.${q("session_key")} = ${p(2)} AND s.${q("expire_date")} > ${sessionTimeValue(dialect, p(3))}`;
   return { sessionByKey, userById, flagsByName };
 }
 
@@ -150,6 +153,18 @@ function sessionStatements(dialect: Dialect, m: UserModelMapping, userColumns: r
  */
 function sessionTimeValue(dialect: Dialect, placeholder: string): string {
   return dialect.name === "postgres" ? `${placeholder}::timestamptz` : placeholder;
+}
+
+/** `column` minus the bound time (sessionTimeValue's form) in whole milliseconds, rounded down. */
+function remainingMs(dialect: Dialect, column: string, placeholder: string): string {
+  switch (dialect.name) {
+    case "postgres":
+      return `FLOOR(EXTRACT(EPOCH FROM (${column} - ${placeholder}::timestamptz)) * 1000)`;
+    case "mysql":
+      return `FLOOR(TIMESTAMPDIFF(MICROSECOND, ${placeholder}, ${column}) / 1000)`;
+    case "sqlite":
+      return `CAST((julianday(${column}) - julianday(${placeholder})) * 86400000 AS INTEGER)`;
+  }
 }
 
 /**

@@ -9,6 +9,7 @@
 // At most two indexed reads (the session row, the user row), no password hashing. A database failure
 // rejects (DatabaseError): the worker answers ERROR, never DENIED. Reasons never hold the key or content.
 import type { SessionVerdict } from "../handlers/types.js";
+import { sessionKeyHash } from "./change-feed/events.js";
 import { DjangoConfigError, UserRowError } from "../errors.js";
 import { truthy, type Database, type Row } from "./database/index.js";
 import type { Statements } from "./queries.js";
@@ -39,7 +40,34 @@ export interface SessionCheckOptions {
   readonly now?: () => number;
 }
 
-const anonymous = (reason: string): SessionVerdict => ({ kind: "anonymous", reason });
+/**
+ * How long a stamped session grant may be kept at most (VALID_FOR, docs/protocol.md "Stamps"). A session ends
+ * at its expire_date (or its signed cookie's age) with no change for the feed to report: a db session's grant
+ * is kept until a millisecond before its expire_date if that comes sooner, and a signed cookie that ends within
+ * this is not stamped at all (the module asks the worker for it every time).
+ */
+export const SESSION_VALID_FOR_MS = 60_000;
+
+/** What a granted session was read from, for its stamps (the handler's tracker). */
+export interface SessionBasis {
+  /** The user's primary key as text: the slot the user's changes move. */
+  readonly userKey: string;
+  /** The change feed's key of the session row (sessionKeyHash); null for a signed cookie, which has no row. */
+  readonly sessionKey: string | null;
+  /** VALID_FOR: 1..SESSION_VALID_FOR_MS, ending before the session does. */
+  readonly validForMs: number;
+}
+
+/** A check's verdict, and for a grant that lasts SESSION_VALID_FOR_MS and can be stamped, what it was read from. */
+export interface SessionInspection {
+  readonly verdict: SessionVerdict;
+  readonly basis: SessionBasis | null;
+}
+
+/** A session dict, and how long from now it may be kept (0: not at all). */
+type LoadedSession = SessionDecodeResult & { readonly validForMs?: number };
+
+const anonymous = (reason: string): SessionInspection => ({ verdict: { kind: "anonymous", reason }, basis: null });
 
 export class SessionCheck {
   readonly #options: SessionCheckOptions;
@@ -52,6 +80,11 @@ export class SessionCheck {
 
   /** get_user's answer for the session whose cookie value is `sessionKey`. */
   async check(sessionKey: string): Promise<SessionVerdict> {
+    return (await this.inspect(sessionKey)).verdict;
+  }
+
+  /** check's answer, with what a grant was read from when it may be stamped (a file session never is: no feed watches files). */
+  async inspect(sessionKey: string): Promise<SessionInspection> {
     const settings = this.#options.settings;
     if (typeof settings === "string") throw new DjangoConfigError("secret_key_file", settings);
     const loaded = await this.#load(sessionKey, settings);
@@ -67,15 +100,23 @@ export class SessionCheck {
     if (!sessionHashMatches(loaded.session, password, settings)) return anonymous("session auth hash does not match (password changed or another key)");
     const name = row.username;
     if (typeof name !== "string" || name === "") throw new UserRowError(`${this.#options.mapping.userTable}.${this.#options.mapping.usernameColumn} is not text for this user`);
-    return { kind: "granted", user: name, flags: { isStaff: truthy(row.is_staff), isSuperuser: truthy(row.is_superuser) } };
+    const verdict: SessionVerdict = { kind: "granted", user: name, flags: { isStaff: truthy(row.is_staff), isSuperuser: truthy(row.is_superuser) } };
+    const validForMs = loaded.validForMs ?? 0;
+    if (validForMs < 1) return { verdict, basis: null };
+    return { verdict, basis: { userKey: login.userId, sessionKey: settings.engine === "signed_cookies" ? null : sessionKeyHash(sessionKey), validForMs } };
   }
 
   /** Step 1: the session dict, per engine. */
-  async #load(key: string, settings: SessionSettings): Promise<SessionDecodeResult> {
+  async #load(key: string, settings: SessionSettings): Promise<LoadedSession> {
     if (!isValidSessionKey(key, settings.engine)) return { ok: false, reason: "invalid session key" };
     switch (settings.engine) {
-      case "signed_cookies":
-        return loadSignedCookieSession(key, settings, Math.floor(this.#now() / 1000));
+      case "signed_cookies": {
+        const now = this.#now();
+        const loaded = loadSignedCookieSession(key, settings, Math.floor(now / 1000));
+        // Its age is checked again as of the keeping's end: a cookie that still verifies then outlives it.
+        const lasts = loaded.ok && loadSignedCookieSession(key, settings, Math.floor((now + SESSION_VALID_FOR_MS) / 1000)).ok;
+        return lasts ? { ...loaded, validForMs: SESSION_VALID_FOR_MS } : loaded;
+      }
       case "file":
         return loadFileSession(key, settings, this.#now());
       case "db":
@@ -85,13 +126,20 @@ export class SessionCheck {
   }
 
   /** SessionStore.load of the db engines: the row unexpired at now, its session_data decoded. */
-  async #loadRow(key: string, settings: SessionSettings): Promise<SessionDecodeResult> {
+  async #loadRow(key: string, settings: SessionSettings): Promise<LoadedSession> {
     const { database, statements } = this.#options;
-    const rows = await database.query(statements.sessionByKey, [key, this.#nowValue(database.dialect.name)]);
+    const now = this.#now();
+    const dialect = database.dialect.name;
+    const at = this.#timeValue(dialect, now);
+    const rows = await database.query(statements.sessionByKey, [at, key, at]);
     const data = rows[0]?.session_data;
     if (data === undefined) return { ok: false, reason: "no such session, or expired" };
     if (typeof data !== "string") throw new UserRowError("django_session.session_data is not text for this session");
-    return decodeSessionData(data, settings);
+    const decoded = decodeSessionData(data, settings);
+    if (!decoded.ok) return decoded;
+    // One millisecond short of the row's end, for the rounding of the database's arithmetic.
+    const remaining = Number(rows[0]?.remaining_ms);
+    return { ...decoded, validForMs: Number.isFinite(remaining) ? Math.max(0, Math.min(SESSION_VALID_FOR_MS, Math.floor(remaining) - 1)) : 0 };
   }
 
   /** Step 3's read: the user row by primary key, or null (login() stored str(pk)). */
@@ -104,9 +152,9 @@ export class SessionCheck {
     return row;
   }
 
-  /** Django's timezone.now() as expire_date's column compares it (queries.ts sessionTimeValue). */
-  #nowValue(dialect: "postgres" | "mysql" | "sqlite"): string {
-    const now = new Date(this.#now());
+  /** The instant `ms` (here Django's timezone.now()) as expire_date's column compares it (queries.ts sessionTimeValue). */
+  #timeValue(dialect: "postgres" | "mysql" | "sqlite", ms: number): string {
+    const now = new Date(ms);
     if (dialect === "postgres") return now.toISOString();
     if (this.#options.useTz || this.#options.timeZone === null) return utcText(now);
     return localText(now, this.#options.timeZone);

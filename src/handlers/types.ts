@@ -56,7 +56,15 @@ export interface SessionContext {
  * this cookie; `reason` is a short log text that never holds the key or the session's content.
  */
 export type SessionVerdict =
-  | { readonly kind: "granted"; readonly user: string; readonly flags: UserFlags; /** The session's and its user's stamps (GrantStamps). */ readonly stamps?: GrantStamps }
+  | {
+      readonly kind: "granted";
+      readonly user: string;
+      readonly flags: UserFlags;
+      /** The session's and its user's stamps (GrantStamps); a signed cookie's, its user's only. */
+      readonly stamps?: GrantStamps;
+      /** With stamps, and only with them: how long after the check the grant may be kept at most, in ms (VALID_FOR). */
+      readonly validForMs?: number;
+    }
   | { readonly kind: "anonymous"; readonly reason: string };
 
 /** What a password check asks beyond the verdict (the location's Require lines, folded in). */

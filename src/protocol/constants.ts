@@ -70,6 +70,11 @@ export const Tag = {
    * answer, at most MAX_STAMPS: what the grant was read under (docs/protocol.md "Stamps").
    */
   STAMP: 30,
+  /**
+   * u32 milliseconds, at least 1, in a CHECK_SESSION answer with STAMP (and only there, and always there): how long
+   * after the request was sent the grant may be kept at most, whatever the stamps say (the session's expiry).
+   */
+  VALID_FOR: 31,
 } as const;
 export type Tag = (typeof Tag)[keyof typeof Tag];
 

@@ -98,6 +98,7 @@ const ANSWER_RULES: Readonly<Record<number, KindRules>> = {
     [Tag.PERMISSION]: "repeated",
     [Tag.USER_FLAGS]: "optional",
     [Tag.STAMP]: "repeated",
+    [Tag.VALID_FOR]: "optional",
   },
   [Kind.GROUPS_FOR_USER | ANSWER_BIT]: { ...ANSWER_COMMON, [Tag.GROUP]: "repeated" },
   [Kind.HAS_PERMISSION | ANSWER_BIT]: { ...ANSWER_COMMON },
@@ -121,6 +122,7 @@ const FIXED_WIDTH: Readonly<Partial<Record<number, number>>> = {
   [Tag.PROOF]: PROOF_LEN,
   [Tag.GENERATION_KEY]: GENERATION_KEY_LEN,
   [Tag.STAMP]: STAMP_LEN,
+  [Tag.VALID_FOR]: 4,
 };
 
 const HASH_LEN = 32;
@@ -232,6 +234,8 @@ function clientFieldProblem(field: Field): string | undefined {
       const seconds = u32Value(field);
       return seconds >= MIN_RETRY_AFTER && seconds <= MAX_RETRY_AFTER ? undefined : `RETRY_AFTER must be ${MIN_RETRY_AFTER}..${MAX_RETRY_AFTER} seconds, got ${seconds}`;
     }
+    case Tag.VALID_FOR:
+      return u32Value(field) >= 1 ? undefined : "VALID_FOR must be at least 1 ms";
     case Tag.THROTTLE_SCOPE: {
       const scope = valueByte(field, 0) ?? 0;
       return scope === THROTTLE_SCOPE_ADDRESS || scope === THROTTLE_SCOPE_USER ? undefined : `THROTTLE_SCOPE must be ${THROTTLE_SCOPE_ADDRESS} or ${THROTTLE_SCOPE_USER}, got ${scope}`;
@@ -251,8 +255,8 @@ function malformed(msg: Message, what: string): ProtocolError {
  * STATUS of 1..5 (THROTTLED only in a CHECK_PASSWORD answer that carries RETRY_AFTER), RETRY_AFTER of
  * 1..86400, THROTTLE_SCOPE of 1..2, client fields within their lengths, a DEFINE_HANDLER of at least 5 bytes, a HASH of 32
  * lowercase hex digits, a SESSION_KEY of 1..4096 bytes, USER_FLAGS of known bits only and beside GRANTED only, an empty
- * WANT_USER_FLAGS, USER in every GRANTED CHECK_SESSION answer, and STAMP of 20 bytes, at most MAX_STAMPS and beside
- * GRANTED only. Limits (E_TOO_LARGE) are the codec's job.
+ * WANT_USER_FLAGS, USER in every GRANTED CHECK_SESSION answer, STAMP of 20 bytes, at most MAX_STAMPS and beside
+ * GRANTED only, and VALID_FOR of at least 1 ms in a CHECK_SESSION answer exactly when it has STAMP. Limits (E_TOO_LARGE) are the codec's job.
  * It runs on every frame read and written, so it allocates nothing unless it throws.
  */
 export function validateMessage(msg: Message): void {
@@ -320,4 +324,8 @@ export function validateMessage(msg: Message): void {
   // A stamp says when a grant stops being current: it means nothing on a refusal, and a grant has two reads at most.
   if (stamps > 0 && status !== Status.GRANTED) throw malformed(msg, "STAMP beside a status other than GRANTED");
   if (stamps > MAX_STAMPS) throw malformed(msg, `more than ${MAX_STAMPS} STAMP fields: ${stamps}`);
+  // A session runs out with no change to report: its stamps come with how long they may be kept, and only with them.
+  if (msg.kind === (Kind.CHECK_SESSION | ANSWER_BIT) && (stamps > 0) !== (seen[Tag.VALID_FOR] === pass)) {
+    throw malformed(msg, stamps > 0 ? "STAMP in a CHECK_SESSION answer without VALID_FOR" : "VALID_FOR without STAMP");
+  }
 }

@@ -23,6 +23,8 @@ export interface Answer {
   readonly userFlags?: number;
   /** GRANTED CHECK_PASSWORD / CHECK_SESSION: what the grant was read under (STAMP fields, at most MAX_STAMPS). */
   readonly stamps?: readonly StampValue[];
+  /** GRANTED CHECK_SESSION with stamps, and only then: how long the grant may be kept at most, in ms (VALID_FOR). */
+  readonly validForMs?: number;
 }
 
 /** Longest REASON sent, in characters; the module logs it on one line. */
@@ -48,6 +50,7 @@ export function answerMessage(kind: number, requestId: number, answer: Answer): 
   if (answer.userFlags !== undefined) fields.push(u8Field(Tag.USER_FLAGS, answer.userFlags));
   // Only a grant is ever kept: a stamp beside another status would be a frame the module refuses.
   if (answer.status === Status.GRANTED) for (const stamp of answer.stamps ?? []) fields.push(stampField(stamp));
+  if (answer.validForMs !== undefined) fields.push(u32Field(Tag.VALID_FOR, answer.validForMs));
   return { kind: kind | ANSWER_BIT, requestId, fields };
 }
 

@@ -127,7 +127,8 @@ export class Dispatcher {
     if (req.sessionKey === null) throw new HandlerContractError("CHECK_SESSION without SESSION_KEY");
     if (handler.checkSession === undefined) throw new HandlerContractError("handler has no checkSession (only the Django handler checks sessions)");
     const groupHandler = await this.#groupHandler(req, handler, deadline);
-    const check = { sessionKey: req.sessionKey, handler, groupHandler, wantedGroups: req.groups, permissions: req.permissions, wantUserFlags: req.wantUserFlags };
+    const sameHandler = req.groupHandlerId === null || req.groupHandlerId === req.handlerId;
+    const check = { sessionKey: req.sessionKey, handler, groupHandler, sameHandler, wantedGroups: req.groups, permissions: req.permissions, wantUserFlags: req.wantUserFlags };
     return checkSession(check, { get signal() { return signalOf(deadline); } }, ctx);
   }
 

@@ -97,12 +97,14 @@ export interface SessionCheck {
   /** The session's handler (it names the user). */
   readonly handler: Handler;
   readonly groupHandler: Handler | null;
+  /** GROUP_HANDLER_ID === HANDLER_ID (or no group handler): one handler answers everything. */
+  readonly sameHandler: boolean;
   readonly wantedGroups: readonly string[];
   readonly permissions: readonly string[];
   readonly wantUserFlags: boolean;
 }
 
-type GrantAnswer = { status: Status; user?: string; groups?: string[]; permissions?: string[]; userFlags?: number; stamps?: readonly StampValue[] };
+type GrantAnswer = { status: Status; user?: string; groups?: string[]; permissions?: string[]; userFlags?: number; stamps?: readonly StampValue[]; validForMs?: number };
 
 /**
  * A verdict's stamps, checked: none, or at most MAX_STAMPS of { epoch, slot, generation } with u64 bigints and
@@ -156,10 +158,18 @@ export async function checkPassword(check: PasswordCheck, contextFor: ContextFor
 }
 
 function checkSessionVerdict(verdict: unknown): SessionVerdict {
-  const v = verdict as Partial<{ kind: unknown; user: unknown; reason: unknown; flags: unknown }> | null;
+  const v = verdict as Partial<{ kind: unknown; user: unknown; reason: unknown; flags: unknown; stamps: unknown; validForMs: unknown }> | null;
   if (v?.kind === "anonymous" && typeof v.reason === "string") return v as SessionVerdict;
   if (v?.kind === "granted" && typeof v.user === "string" && v.user !== "") {
-    return { kind: "granted", user: v.user, flags: checkUserFlags(v.flags, "checkSession") };
+    const granted = { kind: "granted", user: v.user, flags: checkUserFlags(v.flags, "checkSession") } as const;
+    const stamps = checkStamps(v.stamps, "checkSession");
+    const validForMs = v.validForMs;
+    if (stamps === undefined && validForMs === undefined) return granted;
+    // A session runs out with no change to report: stamps without a bound (or a bound without stamps) break the contract.
+    if (stamps === undefined || !Number.isInteger(validForMs) || (validForMs as number) < 1 || (validForMs as number) > 0xffff_ffff) {
+      throw new HandlerContractError("checkSession must give stamps together with validForMs, an integer of 1..2^32-1 ms");
+    }
+    return { ...granted, stamps, validForMs: validForMs as number };
   }
   throw new HandlerContractError("checkSession must resolve to a granted verdict with a user name and flags, or an anonymous one with a reason");
 }
@@ -175,6 +185,11 @@ export async function checkSession(check: SessionCheck, sessionContext: SessionC
   if (verdict.kind === "anonymous") return { status: Status.DENIED, reason: verdict.reason };
   const answer: GrantAnswer = { status: Status.GRANTED, user: verdict.user };
   if (check.wantUserFlags) answer.userFlags = userFlagBits(verdict.flags);
+  // A stamp speaks for the session handler's reads: not for another handler's groups or permissions.
+  if (verdict.stamps !== undefined && check.sameHandler) {
+    answer.stamps = verdict.stamps;
+    answer.validForMs = verdict.validForMs;
+  }
   const askGroups = check.groupHandler !== null;
   const asked = check.permissions.length > 0 ? [...new Set(check.permissions)] : check.permissions;
   if (!askGroups && asked.length === 0) return answer;

@@ -306,17 +306,16 @@ export const groupsOf = (m: Message): string[] => fieldsOf(m, Tag.GROUP).map((f)
 export const check = (client: Client, spec: string, name: string | Buffer, pw: string | Buffer, extra: Field[] = []): Promise<Message> =>
   client.request(Kind.CHECK_PASSWORD, [handler(spec), user(name), password(pw), ...extra]);
 
-/**
- * A worker started as httpd's parent starts it: --bootstrap-fd 3 carrying `key` (the generation key), the
- * allowed `specs` and the file secrets (path -> content), e.g. a Django handler's secret_key_file. Resolves
- * once it listens; connect with provenClient(worker.socketPath, key).
- */
-export async function startBootstrappedWorker(
-  harness: WorkerHarness,
-  bootstrap: { key: Buffer; specs: readonly string[]; secrets?: Readonly<Record<string, string>> },
-  args: string[] = [],
-): Promise<WorkerProcess> {
-  const frame = encodeFrame({
+/** What httpd's parent gives a worker at start: the generation key, the allowed specs, the file secrets (path -> content). */
+export interface WorkerBootstrap {
+  readonly key: Buffer;
+  readonly specs: readonly string[];
+  readonly secrets?: Readonly<Record<string, string>>;
+}
+
+/** The BOOTSTRAP frame of `bootstrap`, as the module writes it to --bootstrap-fd. */
+export function bootstrapFrame(bootstrap: WorkerBootstrap): Buffer {
+  return encodeFrame({
     kind: Kind.BOOTSTRAP,
     requestId: 0,
     fields: [
@@ -325,8 +324,20 @@ export async function startBootstrappedWorker(
       ...Object.entries(bootstrap.secrets ?? {}).map(([path, content]) => bytesField(Tag.SECRET_FILE, Buffer.from(`${path}\0${content}`))),
     ],
   });
+}
+
+/**
+ * A worker started as httpd's parent starts it: --bootstrap-fd 3 carrying `key` (the generation key), the
+ * allowed `specs` and the file secrets (path -> content), e.g. a Django handler's secret_key_file. Resolves
+ * once it listens; connect with provenClient(worker.socketPath, key).
+ */
+export async function startBootstrappedWorker(
+  harness: WorkerHarness,
+  bootstrap: WorkerBootstrap,
+  args: string[] = [],
+): Promise<WorkerProcess> {
   const worker = harness.spawnWorker(["--bootstrap-fd", "3", ...args], undefined, 1);
-  (worker.child.stdio[3] as NodeJS.WritableStream).end(frame);
+  (worker.child.stdio[3] as NodeJS.WritableStream).end(bootstrapFrame(bootstrap));
   const ready = await Promise.race([worker.waitForLine(WORKER_LISTENING), worker.exited]);
   if (typeof ready !== "string") throw new Error(`worker exited before listening:\n${worker.log}`);
   return worker;

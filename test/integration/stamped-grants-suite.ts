@@ -2,17 +2,22 @@
 // with --generations-fd on a table this test made and sized, a Django handler with change_feed on, Django (the
 // oracle) making each change. A read-only mapping of the same file stands for an httpd child and judges every
 // STAMP with the children's C rule (anp_generations_current): a grant's stamp is current, and stops being so
-// soon after the change is committed; a refusal never carries one; a lost feed moves the epoch.
+// soon after the change is committed; a refusal never carries one; a lost feed moves the epoch. Session checks
+// (db and signed_cookies, sessions made by Django's own login) carry the session's and the user's stamps with a
+// VALID_FOR that ends before the session does.
 import { spawn } from "node:child_process";
 import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenerationsTable } from "../../src/cache/generations-table.js";
 import { loadAddon } from "../../src/native/index.js";
-import { fieldsOf, readStamp, Status, Tag, type Message, type StampValue } from "../../src/protocol/index.js";
+import { fieldsOf, Kind, readStamp, Status, Tag, textField, type Message, type StampValue } from "../../src/protocol/index.js";
+import { utcText } from "../../src/django/axes-queries.js";
+import { openDatabase } from "../../src/django/database/index.js";
+import { parseDatabaseUrl } from "../../src/django/database-url.js";
 import { CliHarness } from "../harness/cli.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
-import { check, Client, status, WorkerHarness, WorkerProcess } from "../harness/worker.js";
+import { bootstrapFrame, check, handler, provenClient, status, WorkerHarness, WorkerProcess, type Client } from "../harness/worker.js";
 import { WORKER_LISTENING } from "../support/error-log.js";
 import { eventually } from "../support/eventually.js";
 
@@ -25,8 +30,26 @@ export interface StampedGrantSuiteOptions {
 
 const PASSWORD = "stamped-pw";
 const SLOTS = 65536;
+const KEY = Buffer.alloc(16, 0x5e);
+const SECRET = "stamped-grants test key: not a secret, only for this test";
+const SECRET_PATH = "/nonexistent/anp-stamped-grants/secret_key";
+/** Django's default SESSION_COOKIE_AGE. */
+const COOKIE_AGE = 1209600;
 
 const stampsOf = (m: Message): StampValue[] => fieldsOf(m, Tag.STAMP).map(readStamp);
+const validForOf = (m: Message): number | undefined => fieldsOf(m, Tag.VALID_FOR)[0]?.value.readUInt32BE(0);
+
+/** Sets a session row's expire_date through the project's own adapter (Django stores it naive UTC on SQLite). */
+async function setExpiry(url: string, cookie: string, at: Date): Promise<void> {
+  const db = openDatabase(parseDatabaseUrl(url), { poolSize: 1, queryTimeoutMs: 5000, readOnly: false }, () => {});
+  const p = (i: number): string => db.dialect.placeholder(i);
+  try {
+    const value = db.dialect.name === "postgres" ? at.toISOString() : utcText(at);
+    await db.execute(`UPDATE ${db.dialect.quote("django_session")} SET ${db.dialect.quote("expire_date")} = ${p(1)} WHERE ${db.dialect.quote("session_key")} = ${p(2)}`, [value, cookie]);
+  } finally {
+    await db.close();
+  }
+}
 
 export function defineStampedGrantSuite(options: StampedGrantSuiteOptions): void {
   describe(`stamped grants on ${options.label}`, () => {
@@ -37,6 +60,20 @@ export function defineStampedGrantSuite(options: StampedGrantSuiteOptions): void
     let client: Client;
     let child: GenerationsTable;
     let spec: string;
+    const sessionSpec = (engine: "db" | "signed_cookies"): string => `${spec}\nsecret_key_file=${SECRET_PATH}\nsession_engine=${engine}`;
+    const askSession = (engine: "db" | "signed_cookies", cookie: string): Promise<Message> =>
+      client.request(Kind.CHECK_SESSION, [handler(sessionSpec(engine)), textField(Tag.SESSION_KEY, cookie)]);
+    /** A session grant carrying stamps, once the feed is connected. */
+    const stampedSession = async (engine: "db" | "signed_cookies", cookie: string): Promise<Message> => {
+      let answer: Message | undefined;
+      const ok = await eventually(async () => {
+        answer = await askSession(engine, cookie);
+        expect(status(answer)).toBe(Status.GRANTED);
+        return stampsOf(answer).length > 0;
+      }, 100, 50);
+      if (!ok || answer === undefined) throw new Error(`no stamped session grant:\n${worker.log}`);
+      return answer;
+    };
 
     /** A grant for `name` once the feed is connected (the first checks may come before it is). */
     const stampedGrant = async (name: string): Promise<StampValue> => {
@@ -55,9 +92,9 @@ export function defineStampedGrantSuite(options: StampedGrantSuiteOptions): void
 
     beforeAll(async () => {
       cli = CliHarness.create();
-      oracle = await startDjango({ databaseUrl: options.databaseUrl(), pbkdf2Iterations: 1000 });
+      oracle = await startDjango({ databaseUrl: options.databaseUrl(), pbkdf2Iterations: 1000, env: { DJANGO_SECRET_KEY: SECRET } });
       await oracle.createGroup("readers");
-      for (const username of ["ann", "ben", "cid", "dot", "eve"]) await oracle.createUser({ username, password: PASSWORD, groups: ["readers"] });
+      for (const username of ["ann", "ben", "cid", "dot", "eve", "sam", "sid", "sue"]) await oracle.createUser({ username, password: PASSWORD, groups: ["readers"] });
       const installed = await cli.run(["install-triggers", "--database", options.databaseUrl()]);
       expect(installed.stderr).toBe("");
       harness = WorkerHarness.create();
@@ -65,18 +102,20 @@ export function defineStampedGrantSuite(options: StampedGrantSuiteOptions): void
       writeFileSync(tablePath, Buffer.alloc(8 * 8 + SLOTS * 8), { mode: 0o600 });
       const fd = openSync(tablePath, "r+");
       const socketPath = join(harness.socketDir(), "worker.sock");
-      const process_ = spawn(process.execPath, [harness.workerJs, "--socket", socketPath, "--no-bootstrap", "--generations-fd", "3"], {
-        stdio: ["ignore", "pipe", "pipe", fd],
+      spec = ["type=django", `database=${options.databaseUrl()}`, "django_version=3.2", "change_feed=on", "change_feed_poll_ms=5"].join("\n");
+      // As httpd's parent starts it: the bootstrap (key, specs, the SECRET_KEY file) on fd 3, the table on fd 4.
+      const process_ = spawn(process.execPath, [harness.workerJs, "--socket", socketPath, "--bootstrap-fd", "3", "--generations-fd", "4"], {
+        stdio: ["ignore", "pipe", "pipe", "pipe", fd],
       });
       closeSync(fd);
+      (process_.stdio[3] as NodeJS.WritableStream).end(bootstrapFrame({ key: KEY, specs: [spec, sessionSpec("db"), sessionSpec("signed_cookies")], secrets: { [SECRET_PATH]: `${SECRET}\n` } }));
       worker = new WorkerProcess(process_, socketPath);
       const ready = await Promise.race([worker.waitForLine(WORKER_LISTENING), worker.exited]);
       if (typeof ready !== "string") throw new Error(`worker exited:\n${worker.log}`);
       const childFd = openSync(tablePath, "r");
       child = GenerationsTable.open(loadAddon()!, childFd, false);
       closeSync(childFd);
-      client = await Client.greeted(socketPath);
-      spec = ["type=django", `database=${options.databaseUrl()}`, "change_feed=on", "change_feed_poll_ms=5"].join("\n");
+      client = await provenClient(socketPath, KEY);
     }, 180_000);
 
     afterAll(async () => {
@@ -128,6 +167,50 @@ export function defineStampedGrantSuite(options: StampedGrantSuiteOptions): void
       const stamp = await stampedGrant("dot");
       await oracle.removeFromGroup("dot", "readers");
       expect(await goesStale(stamp)).toBe(true);
+    });
+
+    it("a db session's grant carries its session's and its user's STAMPs and VALID_FOR 60000; a logout stales the first, a password change the second", async () => {
+      const kept = await oracle.login("db", "sam", PASSWORD);
+      const answer = await stampedSession("db", kept);
+      const [session, user] = stampsOf(answer) as [StampValue, StampValue];
+      expect(stampsOf(answer)).toHaveLength(2);
+      expect(validForOf(answer)).toBe(60000);
+      expect(child.isCurrent(session) && child.isCurrent(user)).toBe(true);
+      // Django's logout deletes the row: the session's slot moves, the user's does not.
+      await oracle.logout("db", kept);
+      expect(await goesStale(session)).toBe(true);
+      expect(child.isCurrent(user)).toBe(true);
+      const other = await stampedSession("db", await oracle.login("db", "sam", PASSWORD));
+      const [, userAgain] = stampsOf(other) as [StampValue, StampValue];
+      await oracle.setPassword("sam", "sam-new-pw");
+      expect(await goesStale(userAgain)).toBe(true);
+      expect(stampsOf(await askSession("db", kept))).toEqual([]);
+    });
+
+    it("a db session ending in 3 s is kept at most until just before then; an expired one is refused unstamped", async () => {
+      const cookie = await oracle.login("db", "sid", PASSWORD);
+      await stampedSession("db", cookie);
+      const ends = Date.now() + 3000;
+      await setExpiry(options.databaseUrl(), cookie, new Date(ends));
+      const asked = Date.now();
+      const answer = await stampedSession("db", cookie);
+      const validFor = validForOf(answer) as number;
+      expect(validFor).toBeGreaterThan(1000);
+      // Counted from before the request was sent, it ends before the row does.
+      expect(asked + validFor).toBeLessThan(ends);
+      await setExpiry(options.databaseUrl(), cookie, new Date(Date.now() - 1000));
+      const expired = await askSession("db", cookie);
+      expect([status(expired), stampsOf(expired), validForOf(expired)]).toEqual([Status.DENIED, [], undefined]);
+    });
+
+    it("a signed cookie carries its user's STAMP only, and none when it runs out within VALID_FOR", async () => {
+      const cookie = await oracle.login("signed_cookies", "sue", PASSWORD);
+      const answer = await stampedSession("signed_cookies", cookie);
+      expect(stampsOf(answer)).toHaveLength(1);
+      expect(validForOf(answer)).toBe(60000);
+      const ending = await oracle.login("signed_cookies", "sue", PASSWORD, { signedAt: Math.floor(Date.now() / 1000) - COOKIE_AGE + 30 });
+      const late = await askSession("signed_cookies", ending);
+      expect([status(late), stampsOf(late), validForOf(late)]).toEqual([Status.GRANTED, [], undefined]);
     });
 
     it("a lost feed ends the lease and moves the epoch: a stamp given before never holds again", async () => {

@@ -100,7 +100,8 @@ describe("protocol constants", () => {
     // The tables of docs/protocol.md: requests 2+14+6+6+6+5 tags (every operation may carry DEFINE_HANDLER;
     // CHECK_PASSWORD the four client fields and WANT_USER_FLAGS), AUTH 1, BOOTSTRAP 3, CHECK_SESSION 8 (no ENV);
     // answers 5+9+3+2+3+2 (CHECK_PASSWORD and its answer carry folded PERMISSION fields, its answer
-    // RETRY_AFTER, THROTTLE_SCOPE, USER_FLAGS and STAMP; AUTH and BOOTSTRAP have no answer), CHECK_SESSION's 7.
-    expect(allowed).toBe(39 + 1 + 3 + 8 + 24 + 7);
+    // RETRY_AFTER, THROTTLE_SCOPE, USER_FLAGS and STAMP; AUTH and BOOTSTRAP have no answer), CHECK_SESSION's 8
+    // (its STAMP with VALID_FOR).
+    expect(allowed).toBe(39 + 1 + 3 + 8 + 24 + 8);
   });
 });

@@ -84,6 +84,12 @@ function valueArb(tag: number): fc.Arbitrary<Buffer> {
       return fc.integer({ min: 0, max: 3 }).map((n) => Buffer.from([n]));
     case Tag.STAMP:
       return fc.uint8Array({ minLength: STAMP_LEN, maxLength: STAMP_LEN }).map((a) => Buffer.from(a));
+    case Tag.VALID_FOR:
+      return fc.integer({ min: 1, max: 0xffffffff }).map((n) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n);
+        return b;
+      });
     case Tag.WANT_USER_FLAGS:
       return fc.constant(Buffer.alloc(0));
     case Tag.HASH:
@@ -113,7 +119,7 @@ function countArb(kind: number, tag: number): fc.Arbitrary<number> {
 }
 
 /** Tags that may only ride on a GRANTED answer. */
-const GRANTED_ONLY = new Set<number>([Tag.USER_FLAGS, Tag.STAMP]);
+const GRANTED_ONLY = new Set<number>([Tag.USER_FLAGS, Tag.STAMP, Tag.VALID_FOR]);
 
 /** THROTTLED in place of the STATUS of a CHECK_PASSWORD answer that carries RETRY_AFTER, when `throttle`. */
 function maybeThrottled(kind: number, fields: Field[], throttle: boolean): Field[] {
@@ -122,15 +128,18 @@ function maybeThrottled(kind: number, fields: Field[], throttle: boolean): Field
 }
 
 /**
- * Version 6's rules across fields: USER_FLAGS and STAMP only beside GRANTED (else dropped), and a GRANTED
- * CHECK_SESSION answer without USER becomes DENIED (and loses its USER_FLAGS and STAMPs).
+ * Version 6's rules across fields: USER_FLAGS, STAMP and VALID_FOR only beside GRANTED (else dropped), a GRANTED
+ * CHECK_SESSION answer without USER becomes DENIED (and loses them), and a CHECK_SESSION answer keeps its STAMPs
+ * and VALID_FOR only together.
  */
 function sessionRules(kind: number, fields: Field[]): Field[] {
   const status = fields.find((f) => f.tag === Tag.STATUS)?.value[0];
   if (status === Status.GRANTED && kind === (Kind.CHECK_SESSION | ANSWER_BIT) && !fields.some((f) => f.tag === Tag.USER)) {
     return fields.filter((f) => !GRANTED_ONLY.has(f.tag)).map((f) => (f.tag === Tag.STATUS ? { tag: Tag.STATUS, value: Buffer.from([Status.DENIED]) } : f));
   }
-  return status === Status.GRANTED ? fields : fields.filter((f) => !GRANTED_ONLY.has(f.tag));
+  const kept = status === Status.GRANTED ? fields : fields.filter((f) => !GRANTED_ONLY.has(f.tag));
+  if (kind !== (Kind.CHECK_SESSION | ANSWER_BIT) || kept.some((f) => f.tag === Tag.STAMP) === kept.some((f) => f.tag === Tag.VALID_FOR)) return kept;
+  return kept.filter((f) => f.tag !== Tag.STAMP && f.tag !== Tag.VALID_FOR);
 }
 
 /** An arbitrary valid message: any kind, each allowed tag as often as allowed, fields in any order. */

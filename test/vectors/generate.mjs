@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const K = { HELLO: 1, CHECK_PASSWORD: 2, GROUPS_FOR_USER: 3, HAS_PERMISSION: 4, GET_REALM_HASH: 5, ALLOW_ACCESS: 6, AUTH: 7, CHECK_SESSION: 9 };
 const A = 0x80;
-const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17, CLIENT_IP: 21, USER_AGENT: 22, HTTP_ACCEPT: 23, PATH_INFO: 24, RETRY_AFTER: 25, THROTTLE_SCOPE: 26, SESSION_KEY: 27, USER_FLAGS: 28, WANT_USER_FLAGS: 29, STAMP: 30 };
+const T = { VERSION: 1, HANDLER_ID: 2, USER: 3, PASSWORD: 4, REALM: 5, HOST: 6, GROUP: 7, PERMISSION: 8, ENV: 9, TIMEOUT_MS: 10, STATUS: 11, REASON: 12, HASH: 13, GROUP_HANDLER_ID: 14, DEFINE_HANDLER: 15, NONCE: 16, PROOF: 17, CLIENT_IP: 21, USER_AGENT: 22, HTTP_ACCEPT: 23, PATH_INFO: 24, RETRY_AFTER: 25, THROTTLE_SCOPE: 26, SESSION_KEY: 27, USER_FLAGS: 28, WANT_USER_FLAGS: 29, STAMP: 30, VALID_FOR: 31 };
 const THROTTLED = 5;
 
 const hex = (n, bytes) => n.toString(16).padStart(bytes * 2, "0");
@@ -193,10 +193,16 @@ ok("CHECK_PASSWORD answer granted with one STAMP", K.CHECK_PASSWORD | A, 161, [s
 ok("CHECK_PASSWORD answer granted with flags, a group and STAMP of the largest values", K.CHECK_PASSWORD | A, 162, [
   stamp(0xffffffffffffffffn, 0xffffffff, 0xffffffffffffffffn), status(1), f(T.GROUP, v.text("staff")), flags(1),
 ]);
-ok("CHECK_SESSION answer granted with two STAMPs (the session's and its user's)", K.CHECK_SESSION | A, 163, [
-  status(1), f(T.USER, v.text("alice")), stamp(3n, 17, 0n), stamp(3n, 65535, 42n),
+// VALID_FOR (tag 31): u32 ms of at least 1, in a CHECK_SESSION answer exactly when it has STAMP.
+const validFor = (ms) => f(T.VALID_FOR, v.u32(ms));
+ok("CHECK_SESSION answer granted with two STAMPs (the session's and its user's) and VALID_FOR 60000 ms", K.CHECK_SESSION | A, 163, [
+  status(1), f(T.USER, v.text("alice")), stamp(3n, 17, 0n), stamp(3n, 65535, 42n), validFor(60000),
 ]);
 ok("CHECK_PASSWORD answer granted with a zero STAMP", K.CHECK_PASSWORD | A, 164, [status(1), stamp(0n, 0, 0n)]);
+ok("CHECK_SESSION answer granted with one STAMP (a signed cookie's user) and the largest VALID_FOR", K.CHECK_SESSION | A, 165, [
+  status(1), validFor(0xffffffff), f(T.USER, v.text("alice")), stamp(3n, 17, 1n),
+]);
+ok("CHECK_SESSION answer granted with a STAMP and VALID_FOR of 1 ms", K.CHECK_SESSION | A, 166, [status(1), f(T.USER, v.text("alice")), stamp(3n, 17, 1n), validFor(1)]);
 
 const malformed = [];
 function bad(name, error, requestId, frameParts) {
@@ -352,6 +358,18 @@ bad("STAMP in a GROUPS_FOR_USER answer", "E_MALFORMED", 208, frame(K.GROUPS_FOR_
 bad("STAMP in a GET_REALM_HASH answer", "E_MALFORMED", 209, frame(K.GET_REALM_HASH | A, 209, [status(1), f(T.HASH, v.text(hashValue)), stamp(1n, 1, 1n)]));
 bad("STAMP in a CHECK_PASSWORD request", "E_MALFORMED", 210, frame(K.CHECK_PASSWORD, 210, [...checkBase, stamp(1n, 1, 1n)]));
 bad("STAMP in a HELLO answer", "E_MALFORMED", 211, frame(K.HELLO | A, 211, [status(1), stamp(1n, 1, 1n)]));
+const sessionGrant = [status(1), f(T.USER, v.text("alice"))];
+bad("VALID_FOR without STAMP in a granted CHECK_SESSION answer", "E_MALFORMED", 212, frame(K.CHECK_SESSION | A, 212, [...sessionGrant, validFor(60000)]));
+bad("STAMP in a CHECK_SESSION answer without VALID_FOR", "E_MALFORMED", 213, frame(K.CHECK_SESSION | A, 213, [...sessionGrant, stamp(1n, 1, 1n)]));
+bad("VALID_FOR of 0 ms", "E_MALFORMED", 214, frame(K.CHECK_SESSION | A, 214, [...sessionGrant, stamp(1n, 1, 1n), validFor(0)]));
+bad("VALID_FOR of 3 bytes", "E_MALFORMED", 215, frame(K.CHECK_SESSION | A, 215, [...sessionGrant, stamp(1n, 1, 1n), f(T.VALID_FOR, v.hex("00ea60"))]));
+bad("VALID_FOR of 5 bytes", "E_MALFORMED", 216, frame(K.CHECK_SESSION | A, 216, [...sessionGrant, stamp(1n, 1, 1n), f(T.VALID_FOR, v.hex("000000ea60"))]));
+bad("two VALID_FOR", "E_MALFORMED", 217, frame(K.CHECK_SESSION | A, 217, [...sessionGrant, stamp(1n, 1, 1n), validFor(60000), validFor(60000)]));
+bad("VALID_FOR in a CHECK_PASSWORD answer", "E_MALFORMED", 218, frame(K.CHECK_PASSWORD | A, 218, [status(1), stamp(1n, 1, 1n), validFor(60000)]));
+bad("VALID_FOR beside DENIED in a CHECK_SESSION answer", "E_MALFORMED", 219, frame(K.CHECK_SESSION | A, 219, [status(2), validFor(60000)]));
+bad("STAMP and VALID_FOR beside DENIED in a CHECK_SESSION answer", "E_MALFORMED", 220, frame(K.CHECK_SESSION | A, 220, [status(2), stamp(1n, 1, 1n), validFor(60000)]));
+bad("VALID_FOR in a CHECK_SESSION request", "E_MALFORMED", 221, frame(K.CHECK_SESSION, 221, [...sessionBase, validFor(60000)]));
+bad("VALID_FOR in a GROUPS_FOR_USER answer", "E_MALFORMED", 222, frame(K.GROUPS_FOR_USER | A, 222, [status(1), validFor(60000)]));
 bad("VERSION in a CHECK_SESSION answer", "E_MALFORMED", 199, frame(K.CHECK_SESSION | A, 199, [status(1), f(T.VERSION, v.u16(6))]));
 
 // Prefixes of valid frames: the decoder must ask for more bytes, never fail.
@@ -389,6 +407,8 @@ const encodeErrors = [
   { name: "a STAMP beside DENIED", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 21, fields: [status(2), stamp(1n, 1, 1n)] } },
   { name: "three STAMPs", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 22, fields: [status(1), stamp(1n, 1, 1n), stamp(1n, 2, 1n), stamp(1n, 3, 1n)] } },
   { name: "a STAMP of 12 bytes", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD | A, requestId: 23, fields: [status(1), f(T.STAMP, v.hex("000000000000000100000001"))] } },
+  { name: "a session STAMP without VALID_FOR", error: "E_MALFORMED", message: { kind: K.CHECK_SESSION | A, requestId: 24, fields: [status(1), f(T.USER, v.text("alice")), stamp(1n, 1, 1n)] } },
+  { name: "a VALID_FOR of 0 ms", error: "E_MALFORMED", message: { kind: K.CHECK_SESSION | A, requestId: 25, fields: [status(1), f(T.USER, v.text("alice")), stamp(1n, 1, 1n), f(T.VALID_FOR, v.u32(0))] } },
   { name: "a CLIENT_IP of 65 bytes", error: "E_MALFORMED", message: { kind: K.CHECK_PASSWORD, requestId: 16, fields: [...checkBase, f(T.CLIENT_IP, v.fill("61", 65))] } },
 ];
 
