@@ -31,6 +31,11 @@ export function workerCheckPassword(user: string, status = "[A-Z_]+"): string {
   return String.raw`\[authnz_node:\w+\] \[pid \d+\] ANP06\d\d: check_password user=${quoted} handler=[^\n]*-> ${status}\b`;
 }
 
+/** The source of a regexp (for a global search) of the worker's debug line for one session check it answered, with `status`. */
+export function workerCheckSession(status = "[A-Z_]+"): string {
+  return String.raw`\[authnz_node:\w+\] \[pid \d+\] ANP06\d\d: check_session handler=[^\n]*-> ${status}\b`;
+}
+
 /** `text` as a regexp source that matches exactly it. */
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
