@@ -19,7 +19,9 @@
 //       Apache from the children's shared verdict store while the user's generation holds
 //   (n) commit to refused in that Apache: a password change or deactivation committed while a client logs
 //       in again and again; the time from the commit's return to the client's first 401 (bench/lib/change-feed.ts)
-// Stages (a) to (i), (k) and (l) to (n) come from 127.0.0.1, exempt from the native throttle (NodeAuthThrottleExempt): (e)
+//   (o) (k) in that Apache, with change_feed on: the session cookie answered from the shared store while the
+//       session's and its user's generations hold, at most a minute at a time
+// Stages (a) to (i), (k) and (l) to (o) come from 127.0.0.1, exempt from the native throttle (NodeAuthThrottleExempt): (e)
 // floods wrong passwords from the address its logged-in client uses, which the throttle would block.
 // BENCH_STAGES=abh runs only those stages (and does not rewrite docs/performance.md); (a) always runs.
 // Prints a table (req/s, p50, p99, ratio to (a), ratio to (f)), the Apache children's memory (RSS and PSS,
@@ -35,7 +37,7 @@ import { promisify } from "node:util";
 import { startPostgres, type PostgresServer } from "../test/harness/postgres.js";
 import { startDjango, DEBIAN_PYTHON, DJANGO_PROJECT_DIR, type DjangoOracle } from "../test/harness/django.js";
 import { freePort } from "../test/harness/ports.js";
-import { djangoLocation, meanMiB, startBenchApache, type BenchApache } from "./lib/apache.js";
+import { djangoLocation, meanMiB, sessionLocation, startBenchApache, type BenchApache } from "./lib/apache.js";
 import { makePassword, djangoDefaults } from "../src/index.js";
 import { runWrk, type WrkResult } from "./lib/wrk.js";
 import { socketUrlForWorker } from "./lib/postgres.js";
@@ -49,11 +51,11 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const CYCLING_USERS = Number(process.env.BENCH_USERS ?? 1000);
 const COLD_SECONDS = Number(process.env.BENCH_COLD_SECONDS ?? 3 * SECONDS);
 /** Stages to run; a partial run is for quick comparisons and leaves docs/performance.md alone. */
-const ALL_STAGES = "abcdefghijklmn";
+const ALL_STAGES = "abcdefghijklmno";
 const STAGES = new Set((process.env.BENCH_STAGES ?? ALL_STAGES).split(""));
 const FULL_RUN = ALL_STAGES.split("").every((stage) => STAGES.has(stage));
 /** Stages run in the change-feed Apache. */
-const FEED_STAGES = ["l", "m", "n"].some((stage) => STAGES.has(stage));
+const FEED_STAGES = ["l", "m", "n", "o"].some((stage) => STAGES.has(stage));
 /** (n): commits of each change. */
 const FEED_TRIALS = Number(process.env.BENCH_FEED_TRIALS ?? 30);
 /** (j): fresh users for the second address's first logins, each hashed at the preferred hasher. */
@@ -169,7 +171,7 @@ async function main(): Promise<void> {
   try {
     const oracle = await startDjango({ databaseUrl: pg.url });
     const { cyclingCredentials, freshCredentials, watcherHashes } = await seed(oracle);
-    if (STAGES.has("k")) session = await djangoSession(oracle, pg.url);
+    if (STAGES.has("k") || STAGES.has("o")) session = await djangoSession(oracle, pg.url);
     await oracle.close();
 
     const file = fileOf3KB();
@@ -201,8 +203,9 @@ async function main(): Promise<void> {
     bare = await startBenchApache({ files, nodeModule: false, body: "" });
     if (FEED_STAGES) {
       installTriggers(pg.url);
-      feed = await startFeedApache(file, dbUrl);
+      feed = await startFeedApache(file, dbUrl, session?.keyFile ?? null);
       await expectFeedAnswers(feed, cyclingCredentials[0]!);
+      if (session) await expectCookieStatus(feed, "/feedsession/file.txt", session.cookie, 200);
     }
 
     // A bench of failures measures nothing: every stage's credentials must first get a 200.
@@ -274,7 +277,7 @@ async function main(): Promise<void> {
       });
     }
 
-    if (feed) rows.push(...(await feedRows(feed, pg.url, watcherHashes)));
+    if (feed) rows.push(...(await feedRows(feed, pg.url, watcherHashes, session?.cookie ?? null)));
 
     if (session) {
       rows.push({
@@ -304,13 +307,13 @@ async function main(): Promise<void> {
       renderMemory([
         { label: "without the module (second Apache)", server: bare },
         { label: "mod_authnz_node (stages a-k)", server: apache },
-        ...(feed ? [{ label: "mod_authnz_node, change_feed on (stages l-n)", server: feed }] : []),
+        ...(feed ? [{ label: "mod_authnz_node, change_feed on (stages l-o)", server: feed }] : []),
       ]),
       "",
       `| process | RSS (MiB) |`,
       `|---|---|`,
       `| Node worker (stages a-k) | ${fmt(workerRss)} |`,
-      ...(feed ? [`| Node worker with the change feed (stages l-n) | ${fmt(feedWorkerRss)} |`] : []),
+      ...(feed ? [`| Node worker with the change feed (stages l-o) | ${fmt(feedWorkerRss)} |`] : []),
       `| anchor's Apache child with mod_wsgi + Django (mean) | ${fmt(anchorChildren)} |`,
     ].join("\n");
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, ${execFileSync("uname", ["-sr"]).toString().trim()}, node ${process.version}`;
@@ -350,7 +353,7 @@ async function expectFeedAnswers(feed: BenchApache, notInGroup: string): Promise
 }
 
 /** (l0), (l), (m) and (n), in the change-feed Apache; (l) and (m) with the worker's CPU per request. */
-async function feedRows(feed: BenchApache, databaseUrl: string, watcherHashes: [string, string]): Promise<Row[]> {
+async function feedRows(feed: BenchApache, databaseUrl: string, watcherHashes: [string, string], cookie: string | null): Promise<Row[]> {
   const alice = ["alice:wonderland"];
   const wrk = (path: string, credentials?: string[]) => runWrk({ url: feed.url(path), seconds: SECONDS, connections: CONNECTIONS, credentials });
   const open = await wrk("/open/file.txt");
@@ -365,6 +368,10 @@ async function feedRows(feed: BenchApache, databaseUrl: string, watcherHashes: [
   if (STAGES.has("m")) {
     const m = await withWorkerCpu(feed, () => wrk("/feedgroup/file.txt", alice));
     rows.push({ stage: "m", label: "(h) with change_feed on (Require group, kept grants)", result: m.result, note: note(m) });
+  }
+  if (STAGES.has("o") && cookie !== null) {
+    const o = await withWorkerCpu(feed, () => runWrk({ url: feed.url("/feedsession/file.txt"), seconds: SECONDS, connections: CONNECTIONS, cookies: [cookie] }));
+    rows.push({ stage: "o", label: "(k) with change_feed on (a session cookie, kept grants)", result: o.result, note: note(o) });
   }
   if (STAGES.has("n")) {
     const results = await commitToRefused({
@@ -486,18 +493,6 @@ async function expectCookieStatus(server: BenchApache, path: string, cookie: str
 }
 
 /** (k)'s location: the session cookie checked by the built-in Django handler (the oracle's Django, 3.2). */
-function sessionLocation(path: string, databaseUrl: string, keyFile: string): string {
-  return [
-    `<Location "${path}">`,
-    "    AuthType DjangoSession",
-    `    NodeAuthDjangoDatabase "${databaseUrl}"`,
-    "    NodeAuthDjangoOption django_version 3.2",
-    `    NodeAuthDjangoOption secret_key_file ${keyFile}`,
-    "    Require valid-user",
-    "</Location>",
-  ].join("\n");
-}
-
 function anchorChildrenRss(root: string): number {
   const pid = Number(readFileSync(join(root, "httpd.pid"), "utf8").trim());
   const rss = (child: number): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${child}/status`, "utf8"))?.[1] ?? 0);

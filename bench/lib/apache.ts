@@ -91,6 +91,20 @@ export function meanMiB(kib: readonly number[]): number {
 }
 
 /** A <Location> guarded by `AuthBasicProvider node` with the built-in Django handler (Django 5.2's hasher settings). */
+/** AuthType DjangoSession with the db engine, signed with the key in `keyFile`. */
+export function sessionLocation(path: string, databaseUrl: string, keyFile: string, extra: string[] = []): string {
+  return [
+    `<Location "${path}">`,
+    "    AuthType DjangoSession",
+    `    NodeAuthDjangoDatabase "${databaseUrl}"`,
+    "    NodeAuthDjangoOption django_version 3.2",
+    `    NodeAuthDjangoOption secret_key_file ${keyFile}`,
+    ...extra.map((line) => `    ${line}`),
+    "    Require valid-user",
+    "</Location>",
+  ].join("\n");
+}
+
 export function djangoLocation(path: string, databaseUrl: string, extra: string[] = [], require = "Require valid-user"): string {
   return [
     `<Location "${path}">`,

@@ -14,7 +14,7 @@ import { request, Agent } from "node:http";
 import { resolve, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import { djangoLocation, startBenchApache, type BenchApache } from "./apache.js";
+import { djangoLocation, sessionLocation, startBenchApache, type BenchApache } from "./apache.js";
 import { cpuTicks, CLOCK_TICKS } from "./proc.js";
 import { percentile } from "./flood.js";
 import type { WrkResult } from "./wrk.js";
@@ -29,14 +29,15 @@ export function installTriggers(databaseUrl: string): void {
 }
 
 /** The Apache for (l), (m) and (n): the same file at a no-auth path and behind change_feed locations. */
-export function startFeedApache(file: string, databaseUrl: string): Promise<BenchApache> {
+export function startFeedApache(file: string, databaseUrl: string, sessionKeyFile: string | null = null): Promise<BenchApache> {
   return startBenchApache({
-    files: { "open/file.txt": file, "feed/file.txt": file, "feedgroup/file.txt": file },
+    files: { "open/file.txt": file, "feed/file.txt": file, "feedgroup/file.txt": file, "feedsession/file.txt": file },
     nodeModule: true,
     body: [
       "NodeAuthThrottleExempt 127.0.0.1",
       djangoLocation("/feed", databaseUrl, [FEED_ON]),
       djangoLocation("/feedgroup", databaseUrl, [FEED_ON], "Require group secret-agents"),
+      ...(sessionKeyFile === null ? [] : [sessionLocation("/feedsession", databaseUrl, sessionKeyFile, [FEED_ON])]),
     ].join("\n"),
   });
 }

@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test } from "vitest";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { CliHarness } from "../harness/cli.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
