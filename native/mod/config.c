@@ -262,15 +262,31 @@ static const char *check_hashers(apr_pool_t *p, const char *value)
     return NULL;
 }
 
-/* An integer as config.ts reads it: ASCII digits only (leading zeros allowed), its value in range. */
+/*
+ * A whole number as the directives and config.ts take one: ASCII digits only (leading zeros allowed), at most
+ * `max` (well below LONG_MAX / 10). 1 and *out, or 0; however many digits there are, nothing overflows.
+ */
+static int parse_whole(const char *value, long max, long *out)
+{
+    const char *c;
+    long n = 0;
+
+    for (c = value; *c >= '0' && *c <= '9' && n <= max; c++) {
+        n = n * 10 + (*c - '0');
+    }
+    if (!*value || *c || n > max) {
+        return 0;
+    }
+    *out = n;
+    return 1;
+}
+
+/* An integer option, its value in range. */
 static const char *check_count(apr_pool_t *p, const anp_django_option *opt, const char *value)
 {
-    const char *s = value;
     long n;
 
-    while (*s == '0' && s[1]) s++;
-    if (!*value || strspn(value, "0123456789") != strlen(value) || strlen(s) > 9
-        || (n = strtol(s, NULL, 10)) < opt->min || n > opt->max) {
+    if (!parse_whole(value, opt->max, &n) || n < opt->min) {
         return apr_psprintf(p, "%s: expected an integer from %ld to %ld, got \"%s\"", opt->key, opt->min, opt->max,
                             value);
     }
@@ -907,13 +923,9 @@ static anp_server_conf *server_conf(cmd_parms *cmd)
 static const char *set_cache_seconds(cmd_parms *cmd, void *dconf, const char *value)
 {
     anp_dir_conf *conf = dconf;
-    const char *c;
-    long n = 0;
+    long n;
 
-    for (c = value; apr_isdigit(*c) && n <= ANP_GRANT_CACHE_MAX_SECONDS; c++) {
-        n = n * 10 + (*c - '0');
-    }
-    if (!*value || *c || n > ANP_GRANT_CACHE_MAX_SECONDS) {
+    if (!parse_whole(value, ANP_GRANT_CACHE_MAX_SECONDS, &n)) {
         return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number of seconds from 0 (off) to %d",
                             cmd->cmd->name, value, ANP_GRANT_CACHE_MAX_SECONDS);
     }
@@ -1218,14 +1230,12 @@ static const char *set_worker_heartbeat(cmd_parms *cmd, void *dummy, const char 
 static const char *set_shared_cache_entries(cmd_parms *cmd, void *dummy, const char *value)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end = NULL;
-    unsigned long n;
+    long n;
     (void)dummy;
     if (err) {
         return err;
     }
-    n = strtoul(value, &end, 10);
-    if (!apr_isdigit(*value) || *end || n < ANP_VERDICT_MIN_ENTRIES || n > ANP_VERDICT_MAX_ENTRIES || (n & (n - 1))) {
+    if (!parse_whole(value, ANP_VERDICT_MAX_ENTRIES, &n) || n < ANP_VERDICT_MIN_ENTRIES || (n & (n - 1))) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a power of two from %u to %u", cmd->cmd->name, value,
                             ANP_VERDICT_MIN_ENTRIES, ANP_VERDICT_MAX_ENTRIES);
     }
@@ -1237,14 +1247,12 @@ static const char *set_shared_cache_entries(cmd_parms *cmd, void *dummy, const c
 static const char *set_shared_cache_max_age(cmd_parms *cmd, void *dummy, const char *value)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    char *end = NULL;
     long n;
     (void)dummy;
     if (err) {
         return err;
     }
-    n = strtol(value, &end, 10);
-    if (!apr_isdigit(*value) || *end || n < 1 || n > ANP_MAX_SHARED_MAX_AGE) {
+    if (!parse_whole(value, ANP_MAX_SHARED_MAX_AGE, &n) || n < 1) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number of seconds from 1 to %d", cmd->cmd->name,
                             value, ANP_MAX_SHARED_MAX_AGE);
     }

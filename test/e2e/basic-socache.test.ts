@@ -15,7 +15,7 @@ import { seedDjango, type UserSpec } from "../fixtures/use-cases/django.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
 import { basicLocation } from "../support/httpd-conf.js";
-import { escapeRegExp as escape, workerCheckPassword } from "../support/error-log.js";
+import { escapeRegExp as escape, WorkerTrips } from "../support/error-log.js";
 
 const alice: UserSpec = { username: "alice", password: "pw-Alice-1" };
 const bob: UserSpec = { username: "bob", password: "pw-Bob-2" };
@@ -48,10 +48,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("Basic 
   let barriers = 0;
   printErrorLogOnFailure(() => server);
 
-  const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
-  /** Password checks the worker answered for `user` (any status, or the one given). */
-  const trips = (user: string, status = "[A-Z_]+"): number =>
-    count(workerCheckPassword(user, status));
+  const { count, trips } = new WorkerTrips(() => server!.errorLog());
   /** mod_authn_socache's own debug line for a store. */
   const stored = (user: string): number => count(`AH01681: Cached authn credentials for ${escape(user)} in `);
 

@@ -13,7 +13,7 @@ import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { trackDirectory } from "../harness/lifecycle.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
-import { workerCheckSession } from "../support/error-log.js";
+import { WorkerTrips } from "../support/error-log.js";
 import { eventually } from "../support/eventually.js";
 import { location } from "../support/httpd-conf.js";
 import { describeRequiring } from "../support/optional.js";
@@ -45,7 +45,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")("sessio
   const untrack = trackDirectory(temp);
 
   const get = async (path: string, cookie: string): Promise<number> => (await server!.request(path, { headers: [["Cookie", `sessionid=${cookie}`]] })).status;
-  const trips = (status = "[A-Z_]+"): number => (server!.errorLog().match(new RegExp(workerCheckSession(status), "g")) ?? []).length;
+  const { sessionTrips: trips } = new WorkerTrips(() => server!.errorLog());
   /** An unknown cookie (never kept): once the worker has logged it, it has logged everything before it. */
   const settle = async (): Promise<void> => {
     const denied = trips("DENIED");

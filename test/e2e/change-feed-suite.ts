@@ -18,7 +18,7 @@ import { RequestLoop } from "../harness/request-loop.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
 import { location } from "../support/httpd-conf.js";
-import { escapeRegExp, workerCheckPassword } from "../support/error-log.js";
+import { escapeRegExp, WorkerTrips } from "../support/error-log.js";
 export { escapeRegExp };
 
 export const VIEW = "files.view_file";
@@ -78,16 +78,9 @@ export const FEED_FILES = Object.fromEntries(["valid", "group", "perm"].map((d) 
 /** Barrier names are unique in the file, however many WorkerLogs read one server's log. */
 let barriers = 0;
 
-export class WorkerLog {
-  constructor(private readonly server: () => ApacheServer) {}
-
-  count(pattern: string): number {
-    return (this.server().errorLog().match(new RegExp(pattern, "g")) ?? []).length;
-  }
-
-  /** Password checks the worker answered for `user` (any status, or the one given). */
-  trips(user: string, status = "[A-Z_]+"): number {
-    return this.count(workerCheckPassword(user, status));
+export class WorkerLog extends WorkerTrips {
+  constructor(private readonly server: () => ApacheServer) {
+    super(() => server().errorLog());
   }
 
   /** The worker's "change feed ... connected" lines (ANP0648). */

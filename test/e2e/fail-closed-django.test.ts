@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { startApache, printErrorLogOnFailure, nodeModuleBuilt, NODE_MODULE_PATH, REPO_ROOT, type ApacheServer } from "../harness/apache.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startPostgres, type PostgresServer } from "../harness/postgres.js";
+import { escapeRegExp as escape, WorkerTrips } from "../support/error-log.js";
 import { eventually } from "../support/eventually.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { describeRequiring } from "../support/optional.js";
@@ -45,8 +46,6 @@ const CUSTOM_MAPPING = [
 
 const basic = (name: string): string[] => ["AuthType Basic", `AuthName "${name}"`, "AuthBasicProvider node"];
 const django = (url: string, version: string): string[] => [`NodeAuthDjangoDatabase "${url}"`, `NodeAuthDjangoOption django_version ${version}`];
-
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 function filesFor(paths: readonly string[]): Record<string, string> {
   return Object.fromEntries(paths.map((p) => [`${p.slice(1)}index.html`, `${p}\n`]));
@@ -89,7 +88,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`fail-c
   const reloadOn = () => join(dir, "reload-on.mjs");
   const reloadOff = () => join(dir, "reload-off.mjs");
 
-  const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
+  const { count } = new WorkerTrips(() => server!.errorLog());
   /** Requests of `operation` for `user` the worker answered (with `status`, when given). */
   const trips = (operation: string, user: string, status = "[A-Z_]+"): number =>
     count(`\\[authnz_node:\\w+\\] \\[pid \\d+\\] ANP06\\d\\d: ${operation} user=${escape(JSON.stringify(user))} handler=[^\\n]*-> ${status}\\b`);

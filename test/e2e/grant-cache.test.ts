@@ -18,7 +18,7 @@ import { seedDjango, type CheckSpec, type DjangoVerdict, type SeedSpec, type Use
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { eventually } from "../support/eventually.js";
 import { location } from "../support/httpd-conf.js";
-import { escapeRegExp as escape, workerCheckPassword } from "../support/error-log.js";
+import { escapeRegExp as escape, WorkerTrips } from "../support/error-log.js";
 
 const VIEW = "files.view_file";
 const SCRIPT = join(REPO_ROOT, "test/fixtures/e2e/handler.mjs");
@@ -70,10 +70,7 @@ describeRequiring(nodeModuleBuilt(), "the module built (npm run build)")(`NodeAu
   let databaseUrl = "";
   let barriers = 0;
 
-  const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
-  /** Password checks the worker answered for `user` (any status, or the one given). */
-  const trips = (user: string, status = "[A-Z_]+"): number =>
-    count(workerCheckPassword(user, status));
+  const { count, trips } = new WorkerTrips(() => server!.errorLog());
   /** Password checks the grant cache answered for `user` (at `where`, when given). */
   const hits = (user: string, where?: string): number =>
     count(`ANP0519: user '${escape(user)}' granted from the grant cache \\(NodeAuthCacheSeconds \\d+ at ${where ? escape(where) : "[^)]*"}\\)`);

@@ -18,7 +18,7 @@ import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { eventually } from "../support/eventually.js";
 import { location } from "../support/httpd-conf.js";
 import { describeRequiring } from "../support/optional.js";
-import { escapeRegExp as escape, workerCheckPassword } from "../support/error-log.js";
+import { escapeRegExp as escape, WorkerTrips } from "../support/error-log.js";
 
 const IS_ROOT = process.getuid?.() === 0;
 const hasPython = spawnSync("/usr/bin/python3", ["-c", "import os"]).status === 0;
@@ -61,9 +61,7 @@ describeRequiring(nodeModuleBuilt() && IS_ROOT, "the module built and root (the 
   let databaseUrl = "";
   let barriers = 0;
 
-  const count = (pattern: string): number => (server!.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
-  const trips = (user: string, status = "[A-Z_]+"): number =>
-    count(workerCheckPassword(user, status));
+  const { count, trips } = new WorkerTrips(() => server!.errorLog());
   const hits = (user: string): number => count(`ANP0540: user '${escape(user)}' granted from the shared store of stamped grants`);
 
   async function settle(): Promise<void> {

@@ -40,3 +40,20 @@ export function workerCheckSession(status = "[A-Z_]+"): string {
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+/**
+ * Counts over one server's error log: what reached the worker, against what a cache in the module answered.
+ * Its members are bound, so a test can take the ones it uses: `const { count, trips } = new WorkerTrips(...)`.
+ */
+export class WorkerTrips {
+  constructor(readonly errorLog: () => string) {}
+
+  /** Matches of `pattern` (a regexp source) anywhere in the log. */
+  readonly count = (pattern: string): number => (this.errorLog().match(new RegExp(pattern, "g")) ?? []).length;
+
+  /** Password checks the worker answered for `user` (any status, or the one given). */
+  readonly trips = (user: string, status = "[A-Z_]+"): number => this.count(workerCheckPassword(user, status));
+
+  /** Session checks the worker answered (any status, or the one given). */
+  readonly sessionTrips = (status = "[A-Z_]+"): number => this.count(workerCheckSession(status));
+}
