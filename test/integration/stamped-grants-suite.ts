@@ -12,14 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenerationsTable } from "../../src/cache/generations-table.js";
 import { loadAddon } from "../../src/native/index.js";
 import { fieldsOf, Kind, readStamp, Status, Tag, textField, type Message, type StampValue } from "../../src/protocol/index.js";
-import { utcText } from "../../src/django/axes-queries.js";
-import { openDatabase } from "../../src/django/database/index.js";
-import { parseDatabaseUrl } from "../../src/django/database-url.js";
 import { CliHarness } from "../harness/cli.js";
 import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { bootstrapFrame, check, handler, provenClient, status, WorkerHarness, WorkerProcess, type Client } from "../harness/worker.js";
 import { WORKER_LISTENING } from "../support/error-log.js";
 import { eventually } from "../support/eventually.js";
+import { setSessionExpiry } from "../support/session-expiry.js";
 
 export interface StampedGrantSuiteOptions {
   readonly label: string;
@@ -38,18 +36,6 @@ const COOKIE_AGE = 1209600;
 
 const stampsOf = (m: Message): StampValue[] => fieldsOf(m, Tag.STAMP).map(readStamp);
 const validForOf = (m: Message): number | undefined => fieldsOf(m, Tag.VALID_FOR)[0]?.value.readUInt32BE(0);
-
-/** Sets a session row's expire_date through the project's own adapter (Django stores it naive UTC on SQLite). */
-async function setExpiry(url: string, cookie: string, at: Date): Promise<void> {
-  const db = openDatabase(parseDatabaseUrl(url), { poolSize: 1, queryTimeoutMs: 5000, readOnly: false }, () => {});
-  const p = (i: number): string => db.dialect.placeholder(i);
-  try {
-    const value = db.dialect.name === "postgres" ? at.toISOString() : utcText(at);
-    await db.execute(`UPDATE ${db.dialect.quote("django_session")} SET ${db.dialect.quote("expire_date")} = ${p(1)} WHERE ${db.dialect.quote("session_key")} = ${p(2)}`, [value, cookie]);
-  } finally {
-    await db.close();
-  }
-}
 
 export function defineStampedGrantSuite(options: StampedGrantSuiteOptions): void {
   describe(`stamped grants on ${options.label}`, () => {
@@ -191,14 +177,14 @@ export function defineStampedGrantSuite(options: StampedGrantSuiteOptions): void
       const cookie = await oracle.login("db", "sid", PASSWORD);
       await stampedSession("db", cookie);
       const ends = Date.now() + 3000;
-      await setExpiry(options.databaseUrl(), cookie, new Date(ends));
+      await setSessionExpiry(options.databaseUrl(), cookie, new Date(ends));
       const asked = Date.now();
       const answer = await stampedSession("db", cookie);
       const validFor = validForOf(answer) as number;
       expect(validFor).toBeGreaterThan(1000);
       // Counted from before the request was sent, it ends before the row does.
       expect(asked + validFor).toBeLessThan(ends);
-      await setExpiry(options.databaseUrl(), cookie, new Date(Date.now() - 1000));
+      await setSessionExpiry(options.databaseUrl(), cookie, new Date(Date.now() - 1000));
       const expired = await askSession("db", cookie);
       expect([status(expired), stampsOf(expired), validForOf(expired)]).toEqual([Status.DENIED, [], undefined]);
     });
