@@ -180,6 +180,41 @@ print(json.dumps(seen))
     expect(statSync(path).uid).toBe(idOf("-u", "nobody"));
   });
 
+  test("www-data finds no way to the store: no System V segment of httpd's, and the children's memory is closed to it", async () => {
+    if (!hasPython) return;
+    await kept(dot);
+    // The store and the table's mapping are anonymous or read-only shared memory: nothing System V was made.
+    const ipcs = spawnSync("ipcs", ["-m", "-p"], { encoding: "utf8" });
+    const httpdPids = new Set([server!.pid, ...server!.processes().map((p) => p.pid)].map(String));
+    const creators = ipcs.stdout.split("\n").map((line) => line.trim().split(/\s+/)[2]).filter((pid) => pid !== undefined && httpdPids.has(pid));
+    expect(creators).toEqual([]);
+    // What is in a child's memory (the store, its key) cannot be read by another www-data process.
+    const script = String.raw`
+import json, os, sys
+seen = {}
+for pid in sys.argv[1:]:
+    for name in ("mem", "maps", "map_files"):
+        path = "/proc/%s/%s" % (pid, name)
+        try:
+            if name == "map_files":
+                os.listdir(path)
+            else:
+                with open(path, "rb") as f:
+                    f.read(1)
+            seen[path] = "read"
+        except OSError as e:
+            seen[path] = e.errno
+print(json.dumps(seen))
+`;
+    const children = server!.children().map((c) => String(c.pid));
+    expect(children.length).toBeGreaterThan(0);
+    const run = spawnSync("runuser", ["-u", "www-data", "--", "/usr/bin/python3", "-c", script, ...children], { encoding: "utf8" });
+    expect(run.status).toBe(0);
+    const seen = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(Object.keys(seen)).toHaveLength(children.length * 3);
+    for (const [path, result] of Object.entries(seen)) expect(result, path).not.toBe("read");
+  });
+
   test("after the worker is killed (SIGKILL), the next login is not answered from the store", async () => {
     await kept(dot);
     const [worker] = server!.workers();
