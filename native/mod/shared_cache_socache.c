@@ -146,10 +146,12 @@ int anp_shared_cache_make(apr_pool_t *pconf, server_rec *s)
     main_server = s;
     max_age = apr_time_from_sec(seconds);
     max_age_ns = (uint64_t)seconds * UINT64_C(1000000000);
-    apr_pool_cleanup_register(pconf, NULL, forget_store, apr_pool_cleanup_null);
     if (!make_instance(pconf, s, entries)) {
+        anp_wipe(store_key, sizeof(store_key));
         return 0;
     }
+    /* After shmcb's own cleanups, so it runs before them: destroy must see the region still there. */
+    apr_pool_cleanup_register(pconf, NULL, forget_store, apr_pool_cleanup_null);
     /* Only when the provider needs it: a provider safe across processes takes no lock. */
     if (provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
         rv = ap_global_mutex_create(&mutex, NULL, ANP_SOCACHE_MUTEX, NULL, s, pconf, 0);
