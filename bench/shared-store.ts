@@ -9,11 +9,13 @@
 // would show. Beside req/s: the Apache children's CPU per request (so the per-hit cost shows even when wrk
 // saturates the machine) and the worker's (near 0 when the store answers). BENCH_HOLD_SECONDS=n keeps both
 // Apaches up n seconds after the checks (their roots and pids printed), to look at what each one made.
+// BENCH_PERF=1 (root, perf installed) then samples the children during (l) in each build and prints the CPU
+// time per request spent in the store's lookup itself (the seqlock store; or shmcb and the global mutex).
 // A separate file rather than a stage of bench/http.ts: it needs a second module build that `npm run build`
 // does not make, and its interleaved rounds would double bench/http's run time for a question asked once.
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startPostgres } from "../test/harness/postgres.js";
 import { startDjango } from "../test/harness/django.js";
@@ -27,6 +29,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const HIGH_CONNECTIONS = Number(process.env.BENCH_HIGH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_PERF=1: after the rounds, perf samples the children during (l) and counts the store's own share. */
+const PERF = process.env.BENCH_PERF === "1";
+const PERF_HZ = 4999;
+/** The symbols of the store's lookup in either build: the seqlock store, or shmcb and the global mutex. */
+const STORE_PATH = /socache_shmcb|anp_verdict_store_get|anp_shared_cache_get|anp_shared_kept_current|anp_generations_current|global_mutex|proc_mutex|mutex_(un)?lock_full/;
 /** Seconds to keep both Apaches up after the checks, before the rounds (0: none). */
 const HOLD_SECONDS = Number(process.env.BENCH_HOLD_SECONDS ?? 0);
 const REPO = resolve(import.meta.dirname, "..");
@@ -133,6 +140,35 @@ async function round(builds: readonly Build[], label: string, connections: numbe
   return rows;
 }
 
+/**
+ * (l) once more under `perf record` of the children: the samples that fall in the store's lookup (STORE_PATH),
+ * as CPU µs per request. The per-hit cost is far below wrk's run-to-run spread; sampling sees it directly.
+ */
+async function storeCostByPerf(build: Build): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-perf-"));
+  const data = join(dir, "perf.data");
+  try {
+    const pids = build.server.childPids().join(",");
+    const perf = spawn("perf", ["record", "-q", "-F", String(PERF_HZ), "-p", pids, "-o", data, "--", "sleep", String(SECONDS)], { stdio: "ignore" });
+    const done = new Promise<void>((resolve) => perf.on("close", () => resolve()));
+    const result = await runWrk({ url: build.server.url("/feed/file.txt"), seconds: SECONDS, connections: CONNECTIONS, credentials: ALICE });
+    await done;
+    const report = execFileSync("perf", ["report", "-i", data, "--no-children", "--sort", "dso,sym", "-F", "sample,dso,sym", "--stdio"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    let all = 0;
+    let store = 0;
+    for (const line of report.split("\n")) {
+      const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+      if (!m) continue;
+      all += Number(m[1]);
+      if (STORE_PATH.test(m[2]!)) store += Number(m[1]);
+    }
+    const usPerRequest = (samples: number): string => (((samples / PERF_HZ) * 1e6) / Math.max(1, result.requests)).toFixed(2);
+    return `${build.name}: ${result.requests} requests, ${all} samples in the children (${usPerRequest(all)} µs/req), ${store} in the store's lookup (${usPerRequest(store)} µs/req)`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   if (!existsSync(SOCACHE_MODULE)) throw new Error(`${SOCACHE_MODULE} is missing: cmake --build build --target mod_authnz_node_socache`);
   const loadBefore = loadavg()[0] ?? Number.NaN;
@@ -175,6 +211,10 @@ async function main(): Promise<void> {
     for (const build of builds) {
       const errors = build.server.errorLog().split("\n").filter((line) => /\b(crit|error|emerg|alert)\b/.test(line));
       if (errors.length) console.log(`${build.name} error log:\n${errors.join("\n")}`);
+    }
+    if (PERF) {
+      console.log("\nThe store's lookup under perf (/feed/, the (l) workload):");
+      for (let i = 0; i < 2; i++) for (const build of builds) console.log(await storeCostByPerf(build));
     }
     console.log(`\nshmcb Apache's shared memory: ipcs -m\n${execFileSync("ipcs", ["-m"], { encoding: "utf8" })}`);
   } finally {
