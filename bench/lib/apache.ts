@@ -15,6 +15,8 @@ export const NODE_MODULE = join(REPO, "build/Release/mod_authnz_node.so");
 export interface BenchApache {
   readonly pid: number;
   readonly port: number;
+  /** Its throwaway ServerRoot (httpd.conf, run/, error.log). */
+  readonly root: string;
   url(path: string): string;
   /** Resident memory (KiB) of httpd's own children. */
   childrenRssKb(): number[];
@@ -23,12 +25,24 @@ export interface BenchApache {
   workersRssKb(): number[];
   /** The pids of the Node worker(s) httpd started. */
   workerPids(): number[];
+  /** The pids of httpd's own children (not the worker). */
+  childPids(): number[];
   /** RSS, PSS and private memory of httpd's parent and of each of its children (not the worker). */
   memory(): { parent: ProcessMemory | null; children: ProcessMemory[] };
   stop(): Promise<void>;
 }
 
-export async function startBenchApache(options: { body: string; files: Record<string, string>; nodeModule: boolean }): Promise<BenchApache> {
+export interface BenchApacheOptions {
+  readonly body: string;
+  readonly files: Record<string, string>;
+  readonly nodeModule: boolean;
+  /** Another build of the module than NODE_MODULE (bench/shared-store.ts: the shmcb variant). */
+  readonly modulePath?: string;
+  /** Apache modules loaded before it, by short name ("socache_shmcb"). */
+  readonly extraModules?: readonly string[];
+}
+
+export async function startBenchApache(options: BenchApacheOptions): Promise<BenchApache> {
   const root = mkdtempSync(join(tmpdir(), "anp-bench-"));
   const docRoot = join(root, "htdocs");
   mkdirSync(join(root, "run"), { recursive: true });
@@ -45,7 +59,8 @@ export async function startBenchApache(options: { body: string; files: Record<st
       port,
       mpm: "event",
       documentRoot: docRoot,
-      nodeModulePath: options.nodeModule ? NODE_MODULE : null,
+      nodeModulePath: options.nodeModule ? (options.modulePath ?? NODE_MODULE) : null,
+      extraModules: options.extraModules ?? [],
       compiledIn: compiledInModules(),
       runAs: process.getuid?.() === 0 ? { user: "www-data", group: "www-data" } : null,
       logLevel: "warn",
@@ -67,11 +82,13 @@ export async function startBenchApache(options: { body: string; files: Record<st
   return {
     pid: httpd.pid,
     port,
+    root,
     url: (path) => `http://127.0.0.1:${port}${path}`,
     errorLog: () => readFileSync(join(root, "error.log"), "utf8"),
     childrenRssKb: () => children().map(rss),
     workersRssKb: () => workers().map(rss),
     workerPids: workers,
+    childPids: children,
     memory: () => ({
       parent: processMemory(httpd.pid),
       children: children()

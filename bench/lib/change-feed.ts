@@ -28,9 +28,18 @@ export function installTriggers(databaseUrl: string): void {
   if (run.status !== 0) throw new Error(`install-triggers exited ${String(run.status)}:\n${run.stdout}${run.stderr}`);
 }
 
-/** The Apache for (l), (m) and (n): the same file at a no-auth path and behind change_feed locations. */
-export function startFeedApache(file: string, databaseUrl: string, sessionKeyFile: string | null = null): Promise<BenchApache> {
+/**
+ * The Apache for (l), (m) and (n): the same file at a no-auth path and behind change_feed locations.
+ * `build`: another build of the module and the Apache modules it needs (bench/shared-store.ts).
+ */
+export function startFeedApache(
+  file: string,
+  databaseUrl: string,
+  sessionKeyFile: string | null = null,
+  build: { modulePath?: string; extraModules?: readonly string[] } = {},
+): Promise<BenchApache> {
   return startBenchApache({
+    ...build,
     files: { "open/file.txt": file, "feed/file.txt": file, "feedgroup/file.txt": file, "feedsession/file.txt": file },
     nodeModule: true,
     body: [

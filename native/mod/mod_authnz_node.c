@@ -35,6 +35,9 @@
 #include "providers.h"
 #include "session_hook.h"
 #include "shared_cache.h"
+#ifdef ANP_SHARED_SOCACHE
+#include "shared_cache_socache.h"
+#endif
 #include "throttle_hook.h"
 #include "worker_supervisor.h"
 
@@ -97,6 +100,10 @@ static void anp_register_hooks(apr_pool_t *p)
     ap_hook_post_config(anp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(anp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_monitor(anp_worker_monitor, NULL, NULL, APR_HOOK_MIDDLE);
+#ifdef ANP_SHARED_SOCACHE
+    /* The bench's shmcb build (shared_cache_socache.c): its mutex's hooks. */
+    anp_shared_cache_socache_register_hooks(p);
+#endif
 }
 
 AP_DECLARE_MODULE(authnz_node) = {

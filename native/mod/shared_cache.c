@@ -18,6 +18,7 @@
 #include "grant_key.h"
 #include "grant_payload.h"
 #include "shared_cache.h"
+#include "shared_judge.h"
 
 /* One per generation of httpd's configuration (the DSO is loaded again each time), set in post_config
  * before any fork and never written after: the children only read these. */
@@ -73,25 +74,6 @@ int anp_shared_cache_key(const anp_grant_key_parts *parts, anp_grant_key *key)
     return 1;
 }
 
-/* Whether a kept grant may answer now: young enough, before its deadline (a session's expiry), and every stamp
- * (at least one) current. */
-static int still_current(const anp_kept_grant *kept, uint64_t now)
-{
-    const anp_generations *table = anp_generations_file_table();
-    uint32_t i;
-
-    if (!table || kept->stamp_count == 0 || now < kept->written || now - kept->written > max_age_ns
-        || (kept->expires != 0 && now >= kept->expires)) {
-        return 0;
-    }
-    for (i = 0; i < kept->stamp_count; i++) {
-        if (!anp_generations_current(table, &kept->stamps[i], now)) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 int anp_shared_cache_get(request_rec *r, const anp_grant_key *key, anp_grant *grant)
 {
     anp_kept_grant *kept;
@@ -100,7 +82,8 @@ int anp_shared_cache_get(request_rec *r, const anp_grant_key *key, anp_grant *gr
         return 0;
     }
     kept = apr_palloc(r->pool, sizeof(*kept));
-    if (!anp_verdict_store_get(region, key->digest, kept) || !still_current(kept, anp_generations_now())) {
+    if (!anp_verdict_store_get(region, key->digest, kept)
+        || !anp_shared_kept_current(kept, anp_generations_now(), max_age_ns)) {
         return 0;
     }
     return anp_grant_payload_decode(r->pool, kept->payload, kept->payload_len, grant);
