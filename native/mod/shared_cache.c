@@ -93,20 +93,8 @@ void anp_shared_cache_put(const anp_grant_key *key, const anp_generation_stamp *
                           uint64_t expires, const anp_grant *grant)
 {
     anp_kept_grant kept;
-    int i;
 
-    if (!region || count < 1 || count > ANP_VERDICT_MAX_STAMPS) {
-        return;
+    if (region && anp_shared_kept_fill(&kept, stamps, count, expires, grant)) {
+        anp_verdict_store_put(region, key->digest, &kept, anp_generations_now());
     }
-    memset(&kept, 0, sizeof(kept));
-    kept.payload_len = (uint32_t)anp_grant_payload_encode(grant, kept.payload, ANP_VERDICT_PAYLOAD - 1);
-    if (kept.payload_len == 0) {
-        return; /* too long to keep: such a request asks the worker each time */
-    }
-    for (i = 0; i < count; i++) {
-        kept.stamps[i] = stamps[i];
-    }
-    kept.stamp_count = (uint32_t)count;
-    kept.expires = expires;
-    anp_verdict_store_put(region, key->digest, &kept, anp_generations_now());
 }

@@ -212,21 +212,10 @@ void anp_shared_cache_put(const anp_grant_key *key, const anp_generation_stamp *
 {
     anp_kept_grant kept;
     apr_pool_t *scratch;
-    int i;
 
-    if (!instance || count < 1 || count > ANP_VERDICT_MAX_STAMPS) {
+    if (!instance || !anp_shared_kept_fill(&kept, stamps, count, expires, grant)) {
         return;
     }
-    memset(&kept, 0, sizeof(kept));
-    kept.payload_len = (uint32_t)anp_grant_payload_encode(grant, kept.payload, ANP_VERDICT_PAYLOAD - 1);
-    if (kept.payload_len == 0) {
-        return; /* too long to keep: such a request asks the worker each time */
-    }
-    for (i = 0; i < count; i++) {
-        kept.stamps[i] = stamps[i];
-    }
-    kept.stamp_count = (uint32_t)count;
-    kept.expires = expires;
     kept.written = anp_generations_now();
     /* shmcb takes a pool for scratch work; the callers have no request pool to give, so a short-lived one. */
     if (apr_pool_create(&scratch, NULL) != APR_SUCCESS) {

@@ -16,7 +16,7 @@ import { startPostgres } from "../harness/postgres.js";
 import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { WorkerTrips } from "../support/error-log.js";
 import { eventually } from "../support/eventually.js";
-import { location } from "../support/httpd-conf.js";
+import { djangoSessionLocation } from "../support/httpd-conf.js";
 import { describeRequiring } from "../support/optional.js";
 import { setSessionExpiry } from "../support/session-expiry.js";
 import { CHANGE_BOUND_MS, GROUP } from "./change-feed-suite.js";
@@ -26,15 +26,7 @@ const PW = "session-feed-Pw-1";
 const UNKNOWN = "0123456789abcdefghijklmnopqrstuv";
 
 function sessionSection(path: string, databaseUrl: string, keyFile: string, engine: string, require: string): string {
-  return location(path, [
-    "AuthType DjangoSession",
-    `NodeAuthDjangoDatabase "${databaseUrl}"`,
-    "NodeAuthDjangoOption django_version 3.2",
-    `NodeAuthDjangoOption secret_key_file ${keyFile}`,
-    `NodeAuthDjangoOption session_engine ${engine}`,
-    "NodeAuthDjangoOption change_feed on",
-    require,
-  ]);
+  return djangoSessionLocation(path, { databaseUrl, keyFile, engine }, ["NodeAuthDjangoOption change_feed on", require]);
 }
 
 /** A database for one block: its URL, made ready for the worker once Django made its tables, and removed. */

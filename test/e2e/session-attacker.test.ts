@@ -36,7 +36,7 @@ import { moduleServerDirectives } from "../../src/demo/module-directives.js";
 import { addonPath } from "../../src/native/addon.js";
 import { PROTOCOL_VERSION, Status } from "../../src/protocol/constants.js";
 import { eventually } from "../support/eventually.js";
-import { location } from "../support/httpd-conf.js";
+import { djangoSessionLocation } from "../support/httpd-conf.js";
 import { describeRequiring } from "../support/optional.js";
 import { WORKER_LISTENING } from "../support/error-log.js";
 
@@ -67,14 +67,7 @@ function asWwwData(command: string[]): { status: number | null; stdout: string; 
 }
 
 function sessionLocation(path: string, engine: string): string {
-  return location(path, [
-    "AuthType DjangoSession",
-    `NodeAuthDjangoDatabase "${databaseUrl}"`,
-    "NodeAuthDjangoOption django_version 3.2",
-    `NodeAuthDjangoOption secret_key_file ${keyFile}`,
-    `NodeAuthDjangoOption session_engine ${engine}`,
-    "Require valid-user",
-  ]);
+  return djangoSessionLocation(path, { databaseUrl, keyFile, engine }, ["Require valid-user"]);
 }
 
 /** How many times `needle` is in the readable memory of process `pid` (read as root through /proc/<pid>/mem). */

@@ -11,6 +11,18 @@ export function basicLocation(path: string, realm: string, lines: readonly strin
   return location(path, ["AuthType Basic", `AuthName "${realm}"`, ...lines]);
 }
 
+/** A Django session location (`AuthType DjangoSession`, Django 3.2's formats) on `databaseUrl` with `engine`, then `lines`. */
+export function djangoSessionLocation(path: string, settings: { databaseUrl: string; keyFile: string; engine: string }, lines: readonly string[]): string {
+  return location(path, [
+    "AuthType DjangoSession",
+    `NodeAuthDjangoDatabase "${settings.databaseUrl}"`,
+    "NodeAuthDjangoOption django_version 3.2",
+    `NodeAuthDjangoOption secret_key_file ${settings.keyFile}`,
+    `NodeAuthDjangoOption session_engine ${settings.engine}`,
+    ...lines,
+  ]);
+}
+
 /** Debian's directory of httpd's own modules. */
 export const DEBIAN_MODULES = "/usr/lib/apache2/modules";
 
