@@ -58,7 +58,7 @@ export interface SessionBasis {
   readonly validForMs: number;
 }
 
-/** A check's verdict, and for a grant that lasts SESSION_VALID_FOR_MS and can be stamped, what it was read from. */
+/** A check's verdict, and for a grant that may be stamped (kept 1 ms or more), what it was read from. */
 export interface SessionInspection {
   readonly verdict: SessionVerdict;
   readonly basis: SessionBasis | null;

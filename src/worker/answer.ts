@@ -49,8 +49,10 @@ export function answerMessage(kind: number, requestId: number, answer: Answer): 
   }
   if (answer.userFlags !== undefined) fields.push(u8Field(Tag.USER_FLAGS, answer.userFlags));
   // Only a grant is ever kept: a stamp beside another status would be a frame the module refuses.
-  if (answer.status === Status.GRANTED) for (const stamp of answer.stamps ?? []) fields.push(stampField(stamp));
-  if (answer.validForMs !== undefined) fields.push(u32Field(Tag.VALID_FOR, answer.validForMs));
+  if (answer.status === Status.GRANTED) {
+    for (const stamp of answer.stamps ?? []) fields.push(stampField(stamp));
+    if (answer.validForMs !== undefined) fields.push(u32Field(Tag.VALID_FOR, answer.validForMs));
+  }
   return { kind: kind | ANSWER_BIT, requestId, fields };
 }
 

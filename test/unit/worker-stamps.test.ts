@@ -1,12 +1,12 @@
-// The worker's side of STAMP (docs/protocol.md "Stamps"): the fold passes a handler's stamps on only when one
-// handler read everything the grant says (no other group handler, no renamed user), checks their shape, and
-// the answer encoder writes STAMP fields beside GRANTED only.
+// The worker's side of STAMP and VALID_FOR (docs/protocol.md "Stamps"): the fold passes a handler's stamps on
+// only when one handler read everything the grant says (no other group handler, no renamed user), checks their
+// shape (and, for a session, that they come with VALID_FOR), and the answer encoder writes them beside GRANTED only.
 import { describe, expect, it } from "vitest";
-import type { CheckContext, Handler, PasswordVerdict } from "../../src/handlers/types.js";
+import type { CheckContext, Handler, PasswordVerdict, SessionVerdict } from "../../src/handlers/types.js";
 import { decodeFrame, fieldsOf, readStamp, Kind, Status, Tag } from "../../src/protocol/index.js";
 import { HandlerContractError } from "../../src/errors.js";
 import { encodeAnswer } from "../../src/worker/answer.js";
-import { checkPassword, type PasswordCheck } from "../../src/worker/fold.js";
+import { checkPassword, checkSession, type PasswordCheck, type SessionCheck } from "../../src/worker/fold.js";
 import { checkPasswordRequest, wireText } from "../support/worker-request.js";
 import { handledBy } from "../support/handler-ids.js";
 import { HandlerRegistry } from "../../src/handlers/registry.js";
@@ -54,6 +54,39 @@ describe("the fold and stamps", () => {
       const handler = stamping({ kind: "granted", stamps } as unknown as PasswordVerdict);
       await expect(checkPassword(passwordCheck(handler), contextFor)).rejects.toThrow(HandlerContractError);
     }
+  });
+});
+
+function sessionCheck(verdict: SessionVerdict, over: Partial<SessionCheck> = {}): SessionCheck {
+  const handler: Handler = { checkSession: async () => verdict, groupsForUser: async () => ["staff"], close: async () => {} };
+  return { sessionKey: "k".repeat(32), handler, groupHandler: null, sameHandler: true, wantedGroups: [], permissions: [], wantUserFlags: false, ...over };
+}
+
+describe("the fold, session stamps and VALID_FOR", () => {
+  const flags = { isStaff: false, isSuperuser: false };
+  const signal = { signal: new AbortController().signal };
+
+  it("passes stamps and VALID_FOR on together, and drops both when another handler answers the groups", async () => {
+    const verdict: SessionVerdict = { kind: "granted", user: "ann", flags, stamps: [STAMP, STAMP], validForMs: 60000 };
+    expect(await checkSession(sessionCheck(verdict), signal, contextFor)).toMatchObject({ status: Status.GRANTED, stamps: [STAMP, STAMP], validForMs: 60000 });
+    const other: Handler = { groupsForUser: async () => ["staff"], close: async () => {} };
+    const folded = await checkSession(sessionCheck(verdict, { groupHandler: other, sameHandler: false }), signal, contextFor);
+    expect(folded.status).toBe(Status.GRANTED);
+    expect([folded.stamps, folded.validForMs]).toEqual([undefined, undefined]);
+  });
+
+  it("refuses stamps without VALID_FOR, VALID_FOR without stamps, and a VALID_FOR out of 1..2^32-1", async () => {
+    for (const broken of [{ stamps: [STAMP] }, { validForMs: 1000 }, { stamps: [STAMP], validForMs: 0 }, { stamps: [STAMP], validForMs: 2 ** 32 }, { stamps: [STAMP], validForMs: 1.5 }]) {
+      const verdict = { kind: "granted", user: "ann", flags, ...broken } as SessionVerdict;
+      await expect(checkSession(sessionCheck(verdict), signal, contextFor)).rejects.toThrow(HandlerContractError);
+    }
+  });
+
+  it("encodes VALID_FOR beside a granted session's stamps, and never beside a refusal", () => {
+    const granted = encodeAnswer(Kind.CHECK_SESSION, 5, { status: Status.GRANTED, user: "ann", stamps: [STAMP], validForMs: 1234 });
+    expect(fieldsOf(decodeFrame(granted)!.message, Tag.VALID_FOR).map((f) => f.value.readUInt32BE(0))).toEqual([1234]);
+    const denied = encodeAnswer(Kind.CHECK_SESSION, 6, { status: Status.DENIED, stamps: [STAMP], validForMs: 1234 });
+    expect(fieldsOf(decodeFrame(denied)!.message, Tag.VALID_FOR)).toEqual([]);
   });
 });
 
