@@ -1,8 +1,9 @@
 // Session cookies answered from the children's shared store (change_feed on), through real Apache on real
-// PostgreSQL 15 and MariaDB 10.11 servers and a SQLite file, with sessions made by Django's own login: a repeated request with the same cookie reaches the
-// worker once; Django's logout, set_password, is_active=False and groups.remove are refused at once; a session
-// whose expire_date passes (no change for the feed to report) is never answered after it; an unknown cookie
-// always reaches the worker. Trips are counted from the worker's own debug lines (`check_session ... -> STATUS`).
+// PostgreSQL 15 and MariaDB 10.11 servers and a SQLite file, with sessions made by Django's own login: repeated
+// requests with one cookie do not reach the worker; Django's logout, set_password, is_active=False and
+// groups.remove are refused at once; a session whose expire_date passes (no change for the feed to report) is
+// never answered after it; an unknown cookie always reaches the worker. Trips are counted from the worker's own
+// debug lines (`check_session ... -> STATUS`).
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -48,6 +49,7 @@ const DATABASES: ReadonlyArray<readonly [string, () => Promise<SessionDatabase>]
   }],
   ["SQLite", async () => {
     const dir = mkdtempSync("/tmp/anp-feed-sessions-sqlite-");
+    const untrackDir = trackDirectory(dir);
     const file = join(dir, "db.sqlite3");
     return {
       url: `sqlite://${file}`,
@@ -55,7 +57,10 @@ const DATABASES: ReadonlyArray<readonly [string, () => Promise<SessionDatabase>]
         chmodSync(dir, 0o755);
         chmodSync(file, 0o644);
       },
-      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      cleanup: async () => {
+        rmSync(dir, { recursive: true, force: true });
+        untrackDir();
+      },
     };
   }],
 ];
