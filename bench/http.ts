@@ -37,7 +37,7 @@ import { promisify } from "node:util";
 import { startPostgres, type PostgresServer } from "../test/harness/postgres.js";
 import { startDjango, DEBIAN_PYTHON, DJANGO_PROJECT_DIR, type DjangoOracle } from "../test/harness/django.js";
 import { freePort } from "../test/harness/ports.js";
-import { djangoLocation, meanMiB, sessionLocation, startBenchApache, type BenchApache } from "./lib/apache.js";
+import { djangoLocation, expectCookieStatus, expectStatus, meanMiB, sessionLocation, startBenchApache, type BenchApache } from "./lib/apache.js";
 import { makePassword, djangoDefaults } from "../src/index.js";
 import { runWrk, type WrkResult } from "./lib/wrk.js";
 import { socketUrlForWorker } from "./lib/postgres.js";
@@ -476,23 +476,6 @@ async function floodRows(apache: BenchApache, hashMs: number, freshCredentials: 
   ];
 }
 
-async function expectStatus(server: BenchApache, path: string, credentials: string | null, expected: number): Promise<void> {
-  const headers: Record<string, string> = credentials ? { Authorization: `Basic ${Buffer.from(credentials, "utf8").toString("base64")}` } : {};
-  const response = await fetch(server.url(path), { headers });
-  if (response.status !== expected) {
-    throw new Error(`bench setup: ${path} as ${credentials?.split(":")[0] ?? "nobody"} gave ${response.status}, expected ${expected}\n${server.errorLog()}`);
-  }
-}
-
-/** The status without following redirects: a session location's 302 to a login page is not a 200. */
-async function expectCookieStatus(server: BenchApache, path: string, cookie: string | null, expected: number): Promise<void> {
-  const response = await fetch(server.url(path), { headers: cookie ? { Cookie: cookie } : {}, redirect: "manual" });
-  if (response.status !== expected) {
-    throw new Error(`bench setup: ${path} ${cookie ? "with alice's session" : "without a session"} gave ${response.status}, expected ${expected}\n${server.errorLog()}`);
-  }
-}
-
-/** (k)'s location: the session cookie checked by the built-in Django handler (the oracle's Django, 3.2). */
 function anchorChildrenRss(root: string): number {
   const pid = Number(readFileSync(join(root, "httpd.pid"), "utf8").trim());
   const rss = (child: number): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${child}/status`, "utf8"))?.[1] ?? 0);

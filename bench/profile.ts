@@ -24,6 +24,7 @@ import { startDjango } from "../test/harness/django.js";
 import { djangoLocation, startBenchApache } from "./lib/apache.js";
 import { runWrk } from "./lib/wrk.js";
 import { installTriggers } from "./lib/change-feed.js";
+import { CLOCK_TICKS, cpuTicks } from "./lib/proc.js";
 import { descendants } from "../src/demo/httpd-process.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -33,18 +34,12 @@ const PATH_KIND = process.env.PROFILE_PATH ?? "valid";
 const FEED = PATH_KIND === "feed" || PATH_KIND === "feedgroup";
 /** PROFILE_PG=socket: the worker reaches PostgreSQL over its Unix socket instead of TCP to 127.0.0.1. */
 const PG_OVER_SOCKET = process.env.PROFILE_PG !== "tcp";
-const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
-
-/** utime + stime of a process in clock ticks (0 when it is gone). */
-function cpuTicks(pid: number | "self-children"): number {
-  try {
-    const stat = readFileSync(`/proc/${pid === "self-children" ? "self" : pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is field 3 (state): utime = 14, stime = 15, cutime = 16, cstime = 17.
-    return pid === "self-children" ? Number(fields[13]) + Number(fields[14]) : Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
+/** cutime + cstime of this process in clock ticks: the CPU time of the children it waited for (wrk). */
+function waitedChildrenTicks(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state): cutime = 16, cstime = 17.
+  return Number(fields[13]) + Number(fields[14]);
 }
 
 /** PostgreSQL's postmaster (its command line names the cluster's directory) and its backends. */
@@ -76,7 +71,7 @@ function cpuByGroup(apachePid: number, clusterDir: string): Groups {
   const workers = tree.filter((p) => p.command.includes("worker.js")).map((p) => p.pid);
   const httpd = [apachePid, ...tree.filter((p) => !p.command.includes("worker.js")).map((p) => p.pid)];
   const sum = (pids: number[]): number => pids.reduce((total, pid) => total + cpuTicks(pid), 0);
-  return { wrk: cpuTicks("self-children"), apache: sum(httpd), worker: sum(workers), postgres: sum(postgresPids(clusterDir)) };
+  return { wrk: waitedChildrenTicks(), apache: sum(httpd), worker: sum(workers), postgres: sum(postgresPids(clusterDir)) };
 }
 
 interface CpuProfileNode {

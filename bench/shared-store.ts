@@ -19,7 +19,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startPostgres } from "../test/harness/postgres.js";
 import { startDjango } from "../test/harness/django.js";
-import { type BenchApache } from "./lib/apache.js";
+import { expectStatus, type BenchApache } from "./lib/apache.js";
 import { installTriggers, startFeedApache, withWorkerCpu } from "./lib/change-feed.js";
 import { cpuTicks, CLOCK_TICKS } from "./lib/proc.js";
 import { socketUrlForWorker } from "./lib/postgres.js";
@@ -67,14 +67,6 @@ async function measure(server: BenchApache, load: () => Promise<WrkResult>): Pro
     else spent += now - start;
   }
   return { result, workerUsPerRequest, childUsPerRequest: ((spent / CLOCK_TICKS) * 1e6) / Math.max(1, result.requests) };
-}
-
-async function expectStatus(server: BenchApache, path: string, credentials: string | null, expected: number): Promise<void> {
-  const headers: Record<string, string> = credentials ? { Authorization: `Basic ${Buffer.from(credentials, "utf8").toString("base64")}` } : {};
-  const response = await fetch(server.url(path), { headers });
-  if (response.status !== expected) {
-    throw new Error(`setup: ${path} as ${credentials?.split(":")[0] ?? "nobody"} gave ${response.status}, expected ${expected}\n${server.errorLog()}`);
-  }
 }
 
 /** Both builds answer as they must, and (l) and (m) come from the store: the worker's CPU per request near 0. */

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { renderHttpdConfig } from "../../src/demo/httpd-config.js";
 import { compiledInModules, descendants, startHttpd, APACHE_BINARY, type HttpdProcess } from "../../src/demo/httpd-process.js";
 import { freePort } from "../../src/demo/free-port.js";
+import { djangoSessionLocation } from "../../test/support/httpd-conf.js";
 import { processMemory, type ProcessMemory } from "./proc.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
@@ -103,25 +104,33 @@ export async function startBenchApache(options: BenchApacheOptions): Promise<Ben
 }
 
 /** Mean resident memory in MiB of processes whose RSS is given in KiB. */
+/** Fails the bench's setup unless `path` answers `expected` with these Basic credentials (null: none). */
+export async function expectStatus(server: BenchApache, path: string, credentials: string | null, expected: number): Promise<void> {
+  const headers: Record<string, string> = credentials ? { Authorization: `Basic ${Buffer.from(credentials, "utf8").toString("base64")}` } : {};
+  const response = await fetch(server.url(path), { headers });
+  if (response.status !== expected) {
+    throw new Error(`bench setup: ${path} as ${credentials?.split(":")[0] ?? "nobody"} gave ${response.status}, expected ${expected}\n${server.errorLog()}`);
+  }
+}
+
+/** As expectStatus with a Cookie header, without following redirects: a session location's 302 to a login page is not a 200. */
+export async function expectCookieStatus(server: BenchApache, path: string, cookie: string | null, expected: number): Promise<void> {
+  const response = await fetch(server.url(path), { headers: cookie ? { Cookie: cookie } : {}, redirect: "manual" });
+  if (response.status !== expected) {
+    throw new Error(`bench setup: ${path} ${cookie ? "with alice's session" : "without a session"} gave ${response.status}, expected ${expected}\n${server.errorLog()}`);
+  }
+}
+
 export function meanMiB(kib: readonly number[]): number {
   return kib.length ? kib.reduce((sum, k) => sum + k, 0) / kib.length / 1024 : Number.NaN;
 }
 
-/** A <Location> guarded by `AuthBasicProvider node` with the built-in Django handler (Django 5.2's hasher settings). */
-/** AuthType DjangoSession with the db engine, signed with the key in `keyFile`. */
+/** AuthType DjangoSession with the db engine, signed with the key in `keyFile` (the tests' own builder). */
 export function sessionLocation(path: string, databaseUrl: string, keyFile: string, extra: string[] = []): string {
-  return [
-    `<Location "${path}">`,
-    "    AuthType DjangoSession",
-    `    NodeAuthDjangoDatabase "${databaseUrl}"`,
-    "    NodeAuthDjangoOption django_version 3.2",
-    `    NodeAuthDjangoOption secret_key_file ${keyFile}`,
-    ...extra.map((line) => `    ${line}`),
-    "    Require valid-user",
-    "</Location>",
-  ].join("\n");
+  return djangoSessionLocation(path, { databaseUrl, keyFile, engine: "db" }, [...extra, "Require valid-user"]);
 }
 
+/** A <Location> guarded by `AuthBasicProvider node` with the built-in Django handler (Django 5.2's hasher settings). */
 export function djangoLocation(path: string, databaseUrl: string, extra: string[] = [], require = "Require valid-user"): string {
   return [
     `<Location "${path}">`,

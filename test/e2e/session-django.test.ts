@@ -15,6 +15,7 @@ import { startDjango, type DjangoOracle } from "../harness/django.js";
 import { startPostgres } from "../harness/postgres.js";
 import { startMariaDB } from "../harness/mariadb.js";
 import { trackDirectory } from "../harness/lifecycle.js";
+import { djangoSessionLocation } from "../support/httpd-conf.js";
 
 const ENGINES = ["db", "cached_db", "signed_cookies", "file"] as const;
 type Engine = (typeof ENGINES)[number];
@@ -73,17 +74,10 @@ async function databases(sqliteDir: string): Promise<Database[]> {
 }
 
 function location(engine: Engine, databaseUrl: string, keyFile: string, fileDir: string): string {
-  return [
-    `<Location "/${engine}/">`,
-    "    AuthType DjangoSession",
-    `    NodeAuthDjangoDatabase "${databaseUrl}"`,
-    "    NodeAuthDjangoOption django_version 3.2",
-    `    NodeAuthDjangoOption secret_key_file ${keyFile}`,
-    `    NodeAuthDjangoOption session_engine ${engine}`,
-    ...(engine === "file" ? [`    NodeAuthDjangoOption session_file_path ${fileDir}`] : []),
-    "    Require valid-user",
-    "</Location>",
-  ].join("\n");
+  return djangoSessionLocation(`/${engine}/`, { databaseUrl, keyFile, engine }, [
+    ...(engine === "file" ? [`NodeAuthDjangoOption session_file_path ${fileDir}`] : []),
+    "Require valid-user",
+  ]);
 }
 
 /** Each oracle's SESSION_FILE_PATH. */
